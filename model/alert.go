@@ -1,0 +1,151 @@
+// Package model holds sitroom's domain types and the pure logic over them:
+// alerts as seen by one source, signals merged across sources, the service
+// catalog, outages and the snapshot the UI draws. It does no I/O.
+package model
+
+import (
+	"hash/fnv"
+	"sort"
+	"time"
+
+	pmodel "github.com/prometheus/common/model"
+)
+
+// State is the state of an alert as its source reports it.
+type State string
+
+const (
+	StateFiring     State = "firing"     // active in Prometheus, active in Alertmanager
+	StatePending    State = "pending"    // Prometheus rule waiting for its `for:` duration
+	StateSuppressed State = "suppressed" // Alertmanager: silenced or inhibited
+)
+
+// Rank orders states for display: firing before suppressed before pending.
+func (s State) Rank() int {
+	switch s {
+	case StateFiring:
+		return 3
+	case StateSuppressed:
+		return 2
+	case StatePending:
+		return 1
+	}
+	return 0
+}
+
+// Alert is one alert as one source reports it in one poll.
+type Alert struct {
+	// Key identifies the alert across sources: the fingerprint of its labels
+	// minus the labels the source was told to ignore (see LabelsKey).
+	Key          string
+	Labels       map[string]string
+	Annotations  map[string]string
+	State        State
+	StartsAt     time.Time
+	GeneratorURL string
+	SilencedBy   []string
+	InhibitedBy  []string
+}
+
+// Name is the alertname label.
+func (a *Alert) Name() string { return a.Labels["alertname"] }
+
+// LabelsKey computes the identity of a label set, ignoring the named labels
+// (for example a Prometheus replica or external label that its Alertmanager
+// sees but its own API does not). It is the Prometheus fingerprint (FNV-64a
+// over sorted pairs) in hex, so it is stable across processes and versions.
+func LabelsKey(labels map[string]string, ignore []string) string {
+	ls := make(pmodel.LabelSet, len(labels))
+	for k, v := range labels {
+		ls[pmodel.LabelName(k)] = pmodel.LabelValue(v)
+	}
+	for _, k := range ignore {
+		delete(ls, pmodel.LabelName(k))
+	}
+	return ls.Fingerprint().String()
+}
+
+// ContentHash hashes everything about an alert that the cache stores, so an
+// unchanged alert costs no write. Map iteration order does not matter.
+func (a *Alert) ContentHash() uint64 {
+	h := fnv.New64a()
+	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0xff}) }
+	w(a.Key)
+	w(string(a.State))
+	w(a.StartsAt.UTC().Format(time.RFC3339Nano))
+	w(a.GeneratorURL)
+	writeMap(w, a.Labels)
+	w("\x00annotations")
+	writeMap(w, a.Annotations)
+	w("\x00silenced")
+	for _, s := range a.SilencedBy {
+		w(s)
+	}
+	w("\x00inhibited")
+	for _, s := range a.InhibitedBy {
+		w(s)
+	}
+	return h.Sum64()
+}
+
+func writeMap(w func(string), m map[string]string) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w(k)
+		w(m[k])
+	}
+}
+
+// AlertRow is an alert as the cache holds it for one source, with its history.
+// Rows handed out by the cache are never modified afterwards: an update
+// replaces the row, so readers on other goroutines need no lock.
+type AlertRow struct {
+	Source string
+	Alert
+	FirstSeen  time.Time // first poll that returned it
+	LastSeen   time.Time // last poll that returned it
+	Missed     int       // consecutive successful polls without it
+	ResolvedAt time.Time // zero while open; set after two consecutive misses
+}
+
+// Resolved reports whether the row has been resolved.
+func (r *AlertRow) Resolved() bool { return !r.ResolvedAt.IsZero() }
+
+// SourceHealth is the summarised state of a source for its header chip.
+type SourceHealth string
+
+const (
+	HealthUnknown  SourceHealth = "unknown"  // never polled yet
+	HealthOK       SourceHealth = "ok"       // last poll succeeded
+	HealthDegraded SourceHealth = "degraded" // last poll succeeded but is suspect (e.g. empty after alerts)
+	HealthDown     SourceHealth = "down"     // last poll failed
+)
+
+// SourceStatus is what the cache records about each source's polling.
+type SourceStatus struct {
+	Name        string
+	Type        string
+	LastAttempt time.Time
+	LastSuccess time.Time
+	LastError   string // empty when the last attempt succeeded
+	Latency     time.Duration
+	Items       int    // alerts returned by the last successful poll
+	Note        string // a warning about a successful poll, e.g. "empty reply after 12 alerts"
+}
+
+// Health derives the chip state from the status.
+func (s *SourceStatus) Health() SourceHealth {
+	switch {
+	case s.LastAttempt.IsZero():
+		return HealthUnknown
+	case s.LastError != "":
+		return HealthDown
+	case s.Note != "":
+		return HealthDegraded
+	}
+	return HealthOK
+}
