@@ -83,6 +83,9 @@ func ParseMatchers(s string) ([]*Matcher, error) {
 			continue
 		}
 		if braced {
+			if p.eof() {
+				return nil, p.errorf("missing closing }")
+			}
 			if p.peek() != '}' {
 				return nil, p.errorf("expected , or }")
 			}

@@ -1,0 +1,156 @@
+package model
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+func row(source, name, sev, service string, state State, started time.Time) *AlertRow {
+	labels := map[string]string{"alertname": name, "severity": sev}
+	if service != "" {
+		labels["service"] = service
+	}
+	return &AlertRow{
+		Source: source,
+		Alert: Alert{
+			Key: LabelsKey(labels, nil), Labels: labels, State: state, StartsAt: started,
+			Annotations: map[string]string{"summary": name + " on " + service},
+		},
+		FirstSeen: started, LastSeen: t0,
+	}
+}
+
+func okStatus(name string) SourceStatus {
+	return SourceStatus{Name: name, LastAttempt: t0, LastSuccess: t0}
+}
+
+func mustCatalog(t *testing.T, svcs ...[2]string) *Catalog {
+	var out []*Service
+	for _, s := range svcs {
+		ms, err := ParseMatchers(s[1])
+		require.NoError(t, err)
+		out = append(out, &Service{Name: s[0], Match: [][]*Matcher{ms}, Owner: "team-" + s[0]})
+	}
+	return NewCatalog(out)
+}
+
+func TestBuildSnapshotMergesHAPair(t *testing.T) {
+	a := row("am-a", "HighErrorRate", "critical", "checkout", StateFiring, t0.Add(-10*time.Minute))
+	b := row("am-b", "HighErrorRate", "critical", "checkout", StateFiring, t0.Add(-9*time.Minute))
+	snap := BuildSnapshot([]*AlertRow{b, a}, []SourceStatus{okStatus("am-a"), okStatus("am-b")}, SnapshotOptions{Now: t0})
+	require.Len(t, snap.Signals, 1)
+	sig := snap.Signals[0]
+	assert.Equal(t, []string{"am-a", "am-b"}, sig.Sources)
+	assert.Equal(t, t0.Add(-10*time.Minute), sig.StartsAt, "earliest start wins")
+	assert.False(t, sig.Stale)
+	require.Len(t, snap.Outages, 1)
+	assert.Equal(t, 1, snap.Outages[0].Alerts)
+	assert.Equal(t, 1, snap.Counts.Firing)
+}
+
+func TestBuildSnapshotStaleness(t *testing.T) {
+	down := SourceStatus{Name: "am-b", LastAttempt: t0, LastSuccess: t0.Add(-4 * time.Minute), LastError: "connection refused"}
+	shared := []*AlertRow{
+		row("am-a", "HighErrorRate", "critical", "checkout", StateFiring, t0),
+		row("am-b", "HighErrorRate", "critical", "checkout", StateFiring, t0),
+	}
+	only := row("am-b", "DiskFull", "critical", "storage", StateFiring, t0)
+	snap := BuildSnapshot(append(shared, only), []SourceStatus{okStatus("am-a"), down}, SnapshotOptions{Now: t0})
+	bySvc := map[string]*Outage{}
+	for _, o := range snap.Outages {
+		bySvc[o.Service] = o
+	}
+	assert.False(t, bySvc["checkout"].Stale, "still held by a healthy source")
+	assert.True(t, bySvc["storage"].Stale, "its only source is down")
+	assert.Equal(t, t0.Add(-4*time.Minute), bySvc["storage"].StaleSince)
+	assert.Equal(t, 1, snap.Counts.Stale)
+}
+
+func TestBuildSnapshotOutagesAndThreshold(t *testing.T) {
+	cat := mustCatalog(t, [2]string{"payments", `service=~"pay.*"`})
+	rows := []*AlertRow{
+		row("p", "ErrorsHigh", "critical", "payments-api", StateFiring, t0.Add(-5*time.Minute)),
+		row("p", "LatencyHigh", "warning", "payments-api", StateFiring, t0.Add(-20*time.Minute)),
+		row("p", "Silenced", "critical", "payments-api", StateSuppressed, t0.Add(-30*time.Minute)),
+		row("p", "Pending", "critical", "search", StatePending, t0),
+		row("p", "NoService", "critical", "", StateFiring, t0.Add(-time.Minute)),
+		row("p", "Info", "info", "edge", StateFiring, t0),
+	}
+	resolved := row("p", "Gone", "critical", "web", StateFiring, t0)
+	resolved.ResolvedAt = t0
+	rows = append(rows, resolved, row("removed-source", "Orphan", "critical", "web", StateFiring, t0))
+
+	snap := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0, Catalog: cat})
+	require.Len(t, snap.Outages, 2, "critical firing only: payments and unmapped")
+	pay := snap.Outages[0]
+	assert.Equal(t, "payments", pay.Service)
+	assert.True(t, pay.Mapped)
+	assert.Equal(t, "team-payments", pay.Owner)
+	assert.Equal(t, 1, pay.Alerts)
+	assert.Equal(t, 3, pay.Total)
+	assert.Equal(t, 1, pay.Suppressed)
+	assert.Equal(t, t0.Add(-5*time.Minute), pay.Since, "since the first alert at/above the threshold")
+	assert.Equal(t, Unmapped, snap.Outages[1].Service)
+	assert.Equal(t, Counts{Outages: 2, Firing: 4, Pending: 1, Suppressed: 1, Critical: 2}, snap.Counts)
+	assert.Len(t, snap.Signals, 6, "resolved rows and rows of unconfigured sources are left out")
+
+	warn := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0, Catalog: cat, OutageThreshold: SevWarning})
+	assert.Len(t, warn.Outages, 2)
+	assert.Equal(t, 2, warn.Outages[0].Alerts, "the warning now counts")
+	assert.Equal(t, t0.Add(-20*time.Minute), warn.Outages[0].Since)
+}
+
+func TestServiceForFallbacks(t *testing.T) {
+	cat := mustCatalog(t, [2]string{"checkout", `{service="checkout", env="prod"}`})
+	name, mapped := cat.ServiceFor(map[string]string{"service": "checkout", "env": "prod"})
+	assert.Equal(t, "checkout", name)
+	assert.True(t, mapped)
+	name, mapped = cat.ServiceFor(map[string]string{"service": "checkout", "env": "dev"})
+	assert.Equal(t, "checkout", name, "falls back to the service label")
+	assert.False(t, mapped)
+	name, _ = cat.ServiceFor(map[string]string{"job": "node"})
+	assert.Equal(t, "node", name)
+	name, _ = (*Catalog)(nil).ServiceFor(map[string]string{})
+	assert.Equal(t, Unmapped, name)
+}
+
+func TestSignalOrderingAndText(t *testing.T) {
+	rows := []*AlertRow{
+		row("p", "B", "warning", "x", StateFiring, t0),
+		row("p", "A", "critical", "x", StatePending, t0),
+		row("p", "C", "critical", "x", StateFiring, t0.Add(time.Minute)),
+		row("p", "D", "critical", "x", StateFiring, t0),
+	}
+	snap := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0})
+	var names []string
+	for _, s := range snap.Signals {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, []string{"D", "C", "A", "B"}, names)
+	assert.True(t, snap.Signals[0].MatchesText("d on x"))
+	assert.False(t, snap.Signals[0].MatchesText("payments"))
+}
+
+func TestLabelsKeyIgnores(t *testing.T) {
+	a := LabelsKey(map[string]string{"alertname": "X", "replica": "1"}, []string{"replica"})
+	b := LabelsKey(map[string]string{"alertname": "X"}, nil)
+	c := LabelsKey(map[string]string{"alertname": "X", "replica": "1"}, nil)
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, a, c)
+}
+
+func TestContentHashIgnoresMapOrderButSeesChanges(t *testing.T) {
+	a := Alert{Key: "k", Labels: map[string]string{"a": "1", "b": "2"}, State: StateFiring}
+	b := Alert{Key: "k", Labels: map[string]string{"b": "2", "a": "1"}, State: StateFiring}
+	assert.Equal(t, a.ContentHash(), b.ContentHash())
+	b.State = StateSuppressed
+	assert.NotEqual(t, a.ContentHash(), b.ContentHash())
+	c := a
+	c.Annotations = map[string]string{"summary": "x"}
+	assert.NotEqual(t, a.ContentHash(), c.ContentHash())
+}
