@@ -1,0 +1,40 @@
+GO        ?= go
+PKGS      ?= ./...
+FUZZTIME  ?= 20s
+BENCHTIME ?= 1s
+
+.PHONY: all build test deps vet lint bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o sitroom .
+
+# The test command: installs the real servers when missing (as root), then vet and
+# every test under the race detector, with integration tests required to run.
+test: deps vet
+	SITROOM_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+deps:
+	@bash .ci/ensure-deps
+
+vet:
+	$(GO) vet $(PKGS)
+
+lint: vet
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime $(BENCHTIME) $(PKGS)
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+clean:
+	rm -f sitroom
