@@ -3,53 +3,132 @@
 package config
 
 import (
+	"os"
+	"time"
+
 	pconfig "github.com/prometheus/common/config"
 	pmodel "github.com/prometheus/common/model"
 )
 
 // Config is the whole configuration file.
+//
+// A Config is built by Parse or Load (decoded, defaulted, validated) or by
+// hand (then call Validate before use). It is not safe for concurrent
+// mutation; once validated it is read-only and may be shared.
 type Config struct {
 	// OperatorRoles maps OS users (and groups, prefixed with @) to roles.
 	OperatorRoles map[string]string `yaml:"operator_roles,omitempty"`
 	// OutageThreshold is the lowest severity that makes a firing alert an
 	// outage: critical (default), warning or info.
-	OutageThreshold string    `yaml:"outage_threshold,omitempty"`
-	Sources         []Source  `yaml:"sources"`
-	Services        []Service `yaml:"services,omitempty"`
-	Escalation      []Level   `yaml:"escalation,omitempty"`
+	OutageThreshold string `yaml:"outage_threshold,omitempty"`
+	// Sources are the upstream systems to poll.
+	Sources []Source `yaml:"sources"`
+	// Services is the service catalog: how alerts map to services and how
+	// services depend on each other.
+	Services []Service `yaml:"services,omitempty"`
+	// Escalation is the escalation policy, lowest level first.
+	Escalation []Level `yaml:"escalation,omitempty"`
+
+	// baseDir is the directory relative paths resolve against.
+	baseDir string
+	// path and mode describe the file the config was loaded from.
+	path string
+	mode os.FileMode
+	// lines maps key paths to the line they appear on in the file.
+	lines map[string]int
 }
 
 // Source is one upstream to poll. HTTP sources take prometheus/common's
 // HTTPClientConfig fields inline, exactly as a Prometheus scrape_config does.
 type Source struct {
-	Name     string          `yaml:"name"`
-	Type     string          `yaml:"type"` // prometheus | alertmanager
-	URL      string          `yaml:"url,omitempty"`
+	// Name identifies the source on screen and in the cache; unique.
+	Name string `yaml:"name"`
+	// Type is the kind of upstream; one of SourceTypes.
+	Type string `yaml:"type"` // prometheus | alertmanager
+	// URL is the absolute http(s) base URL of the upstream's API.
+	URL string `yaml:"url,omitempty"`
+	// Interval is the time between polls; default 15s.
 	Interval pmodel.Duration `yaml:"interval,omitempty"` // default 15s
-	Timeout  pmodel.Duration `yaml:"timeout,omitempty"`  // per request; default 10s, at most interval
+	// Timeout bounds one request; default 10s (or Interval if shorter),
+	// never more than Interval.
+	Timeout pmodel.Duration `yaml:"timeout,omitempty"` // per request; default 10s, at most interval
 	// MatchIgnoreLabels are dropped before an alert's identity is computed,
 	// so the same alert seen through Prometheus and the Alertmanager it
 	// feeds (which adds external labels) is one row.
 	MatchIgnoreLabels []string `yaml:"match_ignore_labels,omitempty"`
 
+	// HTTP is how to reach the upstream: basic_auth, authorization,
+	// oauth2, tls_config, proxy_url, http_headers, follow_redirects, ...
 	HTTP pconfig.HTTPClientConfig `yaml:",inline"`
 }
 
 // Service is one catalog entry.
 type Service struct {
-	Name      string   `yaml:"name"`
-	Match     []string `yaml:"match,omitempty"` // Prometheus matcher expressions; any one matching claims the alert
+	// Name is the service's unique name.
+	Name string `yaml:"name"`
+	// Match holds Prometheus matcher expressions; any one matching claims
+	// the alert.
+	Match []string `yaml:"match,omitempty"`
+	// DependsOn names the services this one needs.
 	DependsOn []string `yaml:"depends_on,omitempty"`
-	Owner     string   `yaml:"owner,omitempty"`
-	Contacts  []string `yaml:"contacts,omitempty"`
-	Runbook   string   `yaml:"runbook,omitempty"`
+	// Owner is the owning team.
+	Owner string `yaml:"owner,omitempty"`
+	// Contacts are how to reach the owner (channels, addresses, pagers).
+	Contacts []string `yaml:"contacts,omitempty"`
+	// Runbook is a URL or a markdown file path (relative to the config).
+	Runbook string `yaml:"runbook,omitempty"`
 }
 
 // Level is one step of the escalation policy.
 type Level struct {
-	Level   int             `yaml:"level"`
-	Who     string          `yaml:"who"`
-	Contact string          `yaml:"contact,omitempty"`
-	After   pmodel.Duration `yaml:"after,omitempty"`
-	MinRole string          `yaml:"min_role,omitempty"`
+	// Level is the step number; levels ascend through the list.
+	Level int `yaml:"level"`
+	// Who is told at this level.
+	Who string `yaml:"who"`
+	// Contact is how to reach them.
+	Contact string `yaml:"contact,omitempty"`
+	// After is how long after the outage opened this level applies.
+	After pmodel.Duration `yaml:"after,omitempty"`
+	// MinRole is the lowest operator role allowed to escalate to this level.
+	MinRole string `yaml:"min_role,omitempty"`
+}
+
+// Defaults applied to every source.
+const (
+	DefaultInterval = 15 * time.Second
+	DefaultTimeout  = 10 * time.Second
+)
+
+// DefaultSource returns a Source carrying every default: interval 15s,
+// timeout 10s and prometheus/common's default HTTP client settings
+// (follow_redirects, enable_http2).
+func DefaultSource() Source {
+	return Source{
+		Interval: pmodel.Duration(DefaultInterval),
+		Timeout:  pmodel.Duration(DefaultTimeout),
+		HTTP:     pconfig.DefaultHTTPClientConfig,
+	}
+}
+
+// Default returns an empty configuration with the file-level defaults set
+// (outage_threshold critical).
+func Default() *Config {
+	return &Config{OutageThreshold: "critical"}
+}
+
+// UnmarshalYAML applies the source defaults before decoding, as Prometheus
+// does for a scrape_config: the inline HTTPClientConfig's own defaults are
+// not applied by the decoder for an inline field. A timeout left unset
+// becomes min(10s, interval).
+func (s *Source) UnmarshalYAML(unmarshal func(any) error) error {
+	*s = DefaultSource()
+	s.Timeout = 0
+	type plain Source
+	if err := unmarshal((*plain)(s)); err != nil {
+		return err
+	}
+	if s.Timeout == 0 {
+		s.Timeout = pmodel.Duration(min(DefaultTimeout, time.Duration(s.Interval)))
+	}
+	return nil
 }
