@@ -129,6 +129,9 @@ func checkURL(raw string) string {
 	if raw == "" {
 		return "a source needs a url"
 	}
+	if !strings.Contains(raw, "://") {
+		return "want an absolute http:// or https:// URL"
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
