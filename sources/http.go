@@ -1,0 +1,971 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
+	pconfig "github.com/prometheus/common/config"
+)
+
+// UserAgent is sent with every request to an upstream.
+const UserAgent = "sitroom"
+
+// DefaultMaxBytes caps a reply body when GetJSON is given no limit.
+const DefaultMaxBytes int64 = 256 << 20
+
+// snippetMax is the longest piece of an upstream's error body shown to a
+// person, in bytes.
+const snippetMax = 120
+
+// errorBodyMax is how much of a non-2xx reply is read for FetchError.Body.
+const errorBodyMax = 4 << 10
+
+// NewHTTPClient validates cfg and builds the client for the source called
+// name from it: authentication, TLS, proxy and extra headers all come from
+// prometheus/common's config. The client has no overall timeout; every call
+// is bounded by its context. Errors describe what is wrong with the
+// configuration and never contain a secret value.
+func NewHTTPClient(cfg pconfig.HTTPClientConfig, name string) (*http.Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("source %q: http config: %w", name, err)
+	}
+	c, err := pconfig.NewClientFromConfig(cfg, name, pconfig.WithUserAgent(UserAgent))
+	if err != nil {
+		return nil, fmt.Errorf("source %q: http config: %w", name, err)
+	}
+	return c, nil
+}
+
+// FetchErrorKind classifies a FetchError.
+type FetchErrorKind string
+
+// The kinds of FetchError.
+const (
+	KindRefused   FetchErrorKind = "refused"   // nothing listens at the address
+	KindDNS       FetchErrorKind = "dns"       // the host name does not resolve
+	KindTLS       FetchErrorKind = "tls"       // handshake or certificate failure
+	KindTimeout   FetchErrorKind = "timeout"   // the deadline passed
+	KindCanceled  FetchErrorKind = "canceled"  // the caller cancelled the request
+	KindNetwork   FetchErrorKind = "network"   // any other transport failure
+	KindHTTP      FetchErrorKind = "http"      // a non-2xx status
+	KindHTML      FetchErrorKind = "html"      // an HTML page where JSON was expected
+	KindMalformed FetchErrorKind = "malformed" // the body is not the JSON expected
+	KindTruncated FetchErrorKind = "truncated" // the body ended early
+	KindTooLarge  FetchErrorKind = "too-large" // the body exceeds the size cap
+	KindAPI       FetchErrorKind = "api"       // the upstream answered with an error object
+	KindRequest   FetchErrorKind = "request"   // the request could not be built (bad URL)
+)
+
+// FetchError is a failed fetch, described in a few words a person can act
+// on. Msg never holds more than a short, sanitized piece of what the
+// upstream sent.
+type FetchError struct {
+	Kind FetchErrorKind
+	// Msg is the human description, e.g. "connection refused" or
+	// "HTTP 503 Service Unavailable: overloaded".
+	Msg string
+	// Status is the HTTP status code for KindHTTP and KindAPI, else 0.
+	Status int
+	// Body is the start (at most 4 KiB) of a non-2xx reply's body, raw and
+	// untrusted, so a source can decode an API-specific error object from
+	// it. Never show it as it is.
+	Body []byte
+	// Err is the underlying error, if any. Its text may be longer and less
+	// friendly than Msg; it is kept for errors.Is/As.
+	Err error
+}
+
+// Error returns Msg.
+func (e *FetchError) Error() string { return e.Msg }
+
+// Unwrap returns the underlying error.
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// GetJSON fetches url with c and hands the body to decode.
+//
+// It sends Accept: application/json and the sitroom User-Agent, reads at
+// most maxBytes of body (DefaultMaxBytes when maxBytes <= 0), and turns
+// every failure into a *FetchError: transport failures (refused, DNS, TLS,
+// timeout), non-2xx statuses (with a short sanitized snippet of the body),
+// HTML where JSON was expected, and decode failures (malformed, truncated,
+// too large). decode is called at most once, on the caller's goroutine,
+// with a reader that is valid only until it returns; any error it returns
+// that is not already a *FetchError is reported as a malformed reply.
+func GetJSON(ctx context.Context, c *http.Client, url string, maxBytes int64, decode func(io.Reader) error) error {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	start := time.Now()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return &FetchError{Kind: KindRequest, Msg: "bad URL: " + Sanitize(errors.Unwrap(err), snippetMax), Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", UserAgent)
+	resp, err := c.Do(req)
+	if err != nil {
+		return transportError(ctx, c, start, err)
+	}
+	defer func() {
+		// Drain a little so the connection can be reused, then close.
+		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+		_ = resp.Body.Close()
+	}()
+
+	html := isHTML(resp.Header.Get("Content-Type"))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyMax))
+		msg := "HTTP " + resp.Status
+		if resp.Status == "" {
+			msg = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		} else if !strings.HasPrefix(resp.Status, fmt.Sprint(resp.StatusCode)) {
+			msg = fmt.Sprintf("HTTP %d %s", resp.StatusCode, resp.Status)
+		}
+		msg = strings.TrimSpace(msg)
+		if html {
+			msg += " (HTML page)"
+		} else if s := Sanitize(string(body), snippetMax); s != "" {
+			msg += ": " + s
+		}
+		return &FetchError{Kind: KindHTTP, Msg: msg, Status: resp.StatusCode, Body: body}
+	}
+	if html {
+		return &FetchError{Kind: KindHTML, Msg: "HTML page instead of JSON (is the URL right?)"}
+	}
+
+	lr := &limitedReader{r: resp.Body, left: maxBytes}
+	err = decode(lr)
+	switch {
+	case lr.exceeded:
+		return &FetchError{Kind: KindTooLarge, Msg: fmt.Sprintf("reply larger than %s", formatMiB(maxBytes)), Err: err}
+	case err == nil:
+		return nil
+	}
+	var fe *FetchError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	if lr.readErr != nil && !errors.Is(lr.readErr, io.EOF) {
+		// The connection failed while the body was being read.
+		if errors.Is(lr.readErr, io.ErrUnexpectedEOF) {
+			return &FetchError{Kind: KindTruncated, Msg: "truncated reply", Err: lr.readErr}
+		}
+		return transportError(ctx, c, start, lr.readErr)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || (errors.Is(err, io.EOF) && lr.n > 0) {
+		return &FetchError{Kind: KindTruncated, Msg: "truncated reply", Err: err}
+	}
+	if errors.Is(err, io.EOF) {
+		return &FetchError{Kind: KindMalformed, Msg: "malformed reply: empty body", Err: err}
+	}
+	return &FetchError{Kind: KindMalformed, Msg: "malformed reply: " + Sanitize(err.Error(), 200), Err: err}
+}
+
+// MalformedError returns a *FetchError of KindMalformed with the message
+// "malformed reply: <what>"; decoders use it for replies of the wrong shape.
+func MalformedError(what string) *FetchError {
+	return &FetchError{Kind: KindMalformed, Msg: "malformed reply: " + what}
+}
+
+func formatMiB(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+func isHTML(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "text/html")
+	}
+	return mt == "text/html" || mt == "application/xhtml+xml"
+}
+
+// limitedReader reads at most left bytes and records whether the body had
+// more, and the first read error of the underlying reader.
+type limitedReader struct {
+	r        io.Reader
+	left     int64
+	n        int64
+	exceeded bool
+	readErr  error
+}
+
+var errTooLarge = errors.New("reply too large")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.exceeded {
+		return 0, errTooLarge
+	}
+	if l.left <= 0 {
+		// Probe for one more byte to tell "exactly at the limit" from "over".
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			l.exceeded = true
+			return 0, errTooLarge
+		}
+		if err == nil {
+			return 0, nil
+		}
+		if !errors.Is(err, io.EOF) && l.readErr == nil {
+			l.readErr = err
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	l.n += int64(n)
+	if err != nil && !errors.Is(err, io.EOF) && l.readErr == nil {
+		l.readErr = err
+	}
+	return n, err
+}
+
+// transportError describes a failure to get a response (or to read its
+// body) in a few words.
+func transportError(ctx context.Context, c *http.Client, start time.Time, err error) *FetchError {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return &FetchError{Kind: KindTimeout, Msg: "timed out after " + deadlineText(ctx, start), Err: err}
+		}
+		return &FetchError{Kind: KindCanceled, Msg: "canceled", Err: err}
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		host := Sanitize(dnsErr.Name, 80)
+		msg := "DNS lookup of " + host + " failed"
+		if dnsErr.IsNotFound {
+			msg = "DNS lookup of " + host + " failed: no such host"
+		}
+		if dnsErr.IsTimeout {
+			return &FetchError{Kind: KindTimeout, Msg: msg + ": timed out", Err: err}
+		}
+		return &FetchError{Kind: KindDNS, Msg: msg, Err: err}
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return &FetchError{Kind: KindRefused, Msg: "connection refused", Err: err}
+	}
+	if msg, ok := tlsReason(err); ok {
+		return &FetchError{Kind: KindTLS, Msg: "TLS: " + msg, Err: err}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		d := c.Timeout
+		if d <= 0 {
+			d = time.Since(start)
+		}
+		return &FetchError{Kind: KindTimeout, Msg: "timed out after " + roundDuration(d), Err: err}
+	}
+	if errors.Is(err, syscall.ECONNRESET) {
+		return &FetchError{Kind: KindNetwork, Msg: "connection reset by peer", Err: err}
+	}
+	if errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) {
+		return &FetchError{Kind: KindNetwork, Msg: "host unreachable", Err: err}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &FetchError{Kind: KindNetwork, Msg: "connection closed by server", Err: err}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		err = ue.Err
+	}
+	return &FetchError{Kind: KindNetwork, Msg: Sanitize(err.Error(), 200), Err: err}
+}
+
+func tlsReason(err error) (string, bool) {
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalid     x509.CertificateInvalidError
+		recordErr   tls.RecordHeaderError
+		alertErr    tls.AlertError
+		verifyErr   *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &unknownAuth):
+		return "certificate signed by unknown authority", true
+	case errors.As(err, &hostErr):
+		return Sanitize(hostErr.Error(), 200), true
+	case errors.As(err, &invalid):
+		return Sanitize(invalid.Error(), 200), true
+	case errors.As(err, &recordErr):
+		return "server does not speak TLS (is the URL http://?)", true
+	case errors.As(err, &alertErr):
+		return Sanitize(alertErr.Error(), 200), true
+	case errors.As(err, &verifyErr):
+		return Sanitize(verifyErr.Err.Error(), 200), true
+	}
+	if s := err.Error(); strings.Contains(s, "tls: ") {
+		i := strings.Index(s, "tls: ")
+		return Sanitize(s[i+len("tls: "):], 200), true
+	}
+	if strings.Contains(err.Error(), "server gave HTTP response to HTTPS client") {
+		return "server gave an HTTP response to an HTTPS request (is the URL https://?)", true
+	}
+	return "", false
+}
+
+func deadlineText(ctx context.Context, start time.Time) string {
+	if dl, ok := ctx.Deadline(); ok {
+		return roundDuration(dl.Sub(start))
+	}
+	return roundDuration(time.Since(start))
+}
+
+func roundDuration(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.String()
+}
+
+// Sanitize makes untrusted text safe to show in one line: invalid UTF-8
+// becomes U+FFFD, control, format (bidi) and other non-printing characters
+// are dropped, runs of whitespace become one space, and the result is cut
+// to at most max bytes on a rune boundary, with "…" marking the cut. v may
+// be a string, []byte or error; nil gives "".
+func Sanitize(v any, max int) string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	case error:
+		s = x.Error()
+	default:
+		s = fmt.Sprint(x)
+	}
+	var b strings.Builder
+	b.Grow(min(len(s), max+4))
+	space := false
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			// invalid byte or a literal U+FFFD: kept, visible and inert
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r), !unicode.IsPrint(r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+		if b.Len() > max {
+			break
+		}
+	}
+	out := b.String()
+	if len(out) <= max {
+		return out
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	if cut < 0 {
+		cut = 0
+	}
+	return strings.TrimSpace(out[:cut]) + ellipsis
+}
+
+// ReadAll reads r to the end into dst[:0], growing it as needed, and
+// returns the filled slice. Passing the previous result back in as dst
+// reuses its memory from poll to poll.
+func ReadAll(dst []byte, r io.Reader) ([]byte, error) {
+	b := dst[:0]
+	if cap(b) < 64<<10 {
+		b = make([]byte, 0, 64<<10)
+	}
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return b, nil
+			}
+			return b, err
+		}
+	}
+}
+
+// JSONScanner decodes the JSON replies of alert APIs straight from the
+// bytes, without reflection: the shape of those replies is fixed and a
+// poll of 10k alerts must decode in a few tens of milliseconds. It checks
+// the syntax of everything it reads or skips, accepts duplicate object
+// names (the last wins) and replaces invalid UTF-8 inside strings with
+// U+FFFD, so one odd alert does not fail a whole poll. Short strings that
+// repeat from alert to alert (label names, severities, alert names) are
+// shared through a small cache instead of allocated each time.
+//
+// A JSONScanner is not safe for concurrent use; a source keeps one and
+// uses it from its polling goroutine. Strings it returns never alias the
+// input.
+type JSONScanner struct {
+	data    []byte
+	pos     int
+	depth   int
+	strBuf  []byte
+	nameBuf []byte
+	pairs   []string
+	seed    maphash.Seed
+	cache   []string
+}
+
+const (
+	internSlots  = 4096 // a power of two
+	internMaxLen = 48
+	maxDepth     = 512
+)
+
+// NewJSONScanner returns a scanner ready for Reset.
+func NewJSONScanner() *JSONScanner {
+	return &JSONScanner{seed: maphash.MakeSeed(), cache: make([]string, internSlots)}
+}
+
+// Reset starts scanning data. The scanner keeps no reference to data
+// once the decode that follows is done.
+func (s *JSONScanner) Reset(data []byte) {
+	s.data, s.pos, s.depth = data, 0, 0
+}
+
+func (s *JSONScanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\n', '\r', '\t':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// Peek returns the first byte of the next value (after whitespace), or 0
+// at the end of the input.
+func (s *JSONScanner) Peek() byte {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return 0
+	}
+	return s.data[s.pos]
+}
+
+func (s *JSONScanner) errAt(what, msg string) error {
+	if s.pos >= len(s.data) {
+		return &FetchError{Kind: KindTruncated, Msg: "truncated reply", Err: io.ErrUnexpectedEOF}
+	}
+	if what != "" {
+		msg = what + ": " + msg
+	}
+	return MalformedError(fmt.Sprintf("%s at byte %d", msg, s.pos))
+}
+
+func (s *JSONScanner) expect(c byte, what string) error {
+	if s.Peek() != c {
+		return s.errAt(what, fmt.Sprintf("expected %q, found %s", c, s.found()))
+	}
+	s.pos++
+	return nil
+}
+
+func (s *JSONScanner) found() string {
+	if s.pos >= len(s.data) {
+		return "end of reply"
+	}
+	switch c := s.data[s.pos]; c {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	case '}', ']', ',', ':':
+		return fmt.Sprintf("%q", c)
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return "number"
+		}
+		return fmt.Sprintf("byte %q", c)
+	}
+}
+
+// null consumes a null literal if one is next.
+func (s *JSONScanner) null() (bool, error) {
+	if s.Peek() != 'n' {
+		return false, nil
+	}
+	if !bytes.HasPrefix(s.data[s.pos:], []byte("null")) {
+		return false, s.errAt("", "invalid literal")
+	}
+	s.pos += 4
+	return true, nil
+}
+
+// Object reads an object, calling member for each member with its name
+// (valid only during the call); member must consume the value. null reads
+// as an absent object: present is false and member is not called.
+func (s *JSONScanner) Object(what string, member func(name []byte) error) (present bool, err error) {
+	if isNull, err := s.null(); isNull || err != nil {
+		return false, err
+	}
+	if err := s.expect('{', what); err != nil {
+		return false, err
+	}
+	if s.depth++; s.depth > maxDepth {
+		return false, s.errAt(what, "nested too deep")
+	}
+	if s.Peek() == '}' {
+		s.pos++
+		s.depth--
+		return true, nil
+	}
+	for {
+		name, err := s.name(what)
+		if err != nil {
+			return false, err
+		}
+		if err := member(name); err != nil {
+			return false, err
+		}
+		switch s.Peek() {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			s.depth--
+			return true, nil
+		default:
+			return false, s.errAt(what, "expected ',' or '}', found "+s.found())
+		}
+	}
+}
+
+// Array reads an array, calling elem for each element; elem must consume
+// it. null reads as an absent array.
+func (s *JSONScanner) Array(what string, elem func() error) (present bool, err error) {
+	if isNull, err := s.null(); isNull || err != nil {
+		return false, err
+	}
+	if err := s.expect('[', what); err != nil {
+		return false, err
+	}
+	if s.depth++; s.depth > maxDepth {
+		return false, s.errAt(what, "nested too deep")
+	}
+	if s.Peek() == ']' {
+		s.pos++
+		s.depth--
+		return true, nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return false, err
+		}
+		switch s.Peek() {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			s.depth--
+			return true, nil
+		default:
+			return false, s.errAt(what, "expected ',' or ']', found "+s.found())
+		}
+	}
+}
+
+func (s *JSONScanner) name(what string) ([]byte, error) {
+	if s.Peek() != '"' {
+		return nil, s.errAt(what, "expected a member name, found "+s.found())
+	}
+	b, err := s.rawString(&s.nameBuf)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.expect(':', what); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// rawString reads a string at s.pos and returns its content, a view of
+// the input when it has no escapes, else unquoted into *buf.
+func (s *JSONScanner) rawString(buf *[]byte) ([]byte, error) {
+	start := s.pos
+	i := start + 1
+	d := s.data
+	for i < len(d) {
+		c := d[i]
+		if c == '"' {
+			s.pos = i + 1
+			return d[start+1 : i], nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		i++
+	}
+	// Slow path: escapes (or an error).
+	for i < len(d) {
+		c := d[i]
+		switch {
+		case c == '"':
+			raw := d[start : i+1]
+			s.pos = i + 1
+			if !utf8.Valid(raw) {
+				raw = []byte(strings.ToValidUTF8(string(raw), "\uFFFD"))
+			}
+			out, err := jsontext.AppendUnquote((*buf)[:0], raw)
+			*buf = out
+			if err != nil {
+				s.pos = start
+				return nil, s.errAt("", "invalid string escape")
+			}
+			return out, nil
+		case c == '\\':
+			i += 2
+		case c < 0x20:
+			s.pos = i
+			return nil, s.errAt("", "control character in string")
+		default:
+			i++
+		}
+	}
+	s.pos = len(d)
+	return nil, s.errAt("", "unterminated string")
+}
+
+// String reads a string; null reads as "". Another kind of value is a
+// malformed reply naming what.
+func (s *JSONScanner) String(what string) (string, error) {
+	switch s.Peek() {
+	case '"':
+	case 'n':
+		_, err := s.null()
+		return "", err
+	default:
+		return "", s.errAt(what, "expected a string, found "+s.found())
+	}
+	b, err := s.rawString(&s.strBuf)
+	if err != nil {
+		return "", err
+	}
+	return s.str(b), nil
+}
+
+// Time reads an RFC 3339 time string; null and "" read as the zero time.
+func (s *JSONScanner) Time(what string) (time.Time, error) {
+	switch s.Peek() {
+	case '"':
+	case 'n':
+		_, err := s.null()
+		return time.Time{}, err
+	default:
+		return time.Time{}, s.errAt(what, "expected a time, found "+s.found())
+	}
+	at := s.pos
+	b, err := s.rawString(&s.strBuf)
+	if err != nil || len(b) == 0 {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b))
+	if err != nil {
+		s.pos = at
+		return time.Time{}, s.errAt(what, fmt.Sprintf("bad time %q", Sanitize(b, 40)))
+	}
+	return t, nil
+}
+
+// StringMap reads an object of strings (annotations) into a map sized
+// exactly; null reads as nil.
+func (s *JSONScanner) StringMap(what string) (map[string]string, error) {
+	ok, err := s.readPairs(what)
+	if err != nil || !ok {
+		return nil, err
+	}
+	m := s.pairsMap()
+	clear(s.pairs)
+	return m, nil
+}
+
+// Labels reads a label set like StringMap and also returns its key, as
+// LabelsKey(labels, ignore) computes it. null reads as an empty map.
+func (s *JSONScanner) Labels(what string, ignore []string) (map[string]string, string, error) {
+	if _, err := s.readPairs(what); err != nil {
+		return nil, "", err
+	}
+	m := s.pairsMap()
+	var key string
+	if len(m) != len(s.pairs)/2 {
+		// Duplicate names: the map kept the last value of each.
+		key = LabelsKey(m, ignore, nil)
+	} else {
+		key = pairsKey(s.pairs, ignore)
+	}
+	clear(s.pairs)
+	return m, key, nil
+}
+
+// StringSlice reads an array of strings; null and [] read as nil.
+func (s *JSONScanner) StringSlice(what string) ([]string, error) {
+	var out []string
+	_, err := s.Array(what, func() error {
+		v, err := s.String(what)
+		out = append(out, v)
+		return err
+	})
+	return out, err
+}
+
+func (s *JSONScanner) readPairs(what string) (bool, error) {
+	s.pairs = s.pairs[:0]
+	return s.Object(what, func(name []byte) error {
+		k := s.str(name)
+		v, err := s.String(what)
+		s.pairs = append(s.pairs, k, v)
+		return err
+	})
+}
+
+func (s *JSONScanner) pairsMap() map[string]string {
+	m := make(map[string]string, len(s.pairs)/2)
+	for i := 0; i < len(s.pairs); i += 2 {
+		m[s.pairs[i]] = s.pairs[i+1]
+	}
+	return m
+}
+
+// Skip reads and discards one value of any kind, checking its syntax.
+func (s *JSONScanner) Skip() error {
+	switch c := s.Peek(); {
+	case c == '"':
+		_, err := s.rawString(&s.strBuf)
+		return err
+	case c == '{':
+		_, err := s.Object("", func([]byte) error { return s.Skip() })
+		return err
+	case c == '[':
+		_, err := s.Array("", s.Skip)
+		return err
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	}
+	return s.errAt("", "expected a value, found "+s.found())
+}
+
+func (s *JSONScanner) literal(lit string) error {
+	if !bytes.HasPrefix(s.data[s.pos:], []byte(lit)) {
+		return s.errAt("", "invalid literal")
+	}
+	s.pos += len(lit)
+	return nil
+}
+
+// number checks a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *JSONScanner) number() error {
+	d, i := s.data, s.pos
+	digits := func() bool {
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		return i > j
+	}
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case !digits():
+		s.pos = i
+		return s.errAt("", "invalid number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if !digits() {
+			s.pos = i
+			return s.errAt("", "invalid number")
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if !digits() {
+			s.pos = i
+			return s.errAt("", "invalid number")
+		}
+	}
+	s.pos = i
+	return nil
+}
+
+// End checks that nothing but whitespace follows the top-level value.
+func (s *JSONScanner) End() error {
+	if s.Peek() != 0 {
+		return s.errAt("", "data after the end of the reply")
+	}
+	return nil
+}
+
+// str turns b into a string, sharing a cached copy of short strings and
+// replacing invalid UTF-8.
+func (s *JSONScanner) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > internMaxLen {
+		if !utf8.Valid(b) {
+			return strings.ToValidUTF8(string(b), "\uFFFD")
+		}
+		return string(b)
+	}
+	slot := &s.cache[maphash.Bytes(s.seed, b)&(internSlots-1)]
+	if *slot == string(b) {
+		return *slot
+	}
+	v := string(b)
+	if !utf8.ValidString(v) {
+		v = strings.ToValidUTF8(v, "\uFFFD")
+	}
+	*slot = v
+	return v
+}
+
+// pairsKey sorts pairs (name, value, name, value…; names unique) by name
+// and hashes them like LabelsKey.
+func pairsKey(p []string, ignore []string) string {
+	n := len(p) / 2
+	for i := 1; i < n; i++ {
+		for k := i; k > 0 && p[2*k] < p[2*k-2]; k-- {
+			p[2*k], p[2*k-2] = p[2*k-2], p[2*k]
+			p[2*k+1], p[2*k-1] = p[2*k-1], p[2*k+1]
+		}
+	}
+	h := uint64(fnvOffset64)
+outer:
+	for i := 0; i < len(p); i += 2 {
+		for _, ig := range ignore {
+			if p[i] == ig {
+				continue outer
+			}
+		}
+		h = fnvPair(h, p[i], p[i+1])
+	}
+	return fingerprintHex(h)
+}
+
+const (
+	fnvOffset64 = 14695981039346656037
+	fnvPrime64  = 1099511628211
+)
+
+func fnvPair(h uint64, k, v string) uint64 {
+	for i := 0; i < len(k); i++ {
+		h ^= uint64(k[i])
+		h *= fnvPrime64
+	}
+	h ^= 0xff
+	h *= fnvPrime64
+	for i := 0; i < len(v); i++ {
+		h ^= uint64(v[i])
+		h *= fnvPrime64
+	}
+	h ^= 0xff
+	h *= fnvPrime64
+	return h
+}
+
+func fingerprintHex(h uint64) string {
+	const hexdigits = "0123456789abcdef"
+	var out [16]byte
+	for i := 15; i >= 0; i-- {
+		out[i] = hexdigits[h&0xf]
+		h >>= 4
+	}
+	return string(out[:])
+}
+
+// LabelsKey is model.LabelsKey computed without copying the labels: the
+// Prometheus fingerprint (FNV-64a over the sorted name/value pairs, each
+// followed by 0xff) of labels minus ignore, as 16 hex digits. scratch is
+// reused for sorting names and may be nil.
+func LabelsKey(labels map[string]string, ignore []string, scratch *[]string) string {
+	var names []string
+	if scratch != nil {
+		names = (*scratch)[:0]
+	}
+outer:
+	for k := range labels {
+		for _, ig := range ignore {
+			if k == ig {
+				continue outer
+			}
+		}
+		names = append(names, k)
+	}
+	sortStrings(names)
+	h := uint64(fnvOffset64)
+	for _, k := range names {
+		h = fnvPair(h, k, labels[k])
+	}
+	if scratch != nil {
+		clear(names)
+		*scratch = names[:0]
+	}
+	return fingerprintHex(h)
+}
+
+// sortStrings is an insertion sort: label sets are small.
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for k := i; k > 0 && s[k] < s[k-1]; k-- {
+			s[k], s[k-1] = s[k-1], s[k]
+		}
+	}
+}
