@@ -1,0 +1,383 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"sitroom/model"
+)
+
+// ResolveAfter is the number of consecutive successful polls an open row
+// must be missing from before it is resolved.
+const ResolveAfter = 2
+
+// PollMeta describes one poll of a source.
+type PollMeta struct {
+	At      time.Time     // when the poll started; time.Now() if zero
+	Latency time.Duration // how long it took
+	Type    string        // the source's type (prometheus, alertmanager, …)
+}
+
+// IngestResult counts what one Ingest did to the open rows of the source.
+type IngestResult struct {
+	Inserted  int  // new open rows
+	Updated   int  // rows whose content changed
+	Unchanged int  // rows returned with the same content (a reappearing row counts here)
+	Missed    int  // open rows missing from this poll that stay open for now
+	Resolved  int  // rows resolved by this poll
+	Wrote     bool // whether any SQL write statement ran
+}
+
+const (
+	opInsert = iota
+	opUpdate
+	opTouch // last_seen / missed / resolved_at only
+)
+
+type change struct {
+	kind int
+	e    *entry // nil for opInsert
+	row  *model.AlertRow
+	hash uint64
+	id   int64 // assigned by the insert
+
+	labels, annotations, silenced, inhibited string // encoded, for insert and update
+}
+
+type plan struct {
+	src     *source
+	newSrc  bool
+	gen     uint64
+	rows    []*model.AlertRow // the source's open rows after the poll
+	kept    []*entry          // entries in rows order (nil where a change inserts)
+	changes []change
+	status  model.SourceStatus
+	writeSt bool
+	seq     int64 // meta seq of the write, 0 if no alert row was written
+	res     IngestResult
+}
+
+// Ingest records one successful poll of source that returned alerts, in one
+// transaction; see the package documentation for what is written when.
+// An open row absent from alerts is missed; after ResolveAfter consecutive
+// misses it is resolved. A poll that returns nothing while the source had
+// open rows sets the status Note ("empty reply; had N alerts"); the rows
+// are still counted as missed. Alerts with an empty Key get the key of
+// their labels; a key repeated within one poll is taken once.
+//
+// Ingest may be called from any goroutine; calls are serialized.
+func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (IngestResult, error) {
+	if source == "" {
+		return IngestResult{}, errors.New("cache: Ingest: empty source name")
+	}
+	if meta.At.IsZero() {
+		meta.At = time.Now()
+	}
+	meta.At = norm(meta.At)
+	// Hash before taking the lock: it is the costliest per-alert step of a
+	// poll without changes.
+	keys := make([]string, len(alerts))
+	hashes := make([]uint64, len(alerts))
+	for i := range alerts {
+		a := &alerts[i]
+		keys[i] = a.Key
+		if keys[i] == "" {
+			keys[i] = model.LabelsKey(a.Labels, nil)
+		}
+		if a.Key == keys[i] {
+			hashes[i] = a.ContentHash()
+		} else {
+			cp := *a
+			cp.Key = keys[i]
+			hashes[i] = cp.ContentHash()
+		}
+	}
+
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	if c.closed {
+		return IngestResult{}, ErrClosed
+	}
+	synced, err := c.syncIfChanged()
+	if err != nil {
+		return IngestResult{}, err
+	}
+	p := c.plan(source, alerts, keys, hashes, meta)
+	if len(p.changes) == 0 && !p.writeSt {
+		c.apply(p)
+		c.publish()
+		return p.res, nil
+	}
+	err = c.inWriteTx(func() error {
+		// Another process may have committed between the check above and
+		// taking the write lock; now nobody else can, so check again.
+		again, err := c.syncIfChanged()
+		if err != nil {
+			return err
+		}
+		if again {
+			synced = true
+			p = c.plan(source, alerts, keys, hashes, meta)
+		}
+		return c.exec(p)
+	})
+	if err != nil {
+		if synced {
+			c.publish()
+		}
+		return IngestResult{}, err
+	}
+	c.apply(p)
+	c.publish()
+	return p.res, nil
+}
+
+// plan diffs one poll against the mirror without changing it (beyond the
+// seen marks) and encodes what must be written.
+func (c *Cache) plan(name string, alerts []model.Alert, keys []string, hashes []uint64, meta PollMeta) *plan {
+	at := meta.At
+	c.gen++
+	p := &plan{gen: c.gen, src: c.srcs[name]}
+	if p.src == nil {
+		p.src = &source{name: name, byKey: map[string]*entry{}}
+		p.newSrc = true
+	}
+	s := p.src
+	openBefore := len(s.byKey)
+	slab := make([]model.AlertRow, len(alerts))
+	p.rows = make([]*model.AlertRow, 0, len(alerts)+8)
+	p.kept = make([]*entry, 0, len(alerts)+8)
+	var fresh map[string]bool // keys inserted by this poll, to drop repeats
+	for i := range alerts {
+		key, h := keys[i], hashes[i]
+		e := s.byKey[key]
+		if e != nil && e.seen == p.gen || fresh[key] {
+			continue // repeated within this poll
+		}
+		r := &slab[len(p.rows)]
+		switch {
+		case e == nil:
+			fillRow(r, name, &alerts[i], key)
+			r.FirstSeen, r.LastSeen = at, at
+			if fresh == nil {
+				fresh = map[string]bool{}
+			}
+			fresh[key] = true
+			p.changes = append(p.changes, newChange(opInsert, nil, r, h))
+			p.res.Inserted++
+		case e.hash != h:
+			e.seen = p.gen
+			fillRow(r, name, &alerts[i], key)
+			r.FirstSeen, r.LastSeen = e.row.FirstSeen, at
+			p.changes = append(p.changes, newChange(opUpdate, e, r, h))
+			p.res.Updated++
+		default:
+			e.seen = p.gen
+			*r = *e.row
+			r.LastSeen = at
+			if r.Missed != 0 {
+				r.Missed = 0
+				p.changes = append(p.changes, change{kind: opTouch, e: e, row: r, hash: h})
+			}
+			p.res.Unchanged++
+		}
+		p.rows = append(p.rows, r)
+		p.kept = append(p.kept, e)
+	}
+	for _, old := range s.rows {
+		e := s.byKey[old.Key]
+		if e == nil || e.seen == p.gen {
+			continue
+		}
+		r := new(model.AlertRow)
+		*r = *e.row
+		r.Missed++
+		if r.Missed >= ResolveAfter {
+			r.ResolvedAt = at
+			p.res.Resolved++
+		} else {
+			p.rows = append(p.rows, r)
+			p.kept = append(p.kept, e)
+			p.res.Missed++
+		}
+		p.changes = append(p.changes, change{kind: opTouch, e: e, row: r, hash: e.hash})
+	}
+
+	st := s.status
+	st.Name = name
+	if meta.Type != "" {
+		st.Type = meta.Type
+	}
+	st.LastAttempt, st.LastSuccess, st.LastError = at, at, ""
+	st.Latency = meta.Latency
+	st.Items = len(alerts)
+	st.Note = ""
+	if len(alerts) == 0 && openBefore > 0 {
+		st.Note = fmt.Sprintf("empty reply; had %d alerts", openBefore)
+	}
+	p.status = st
+	d := s.disk
+	p.writeSt = len(p.changes) > 0 || !s.stored || d.LastError != "" || d.Items != st.Items ||
+		d.Note != st.Note || d.Type != st.Type || at.Sub(d.LastAttempt) > StatusRefresh
+	p.res.Wrote = len(p.changes) > 0 || p.writeSt
+	return p
+}
+
+func fillRow(r *model.AlertRow, src string, a *model.Alert, key string) {
+	r.Source = src
+	r.Alert = *a
+	r.Key = key
+	r.StartsAt = norm(a.StartsAt)
+	r.GeneratorURL = stripUserinfo(a.GeneratorURL)
+}
+
+func newChange(kind int, e *entry, r *model.AlertRow, h uint64) change {
+	return change{
+		kind: kind, e: e, row: r, hash: h,
+		labels:      encodeMap(r.Labels),
+		annotations: encodeMap(r.Annotations),
+		silenced:    encodeList(r.SilencedBy),
+		inhibited:   encodeList(r.InhibitedBy),
+	}
+}
+
+// exec writes a plan inside the caller's write transaction.
+func (c *Cache) exec(p *plan) error {
+	ctx := context.Background()
+	var seq int64
+	if len(p.changes) > 0 {
+		if err := c.st.bumpSeq.QueryRowContext(ctx).Scan(&seq); err != nil {
+			return c.wrap("write alerts", err)
+		}
+	}
+	for i := range p.changes {
+		ch := &p.changes[i]
+		r := ch.row
+		var err error
+		switch ch.kind {
+		case opInsert:
+			var res sql.Result
+			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, int64(ch.hash), string(r.State), ns(r.StartsAt),
+				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.FirstSeen), ns(r.LastSeen), seq)
+			if err == nil {
+				ch.id, err = res.LastInsertId()
+			}
+		case opUpdate:
+			_, err = c.st.update.ExecContext(ctx, int64(ch.hash), string(r.State), ns(r.StartsAt), r.GeneratorURL,
+				ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.LastSeen), seq, ch.e.id)
+		case opTouch:
+			var resolved any
+			if r.Resolved() {
+				resolved = ns(r.ResolvedAt)
+			}
+			_, err = c.st.touch.ExecContext(ctx, ns(r.LastSeen), r.Missed, resolved, seq, ch.e.id)
+		}
+		if err != nil {
+			return c.wrap("write alerts", err)
+		}
+	}
+	if p.writeSt {
+		if err := c.writeStatus(p.status); err != nil {
+			return err
+		}
+	}
+	p.seq = seq
+	return nil
+}
+
+func (c *Cache) writeStatus(st model.SourceStatus) error {
+	_, err := c.st.status.ExecContext(context.Background(), st.Name, st.Type, ns(st.LastAttempt), ns(st.LastSuccess),
+		st.LastError, int64(st.Latency), st.Items, st.Note)
+	if err != nil {
+		return c.wrap("write source status", err)
+	}
+	return nil
+}
+
+// apply moves a plan, written or not, into the mirror.
+func (c *Cache) apply(p *plan) {
+	s := p.src
+	if p.newSrc {
+		c.srcs[s.name] = s
+	}
+	if p.seq != 0 {
+		c.seq = p.seq
+	}
+	for i := range p.changes {
+		ch := &p.changes[i]
+		switch ch.kind {
+		case opInsert:
+			s.byKey[ch.row.Key] = &entry{id: ch.id, hash: ch.hash, row: ch.row, seen: p.gen}
+		default:
+			ch.e.hash = ch.hash
+			ch.e.row = ch.row
+			if ch.row.Resolved() {
+				delete(s.byKey, ch.row.Key)
+			}
+		}
+	}
+	for i, e := range p.kept {
+		if e != nil {
+			e.row = p.rows[i]
+		}
+	}
+	s.rows = p.rows
+	s.status = p.status
+	if p.writeSt {
+		s.disk, s.stored = p.status, true
+	}
+}
+
+// RecordFailure records a failed poll of the named source: last attempt, the error's
+// text (user info in URLs stripped, clipped to 2000 bytes) and latency. Its
+// rows are untouched: they stay open and show as stale. It is always
+// written. Safe for concurrent use.
+func (c *Cache) RecordFailure(name string, pollErr error, meta PollMeta) error {
+	if name == "" {
+		return errors.New("cache: RecordFailure: empty source name")
+	}
+	if meta.At.IsZero() {
+		meta.At = time.Now()
+	}
+	msg := "unknown error"
+	if pollErr != nil && pollErr.Error() != "" {
+		msg = clipError(pollErr.Error())
+	}
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	var st model.SourceStatus
+	err := c.inWriteTx(func() error {
+		if _, err := c.syncIfChanged(); err != nil {
+			return err
+		}
+		if s := c.srcs[name]; s != nil {
+			st = s.status
+		}
+		st.Name = name
+		if meta.Type != "" {
+			st.Type = meta.Type
+		}
+		st.LastAttempt = norm(meta.At)
+		st.LastError = msg
+		st.Latency = meta.Latency
+		return c.writeStatus(st)
+	})
+	if err != nil {
+		c.publish()
+		return err
+	}
+	s := c.srcs[name]
+	if s == nil {
+		s = &source{name: name, byKey: map[string]*entry{}}
+		c.srcs[name] = s
+	}
+	s.status, s.disk, s.stored = st, st, true
+	c.publish()
+	return nil
+}

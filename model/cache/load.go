@@ -1,0 +1,315 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"sitroom/model"
+)
+
+const rowCols = `id, source, key, hash, state, starts_at, generator_url, labels, annotations,
+	silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at`
+
+// Load returns the open rows of every source and the source statuses.
+//
+// It is served from the in-memory mirror. If another process (or another
+// Cache on the same file) has committed since the mirror was last synced,
+// the changed rows are reloaded from disk first, unless a write of this
+// Cache is in progress: Load never waits for one, it returns the view as
+// last published, and that write syncs and republishes when it commits.
+// On a sync error the published view is returned with the error.
+//
+// The returned slice and rows are shared and never modified afterwards; the
+// caller must not modify them either, and may read them from any goroutine.
+// Rows are grouped by source (sorted by name); their order within a source
+// is unspecified. The statuses are the caller's copy, sorted by name.
+func (c *Cache) Load() ([]*model.AlertRow, []model.SourceStatus, error) {
+	var err error
+	if c.connMu.TryLock() {
+		if c.closed {
+			err = ErrClosed
+		} else {
+			var changed bool
+			changed, err = c.syncIfChanged()
+			if changed {
+				c.publish()
+			}
+		}
+		c.connMu.Unlock()
+	}
+	c.mu.RLock()
+	rows, sts := c.rows, c.statuses
+	c.mu.RUnlock()
+	return rows, append([]model.SourceStatus(nil), sts...), err
+}
+
+// publish swaps a new view of the mirror in for Load. connMu must be held.
+func (c *Cache) publish() {
+	names := make([]string, 0, len(c.srcs))
+	n := 0
+	for name, s := range c.srcs {
+		names = append(names, name)
+		n += len(s.rows)
+	}
+	sort.Strings(names)
+	rows := make([]*model.AlertRow, 0, n)
+	sts := make([]model.SourceStatus, 0, len(names))
+	for _, name := range names {
+		s := c.srcs[name]
+		rows = append(rows, s.rows...)
+		if s.stored || !s.status.LastAttempt.IsZero() {
+			sts = append(sts, s.status)
+		}
+	}
+	c.mu.Lock()
+	c.rows, c.statuses = rows[:len(rows):len(rows)], sts
+	c.mu.Unlock()
+}
+
+// syncIfChanged brings the mirror up to date with what other connections
+// committed since the last sync, and reports whether it had to. connMu must
+// be held. Called inside a transaction, its reads join it; otherwise they
+// run in a read transaction of their own so they see one snapshot.
+func (c *Cache) syncIfChanged() (bool, error) {
+	dv, err := c.dataVersion()
+	if err != nil {
+		return false, err
+	}
+	if dv == c.dv {
+		return false, nil
+	}
+	if err := c.inNestedReadTx(c.syncDelta); err != nil {
+		return false, err
+	}
+	c.dv = dv
+	return true, nil
+}
+
+// inNestedReadTx runs fn in a read transaction unless the connection is
+// already inside one.
+func (c *Cache) inNestedReadTx(fn func() error) error {
+	if c.inTxNow() {
+		return fn()
+	}
+	return c.inReadTx(fn)
+}
+
+// inTxNow reports whether the dedicated connection has an open transaction.
+func (c *Cache) inTxNow() bool {
+	inTx := false
+	_ = c.conn.Raw(func(dc any) error {
+		if ac, ok := dc.(interface{ AutoCommit() bool }); ok {
+			inTx = !ac.AutoCommit()
+		}
+		return nil
+	})
+	return inTx
+}
+
+func (c *Cache) readSeq() (int64, error) {
+	var seq int64
+	if err := c.conn.QueryRowContext(context.Background(), `SELECT v FROM meta WHERE k = 'seq'`).Scan(&seq); err != nil {
+		return 0, c.wrap("read cache", err)
+	}
+	return seq, nil
+}
+
+// syncDelta applies the rows written by others since c.seq, then checks
+// that the mirror holds as many open rows as the file, and reloads
+// everything if not (rows deleted behind its back, a replaced file).
+func (c *Cache) syncDelta() error {
+	ctx := context.Background()
+	seq, err := c.readSeq()
+	if err != nil {
+		return err
+	}
+	if seq < c.seq {
+		return c.fullReload()
+	}
+	touched := map[*source]bool{}
+	if seq != c.seq {
+		rs, err := c.conn.QueryContext(ctx, `SELECT `+rowCols+` FROM alerts WHERE seq > ? ORDER BY seq, id`, c.seq)
+		if err != nil {
+			return c.wrap("read cache", err)
+		}
+		err = c.scanRows(rs, func(id int64, h uint64, r *model.AlertRow) {
+			s := c.source(r.Source)
+			touched[s] = true
+			e := s.byKey[r.Key]
+			if r.Resolved() {
+				if e != nil && e.id == id {
+					delete(s.byKey, r.Key)
+				}
+				return
+			}
+			if e != nil && e.id == id && e.row.LastSeen.After(r.LastSeen) {
+				r.LastSeen = e.row.LastSeen // ours is fresher: last_seen on disk lags
+			}
+			s.byKey[r.Key] = &entry{id: id, hash: h, row: r}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	var open int
+	if err := c.conn.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE resolved_at IS NULL`).Scan(&open); err != nil {
+		return c.wrap("read cache", err)
+	}
+	mirrored := 0
+	for _, s := range c.srcs {
+		mirrored += len(s.byKey)
+	}
+	if open != mirrored {
+		return c.fullReload()
+	}
+	for s := range touched {
+		s.rebuildRows()
+	}
+	c.seq = seq
+	return c.loadStatuses()
+}
+
+// fullReload replaces the mirror's rows with the open rows on disk.
+func (c *Cache) fullReload() error {
+	seq, err := c.readSeq()
+	if err != nil {
+		return err
+	}
+	for _, s := range c.srcs {
+		s.byKey = map[string]*entry{}
+	}
+	rs, err := c.conn.QueryContext(context.Background(), `SELECT `+rowCols+` FROM alerts WHERE resolved_at IS NULL`)
+	if err != nil {
+		return c.wrap("read cache", err)
+	}
+	err = c.scanRows(rs, func(id int64, h uint64, r *model.AlertRow) {
+		c.source(r.Source).byKey[r.Key] = &entry{id: id, hash: h, row: r}
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range c.srcs {
+		s.rebuildRows()
+	}
+	c.seq = seq
+	return c.loadStatuses()
+}
+
+func (c *Cache) source(name string) *source {
+	s := c.srcs[name]
+	if s == nil {
+		s = &source{name: name, byKey: map[string]*entry{}}
+		c.srcs[name] = s
+	}
+	return s
+}
+
+func (s *source) rebuildRows() {
+	s.rows = make([]*model.AlertRow, 0, len(s.byKey))
+	for _, e := range s.byKey {
+		s.rows = append(s.rows, e.row)
+	}
+}
+
+// loadStatuses merges the sources table into the mirror, keeping a status
+// of ours that is newer than what the file holds (it may lag).
+func (c *Cache) loadStatuses() error {
+	rs, err := c.conn.QueryContext(context.Background(),
+		`SELECT name, type, last_attempt, last_success, last_error, latency_ns, items, note FROM sources`)
+	if err != nil {
+		return c.wrap("read source status", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var d model.SourceStatus
+		var attempt, success, latency int64
+		if err := rs.Scan(&d.Name, &d.Type, &attempt, &success, &d.LastError, &latency, &d.Items, &d.Note); err != nil {
+			return c.wrap("read source status", err)
+		}
+		d.LastAttempt, d.LastSuccess, d.Latency = fromNS(attempt), fromNS(success), time.Duration(latency)
+		s := c.source(d.Name)
+		s.disk, s.stored = d, true
+		if s.status.LastAttempt.IsZero() || d.LastAttempt.After(s.status.LastAttempt) {
+			s.status = d
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return c.wrap("read source status", err)
+	}
+	return nil
+}
+
+// scanRows decodes alert rows and hands each to fn; it closes rs.
+func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, hash uint64, r *model.AlertRow)) error {
+	defer rs.Close()
+	var (
+		id, hash, startsAt, firstSeen, lastSeen int64
+		missed                                  int
+		src, key, state, genURL                 string
+		labels, annots, silenced, inhibited     sql.RawBytes
+		resolved                                sql.NullInt64
+	)
+	for rs.Next() {
+		if err := rs.Scan(&id, &src, &key, &hash, &state, &startsAt, &genURL, &labels, &annots,
+			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved); err != nil {
+			return c.wrap("read alerts", err)
+		}
+		r := &model.AlertRow{Source: c.internStr(src), FirstSeen: fromNS(firstSeen), LastSeen: fromNS(lastSeen), Missed: missed}
+		r.Key = key
+		r.State = model.State(c.internStr(state))
+		r.StartsAt = fromNS(startsAt)
+		r.GeneratorURL = genURL
+		if resolved.Valid {
+			r.ResolvedAt = fromNS(resolved.Int64)
+		}
+		var err error
+		if r.Labels, err = decodeMap(labels); err == nil {
+			if r.Annotations, err = decodeMap(annots); err == nil {
+				if r.SilencedBy, err = decodeList(silenced); err == nil {
+					r.InhibitedBy, err = decodeList(inhibited)
+				}
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("cache %s is corrupt (alert row %d; move it aside, it is only a cache): %w", c.path, id, err)
+		}
+		fn(id, uint64(hash), r)
+	}
+	if err := rs.Err(); err != nil {
+		return c.wrap("read alerts", err)
+	}
+	return nil
+}
+
+// internStr shares the memory of the few distinct source names and states
+// across rows. A nil intern table (history queries) copies.
+func (c *Cache) internStr(s string) string {
+	if c.intern == nil {
+		return s
+	}
+	if v, ok := c.intern[s]; ok {
+		return v
+	}
+	c.intern[s] = s
+	return s
+}
+
+// Resolved returns the rows resolved at or after since, oldest resolution
+// first, for handoff reports. It reads the file directly (not the mirror)
+// on a pooled connection, so it never waits for Ingest. Safe for concurrent
+// use.
+func (c *Cache) Resolved(since time.Time) ([]*model.AlertRow, error) {
+	rs, err := c.db.QueryContext(context.Background(),
+		`SELECT `+rowCols+` FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY resolved_at, id`,
+		ns(since))
+	if err != nil {
+		return nil, c.wrap("read history", err)
+	}
+	var out []*model.AlertRow
+	h := &Cache{path: c.path, busy: c.busy} // no intern table: this may run beside Ingest
+	err = h.scanRows(rs, func(_ int64, _ uint64, r *model.AlertRow) { out = append(out, r) })
+	return out, err
+}
