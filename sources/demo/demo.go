@@ -92,6 +92,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			return nil, err
 		}
 	}
+	// Every URL is known before any server answers (the handlers read them).
+	for _, s := range []*server{d.prom, d.amA, d.amB} {
+		s.serve()
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -113,12 +117,16 @@ func (d *Demo) listen(name string, h http.Handler) (*server, error) {
 		ln:   ln,
 		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second},
 	}
+	return s, nil
+}
+
+// serve answers on the server's own goroutine until Close.
+func (s *server) serve() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		_ = s.srv.Serve(ln)
+		_ = s.srv.Serve(s.ln)
 	}()
-	return s, nil
 }
 
 // Close stops the servers and waits for them. It may be called more than
@@ -134,6 +142,7 @@ func (d *Demo) Close() error {
 			if err := s.srv.Close(); err != nil {
 				errs = append(errs, err)
 			}
+			_ = s.ln.Close() // in case it never served; already closed otherwise
 			s.wg.Wait()
 		}
 		d.closeErr = errors.Join(errs...)
