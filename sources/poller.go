@@ -1,0 +1,362 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+	"unsafe"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+)
+
+// Job is one source with its schedule.
+type Job struct {
+	Source   Source
+	Interval time.Duration // time between the end of one poll and the start of the next
+	Timeout  time.Duration // per poll; defaults to the interval
+}
+
+// PollerOptions tune a Poller.
+type PollerOptions struct {
+	Catalog         *model.Catalog
+	OutageThreshold model.Severity
+	Now             func() time.Time // default time.Now
+	Logger          *slog.Logger     // default: discard
+	// Holder names this process for the polling lease (e.g. "host:pid").
+	// Only the lease holder polls; the others build snapshots from what the
+	// holder writes into the shared cache and take over when its lease lapses.
+	Holder string
+	// LeaseTTL is how long a lease lasts without renewal (default 30s).
+	LeaseTTL time.Duration
+	// MaxBackoff caps the delay after repeated failures (default 5m).
+	MaxBackoff time.Duration
+	// WatchEvery is how often snapshots are rebuilt from the cache when
+	// nothing local changed, to pick up other processes' writes (default 1s).
+	WatchEvery time.Duration
+}
+
+// Poller runs every source on its own schedule (never two polls of one
+// source at once), writes each result into the cache in one transaction and
+// publishes snapshots built off the UI goroutine through a latest-wins
+// channel.
+type Poller struct {
+	cache *cache.Cache
+	jobs  []Job
+	opt   PollerOptions
+	names map[string]string // configured source name → type
+
+	out     chan *model.Snapshot
+	dirty   chan struct{}
+	refresh []chan struct{}
+
+	mu       sync.Mutex
+	leaseOK  bool
+	lastSeal uint64
+}
+
+// NewPoller prepares a poller; nothing runs until Run or PollOnce.
+func NewPoller(c *cache.Cache, jobs []Job, opt PollerOptions) *Poller {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.LeaseTTL <= 0 {
+		opt.LeaseTTL = 30 * time.Second
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 5 * time.Minute
+	}
+	if opt.WatchEvery <= 0 {
+		opt.WatchEvery = time.Second
+	}
+	if opt.Holder == "" {
+		opt.Holder = fmt.Sprintf("pid-%d", rand.Int64())
+	}
+	p := &Poller{
+		cache: c, jobs: jobs, opt: opt,
+		names: make(map[string]string, len(jobs)),
+		out:   make(chan *model.Snapshot, 1),
+		dirty: make(chan struct{}, 1),
+	}
+	for i := range jobs {
+		if jobs[i].Interval <= 0 {
+			jobs[i].Interval = 15 * time.Second
+		}
+		if jobs[i].Timeout <= 0 || jobs[i].Timeout > jobs[i].Interval {
+			jobs[i].Timeout = jobs[i].Interval
+		}
+		p.names[jobs[i].Source.Name()] = jobs[i].Source.Type()
+		p.refresh = append(p.refresh, make(chan struct{}, 1))
+	}
+	return p
+}
+
+// Snapshots delivers each new snapshot; only the latest is kept when the
+// reader is slow. It is closed when Run returns.
+func (p *Poller) Snapshots() <-chan *model.Snapshot { return p.out }
+
+// Refresh asks every source to poll now. It never blocks.
+func (p *Poller) Refresh() {
+	for _, ch := range p.refresh {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Polling reports whether this process holds the polling lease.
+func (p *Poller) Polling() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.leaseOK
+}
+
+// Run polls until ctx is cancelled, then waits for every goroutine it
+// started and closes the snapshot channel.
+func (p *Poller) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	p.renewLease()
+	wg.Go(func() { p.leaseLoop(ctx) })
+	for i := range p.jobs {
+		wg.Go(func() { p.sourceLoop(ctx, i) })
+	}
+	wg.Go(func() { p.snapshotLoop(ctx) })
+	wg.Wait()
+	if p.Polling() {
+		if err := p.cache.ReleaseLease(p.opt.Holder); err != nil {
+			p.opt.Logger.Warn("releasing the polling lease", "err", err)
+		}
+	}
+	close(p.out)
+}
+
+// PollOnce polls every source once, concurrently, and stores the results.
+// It returns the sources' errors joined, each prefixed by the source name.
+func (p *Poller) PollOnce(ctx context.Context) error {
+	errs := make([]error, len(p.jobs))
+	var wg sync.WaitGroup
+	for i := range p.jobs {
+		wg.Go(func() { errs[i] = p.pollOne(ctx, i) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Snapshot builds a snapshot from the cache now.
+func (p *Poller) Snapshot() (*model.Snapshot, error) {
+	snap, _, err := p.build()
+	return snap, err
+}
+
+func (p *Poller) leaseLoop(ctx context.Context) {
+	t := time.NewTicker(p.opt.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.renewLease()
+		}
+	}
+}
+
+func (p *Poller) renewLease() {
+	ok, err := p.cache.TryLease(p.opt.Holder, p.opt.LeaseTTL, p.opt.Now())
+	if err != nil {
+		p.opt.Logger.Warn("polling lease", "err", err)
+	}
+	p.mu.Lock()
+	changed := ok != p.leaseOK
+	p.leaseOK = ok
+	p.mu.Unlock()
+	if changed {
+		p.opt.Logger.Info("polling lease", "held", ok, "holder", p.opt.Holder)
+		if ok {
+			p.Refresh()
+		}
+	}
+}
+
+func (p *Poller) sourceLoop(ctx context.Context, i int) {
+	job := p.jobs[i]
+	failures := 0
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-p.refresh[i]:
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+		}
+		delay := job.Interval
+		if p.Polling() {
+			if err := p.pollOne(ctx, i); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				failures++
+				delay = Backoff(job.Interval, failures, p.opt.MaxBackoff)
+			} else {
+				failures = 0
+			}
+			p.markDirty()
+		}
+		timer.Reset(jitter(delay))
+	}
+}
+
+// pollOne fetches one source and records the result in the cache.
+func (p *Poller) pollOne(ctx context.Context, i int) error {
+	job := p.jobs[i]
+	name := job.Source.Name()
+	fctx, cancel := context.WithTimeout(ctx, job.Timeout)
+	start := time.Now()
+	alerts, err := job.Source.Fetch(fctx)
+	cancel()
+	meta := cache.PollMeta{At: p.opt.Now(), Latency: time.Since(start), Type: job.Source.Type()}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.opt.Logger.Warn("poll failed", "source", name, "err", err, "latency", meta.Latency)
+		if rerr := p.cache.RecordFailure(name, err, meta); rerr != nil {
+			p.opt.Logger.Error("recording a failed poll", "source", name, "err", rerr)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	res, err := p.cache.Ingest(name, alerts, meta)
+	if err != nil {
+		p.opt.Logger.Error("writing a poll to the cache", "source", name, "err", err)
+		return fmt.Errorf("%s: cache: %w", name, err)
+	}
+	p.opt.Logger.Debug("polled", "source", name, "alerts", len(alerts), "latency", meta.Latency,
+		"inserted", res.Inserted, "updated", res.Updated, "resolved", res.Resolved)
+	return nil
+}
+
+func (p *Poller) markDirty() {
+	select {
+	case p.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// snapshotLoop rebuilds the snapshot after each poll and, to follow writes
+// by other processes sharing the cache, every WatchEvery; it publishes only
+// when the content changed.
+func (p *Poller) snapshotLoop(ctx context.Context) {
+	t := time.NewTicker(p.opt.WatchEvery)
+	defer t.Stop()
+	first := true
+	for {
+		snap, seal, err := p.build()
+		if err != nil {
+			p.opt.Logger.Error("building a snapshot", "err", err)
+		} else if first || seal != p.lastSeal {
+			first = false
+			p.lastSeal = seal
+			p.publish(snap)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.dirty:
+		case <-t.C:
+		}
+	}
+}
+
+func (p *Poller) publish(s *model.Snapshot) {
+	for {
+		select {
+		case p.out <- s:
+			return
+		default:
+		}
+		select { // drop the unread older snapshot: latest wins
+		case <-p.out:
+		default:
+		}
+	}
+}
+
+func (p *Poller) build() (*model.Snapshot, uint64, error) {
+	rows, statuses, err := p.cache.Load()
+	if err != nil {
+		return nil, 0, err
+	}
+	byName := make(map[string]model.SourceStatus, len(statuses))
+	for _, st := range statuses {
+		byName[st.Name] = st
+	}
+	configured := make([]model.SourceStatus, 0, len(p.jobs))
+	for _, j := range p.jobs {
+		st, ok := byName[j.Source.Name()]
+		if !ok {
+			st = model.SourceStatus{Name: j.Source.Name()}
+		}
+		st.Type = j.Source.Type()
+		configured = append(configured, st)
+	}
+	snap := model.BuildSnapshot(rows, configured, model.SnapshotOptions{
+		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
+	})
+	return snap, seal(rows, configured), nil
+}
+
+// seal fingerprints a cache state cheaply: rows are immutable and replaced
+// on change, so their addresses identify their content.
+func seal(rows []*model.AlertRow, statuses []model.SourceStatus) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		for i := range b {
+			b[i] = byte(v >> (8 * i))
+		}
+		h.Write(b[:])
+	}
+	put(uint64(len(rows)))
+	for _, r := range rows {
+		put(uint64(uintptr(unsafe.Pointer(r))))
+	}
+	for _, st := range statuses {
+		fmt.Fprintf(h, "%s|%d|%d|%s|%d|%s|%d\x00", st.Name, st.LastAttempt.UnixNano(), st.LastSuccess.UnixNano(),
+			st.LastError, st.Items, st.Note, st.Latency)
+	}
+	return h.Sum64()
+}
+
+// Backoff is the delay before the next poll after n consecutive failures:
+// the interval doubled per failure, capped at max.
+func Backoff(interval time.Duration, n int, max time.Duration) time.Duration {
+	d := interval
+	for i := 0; i < n && d < max; i++ {
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// jitter spreads polls by ±10% so sources sharing an interval do not align.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
+}
