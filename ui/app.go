@@ -1,0 +1,390 @@
+// Package ui is sitroom's terminal interface: the header with counts and
+// source chips, the outages and alerts panels, the alert detail view, the
+// help page and the footer, all driven by one key-binding table.
+//
+// Every string that comes from an upstream is drawn literally, cell by
+// cell, after Inert has neutralised it; tview's style-tag parser never sees
+// untrusted text (tview.Escape does not cover URL tags such as
+// "[:::http://x]", which would become terminal hyperlinks).
+//
+// Goroutines: Run owns the UI goroutine (tview's event loop). One goroutine
+// reads Feed.Snapshots and swaps each snapshot in with one QueueUpdateDraw;
+// one ticker goroutine redraws only when the clock text shown would change
+// or a flash message expires. Handlers never call QueueUpdate or Draw.
+package ui
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"sitroom/model"
+)
+
+// Feed is what the UI consumes; main wires a poller to it.
+type Feed interface {
+	// Snapshots delivers snapshots, latest wins (a capacity-1 channel). It
+	// is closed when the feed stops.
+	Snapshots() <-chan *model.Snapshot
+	// Refresh asks for a poll now. It must not block.
+	Refresh()
+}
+
+// Options configure an App.
+type Options struct {
+	Feed     Feed
+	Operator string           // OS user shown in the header
+	Now      func() time.Time // the clock; default time.Now
+	ReadOnly bool             // strips dangerous bindings; shows a READ-ONLY badge
+	Version  string
+	Logger   *slog.Logger // never prints to the screen
+	// NoColor draws without colour. New also sets it when the NO_COLOR
+	// environment variable is non-empty.
+	NoColor bool
+	// Tick is how often the clock is checked; default one second. A frame
+	// is drawn only when the clock text shown would change.
+	Tick time.Duration
+}
+
+// App is the running dashboard.
+type App struct {
+	opts Options
+	app  *tview.Application
+	st   *state // owned by the UI goroutine
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	running bool
+	stopped bool
+	quit    chan struct{}
+	started chan struct{} // closed after the first frame
+	ran     chan struct{} // closed when Run returns
+	startMu sync.Once
+	wg      sync.WaitGroup
+
+	busyMu sync.Mutex
+	busy   int
+	idle   chan struct{} // closed while busy == 0
+
+	draws     atomic.Int64
+	lastClock atomic.Pointer[string]
+	flashAt   atomic.Int64 // wall-clock UnixNano when the flash expires, 0 if none
+
+	injected  atomic.Int64 // keys queued by InjectKey not yet seen
+	toSettle  int          // injected keys handled, settled after the next frame (UI goroutine)
+	lastSnapP *model.Snapshot
+}
+
+// New builds an App. It does not touch the terminal until Run.
+func New(opts Options) *App {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		opts.NoColor = true
+	}
+	lg := opts.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	a := &App{
+		opts:    opts,
+		app:     tview.NewApplication(),
+		log:     lg,
+		quit:    make(chan struct{}),
+		started: make(chan struct{}),
+		ran:     make(chan struct{}),
+		busy:    1, // until the first frame
+		idle:    make(chan struct{}),
+	}
+	a.st = newState(opts, opts.NoColor)
+	a.st.onQuit = a.Stop
+	if opts.Feed != nil {
+		a.st.onRefresh = opts.Feed.Refresh
+	}
+	root := tview.NewBox()
+	root.SetDrawFunc(func(s tcell.Screen, x, y, w, h int) (int, int, int, int) {
+		a.st.draw(s)
+		c := a.st.lastClock
+		a.lastClock.Store(&c)
+		if a.st.flash != "" {
+			a.flashAt.Store(a.st.flashUntil.UnixNano())
+		} else {
+			a.flashAt.Store(0)
+		}
+		return x, y, w, h
+	})
+	a.app.SetRoot(root, true)
+	a.app.SetInputCapture(func(ev *tcell.EventKey) *tcell.EventKey {
+		if a.injected.Load() > 0 {
+			a.injected.Add(-1)
+			a.toSettle++
+		}
+		a.st.handleKey(ev)
+		return nil // every key is ours; tview's Ctrl-C stop is replaced by the binding
+	})
+	a.app.SetAfterDrawFunc(func(tcell.Screen) {
+		a.draws.Add(1)
+		a.startMu.Do(func() {
+			close(a.started)
+			a.endBusy()
+		})
+		for ; a.toSettle > 0; a.toSettle-- {
+			a.endBusy()
+		}
+	})
+	return a
+}
+
+// SetScreen makes the App draw on s (tests pass a tcell.SimulationScreen).
+// It initialises s; set a simulation screen's size after this call.
+func (a *App) SetScreen(s tcell.Screen) { a.app.SetScreen(s) }
+
+// Run draws the dashboard and blocks until Stop (or the quit key); it
+// finalises the screen before returning. Call it once.
+func (a *App) Run() error {
+	a.mu.Lock()
+	if a.stopped {
+		a.mu.Unlock()
+		return nil
+	}
+	a.running = true
+	a.wg.Add(2)
+	a.mu.Unlock()
+	defer close(a.ran)
+	go a.feedLoop()
+	go a.tickLoop()
+	err := a.app.Run()
+	a.mu.Lock()
+	if !a.stopped { // the screen failed: stop the helpers without waiting on them
+		a.stopped = true
+		close(a.quit)
+	}
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Error("terminal UI stopped", "err", err)
+	}
+	return err
+}
+
+// Stop ends Run: it stops the feed and clock goroutines, waits for them,
+// then finalises the screen. It does not block and may be called from any
+// goroutine, including key handlers, any number of times.
+func (a *App) Stop() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return
+	}
+	a.stopped = true
+	close(a.quit)
+	if !a.running {
+		return
+	}
+	go func() {
+		a.wg.Wait()
+		select {
+		case <-a.started:
+			a.app.Stop()
+		case <-a.ran:
+		}
+	}()
+}
+
+// Done is closed when Run has returned.
+func (a *App) Done() <-chan struct{} { return a.ran }
+
+// feedLoop swaps each new snapshot in with one QueueUpdateDraw.
+func (a *App) feedLoop() {
+	defer a.wg.Done()
+	if a.opts.Feed == nil {
+		<-a.quit
+		return
+	}
+	ch := a.opts.Feed.Snapshots()
+	for {
+		select {
+		case <-a.quit:
+			return
+		case snap, ok := <-ch:
+			if !ok {
+				a.beginBusy()
+				a.app.QueueUpdateDraw(func() { a.st.feedClosed = true })
+				a.endBusy()
+				<-a.quit
+				return
+			}
+			if snap == nil || snap == a.lastSnapP {
+				continue // nothing changed: no frame
+			}
+			a.lastSnapP = snap
+			a.beginBusy()
+			a.app.QueueUpdateDraw(func() { a.st.setSnapshot(snap) })
+			a.endBusy()
+		}
+	}
+}
+
+// tickLoop redraws when the clock text would change or a flash expires.
+func (a *App) tickLoop() {
+	defer a.wg.Done()
+	t := time.NewTicker(a.opts.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.quit:
+			return
+		case <-t.C:
+		}
+		clock := a.opts.Now().Format("15:04:05")
+		last := a.lastClock.Load()
+		flashDue := false
+		if at := a.flashAt.Load(); at != 0 && time.Now().UnixNano() >= at {
+			flashDue = true
+		}
+		if last != nil && *last == clock && !flashDue {
+			continue
+		}
+		a.app.QueueUpdateDraw(func() { a.st.expireFlash(time.Now()) })
+	}
+}
+
+func (a *App) beginBusy() {
+	a.busyMu.Lock()
+	if a.busy == 0 {
+		a.idle = make(chan struct{})
+	}
+	a.busy++
+	a.busyMu.Unlock()
+}
+
+func (a *App) endBusy() {
+	a.busyMu.Lock()
+	a.busy--
+	if a.busy == 0 {
+		close(a.idle)
+	}
+	a.busyMu.Unlock()
+}
+
+// Busy reports whether work is in flight: the first frame not yet drawn, a
+// snapshot being swapped in, or an injected key not yet handled and drawn.
+func (a *App) Busy() bool {
+	a.busyMu.Lock()
+	defer a.busyMu.Unlock()
+	return a.busy > 0
+}
+
+// WaitIdle blocks until the App is not busy or ctx ends.
+func (a *App) WaitIdle(ctx context.Context) error {
+	for {
+		a.busyMu.Lock()
+		idle, busy := a.idle, a.busy
+		a.busyMu.Unlock()
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// InjectKey queues a key as if typed. The App counts as busy until the key
+// has been handled and the frame after it drawn. Call it after Run started.
+func (a *App) InjectKey(ev *tcell.EventKey) {
+	a.beginBusy()
+	a.injected.Add(1)
+	a.app.QueueEvent(ev)
+}
+
+// Inspect runs f on the UI goroutine between frames and waits for it: a
+// test reads the screen there. Never call it from the UI goroutine.
+func (a *App) Inspect(f func()) { a.app.QueueUpdate(f) }
+
+// Redraw queues a full frame, as on a terminal resize.
+func (a *App) Redraw() {
+	a.beginBusy()
+	a.app.QueueUpdateDraw(func() {})
+	a.endBusy()
+}
+
+// Draws counts the frames drawn so far.
+func (a *App) Draws() int64 { return a.draws.Load() }
+
+// DrawOptions select what DrawPanel shows.
+type DrawOptions struct {
+	Now      time.Time
+	Operator string
+	ReadOnly bool
+	Version  string
+	NoColor  bool
+	Focus    Panel  // PanelOutages (default) or PanelAlerts
+	Filter   string // as typed after `/`
+	Select   string // signal key (or outage service) to select
+	Detail   string // for PanelDetail: the signal key (default: the selected signal)
+}
+
+// DrawPanel draws one panel, or the whole screen, for snap onto s filling
+// its current size, with the same code the App draws with, and shows it.
+func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions) {
+	now := o.Now
+	st := newState(Options{Operator: o.Operator, ReadOnly: o.ReadOnly, Version: o.Version, Now: func() time.Time { return now }}, o.NoColor)
+	st.onRefresh = func() {}
+	if o.Focus == PanelAlerts {
+		st.focus = PanelAlerts
+	}
+	st.setSnapshot(snap)
+	if o.Filter != "" {
+		st.setFilter(o.Filter)
+	}
+	if o.Select != "" {
+		if i := st.v.signalIndex(o.Select); i >= 0 {
+			st.alertT.selected = i
+		}
+		if i := st.v.outageIndex(o.Select); i >= 0 {
+			st.outT.selected = i
+		}
+	}
+	s.Clear()
+	w, h := s.Size()
+	p := newPainter(s)
+	switch which {
+	case PanelHeader:
+		st.drawHeader(p, 0, w)
+	case PanelOutages, PanelAlerts:
+		st.focus = which
+		st.drawPanel(p, which, 0, 0, w, h)
+	case PanelDetail:
+		key := o.Detail
+		if key == "" {
+			key = st.selectedSignalKey()
+		}
+		if sig := st.v.signalByKey(key); sig != nil {
+			st.detailOf, st.mode = key, modeDetail
+			st.doc = st.buildDetail(sig, false)
+		}
+		st.drawDoc(p, 0, 0, w, h)
+	case PanelHelp:
+		st.openHelp()
+		st.drawDoc(p, 0, 0, w, h)
+	default:
+		st.draw(s)
+	}
+	s.Show()
+}
+
+// Current is the snapshot on screen. Call it only on the UI goroutine
+// (inside Inspect).
+func (a *App) Current() *model.Snapshot { return a.st.snap }

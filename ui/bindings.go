@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+)
+
+// Scope says where a binding applies.
+type Scope string
+
+// Binding scopes, in the order the help page lists them.
+const (
+	ScopeMain   Scope = "main"   // the outages and alerts panels
+	ScopeDetail Scope = "detail" // the alert detail view
+	ScopeHelp   Scope = "help"   // the help page
+	ScopeFilter Scope = "filter" // while typing a filter
+)
+
+var scopeTitles = map[Scope]string{
+	ScopeMain:   "Panels",
+	ScopeDetail: "Alert detail",
+	ScopeHelp:   "Help page",
+	ScopeFilter: "Filter input",
+}
+
+// keySpec is one key that triggers a binding.
+type keySpec struct {
+	key tcell.Key
+	r   rune // for tcell.KeyRune
+}
+
+// Binding is one row of the key table. The same table dispatches keys,
+// draws the footer hints and the `?` help page, so they cannot disagree.
+type Binding struct {
+	Keys      string // display form, e.g. "j/↓"
+	Scope     Scope
+	Desc      string
+	Footer    bool // shown in the footer hints
+	Dangerous bool // acts on an upstream; stripped by ReadOnly
+
+	match    []keySpec
+	run      func(st *state)
+	disabled func(st *state) string // why the key cannot act now, or ""
+}
+
+func rk(r rune) keySpec             { return keySpec{key: tcell.KeyRune, r: r} }
+func kk(k tcell.Key) keySpec        { return keySpec{key: k} }
+func ks(specs ...keySpec) []keySpec { return specs }
+
+// bindingTable is the single source of key bindings.
+func bindingTable() []Binding {
+	return []Binding{
+		{Keys: "?", Scope: ScopeMain, Desc: "help", Footer: true, match: ks(rk('?')), run: (*state).openHelp},
+		{Keys: "/", Scope: ScopeMain, Desc: "filter", Footer: true, match: ks(rk('/')), run: (*state).startFilter},
+		{Keys: "Tab", Scope: ScopeMain, Desc: "next panel", Footer: true, match: ks(kk(tcell.KeyTab)), run: func(st *state) { st.cycleFocus(1) }},
+		{Keys: "Shift-Tab", Scope: ScopeMain, Desc: "previous panel", match: ks(kk(tcell.KeyBacktab)), run: func(st *state) { st.cycleFocus(-1) }},
+		{Keys: "1", Scope: ScopeMain, Desc: "outages", Footer: true, match: ks(rk('1')), run: func(st *state) { st.focus = PanelOutages }},
+		{Keys: "2", Scope: ScopeMain, Desc: "alerts", Footer: true, match: ks(rk('2')), run: func(st *state) { st.focus = PanelAlerts }},
+		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
+		{Keys: "Esc", Scope: ScopeMain, Desc: "clear filter", match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
+		{Keys: "r", Scope: ScopeMain, Desc: "refresh now", Footer: true, match: ks(rk('r')), run: (*state).refresh, disabled: (*state).refreshDisabled},
+		{Keys: "j/↓", Scope: ScopeMain, Desc: "down", match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.moveSel(1) }},
+		{Keys: "k/↑", Scope: ScopeMain, Desc: "up", match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.moveSel(-1) }},
+		{Keys: "g/Home", Scope: ScopeMain, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.moveSel(-1 << 30) }},
+		{Keys: "G/End", Scope: ScopeMain, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.moveSel(1 << 30) }},
+		{Keys: "PgUp", Scope: ScopeMain, Desc: "page up", match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.moveSel(-st.table().pageSize()) }},
+		{Keys: "PgDn", Scope: ScopeMain, Desc: "page down", match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF)), run: func(st *state) { st.moveSel(st.table().pageSize()) }},
+		{Keys: "q/Ctrl-C", Scope: ScopeMain, Desc: "quit", Footer: true, match: ks(rk('q'), kk(tcell.KeyCtrlC)), run: (*state).quit},
+
+		{Keys: "Esc/q", Scope: ScopeDetail, Desc: "back", Footer: true, match: ks(kk(tcell.KeyEscape), rk('q')), run: (*state).closeDoc},
+		{Keys: "j/↓", Scope: ScopeDetail, Desc: "down", Footer: true, match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.scrollDoc(1) }},
+		{Keys: "k/↑", Scope: ScopeDetail, Desc: "up", Footer: true, match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.scrollDoc(-1) }},
+		{Keys: "PgDn", Scope: ScopeDetail, Desc: "page down", Footer: true, match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF), rk(' ')), run: func(st *state) { st.scrollDoc(st.docPage()) }},
+		{Keys: "PgUp", Scope: ScopeDetail, Desc: "page up", Footer: true, match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.scrollDoc(-st.docPage()) }},
+		{Keys: "g/Home", Scope: ScopeDetail, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.scrollDoc(-1 << 30) }},
+		{Keys: "G/End", Scope: ScopeDetail, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.scrollDoc(1 << 30) }},
+		{Keys: "?", Scope: ScopeDetail, Desc: "help", Footer: true, match: ks(rk('?')), run: (*state).openHelp},
+		{Keys: "Ctrl-C", Scope: ScopeDetail, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+
+		{Keys: "Esc/q/?", Scope: ScopeHelp, Desc: "close help", Footer: true, match: ks(kk(tcell.KeyEscape), rk('q'), rk('?')), run: (*state).closeDoc},
+		{Keys: "j/↓", Scope: ScopeHelp, Desc: "down", Footer: true, match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.scrollDoc(1) }},
+		{Keys: "k/↑", Scope: ScopeHelp, Desc: "up", Footer: true, match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.scrollDoc(-1) }},
+		{Keys: "PgDn", Scope: ScopeHelp, Desc: "page down", Footer: true, match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF), rk(' ')), run: func(st *state) { st.scrollDoc(st.docPage()) }},
+		{Keys: "PgUp", Scope: ScopeHelp, Desc: "page up", Footer: true, match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.scrollDoc(-st.docPage()) }},
+		{Keys: "g/Home", Scope: ScopeHelp, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.scrollDoc(-1 << 30) }},
+		{Keys: "G/End", Scope: ScopeHelp, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.scrollDoc(1 << 30) }},
+		{Keys: "Ctrl-C", Scope: ScopeHelp, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+
+		{Keys: "Enter", Scope: ScopeFilter, Desc: "keep filter", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).keepFilter},
+		{Keys: "Esc", Scope: ScopeFilter, Desc: "clear filter", Footer: true, match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
+		{Keys: "Backspace", Scope: ScopeFilter, Desc: "delete", Footer: true, match: ks(kk(tcell.KeyBackspace), kk(tcell.KeyBackspace2)), run: (*state).filterBackspace},
+		{Keys: "Ctrl-U", Scope: ScopeFilter, Desc: "erase line", match: ks(kk(tcell.KeyCtrlU)), run: func(st *state) { st.setFilter("") }},
+		{Keys: "Ctrl-C", Scope: ScopeFilter, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+	}
+}
+
+// Bindings returns the key table as configured for a console, read-only
+// or not: what the footer, the help page and the dispatcher use. README's
+// key list is checked against it.
+func Bindings(readOnly bool) []Binding {
+	bs := bindingTable()
+	if readOnly {
+		bs = stripDangerous(bs)
+	}
+	return bs
+}
+
+// stripDangerous removes every binding that acts on an upstream; it is the
+// one place --read-only takes effect.
+func stripDangerous(bs []Binding) []Binding {
+	out := bs[:0:0]
+	for _, b := range bs {
+		if !b.Dangerous {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// matches reports whether ev triggers b.
+func (b *Binding) matches(ev *tcell.EventKey) bool {
+	for _, m := range b.match {
+		if m.key != ev.Key() {
+			continue
+		}
+		if m.key != tcell.KeyRune || m.r == ev.Rune() {
+			return true
+		}
+	}
+	return false
+}
+
+// footerHints lists the footer hints of a scope as key/description pairs.
+func footerHints(bs []Binding, scope Scope) [][2]string {
+	var out [][2]string
+	for _, b := range bs {
+		if b.Scope == scope && b.Footer {
+			out = append(out, [2]string{b.Keys, b.Desc})
+		}
+	}
+	return out
+}
+
+// KeyHelp lists every binding as {scope, keys, description}, in table order.
+func KeyHelp(readOnly bool) [][3]string {
+	var out [][3]string
+	for _, b := range Bindings(readOnly) {
+		out = append(out, [3]string{string(b.Scope), b.Keys, b.Desc})
+	}
+	return out
+}
+
+func keyName(ev *tcell.EventKey) string {
+	if ev.Key() == tcell.KeyRune {
+		return string(ev.Rune())
+	}
+	return strings.TrimPrefix(ev.Name(), "Key")
+}

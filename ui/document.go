@@ -1,0 +1,304 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+)
+
+// docLine is one logical line of a scrollable document: an optional label
+// in a fixed-width column, then text that wraps under itself. Both are inert.
+type docLine struct {
+	indent int
+	label  string
+	labelW int
+	text   string
+	lstyle tcell.Style
+	style  tcell.Style
+}
+
+// screenLine is a docLine wrapped to a width.
+type screenLine struct {
+	x     int
+	label string
+	lx    int
+	text  string
+	lst   tcell.Style
+	st    tcell.Style
+}
+
+// document is a scrollable text page: the alert detail view and the help page.
+type document struct {
+	title   string
+	lines   []docLine
+	sig     *model.Signal // the signal shown, for the detail view
+	offset  int
+	page    int // lines visible in the last frame
+	wrapW   int
+	wrapped []screenLine
+}
+
+func (d *document) add(l docLine) { d.lines = append(d.lines, l) }
+func (d *document) blank()        { d.lines = append(d.lines, docLine{}) }
+func (d *document) heading(s string, st tcell.Style) {
+	d.lines = append(d.lines, docLine{text: s, style: st})
+}
+
+func (d *document) scroll(delta int) {
+	d.offset += delta
+	d.clampOffset()
+}
+
+func (d *document) clampOffset() {
+	maxOff := max(len(d.wrapped)-d.page, 0)
+	if d.wrapW == 0 { // not drawn yet: clamp against logical lines
+		maxOff = max(len(d.lines)-1, 0)
+	}
+	d.offset = min(max(d.offset, 0), maxOff)
+}
+
+// wrap splits every line to width w.
+func (d *document) wrap(p *painter, w int) {
+	if d.wrapW == w {
+		return
+	}
+	d.wrapW = w
+	d.wrapped = d.wrapped[:0]
+	for _, l := range d.lines {
+		tx := l.indent + l.labelW
+		if l.label != "" && l.labelW == 0 {
+			tx = l.indent + p.width(l.label) + 1
+		}
+		avail := w - tx
+		if avail < 8 { // too narrow for a label column: text on its own lines
+			if l.label != "" {
+				d.wrapped = append(d.wrapped, screenLine{lx: l.indent, label: l.label, lst: l.lstyle})
+			}
+			tx, avail = l.indent, w-l.indent
+			l.label = ""
+		}
+		first := true
+		text := l.text
+		for first || text != "" {
+			chunk, rest := splitWidth(p, text, avail)
+			sl := screenLine{x: tx, text: chunk, st: l.style}
+			if first {
+				sl.label, sl.lx, sl.lst = l.label, l.indent, l.lstyle
+			}
+			d.wrapped = append(d.wrapped, sl)
+			text, first = rest, false
+		}
+	}
+	d.clampOffset()
+}
+
+// splitWidth cuts s after at most w cells (at least one grapheme).
+func splitWidth(p *painter, s string, w int) (head, rest string) {
+	if w <= 0 {
+		w = 1
+	}
+	used, i := 0, 0
+	r := s
+	for r != "" {
+		g, next, gw := p.next(r)
+		if used+gw > w && i > 0 {
+			break
+		}
+		used += gw
+		i += len(g)
+		r = next
+	}
+	return s[:i], s[i:]
+}
+
+// draw paints the document's lines into (x, y, w, h).
+func (d *document) draw(p *painter, x, y, w, h int) {
+	if w <= 0 || h <= 0 {
+		return
+	}
+	d.wrap(p, w)
+	d.page = h
+	d.clampOffset()
+	for i := 0; i < h && d.offset+i < len(d.wrapped); i++ {
+		l := d.wrapped[d.offset+i]
+		if l.label != "" {
+			p.text(x+l.lx, y+i, min(w-l.lx, max(l.x-l.lx-1, 1)), l.label, l.lst)
+		}
+		if l.x < w {
+			p.text(x+l.x, y+i, w-l.x, l.text, l.st)
+		}
+	}
+}
+
+const detailLabelW = 14
+
+// buildDetail lays out everything known about one signal. gone marks a
+// signal that is no longer in the current snapshot.
+func (st *state) buildDetail(s *model.Signal, gone bool) *document {
+	th := &st.theme
+	now := st.now()
+	d := &document{title: "Alert " + cellText(s.Name), sig: s}
+	field := func(label, text string, style tcell.Style) {
+		d.add(docLine{label: label, labelW: detailLabelW, text: text, lstyle: th.Title, style: style})
+	}
+	if gone {
+		d.add(docLine{text: "This alert is no longer in the feed (resolved or its source was removed); showing the last known state.", style: th.Warn})
+		d.blank()
+	}
+	field("Name", Inert(s.Name), th.Base.Bold(true))
+	field("Severity", s.Severity.String()+" ("+s.Severity.Name()+")", th.severity(s.Severity))
+	field("State", stateText(s.State), th.Base)
+	svc := Inert(s.Service)
+	if s.Mapped {
+		svc += "  (from the service catalog)"
+	} else {
+		svc += "  (not in the catalog: from the alert's labels)"
+	}
+	field("Service", svc, th.Base)
+	field("Starts at", utc(s.StartsAt)+ago(now, s.StartsAt), th.Base)
+	field("First seen", utc(s.FirstSeen)+ago(now, s.FirstSeen), th.Base)
+	field("Last seen", utc(s.LastSeen)+ago(now, s.LastSeen), th.Base)
+	field("Sources", inertJoin(s.Sources), th.Base)
+	if s.Stale {
+		field("Stale", staleText(now, true, s.StaleSince)+": no source holding it polled successfully; shown from the cache", th.Warn)
+	}
+	field("Silenced by", orDash(inertJoin(s.SilencedBy)), th.Base)
+	field("Inhibited by", orDash(inertJoin(s.InhibitedBy)), th.Base)
+	field("Runbook", orDash(Inert(s.RunbookURL())), th.Base)
+	field("Generator", orDash(Inert(s.GeneratorURL)), th.Base)
+	d.blank()
+	kvSection(d, th, fmt.Sprintf("Labels (%d)", len(s.Labels)), s.Labels)
+	d.blank()
+	kvSection(d, th, fmt.Sprintf("Annotations (%d)", len(s.Annotations)), s.Annotations)
+	return d
+}
+
+// ago is " (12m ago)" for a non-zero time, or "".
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return " (" + compactDuration(now.Sub(t)) + " ago)"
+}
+
+func kvSection(d *document, th *Theme, title string, m map[string]string) {
+	d.heading(title, th.Title)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	lw := 0
+	for _, k := range keys {
+		lw = max(lw, len(Inert(k)))
+	}
+	lw = min(lw, 24) + 2
+	for _, k := range keys {
+		label := Inert(k)
+		v := m[k]
+		if len(v) > maxDetailBytes {
+			v = inertN(v, maxDetailBytes) // bound before splitting into lines
+		}
+		parts := strings.Split(v, "\n")
+		for i, part := range parts {
+			l := docLine{indent: 2, labelW: lw, text: Inert(part), lstyle: th.Dim, style: th.Base}
+			if i == 0 {
+				l.label = label
+			}
+			d.add(l)
+		}
+	}
+	if len(keys) == 0 {
+		d.add(docLine{indent: 2, text: "none", style: th.Dim})
+	}
+}
+
+func inertJoin(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = Inert(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// buildHelp lists every binding of the table by scope, then the full state
+// of every source (including its last error, which the header chip cannot
+// hold), then a legend.
+func (st *state) buildHelp() *document {
+	th := &st.theme
+	now := st.now()
+	title := "Help"
+	if st.version != "" {
+		title = "Help — sitroom " + Inert(st.version)
+	}
+	d := &document{title: title}
+	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter} {
+		d.heading(scopeTitles[scope], th.Title)
+		for _, b := range st.bindings {
+			if b.Scope != scope {
+				continue
+			}
+			text := b.Desc
+			if b.disabled != nil {
+				if why := b.disabled(st); why != "" {
+					text += "  (unavailable: " + why + ")"
+				}
+			}
+			d.add(docLine{indent: 2, label: b.Keys, labelW: 12, text: text, lstyle: th.KeyHint, style: th.Base})
+		}
+		if scope == ScopeFilter {
+			d.add(docLine{indent: 2, label: "text", labelW: 12, text: "matches name, service, state, severity, sources, summary, labels, annotations (any case)", lstyle: th.KeyHint, style: th.Base})
+			d.add(docLine{indent: 2, label: "service=X", labelW: 12, text: "only service X, exactly", lstyle: th.KeyHint, style: th.Base})
+		}
+		d.blank()
+	}
+	d.heading("Sources", th.Title)
+	if st.snap == nil || len(st.snap.Sources) == 0 {
+		d.add(docLine{indent: 2, text: "no source status yet", style: th.Dim})
+	} else {
+		for i := range st.snap.Sources {
+			s := &st.snap.Sources[i]
+			h := s.Health()
+			name := cellText(s.Name)
+			d.add(docLine{indent: 2, label: name, text: strings.ToUpper(string(h)) + "  " + cellText(s.Type), lstyle: th.health(h).Bold(true), style: th.health(h)})
+			sub := func(label, text string, style tcell.Style) {
+				d.add(docLine{indent: 4, label: label, labelW: 14, text: text, lstyle: th.Dim, style: style})
+			}
+			sub("last good", utc(s.LastSuccess)+ago(now, s.LastSuccess), th.Base)
+			sub("last attempt", utc(s.LastAttempt)+ago(now, s.LastAttempt), th.Base)
+			if s.LastError == "" && !s.LastAttempt.IsZero() {
+				sub("last poll", fmt.Sprintf("%d alerts in %s", s.Items, s.Latency.Round(1e6)), th.Base)
+			}
+			if s.LastError != "" {
+				sub("error", Inert(s.LastError), th.ErrorText)
+			}
+			if s.Note != "" {
+				sub("note", Inert(s.Note), th.Warn)
+			}
+		}
+	}
+	d.blank()
+	d.heading("Legend", th.Title)
+	for _, l := range [][2]string{
+		{"CRIT WARN INFO", "severity (also coloured red, yellow, blue)"},
+		{"FIRING", "active upstream; PENDING: waiting for its for: duration; SILENCED: silenced or inhibited"},
+		{"STALE 4m", "no source holding the row polled successfully for 4m; shown from the cache"},
+		{"(unmapped)", "a service named by the alert's labels, not in the service catalog"},
+		{"ok 5s", "source chip: last successful poll 5s ago; down: the last poll failed"},
+	} {
+		d.add(docLine{indent: 2, label: l[0], labelW: 16, text: l[1], lstyle: th.Title, style: th.Base})
+	}
+	return d
+}

@@ -1,0 +1,448 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+)
+
+// draw paints the whole screen. It runs on the UI goroutine (or on a test's
+// goroutine for a screen nobody else draws on).
+func (st *state) draw(s tcell.Screen) {
+	w, h := s.Size()
+	p := newPainter(s)
+	if w < MinWidth || h < MinHeight {
+		s.HideCursor()
+		st.drawTooSmall(p, w, h)
+		return
+	}
+	st.wide = w >= WideWidth
+	st.drawHeader(p, 0, w)
+	y := 2
+	bottom := h - 2 // status line, footer
+	st.drawFooter(p, h-1, w)
+	st.drawStatus(p, h-2, w)
+	if st.mode == modeFilter || st.filter.raw != "" {
+		bottom--
+		st.drawFilterLine(p, s, bottom, w)
+	} else {
+		s.HideCursor()
+	}
+	if st.mode == modeDetail || st.mode == modeHelp {
+		st.drawDoc(p, 0, y, w, bottom-y)
+		return
+	}
+	if st.wide {
+		lw := w * 2 / 5
+		st.drawPanel(p, PanelOutages, 0, y, lw, bottom-y)
+		st.drawPanel(p, PanelAlerts, lw, y, w-lw, bottom-y)
+		return
+	}
+	st.drawTabs(p, y, w)
+	y++
+	st.drawPanel(p, st.focus, 0, y, w, bottom-y)
+}
+
+func (st *state) drawTooSmall(p *painter, w, h int) {
+	msg := fmt.Sprintf("terminal too small (%d×%d), need ≥ %d×%d", w, h, MinWidth, MinHeight)
+	lines := wordWrap(msg, max(w, 1))
+	top := max((h-len(lines))/2, 0)
+	for i, l := range lines {
+		if top+i >= h {
+			break
+		}
+		lw := p.width(l)
+		p.text(max((w-lw)/2, 0), top+i, w, l, st.theme.Title)
+	}
+}
+
+// wordWrap breaks trusted text at spaces into lines of at most w runes.
+func wordWrap(s string, w int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) <= w:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return append(lines, line)
+}
+
+// seg is a piece of a line with its own style.
+type seg struct {
+	text string
+	st   tcell.Style
+}
+
+func segsWidth(p *painter, ss []seg) int {
+	n := 0
+	for _, s := range ss {
+		n += p.width(s.text)
+	}
+	return n
+}
+
+// drawSegs draws segments from x within maxW cells, cutting the last one
+// that does not fit with "…"; it returns the width used.
+func drawSegs(p *painter, x, y, maxW int, ss []seg) int {
+	used := 0
+	for _, s := range ss {
+		if used >= maxW {
+			break
+		}
+		used += p.text(x+used, y, maxW-used, s.text, s.st)
+	}
+	return used
+}
+
+// drawHeader paints the two header lines: counts, operator and clock; then
+// one chip per source.
+func (st *state) drawHeader(p *painter, y, w int) {
+	th := &st.theme
+	now := st.now()
+	clock := now.Format("15:04:05")
+	st.lastClock = clock
+
+	var right []seg
+	if st.readOnly {
+		right = append(right, seg{" READ-ONLY ", th.Badge}, seg{" ", th.Base})
+	}
+	if st.operator != "" {
+		right = append(right, seg{cellText(st.operator), th.Base.Bold(true)}, seg{"  ", th.Base})
+	}
+	right = append(right, seg{clock, th.Title})
+
+	c := model.Counts{}
+	if st.snap != nil {
+		c = st.snap.Counts
+	}
+	hot := func(n int, style tcell.Style) tcell.Style {
+		if n > 0 {
+			return style
+		}
+		return th.Base
+	}
+	long := []seg{
+		{"sitroom", th.Title}, {"  ", th.Base},
+		{fmt.Sprintf("%d outages", c.Outages), hot(c.Outages, th.Crit)}, {" · ", th.Dim},
+		{fmt.Sprintf("%d firing", c.Firing), hot(c.Firing, th.Base.Bold(true))}, {" · ", th.Dim},
+		{fmt.Sprintf("%d critical", c.Critical), hot(c.Critical, th.Crit)}, {" · ", th.Dim},
+		{fmt.Sprintf("%d silenced", c.Suppressed), th.Base}, {" · ", th.Dim},
+		{fmt.Sprintf("%d pending", c.Pending), th.Base}, {" · ", th.Dim},
+		{fmt.Sprintf("%d stale", c.Stale), hot(c.Stale, th.Warn)},
+	}
+	short := []seg{
+		{fmt.Sprintf("OUT %d", c.Outages), hot(c.Outages, th.Crit)}, {" ", th.Base},
+		{fmt.Sprintf("FIRE %d", c.Firing), hot(c.Firing, th.Base.Bold(true))}, {" ", th.Base},
+		{fmt.Sprintf("CRIT %d", c.Critical), hot(c.Critical, th.Crit)}, {" ", th.Base},
+		{fmt.Sprintf("SIL %d", c.Suppressed), th.Base}, {" ", th.Base},
+		{fmt.Sprintf("PEND %d", c.Pending), th.Base}, {" ", th.Base},
+		{fmt.Sprintf("STALE %d", c.Stale), hot(c.Stale, th.Warn)},
+	}
+	rw := segsWidth(p, right)
+	left := long
+	if segsWidth(p, long)+2+rw > w {
+		left = short
+	}
+	lw := max(w-rw-2, 0)
+	drawSegs(p, 0, y, lw, left)
+	rx := max(w-rw, 0)
+	drawSegs(p, rx, y, w-rx, right)
+
+	st.drawChips(p, y+1, w, now)
+}
+
+func (st *state) drawChips(p *painter, y, w int, now time.Time) {
+	th := &st.theme
+	if st.snap == nil {
+		msg := "waiting for the first poll…"
+		if st.feedClosed {
+			msg = "feed stopped: no data"
+		}
+		p.text(0, y, w, msg, th.Unknown)
+		return
+	}
+	if len(st.snap.Sources) == 0 {
+		p.text(0, y, w, "no sources configured", th.Unknown)
+		return
+	}
+	idx := make([]int, len(st.snap.Sources))
+	for i := range idx {
+		idx[i] = i
+	}
+	srcs := st.snap.Sources
+	sort.SliceStable(idx, func(a, b int) bool {
+		return healthRank(srcs[idx[a]].Health()) < healthRank(srcs[idx[b]].Health())
+	})
+	x := 0
+	for n, i := range idx {
+		s := &srcs[i]
+		h := s.Health()
+		text := chip(now, s)
+		cw := p.width(text)
+		sep := 0
+		if n > 0 {
+			sep = 2
+		}
+		restAfter := len(idx) - n - 1
+		moreW := 0
+		if restAfter > 0 {
+			moreW = len(fmt.Sprintf("  +%d more", restAfter))
+		}
+		if x+sep+cw+moreW > w {
+			if n == 0 { // not even one chip fits whole: cut it
+				x += p.text(x, y, max(w-moreW, 1), text, th.health(h))
+			}
+			more := len(idx) - n
+			if n == 0 {
+				more--
+			}
+			if more > 0 {
+				p.text(x, y, w-x, fmt.Sprintf("  +%d more", more), th.Dim)
+			}
+			return
+		}
+		x += sep
+		x += p.text(x, y, w-x, text, th.health(h))
+	}
+}
+
+func (st *state) drawTabs(p *painter, y, w int) {
+	th := &st.theme
+	x := 0
+	for _, t := range []struct {
+		panel Panel
+		label string
+	}{{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))}, {PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))}} {
+		style := th.Dim
+		label := t.label
+		if t.panel == st.focus {
+			style = th.Selected.Bold(true)
+			label = "▸" + label[1:]
+		}
+		x += p.text(x, y, w-x, label, style)
+		x += p.text(x, y, w-x, " ", th.Base)
+	}
+	p.text(x, y, w-x, "Tab: switch", th.Dim)
+}
+
+// drawBox paints a border with a title and returns the inner rectangle.
+func drawBox(p *painter, th *Theme, x, y, w, h int, title string, focused bool) (ix, iy, iw, ih int) {
+	if w < 2 || h < 2 {
+		return x, y, 0, 0
+	}
+	bs := th.Border
+	if focused {
+		bs = th.Focus
+	}
+	p.fill(x+1, y, w-2, '─', bs)
+	p.fill(x+1, y+h-1, w-2, '─', bs)
+	for i := 1; i < h-1; i++ {
+		p.scr.SetContent(x, y+i, '│', nil, bs)
+		p.scr.SetContent(x+w-1, y+i, '│', nil, bs)
+	}
+	p.scr.SetContent(x, y, '┌', nil, bs)
+	p.scr.SetContent(x+w-1, y, '┐', nil, bs)
+	p.scr.SetContent(x, y+h-1, '└', nil, bs)
+	p.scr.SetContent(x+w-1, y+h-1, '┘', nil, bs)
+	if title != "" && w > 6 {
+		ts := th.Title
+		if focused {
+			ts = th.Focus
+		}
+		p.text(x+2, y, w-4, " "+title+" ", ts)
+	}
+	return x + 1, y + 1, w - 2, h - 2
+}
+
+// panelTitle is "1 Outages (5)", or "1 Outages 2 of 5 · service=x" when filtered.
+func (st *state) panelTitle(which Panel) string {
+	var name string
+	var n, total int
+	switch which {
+	case PanelOutages:
+		name, n = "1 Outages", len(st.v.outs)
+		if st.snap != nil {
+			total = len(st.snap.Outages)
+		}
+	default:
+		name, n = "2 Alerts", len(st.v.sigs)
+		if st.snap != nil {
+			total = len(st.snap.Signals)
+		}
+	}
+	if !st.filter.active() {
+		return fmt.Sprintf("%s (%d)", name, n)
+	}
+	return fmt.Sprintf("%s %d of %d · %s", name, n, total, cellText(strings.TrimSpace(st.filter.raw)))
+}
+
+// drawPanel paints the outages or alerts panel in a box at (x, y, w, h).
+func (st *state) drawPanel(p *painter, which Panel, x, y, w, h int) {
+	th := &st.theme
+	focused := which == st.focus && st.mode != modeDetail && st.mode != modeHelp
+	ix, iy, iw, ih := drawBox(p, th, x, y, w, h, st.panelTitle(which), focused)
+	if iw <= 0 || ih <= 0 {
+		return
+	}
+	now := st.now()
+	v := st.v
+	if which == PanelOutages {
+		if len(v.outs) == 0 {
+			st.drawEmpty(p, ix, iy, iw, "No outages", "no outages match the filter")
+			return
+		}
+		st.outT.draw(p, th, ix, iy, iw, ih, outageCols, v.outNat, len(v.outs),
+			func(row, col int) (string, tcell.Style) { return outageCell(th, now, v.outs[row], col) },
+			func(row int) bool { return v.outs[row].Stale }, focused)
+		return
+	}
+	if len(v.sigs) == 0 {
+		st.drawEmpty(p, ix, iy, iw, "No alerts", "no alerts match the filter")
+		return
+	}
+	st.alertT.draw(p, th, ix, iy, iw, ih, alertCols, v.sigNat, len(v.sigs),
+		func(row, col int) (string, tcell.Style) { return alertCell(th, now, v.sigs[row], col) },
+		func(row int) bool { return v.sigs[row].Stale }, focused)
+}
+
+func (st *state) drawEmpty(p *painter, x, y, w int, calm, filtered string) {
+	th := &st.theme
+	msg, style := calm, th.OK
+	switch {
+	case st.snap == nil && st.feedClosed:
+		msg, style = "no data: the feed stopped", th.ErrorText
+	case st.snap == nil:
+		msg, style = "waiting for the first poll…", th.Unknown
+	case allSourcesDown(st.snap):
+		msg, style = "no data: all sources down", th.ErrorText
+	case st.filter.active():
+		msg, style = filtered, th.Dim
+	}
+	p.text(x+1, y+1, w-1, msg, style)
+}
+
+func allSourcesDown(s *model.Snapshot) bool {
+	if len(s.Sources) == 0 {
+		return false
+	}
+	for i := range s.Sources {
+		if s.Sources[i].Health() != model.HealthDown {
+			return false
+		}
+	}
+	return true
+}
+
+func (st *state) drawDoc(p *painter, x, y, w, h int) {
+	if st.doc == nil {
+		return
+	}
+	ix, iy, iw, ih := drawBox(p, &st.theme, x, y, w, h, st.doc.title, true)
+	if iw <= 2 || ih <= 0 {
+		return
+	}
+	st.doc.draw(p, ix+1, iy, iw-2, ih)
+	if len(st.doc.wrapped) > ih { // scroll position on the bottom border
+		pos := fmt.Sprintf(" %d–%d of %d ", st.doc.offset+1, min(st.doc.offset+ih, len(st.doc.wrapped)), len(st.doc.wrapped))
+		pw := p.width(pos)
+		if pw+4 < w {
+			p.text(x+w-2-pw, y+h-1, pw, pos, st.theme.Dim)
+		}
+	}
+}
+
+func (st *state) drawFilterLine(p *painter, s tcell.Screen, y, w int) {
+	th := &st.theme
+	x := p.text(0, y, w, "/", th.KeyHint)
+	q := cellText(st.filter.raw)
+	hint := ""
+	if st.mode == modeFilter {
+		hint = "  Enter keep · Esc clear"
+	} else {
+		hint = "  (filter kept; / edit · Esc clear)"
+	}
+	hw := p.width(hint)
+	qw := p.text(x, y, max(w-x-hw-1, 1), q, th.Base.Bold(true))
+	if st.mode == modeFilter {
+		s.ShowCursor(x+qw, y)
+	} else {
+		s.HideCursor()
+	}
+	if x+qw+1+hw <= w {
+		p.text(x+qw+1, y, hw, hint, th.Dim)
+	}
+}
+
+// drawStatus shows the flash message, or else what is wrong with the
+// sources (the full error text is on the help page).
+func (st *state) drawStatus(p *painter, y, w int) {
+	th := &st.theme
+	if st.flash != "" {
+		p.text(0, y, w, st.flash, th.Flash)
+		return
+	}
+	if st.feedClosed {
+		p.text(0, y, w, "feed stopped: the screen shows the last data received", th.ErrorText)
+		return
+	}
+	if st.snap == nil {
+		return
+	}
+	var down []*model.SourceStatus
+	for i := range st.snap.Sources {
+		if st.snap.Sources[i].Health() == model.HealthDown {
+			down = append(down, &st.snap.Sources[i])
+		}
+	}
+	if len(down) == 0 {
+		return
+	}
+	var ss []seg
+	if len(down) > 1 {
+		ss = append(ss, seg{fmt.Sprintf("%d sources down (? for all errors) · ", len(down)), th.ErrorText})
+	}
+	ss = append(ss, seg{cellText(down[0].Name) + ": ", th.ErrorText.Bold(true)}, seg{cellText(down[0].LastError), th.ErrorText})
+	drawSegs(p, 0, y, w, ss)
+}
+
+func (st *state) drawFooter(p *painter, y, w int) {
+	th := &st.theme
+	scope := ScopeMain
+	switch st.mode {
+	case modeFilter:
+		scope = ScopeFilter
+	case modeDetail:
+		scope = ScopeDetail
+	case modeHelp:
+		scope = ScopeHelp
+	}
+	x := 0
+	for i, hnt := range footerHints(st.bindings, scope) {
+		need := p.width(hnt[0]) + 1 + p.width(hnt[1])
+		if i > 0 {
+			need += 2
+		}
+		if x+need > w {
+			break
+		}
+		if i > 0 {
+			x += 2
+		}
+		x += p.text(x, y, w-x, hnt[0], th.KeyHint)
+		x++
+		x += p.text(x, y, w-x, hnt[1], th.Base)
+	}
+}

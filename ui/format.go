@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"sitroom/model"
+)
+
+// compactDuration renders d as 45s, 12m, 3h05m or 2d4h. Negative
+// durations (clock skew) render as 0s.
+func compactDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+	return fmt.Sprintf("%dd%dh", int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour))
+}
+
+// since renders the age of t at now, or "—" for a zero time.
+func since(now, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return compactDuration(now.Sub(t))
+}
+
+// stateText is the upper-case state shown on screen.
+func stateText(s model.State) string {
+	switch s {
+	case model.StateFiring:
+		return "FIRING"
+	case model.StatePending:
+		return "PENDING"
+	case model.StateSuppressed:
+		return "SILENCED"
+	}
+	if s == "" {
+		return "—"
+	}
+	return strings.ToUpper(cellText(string(s)))
+}
+
+// staleText is the stale marker of a row, or "".
+func staleText(now time.Time, stale bool, since time.Time) string {
+	if !stale {
+		return ""
+	}
+	if since.IsZero() {
+		return "STALE"
+	}
+	return "STALE " + compactDuration(now.Sub(since))
+}
+
+// chip is the text of a source's header chip.
+func chip(now time.Time, st *model.SourceStatus) string {
+	name := cellText(st.Name)
+	switch st.Health() {
+	case model.HealthOK:
+		return name + " ok " + compactDuration(now.Sub(st.LastSuccess))
+	case model.HealthDegraded:
+		return name + " degraded: " + cellText(st.Note)
+	case model.HealthDown:
+		if st.LastSuccess.IsZero() {
+			return name + " down · never ok"
+		}
+		return name + " down · last good " + compactDuration(now.Sub(st.LastSuccess)) + " ago"
+	}
+	return name + " polling…"
+}
+
+// healthRank orders chips so the ones that need attention come first.
+func healthRank(h model.SourceHealth) int {
+	switch h {
+	case model.HealthDown:
+		return 0
+	case model.HealthDegraded:
+		return 1
+	case model.HealthUnknown:
+		return 2
+	}
+	return 3
+}
+
+// utc renders an absolute time for the detail view.
+func utc(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}

@@ -1,0 +1,339 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+)
+
+// Panel names something the UI draws.
+type Panel int
+
+// Panels. PanelOutages and PanelAlerts are also the two focusable panels.
+const (
+	PanelOutages Panel = iota + 1
+	PanelAlerts
+	PanelHeader
+	PanelDetail
+	PanelHelp
+	PanelScreen // the whole screen as the app draws it
+)
+
+type mode int
+
+const (
+	modeMain mode = iota
+	modeFilter
+	modeDetail
+	modeHelp
+)
+
+// Layout thresholds.
+const (
+	// WideWidth is the width from which outages and alerts are shown side by side.
+	WideWidth = 120
+	// MinWidth and MinHeight are the smallest terminal the UI draws in;
+	// below it only a "terminal too small" message is shown.
+	MinWidth  = 40
+	MinHeight = 10
+)
+
+const flashFor = 3 * time.Second
+
+// state is everything the screen shows. It is owned by the UI goroutine:
+// every method runs there (inside a key handler or a queued update).
+type state struct {
+	theme    Theme
+	now      func() time.Time
+	operator string
+	version  string
+	readOnly bool
+	bindings []Binding
+
+	snap       *model.Snapshot
+	feedClosed bool
+	filter     filterSpec
+	v          *view
+
+	focus    Panel
+	outT     vtable
+	alertT   vtable
+	mode     mode
+	prevMode mode // what closing help returns to
+	doc      *document
+	helpDoc  *document
+	detailOf string // signal key of the detail view
+
+	flash      string
+	flashUntil time.Time // wall clock, not the data clock
+
+	onQuit    func()
+	onRefresh func() // nil when there is no feed
+	// lastClock is the clock text of the last frame, for the ticker.
+	lastClock string
+	wide      bool
+}
+
+func newState(opts Options, noColor bool) *state {
+	st := &state{
+		theme:    DefaultTheme(noColor),
+		now:      opts.Now,
+		operator: opts.Operator,
+		version:  opts.Version,
+		readOnly: opts.ReadOnly,
+		bindings: Bindings(opts.ReadOnly),
+		focus:    PanelOutages,
+	}
+	if st.now == nil {
+		st.now = time.Now
+	}
+	st.v = buildView(nil, st.filter)
+	return st
+}
+
+// setSnapshot swaps in a new snapshot, keeping the selections on the same
+// outage and alert.
+func (st *state) setSnapshot(s *model.Snapshot) {
+	keepOut, keepSig := st.selectedOutageService(), st.selectedSignalKey()
+	st.snap = s
+	st.rebuild(keepOut, keepSig)
+	if st.mode == modeDetail || st.prevMode == modeDetail && st.mode == modeHelp {
+		st.refreshDetail()
+	}
+}
+
+func (st *state) rebuild(keepOut, keepSig string) {
+	st.v = buildView(st.snap, st.filter)
+	if keepOut != "" {
+		if i := st.v.outageIndex(keepOut); i >= 0 {
+			st.outT.selected = i
+		}
+	}
+	if keepSig != "" {
+		if i := st.v.signalIndex(keepSig); i >= 0 {
+			st.alertT.selected = i
+		}
+	}
+	st.outT.clamp(len(st.v.outs))
+	st.alertT.clamp(len(st.v.sigs))
+}
+
+func (st *state) selectedOutageService() string {
+	if o := st.selectedOutage(); o != nil {
+		return o.Service
+	}
+	return ""
+}
+
+func (st *state) selectedSignalKey() string {
+	if s := st.selectedSignal(); s != nil {
+		return s.Key
+	}
+	return ""
+}
+
+func (st *state) selectedOutage() *model.Outage {
+	if i := st.outT.selected; i >= 0 && i < len(st.v.outs) {
+		return st.v.outs[i]
+	}
+	return nil
+}
+
+func (st *state) selectedSignal() *model.Signal {
+	if i := st.alertT.selected; i >= 0 && i < len(st.v.sigs) {
+		return st.v.sigs[i]
+	}
+	return nil
+}
+
+func (st *state) table() *vtable {
+	if st.focus == PanelAlerts {
+		return &st.alertT
+	}
+	return &st.outT
+}
+
+func (st *state) rows() int {
+	if st.focus == PanelAlerts {
+		return len(st.v.sigs)
+	}
+	return len(st.v.outs)
+}
+
+func (st *state) moveSel(d int) { st.table().move(d, st.rows()) }
+
+func (st *state) cycleFocus(d int) {
+	if st.focus == PanelAlerts {
+		st.focus = PanelOutages
+	} else {
+		st.focus = PanelAlerts
+	}
+	_ = d // two panels: forwards and backwards are the same
+}
+
+func (st *state) setFlash(msg string) {
+	st.flash = msg
+	st.flashUntil = time.Now().Add(flashFor)
+}
+
+// expireFlash clears a flash whose time is up; it reports whether it did.
+func (st *state) expireFlash(wall time.Time) bool {
+	if st.flash != "" && !wall.Before(st.flashUntil) {
+		st.flash = ""
+		return true
+	}
+	return false
+}
+
+// handleKey dispatches one key through the binding table.
+func (st *state) handleKey(ev *tcell.EventKey) {
+	scope := ScopeMain
+	switch st.mode {
+	case modeFilter:
+		scope = ScopeFilter
+	case modeDetail:
+		scope = ScopeDetail
+	case modeHelp:
+		scope = ScopeHelp
+	}
+	for i := range st.bindings {
+		b := &st.bindings[i]
+		if b.Scope != scope || !b.matches(ev) {
+			continue
+		}
+		if b.disabled != nil {
+			if why := b.disabled(st); why != "" {
+				st.setFlash(b.Keys + ": " + why)
+				return
+			}
+		}
+		b.run(st)
+		return
+	}
+	if scope == ScopeFilter && ev.Key() == tcell.KeyRune {
+		st.setFilter(st.filter.raw + string(ev.Rune()))
+	}
+}
+
+// Handlers.
+
+func (st *state) openHelp() {
+	if st.mode != modeHelp {
+		st.prevMode = st.mode
+	}
+	st.mode = modeHelp
+	st.helpDoc = st.buildHelp()
+	st.doc = st.helpDoc
+}
+
+func (st *state) closeDoc() {
+	if st.mode == modeHelp && st.prevMode == modeDetail {
+		st.mode = modeDetail
+		st.refreshDetail()
+		return
+	}
+	st.mode = modeMain
+	st.doc = nil
+	st.detailOf = ""
+}
+
+func (st *state) startFilter() { st.mode = modeFilter }
+
+func (st *state) keepFilter() { st.mode = modeMain }
+
+func (st *state) clearFilter() {
+	st.mode = modeMain
+	if st.filter.active() || st.filter.raw != "" {
+		st.setFilter("")
+	}
+}
+
+func (st *state) filterBackspace() {
+	r := []rune(st.filter.raw)
+	if len(r) > 0 {
+		st.setFilter(string(r[:len(r)-1]))
+	}
+}
+
+func (st *state) setFilter(q string) {
+	keepOut, keepSig := st.selectedOutageService(), st.selectedSignalKey()
+	st.filter = parseFilter(q)
+	st.rebuild(keepOut, keepSig)
+}
+
+func (st *state) enterDisabled() string {
+	if st.rows() == 0 {
+		return "nothing selected"
+	}
+	return ""
+}
+
+func (st *state) enter() {
+	if st.focus == PanelOutages {
+		if o := st.selectedOutage(); o != nil {
+			st.focus = PanelAlerts
+			st.alertT.selected = 0
+			st.setFilter("service=" + o.Service)
+			st.alertT.selected, st.alertT.offset = 0, 0
+		}
+		return
+	}
+	if s := st.selectedSignal(); s != nil {
+		st.detailOf = s.Key
+		st.mode = modeDetail
+		st.doc = st.buildDetail(s, false)
+	}
+}
+
+// refreshDetail points the open detail view at the signal with the same
+// key in the current snapshot, or marks it gone.
+func (st *state) refreshDetail() {
+	if st.detailOf == "" {
+		return
+	}
+	off := 0
+	if st.doc != nil {
+		off = st.doc.offset
+	}
+	if s := st.v.signalByKey(st.detailOf); s != nil {
+		st.doc = st.buildDetail(s, false)
+	} else if st.doc != nil && st.doc.sig != nil {
+		st.doc = st.buildDetail(st.doc.sig, true)
+	}
+	if st.doc != nil && st.mode == modeDetail {
+		st.doc.offset = off
+	}
+}
+
+func (st *state) refreshDisabled() string {
+	if st.onRefresh == nil {
+		return "no feed to refresh"
+	}
+	return ""
+}
+
+func (st *state) refresh() {
+	st.onRefresh()
+	st.setFlash("refreshing…")
+}
+
+func (st *state) quit() {
+	if st.onQuit != nil {
+		st.onQuit()
+	}
+}
+
+func (st *state) scrollDoc(d int) {
+	if st.doc != nil {
+		st.doc.scroll(d)
+	}
+}
+
+func (st *state) docPage() int {
+	if st.doc == nil {
+		return 1
+	}
+	return max(st.doc.page-1, 1)
+}

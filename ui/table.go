@@ -1,0 +1,295 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+)
+
+// column describes one table column.
+type column struct {
+	title string
+	min   int  // narrowest useful width
+	max   int  // widest it grows to
+	flex  bool // takes whatever width is left (last column only)
+	right bool // right-aligned
+}
+
+var alertCols = []column{
+	{title: "SEV", min: 4, max: 4},
+	{title: "STATE", min: 8, max: 8},
+	{title: "AGE", min: 5, max: 5, right: true},
+	{title: "NAME", min: 12, max: 40},
+	{title: "SERVICE", min: 8, max: 24},
+	{title: "SOURCES", min: 5, max: 30},
+	{title: "", min: 9, max: 9}, // the stale marker
+	{title: "SUMMARY", min: 16, max: 1 << 16, flex: true},
+}
+
+var outageCols = []column{
+	{title: "SEV", min: 4, max: 4},
+	{title: "SERVICE", min: 10, max: 32},
+	{title: "FOR", min: 5, max: 5, right: true},
+	{title: "", min: 9, max: 9}, // the stale marker
+	{title: "ALERTS", min: 6, max: 20},
+	{title: "SOURCES", min: 7, max: 30},
+	{title: "OWNER", min: 10, max: 24},
+}
+
+func alertNatural(s *model.Signal, col int) int {
+	switch col {
+	case 3:
+		return len(s.Name)
+	case 4:
+		return len(s.Service)
+	case 5:
+		return joinedLen(s.Sources)
+	case 6:
+		if s.Stale {
+			return 9
+		}
+	}
+	return 0
+}
+
+func outageNatural(o *model.Outage, col int) int {
+	switch col {
+	case 1:
+		return len(o.Service)
+	case 3:
+		if o.Stale {
+			return 9
+		}
+	case 4:
+		n := len(strconv.Itoa(o.Alerts))
+		if o.Suppressed > 0 {
+			n += len(" (+ silenced)") + len(strconv.Itoa(o.Suppressed))
+		}
+		return n
+	case 5:
+		return joinedLen(o.Sources)
+	case 6:
+		if !o.Mapped {
+			return len("(unmapped)")
+		}
+		return max(len(o.Owner), 1)
+	}
+	return 0
+}
+
+// alertCell is the text and style of one cell of the alerts table.
+func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcell.Style) {
+	base := th.Base
+	switch col {
+	case 0:
+		return s.Severity.String(), th.severity(s.Severity)
+	case 1:
+		st := base
+		if s.State == model.StateFiring {
+			st = st.Bold(true)
+		}
+		return stateText(s.State), st
+	case 2:
+		return since(now, s.StartsAt), base
+	case 3:
+		return cellText(s.Name), base
+	case 4:
+		return cellText(s.Service), base
+	case 5:
+		return cellText(strings.Join(s.Sources, ",")), base
+	case 6:
+		return staleText(now, s.Stale, s.StaleSince), th.Warn
+	case 7:
+		return cellText(s.Summary()), base
+	}
+	return "", base
+}
+
+// outageCell is the text and style of one cell of the outages table.
+func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tcell.Style) {
+	base := th.Base
+	switch col {
+	case 0:
+		return o.Severity.String(), th.severity(o.Severity)
+	case 1:
+		return cellText(o.Service), base.Bold(true)
+	case 2:
+		return since(now, o.Since), base
+	case 3:
+		return staleText(now, o.Stale, o.StaleSince), th.Warn
+	case 4:
+		t := strconv.Itoa(o.Alerts)
+		if o.Suppressed > 0 {
+			t += " (+" + strconv.Itoa(o.Suppressed) + " silenced)"
+		}
+		return t, base
+	case 5:
+		return cellText(strings.Join(o.Sources, ",")), base
+	case 6:
+		if !o.Mapped {
+			return "(unmapped)", th.Dim
+		}
+		if o.Owner == "" {
+			return "—", base
+		}
+		return cellText(o.Owner), base
+	}
+	return "", base
+}
+
+// fitColumns gives each column a width within avail cells (one blank cell
+// between columns). Columns with nothing to show get 0. When even the
+// minimum widths do not fit, columns are dropped from the right.
+func fitColumns(cols []column, natural []int, avail int) []int {
+	w := make([]int, len(cols))
+	active := make([]bool, len(cols))
+	for i, c := range cols {
+		active[i] = natural[i] > 0 || c.flex
+	}
+	need := func() int {
+		n, k := 0, 0
+		for i, c := range cols {
+			if active[i] {
+				n += min(c.min, natural[i])
+				k++
+			}
+		}
+		if k > 0 {
+			n += k - 1
+		}
+		return n
+	}
+	for i := len(cols) - 1; i > 0 && need() > avail; i-- {
+		active[i] = false
+	}
+	left := avail
+	k := 0
+	for i, c := range cols {
+		if active[i] {
+			w[i] = min(c.min, natural[i])
+			left -= w[i]
+			k++
+		}
+	}
+	left -= max(k-1, 0)
+	for i, c := range cols {
+		if !active[i] || c.flex || left <= 0 {
+			continue
+		}
+		grow := min(natural[i], c.max) - w[i]
+		if grow > left {
+			grow = left
+		}
+		if grow > 0 {
+			w[i] += grow
+			left -= grow
+		}
+	}
+	for i, c := range cols {
+		if active[i] && c.flex && left > 0 {
+			w[i] += left
+			left = 0
+		}
+	}
+	if left < 0 { // avail smaller than one column
+		for i := range w {
+			w[i] = 0
+		}
+		w[0] = max(avail, 0)
+	}
+	return w
+}
+
+// vtable is a virtual table: it holds only a selection and a scroll
+// offset; rows are drawn from the current view on demand, so a snapshot
+// swap is a pointer swap and 50k rows cost nothing until they are visible.
+type vtable struct {
+	selected int
+	offset   int
+	page     int // data rows visible in the last frame
+}
+
+func (t *vtable) clamp(rows int) {
+	if t.selected >= rows {
+		t.selected = rows - 1
+	}
+	if t.selected < 0 {
+		t.selected = 0
+	}
+}
+
+func (t *vtable) move(delta, rows int) {
+	t.selected += delta
+	t.clamp(rows)
+}
+
+func (t *vtable) pageSize() int { return max(t.page-1, 1) }
+
+// draw paints the header row and the visible rows into (x, y, w, h).
+func (t *vtable) draw(p *painter, th *Theme, x, y, w, h int, cols []column, natural []int, rows int,
+	cell func(row, col int) (string, tcell.Style), dim func(row int) bool, focused bool) {
+	if w <= 0 || h <= 0 {
+		return
+	}
+	widths := fitColumns(cols, natural, w)
+	cx := x
+	for i, c := range cols {
+		if widths[i] == 0 {
+			continue
+		}
+		drawAligned(p, cx, y, widths[i], c.title, th.Title, c.right)
+		cx += widths[i] + 1
+	}
+	t.page = h - 1
+	t.clamp(rows)
+	if t.page <= 0 {
+		return
+	}
+	if t.selected < t.offset {
+		t.offset = t.selected
+	}
+	if t.selected >= t.offset+t.page {
+		t.offset = t.selected - t.page + 1
+	}
+	if t.offset > max(rows-t.page, 0) {
+		t.offset = max(rows-t.page, 0)
+	}
+	for i := 0; i < t.page && t.offset+i < rows; i++ {
+		row := t.offset + i
+		ry := y + 1 + i
+		sel := row == t.selected && focused
+		isDim := dim(row)
+		if sel {
+			p.fill(x, ry, w, ' ', th.Selected)
+		}
+		cx := x
+		for c, col := range cols {
+			if widths[c] == 0 {
+				continue
+			}
+			text, st := cell(row, c)
+			if isDim {
+				st = st.Dim(true)
+			}
+			if sel {
+				st = st.Reverse(true)
+			}
+			drawAligned(p, cx, ry, widths[c], text, st, col.right)
+			cx += widths[c] + 1
+		}
+	}
+}
+
+func drawAligned(p *painter, x, y, w int, text string, st tcell.Style, right bool) {
+	if right {
+		if tw := p.width(text); tw < w {
+			x += w - tw
+			w = tw
+		}
+	}
+	p.text(x, y, w, text, st)
+}
