@@ -36,7 +36,8 @@ type Binding struct {
 	Keys      string // display form, e.g. "j/↓"
 	Scope     Scope
 	Desc      string
-	Footer    bool // shown in the footer hints
+	Footer    bool   // shown in the footer hints
+	Hint      string // the footer's shorter description; Desc when empty
 	Dangerous bool // acts on an upstream; stripped by ReadOnly
 
 	match    []keySpec
@@ -53,20 +54,20 @@ func bindingTable() []Binding {
 	return []Binding{
 		{Keys: "?", Scope: ScopeMain, Desc: "help", Footer: true, match: ks(rk('?')), run: (*state).openHelp},
 		{Keys: "/", Scope: ScopeMain, Desc: "filter", Footer: true, match: ks(rk('/')), run: (*state).startFilter},
-		{Keys: "Tab", Scope: ScopeMain, Desc: "next panel", Footer: true, match: ks(kk(tcell.KeyTab)), run: func(st *state) { st.cycleFocus(1) }},
+		{Keys: "Tab", Scope: ScopeMain, Desc: "next panel", Hint: "panel", Footer: true, match: ks(kk(tcell.KeyTab)), run: func(st *state) { st.cycleFocus(1) }},
 		{Keys: "Shift-Tab", Scope: ScopeMain, Desc: "previous panel", match: ks(kk(tcell.KeyBacktab)), run: func(st *state) { st.cycleFocus(-1) }},
-		{Keys: "1", Scope: ScopeMain, Desc: "outages", Footer: true, match: ks(rk('1')), run: func(st *state) { st.focus = PanelOutages }},
-		{Keys: "2", Scope: ScopeMain, Desc: "alerts", Footer: true, match: ks(rk('2')), run: func(st *state) { st.focus = PanelAlerts }},
-		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
+		{Keys: "1", Scope: ScopeMain, Desc: "outages", match: ks(rk('1')), run: func(st *state) { st.focus = PanelOutages }},
+		{Keys: "2", Scope: ScopeMain, Desc: "alerts", match: ks(rk('2')), run: func(st *state) { st.focus = PanelAlerts }},
+		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail", Hint: "open", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
 		{Keys: "Esc", Scope: ScopeMain, Desc: "clear filter", match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
-		{Keys: "r", Scope: ScopeMain, Desc: "refresh now", Footer: true, match: ks(rk('r')), run: (*state).refresh, disabled: (*state).refreshDisabled},
+		{Keys: "r", Scope: ScopeMain, Desc: "refresh now", Hint: "refresh", Footer: true, match: ks(rk('r')), run: (*state).refresh, disabled: (*state).refreshDisabled},
 		{Keys: "j/↓", Scope: ScopeMain, Desc: "down", match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.moveSel(1) }},
 		{Keys: "k/↑", Scope: ScopeMain, Desc: "up", match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.moveSel(-1) }},
 		{Keys: "g/Home", Scope: ScopeMain, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.moveSel(-1 << 30) }},
 		{Keys: "G/End", Scope: ScopeMain, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.moveSel(1 << 30) }},
 		{Keys: "PgUp", Scope: ScopeMain, Desc: "page up", match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.moveSel(-st.table().pageSize()) }},
 		{Keys: "PgDn", Scope: ScopeMain, Desc: "page down", match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF)), run: func(st *state) { st.moveSel(st.table().pageSize()) }},
-		{Keys: "q/Ctrl-C", Scope: ScopeMain, Desc: "quit", Footer: true, match: ks(rk('q'), kk(tcell.KeyCtrlC)), run: (*state).quit},
+		{Keys: "q", Scope: ScopeMain, Desc: "quit (also Ctrl-C)", Hint: "quit", Footer: true, match: ks(rk('q'), kk(tcell.KeyCtrlC)), run: (*state).quit},
 
 		{Keys: "Esc/q", Scope: ScopeDetail, Desc: "back", Footer: true, match: ks(kk(tcell.KeyEscape), rk('q')), run: (*state).closeDoc},
 		{Keys: "j/↓", Scope: ScopeDetail, Desc: "down", Footer: true, match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.scrollDoc(1) }},
@@ -131,12 +132,20 @@ func (b *Binding) matches(ev *tcell.EventKey) bool {
 	return false
 }
 
+// FooterText is what the footer shows for the binding.
+func (b *Binding) FooterText() string {
+	if b.Hint != "" {
+		return b.Hint
+	}
+	return b.Desc
+}
+
 // footerHints lists the footer hints of a scope as key/description pairs.
 func footerHints(bs []Binding, scope Scope) [][2]string {
 	var out [][2]string
 	for _, b := range bs {
 		if b.Scope == scope && b.Footer {
-			out = append(out, [2]string{b.Keys, b.Desc})
+			out = append(out, [2]string{b.Keys, b.FooterText()})
 		}
 	}
 	return out

@@ -113,6 +113,11 @@ func splitWidth(p *painter, s string, w int) (head, rest string) {
 		i += len(g)
 		r = next
 	}
+	if i < len(s) && s[i] != ' ' { // mid-word: break after the last space, if any
+		if j := strings.LastIndexByte(s[:i], ' '); j > 0 {
+			i = j + 1
+		}
+	}
 	return s[:i], s[i:]
 }
 
@@ -272,7 +277,11 @@ func (st *state) buildHelp() *document {
 			s := &st.snap.Sources[i]
 			h := s.Health()
 			name := cellText(s.Name)
-			d.add(docLine{indent: 2, label: name, text: strings.ToUpper(string(h)) + "  " + cellText(s.Type), lstyle: th.health(h).Bold(true), style: th.health(h)})
+			ht := strings.ToUpper(string(h))
+			if h == model.HealthUnknown {
+				ht = "NOT POLLED YET"
+			}
+			d.add(docLine{indent: 2, label: name, text: ht + "  " + cellText(s.Type), lstyle: th.health(h).Bold(true), style: th.health(h)})
 			sub := func(label, text string, style tcell.Style) {
 				d.add(docLine{indent: 4, label: label, labelW: 14, text: text, lstyle: th.Dim, style: style})
 			}

@@ -173,7 +173,7 @@ func TestFooterFromBindingTable(t *testing.T) {
 	h := start(t, 160, 48)
 	footer := h.Text()[47]
 	for _, b := range ui.Bindings(false) {
-		if b.Scope == ui.ScopeMain && b.Footer && !strings.Contains(footer, b.Keys+" "+b.Desc) {
+		if b.Scope == ui.ScopeMain && b.Footer && !strings.Contains(footer, b.Keys+" "+b.FooterText()) {
 			t.Errorf("footer %q lacks %s %s", footer, b.Keys, b.Desc)
 		}
 	}

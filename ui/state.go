@@ -33,7 +33,7 @@ const (
 // Layout thresholds.
 const (
 	// WideWidth is the width from which outages and alerts are shown side by side.
-	WideWidth = 120
+	WideWidth = 140
 	// MinWidth and MinHeight are the smallest terminal the UI draws in;
 	// below it only a "terminal too small" message is shown.
 	MinWidth  = 40

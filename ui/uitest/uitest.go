@@ -24,7 +24,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden/ui")
 
 // Timeout bounds every wait of the harness.
-const Timeout = 10 * time.Second
+const Timeout = 30 * time.Second
 
 // NewScreen returns an initialised simulation screen of w×h cells.
 func NewScreen(t testing.TB, w, h int) tcell.SimulationScreen {
