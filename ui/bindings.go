@@ -38,7 +38,7 @@ type Binding struct {
 	Desc      string
 	Footer    bool   // shown in the footer hints
 	Hint      string // the footer's shorter description; Desc when empty
-	Dangerous bool // acts on an upstream; stripped by ReadOnly
+	Dangerous bool   // acts on an upstream; stripped by ReadOnly
 
 	match    []keySpec
 	run      func(st *state)
