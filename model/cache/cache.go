@@ -6,8 +6,7 @@
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
-//	         id, source, key, hash (model.Alert.ContentHash, as int64),
-//	         state, starts_at, generator_url (user info stripped),
+//	         id, source, key, state, starts_at, generator_url (user info stripped),
 //	         labels, annotations (JSON objects), silenced_by, inhibited_by
 //	         (JSON arrays), first_seen, last_seen, missed, resolved_at
 //	         (NULL while open), seq (the write that last changed the row).
@@ -26,8 +25,10 @@
 //
 // # Writes follow churn, not poll size
 //
-// The Cache keeps an in-memory mirror of the open rows, (source, key) →
-// row + content hash, and Ingest diffs each poll against it: only inserted,
+// The Cache keeps an in-memory mirror of the open rows, (source, key) → row,
+// and Ingest diffs each poll against it, comparing each alert with its row
+// field by field over what model.Alert.ContentHash covers (exact, and a
+// fraction of the cost of hashing every alert every poll): only inserted,
 // changed, missed, resolved or reappearing rows are written, all in one
 // transaction with prepared statements. A poll that changes nothing runs no
 // SQL write statement at all. In particular last_seen is kept in memory and
@@ -101,7 +102,6 @@ var migrations = []string{
 		id            INTEGER PRIMARY KEY,
 		source        TEXT    NOT NULL,
 		key           TEXT    NOT NULL,
-		hash          INTEGER NOT NULL,
 		state         TEXT    NOT NULL,
 		starts_at     INTEGER NOT NULL,
 		generator_url TEXT    NOT NULL,
@@ -177,7 +177,6 @@ type source struct {
 // entry is one open row of the mirror.
 type entry struct {
 	id   int64
-	hash uint64
 	row  *model.AlertRow
 	seen uint64 // generation of the last Ingest that returned it
 }
@@ -425,10 +424,10 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		st, err = conn.PrepareContext(ctx, q)
 		return st
 	}
-	s.insert = p(`INSERT INTO alerts(source, key, hash, state, starts_at, generator_url, labels, annotations,
+	s.insert = p(`INSERT INTO alerts(source, key, state, starts_at, generator_url, labels, annotations,
 		silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)`)
-	s.update = p(`UPDATE alerts SET hash = ?, state = ?, starts_at = ?, generator_url = ?, labels = ?,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)`)
+	s.update = p(`UPDATE alerts SET state = ?, starts_at = ?, generator_url = ?, labels = ?,
 		annotations = ?, silenced_by = ?, inhibited_by = ?, last_seen = ?, missed = 0, seq = ? WHERE id = ?`)
 	s.touch = p(`UPDATE alerts SET last_seen = ?, missed = ?, resolved_at = ?, seq = ? WHERE id = ?`)
 	s.status = p(`INSERT INTO sources(name, type, last_attempt, last_success, last_error, latency_ns, items, note)

@@ -1,9 +1,13 @@
 package cache
 
 import (
+	"bytes"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -28,38 +32,114 @@ func fromNS(v int64) time.Time {
 // norm is t as it reads back from disk: UTC, no monotonic reading.
 func norm(t time.Time) time.Time { return fromNS(ns(t)) }
 
-// Invalid UTF-8 from an upstream is stored with U+FFFD in its place rather
-// than failing the whole poll.
-var (
-	encOpts = json.JoinOptions(jsontext.AllowInvalidUTF8(true), json.Deterministic(true))
-	decOpts = json.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
-)
+// Labels, annotations and the silenced/inhibited lists are stored as JSON
+// text. They are flat objects and arrays of strings, so they are encoded
+// and decoded by hand here (several times faster than a general encoder
+// and allocation-free apart from the strings themselves). Invalid UTF-8
+// from an upstream is stored with U+FFFD in its place. Keys are written
+// sorted, so equal maps give equal text. Text the fast decoder does not
+// expect (written by another tool, say) goes through a general decoder.
+var decOpts = json.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
 
 func encodeMap(m map[string]string) string {
 	if len(m) == 0 {
 		return "{}"
 	}
-	b, err := json.Marshal(m, encOpts)
-	if err != nil { // unreachable for map[string]string; keep the row anyway
-		return "{}"
+	var small [16]string
+	keys := small[:0]
+	n := 2
+	for k, v := range m {
+		keys = append(keys, k)
+		n += len(k) + len(v) + 6
 	}
-	return string(b)
+	slices.Sort(keys)
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendQuoted(b, k)
+		b = append(b, ':')
+		b = appendQuoted(b, m[k])
+	}
+	b = append(b, '}')
+	return unsafeString(b)
 }
 
 func encodeList(l []string) string {
 	if len(l) == 0 {
 		return "[]"
 	}
-	b, err := json.Marshal(l, encOpts)
-	if err != nil {
-		return "[]"
+	n := 2
+	for _, v := range l {
+		n += len(v) + 3
 	}
-	return string(b)
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, v := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendQuoted(b, v)
+	}
+	b = append(b, ']')
+	return unsafeString(b)
+}
+
+// unsafeString hands over b, which nothing else references, as a string.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+const hexDigits = "0123456789abcdef"
+
+// appendQuoted appends s as a JSON string.
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = append(b, "\\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 func decodeMap(b []byte) (map[string]string, error) {
 	if len(b) <= 2 { // "{}" or empty
 		return nil, nil
+	}
+	if m, ok := fastDecodeMap(b); ok {
+		return m, nil
 	}
 	var m map[string]string
 	if err := json.Unmarshal(b, &m, decOpts); err != nil {
@@ -72,11 +152,156 @@ func decodeList(b []byte) ([]string, error) {
 	if len(b) <= 2 {
 		return nil, nil
 	}
+	if l, ok := fastDecodeList(b); ok {
+		return l, nil
+	}
 	var l []string
 	if err := json.Unmarshal(b, &l, decOpts); err != nil {
 		return nil, err
 	}
 	return l, nil
+}
+
+// fastDecodeMap decodes the exact form encodeMap writes; ok is false for
+// anything else.
+func fastDecodeMap(b []byte) (map[string]string, bool) {
+	if b[0] != '{' || b[len(b)-1] != '}' {
+		return nil, false
+	}
+	m := make(map[string]string, bytes.Count(b, []byte{'"'})/4)
+	i := 1
+	for {
+		k, j, ok := readString(b, i)
+		if !ok || j >= len(b) || b[j] != ':' {
+			return nil, false
+		}
+		v, j, ok := readString(b, j+1)
+		if !ok || j >= len(b) {
+			return nil, false
+		}
+		m[k] = v
+		switch b[j] {
+		case ',':
+			i = j + 1
+		case '}':
+			return m, j == len(b)-1
+		default:
+			return nil, false
+		}
+	}
+}
+
+func fastDecodeList(b []byte) ([]string, bool) {
+	if b[0] != '[' || b[len(b)-1] != ']' {
+		return nil, false
+	}
+	l := make([]string, 0, bytes.Count(b, []byte{'"'})/2)
+	i := 1
+	for {
+		v, j, ok := readString(b, i)
+		if !ok || j >= len(b) {
+			return nil, false
+		}
+		l = append(l, v)
+		switch b[j] {
+		case ',':
+			i = j + 1
+		case ']':
+			return l, j == len(b)-1
+		default:
+			return nil, false
+		}
+	}
+}
+
+// readString reads the JSON string starting at b[i] and returns it and the
+// index just past it.
+func readString(b []byte, i int) (string, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", 0, false
+	}
+	i++
+	start := i
+	for i < len(b) && b[i] != '"' && b[i] != '\\' {
+		i++
+	}
+	if i < len(b) && b[i] == '"' {
+		return string(b[start:i]), i + 1, true
+	}
+	// Escapes: unquote the rest.
+	out := append([]byte(nil), b[start:i]...)
+	for i < len(b) {
+		c := b[i]
+		switch {
+		case c == '"':
+			return unsafeString(out), i + 1, true
+		case c != '\\':
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(b) {
+			return "", 0, false
+		}
+		switch b[i+1] {
+		case '"', '\\', '/':
+			out = append(out, b[i+1])
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'u':
+			r, ok := hex4(b, i+2)
+			if !ok {
+				return "", 0, false
+			}
+			i += 6
+			if utf16.IsSurrogate(r) {
+				r2, ok := rune(0), false
+				if i+1 < len(b) && b[i] == '\\' && b[i+1] == 'u' {
+					r2, ok = hex4(b, i+2)
+				}
+				if ok && utf16.DecodeRune(r, r2) != utf8.RuneError {
+					r = utf16.DecodeRune(r, r2)
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		default:
+			return "", 0, false
+		}
+		i += 2
+	}
+	return "", 0, false
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // stripUserinfo removes user:password@ from every URL authority in s, so a

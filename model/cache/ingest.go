@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"sitroom/model"
@@ -41,7 +43,6 @@ type change struct {
 	kind int
 	e    *entry // nil for opInsert
 	row  *model.AlertRow
-	hash uint64
 	id   int64 // assigned by the insert
 
 	labels, annotations, silenced, inhibited string // encoded, for insert and update
@@ -77,22 +78,11 @@ func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (Inge
 		meta.At = time.Now()
 	}
 	meta.At = norm(meta.At)
-	// Hash before taking the lock: it is the costliest per-alert step of a
-	// poll without changes.
 	keys := make([]string, len(alerts))
-	hashes := make([]uint64, len(alerts))
 	for i := range alerts {
-		a := &alerts[i]
-		keys[i] = a.Key
+		keys[i] = alerts[i].Key
 		if keys[i] == "" {
-			keys[i] = model.LabelsKey(a.Labels, nil)
-		}
-		if a.Key == keys[i] {
-			hashes[i] = a.ContentHash()
-		} else {
-			cp := *a
-			cp.Key = keys[i]
-			hashes[i] = cp.ContentHash()
+			keys[i] = model.LabelsKey(alerts[i].Labels, nil)
 		}
 	}
 
@@ -105,7 +95,7 @@ func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (Inge
 	if err != nil {
 		return IngestResult{}, err
 	}
-	p := c.plan(source, alerts, keys, hashes, meta)
+	p := c.plan(source, alerts, keys, meta)
 	if len(p.changes) == 0 && !p.writeSt {
 		c.apply(p)
 		c.publish()
@@ -120,7 +110,7 @@ func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (Inge
 		}
 		if again {
 			synced = true
-			p = c.plan(source, alerts, keys, hashes, meta)
+			p = c.plan(source, alerts, keys, meta)
 		}
 		return c.exec(p)
 	})
@@ -137,7 +127,7 @@ func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (Inge
 
 // plan diffs one poll against the mirror without changing it (beyond the
 // seen marks) and encodes what must be written.
-func (c *Cache) plan(name string, alerts []model.Alert, keys []string, hashes []uint64, meta PollMeta) *plan {
+func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta PollMeta) *plan {
 	at := meta.At
 	c.gen++
 	p := &plan{gen: c.gen, src: c.srcs[name]}
@@ -152,7 +142,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, hashes []
 	p.kept = make([]*entry, 0, len(alerts)+8)
 	var fresh map[string]bool // keys inserted by this poll, to drop repeats
 	for i := range alerts {
-		key, h := keys[i], hashes[i]
+		key := keys[i]
 		e := s.byKey[key]
 		if e != nil && e.seen == p.gen || fresh[key] {
 			continue // repeated within this poll
@@ -166,13 +156,13 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, hashes []
 				fresh = map[string]bool{}
 			}
 			fresh[key] = true
-			p.changes = append(p.changes, newChange(opInsert, nil, r, h))
+			p.changes = append(p.changes, newChange(opInsert, nil, r))
 			p.res.Inserted++
-		case e.hash != h:
+		case !sameContent(e.row, &alerts[i]):
 			e.seen = p.gen
 			fillRow(r, name, &alerts[i], key)
 			r.FirstSeen, r.LastSeen = e.row.FirstSeen, at
-			p.changes = append(p.changes, newChange(opUpdate, e, r, h))
+			p.changes = append(p.changes, newChange(opUpdate, e, r))
 			p.res.Updated++
 		default:
 			e.seen = p.gen
@@ -180,7 +170,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, hashes []
 			r.LastSeen = at
 			if r.Missed != 0 {
 				r.Missed = 0
-				p.changes = append(p.changes, change{kind: opTouch, e: e, row: r, hash: h})
+				p.changes = append(p.changes, change{kind: opTouch, e: e, row: r})
 			}
 			p.res.Unchanged++
 		}
@@ -203,7 +193,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, hashes []
 			p.kept = append(p.kept, e)
 			p.res.Missed++
 		}
-		p.changes = append(p.changes, change{kind: opTouch, e: e, row: r, hash: e.hash})
+		p.changes = append(p.changes, change{kind: opTouch, e: e, row: r})
 	}
 
 	st := s.status
@@ -226,6 +216,19 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, hashes []
 	return p
 }
 
+// sameContent reports whether a holds exactly what the cache stores for r:
+// everything model.Alert.ContentHash covers (the key is equal by lookup).
+// Comparing directly is exact and costs a fraction of hashing the alert.
+func sameContent(r *model.AlertRow, a *model.Alert) bool {
+	return r.State == a.State &&
+		ns(r.StartsAt) == ns(a.StartsAt) &&
+		maps.Equal(r.Labels, a.Labels) &&
+		maps.Equal(r.Annotations, a.Annotations) &&
+		slices.Equal(r.SilencedBy, a.SilencedBy) &&
+		slices.Equal(r.InhibitedBy, a.InhibitedBy) &&
+		(r.GeneratorURL == a.GeneratorURL || r.GeneratorURL == stripUserinfo(a.GeneratorURL))
+}
+
 func fillRow(r *model.AlertRow, src string, a *model.Alert, key string) {
 	r.Source = src
 	r.Alert = *a
@@ -234,9 +237,9 @@ func fillRow(r *model.AlertRow, src string, a *model.Alert, key string) {
 	r.GeneratorURL = stripUserinfo(a.GeneratorURL)
 }
 
-func newChange(kind int, e *entry, r *model.AlertRow, h uint64) change {
+func newChange(kind int, e *entry, r *model.AlertRow) change {
 	return change{
-		kind: kind, e: e, row: r, hash: h,
+		kind: kind, e: e, row: r,
 		labels:      encodeMap(r.Labels),
 		annotations: encodeMap(r.Annotations),
 		silenced:    encodeList(r.SilencedBy),
@@ -260,13 +263,13 @@ func (c *Cache) exec(p *plan) error {
 		switch ch.kind {
 		case opInsert:
 			var res sql.Result
-			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, int64(ch.hash), string(r.State), ns(r.StartsAt),
+			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), ns(r.StartsAt),
 				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.FirstSeen), ns(r.LastSeen), seq)
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
-			_, err = c.st.update.ExecContext(ctx, int64(ch.hash), string(r.State), ns(r.StartsAt), r.GeneratorURL,
+			_, err = c.st.update.ExecContext(ctx, string(r.State), ns(r.StartsAt), r.GeneratorURL,
 				ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.LastSeen), seq, ch.e.id)
 		case opTouch:
 			var resolved any
@@ -310,9 +313,8 @@ func (c *Cache) apply(p *plan) {
 		ch := &p.changes[i]
 		switch ch.kind {
 		case opInsert:
-			s.byKey[ch.row.Key] = &entry{id: ch.id, hash: ch.hash, row: ch.row, seen: p.gen}
+			s.byKey[ch.row.Key] = &entry{id: ch.id, row: ch.row, seen: p.gen}
 		default:
-			ch.e.hash = ch.hash
 			ch.e.row = ch.row
 			if ch.row.Resolved() {
 				delete(s.byKey, ch.row.Key)

@@ -10,7 +10,7 @@ import (
 	"sitroom/model"
 )
 
-const rowCols = `id, source, key, hash, state, starts_at, generator_url, labels, annotations,
+const rowCols = `id, source, key, state, starts_at, generator_url, labels, annotations,
 	silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at`
 
 // Load returns the open rows of every source and the source statuses.
@@ -135,7 +135,7 @@ func (c *Cache) syncDelta() error {
 		if err != nil {
 			return c.wrap("read cache", err)
 		}
-		err = c.scanRows(rs, func(id int64, h uint64, r *model.AlertRow) {
+		err = c.scanRows(rs, func(id int64, r *model.AlertRow) {
 			s := c.source(r.Source)
 			touched[s] = true
 			e := s.byKey[r.Key]
@@ -148,7 +148,7 @@ func (c *Cache) syncDelta() error {
 			if e != nil && e.id == id && e.row.LastSeen.After(r.LastSeen) {
 				r.LastSeen = e.row.LastSeen // ours is fresher: last_seen on disk lags
 			}
-			s.byKey[r.Key] = &entry{id: id, hash: h, row: r}
+			s.byKey[r.Key] = &entry{id: id, row: r}
 		})
 		if err != nil {
 			return err
@@ -185,8 +185,8 @@ func (c *Cache) fullReload() error {
 	if err != nil {
 		return c.wrap("read cache", err)
 	}
-	err = c.scanRows(rs, func(id int64, h uint64, r *model.AlertRow) {
-		c.source(r.Source).byKey[r.Key] = &entry{id: id, hash: h, row: r}
+	err = c.scanRows(rs, func(id int64, r *model.AlertRow) {
+		c.source(r.Source).byKey[r.Key] = &entry{id: id, row: r}
 	})
 	if err != nil {
 		return err
@@ -243,17 +243,17 @@ func (c *Cache) loadStatuses() error {
 }
 
 // scanRows decodes alert rows and hands each to fn; it closes rs.
-func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, hash uint64, r *model.AlertRow)) error {
+func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) error {
 	defer rs.Close()
 	var (
-		id, hash, startsAt, firstSeen, lastSeen int64
-		missed                                  int
-		src, key, state, genURL                 string
-		labels, annots, silenced, inhibited     sql.RawBytes
-		resolved                                sql.NullInt64
+		id, startsAt, firstSeen, lastSeen   int64
+		missed                              int
+		src, key, state, genURL             string
+		labels, annots, silenced, inhibited sql.RawBytes
+		resolved                            sql.NullInt64
 	)
 	for rs.Next() {
-		if err := rs.Scan(&id, &src, &key, &hash, &state, &startsAt, &genURL, &labels, &annots,
+		if err := rs.Scan(&id, &src, &key, &state, &startsAt, &genURL, &labels, &annots,
 			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved); err != nil {
 			return c.wrap("read alerts", err)
 		}
@@ -276,7 +276,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, hash uint64, r *model.A
 		if err != nil {
 			return fmt.Errorf("cache %s is corrupt (alert row %d; move it aside, it is only a cache): %w", c.path, id, err)
 		}
-		fn(id, uint64(hash), r)
+		fn(id, r)
 	}
 	if err := rs.Err(); err != nil {
 		return c.wrap("read alerts", err)
@@ -310,6 +310,6 @@ func (c *Cache) Resolved(since time.Time) ([]*model.AlertRow, error) {
 	}
 	var out []*model.AlertRow
 	h := &Cache{path: c.path, busy: c.busy} // no intern table: this may run beside Ingest
-	err = h.scanRows(rs, func(_ int64, _ uint64, r *model.AlertRow) { out = append(out, r) })
+	err = h.scanRows(rs, func(_ int64, r *model.AlertRow) { out = append(out, r) })
 	return out, err
 }

@@ -1,0 +1,82 @@
+package cache
+
+import (
+	"testing"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCodecRoundTrip(t *testing.T) {
+	m := map[string]string{
+		"alertname": "Disk\"Full\"",
+		"path":      `C:\temp\x`,
+		"summary":   "line1\nline2\ttab\r\x00\x1f\x7f",
+		"unicode":   "café – 🚒 \u2028 \u202e",
+		"":          "empty key",
+		"empty":     "",
+	}
+	enc := encodeMap(m)
+	var viaStd map[string]string
+	require.NoError(t, json.Unmarshal([]byte(enc), &viaStd), enc)
+	assert.Equal(t, m, viaStd, "the text is JSON any decoder reads")
+	got, err := decodeMap([]byte(enc))
+	require.NoError(t, err)
+	assert.Equal(t, m, got)
+	assert.Equal(t, enc, encodeMap(got), "keys are written sorted, so equal maps give equal text")
+
+	l := []string{"a", "b\"c", "ü"}
+	gotL, err := decodeList([]byte(encodeList(l)))
+	require.NoError(t, err)
+	assert.Equal(t, l, gotL)
+
+	// Text written by another encoder (escaped differently, spaced) still reads.
+	got, err = decodeMap([]byte(`{ "a" : "\u00e9\ud83d\ude92\/" , "b":"x"}`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"a": "é🚒/", "b": "x"}, got)
+	gotL, err = decodeList([]byte(`["\u0041", "b" ]`))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A", "b"}, gotL)
+
+	_, err = decodeMap([]byte(`{"a":`))
+	assert.Error(t, err)
+}
+
+func TestCodecInvalidUTF8(t *testing.T) {
+	m := map[string]string{"k\xff": "v\xc3\x28x"}
+	enc := encodeMap(m)
+	assert.True(t, utf8.ValidString(enc))
+	got, err := decodeMap([]byte(enc))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"k\uFFFD": "v\uFFFD(x"}, got)
+}
+
+func FuzzCodec(f *testing.F) {
+	f.Add("alertname", "HighLatency", "x")
+	f.Add("k\"", "v\\\n", "\xff\xed\xa0\x80")
+	f.Add("", "\u2028", "\x00")
+	f.Fuzz(func(t *testing.T, k, v, w string) {
+		m := map[string]string{k: v, w: k}
+		enc := encodeMap(m)
+		var viaStd map[string]string
+		// Two keys that differ only in invalid bytes collide once those
+		// are replaced, hence duplicate names are allowed here.
+		if err := json.Unmarshal([]byte(enc), &viaStd, decOpts); err != nil {
+			t.Fatalf("encodeMap wrote invalid JSON %q: %v", enc, err)
+		}
+		got, err := decodeMap([]byte(enc))
+		require.NoError(t, err)
+		assert.Equal(t, viaStd, got)
+		if utf8.ValidString(k) && utf8.ValidString(v) && utf8.ValidString(w) {
+			assert.Equal(t, m, got)
+		}
+		l := []string{k, v, w}
+		gotL, err := decodeList([]byte(encodeList(l)))
+		require.NoError(t, err)
+		if utf8.ValidString(k) && utf8.ValidString(v) && utf8.ValidString(w) {
+			assert.Equal(t, l, gotL)
+		}
+	})
+}
