@@ -35,6 +35,9 @@ type Options struct {
 	// Now is the clock; nil means time.Now. Tests pass a fake clock and
 	// step it.
 	Now func() time.Time
+	// Skip starts the scenario this far into its first cycle (scenario
+	// time), so an interactive demo need not open on a calm screen.
+	Skip time.Duration
 }
 
 // Demo is a running set of simulated upstreams. Its methods are safe for
@@ -44,6 +47,7 @@ type Demo struct {
 	speed float64
 	now   func() time.Time
 	start time.Time // wall-clock time of Start
+	skip  time.Duration
 
 	prom, amA, amB *server
 	closeOnce      sync.Once
@@ -71,7 +75,7 @@ const (
 // servers on free loopback ports. They stop when ctx is cancelled or Close
 // is called.
 func Start(ctx context.Context, opts Options) (*Demo, error) {
-	d := &Demo{speed: opts.Speed, now: opts.Now, done: make(chan struct{})}
+	d := &Demo{speed: opts.Speed, now: opts.Now, skip: max(opts.Skip, 0), done: make(chan struct{})}
 	if d.speed <= 0 {
 		d.speed = 1
 	}
@@ -166,7 +170,7 @@ func (d *Demo) simTime(wall time.Time) time.Time {
 // offset is where in its cycle the scenario is at scenario time t, and when
 // that cycle began.
 func (d *Demo) offset(t time.Time) (time.Duration, time.Time) {
-	el := t.Sub(d.start)
+	el := t.Sub(d.start) + d.skip
 	if el < 0 {
 		el = 0
 	}

@@ -348,3 +348,12 @@ func TestCancelStopsTheServers(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 	require.NoError(t, d.Close(), "Close after cancel is harmless")
 }
+
+func TestSkipStartsPartWayIntoTheCycle(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	d, err := Start(t.Context(), Options{Speed: 1, Now: clock.Now, Skip: 50 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	assert.Equal(t, PhaseDBLatency, d.Phase(), "50s in is the db-main latency warning")
+	assert.Equal(t, PhaseDBDown, d.PhaseAt(clock.Now().Add(15*time.Second)))
+}

@@ -1,0 +1,423 @@
+// Command sitroom is a terminal dashboard for NOC operators: it polls
+// Prometheus and Alertmanager into a local SQLite cache and shows live
+// outages and alerts. main is the only package that knows every other one:
+// it parses the command line, loads the config and wires sources, cache and
+// UI together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"sitroom/model/cache"
+	"sitroom/model/config"
+	"sitroom/sources"
+	"sitroom/sources/alertmanager"
+	"sitroom/sources/demo"
+	"sitroom/sources/prometheus"
+	"sitroom/ui"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// it comes from the module build info.
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `sitroom — a terminal dashboard for NOC operators
+
+Usage:
+  sitroom [--config FILE] [--db FILE] [--read-only]   the dashboard
+  sitroom --demo                                       the dashboard on built-in simulated upstreams
+  sitroom poll [--once]                                poll sources into the cache, headless
+  sitroom check [--config FILE]                        validate the config and probe each source
+  sitroom version                                      print the version
+
+Flags:
+`
+
+// globalFlags are accepted by the dashboard and every subcommand.
+type globalFlags struct {
+	config   string
+	db       string
+	logFile  string
+	logLevel string
+	readOnly bool
+	demo     bool
+	once     bool
+}
+
+func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&g.config, "config", config.DefaultPath(), "config file")
+	fs.StringVar(&g.db, "db", "", "cache file (default $XDG_STATE_HOME/sitroom/cache.db)")
+	fs.StringVar(&g.logFile, "log-file", "", "log file (default $XDG_STATE_HOME/sitroom/sitroom.log)")
+	fs.StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	switch name {
+	case "sitroom":
+		fs.BoolVar(&g.readOnly, "read-only", false, "kiosk mode: no action can be taken")
+		fs.BoolVar(&g.demo, "demo", false, "run on built-in simulated upstreams (no config needed)")
+	case "poll":
+		fs.BoolVar(&g.once, "once", false, "poll every source once and exit")
+		fs.BoolVar(&g.demo, "demo", false, "poll the built-in simulated upstreams")
+	case "check":
+		fs.BoolVar(&g.demo, "demo", false, "check the built-in demo config")
+	}
+	return fs
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "sitroom"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var g globalFlags
+	switch cmd {
+	case "sitroom", "poll", "check":
+	case "version":
+		fmt.Fprintln(stdout, "sitroom", buildVersion())
+		return 0
+	case "help":
+		newFlagSet("sitroom", &g, stdout).Usage()
+		return 0
+	default:
+		fmt.Fprintf(stderr, "sitroom: unknown command %q\n\n", cmd)
+		newFlagSet("sitroom", &g, stderr).Usage()
+		return 2
+	}
+	fs := newFlagSet(cmd, &g, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sitroom %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return 2
+	}
+	var err error
+	switch cmd {
+	case "check":
+		return runCheck(g, stdout, stderr)
+	case "poll":
+		err = runPoll(g, stdout)
+	default:
+		err = runDashboard(g)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sitroom:", err)
+		return 1
+	}
+	return 0
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// stateDir is $XDG_STATE_HOME/sitroom (or ~/.local/state/sitroom).
+func stateDir() string {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = os.TempDir()
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "sitroom")
+}
+
+// openLog opens the log file (0600 in a 0700 directory). Nothing is logged
+// to the terminal while the screen is up.
+func openLog(g globalFlags) (*slog.Logger, io.Closer, error) {
+	path := g.logFile
+	if path == "" {
+		path = filepath.Join(stateDir(), "sitroom.log")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: lvl})), f, nil
+}
+
+// setup is everything a dashboard or poller needs.
+type setup struct {
+	cfg    *config.Config
+	cache  *cache.Cache
+	poller *sources.Poller
+	log    *slog.Logger
+	close  func()
+}
+
+// loadConfig reads the config file, or starts the demo upstreams and uses
+// their config.
+func loadConfig(ctx context.Context, g globalFlags) (*config.Config, func(), error) {
+	if g.demo {
+		d, err := demo.Start(ctx, demo.Options{Speed: 1, Skip: 25 * time.Second})
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the demo upstreams: %w", err)
+		}
+		return d.Config(), func() { d.Close() }, nil
+	}
+	cfg, err := config.Load(g.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, func() {}, nil
+}
+
+// newSetup wires config → sources → cache → poller.
+func newSetup(ctx context.Context, g globalFlags) (*setup, error) {
+	logger, logCloser, err := openLog(g)
+	if err != nil {
+		return nil, err
+	}
+	cfg, stopDemo, err := loadConfig(ctx, g)
+	if err != nil {
+		logCloser.Close()
+		return nil, err
+	}
+	for _, w := range cfg.Warnings() {
+		logger.Warn("config", "warning", w)
+	}
+	dbPath := g.db
+	if dbPath == "" {
+		if g.demo {
+			dbPath = filepath.Join(stateDir(), "demo.db")
+		} else {
+			dbPath = filepath.Join(stateDir(), "cache.db")
+		}
+	}
+	c, err := cache.Open(dbPath)
+	if err != nil {
+		stopDemo()
+		logCloser.Close()
+		return nil, err
+	}
+	jobs, err := buildJobs(cfg)
+	if err != nil {
+		c.Close()
+		stopDemo()
+		logCloser.Close()
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	p := sources.NewPoller(c, jobs, sources.PollerOptions{
+		Catalog:         cfg.Catalog(),
+		OutageThreshold: cfg.Threshold(),
+		Logger:          logger,
+		Holder:          fmt.Sprintf("%s:%d", host, os.Getpid()),
+	})
+	return &setup{cfg: cfg, cache: c, poller: p, log: logger, close: func() {
+		c.Close()
+		stopDemo()
+		logCloser.Close()
+	}}, nil
+}
+
+// sourceFactories is the registry of source types.
+var sourceFactories = map[string]func(cfg config.Source) (sources.Source, error){
+	"prometheus": func(cfg config.Source) (sources.Source, error) {
+		hc, err := sources.NewHTTPClient(cfg.HTTP, cfg.Name)
+		if err != nil {
+			return nil, err
+		}
+		return prometheus.New(cfg.Name, cfg.URL, hc, cfg.MatchIgnoreLabels), nil
+	},
+	"alertmanager": func(cfg config.Source) (sources.Source, error) {
+		hc, err := sources.NewHTTPClient(cfg.HTTP, cfg.Name)
+		if err != nil {
+			return nil, err
+		}
+		return alertmanager.New(cfg.Name, cfg.URL, hc, cfg.MatchIgnoreLabels), nil
+	},
+}
+
+// buildJobs makes one polling job per configured source. The labels any
+// source names in match_ignore_labels are ignored by every source when
+// alerts are matched across sources: a Prometheus source names its external
+// labels, which only the Alertmanagers it feeds ever see.
+func buildJobs(cfg *config.Config) ([]sources.Job, error) {
+	var ignore []string
+	seen := map[string]bool{}
+	for _, sc := range cfg.Sources {
+		for _, l := range sc.MatchIgnoreLabels {
+			if !seen[l] {
+				seen[l] = true
+				ignore = append(ignore, l)
+			}
+		}
+	}
+	var jobs []sources.Job
+	for i, sc := range cfg.Sources {
+		sc.MatchIgnoreLabels = ignore
+		f := sourceFactories[sc.Type]
+		if f == nil {
+			return nil, fmt.Errorf("sources[%d].type: unsupported source type %q", i, sc.Type)
+		}
+		src, err := f(sc)
+		if err != nil {
+			return nil, fmt.Errorf("sources[%d] (%s): %w", i, sc.Name, err)
+		}
+		jobs = append(jobs, sources.Job{Source: src, Interval: time.Duration(sc.Interval), Timeout: time.Duration(sc.Timeout)})
+	}
+	return jobs, nil
+}
+
+func operator() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if v := os.Getenv("USER"); v != "" {
+		return v
+	}
+	return "unknown"
+}
+
+func runDashboard(g globalFlags) (err error) {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer cancel()
+	s, err := newSetup(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	app := ui.New(ui.Options{
+		Feed:     s.poller,
+		Operator: operator(),
+		ReadOnly: g.readOnly,
+		Version:  buildVersion(),
+		Logger:   s.log,
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.poller.Run(ctx)
+	}()
+	go func() {
+		<-ctx.Done()
+		app.Stop()
+	}()
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic", "panic", p, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error: %v (details in the log)", p)
+		}
+		cancel()
+		<-done
+	}()
+	s.log.Info("dashboard started", "version", buildVersion(), "sources", len(s.cfg.Sources))
+	return app.Run()
+}
+
+func runPoll(g globalFlags, stdout io.Writer) error {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer cancel()
+	s, err := newSetup(ctx, g)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if g.once {
+		err := s.poller.PollOnce(ctx)
+		snap, serr := s.poller.Snapshot()
+		if serr == nil {
+			fmt.Fprintf(stdout, "polled %d sources: %d outages, %d firing, %d pending, %d silenced\n",
+				len(s.cfg.Sources), snap.Counts.Outages, snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
+		}
+		return errors.Join(err, serr)
+	}
+	s.log.Info("headless poller started", "sources", len(s.cfg.Sources))
+	fmt.Fprintf(stdout, "polling %d sources into %s (Ctrl-C to stop)\n", len(s.cfg.Sources), s.cache.Path())
+	done := make(chan struct{})
+	go func() {
+		for range s.poller.Snapshots() {
+		}
+		close(done)
+	}()
+	s.poller.Run(ctx)
+	<-done
+	return nil
+}
+
+// runCheck validates the config and probes every source, one line each.
+// Secrets never reach its output: only names, types and URLs are printed,
+// and URLs may not carry credentials (Validate refuses them).
+func runCheck(g globalFlags, stdout, stderr io.Writer) int {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	cfg, stopDemo, err := loadConfig(ctx, g)
+	if err != nil {
+		fmt.Fprintln(stderr, "config:", err)
+		return 1
+	}
+	defer stopDemo()
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stdout, "warning:", w)
+	}
+	fmt.Fprintf(stdout, "config ok: %d sources, %d services\n", len(cfg.Sources), len(cfg.Services))
+	jobs, err := buildJobs(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "config:", err)
+		return 1
+	}
+	failed := 0
+	for i, j := range jobs {
+		timeout := j.Timeout
+		if timeout <= 0 {
+			timeout = 10 * time.Second
+		}
+		pctx, pcancel := context.WithTimeout(ctx, timeout)
+		start := time.Now()
+		alerts, err := j.Source.Fetch(pctx)
+		pcancel()
+		took := time.Since(start).Round(100 * time.Microsecond)
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "FAIL  %-16s %-12s %s  %v\n", j.Source.Name(), j.Source.Type(), cfg.Sources[i].URL, err)
+			continue
+		}
+		fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d alerts in %s\n", j.Source.Name(), j.Source.Type(), cfg.Sources[i].URL, len(alerts), took)
+	}
+	if failed > 0 {
+		fmt.Fprintf(stdout, "%d of %d sources failed\n", failed, len(jobs))
+		return 1
+	}
+	return 0
+}
