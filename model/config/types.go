@@ -54,7 +54,9 @@ type Source struct {
 	Timeout pmodel.Duration `yaml:"timeout,omitempty"` // per request; default 10s, at most interval
 	// MatchIgnoreLabels are dropped before an alert's identity is computed,
 	// so the same alert seen through Prometheus and the Alertmanager it
-	// feeds (which adds external labels) is one row.
+	// feeds (which adds the Prometheus external labels) is one row. The
+	// labels every source names here are ignored by all sources alike, so
+	// a Prometheus source can simply name its own external labels.
 	MatchIgnoreLabels []string `yaml:"match_ignore_labels,omitempty"`
 
 	// HTTP is how to reach the upstream: basic_auth, authorization,
