@@ -13,7 +13,7 @@ type Signal struct {
 	Service      string
 	Mapped       bool // Service came from the catalog
 	Severity     Severity
-	State        State // the most active state any source reports
+	State        State // suppressed if any source suppresses it, else firing if any fires, else pending
 	Labels       map[string]string
 	Annotations  map[string]string
 	StartsAt     time.Time // earliest across sources
@@ -54,7 +54,8 @@ func (s *Signal) RunbookURL() string {
 
 // MatchesText reports whether q (already lower-case) occurs in the signal's
 // name, service, state, severity, sources, summary or any label value or
-// annotation. The text searched is built once per signal.
+// annotation. The text searched is built on first use and kept, so only
+// one goroutine (the UI's) may call it on a published snapshot.
 func (s *Signal) MatchesText(q string) bool {
 	if q == "" {
 		return true
@@ -167,7 +168,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			byKey[r.Key] = sig
 			snap.Signals = append(snap.Signals, sig)
 		} else {
-			if r.State.Rank() > sig.State.Rank() {
+			if mergeRank(r.State) > mergeRank(sig.State) {
 				sig.State = r.State
 			}
 			if !r.StartsAt.IsZero() && (sig.StartsAt.IsZero() || r.StartsAt.Before(sig.StartsAt)) {
@@ -265,6 +266,22 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 	})
 	snap.Counts.Outages = len(snap.Outages)
 	return snap
+}
+
+// mergeRank decides the state of a signal held by several sources. An
+// Alertmanager that silences or inhibits an alert knows something the
+// Prometheus it comes from does not, so suppressed wins over firing;
+// firing wins over pending.
+func mergeRank(s State) int {
+	switch s {
+	case StateSuppressed:
+		return 3
+	case StateFiring:
+		return 2
+	case StatePending:
+		return 1
+	}
+	return 0
 }
 
 func signalLess(a, b *Signal) bool {

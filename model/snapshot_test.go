@@ -154,3 +154,24 @@ func TestContentHashIgnoresMapOrderButSeesChanges(t *testing.T) {
 	c.Annotations = map[string]string{"summary": "x"}
 	assert.NotEqual(t, a.ContentHash(), c.ContentHash())
 }
+
+// Prometheus knows nothing of silences: an alert it reports firing that its
+// Alertmanager has silenced is one silenced signal.
+func TestMergedStateSilenceWins(t *testing.T) {
+	prom := row("prom", "AuthSlow", "critical", "auth", StateFiring, t0)
+	am := row("am", "AuthSlow", "critical", "auth", StateSuppressed, t0)
+	am.SilencedBy = []string{"s-1"}
+	pend := row("prom", "Later", "critical", "auth", StatePending, t0)
+	amFiring := row("am", "Later", "critical", "auth", StateFiring, t0)
+	snap := BuildSnapshot([]*AlertRow{prom, am, pend, amFiring}, []SourceStatus{okStatus("prom"), okStatus("am")}, SnapshotOptions{Now: t0})
+	require.Len(t, snap.Signals, 2)
+	byName := map[string]*Signal{}
+	for _, s := range snap.Signals {
+		byName[s.Name] = s
+	}
+	assert.Equal(t, StateSuppressed, byName["AuthSlow"].State)
+	assert.Equal(t, []string{"s-1"}, byName["AuthSlow"].SilencedBy)
+	assert.Equal(t, StateFiring, byName["Later"].State)
+	assert.Equal(t, 1, snap.Counts.Suppressed)
+	assert.Equal(t, 1, snap.Counts.Firing)
+}
