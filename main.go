@@ -203,7 +203,8 @@ func loadConfig(ctx context.Context, g globalFlags) (*config.Config, func(), err
 }
 
 // newSetup wires config → sources → cache → poller.
-func newSetup(ctx context.Context, g globalFlags) (*setup, error) {
+// onPanic, when set, is told about a panic in the poller (already logged).
+func newSetup(ctx context.Context, g globalFlags, onPanic func(any, []byte)) (*setup, error) {
 	logger, logCloser, err := openLog(g)
 	if err != nil {
 		return nil, err
@@ -243,6 +244,7 @@ func newSetup(ctx context.Context, g globalFlags) (*setup, error) {
 		OutageThreshold: cfg.Threshold(),
 		Logger:          logger,
 		Holder:          fmt.Sprintf("%s:%d", host, os.Getpid()),
+		OnPanic:         onPanic,
 	})
 	return &setup{cfg: cfg, cache: c, poller: p, log: logger, close: func() {
 		c.Close()
@@ -313,7 +315,16 @@ func operator() string {
 func runDashboard(g globalFlags) (err error) {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
-	s, err := newSetup(ctx, g)
+	// A panic in the poller stops the dashboard (restoring the terminal)
+	// and makes the process exit non-zero.
+	panicked := make(chan error, 1)
+	s, err := newSetup(ctx, g, func(p any, _ []byte) {
+		select {
+		case panicked <- fmt.Errorf("internal error in the poller: %v (details in the log)", p):
+		default:
+		}
+		cancel()
+	})
 	if err != nil {
 		return err
 	}
@@ -341,6 +352,12 @@ func runDashboard(g globalFlags) (err error) {
 		}
 		cancel()
 		<-done
+		select {
+		case perr := <-panicked:
+			err = perr
+		default:
+		}
+		s.log.Info("dashboard stopped", "err", err)
 	}()
 	s.log.Info("dashboard started", "version", buildVersion(), "sources", len(s.cfg.Sources))
 	return app.Run()
@@ -349,7 +366,14 @@ func runDashboard(g globalFlags) (err error) {
 func runPoll(g globalFlags, stdout io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
-	s, err := newSetup(ctx, g)
+	panicked := make(chan error, 1)
+	s, err := newSetup(ctx, g, func(p any, _ []byte) {
+		select {
+		case panicked <- fmt.Errorf("internal error in the poller: %v (details in the log)", p):
+		default:
+		}
+		cancel()
+	})
 	if err != nil {
 		return err
 	}
@@ -373,6 +397,11 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 	}()
 	s.poller.Run(ctx)
 	<-done
+	select {
+	case err := <-panicked:
+		return err
+	default:
+	}
 	return nil
 }
 

@@ -173,7 +173,7 @@ func TestScenarioRealAlertmanagerUpThenDown(t *testing.T) {
 	dir := t.TempDir()
 	g := globalFlags{config: cfg, db: filepath.Join(dir, "cache.db"), logFile: filepath.Join(dir, "log"), logLevel: "debug"}
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := newSetup(ctx, g)
+	s, err := newSetup(ctx, g, nil)
 	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() { s.poller.Run(ctx); close(done) }()

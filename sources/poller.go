@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"time"
 	"unsafe"
@@ -39,6 +40,11 @@ type PollerOptions struct {
 	// WatchEvery is how often snapshots are rebuilt from the cache when
 	// nothing local changed, to pick up other processes' writes (default 1s).
 	WatchEvery time.Duration
+	// OnPanic is called (from the panicking goroutine) when one of the
+	// poller's goroutines panics, after the panic is recovered and logged;
+	// main uses it to restore the terminal and exit non-zero. That
+	// goroutine then stops.
+	OnPanic func(p any, stack []byte)
 }
 
 // Poller runs every source on its own schedule (never two polls of one
@@ -125,11 +131,11 @@ func (p *Poller) Polling() bool {
 func (p *Poller) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	p.renewLease()
-	wg.Go(func() { p.leaseLoop(ctx) })
+	wg.Go(func() { p.guard(func() { p.leaseLoop(ctx) }) })
 	for i := range p.jobs {
-		wg.Go(func() { p.sourceLoop(ctx, i) })
+		wg.Go(func() { p.guard(func() { p.sourceLoop(ctx, i) }) })
 	}
-	wg.Go(func() { p.snapshotLoop(ctx) })
+	wg.Go(func() { p.guard(func() { p.snapshotLoop(ctx) }) })
 	wg.Wait()
 	if p.Polling() {
 		if err := p.cache.ReleaseLease(p.opt.Holder); err != nil {
@@ -137,6 +143,20 @@ func (p *Poller) Run(ctx context.Context) {
 		}
 	}
 	close(p.out)
+}
+
+// guard runs f, turning a panic into a log entry and an OnPanic call.
+func (p *Poller) guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			stack := debug.Stack()
+			p.opt.Logger.Error("panic in the poller", "panic", r, "stack", string(stack))
+			if p.opt.OnPanic != nil {
+				p.opt.OnPanic(r, stack)
+			}
+		}
+	}()
+	f()
 }
 
 // PollOnce polls every source once, concurrently, and stores the results.

@@ -228,3 +228,33 @@ func TestBackoff(t *testing.T) {
 		assert.Equal(t, c.want, sources.Backoff(10*time.Second, c.n, 5*time.Minute), "after %d failures", c.n)
 	}
 }
+
+type panicky struct{ sources.Source }
+
+func (panicky) Fetch(context.Context) ([]model.Alert, error) { panic("decoder bug") }
+
+// A panic in a source is recovered, reported through OnPanic, and does not
+// take the process down.
+func TestPollerRecoversPanics(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	c := openCache(t, filepath.Join(t.TempDir(), "cache.db"))
+	got := make(chan any, 1)
+	p := sources.NewPoller(c, []sources.Job{{Source: panicky{amSource(t, "am", am)}, Interval: time.Second}},
+		sources.PollerOptions{OnPanic: func(v any, stack []byte) {
+			select {
+			case got <- v:
+			default:
+			}
+		}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	select {
+	case v := <-got:
+		assert.Equal(t, "decoder bug", v)
+	case <-time.After(10 * time.Second):
+		t.Fatal("panic not reported")
+	}
+	cancel()
+	<-done
+}
