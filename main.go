@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -196,6 +197,9 @@ func loadConfig(ctx context.Context, g globalFlags) (*config.Config, func(), err
 		return d.Config(), func() { d.Close() }, nil
 	}
 	cfg, err := config.Load(g.config)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no config file at %s: pass --config FILE (see README's configuration section), or try sitroom --demo", g.config)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -123,9 +123,11 @@ func TestCheckNamesTheBadKey(t *testing.T) {
 }
 
 func TestCheckMissingConfigSaysSo(t *testing.T) {
-	code, _, errOut := runCmd(t, "check", "--config", filepath.Join(t.TempDir(), "nope.yaml"))
+	path := filepath.Join(t.TempDir(), "nope.yaml")
+	code, _, errOut := runCmd(t, "check", "--config", path)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "nope.yaml")
+	assert.Contains(t, errOut, "no config file at "+path)
+	assert.Contains(t, errOut, "sitroom --demo")
 }
 
 func TestVersionAndUsage(t *testing.T) {
