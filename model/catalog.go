@@ -13,19 +13,59 @@ type Service struct {
 }
 
 // Catalog maps alerts to services. The first service (in config order)
-// whose matchers match wins.
+// whose matchers match wins. It also holds the dependency graph of the
+// services (depends_on), built once by NewCatalog.
+//
+// A Catalog is safe for concurrent use; its services must not be modified
+// after NewCatalog.
 type Catalog struct {
 	Services []*Service
 	byName   map[string]*Service
+	graph    *depGraph
 }
 
-// NewCatalog indexes services by name.
+// NewCatalog indexes services by name and builds their dependency graph:
+// adjacency both ways, a topological order and the cycles found.
+// Dependencies on unknown services and on the service itself are left out
+// of the graph (config validation reports them; a self-dependency is also
+// listed by Cycles). For a duplicated name the first entry's dependencies
+// count.
 func NewCatalog(services []*Service) *Catalog {
 	c := &Catalog{Services: services, byName: make(map[string]*Service, len(services))}
 	for _, s := range services {
-		c.byName[s.Name] = s
+		if _, dup := c.byName[s.Name]; !dup {
+			c.byName[s.Name] = s
+		}
 	}
+	c.graph = newDepGraph(services)
 	return c
+}
+
+// Cycles lists every dependency cycle found, each as a path that ends
+// where it starts ("a", "b", "a"); a self-dependency is ("a", "a"). A
+// validated configuration has none; a catalog with cycles still works, its
+// trees simply do not follow an edge twice.
+func (c *Catalog) Cycles() [][]string {
+	if c == nil {
+		return nil
+	}
+	return c.graph.cycles
+}
+
+// Impact is the named service's place in the dependency graph: its
+// upstream and downstream trees and the teams to tell when it is down. It
+// is nil for a service with no catalog entry: no dependency is claimed for
+// it. The result is computed on first use, cached, and must not be
+// modified.
+func (c *Catalog) Impact(service string) *Impact {
+	if c == nil {
+		return nil
+	}
+	i, ok := c.graph.index[service]
+	if !ok {
+		return nil
+	}
+	return c.graph.impact(i, c)
 }
 
 // Lookup returns the named service, or nil.

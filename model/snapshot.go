@@ -94,6 +94,42 @@ type Outage struct {
 	Stale      bool // every signal of the outage is stale
 	StaleSince time.Time
 	Keys       []string // keys of the signals counted in Alerts
+
+	// Impact is the service's place in the dependency graph (upstream,
+	// downstream, teams to notify), shared with other snapshots; nil for a
+	// service with no catalog entry, for which no dependency is claimed.
+	Impact *Impact
+	// ProbableCause is the deepest upstream service (along the longest
+	// dependency path) that has an open outage itself, or "" when no
+	// upstream is down. Ties go to the outage that opened first, then to
+	// the name.
+	ProbableCause string
+	// Symptoms are the open outages whose probable cause is this outage,
+	// nearest downstream first. An outage with a ProbableCause is itself
+	// listed in its cause's Symptoms, so a cause/symptom view nests one
+	// level deep.
+	Symptoms []*Outage
+	// causeDepth is how many dependency steps up ProbableCause is.
+	causeDepth int
+}
+
+// IsSymptom reports whether the outage sits downstream of another open
+// outage (it is listed in that outage's Symptoms).
+func (o *Outage) IsSymptom() bool { return o.ProbableCause != "" }
+
+// ServiceState is what the snapshot knows about one service right now,
+// for the dependency trees.
+type ServiceState struct {
+	Firing     int      // firing signals of any severity
+	Severity   Severity // worst firing severity; SevNone when nothing fires
+	Pending    int
+	Suppressed int
+	Outage     *Outage // its open outage, or nil
+	// Tickets counts the service's open tickets when TicketsKnown. No
+	// ticket source feeds snapshots yet, so TicketsKnown is always false
+	// and the count must be shown as unknown, never as zero.
+	Tickets      int
+	TicketsKnown bool
 }
 
 // Counts are the header totals.
@@ -114,6 +150,26 @@ type Snapshot struct {
 	Outages []*Outage
 	Sources []SourceStatus
 	Counts  Counts
+	// Services holds the state of every service with an open signal; a
+	// service not in it has nothing open. See Service.
+	Services map[string]*ServiceState
+}
+
+// Service returns the state of the named service; a service with nothing
+// open has the zero state.
+func (s *Snapshot) Service(name string) ServiceState {
+	if st := s.Services[name]; st != nil {
+		return *st
+	}
+	return ServiceState{}
+}
+
+// Outage returns the open outage of the named service, or nil.
+func (s *Snapshot) Outage(name string) *Outage {
+	if st := s.Services[name]; st != nil {
+		return st.Outage
+	}
+	return nil
 }
 
 // SnapshotOptions tune BuildSnapshot.
@@ -243,8 +299,31 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			o.StaleSince = sig.StaleSince
 		}
 	}
+	snap.Services = make(map[string]*ServiceState, len(outages)+16)
+	var last *ServiceState
+	lastName := ""
 	for _, sig := range snap.Signals {
-		if o := outages[sig.Service]; o != nil {
+		ss := last
+		if ss == nil || sig.Service != lastName {
+			ss = snap.Services[sig.Service]
+			if ss == nil {
+				ss = &ServiceState{Outage: outages[sig.Service]}
+				snap.Services[sig.Service] = ss
+			}
+			last, lastName = ss, sig.Service
+		}
+		switch sig.State {
+		case StateFiring:
+			ss.Firing++
+			if sig.Severity > ss.Severity {
+				ss.Severity = sig.Severity
+			}
+		case StatePending:
+			ss.Pending++
+		case StateSuppressed:
+			ss.Suppressed++
+		}
+		if o := ss.Outage; o != nil {
 			o.Total++
 			if sig.State == StateSuppressed {
 				o.Suppressed++
@@ -265,7 +344,60 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		return a.Service < b.Service
 	})
 	snap.Counts.Outages = len(snap.Outages)
+	linkCauses(snap.Outages, outages, opt.Catalog)
 	return snap
+}
+
+// linkCauses attaches each outage's dependency impact, finds its probable
+// cause among the other open outages and nests symptoms under their
+// cause. Only the upstream tree of each outage is walked: the trees
+// themselves are computed once per catalog.
+func linkCauses(list []*Outage, byService map[string]*Outage, cat *Catalog) {
+	if cat == nil || len(cat.Services) == 0 {
+		return
+	}
+	for _, o := range list {
+		o.Impact = cat.Impact(o.Service)
+	}
+	if len(list) < 2 {
+		return
+	}
+	for _, o := range list {
+		if o.Impact == nil {
+			continue
+		}
+		var best *Outage
+		depth := 0
+		for i := range o.Impact.Upstream {
+			n := &o.Impact.Upstream[i]
+			c := byService[n.Service]
+			if c == nil || c == o {
+				continue
+			}
+			if best == nil || n.Depth > depth || n.Depth == depth && causeBefore(c, best) {
+				best, depth = c, n.Depth
+			}
+		}
+		if best != nil {
+			o.ProbableCause, o.causeDepth = best.Service, depth
+			best.Symptoms = append(best.Symptoms, o)
+		}
+	}
+	for _, o := range list {
+		if len(o.Symptoms) > 1 {
+			// list is in display order already: a stable sort by distance keeps it within a distance
+			sort.SliceStable(o.Symptoms, func(i, j int) bool { return o.Symptoms[i].causeDepth < o.Symptoms[j].causeDepth })
+		}
+	}
+}
+
+// causeBefore breaks a tie between two candidate causes at the same depth:
+// the outage that opened first, then the name.
+func causeBefore(a, b *Outage) bool {
+	if !a.Since.Equal(b.Since) {
+		return !a.Since.IsZero() && (b.Since.IsZero() || a.Since.Before(b.Since))
+	}
+	return a.Service < b.Service
 }
 
 // mergeRank decides the state of a signal held by several sources. An
