@@ -44,8 +44,10 @@ type Source struct {
 	// Name identifies the source on screen and in the cache; unique.
 	Name string `yaml:"name"`
 	// Type is the kind of upstream; one of SourceTypes.
-	Type string `yaml:"type"` // prometheus | alertmanager
-	// URL is the absolute http(s) base URL of the upstream's API.
+	Type string `yaml:"type"` // prometheus | alertmanager | cloudwatch
+	// URL is the absolute http(s) base URL of the upstream's API; required
+	// for the HTTP sources (prometheus, alertmanager), not used by
+	// cloudwatch.
 	URL string `yaml:"url,omitempty"`
 	// Interval is the time between polls; default 15s.
 	Interval pmodel.Duration `yaml:"interval,omitempty"` // default 15s
@@ -59,8 +61,13 @@ type Source struct {
 	// a Prometheus source can simply name its own external labels.
 	MatchIgnoreLabels []string `yaml:"match_ignore_labels,omitempty"`
 
+	// CloudWatch holds the settings of a cloudwatch source (region,
+	// profile, role_arn, ...); they are valid only on such a source.
+	CloudWatch `yaml:",inline"`
+
 	// HTTP is how to reach the upstream: basic_auth, authorization,
 	// oauth2, tls_config, proxy_url, http_headers, follow_redirects, ...
+	// Only for the HTTP sources (prometheus, alertmanager).
 	HTTP pconfig.HTTPClientConfig `yaml:",inline"`
 }
 

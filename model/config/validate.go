@@ -15,7 +15,7 @@ import (
 // The one list of source types this build knows, of operator roles (lowest
 // first) and of outage thresholds.
 var (
-	sourceTypes = []string{"prometheus", "alertmanager"}
+	sourceTypes = []string{"prometheus", "alertmanager", "cloudwatch"}
 	roles       = []string{"viewer", "tier1", "tier2", "lead"}
 	thresholds  = []string{"critical", "warning", "info"}
 )
@@ -101,9 +101,7 @@ func (v *validator) sources() {
 		case !KnownSourceType(s.Type):
 			v.errorf(p+".type", "unknown source type %q (want %s)", clip(s.Type), oneOf(sourceTypes))
 		}
-		if msg := checkURL(s.URL); msg != "" {
-			v.errorf(p+".url", "%s", msg)
-		}
+		v.sourceKind(p, s)
 		if s.Interval <= 0 {
 			v.errorf(p+".interval", "must be more than 0s")
 		}
@@ -118,7 +116,7 @@ func (v *validator) sources() {
 				v.errorf(p+".match_ignore_labels["+strconv.Itoa(j)+"]", "empty label name")
 			}
 		}
-		if err := s.HTTP.Validate(); err != nil {
+		if err := s.HTTP.Validate(); err != nil && s.Type != "cloudwatch" {
 			v.errorf(p, "%v", err)
 		}
 	}
