@@ -380,8 +380,24 @@ func linkCauses(list []*Outage, byService map[string]*Outage, cat *Catalog) {
 		}
 		if best != nil {
 			o.ProbableCause, o.causeDepth = best.Service, depth
-			best.Symptoms = append(best.Symptoms, o)
 		}
+	}
+	// In an acyclic graph the deepest failing upstream has no failing
+	// upstream itself. Only a cycle (never a validated config) breaks that:
+	// such outages stay causes rather than nest under each other.
+	for _, o := range list {
+		if c := byService[o.ProbableCause]; c != nil && c.ProbableCause == "" {
+			c.Symptoms = append(c.Symptoms, o)
+		}
+	}
+	var orphans []*Outage
+	for _, o := range list {
+		if c := byService[o.ProbableCause]; c != nil && c.ProbableCause != "" {
+			orphans = append(orphans, o)
+		}
+	}
+	for _, o := range orphans {
+		o.ProbableCause, o.causeDepth = "", 0
 	}
 	for _, o := range list {
 		if len(o.Symptoms) > 1 {
