@@ -58,6 +58,7 @@ func (c *Config) Validate() error {
 	v := &validator{c: c}
 	v.sources()
 	v.services()
+	v.cycles()
 	v.roles()
 	v.escalation()
 	if c.OutageThreshold != "" && !contains(thresholds, c.OutageThreshold) {
@@ -201,6 +202,44 @@ func (v *validator) services() {
 }
 
 func hasKey(m map[string]int, k string) bool { _, ok := m[k]; return ok }
+
+// cycles reports every dependency cycle among the services, at the
+// depends_on entry that closes it: `services[2].depends_on[0]: cycle: a →
+// b → c → a`. Self-dependencies and unknown names are reported on their
+// own by services().
+func (v *validator) cycles() {
+	graph := make([]*model.Service, 0, len(v.c.Services))
+	for _, s := range v.c.Services {
+		graph = append(graph, &model.Service{Name: s.Name, DependsOn: s.DependsOn})
+	}
+	for _, cyc := range model.NewCatalog(graph).Cycles() {
+		if len(cyc) < 3 { // a → a: reported as a self-dependency
+			continue
+		}
+		from, to := cyc[len(cyc)-2], cyc[len(cyc)-1]
+		p := "services"
+		for i, s := range v.c.Services {
+			if s.Name != from {
+				continue
+			}
+			for j, d := range s.DependsOn {
+				if d == to {
+					p = "services[" + strconv.Itoa(i) + "].depends_on[" + strconv.Itoa(j) + "]"
+					break
+				}
+			}
+			break
+		}
+		names := make([]string, len(cyc))
+		for i, n := range cyc {
+			names[i] = clip(n)
+			if hasControl(n) {
+				names[i] = strconv.Quote(names[i])
+			}
+		}
+		v.errorf(p, "cycle: %s", strings.Join(names, " → "))
+	}
+}
 
 func (v *validator) roles() {
 	for who, role := range v.c.OperatorRoles {
