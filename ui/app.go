@@ -113,6 +113,7 @@ func New(opts Options) *App {
 	}
 	root := tview.NewBox()
 	root.SetDrawFunc(func(s tcell.Screen, x, y, w, h int) (int, int, int, int) {
+		a.st.scr = s
 		a.st.draw(s)
 		c := a.st.lastClock
 		a.lastClock.Store(&c)
@@ -330,7 +331,8 @@ type DrawOptions struct {
 	ReadOnly bool
 	Version  string
 	NoColor  bool
-	Focus    Panel  // PanelOutages (default) or PanelAlerts
+	Focus    Panel  // PanelOutages (default), PanelAlerts or PanelDeps
+	Flat     bool   // outages as one flat list instead of nested under causes
 	Filter   string // as typed after `/`
 	Select   string // signal key (or outage service) to select
 	Detail   string // for PanelDetail: the signal key (default: the selected signal)
@@ -342,9 +344,10 @@ func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions)
 	now := o.Now
 	st := newState(Options{Operator: o.Operator, ReadOnly: o.ReadOnly, Version: o.Version, Now: func() time.Time { return now }}, o.NoColor)
 	st.onRefresh = func() {}
-	if o.Focus == PanelAlerts {
-		st.focus = PanelAlerts
+	if o.Focus == PanelAlerts || o.Focus == PanelDeps {
+		st.focus = o.Focus
 	}
+	st.flat = o.Flat
 	st.setSnapshot(snap)
 	if o.Filter != "" {
 		st.setFilter(o.Filter)
@@ -366,6 +369,9 @@ func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions)
 	case PanelOutages, PanelAlerts:
 		st.focus = which
 		st.drawPanel(p, which, 0, 0, w, h)
+	case PanelDeps:
+		st.focus = which
+		st.drawDeps(p, 0, 0, w, h)
 	case PanelDetail:
 		key := o.Detail
 		if key == "" {

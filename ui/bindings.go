@@ -11,7 +11,7 @@ type Scope string
 
 // Binding scopes, in the order the help page lists them.
 const (
-	ScopeMain   Scope = "main"   // the outages and alerts panels
+	ScopeMain   Scope = "main"   // the outages, alerts and dependencies panels
 	ScopeDetail Scope = "detail" // the alert detail view
 	ScopeHelp   Scope = "help"   // the help page
 	ScopeFilter Scope = "filter" // while typing a filter
@@ -58,8 +58,11 @@ func bindingTable() []Binding {
 		{Keys: "Shift-Tab", Scope: ScopeMain, Desc: "previous panel", match: ks(kk(tcell.KeyBacktab)), run: func(st *state) { st.cycleFocus(-1) }},
 		{Keys: "1", Scope: ScopeMain, Desc: "outages", match: ks(rk('1')), run: func(st *state) { st.focus = PanelOutages }},
 		{Keys: "2", Scope: ScopeMain, Desc: "alerts", match: ks(rk('2')), run: func(st *state) { st.focus = PanelAlerts }},
-		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail", Hint: "open", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
+		{Keys: "3", Scope: ScopeMain, Desc: "dependencies of the selected outage", match: ks(rk('3')), run: func(st *state) { st.focus = PanelDeps }},
+		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail; dependency → its outage", Hint: "open", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
 		{Keys: "Esc", Scope: ScopeMain, Desc: "clear filter", match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
+		{Keys: "y", Scope: ScopeMain, Desc: "copy who to notify about the selected outage (OSC 52)", Hint: "copy notify", Footer: true, match: ks(rk('y')), run: (*state).copyNotify, disabled: (*state).copyDisabled},
+		{Keys: "v", Scope: ScopeMain, Desc: "outages: symptoms nested under their cause / flat", match: ks(rk('v')), run: (*state).toggleNesting},
 		{Keys: "r", Scope: ScopeMain, Desc: "refresh now", Hint: "refresh", Footer: true, match: ks(rk('r')), run: (*state).refresh, disabled: (*state).refreshDisabled},
 		{Keys: "j/↓", Scope: ScopeMain, Desc: "down", match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.moveSel(1) }},
 		{Keys: "k/↑", Scope: ScopeMain, Desc: "up", match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.moveSel(-1) }},

@@ -40,12 +40,19 @@ func (st *state) draw(s tcell.Screen) {
 	}
 	if st.wide {
 		lw := w * 2 / 5
-		st.drawPanel(p, PanelOutages, 0, y, lw, bottom-y)
-		st.drawPanel(p, PanelAlerts, lw, y, w-lw, bottom-y)
+		area := bottom - y
+		oh := area / 2
+		st.drawPanel(p, PanelOutages, 0, y, lw, oh)
+		st.drawDeps(p, 0, y+oh, lw, area-oh)
+		st.drawPanel(p, PanelAlerts, lw, y, w-lw, area)
 		return
 	}
 	st.drawTabs(p, y, w)
 	y++
+	if st.focus == PanelDeps {
+		st.drawDeps(p, 0, y, w, bottom-y)
+		return
+	}
 	st.drawPanel(p, st.focus, 0, y, w, bottom-y)
 }
 
@@ -225,7 +232,7 @@ func (st *state) drawTabs(p *painter, y, w int) {
 	for _, t := range []struct {
 		panel Panel
 		label string
-	}{{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))}, {PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))}} {
+	}{{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))}, {PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))}, {PanelDeps, " 3 Deps "}} {
 		style := th.Dim
 		label := t.label
 		if t.panel == st.focus {
@@ -283,10 +290,21 @@ func (st *state) panelTitle(which Panel) string {
 			total = len(st.snap.Signals)
 		}
 	}
+	var t string
 	if !st.filter.active() {
-		return fmt.Sprintf("%s (%d)", name, n)
+		t = fmt.Sprintf("%s (%d)", name, n)
+	} else {
+		t = fmt.Sprintf("%s %d of %d · %s", name, n, total, cellText(strings.TrimSpace(st.filter.raw)))
 	}
-	return fmt.Sprintf("%s %d of %d · %s", name, n, total, cellText(strings.TrimSpace(st.filter.raw)))
+	if which == PanelOutages {
+		switch {
+		case st.flat:
+			t += " · flat"
+		case st.v.nested > 0:
+			t += " · " + plural(st.v.nested, "symptom", "symptoms") + " nested"
+		}
+	}
+	return t
 }
 
 // drawPanel paints the outages or alerts panel in a box at (x, y, w, h).
@@ -305,7 +323,14 @@ func (st *state) drawPanel(p *painter, which Panel, x, y, w, h int) {
 			return
 		}
 		st.outT.draw(p, th, ix, iy, iw, ih, outageCols, v.outNat, len(v.outs),
-			func(row, col int) (string, tcell.Style) { return outageCell(th, now, v.outs[row], col) },
+			func(row, col int) (string, tcell.Style) {
+				text, style := outageCell(th, now, v.outs[row], col)
+				if col == 1 && v.outNest[row] != "" {
+					text = v.outNest[row] + text
+					style = style.Bold(false)
+				}
+				return text, style
+			},
 			func(row int) bool { return v.outs[row].Stale }, focused)
 		return
 	}

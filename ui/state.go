@@ -11,7 +11,7 @@ import (
 // Panel names something the UI draws.
 type Panel int
 
-// Panels. PanelOutages and PanelAlerts are also the two focusable panels.
+// Panels. PanelOutages, PanelAlerts and PanelDeps are also the focusable panels.
 const (
 	PanelOutages Panel = iota + 1
 	PanelAlerts
@@ -19,6 +19,9 @@ const (
 	PanelDetail
 	PanelHelp
 	PanelScreen // the whole screen as the app draws it
+	// PanelDeps is the affected dependencies of the selected outage:
+	// upstream with the probable cause, downstream impacted, who to tell.
+	PanelDeps
 )
 
 type mode int
@@ -32,7 +35,8 @@ const (
 
 // Layout thresholds.
 const (
-	// WideWidth is the width from which outages and alerts are shown side by side.
+	// WideWidth is the width from which outages (with the dependencies of
+	// the selected one under them) and alerts are shown side by side.
 	WideWidth = 140
 	// MinWidth and MinHeight are the smallest terminal the UI draws in;
 	// below it only a "terminal too small" message is shown.
@@ -60,6 +64,12 @@ type state struct {
 	focus    Panel
 	outT     vtable
 	alertT   vtable
+	depT     vtable
+	flat     bool // outages flat instead of symptoms nested under causes
+	deps     depsCache
+	// scr is the screen of the last frame, for OSC 52 (tcell writes the
+	// sequence itself, under its own lock); nil before the first frame.
+	scr tcell.Screen
 	mode     mode
 	prevMode mode // what closing help returns to
 	doc      *document
@@ -89,7 +99,7 @@ func newState(opts Options, noColor bool) *state {
 	if st.now == nil {
 		st.now = time.Now
 	}
-	st.v = buildView(nil, st.filter)
+	st.v = buildView(nil, st.filter, false)
 	return st
 }
 
@@ -105,7 +115,7 @@ func (st *state) setSnapshot(s *model.Snapshot) {
 }
 
 func (st *state) rebuild(keepOut, keepSig string) {
-	st.v = buildView(st.snap, st.filter)
+	st.v = buildView(st.snap, st.filter, st.flat)
 	if keepOut != "" {
 		if i := st.v.outageIndex(keepOut); i >= 0 {
 			st.outT.selected = i
@@ -149,28 +159,38 @@ func (st *state) selectedSignal() *model.Signal {
 }
 
 func (st *state) table() *vtable {
-	if st.focus == PanelAlerts {
+	switch st.focus {
+	case PanelAlerts:
 		return &st.alertT
+	case PanelDeps:
+		return &st.depT
 	}
 	return &st.outT
 }
 
 func (st *state) rows() int {
-	if st.focus == PanelAlerts {
+	switch st.focus {
+	case PanelAlerts:
 		return len(st.v.sigs)
+	case PanelDeps:
+		return len(st.depRows())
 	}
 	return len(st.v.outs)
 }
 
 func (st *state) moveSel(d int) { st.table().move(d, st.rows()) }
 
+// focusOrder is the order Tab walks the panels in.
+var focusOrder = []Panel{PanelOutages, PanelAlerts, PanelDeps}
+
 func (st *state) cycleFocus(d int) {
-	if st.focus == PanelAlerts {
-		st.focus = PanelOutages
-	} else {
-		st.focus = PanelAlerts
+	i := 0
+	for k, p := range focusOrder {
+		if p == st.focus {
+			i = k
+		}
 	}
-	_ = d // two panels: forwards and backwards are the same
+	st.focus = focusOrder[(i+d+len(focusOrder))%len(focusOrder)]
 }
 
 func (st *state) setFlash(msg string) {
@@ -264,6 +284,12 @@ func (st *state) setFilter(q string) {
 }
 
 func (st *state) enterDisabled() string {
+	if st.focus == PanelDeps {
+		if r := st.selectedDepRow(); r == nil || r.service == "" {
+			return "select a service row"
+		}
+		return ""
+	}
 	if st.rows() == 0 {
 		return "nothing selected"
 	}
@@ -271,6 +297,10 @@ func (st *state) enterDisabled() string {
 }
 
 func (st *state) enter() {
+	if st.focus == PanelDeps {
+		st.enterDep()
+		return
+	}
 	if st.focus == PanelOutages {
 		if o := st.selectedOutage(); o != nil {
 			st.focus = PanelAlerts

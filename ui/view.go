@@ -35,12 +35,18 @@ type view struct {
 	snap *model.Snapshot
 	sigs []*model.Signal
 	outs []*model.Outage
+	// outNest is the tree glyph drawn before each outage's service: ""
+	// for a cause (or in the flat view), "├ " or "└ " for a symptom nested
+	// under the cause above it.
+	outNest []string
+	// nested counts the symptoms shown under their cause.
+	nested int
 	// natural column widths over every row of the view (byte lengths, capped)
 	sigNat []int
 	outNat []int
 }
 
-func buildView(snap *model.Snapshot, f filterSpec) *view {
+func buildView(snap *model.Snapshot, f filterSpec, flat bool) *view {
 	v := &view{snap: snap}
 	if snap == nil {
 		v.sigNat = naturalWidths(alertCols, 0, nil)
@@ -76,9 +82,54 @@ func buildView(snap *model.Snapshot, f filterSpec) *view {
 			}
 		}
 	}
+	v.outNest = make([]string, len(v.outs))
+	if !flat {
+		v.nest()
+	}
 	v.sigNat = naturalWidths(alertCols, len(v.sigs), func(row, col int) int { return alertNatural(v.sigs[row], col) })
-	v.outNat = naturalWidths(outageCols, len(v.outs), func(row, col int) int { return outageNatural(v.outs[row], col) })
+	v.outNat = naturalWidths(outageCols, len(v.outs), func(row, col int) int {
+		n := outageNatural(v.outs[row], col)
+		if col == 1 {
+			n += len(v.outNest[row])
+		}
+		return n
+	})
 	return v
+}
+
+// nest reorders the outages so each cause leads, followed by its symptoms
+// (those the filter kept). A symptom whose cause the filter hides stays
+// at the top level.
+func (v *view) nest() {
+	shown := make(map[*model.Outage]bool, len(v.outs))
+	for _, o := range v.outs {
+		shown[o] = true
+	}
+	outs := make([]*model.Outage, 0, len(v.outs))
+	nest := make([]string, 0, len(v.outs))
+	for _, o := range v.outs {
+		if o.IsSymptom() && shown[v.snap.Outage(o.ProbableCause)] {
+			continue
+		}
+		outs = append(outs, o)
+		nest = append(nest, "")
+		var kids []*model.Outage
+		for _, s := range o.Symptoms {
+			if shown[s] {
+				kids = append(kids, s)
+			}
+		}
+		for i, s := range kids {
+			outs = append(outs, s)
+			if i == len(kids)-1 {
+				nest = append(nest, "└ ")
+			} else {
+				nest = append(nest, "├ ")
+			}
+		}
+		v.nested += len(kids)
+	}
+	v.outs, v.outNest = outs, nest
 }
 
 // naturalWidths estimates each column's width over every row, from byte
