@@ -61,15 +61,15 @@ type state struct {
 	filter     filterSpec
 	v          *view
 
-	focus    Panel
-	outT     vtable
-	alertT   vtable
-	depT     vtable
-	flat     bool // outages flat instead of symptoms nested under causes
-	deps     depsCache
+	focus  Panel
+	outT   vtable
+	alertT vtable
+	depT   vtable
+	flat   bool // outages flat instead of symptoms nested under causes
+	deps   depsCache
 	// scr is the screen of the last frame, for OSC 52 (tcell writes the
 	// sequence itself, under its own lock); nil before the first frame.
-	scr tcell.Screen
+	scr      tcell.Screen
 	mode     mode
 	prevMode mode // what closing help returns to
 	doc      *document
