@@ -26,6 +26,7 @@ import (
 	"sitroom/model/config"
 	"sitroom/sources"
 	"sitroom/sources/alertmanager"
+	"sitroom/sources/cloudwatch"
 	"sitroom/sources/demo"
 	"sitroom/sources/prometheus"
 	"sitroom/ui"
@@ -273,6 +274,9 @@ var sourceFactories = map[string]func(cfg config.Source) (sources.Source, error)
 		}
 		return alertmanager.New(cfg.Name, cfg.URL, hc, cfg.MatchIgnoreLabels), nil
 	},
+	cloudwatch.Type: func(cfg config.Source) (sources.Source, error) {
+		return cloudwatch.New(cfg, cloudwatch.Options{IgnoreLabels: cfg.MatchIgnoreLabels})
+	},
 }
 
 // buildJobs makes one polling job per configured source. The labels any
@@ -436,6 +440,25 @@ func runCheck(g globalFlags, stdout, stderr io.Writer) int {
 		if timeout <= 0 {
 			timeout = 10 * time.Second
 		}
+		where := cfg.Sources[i].URL
+		if cws, ok := j.Source.(*cloudwatch.Source); ok {
+			// CloudWatch: say which identity the credential chain resolved
+			// (or why none), then probe the alarms. Only the account, ARN
+			// and region are printed, never a key.
+			where = cfg.Sources[i].Region
+			if p := cfg.Sources[i].Profile; p != "" {
+				where += " profile " + p
+			}
+			ictx, icancel := context.WithTimeout(ctx, timeout)
+			id, err := cws.Identity(ictx)
+			icancel()
+			if err != nil {
+				failed++
+				fmt.Fprintf(stdout, "FAIL  %-16s %-12s %s  identity: %v\n", j.Source.Name(), j.Source.Type(), where, err)
+				continue
+			}
+			where += " account " + id.Account + " as " + id.ARN
+		}
 		pctx, pcancel := context.WithTimeout(ctx, timeout)
 		start := time.Now()
 		alerts, err := j.Source.Fetch(pctx)
@@ -443,10 +466,10 @@ func runCheck(g globalFlags, stdout, stderr io.Writer) int {
 		took := time.Since(start).Round(100 * time.Microsecond)
 		if err != nil {
 			failed++
-			fmt.Fprintf(stdout, "FAIL  %-16s %-12s %s  %v\n", j.Source.Name(), j.Source.Type(), cfg.Sources[i].URL, err)
+			fmt.Fprintf(stdout, "FAIL  %-16s %-12s %s  %v\n", j.Source.Name(), j.Source.Type(), where, err)
 			continue
 		}
-		fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d alerts in %s\n", j.Source.Name(), j.Source.Type(), cfg.Sources[i].URL, len(alerts), took)
+		fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d alerts in %s\n", j.Source.Name(), j.Source.Type(), where, len(alerts), took)
 	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d of %d sources failed\n", failed, len(jobs))

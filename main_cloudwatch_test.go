@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sitroom/sources/cloudwatch/cwtest"
+)
+
+// `sitroom check` on CloudWatch sources: the identity each resolved, or
+// why none, and never a key, whether it sits in the environment or in the
+// shared credentials file.
+func TestCheckCloudWatchIdentityAndSecrets(t *testing.T) {
+	const (
+		key, secret       = "AKIACHECKEXAMPLE0001", "checkPlantedSecretKey00000000000000000001"
+		envKey, envSecret = "AKIAENVCHECKEXAMPLE1", "envPlantedSecretKey000000000000000000002"
+		expKey, expSecret = "AKIAEXPIREDEXAMPLE01", "expiredPlantedSecret00000000000000000003"
+		sessionToken      = "plantedSessionTokenNeverPrinted"
+	)
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "credentials")
+	require.NoError(t, os.WriteFile(creds, []byte(fmt.Sprintf(
+		"[noc]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n[old]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n",
+		key, secret, expKey, expSecret, sessionToken)), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), nil, 0o600))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", envKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", envSecret)
+	t.Setenv("AWS_PROFILE", "")
+
+	srv := cwtest.New()
+	srv.AddIdentity(cwtest.Identity{AccessKeyID: key, SecretAccessKey: secret, Account: "123456789012",
+		ARN: "arn:aws:iam::123456789012:user/noc"})
+	srv.AddIdentity(cwtest.Identity{AccessKeyID: expKey, SecretAccessKey: expSecret, SessionToken: sessionToken,
+		Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/noc/old", Expired: true})
+	var a cwtest.MetricAlarm
+	a.AlarmName, a.StateValue = "db-main-cpu-high", "ALARM"
+	a.AlarmArn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:db-main-cpu-high"
+	srv.SetAlarms("123456789012", "eu-west-1", []cwtest.MetricAlarm{a}, nil)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+
+	cfg := writeConfig(t, fmt.Sprintf(`
+sources:
+  - {name: aws-noc, type: cloudwatch, region: eu-west-1, profile: noc, endpoint: %[1]s, sts_endpoint: %[1]s}
+  - {name: aws-old, type: cloudwatch, region: eu-west-1, profile: old, endpoint: %[1]s, sts_endpoint: %[1]s}
+  - {name: aws-env, type: cloudwatch, region: eu-west-1, endpoint: %[1]s, sts_endpoint: %[1]s}
+  - {name: aws-typo, type: cloudwatch, region: eu-west-1, profile: nope, endpoint: %[1]s, sts_endpoint: %[1]s}
+`, hs.URL))
+	logFile := filepath.Join(t.TempDir(), "log")
+	code, out, errOut := runCmd(t, "check", "--config", cfg, "--log-file", logFile)
+	assert.Equal(t, 1, code, out+errOut)
+	assert.Regexp(t, `(?m)^ok +aws-noc +cloudwatch +eu-west-1 profile noc account 123456789012 as arn:aws:iam::123456789012:user/noc +1 alerts in`, out)
+	assert.Regexp(t, `(?m)^FAIL +aws-old +cloudwatch +eu-west-1 profile old +identity: AWS credentials expired \(profile old\)`, out)
+	assert.Regexp(t, `(?m)^FAIL +aws-env +cloudwatch +eu-west-1 +identity: AWS rejected the credentials of profile default \(InvalidClientTokenId\)`, out)
+	assert.Regexp(t, `(?m)^FAIL +aws-typo +cloudwatch +eu-west-1 profile nope +identity: AWS profile "nope" not found`, out)
+	assert.Contains(t, out, "3 of 4 sources failed")
+	for _, s := range []string{secret, envSecret, expSecret, sessionToken} {
+		assert.NotContains(t, out+errOut, s)
+	}
+	if logs, err := os.ReadFile(logFile); err == nil {
+		for _, s := range []string{secret, envSecret, expSecret, sessionToken} {
+			assert.NotContains(t, string(logs), s)
+		}
+	}
+}
