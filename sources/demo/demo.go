@@ -1,7 +1,8 @@
 // Package demo runs simulated upstreams for `sitroom --demo` and for tests:
 // one Prometheus and an Alertmanager HA pair (am-a, am-b), each a real HTTP
 // server on a loopback port, answering with exactly the JSON shapes the real
-// servers send. Their alerts follow a scripted scenario that repeats every
+// servers send, and a CloudWatch test server (cwtest: Smithy RPC v2 CBOR,
+// SigV4-checked) holding one account's alarms in one region. Their alerts follow a scripted scenario that repeats every
 // Cycle: a database outage that cascades db-main → payments → checkout → web
 // and resolves again, over background noise. The scenario is a pure
 // function of the clock, so tests can assert what is served at any moment.
@@ -50,6 +51,7 @@ type Demo struct {
 	skip  time.Duration
 
 	prom, amA, amB *server
+	cw             *server
 	closeOnce      sync.Once
 	closeErr       error
 	done           chan struct{}
@@ -96,8 +98,12 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			return nil, err
 		}
 	}
+	if d.cw, err = d.listen("cloudwatch", d.cloudWatchHandler()); err != nil {
+		d.Close()
+		return nil, err
+	}
 	// Every URL is known before any server answers (the handlers read them).
-	for _, s := range []*server{d.prom, d.amA, d.amB} {
+	for _, s := range []*server{d.prom, d.amA, d.amB, d.cw} {
 		s.serve()
 	}
 	go func() {
@@ -139,7 +145,7 @@ func (d *Demo) Close() error {
 	d.closeOnce.Do(func() {
 		close(d.done)
 		var errs []error
-		for _, s := range []*server{d.prom, d.amA, d.amB} {
+		for _, s := range []*server{d.prom, d.amA, d.amB, d.cw} {
 			if s == nil {
 				continue
 			}
@@ -159,6 +165,9 @@ func (d *Demo) Close() error {
 func (d *Demo) PrometheusURL() string    { return d.prom.url }
 func (d *Demo) AlertmanagerAURL() string { return d.amA.url }
 func (d *Demo) AlertmanagerBURL() string { return d.amB.url }
+
+// CloudWatchURL is the base URL of the CloudWatch (and STS) test server.
+func (d *Demo) CloudWatchURL() string { return d.cw.url }
 
 // simTime maps a wall-clock moment to scenario time: the scenario starts at
 // the wall-clock time of Start and runs Speed times as fast.
@@ -474,14 +483,15 @@ func plain(body string) http.HandlerFunc {
 var services = []struct {
 	name, owner, contact string
 	dependsOn            []string
+	cloudWatch           []string // matchers for the service's CloudWatch alarms
 }{
-	{"db-main", "team-data", "#data-oncall", nil},
-	{"payments", "team-payments", "#payments-oncall", []string{"db-main"}},
-	{"checkout", "team-web", "#web-oncall", []string{"payments"}},
-	{"web", "team-web", "#web-oncall", []string{"checkout"}},
-	{"search", "team-search", "#search-oncall", nil},
-	{"auth", "team-identity", "#identity-oncall", nil},
-	{"edge", "team-network", "#network-oncall", nil},
+	{"db-main", "team-data", "#data-oncall", nil, []string{`dimension_DBInstanceIdentifier="db-main"`}},
+	{"payments", "team-payments", "#payments-oncall", []string{"db-main"}, []string{`dimension_LoadBalancer=~"app/payments/.*"`}},
+	{"checkout", "team-web", "#web-oncall", []string{"payments"}, nil},
+	{"web", "team-web", "#web-oncall", []string{"checkout"}, nil},
+	{"search", "team-search", "#search-oncall", nil, nil},
+	{"auth", "team-identity", "#identity-oncall", nil, nil},
+	{"edge", "team-network", "#network-oncall", nil, nil},
 }
 
 // Config returns a configuration whose sources are the demo servers (one
@@ -501,11 +511,12 @@ func (d *Demo) Config() *config.Config {
 		src("prom", "prometheus", d.prom.url),
 		src("am-a", "alertmanager", d.amA.url),
 		src("am-b", "alertmanager", d.amB.url),
+		d.cloudWatchSource(),
 	}
 	for _, s := range services {
 		c.Services = append(c.Services, config.Service{
 			Name:      s.name,
-			Match:     []string{`service="` + s.name + `"`},
+			Match:     append([]string{`service="` + s.name + `"`}, s.cloudWatch...),
 			DependsOn: append([]string(nil), s.dependsOn...),
 			Owner:     s.owner,
 			Contacts:  []string{s.contact, strings.TrimPrefix(s.owner, "team-") + "-oncall@example.com"},

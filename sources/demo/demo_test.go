@@ -312,9 +312,10 @@ func TestConfigValidatesAndDescribesTheDemo(t *testing.T) {
 	d, _ := startDemo(t)
 	c := d.Config()
 	require.NoError(t, c.Validate())
-	require.Len(t, c.Sources, 3)
-	assert.Equal(t, []string{"prom", "am-a", "am-b"}, []string{c.Sources[0].Name, c.Sources[1].Name, c.Sources[2].Name})
+	require.Len(t, c.Sources, 4)
+	assert.Equal(t, []string{"prom", "am-a", "am-b", "aws-eu"}, []string{c.Sources[0].Name, c.Sources[1].Name, c.Sources[2].Name, c.Sources[3].Name})
 	assert.Equal(t, d.AlertmanagerBURL(), c.Sources[2].URL)
+	assert.Equal(t, d.CloudWatchURL(), c.Sources[3].Endpoint)
 	cat := c.Catalog()
 	for _, pair := range [][2]string{{"web", "checkout"}, {"checkout", "payments"}, {"payments", "db-main"}} {
 		assert.Equal(t, []string{pair[1]}, cat.Lookup(pair[0]).DependsOn)

@@ -78,6 +78,10 @@ type Server struct {
 	// Now is the clock used to check request signatures' dates (default
 	// time.Now).
 	Now func() time.Time
+	// Alarms, when set, supplies the alarms of an account and region at
+	// the moment of each request, in place of SetAlarms (the demo's alarms
+	// follow its scenario clock). It is called on the serving goroutine.
+	Alarms func(account, region string) ([]MetricAlarm, []CompositeAlarm)
 
 	mu         sync.Mutex
 	identities map[string]*Identity // by access key
@@ -497,8 +501,16 @@ func (s *Server) describeAlarms(w http.ResponseWriter, in cbor.Map, account, reg
 		metric    *MetricAlarm
 		composite *CompositeAlarm
 	}
+	var dyn *alarmSet
+	if s.Alarms != nil {
+		m, c := s.Alarms(account, region)
+		dyn = &alarmSet{metric: m, composite: c}
+	}
 	s.mu.Lock()
 	set := s.alarms[account+"/"+region]
+	if dyn != nil {
+		set = dyn
+	}
 	var items []item
 	if set != nil {
 		if wantMetric {
