@@ -19,6 +19,7 @@ type depRow struct {
 	rest    []seg
 	service string // the service a row names (for Enter), raw; "" for other lines
 	wide    bool   // the name spans the whole line (headings, sentences)
+	group   int    // rows of one group align their second column: 1 trees, 2 teams
 }
 
 // depsCache holds the rows of the dependencies panel for one outage of
@@ -151,19 +152,19 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 		rest = append(rest, seg{", " + plural(up, "level", "levels") + " up)", th.Base})
 		rows = append(rows, depRow{name: "Probable cause: ", nameSt: th.Title, wide: true, service: o.ProbableCause, rest: rest})
 	case len(o.Symptoms) > 0:
-		line(fmt.Sprintf("No upstream is down: %s is the probable cause of %s.", name, plural(len(o.Symptoms), "other outage", "other outages")), th.Crit)
+		line(fmt.Sprintf("Probable cause of %s: nothing upstream is down.", plural(len(o.Symptoms), "other outage", "other outages")), th.Crit)
 	default:
-		line("No upstream is down.", th.Base)
+		line("Nothing upstream is down.", th.Base)
 	}
 
 	rows = append(rows, depRow{})
 	line(fmt.Sprintf("Upstream — %s depends on (%d)", name, len(im.Upstream)), th.Title)
 	if len(im.Upstream) == 0 {
-		line("  nothing in the catalog", th.Dim)
+		line(" nothing in the catalog", th.Dim)
 	}
 	for i, pre := range treePrefixes(im.Upstream) {
 		n := im.Upstream[i]
-		r := depRow{name: "  " + pre + cellText(n.Service), nameSt: th.Base, service: n.Service, rest: st.serviceStateSegs(n.Service)}
+		r := depRow{name: " " + pre + cellText(n.Service), nameSt: th.Base, service: n.Service, rest: st.serviceStateSegs(n.Service), group: 1}
 		if n.Service == o.ProbableCause {
 			r.nameSt = th.Crit
 			r.rest = append(r.rest, seg{"  ◀ probable cause", th.Crit})
@@ -174,14 +175,14 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 	rows = append(rows, depRow{})
 	line(fmt.Sprintf("Downstream — impacted (%d)", len(im.Downstream)), th.Title)
 	if len(im.Downstream) == 0 {
-		line("  nothing in the catalog depends on "+name, th.Dim)
+		line(" nothing in the catalog depends on "+name, th.Dim)
 	}
 	for i, pre := range treePrefixes(im.Downstream) {
 		n := im.Downstream[i]
 		ss := st.snap.Service(n.Service)
 		rest := append([]seg{{"impacted · ", th.Warn}}, st.serviceStateSegs(n.Service)...)
 		rest = append(rest, ticketSeg(th, ss))
-		rows = append(rows, depRow{name: "  " + pre + cellText(n.Service), nameSt: th.Base, service: n.Service, rest: rest})
+		rows = append(rows, depRow{name: " " + pre + cellText(n.Service), nameSt: th.Base, service: n.Service, rest: rest, group: 1})
 	}
 
 	rows = append(rows, depRow{})
@@ -195,7 +196,7 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 		if contacts == "" {
 			contacts = "no contact in the catalog"
 		}
-		rows = append(rows, depRow{name: "  " + owner, nameSt: th.Base.Bold(true),
+		rows = append(rows, depRow{name: " " + owner, nameSt: th.Base.Bold(true), group: 2,
 			rest: []seg{{contacts, th.Base}, {"  (" + inertJoin(t.Services) + ")", th.Dim}}})
 	}
 	return rows
@@ -244,13 +245,12 @@ func (st *state) drawDeps(p *painter, x, y, w, h int) {
 		t.offset = t.selected - t.page + 1
 	}
 	t.offset = min(t.offset, max(len(rows)-t.page, 0))
-	nameW := 0
+	var nameWs [3]int
 	for _, r := range rows {
 		if !r.wide {
-			nameW = max(nameW, p.width(r.name))
+			nameWs[r.group] = max(nameWs[r.group], min(p.width(r.name), max(iw/2, 12)))
 		}
 	}
-	nameW = min(nameW, max(iw/2, 12))
 	for i := 0; i < ih && t.offset+i < len(rows); i++ {
 		r := &rows[t.offset+i]
 		ry := iy + i
@@ -271,6 +271,7 @@ func (st *state) drawDeps(p *painter, x, y, w, h int) {
 			cx += used
 			avail -= used
 		} else {
+			nameW := nameWs[r.group]
 			p.text(cx, ry, min(nameW, avail), r.name, style(r.nameSt))
 			cx += nameW + 2
 			avail -= nameW + 2

@@ -115,7 +115,7 @@ func TestDepsPanelContent(t *testing.T) {
 
 	text = depsText(t, snap, "db-main")
 	for _, want := range []string{
-		"probable cause of 2 other outages",
+		"Probable cause of 2 other outages",
 		"Upstream — db-main depends on (0)",
 		"Downstream — impacted (4)",
 		"impacted · CRIT outage · 1 alert",
