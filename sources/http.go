@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"math/bits"
 	"mime"
 	"net"
 	"net/http"
@@ -21,6 +23,8 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	pconfig "github.com/prometheus/common/config"
+
+	"sitroom/model"
 )
 
 // UserAgent is sent with every request to an upstream.
@@ -448,6 +452,9 @@ type JSONScanner struct {
 	pairs   []string
 	seed    maphash.Seed
 	cache   []string
+
+	skipMember func([]byte) error // made once: a method value allocates
+	skipElem   func() error
 }
 
 const (
@@ -481,6 +488,9 @@ func (s *JSONScanner) ws() {
 // Peek returns the first byte of the next value (after whitespace), or 0
 // at the end of the input.
 func (s *JSONScanner) Peek() byte {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' {
+		return s.data[s.pos]
+	}
 	s.ws()
 	if s.pos >= len(s.data) {
 		return 0
@@ -634,18 +644,11 @@ func (s *JSONScanner) name(what string) ([]byte, error) {
 // the input when it has no escapes, else unquoted into *buf.
 func (s *JSONScanner) rawString(buf *[]byte) ([]byte, error) {
 	start := s.pos
-	i := start + 1
 	d := s.data
-	for i < len(d) {
-		c := d[i]
-		if c == '"' {
-			s.pos = i + 1
-			return d[start+1 : i], nil
-		}
-		if c == '\\' || c < 0x20 {
-			break
-		}
-		i++
+	i := plainRun(d, start+1)
+	if i < len(d) && d[i] == '"' {
+		s.pos = i + 1
+		return d[start+1 : i], nil
 	}
 	// Slow path: escapes (or an error).
 	for i < len(d) {
@@ -675,6 +678,94 @@ func (s *JSONScanner) rawString(buf *[]byte) ([]byte, error) {
 	}
 	s.pos = len(d)
 	return nil, s.errAt("", "unterminated string")
+}
+
+// skipString checks the string at s.pos and moves past it without
+// unquoting it. It accepts exactly what rawString accepts: the common
+// escapes are checked here, anything else (surrogate pairs, errors) goes
+// through rawString.
+func (s *JSONScanner) skipString() error {
+	d := s.data
+	i := s.pos + 1
+	for {
+		i = plainRun(d, i)
+		if i >= len(d) {
+			break
+		}
+		if d[i] == '"' {
+			s.pos = i + 1
+			return nil
+		}
+		if d[i] != '\\' {
+			break
+		}
+		n := simpleEscape(d, i)
+		if n == 0 {
+			break
+		}
+		i += n
+	}
+	_, err := s.rawString(&s.strBuf)
+	return err
+}
+
+// simpleEscape returns the length of the escape sequence at d[i] (a
+// backslash) if it is one that needs no further context to be valid: a
+// one-character escape or a \uXXXX outside the surrogate range; else 0.
+func simpleEscape(d []byte, i int) int {
+	if i+1 >= len(d) {
+		return 0
+	}
+	switch d[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		if i+6 > len(d) {
+			return 0
+		}
+		var r rune
+		for _, c := range d[i+2 : i+6] {
+			switch {
+			case c >= '0' && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case c >= 'a' && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case c >= 'A' && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0
+			}
+		}
+		if r >= 0xd800 && r <= 0xdfff {
+			return 0
+		}
+		return 6
+	}
+	return 0
+}
+
+// plainRun returns the index of the first byte at or after i that ends a
+// run of plain string content: a quote, a backslash or a control
+// character; len(d) if there is none. It tests eight bytes at a time.
+func plainRun(d []byte, i int) int {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(d); i += 8 {
+		x := binary.LittleEndian.Uint64(d[i:])
+		q := x ^ (lo * '"')
+		b := x ^ (lo * '\\')
+		// Each term flags the bytes equal to 0 (q, b) or below 0x20 (x);
+		// the lowest flag is exact, those above it may not be.
+		m := ((q - lo) &^ q) | ((b - lo) &^ b) | ((x - lo*0x20) &^ x)
+		if m &= hi; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(d); i++ {
+		if c := d[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
 }
 
 // String reads a string; null reads as "". Another kind of value is a
@@ -777,17 +868,46 @@ func (s *JSONScanner) pairsMap() map[string]string {
 	return m
 }
 
+// Raw reads one value of any kind, checking its syntax like Skip, and
+// returns its offset in the input and its bytes: a view of the input,
+// valid until the next Reset, that must not be modified. A decoder uses it
+// to hash a value cheaply and decode it later, typed, with At.
+func (s *JSONScanner) Raw() (off int, raw []byte, err error) {
+	s.ws()
+	off = s.pos
+	if err := s.Skip(); err != nil {
+		return 0, nil, err
+	}
+	return off, s.data[off:s.pos], nil
+}
+
+// At runs read with the scanner positioned at off, the offset of a value
+// that Raw returned since the last Reset, then puts the scanner back where
+// it was. read must consume that one value.
+func (s *JSONScanner) At(off int, read func() error) error {
+	pos, depth := s.pos, s.depth
+	s.pos = off
+	err := read()
+	s.pos, s.depth = pos, depth
+	return err
+}
+
 // Skip reads and discards one value of any kind, checking its syntax.
 func (s *JSONScanner) Skip() error {
 	switch c := s.Peek(); {
 	case c == '"':
-		_, err := s.rawString(&s.strBuf)
-		return err
+		return s.skipString()
 	case c == '{':
-		_, err := s.Object("", func([]byte) error { return s.Skip() })
+		if s.skipMember == nil {
+			s.skipMember = func([]byte) error { return s.Skip() }
+		}
+		_, err := s.Object("", s.skipMember)
 		return err
 	case c == '[':
-		_, err := s.Array("", s.Skip)
+		if s.skipElem == nil {
+			s.skipElem = s.Skip
+		}
+		_, err := s.Array("", s.skipElem)
 		return err
 	case c == 't':
 		return s.literal("true")
@@ -974,3 +1094,88 @@ func sortStrings(s []string) {
 		}
 	}
 }
+
+// RawHash identifies the raw JSON an alert was decoded from: 128 bits from
+// two independently seeded hashes, so two different inputs share one only
+// with a probability of about 2⁻¹²⁸ per comparison.
+type RawHash struct{ a, b uint64 }
+
+// AlertMemo lets a decoder skip decoding alerts that have not changed since
+// the previous poll of the same source. The decoder hashes, with Mix, the
+// raw bytes of the members of each alert object it keeps (labels,
+// annotations, start, state…, leaving out members an upstream bumps on
+// every evaluation or resend such as Alertmanager's updatedAt and endsAt),
+// looks the hash up with Lookup, and decodes the alert only when it is
+// not there. Every alert it returns goes to Keep; Commit, after a
+// successful decode, makes those the alerts the next poll looks up, and
+// Discard, after a failed one, keeps the previous poll's.
+//
+// A reused alert shares its maps and slices with the alert returned for
+// the earlier poll: whoever receives alerts decoded through a memo must
+// treat their maps and slices as read-only (the cache does). The seeds are
+// random per memo, so hashes are neither stable across processes nor
+// predictable by an upstream.
+//
+// An AlertMemo is not safe for concurrent use; a source keeps one beside
+// its JSONScanner and uses it from its polling goroutine.
+type AlertMemo struct {
+	seeds      [2]maphash.Seed
+	prev, next map[RawHash]int32
+	prevAlerts []model.Alert
+	nextAlerts []model.Alert
+}
+
+// NewAlertMemo returns an empty memo.
+func NewAlertMemo() *AlertMemo {
+	return &AlertMemo{
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		prev:  map[RawHash]int32{},
+		next:  map[RawHash]int32{},
+	}
+}
+
+// Mix returns h extended by one member of an alert object: tag names the
+// member (one small number per member name the decoder keeps) and raw is
+// its value's bytes as Raw returned them. Start each alert from the zero
+// RawHash and mix its members in the order they appear.
+func (m *AlertMemo) Mix(h RawHash, tag byte, raw []byte) RawHash {
+	const k1, k2 = 0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f
+	h.a = (bits.RotateLeft64(h.a, 23)^uint64(tag))*k1 + maphash.Bytes(m.seeds[0], raw)
+	h.b = (bits.RotateLeft64(h.b, 29)^uint64(tag))*k2 + maphash.Bytes(m.seeds[1], raw)
+	return h
+}
+
+// Lookup returns the alert decoded from the same raw members in the
+// previous committed poll, if there was one.
+func (m *AlertMemo) Lookup(h RawHash) (model.Alert, bool) {
+	if i, ok := m.prev[h]; ok {
+		return m.prevAlerts[i], true
+	}
+	return model.Alert{}, false
+}
+
+// Keep records an alert of the poll being decoded under its hash.
+func (m *AlertMemo) Keep(h RawHash, a *model.Alert) {
+	m.next[h] = int32(len(m.nextAlerts))
+	m.nextAlerts = append(m.nextAlerts, *a)
+}
+
+// Commit ends a successful decode: the alerts kept since the last Commit
+// or Discard are what the next poll looks up.
+func (m *AlertMemo) Commit() {
+	m.prev, m.next = m.next, m.prev
+	clear(m.next)
+	clear(m.prevAlerts) // drop references to alerts no longer current
+	m.prevAlerts, m.nextAlerts = m.nextAlerts, m.prevAlerts[:0]
+}
+
+// Discard ends a failed decode: what it kept is dropped and the previous
+// poll's alerts stay current.
+func (m *AlertMemo) Discard() {
+	clear(m.next)
+	clear(m.nextAlerts)
+	m.nextAlerts = m.nextAlerts[:0]
+}
+
+// Len is the number of alerts the next poll can reuse.
+func (m *AlertMemo) Len() int { return len(m.prevAlerts) }

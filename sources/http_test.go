@@ -361,3 +361,70 @@ func TestScannerRejectsBadSyntax(t *testing.T) {
 		assert.NoError(t, sc.End(), in)
 	}
 }
+
+// Skip checks strings without unquoting them; it must accept exactly the
+// strings that reading them does, and end at the same place.
+func FuzzScannerSkipStringMatchesString(f *testing.F) {
+	for _, s := range []string{`"plain"`, `"a\u0026b\/c\n"`, `"\ud83d\ude00"`, `"\ud800"`, `"\ud800x"`, `"\x"`,
+		"\"ctl\x01\"", `"\u12"`, `"unterminated`, "\"\xff\xfe\"", `"long string with no escapes at all, more than eight bytes"` + `,1`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 || data[0] != '"' {
+			return
+		}
+		a, b := NewJSONScanner(), NewJSONScanner()
+		a.Reset(data)
+		b.Reset(data)
+		errSkip := a.Skip()
+		_, errRead := b.String("s")
+		require.Equal(t, errRead == nil, errSkip == nil, "skip: %v, read: %v", errSkip, errRead)
+		if errRead == nil {
+			assert.Equal(t, b.pos, a.pos)
+		} else {
+			assert.Equal(t, errRead.Error(), errSkip.Error())
+		}
+	})
+}
+
+func TestPlainRunFindsFirstSpecialByte(t *testing.T) {
+	for n := 0; n < 40; n++ {
+		for _, special := range []byte{'"', '\\', 0x00, 0x1f} {
+			d := []byte(strings.Repeat("aé~ ", 10))[:n]
+			d = append(d, special, '"', 0x01)
+			assert.Equal(t, n, plainRun(d, 0), "special %q after %d bytes", special, n)
+		}
+		assert.Equal(t, n, plainRun([]byte(strings.Repeat("\x7f\x80\xff ", 10))[:n], 0))
+	}
+}
+
+func TestAlertMemoReusesCommittedAlertsOnly(t *testing.T) {
+	m := NewAlertMemo()
+	h1 := m.Mix(m.Mix(RawHash{}, 1, []byte(`{"a":"1"}`)), 2, []byte(`"x"`))
+	h2 := m.Mix(m.Mix(RawHash{}, 2, []byte(`"x"`)), 1, []byte(`{"a":"1"}`))
+	h3 := m.Mix(m.Mix(RawHash{}, 1, []byte(`{"a":"1"}`)), 3, []byte(`"x"`))
+	assert.NotEqual(t, h1, h2, "member order counts")
+	assert.NotEqual(t, h1, h3, "member names count")
+	assert.Equal(t, h1, m.Mix(m.Mix(RawHash{}, 1, []byte(`{"a":"1"}`)), 2, []byte(`"x"`)))
+
+	a := model.Alert{Key: "k1", Labels: map[string]string{"a": "1"}}
+	m.Keep(h1, &a)
+	_, ok := m.Lookup(h1)
+	assert.False(t, ok, "nothing is reused before Commit")
+	m.Commit()
+	got, ok := m.Lookup(h1)
+	require.True(t, ok)
+	assert.Equal(t, a, got)
+
+	m.Keep(h2, &a) // a decode that fails
+	m.Discard()
+	_, ok = m.Lookup(h1)
+	assert.True(t, ok, "a failed decode keeps the last good poll")
+	_, ok = m.Lookup(h2)
+	assert.False(t, ok)
+
+	m.Commit() // a poll that returned nothing
+	_, ok = m.Lookup(h1)
+	assert.False(t, ok, "alerts gone from the last poll are forgotten")
+	assert.Equal(t, 0, m.Len())
+}

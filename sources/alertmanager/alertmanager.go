@@ -23,7 +23,10 @@ const AlertsPath = "/api/v2/alerts?active=true&silenced=true&inhibited=true&unpr
 //
 // Fetch is meant to be called from one goroutine at a time; concurrent
 // calls are safe but run one after the other. Between polls the source
-// keeps the last reply's buffer and a small string cache.
+// keeps the last reply's buffer, a small string cache and the alerts of the
+// last reply, which the next reply reuses where they did not change: the
+// maps and slices of the alerts Fetch returns are shared from poll to poll
+// and must not be modified.
 type Source struct {
 	name     string
 	url      string
@@ -31,8 +34,8 @@ type Source struct {
 	ignore   []string
 	maxBytes int64
 
-	mu  sync.Mutex // held for a whole Fetch; guards sc and buf
-	sc  *sources.JSONScanner
+	mu  sync.Mutex // held for a whole Fetch; guards dec and buf
+	dec *Decoder
 	buf []byte
 }
 
@@ -53,7 +56,7 @@ func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Sour
 		url:    strings.TrimRight(baseURL, "/") + AlertsPath,
 		client: client,
 		ignore: append([]string(nil), ignoreLabels...),
-		sc:     sources.NewJSONScanner(),
+		dec:    NewDecoder(ignoreLabels),
 	}
 }
 
@@ -81,7 +84,7 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
 		if s.buf, err = sources.ReadAll(s.buf, r); err != nil {
 			return err
 		}
-		alerts, err = Decode(s.sc, s.buf, s.ignore)
+		alerts, err = s.dec.Decode(s.buf)
 		return err
 	})
 	if err != nil {
@@ -96,6 +99,87 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
 // is not JSON of this shape gives a *sources.FetchError of kind
 // KindMalformed or KindTruncated.
 func Decode(sc *sources.JSONScanner, data []byte, ignore []string) ([]model.Alert, error) {
+	return decode(sc, nil, data, ignore)
+}
+
+// Decoder decodes the successive replies of one Alertmanager, reusing the
+// alerts of the previous reply that did not change (see
+// sources.AlertMemo): an unchanged alert costs a syntax check and a hash of
+// its bytes instead of a decode. Its results equal Decode's. The maps and
+// slices of the alerts it returns are shared with earlier results and must
+// not be modified. A Decoder is not safe for concurrent use.
+type Decoder struct {
+	sc     *sources.JSONScanner
+	memo   *sources.AlertMemo
+	ignore []string
+}
+
+// NewDecoder returns a decoder keying alerts with ignore left out.
+func NewDecoder(ignore []string) *Decoder {
+	return &Decoder{sc: sources.NewJSONScanner(), memo: sources.NewAlertMemo(), ignore: append([]string(nil), ignore...)}
+}
+
+// Decode decodes one reply like the package-level Decode.
+func (d *Decoder) Decode(data []byte) ([]model.Alert, error) {
+	alerts, err := decode(d.sc, d.memo, data, d.ignore)
+	if err != nil {
+		d.memo.Discard()
+		return nil, err
+	}
+	d.memo.Commit()
+	return alerts, nil
+}
+
+// The members of an alert object sitroom keeps, as memo tags. endsAt and
+// updatedAt are left out on purpose: Alertmanager moves them on every
+// resend of an unchanged alert.
+const (
+	tagLabels byte = 1 + iota
+	tagAnnotations
+	tagStartsAt
+	tagGeneratorURL
+	tagStatus
+)
+
+func memberTag(name []byte) byte {
+	switch string(name) {
+	case "labels":
+		return tagLabels
+	case "annotations":
+		return tagAnnotations
+	case "startsAt":
+		return tagStartsAt
+	case "generatorURL":
+		return tagGeneratorURL
+	case "status":
+		return tagStatus
+	}
+	return 0
+}
+
+type span struct {
+	tag byte
+	off int
+}
+
+// decoder is the state of one decode.
+type decoder struct {
+	sc     *sources.JSONScanner
+	memo   *sources.AlertMemo
+	ignore []string
+	alerts []model.Alert
+	spans  []span
+	hash   sources.RawHash
+	a      model.Alert
+	state  string
+	cur    byte
+
+	// method values, made once per decode
+	memberFn, statusFn func([]byte) error
+	decodeFn           func() error
+}
+
+func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignore []string) ([]model.Alert, error) {
 	sc.Reset(data)
 	defer sc.Reset(nil)
 	if c := sc.Peek(); c != '[' {
@@ -107,70 +191,118 @@ func Decode(sc *sources.JSONScanner, data []byte, ignore []string) ([]model.Aler
 		}
 		return nil, sources.MalformedError("expected a JSON array of alerts")
 	}
-	var alerts []model.Alert
-	_, err := sc.Array("alerts", func() error {
-		var a model.Alert
-		var state string
-		if sc.Peek() != '{' {
-			return sources.MalformedError("alerts: expected objects")
-		}
-		_, err := sc.Object("alert", func(name []byte) error {
-			var err error
-			switch string(name) {
-			case "labels":
-				a.Labels, a.Key, err = sc.Labels("labels", ignore)
-			case "annotations":
-				a.Annotations, err = sc.StringMap("annotations")
-			case "startsAt":
-				a.StartsAt, err = sc.Time("startsAt")
-			case "generatorURL":
-				a.GeneratorURL, err = sc.String("generatorURL")
-			case "status":
-				if sc.Peek() != '{' && sc.Peek() != 'n' {
-					return sources.MalformedError("status: expected an object")
-				}
-				_, err = sc.Object("status", func(name []byte) error {
-					var err error
-					switch string(name) {
-					case "state":
-						state, err = sc.String("status.state")
-					case "silencedBy":
-						a.SilencedBy, err = sc.StringSlice("status.silencedBy")
-					case "inhibitedBy":
-						a.InhibitedBy, err = sc.StringSlice("status.inhibitedBy")
-					default:
-						err = sc.Skip()
-					}
-					return err
-				})
-			default:
-				err = sc.Skip()
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		switch state {
-		case "active", "unprocessed":
-			a.State = model.StateFiring
-		case "suppressed":
-			a.State = model.StateSuppressed
-		default:
-			return nil
-		}
-		if a.Labels == nil {
-			a.Labels = map[string]string{}
-			a.Key = sources.LabelsKey(a.Labels, ignore, nil)
-		}
-		alerts = append(alerts, a)
-		return nil
-	})
-	if err != nil {
+	d := &decoder{sc: sc, memo: memo, ignore: ignore}
+	d.memberFn, d.statusFn, d.decodeFn = d.member, d.statusMember, d.decodeMember
+	if memo != nil {
+		d.alerts = make([]model.Alert, 0, memo.Len()+memo.Len()/8)
+	}
+	if _, err := sc.Array("alerts", d.alert); err != nil {
 		return nil, err
 	}
 	if err := sc.End(); err != nil {
 		return nil, err
 	}
-	return alerts, nil
+	if len(d.alerts) == 0 {
+		return nil, nil
+	}
+	return d.alerts, nil
+}
+
+// alert reads one alert object: first only checking and hashing the
+// members it keeps, then, unless the memo holds an alert decoded from the
+// same bytes, decoding them.
+func (d *decoder) alert() error {
+	sc := d.sc
+	if sc.Peek() != '{' {
+		return sources.MalformedError("alerts: expected objects")
+	}
+	d.spans = d.spans[:0]
+	d.hash = sources.RawHash{}
+	if _, err := sc.Object("alert", d.memberFn); err != nil {
+		return err
+	}
+	if d.memo != nil {
+		if a, ok := d.memo.Lookup(d.hash); ok {
+			d.alerts = append(d.alerts, a)
+			d.memo.Keep(d.hash, &a)
+			return nil
+		}
+	}
+	d.a, d.state = model.Alert{}, ""
+	for _, sp := range d.spans {
+		d.cur = sp.tag
+		if err := sc.At(sp.off, d.decodeFn); err != nil {
+			return err
+		}
+	}
+	a := &d.a
+	switch d.state {
+	case "active", "unprocessed":
+		a.State = model.StateFiring
+	case "suppressed":
+		a.State = model.StateSuppressed
+	default:
+		return nil
+	}
+	if a.Labels == nil {
+		a.Labels = map[string]string{}
+		a.Key = sources.LabelsKey(a.Labels, d.ignore, nil)
+	}
+	d.alerts = append(d.alerts, *a)
+	if d.memo != nil {
+		d.memo.Keep(d.hash, a)
+	}
+	return nil
+}
+
+func (d *decoder) member(name []byte) error {
+	tag := memberTag(name)
+	if tag == 0 {
+		return d.sc.Skip()
+	}
+	off, raw, err := d.sc.Raw()
+	if err != nil {
+		return err
+	}
+	d.spans = append(d.spans, span{tag, off})
+	if d.memo != nil {
+		d.hash = d.memo.Mix(d.hash, tag, raw)
+	}
+	return nil
+}
+
+// decodeMember decodes the member tagged d.cur into d.a and d.state.
+func (d *decoder) decodeMember() (err error) {
+	sc := d.sc
+	switch d.cur {
+	case tagLabels:
+		d.a.Labels, d.a.Key, err = sc.Labels("labels", d.ignore)
+	case tagAnnotations:
+		d.a.Annotations, err = sc.StringMap("annotations")
+	case tagStartsAt:
+		d.a.StartsAt, err = sc.Time("startsAt")
+	case tagGeneratorURL:
+		d.a.GeneratorURL, err = sc.String("generatorURL")
+	case tagStatus:
+		if sc.Peek() != '{' && sc.Peek() != 'n' {
+			return sources.MalformedError("status: expected an object")
+		}
+		_, err = sc.Object("status", d.statusFn)
+	}
+	return err
+}
+
+func (d *decoder) statusMember(name []byte) error {
+	var err error
+	switch string(name) {
+	case "state":
+		d.state, err = d.sc.String("status.state")
+	case "silencedBy":
+		d.a.SilencedBy, err = d.sc.StringSlice("status.silencedBy")
+	case "inhibitedBy":
+		d.a.InhibitedBy, err = d.sc.StringSlice("status.inhibitedBy")
+	default:
+		err = d.sc.Skip()
+	}
+	return err
 }

@@ -125,3 +125,83 @@ func FuzzDecodeAlertmanager(f *testing.F) {
 		}
 	})
 }
+
+// A Decoder reuses the alerts of the previous reply that did not change;
+// whatever the previous reply was, its result must equal Decode's.
+func TestDecoderAcrossPollsEqualsDecode(t *testing.T) {
+	base := `[
+	 {"labels":{"alertname":"A","cluster":"eu"},"annotations":{"summary":"s"},"status":{"state":"active","silencedBy":[],"inhibitedBy":[]},"startsAt":"2026-11-26T10:00:00Z","updatedAt":"2026-11-26T10:00:00Z","endsAt":"2026-11-26T10:04:00Z","generatorURL":"http://p/graph"},
+	 {"labels":{"alertname":"B"},"status":{"state":"suppressed","silencedBy":["s1"]},"startsAt":"2026-11-26T10:01:00Z"},
+	 {"labels":{"alertname":"C"},"status":{"state":"weird"}}
+	]`
+	polls := []string{
+		base,
+		// resend: only updatedAt and endsAt move
+		strings.ReplaceAll(strings.ReplaceAll(base, `"updatedAt":"2026-11-26T10:00:00Z"`, `"updatedAt":"2026-11-26T10:01:00Z"`),
+			`"endsAt":"2026-11-26T10:04:00Z"`, `"endsAt":"2026-11-26T10:05:00Z"`),
+		strings.Replace(base, `"summary":"s"`, `"summary":"changed"`, 1),
+		strings.Replace(base, `"state":"suppressed","silencedBy":["s1"]`, `"state":"active","silencedBy":[]`, 1),
+		strings.Replace(base, `"state":"weird"`, `"state":"active"`, 1),
+		strings.Replace(base, `"alertname":"A","cluster":"eu"`, `"alertname":"A","cluster":"us"`, 1),
+		`[{"labels":{"alertname":"A"},"status":{"state":"act`, // fails: the next poll still reuses the last good one
+		base,
+		`[]`,
+		base,
+	}
+	for _, name := range payloads {
+		polls = append(polls, string(readPayload(t, name)))
+	}
+	polls = append(polls, polls...)
+	d := NewDecoder([]string{"cluster"})
+	for i, p := range polls {
+		want, wantErr := Decode(sources.NewJSONScanner(), []byte(p), []string{"cluster"})
+		got, err := d.Decode([]byte(p))
+		if wantErr != nil {
+			require.EqualError(t, err, wantErr.Error(), "poll %d", i)
+			continue
+		}
+		require.NoError(t, err, "poll %d", i)
+		require.Equal(t, want, got, "poll %d", i)
+	}
+}
+
+// The buffer a reply was read into is reused for the next reply: reused
+// alerts must not point into it.
+func TestDecoderResultsOutliveTheBuffer(t *testing.T) {
+	d := NewDecoder(nil)
+	buf := []byte(`[{"labels":{"alertname":"A","x":"y"},"annotations":{"summary":"` + strings.Repeat("long ", 20) + `"},"status":{"state":"active"}}]`)
+	first, err := d.Decode(buf)
+	require.NoError(t, err)
+	want, err := Decode(sources.NewJSONScanner(), buf, nil)
+	require.NoError(t, err)
+	second, err := d.Decode(buf)
+	require.NoError(t, err)
+	for i := range buf {
+		buf[i] = ' '
+	}
+	assert.Equal(t, want, first)
+	assert.Equal(t, want, second)
+}
+
+func FuzzDecoderAfterCapturedPayloadEqualsDecode(f *testing.F) {
+	for _, name := range payloads {
+		f.Add(readPayload(f, name))
+	}
+	f.Add([]byte(`[{"labels":{"a":"\u00e9"},"status":{"state":"suppressed","silencedBy":null}}]`))
+	primer := readPayload(f, "alerts-silenced.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewDecoder([]string{"replica"})
+		_, err := d.Decode(primer)
+		require.NoError(t, err)
+		want, wantErr := Decode(sources.NewJSONScanner(), data, []string{"replica"})
+		for range 2 {
+			got, err := d.Decode(data)
+			if wantErr != nil {
+				require.EqualError(t, err, wantErr.Error())
+				continue
+			}
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		}
+	})
+}

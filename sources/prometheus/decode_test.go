@@ -108,3 +108,62 @@ func FuzzDecodePrometheus(f *testing.F) {
 		}
 	})
 }
+
+// A Decoder reuses the alerts of the previous reply that did not change;
+// whatever the previous reply was, its result must equal Decode's.
+func TestDecoderAcrossPollsEqualsDecode(t *testing.T) {
+	base := `{"status":"success","data":{"alerts":[
+	 {"labels":{"alertname":"A","cluster":"eu"},"annotations":{"summary":"s"},"state":"firing","activeAt":"2026-11-26T10:00:00Z","value":"1e+00"},
+	 {"labels":{"alertname":"B"},"annotations":{},"state":"pending","activeAt":"2026-11-26T10:01:00Z","value":"2e+00"},
+	 {"labels":{"alertname":"C"},"state":"inactive"}]}}`
+	polls := []string{
+		base,
+		strings.ReplaceAll(base, `"value":"1e+00"`, `"value":"3e+00"`), // a new evaluation
+		strings.Replace(base, `"summary":"s"`, `"summary":"changed"`, 1),
+		strings.Replace(base, `"state":"pending"`, `"state":"firing"`, 1),
+		strings.Replace(base, `"state":"inactive"`, `"state":"firing"`, 1),
+		strings.Replace(base, `"alertname":"A","cluster":"eu"`, `"alertname":"A","cluster":"us"`, 1),
+		`{"status":"error","errorType":"bad_data","error":"x","data":{"alerts":[{"labels":{},"state":"firing"}]}}`,
+		`{"status":"success","data":{"alerts":[{"labels":{"alertname":"A"},"state":"fir`,
+		base,
+		`{"status":"success","data":{"alerts":[]}}`,
+		base,
+	}
+	for _, name := range []string{"alerts.json", "alerts-odd.json", "error-bad-data.json"} {
+		polls = append(polls, string(readPayload(t, name)))
+	}
+	polls = append(polls, polls...)
+	d := NewDecoder([]string{"cluster"})
+	for i, p := range polls {
+		want, wantErr := Decode(sources.NewJSONScanner(), []byte(p), []string{"cluster"})
+		got, err := d.Decode([]byte(p))
+		if wantErr != nil {
+			require.EqualError(t, err, wantErr.Error(), "poll %d", i)
+			continue
+		}
+		require.NoError(t, err, "poll %d", i)
+		require.Equal(t, want, got, "poll %d", i)
+	}
+}
+
+func FuzzDecoderAfterCapturedPayloadEqualsDecode(f *testing.F) {
+	for _, name := range []string{"alerts.json", "alerts-odd.json", "error-bad-data.json"} {
+		f.Add(readPayload(f, name))
+	}
+	primer := readPayload(f, "alerts.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d := NewDecoder([]string{"cluster"})
+		_, err := d.Decode(primer)
+		require.NoError(t, err)
+		want, wantErr := Decode(sources.NewJSONScanner(), data, []string{"cluster"})
+		for range 2 {
+			got, err := d.Decode(data)
+			if wantErr != nil {
+				require.EqualError(t, err, wantErr.Error())
+				continue
+			}
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		}
+	})
+}

@@ -22,8 +22,11 @@ const AlertsPath = "/api/v1/alerts"
 //
 // Fetch is meant to be called from one goroutine at a time; concurrent
 // calls are safe but run one after the other. Between polls the source
-// keeps the last reply's buffer and a small string cache, so a steady
-// poll allocates little beyond the alerts it returns.
+// keeps the last reply's buffer, a small string cache and the alerts of the
+// last reply, which the next reply reuses where they did not change, so a
+// steady poll allocates little beyond the slice it returns. The maps of the
+// alerts Fetch returns are shared from poll to poll and must not be
+// modified.
 type Source struct {
 	name     string
 	url      string
@@ -31,8 +34,8 @@ type Source struct {
 	ignore   []string
 	maxBytes int64
 
-	mu  sync.Mutex // held for a whole Fetch; guards sc and buf
-	sc  *sources.JSONScanner
+	mu  sync.Mutex // held for a whole Fetch; guards dec and buf
+	dec *Decoder
 	buf []byte
 }
 
@@ -51,7 +54,7 @@ func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Sour
 		url:    strings.TrimRight(baseURL, "/") + AlertsPath,
 		client: client,
 		ignore: append([]string(nil), ignoreLabels...),
-		sc:     sources.NewJSONScanner(),
+		dec:    NewDecoder(ignoreLabels),
 	}
 }
 
@@ -77,7 +80,7 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
 		if s.buf, err = sources.ReadAll(s.buf, r); err != nil {
 			return err
 		}
-		alerts, err = Decode(s.sc, s.buf, s.ignore)
+		alerts, err = s.dec.Decode(s.buf)
 		return err
 	})
 	if err != nil {
@@ -133,10 +136,14 @@ func (e *envelope) message() string {
 // *sources.FetchError of kind KindAPI; a reply that is not JSON of this
 // shape gives one of kind KindMalformed or KindTruncated.
 func Decode(sc *sources.JSONScanner, data []byte, ignore []string) ([]model.Alert, error) {
+	return decode(sc, nil, data, ignore)
+}
+
+func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignore []string) ([]model.Alert, error) {
 	sc.Reset(data)
 	defer sc.Reset(nil)
 	var env envelope
-	if err := decodeEnvelope(sc, &env, func() error { return decodeAlerts(sc, &env, ignore) }); err != nil {
+	if err := decodeEnvelope(sc, &env, func() error { return decodeAlerts(sc, memo, &env, ignore) }); err != nil {
 		return nil, err
 	}
 	if err := sc.End(); err != nil {
@@ -144,6 +151,9 @@ func Decode(sc *sources.JSONScanner, data []byte, ignore []string) ([]model.Aler
 	}
 	switch env.status {
 	case "success":
+		if len(env.alerts) == 0 {
+			return nil, nil
+		}
 		return env.alerts, nil
 	case "error":
 		return nil, &sources.FetchError{Kind: sources.KindAPI, Msg: env.message()}
@@ -189,46 +199,165 @@ func decodeEnvelope(sc *sources.JSONScanner, env *envelope, alerts func() error)
 	return err
 }
 
-func decodeAlerts(sc *sources.JSONScanner, env *envelope, ignore []string) error {
-	_, err := sc.Array("data.alerts", func() error {
-		var a model.Alert
-		var state string
-		if sc.Peek() != '{' {
-			return sources.MalformedError("data.alerts: expected objects")
-		}
-		_, err := sc.Object("alert", func(name []byte) error {
-			var err error
-			switch string(name) {
-			case "labels":
-				a.Labels, a.Key, err = sc.Labels("labels", ignore)
-			case "annotations":
-				a.Annotations, err = sc.StringMap("annotations")
-			case "state":
-				state, err = sc.String("state")
-			case "activeAt":
-				a.StartsAt, err = sc.Time("activeAt")
-			default:
-				err = sc.Skip()
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		switch state {
-		case "firing":
-			a.State = model.StateFiring
-		case "pending":
-			a.State = model.StatePending
-		default:
+// Decoder decodes the successive replies of one Prometheus server, reusing
+// the alerts of the previous reply that did not change (see
+// sources.AlertMemo): an unchanged alert costs a syntax check and a hash of
+// its bytes instead of a decode. Its results equal Decode's. The maps of
+// the alerts it returns are shared with earlier results and must not be
+// modified. A Decoder is not safe for concurrent use.
+type Decoder struct {
+	sc     *sources.JSONScanner
+	memo   *sources.AlertMemo
+	ignore []string
+}
+
+// NewDecoder returns a decoder keying alerts with ignore left out.
+func NewDecoder(ignore []string) *Decoder {
+	return &Decoder{sc: sources.NewJSONScanner(), memo: sources.NewAlertMemo(), ignore: append([]string(nil), ignore...)}
+}
+
+// Decode decodes one reply like the package-level Decode.
+func (d *Decoder) Decode(data []byte) ([]model.Alert, error) {
+	alerts, err := decode(d.sc, d.memo, data, d.ignore)
+	if err != nil {
+		d.memo.Discard()
+		return nil, err
+	}
+	d.memo.Commit()
+	return alerts, nil
+}
+
+// The members of an alert object sitroom keeps, as memo tags. value is
+// left out on purpose: it changes on every rule evaluation.
+const (
+	tagLabels byte = 1 + iota
+	tagAnnotations
+	tagState
+	tagActiveAt
+)
+
+func memberTag(name []byte) byte {
+	switch string(name) {
+	case "labels":
+		return tagLabels
+	case "annotations":
+		return tagAnnotations
+	case "state":
+		return tagState
+	case "activeAt":
+		return tagActiveAt
+	}
+	return 0
+}
+
+type span struct {
+	tag byte
+	off int
+}
+
+// alertsDecoder is the state of one decode of the alerts array.
+type alertsDecoder struct {
+	sc     *sources.JSONScanner
+	memo   *sources.AlertMemo
+	ignore []string
+	env    *envelope
+	spans  []span
+	hash   sources.RawHash
+	a      model.Alert
+	state  string
+	cur    byte
+
+	// method values, made once per decode
+	alertFn  func() error
+	memberFn func([]byte) error
+	decodeFn func() error
+}
+
+func decodeAlerts(sc *sources.JSONScanner, memo *sources.AlertMemo, env *envelope, ignore []string) error {
+	d := &alertsDecoder{sc: sc, memo: memo, ignore: ignore, env: env}
+	d.alertFn, d.memberFn, d.decodeFn = d.alert, d.member, d.decodeMember
+	if memo != nil && env.alerts == nil {
+		env.alerts = make([]model.Alert, 0, memo.Len()+memo.Len()/8)
+	}
+	_, err := sc.Array("data.alerts", d.alertFn)
+	return err
+}
+
+// alert reads one alert object: first only checking and hashing the
+// members it keeps, then, unless the memo holds an alert decoded from the
+// same bytes, decoding them.
+func (d *alertsDecoder) alert() error {
+	sc := d.sc
+	if sc.Peek() != '{' {
+		return sources.MalformedError("data.alerts: expected objects")
+	}
+	d.spans = d.spans[:0]
+	d.hash = sources.RawHash{}
+	if _, err := sc.Object("alert", d.memberFn); err != nil {
+		return err
+	}
+	if d.memo != nil {
+		if a, ok := d.memo.Lookup(d.hash); ok {
+			d.env.alerts = append(d.env.alerts, a)
+			d.memo.Keep(d.hash, &a)
 			return nil
 		}
-		if a.Labels == nil {
-			a.Labels = map[string]string{}
-			a.Key = sources.LabelsKey(a.Labels, ignore, nil)
+	}
+	d.a, d.state = model.Alert{}, ""
+	for _, sp := range d.spans {
+		d.cur = sp.tag
+		if err := sc.At(sp.off, d.decodeFn); err != nil {
+			return err
 		}
-		env.alerts = append(env.alerts, a)
+	}
+	a := &d.a
+	switch d.state {
+	case "firing":
+		a.State = model.StateFiring
+	case "pending":
+		a.State = model.StatePending
+	default:
 		return nil
-	})
+	}
+	if a.Labels == nil {
+		a.Labels = map[string]string{}
+		a.Key = sources.LabelsKey(a.Labels, d.ignore, nil)
+	}
+	d.env.alerts = append(d.env.alerts, *a)
+	if d.memo != nil {
+		d.memo.Keep(d.hash, a)
+	}
+	return nil
+}
+
+func (d *alertsDecoder) member(name []byte) error {
+	tag := memberTag(name)
+	if tag == 0 {
+		return d.sc.Skip()
+	}
+	off, raw, err := d.sc.Raw()
+	if err != nil {
+		return err
+	}
+	d.spans = append(d.spans, span{tag, off})
+	if d.memo != nil {
+		d.hash = d.memo.Mix(d.hash, tag, raw)
+	}
+	return nil
+}
+
+// decodeMember decodes the member tagged d.cur into d.a and d.state.
+func (d *alertsDecoder) decodeMember() (err error) {
+	sc := d.sc
+	switch d.cur {
+	case tagLabels:
+		d.a.Labels, d.a.Key, err = sc.Labels("labels", d.ignore)
+	case tagAnnotations:
+		d.a.Annotations, err = sc.StringMap("annotations")
+	case tagState:
+		d.state, err = sc.String("state")
+	case tagActiveAt:
+		d.a.StartsAt, err = sc.Time("activeAt")
+	}
 	return err
 }
