@@ -24,6 +24,7 @@ import (
 	cw "github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"sitroom/model"
 	"sitroom/model/config"
@@ -172,6 +173,10 @@ func (s *Source) load(ctx context.Context) (*cw.Client, *aws.Config, error) {
 	opts := []func(*awsconfig.LoadOptions) error{
 		awsconfig.WithRegion(s.cfg.Region),
 		awsconfig.WithRetryer(func() aws.Retryer { return s.retryer }),
+		// The SDK logs to stderr by default, which would write over the
+		// dashboard; failures reach the operator as Fetch errors instead.
+		awsconfig.WithLogger(logging.Nop{}),
+		awsconfig.WithClientLogMode(0),
 	}
 	if s.cfg.Profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(s.cfg.Profile))
@@ -364,16 +369,12 @@ func (m *mapper) common(kind, name, arn, desc, reason string, state types.StateV
 		region = s.cfg.Region
 	}
 	name = sources.Sanitize(name, 255)
-	labels := map[string]string{
-		"alertname":  name,
-		"alarm_name": name,
-		"alarm_type": kind,
-		"region":     region,
-	}
+	labels := make(map[string]string, 12)
+	labels["alertname"], labels["alarm_name"], labels["alarm_type"], labels["region"] = name, name, kind, region
 	if account != "" {
 		labels["account"] = account
 	}
-	ann := map[string]string{}
+	ann := make(map[string]string, 10)
 	put := func(k, v string) {
 		if v != "" {
 			ann[k] = v
@@ -468,14 +469,16 @@ func (m *mapper) metric(x *types.MetricAlarm) model.Alert {
 	return m.finish(&a)
 }
 
+var comparison = map[types.ComparisonOperator]string{
+	types.ComparisonOperatorGreaterThanOrEqualToThreshold: ">=",
+	types.ComparisonOperatorGreaterThanThreshold:          ">",
+	types.ComparisonOperatorLessThanThreshold:             "<",
+	types.ComparisonOperatorLessThanOrEqualToThreshold:    "<=",
+}
+
 // thresholdText renders e.g. "> 80 (Average over 60s, 3 of 3 periods)".
 func thresholdText(x *types.MetricAlarm, stat string) string {
-	op := map[types.ComparisonOperator]string{
-		types.ComparisonOperatorGreaterThanOrEqualToThreshold: ">=",
-		types.ComparisonOperatorGreaterThanThreshold:          ">",
-		types.ComparisonOperatorLessThanThreshold:             "<",
-		types.ComparisonOperatorLessThanOrEqualToThreshold:    "<=",
-	}[x.ComparisonOperator]
+	op := comparison[x.ComparisonOperator]
 	var b strings.Builder
 	switch {
 	case x.Threshold != nil && op != "":

@@ -33,7 +33,7 @@ const (
 
 // isolate points the AWS SDK at temp shared files and away from the
 // network (instance metadata) and from any credentials of the machine.
-func isolate(t *testing.T, credentials, cfg string) {
+func isolate(t testing.TB, credentials, cfg string) {
 	t.Helper()
 	dir := t.TempDir()
 	cred := filepath.Join(dir, "credentials")
