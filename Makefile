@@ -3,7 +3,7 @@ PKGS      ?= ./...
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test deps vet lint bench fuzz clean
+.PHONY: all build test deps vet lint bench bench-budgets fuzz clean
 
 all: build
 
@@ -26,6 +26,12 @@ lint: vet
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 -benchtime $(BENCHTIME) $(PKGS)
+
+# Only the benchmarks behind the budgets of PRODUCT.md (poll cycle, start-up,
+# memory), 5 runs each; compare runs with benchstat.
+BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|MemoryIdle
+bench-budgets:
+	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

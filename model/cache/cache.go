@@ -157,6 +157,7 @@ type Cache struct {
 	srcs   map[string]*source
 	gen    uint64 // poll generation, marks the rows seen by one Ingest
 	intern map[string]string
+	strs   *interner // shares repeated label and annotation text among loaded rows
 
 	// mu guards the published view.
 	mu       sync.RWMutex
@@ -208,7 +209,7 @@ func open(path string, busy time.Duration) (*Cache, error) {
 	}
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(2)
-	c := &Cache{path: path, busy: busy, db: db, srcs: map[string]*source{}, intern: map[string]string{}}
+	c := &Cache{path: path, busy: busy, db: db, srcs: map[string]*source{}, intern: map[string]string{}, strs: newInterner()}
 	if err := c.init(); err != nil {
 		if c.conn != nil {
 			c.st.close()

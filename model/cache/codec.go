@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -134,11 +135,17 @@ func appendQuoted(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-func decodeMap(b []byte) (map[string]string, error) {
+func decodeMap(b []byte) (map[string]string, error) { return decodeMapWith(b, nil) }
+
+func decodeList(b []byte) ([]string, error) { return decodeListWith(b, nil) }
+
+// decodeMapWith is decodeMap sharing short strings through in (which may
+// be nil).
+func decodeMapWith(b []byte, in *interner) (map[string]string, error) {
 	if len(b) <= 2 { // "{}" or empty
 		return nil, nil
 	}
-	if m, ok := fastDecodeMap(b); ok {
+	if m, ok := fastDecodeMap(b, in); ok {
 		return m, nil
 	}
 	var m map[string]string
@@ -148,11 +155,11 @@ func decodeMap(b []byte) (map[string]string, error) {
 	return m, nil
 }
 
-func decodeList(b []byte) ([]string, error) {
+func decodeListWith(b []byte, in *interner) ([]string, error) {
 	if len(b) <= 2 {
 		return nil, nil
 	}
-	if l, ok := fastDecodeList(b); ok {
+	if l, ok := fastDecodeList(b, in); ok {
 		return l, nil
 	}
 	var l []string
@@ -164,18 +171,18 @@ func decodeList(b []byte) ([]string, error) {
 
 // fastDecodeMap decodes the exact form encodeMap writes; ok is false for
 // anything else.
-func fastDecodeMap(b []byte) (map[string]string, bool) {
+func fastDecodeMap(b []byte, in *interner) (map[string]string, bool) {
 	if b[0] != '{' || b[len(b)-1] != '}' {
 		return nil, false
 	}
 	m := make(map[string]string, bytes.Count(b, []byte{'"'})/4)
 	i := 1
 	for {
-		k, j, ok := readString(b, i)
+		k, j, ok := readString(b, i, in)
 		if !ok || j >= len(b) || b[j] != ':' {
 			return nil, false
 		}
-		v, j, ok := readString(b, j+1)
+		v, j, ok := readString(b, j+1, in)
 		if !ok || j >= len(b) {
 			return nil, false
 		}
@@ -191,14 +198,14 @@ func fastDecodeMap(b []byte) (map[string]string, bool) {
 	}
 }
 
-func fastDecodeList(b []byte) ([]string, bool) {
+func fastDecodeList(b []byte, in *interner) ([]string, bool) {
 	if b[0] != '[' || b[len(b)-1] != ']' {
 		return nil, false
 	}
 	l := make([]string, 0, bytes.Count(b, []byte{'"'})/2)
 	i := 1
 	for {
-		v, j, ok := readString(b, i)
+		v, j, ok := readString(b, i, in)
 		if !ok || j >= len(b) {
 			return nil, false
 		}
@@ -216,7 +223,7 @@ func fastDecodeList(b []byte) ([]string, bool) {
 
 // readString reads the JSON string starting at b[i] and returns it and the
 // index just past it.
-func readString(b []byte, i int) (string, int, bool) {
+func readString(b []byte, i int, in *interner) (string, int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return "", 0, false
 	}
@@ -226,7 +233,7 @@ func readString(b []byte, i int) (string, int, bool) {
 		i++
 	}
 	if i < len(b) && b[i] == '"' {
-		return string(b[start:i]), i + 1, true
+		return in.str(b[start:i]), i + 1, true
 	}
 	// Escapes: unquote the rest.
 	out := append([]byte(nil), b[start:i]...)
@@ -344,4 +351,37 @@ func clipError(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// interner shares the memory of strings that repeat from row to row (label
+// names, severities, job and cluster names, templated annotations) when the
+// mirror is loaded: a direct-mapped table of recent strings, so its size
+// is fixed whatever the rows hold. A nil *interner copies every string.
+type interner struct {
+	seed  maphash.Seed
+	slots []string
+}
+
+const (
+	internSlots  = 1 << 14 // a power of two
+	internMaxLen = 128
+)
+
+func newInterner() *interner {
+	return &interner{seed: maphash.MakeSeed(), slots: make([]string, internSlots)}
+}
+
+func (in *interner) str(b []byte) string {
+	if in == nil || len(b) > internMaxLen {
+		return string(b)
+	}
+	if len(b) == 0 {
+		return ""
+	}
+	slot := &in.slots[maphash.Bytes(in.seed, b)&(internSlots-1)]
+	if *slot == string(b) {
+		return *slot
+	}
+	*slot = string(b)
+	return *slot
 }

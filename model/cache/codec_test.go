@@ -1,8 +1,10 @@
 package cache
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/assert"
@@ -57,6 +59,7 @@ func FuzzCodec(f *testing.F) {
 	f.Add("alertname", "HighLatency", "x")
 	f.Add("k\"", "v\\\n", "\xff\xed\xa0\x80")
 	f.Add("", "\u2028", "\x00")
+	in := newInterner()
 	f.Fuzz(func(t *testing.T, k, v, w string) {
 		m := map[string]string{k: v, w: k}
 		enc := encodeMap(m)
@@ -69,6 +72,11 @@ func FuzzCodec(f *testing.F) {
 		got, err := decodeMap([]byte(enc))
 		require.NoError(t, err)
 		assert.Equal(t, viaStd, got)
+		for range 2 { // the second time, strings come from the interner
+			shared, err := decodeMapWith([]byte(enc), in)
+			require.NoError(t, err)
+			assert.Equal(t, got, shared)
+		}
 		if utf8.ValidString(k) && utf8.ValidString(v) && utf8.ValidString(w) {
 			assert.Equal(t, m, got)
 		}
@@ -79,4 +87,20 @@ func FuzzCodec(f *testing.F) {
 			assert.Equal(t, l, gotL)
 		}
 	})
+}
+
+// Rows loaded from the file share repeated text instead of holding a copy
+// each, whatever else the rows hold.
+func TestInternerSharesRepeatedStrings(t *testing.T) {
+	in := newInterner()
+	a, err := decodeMapWith([]byte(`{"severity":"critical","pod":"p-1"}`), in)
+	require.NoError(t, err)
+	b, err := decodeMapWith([]byte(`{"severity":"critical","pod":"p-2"}`), in)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"severity": "critical", "pod": "p-2"}, b)
+	assert.Same(t, unsafe.StringData(a["severity"]), unsafe.StringData(b["severity"]))
+	long := strings.Repeat("x", internMaxLen+1)
+	assert.Equal(t, long, in.str([]byte(long)))
+	var nilIn *interner
+	assert.Equal(t, "v", nilIn.str([]byte("v")))
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"time"
+	"unsafe"
 
 	"sitroom/model"
 )
@@ -168,6 +169,11 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 			e.seen = p.gen
 			*r = *e.row
 			r.LastSeen = at
+			// Equal content: take the poll's maps and slices, so the next
+			// poll of a source that reuses its unchanged alerts compares
+			// by identity (see sameContent).
+			a := &alerts[i]
+			r.Labels, r.Annotations, r.SilencedBy, r.InhibitedBy = a.Labels, a.Annotations, a.SilencedBy, a.InhibitedBy
 			if r.Missed != 0 {
 				r.Missed = 0
 				p.changes = append(p.changes, change{kind: opTouch, e: e, row: r})
@@ -218,15 +224,33 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 
 // sameContent reports whether a holds exactly what the cache stores for r:
 // everything model.Alert.ContentHash covers (the key is equal by lookup).
-// Comparing directly is exact and costs a fraction of hashing the alert.
+// Comparing directly is exact and costs a fraction of hashing the alert;
+// maps and slices that are the very ones the row holds (a source that
+// reuses its unchanged alerts from poll to poll hands them back) compare
+// in constant time.
 func sameContent(r *model.AlertRow, a *model.Alert) bool {
 	return r.State == a.State &&
 		ns(r.StartsAt) == ns(a.StartsAt) &&
-		maps.Equal(r.Labels, a.Labels) &&
-		maps.Equal(r.Annotations, a.Annotations) &&
-		slices.Equal(r.SilencedBy, a.SilencedBy) &&
-		slices.Equal(r.InhibitedBy, a.InhibitedBy) &&
+		sameMap(r.Labels, a.Labels) &&
+		sameMap(r.Annotations, a.Annotations) &&
+		sameList(r.SilencedBy, a.SilencedBy) &&
+		sameList(r.InhibitedBy, a.InhibitedBy) &&
 		(r.GeneratorURL == a.GeneratorURL || r.GeneratorURL == stripUserinfo(a.GeneratorURL))
+}
+
+func sameMap(x, y map[string]string) bool {
+	// A map value is a pointer to its header: equal pointers, same map.
+	if len(x) == len(y) && *(*unsafe.Pointer)(unsafe.Pointer(&x)) == *(*unsafe.Pointer)(unsafe.Pointer(&y)) {
+		return true
+	}
+	return maps.Equal(x, y)
+}
+
+func sameList(x, y []string) bool {
+	if len(x) == len(y) && (len(x) == 0 || unsafe.SliceData(x) == unsafe.SliceData(y)) {
+		return true
+	}
+	return slices.Equal(x, y)
 }
 
 func fillRow(r *model.AlertRow, src string, a *model.Alert, key string) {

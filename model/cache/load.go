@@ -266,10 +266,10 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) err
 			r.ResolvedAt = fromNS(resolved.Int64)
 		}
 		var err error
-		if r.Labels, err = decodeMap(labels); err == nil {
-			if r.Annotations, err = decodeMap(annots); err == nil {
-				if r.SilencedBy, err = decodeList(silenced); err == nil {
-					r.InhibitedBy, err = decodeList(inhibited)
+		if r.Labels, err = decodeMapWith(labels, c.strs); err == nil {
+			if r.Annotations, err = decodeMapWith(annots, c.strs); err == nil {
+				if r.SilencedBy, err = decodeListWith(silenced, c.strs); err == nil {
+					r.InhibitedBy, err = decodeListWith(inhibited, c.strs)
 				}
 			}
 		}

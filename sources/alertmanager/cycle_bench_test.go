@@ -75,3 +75,22 @@ func benchCycleFirst(b *testing.B, n int) {
 func BenchmarkPollCycleSteady10k(b *testing.B) { benchCycleSteady(b, 10_000) }
 func BenchmarkPollCycleSteady50k(b *testing.B) { benchCycleSteady(b, 50_000) }
 func BenchmarkPollCycleFirst10k(b *testing.B)  { benchCycleFirst(b, 10_000) }
+func BenchmarkPollCycleFirst50k(b *testing.B)  { benchCycleFirst(b, 50_000) }
+
+// BenchmarkDecoderSteady10k decodes the same 10k-alert reply again and
+// again with one Decoder, as the source does when nothing changed.
+func BenchmarkDecoderSteady10k(b *testing.B) {
+	payload := synthPayload(10_000)
+	d := NewDecoder(nil)
+	if _, err := d.Decode(payload); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		alerts, err := d.Decode(payload)
+		if err != nil || len(alerts) != 10_000 {
+			b.Fatalf("got %d alerts, err %v", len(alerts), err)
+		}
+	}
+}
