@@ -6,6 +6,7 @@ package model
 import (
 	"hash/fnv"
 	"sort"
+	"strings"
 	"time"
 
 	pmodel "github.com/prometheus/common/model"
@@ -123,7 +124,15 @@ const (
 	HealthOK       SourceHealth = "ok"       // last poll succeeded
 	HealthDegraded SourceHealth = "degraded" // last poll succeeded but is suspect (e.g. empty after alerts)
 	HealthDown     SourceHealth = "down"     // last poll failed
+	// HealthThrottled: the upstream is rate-limiting sitroom (the last poll
+	// failed, or succeeded only after backing off). Sources word such errors
+	// and notes starting with ThrottledPrefix.
+	HealthThrottled SourceHealth = "throttled"
 )
+
+// ThrottledPrefix starts every error or note a source reports when its
+// upstream rate-limits it, so the chip says "throttled" rather than "down".
+const ThrottledPrefix = "throttled"
 
 // SourceStatus is what the cache records about each source's polling.
 type SourceStatus struct {
@@ -142,8 +151,12 @@ func (s *SourceStatus) Health() SourceHealth {
 	switch {
 	case s.LastAttempt.IsZero():
 		return HealthUnknown
+	case strings.HasPrefix(s.LastError, ThrottledPrefix):
+		return HealthThrottled
 	case s.LastError != "":
 		return HealthDown
+	case strings.HasPrefix(s.Note, ThrottledPrefix):
+		return HealthThrottled
 	case s.Note != "":
 		return HealthDegraded
 	}

@@ -175,3 +175,16 @@ func TestMergedStateSilenceWins(t *testing.T) {
 	assert.Equal(t, 1, snap.Counts.Suppressed)
 	assert.Equal(t, 1, snap.Counts.Firing)
 }
+
+func TestHealthThrottled(t *testing.T) {
+	st := SourceStatus{LastAttempt: t0, LastError: "throttled by AWS (Throttling); backing off"}
+	assert.Equal(t, HealthThrottled, st.Health())
+	st = SourceStatus{LastAttempt: t0, LastSuccess: t0, Note: "throttled twice before this reply"}
+	assert.Equal(t, HealthThrottled, st.Health())
+	st = SourceStatus{LastAttempt: t0, LastError: "HTTP 503 Service Unavailable"}
+	assert.Equal(t, HealthDown, st.Health())
+	// A throttled failure still leaves the rows stale.
+	snap := BuildSnapshot([]*AlertRow{row("aws", "CPU", "critical", "db", StateFiring, t0)},
+		[]SourceStatus{{Name: "aws", LastAttempt: t0, LastError: "throttled by AWS"}}, SnapshotOptions{Now: t0})
+	assert.True(t, snap.Signals[0].Stale)
+}

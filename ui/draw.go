@@ -364,7 +364,7 @@ func allSourcesDown(s *model.Snapshot) bool {
 		return false
 	}
 	for i := range s.Sources {
-		if s.Sources[i].Health() != model.HealthDown {
+		if h := s.Sources[i].Health(); h != model.HealthDown && h != model.HealthThrottled {
 			return false
 		}
 	}
@@ -428,7 +428,7 @@ func (st *state) drawStatus(p *painter, y, w int) {
 	}
 	var down []*model.SourceStatus
 	for i := range st.snap.Sources {
-		if st.snap.Sources[i].Health() == model.HealthDown {
+		if h := st.snap.Sources[i].Health(); h == model.HealthDown || h == model.HealthThrottled {
 			down = append(down, &st.snap.Sources[i])
 		}
 	}
@@ -437,7 +437,7 @@ func (st *state) drawStatus(p *painter, y, w int) {
 	}
 	var ss []seg
 	if len(down) > 1 {
-		ss = append(ss, seg{fmt.Sprintf("%d sources down (? for all errors) · ", len(down)), th.ErrorText})
+		ss = append(ss, seg{fmt.Sprintf("%d sources failing (? for all errors) · ", len(down)), th.ErrorText})
 	}
 	ss = append(ss, seg{cellText(down[0].Name) + ": ", th.ErrorText.Bold(true)}, seg{cellText(down[0].LastError), th.ErrorText})
 	drawSegs(p, 0, y, w, ss)

@@ -68,11 +68,15 @@ func chip(now time.Time, st *model.SourceStatus) string {
 		return name + " ok " + compactDuration(now.Sub(st.LastSuccess))
 	case model.HealthDegraded:
 		return name + " degraded: " + cellText(st.Note)
-	case model.HealthDown:
-		if st.LastSuccess.IsZero() {
-			return name + " down · never ok"
+	case model.HealthDown, model.HealthThrottled:
+		word := " down"
+		if st.Health() == model.HealthThrottled {
+			word = " throttled"
 		}
-		return name + " down · last good " + compactDuration(now.Sub(st.LastSuccess)) + " ago"
+		if st.LastSuccess.IsZero() {
+			return name + word + " · never ok"
+		}
+		return name + word + " · last good " + compactDuration(now.Sub(st.LastSuccess)) + " ago"
 	}
 	return name + " polling…"
 }
@@ -82,7 +86,7 @@ func healthRank(h model.SourceHealth) int {
 	switch h {
 	case model.HealthDown:
 		return 0
-	case model.HealthDegraded:
+	case model.HealthDegraded, model.HealthThrottled:
 		return 1
 	case model.HealthUnknown:
 		return 2

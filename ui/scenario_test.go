@@ -269,7 +269,7 @@ func TestAllSourcesDownAndFeedClosed(t *testing.T) {
 	if !strings.Contains(text, "no data: all sources down") || !strings.Contains(text, "am down · never ok") || !strings.Contains(text, "prom down · last good 1h00m ago") {
 		t.Fatalf("all-down state not explained:\n%s", text)
 	}
-	if !strings.Contains(text, "2 sources down") {
+	if !strings.Contains(text, "2 sources failing") {
 		t.Fatalf("status line does not count the down sources:\n%s", text)
 	}
 	h.Feed.Close()

@@ -86,7 +86,7 @@ func (t *Theme) health(h model.SourceHealth) tcell.Style {
 	switch h {
 	case model.HealthOK:
 		return t.OK
-	case model.HealthDegraded:
+	case model.HealthDegraded, model.HealthThrottled:
 		return t.Warn
 	case model.HealthDown:
 		return t.Crit

@@ -1,0 +1,30 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"sitroom/model"
+)
+
+func TestChipSaysThrottledNotDown(t *testing.T) {
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		st   model.SourceStatus
+		want string
+	}{
+		{model.SourceStatus{Name: "aws-eu", LastAttempt: now, LastSuccess: now.Add(-3 * time.Minute), LastError: "throttled by AWS (Throttling); backing off"}, "aws-eu throttled · last good 3m ago"},
+		{model.SourceStatus{Name: "aws-eu", LastAttempt: now, LastSuccess: now, Note: "throttled by AWS twice; data is current"}, "aws-eu throttled · last good 0s ago"},
+		{model.SourceStatus{Name: "am", LastAttempt: now, LastSuccess: now.Add(-time.Minute), LastError: "connection refused"}, "am down · last good 1m ago"},
+		{model.SourceStatus{Name: "am", LastAttempt: now, LastSuccess: now.Add(-5 * time.Second)}, "am ok 5s"},
+	}
+	for _, c := range cases {
+		if got := chip(now, &c.st); got != c.want {
+			t.Errorf("chip = %q, want %q", got, c.want)
+		}
+	}
+	th := DefaultTheme(false)
+	if th.health(model.HealthThrottled) == th.health(model.HealthDown) {
+		t.Error("a throttled chip must not look like a down one")
+	}
+}
