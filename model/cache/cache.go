@@ -2,7 +2,8 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 1, kept in PRAGMA user_version)
+// # Schema (version 2, kept in PRAGMA user_version; version 2's tables are
+// described in actions.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -83,7 +84,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -138,6 +139,7 @@ var migrations = []string{
 		v INTEGER NOT NULL
 	) WITHOUT ROWID;
 	INSERT INTO meta(k, v) VALUES ('seq', 0);`,
+	schemaActions, // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

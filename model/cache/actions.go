@@ -1,0 +1,600 @@
+package cache
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"sitroom/model"
+)
+
+// Schema version 2 adds what operators do, shared by every process on the
+// file:
+//
+//	audit        one row per action, written before anything goes upstream:
+//	             uid (random, carried upstream in markers), at, operator,
+//	             role, host, ssh_client, verb, service, target, comment,
+//	             upstream (references), state (pending, delivered, failed,
+//	             refused), reason.
+//	outbox       one row per call to make upstream: action_id, kind
+//	             (silence, expire, webhook), dest, key, payload, state,
+//	             attempts, next_at, ref, error, until. Pending rows are
+//	             retried until delivered or failed for good.
+//	acks         acks made here: id = the audit id, service, alert_keys,
+//	             by, at, until, comment, cleared_at (0 while in force or
+//	             lapsed), cleared_by.
+//	escalations  escalation steps: id = audit id, service, level, who,
+//	             contact, by, at, comment, cleared_at.
+//	notes        id = audit id, service ("" = the shift), by, at, text.
+//	silences     silences read from each Alertmanager, for their authors.
+const schemaActions = `CREATE TABLE audit (
+		id         INTEGER PRIMARY KEY,
+		uid        TEXT    NOT NULL UNIQUE,
+		at         INTEGER NOT NULL,
+		operator   TEXT    NOT NULL,
+		role       TEXT    NOT NULL,
+		host       TEXT    NOT NULL,
+		ssh_client TEXT    NOT NULL,
+		verb       TEXT    NOT NULL,
+		service    TEXT    NOT NULL,
+		target     TEXT    NOT NULL,
+		comment    TEXT    NOT NULL,
+		upstream   TEXT    NOT NULL DEFAULT '',
+		state      TEXT    NOT NULL,
+		reason     TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX audit_at ON audit(at);
+	CREATE TABLE outbox (
+		id        INTEGER PRIMARY KEY,
+		action_id INTEGER NOT NULL REFERENCES audit(id),
+		kind      TEXT    NOT NULL,
+		dest      TEXT    NOT NULL,
+		key       TEXT    NOT NULL,
+		payload   TEXT    NOT NULL,
+		state     TEXT    NOT NULL,
+		attempts  INTEGER NOT NULL DEFAULT 0,
+		next_at   INTEGER NOT NULL,
+		ref       TEXT    NOT NULL DEFAULT '',
+		error     TEXT    NOT NULL DEFAULT '',
+		until     INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX outbox_pending ON outbox(next_at) WHERE state = 'pending';
+	CREATE INDEX outbox_action ON outbox(action_id);
+	CREATE TABLE acks (
+		id         INTEGER PRIMARY KEY REFERENCES audit(id),
+		service    TEXT    NOT NULL,
+		alert_keys TEXT    NOT NULL,
+		by         TEXT    NOT NULL,
+		at         INTEGER NOT NULL,
+		until      INTEGER NOT NULL,
+		comment    TEXT    NOT NULL,
+		cleared_at INTEGER NOT NULL DEFAULT 0,
+		cleared_by TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX acks_open ON acks(service) WHERE cleared_at = 0;
+	CREATE TABLE escalations (
+		id         INTEGER PRIMARY KEY REFERENCES audit(id),
+		service    TEXT    NOT NULL,
+		level      INTEGER NOT NULL,
+		who        TEXT    NOT NULL,
+		contact    TEXT    NOT NULL,
+		by         TEXT    NOT NULL,
+		at         INTEGER NOT NULL,
+		comment    TEXT    NOT NULL,
+		cleared_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE INDEX escalations_open ON escalations(service) WHERE cleared_at = 0;
+	CREATE TABLE notes (
+		id      INTEGER PRIMARY KEY REFERENCES audit(id),
+		service TEXT    NOT NULL,
+		by      TEXT    NOT NULL,
+		at      INTEGER NOT NULL,
+		text    TEXT    NOT NULL
+	);
+	CREATE INDEX notes_at ON notes(at);
+	CREATE TABLE silences (
+		source     TEXT    NOT NULL,
+		id         TEXT    NOT NULL,
+		created_by TEXT    NOT NULL,
+		comment    TEXT    NOT NULL,
+		ends_at    INTEGER NOT NULL,
+		PRIMARY KEY (source, id)
+	) WITHOUT ROWID;`
+
+// ErrAlreadyAcked is returned by RecordAction for an ack on a service that
+// already has one in force.
+var ErrAlreadyAcked = errors.New("already acknowledged")
+
+// ErrNotAcked is returned by RecordAction for an un-ack of a service with
+// no ack.
+var ErrNotAcked = errors.New("not acknowledged")
+
+// actTx runs fn in a write transaction (BEGIN IMMEDIATE) on a connection
+// of the pool, apart from the connection polls write on.
+func (c *Cache) actTx(op string, fn func(ctx context.Context, tx *sql.Conn) error) error {
+	ctx := context.Background()
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		if strings.Contains(err.Error(), "database is closed") {
+			return ErrClosed
+		}
+		return c.wrap(op, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return c.wrap(op, err)
+	}
+	if err := fn(ctx, conn); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+		return c.wrap(op, err)
+	}
+	return nil
+}
+
+func newUID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// RecordAction writes an action in one transaction, before anything goes
+// upstream: its audit row, its effect (an ack, an un-ack or clear, an
+// escalation, a note) and its deliveries into the outbox. It fills in the
+// action's ID, UID and State and returns the deliveries as queued (with
+// their ids). A refused action records only its audit row.
+//
+// An ack on a service that has one in force fails with ErrAlreadyAcked; an
+// un-ack (or clear) of a service without one fails with ErrNotAcked, and
+// nothing is written. An un-ack or clear cancels the ack's silences not
+// yet created and queues, per Alertmanager the ack reached or was to
+// reach, one delivery expiring them.
+//
+// Safe for concurrent use, also across processes sharing the file.
+func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
+	if a.UID == "" {
+		a.UID = newUID()
+	}
+	if a.State == "" {
+		a.State = model.ActionDelivered
+		if len(a.Deliveries) > 0 {
+			a.State = model.ActionPending
+		}
+	}
+	var queued []model.Delivery
+	err := c.actTx("record an action", func(ctx context.Context, tx *sql.Conn) error {
+		now := ns(a.At)
+		if a.State != model.ActionRefused {
+			switch a.Verb {
+			case model.VerbAck:
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM acks WHERE service = ? AND cleared_at = 0 AND until > ?`,
+					a.Service, now).Scan(&n); err != nil {
+					return c.wrap("record an action", err)
+				}
+				if n > 0 {
+					return ErrAlreadyAcked
+				}
+			case model.VerbUnack, model.VerbClear:
+				expire, err := c.unackDeliveries(ctx, tx, a.Service)
+				if err != nil {
+					return err
+				}
+				if expire == nil {
+					return ErrNotAcked
+				}
+				a.Deliveries = append(a.Deliveries, expire...)
+				if len(a.Deliveries) > 0 {
+					a.State = model.ActionPending
+				}
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO audit(uid, at, operator, role, host, ssh_client, verb, service,
+			target, comment, upstream, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.UID, now, a.Operator, a.Role.String(), a.Host, a.SSHClient, string(a.Verb), a.Service,
+			a.Target, a.Comment, a.Upstream, string(a.State), a.Reason)
+		if err != nil {
+			return c.wrap("write the audit log", err)
+		}
+		if a.ID, err = res.LastInsertId(); err != nil {
+			return c.wrap("write the audit log", err)
+		}
+		if a.State == model.ActionRefused {
+			return nil
+		}
+		switch a.Verb {
+		case model.VerbAck:
+			_, err = tx.ExecContext(ctx, `INSERT INTO acks(id, service, alert_keys, by, at, until, comment) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				a.ID, a.Service, encodeList(a.AlertKeys), a.Operator, now, ns(a.Until), a.Comment)
+		case model.VerbUnack, model.VerbClear:
+			_, err = tx.ExecContext(ctx, `UPDATE acks SET cleared_at = ?, cleared_by = ? WHERE service = ? AND cleared_at = 0`,
+				now, a.Operator, a.Service)
+			if err == nil && a.Verb == model.VerbClear {
+				_, err = tx.ExecContext(ctx, `UPDATE escalations SET cleared_at = ? WHERE service = ? AND cleared_at = 0`, now, a.Service)
+			}
+		case model.VerbEscalate:
+			_, err = tx.ExecContext(ctx, `UPDATE escalations SET cleared_at = ? WHERE service = ? AND cleared_at = 0`, now, a.Service)
+			if err == nil {
+				_, err = tx.ExecContext(ctx, `INSERT INTO escalations(id, service, level, who, contact, by, at, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+					a.ID, a.Service, a.Level, a.Who, a.Contact, a.Operator, now, a.Comment)
+			}
+		case model.VerbNote:
+			_, err = tx.ExecContext(ctx, `INSERT INTO notes(id, service, by, at, text) VALUES (?, ?, ?, ?, ?)`,
+				a.ID, a.Service, a.Operator, now, a.Comment)
+		}
+		if err != nil {
+			return c.wrap("record an action", err)
+		}
+		for _, d := range a.Deliveries {
+			if d.NextAt.IsZero() {
+				d.NextAt = a.At
+			}
+			if d.State == "" {
+				d.State = model.ActionPending
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO outbox(action_id, kind, dest, key, payload, state, next_at, until)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, d.Kind, d.Dest, d.Key, d.Payload, string(d.State), ns(d.NextAt), ns(d.Until))
+			if err != nil {
+				return c.wrap("queue a delivery", err)
+			}
+			d.ID, _ = res.LastInsertId()
+			d.ActionID, d.ActionUID, d.Operator, d.Comment = a.ID, a.UID, a.Operator, a.Comment
+			queued = append(queued, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Deliveries = queued
+	return queued, nil
+}
+
+// unackDeliveries finds the ack in force (or lapsed) on service, cancels
+// its silences not yet created and returns one expiry per Alertmanager
+// they were for. It returns nil (not an empty slice) when there is no ack.
+func (c *Cache) unackDeliveries(ctx context.Context, tx *sql.Conn, service string) ([]model.Delivery, error) {
+	var id int64
+	var uid string
+	var until int64
+	err := tx.QueryRowContext(ctx, `SELECT acks.id, audit.uid, acks.until FROM acks JOIN audit ON audit.id = acks.id
+		WHERE acks.service = ? AND acks.cleared_at = 0 ORDER BY acks.id DESC LIMIT 1`, service).Scan(&id, &uid, &until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, c.wrap("find the ack", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT dest FROM outbox WHERE action_id = ? AND kind = ? ORDER BY dest`, id, model.DeliverSilence)
+	if err != nil {
+		return nil, c.wrap("find the ack's silences", err)
+	}
+	out := []model.Delivery{}
+	for rows.Next() {
+		var dest string
+		if err := rows.Scan(&dest); err != nil {
+			rows.Close()
+			return nil, c.wrap("find the ack's silences", err)
+		}
+		out = append(out, model.Delivery{Kind: model.DeliverExpire, Dest: dest, Key: uid})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, c.wrap("find the ack's silences", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE action_id = ? AND kind = ? AND state = ?`,
+		string(model.ActionCancelled), id, model.DeliverSilence, string(model.ActionPending)); err != nil {
+		return nil, c.wrap("cancel the ack's silences", err)
+	}
+	if err := c.settleAction(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+const deliveryCols = `outbox.id, outbox.action_id, audit.uid, audit.operator, audit.comment, outbox.kind, outbox.dest,
+	outbox.key, outbox.payload, outbox.state, outbox.attempts, outbox.next_at, outbox.ref, outbox.error, outbox.until`
+
+func scanDelivery(rs interface{ Scan(...any) error }) (model.Delivery, error) {
+	var d model.Delivery
+	var state string
+	var next, until int64
+	err := rs.Scan(&d.ID, &d.ActionID, &d.ActionUID, &d.Operator, &d.Comment, &d.Kind, &d.Dest, &d.Key, &d.Payload,
+		&state, &d.Attempts, &next, &d.Ref, &d.Error, &until)
+	d.State, d.NextAt, d.Until = model.ActionState(state), fromNS(next), fromNS(until)
+	return d, err
+}
+
+// DueDeliveries lists up to limit pending deliveries due at now, oldest
+// first (so a silence is created before a later expiry of it is tried).
+// Safe for concurrent use.
+func (c *Cache) DueDeliveries(now time.Time, limit int) ([]model.Delivery, error) {
+	return c.deliveries(`WHERE outbox.state = 'pending' AND outbox.next_at <= ? ORDER BY outbox.id LIMIT ?`, ns(now), limit)
+}
+
+// Deliveries lists every delivery of an action, in the order queued.
+func (c *Cache) Deliveries(actionID int64) ([]model.Delivery, error) {
+	return c.deliveries(`WHERE outbox.action_id = ? ORDER BY outbox.id`, actionID)
+}
+
+func (c *Cache) deliveries(where string, args ...any) ([]model.Delivery, error) {
+	rows, err := c.db.QueryContext(context.Background(),
+		`SELECT `+deliveryCols+` FROM outbox JOIN audit ON audit.id = outbox.action_id `+where, args...)
+	if err != nil {
+		return nil, c.closedOr("read the outbox", err)
+	}
+	defer rows.Close()
+	var out []model.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, c.wrap("read the outbox", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, c.wrap("read the outbox", err)
+	}
+	return out, nil
+}
+
+// NextDue is when the earliest pending delivery is due; zero when none is
+// pending.
+func (c *Cache) NextDue() (time.Time, error) {
+	var v sql.NullInt64
+	if err := c.db.QueryRowContext(context.Background(),
+		`SELECT min(next_at) FROM outbox WHERE state = 'pending'`).Scan(&v); err != nil {
+		return time.Time{}, c.closedOr("read the outbox", err)
+	}
+	if !v.Valid {
+		return time.Time{}, nil
+	}
+	return fromNS(v.Int64), nil
+}
+
+func (c *Cache) closedOr(op string, err error) error {
+	if strings.Contains(err.Error(), "database is closed") {
+		return ErrClosed
+	}
+	return c.wrap(op, err)
+}
+
+// FinishDelivery records one attempt of a delivery: d.State is delivered,
+// failed (for good) or pending (retry at d.NextAt), with d.Ref and d.Error;
+// attempts is incremented. The action's audit row follows: delivered when
+// every delivery is done, failed when one failed for good, with the
+// upstream references and the last error. A delivery no longer pending
+// (cancelled meanwhile) is left alone. Safe for concurrent use.
+func (c *Cache) FinishDelivery(d model.Delivery) error {
+	return c.actTx("record a delivery", func(ctx context.Context, tx *sql.Conn) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, next_at = ?, ref = ?, error = ?
+			WHERE id = ? AND state = 'pending'`, string(d.State), ns(d.NextAt), d.Ref, clipError(d.Error), d.ID); err != nil {
+			return c.wrap("record a delivery", err)
+		}
+		return c.settleAction(ctx, tx, d.ActionID)
+	})
+}
+
+// settleAction derives an action's audit state from its deliveries.
+func (c *Cache) settleAction(ctx context.Context, tx *sql.Conn, id int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT state, ref, error FROM outbox WHERE action_id = ? ORDER BY id`, id)
+	if err != nil {
+		return c.wrap("settle an action", err)
+	}
+	var pending, failed bool
+	var refs []string
+	lastErr := ""
+	for rows.Next() {
+		var st, ref, e string
+		if err := rows.Scan(&st, &ref, &e); err != nil {
+			rows.Close()
+			return c.wrap("settle an action", err)
+		}
+		switch model.ActionState(st) {
+		case model.ActionPending:
+			pending = true
+		case model.ActionFailed:
+			failed = true
+		}
+		if ref != "" {
+			refs = append(refs, ref)
+		}
+		if e != "" {
+			lastErr = e
+		}
+	}
+	rows.Close()
+	state := model.ActionDelivered
+	switch {
+	case failed:
+		state = model.ActionFailed
+	case pending:
+		state = model.ActionPending
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE audit SET state = ?, upstream = ?, reason = ? WHERE id = ? AND state != 'refused'`,
+		string(state), strings.Join(refs, ","), lastErr, id)
+	if err != nil {
+		return c.wrap("settle an action", err)
+	}
+	return nil
+}
+
+// AuditLog returns the audit rows at or after since, oldest first.
+func (c *Cache) AuditLog(since time.Time) ([]model.AuditEntry, error) {
+	rows, err := c.db.QueryContext(context.Background(), `SELECT id, uid, at, operator, role, host, ssh_client, verb,
+		service, target, comment, upstream, state, reason FROM audit WHERE at >= ? ORDER BY id`, ns(since))
+	if err != nil {
+		return nil, c.closedOr("read the audit log", err)
+	}
+	defer rows.Close()
+	var out []model.AuditEntry
+	for rows.Next() {
+		var e model.AuditEntry
+		var at int64
+		var role, verb, state string
+		if err := rows.Scan(&e.ID, &e.UID, &at, &e.Operator, &role, &e.Host, &e.SSHClient, &verb, &e.Service,
+			&e.Target, &e.Comment, &e.Upstream, &state, &e.Reason); err != nil {
+			return nil, c.wrap("read the audit log", err)
+		}
+		e.At, e.Verb, e.State = fromNS(at), model.Verb(verb), model.ActionState(state)
+		e.Role, _ = model.ParseRole(role)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// StoreSilences replaces the silences recorded for an Alertmanager source
+// with the ones it holds now.
+func (c *Cache) StoreSilences(source string, sils []model.Silence) error {
+	return c.actTx("store silences", func(ctx context.Context, tx *sql.Conn) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM silences WHERE source = ?`, source); err != nil {
+			return c.wrap("store silences", err)
+		}
+		for _, s := range sils {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO silences(source, id, created_by, comment, ends_at) VALUES (?, ?, ?, ?, ?)`,
+				source, s.ID, s.CreatedBy, s.Comment, ns(s.EndsAt)); err != nil {
+				return c.wrap("store silences", err)
+			}
+		}
+		return nil
+	})
+}
+
+// OpenAcks lists the acks not cleared (in force or lapsed), oldest first,
+// for the process that clears acks whose outage resolved.
+func (c *Cache) OpenAcks() ([]model.Ack, error) {
+	b, err := c.Board(time.Time{}, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []model.Ack
+	for _, m := range []map[string]*model.Ack{b.Acks, b.Lapsed} {
+		for _, k := range model.SortedKeys(m) {
+			out = append(out, *m[k])
+		}
+	}
+	return out, nil
+}
+
+// Board reads the shared action state at now: acks in force and lapsed,
+// open escalations, the latest notes (up to maxNotes; 200 when <= 0),
+// unfinished deliveries per service and the upstream silences. It runs a
+// few small queries; call it off the UI goroutine. Safe for concurrent use.
+func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
+	if maxNotes <= 0 {
+		maxNotes = 200
+	}
+	b := &model.Board{Built: now, Acks: map[string]*model.Ack{}, Lapsed: map[string]*model.Ack{},
+		Escalations: map[string]*model.Escalation{}, Deliveries: map[string]model.Deliveries{}, Silences: map[string]model.Silence{}}
+	ctx := context.Background()
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return nil, c.closedOr("read actions", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return nil, c.closedOr("read actions", err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK") //nolint:errcheck // read-only
+	q := func(query string, scan func(*sql.Rows) error, args ...any) error {
+		rows, err := conn.QueryContext(ctx, query, args...)
+		if err != nil {
+			return c.wrap("read actions", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return c.wrap("read actions", err)
+			}
+		}
+		return rows.Err()
+	}
+	err = q(`SELECT acks.id, audit.uid, acks.service, acks.alert_keys, acks.by, acks.at, acks.until, acks.comment
+		FROM acks JOIN audit ON audit.id = acks.id WHERE acks.cleared_at = 0 ORDER BY acks.id`, func(r *sql.Rows) error {
+		var a model.Ack
+		var keys string
+		var at, until int64
+		if err := r.Scan(&a.ActionID, &a.UID, &a.Service, &keys, &a.By, &at, &until, &a.Comment); err != nil {
+			return err
+		}
+		a.AlertKeys, _ = decodeList([]byte(keys))
+		a.At, a.Until = fromNS(at), fromNS(until)
+		if now.IsZero() || a.Until.After(now) {
+			b.Acks[a.Service] = &a
+		} else {
+			b.Lapsed[a.Service] = &a
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q(`SELECT id, service, level, who, contact, by, at, comment FROM escalations WHERE cleared_at = 0 ORDER BY id`, func(r *sql.Rows) error {
+		var e model.Escalation
+		var at int64
+		if err := r.Scan(&e.ActionID, &e.Service, &e.Level, &e.Who, &e.Contact, &e.By, &at, &e.Comment); err != nil {
+			return err
+		}
+		e.At = fromNS(at)
+		b.Escalations[e.Service] = &e
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q(`SELECT id, service, by, at, text FROM notes ORDER BY id DESC LIMIT ?`, func(r *sql.Rows) error {
+		var n model.Note
+		var at int64
+		if err := r.Scan(&n.ID, &n.Service, &n.By, &at, &n.Text); err != nil {
+			return err
+		}
+		n.At = fromNS(at)
+		b.Notes = append(b.Notes, n)
+		return nil
+	}, maxNotes)
+	if err != nil {
+		return nil, err
+	}
+	err = q(`SELECT audit.service, outbox.state, outbox.error FROM outbox JOIN audit ON audit.id = outbox.action_id
+		WHERE outbox.state IN ('pending', 'failed') ORDER BY outbox.id`, func(r *sql.Rows) error {
+		var svc, st, e string
+		if err := r.Scan(&svc, &st, &e); err != nil {
+			return err
+		}
+		d := b.Deliveries[svc]
+		if model.ActionState(st) == model.ActionFailed {
+			d.Failed++
+		} else {
+			d.Pending++
+		}
+		if e != "" {
+			d.Error = e
+		}
+		b.Deliveries[svc] = d
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q(`SELECT source, id, created_by, comment, ends_at FROM silences`, func(r *sql.Rows) error {
+		var s model.Silence
+		var ends int64
+		if err := r.Scan(&s.Source, &s.ID, &s.CreatedBy, &s.Comment, &ends); err != nil {
+			return err
+		}
+		s.EndsAt = fromNS(ends)
+		b.Silences[s.ID] = s
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
