@@ -158,9 +158,9 @@ type Action struct {
 
 // Delivery kinds.
 const (
-	DeliverSilence = "silence"  // create a silence for one alert on one Alertmanager
-	DeliverExpire  = "expire"   // expire the silences an ack created on one Alertmanager
-	DeliverWebhook = "webhook"  // POST an escalation to a webhook
+	DeliverSilence = "silence" // create a silence for one alert on one Alertmanager
+	DeliverExpire  = "expire"  // expire the silences an ack created on one Alertmanager
+	DeliverWebhook = "webhook" // POST an escalation to a webhook
 )
 
 // Delivery is one call to make upstream, kept in the outbox until it is
