@@ -598,3 +598,22 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 	}
 	return b, nil
 }
+
+// ClaimDelivery takes a due delivery for one attempt: it moves its next_at
+// to until, if the delivery is still pending with the next_at d was read
+// with. Of several processes racing for one delivery exactly one wins; if
+// the winner dies mid-attempt the delivery is due again at until. Safe for
+// concurrent use.
+func (c *Cache) ClaimDelivery(d model.Delivery, until time.Time) (bool, error) {
+	var n int64
+	err := c.actTx("claim a delivery", func(ctx context.Context, tx *sql.Conn) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ? AND state = 'pending' AND next_at = ?`,
+			ns(until), d.ID, ns(d.NextAt))
+		if err != nil {
+			return c.wrap("claim a delivery", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n == 1, err
+}

@@ -1,0 +1,605 @@
+// Package actions carries out what operators do — ack, un-ack, escalate,
+// note — the way the product promises: every request is checked against
+// the operator's role, written to the cache's audit log (refusals too)
+// before any network call, and what must reach an upstream (Alertmanager
+// silences, escalation webhooks) goes through the cache's outbox, from
+// which a worker delivers it with retries and back-off, across restarts,
+// exactly once.
+//
+// Goroutines: Do, Check and Observe may be called from any goroutine (Do
+// does cache I/O and must not run on the UI goroutine). Run owns the
+// outbox worker, the board publisher, the silence reader and the clearing
+// of acks whose outage resolved; it returns when its context ends.
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+	"sitroom/sources"
+	"sitroom/sources/alertmanager"
+)
+
+// Silencer is what the dispatcher needs of one Alertmanager;
+// *alertmanager.Silencer implements it.
+type Silencer interface {
+	List(ctx context.Context) ([]alertmanager.Silence, error)
+	Create(ctx context.Context, s alertmanager.PostableSilence) (string, error)
+	Expire(ctx context.Context, id string) error
+}
+
+// Options configure a Dispatcher.
+type Options struct {
+	// Operator is who acts through this process (role already resolved).
+	Operator model.Operator
+	// Policy holds the roles, the escalation levels and the read-only switch.
+	Policy *model.Policy
+	// Silencers are the Alertmanager sources by source name: an alert held
+	// by one of them is acked there with a silence.
+	Silencers map[string]Silencer
+	// Webhooks are told about every escalation.
+	Webhooks []Webhook
+	Now      func() time.Time // default time.Now
+	Logger   *slog.Logger     // default: discard
+	// Polling reports whether this process holds the polling lease: only
+	// then does it read upstream silences and clear acks of resolved
+	// outages. Nil means always.
+	Polling func() bool
+	// MinBackoff and MaxBackoff bound the delay between delivery attempts
+	// (default 1s and 5m; doubling per failed attempt).
+	MinBackoff, MaxBackoff time.Duration
+	// Timeout bounds one delivery attempt (default 10s).
+	Timeout time.Duration
+	// WatchEvery is how often the board is rebuilt and the outbox looked
+	// at (default 1s); SilencesEvery how often upstream silences are read
+	// (default 15s).
+	WatchEvery, SilencesEvery time.Duration
+}
+
+// Dispatcher is the sources side of the UI's actor.
+type Dispatcher struct {
+	cache *cache.Cache
+	opt   Options
+
+	kick   chan struct{}
+	boards chan *model.Board
+
+	mu   sync.Mutex
+	snap *model.Snapshot
+	seal uint64
+}
+
+// New returns a dispatcher writing to c; nothing runs until Run.
+func New(c *cache.Cache, opt Options) *Dispatcher {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Policy == nil {
+		opt.Policy = &model.Policy{}
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = time.Second
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 5 * time.Minute
+	}
+	if opt.Timeout <= 0 {
+		opt.Timeout = 10 * time.Second
+	}
+	if opt.WatchEvery <= 0 {
+		opt.WatchEvery = time.Second
+	}
+	if opt.SilencesEvery <= 0 {
+		opt.SilencesEvery = 15 * time.Second
+	}
+	return &Dispatcher{cache: c, opt: opt, kick: make(chan struct{}, 1), boards: make(chan *model.Board, 1)}
+}
+
+// Operator is who acts through this dispatcher.
+func (d *Dispatcher) Operator() model.Operator { return d.opt.Operator }
+
+// Policy is the policy requests are checked against.
+func (d *Dispatcher) Policy() *model.Policy { return d.opt.Policy }
+
+// Boards delivers the action state whenever it changes; latest wins. It is
+// never closed.
+func (d *Dispatcher) Boards() <-chan *model.Board { return d.boards }
+
+// Observe hands the dispatcher the latest snapshot: which sources hold
+// which alert (for silences) and which outages are still open (to clear
+// acks when they resolve). It never blocks.
+func (d *Dispatcher) Observe(s *model.Snapshot) {
+	d.mu.Lock()
+	d.snap = s
+	d.mu.Unlock()
+}
+
+func (d *Dispatcher) snapshot() *model.Snapshot {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.snap
+}
+
+// Check says why the operator may not make the request ("" when they
+// may). It does no I/O; the UI calls it before opening a form.
+func (d *Dispatcher) Check(req model.ActionRequest) string {
+	return d.opt.Policy.Refusal(d.opt.Operator, req)
+}
+
+// Do carries out a request: validated, checked against the role (a
+// refusal is audited and returned as a result, not an error), written to
+// the audit log and outbox in one transaction, then handed to the outbox
+// worker. It returns once the action is recorded, never waiting for an
+// upstream. The error is for the cache failing; the action was then not
+// recorded.
+func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.ActionResult, error) {
+	if why := req.Validate(); why != "" {
+		return model.ActionResult{Message: why}, nil
+	}
+	now := d.opt.Now()
+	op := d.opt.Operator
+	a := &model.Action{AuditEntry: model.AuditEntry{At: now, Operator: op.User, Role: op.Role, Host: op.Host,
+		SSHClient: op.SSHClient, Verb: req.Verb, Service: req.Service, Target: req.Target(), Comment: req.Comment},
+		AlertKeys: req.AlertKeys}
+	if why := d.Check(req); why != "" {
+		a.State, a.Reason = model.ActionRefused, why
+		if _, err := d.cache.RecordAction(a); err != nil {
+			return model.ActionResult{}, err
+		}
+		d.opt.Logger.Info("action refused", "verb", req.Verb, "target", a.Target, "operator", op.User, "reason", why)
+		return model.ActionResult{ID: a.ID, State: model.ActionRefused, Message: why}, nil
+	}
+	var msg string
+	switch req.Verb {
+	case model.VerbAck:
+		exp := req.Expiry
+		if exp == 0 {
+			exp = model.DefaultAckExpiry
+		}
+		a.Until = now.Add(exp)
+		var ams []string
+		a.Deliveries, ams = d.silences(req.AlertKeys, a.Until)
+		msg = fmt.Sprintf("acked %s (%d alerts) until %s", req.Service, len(req.AlertKeys), a.Until.Local().Format("15:04"))
+		if len(ams) > 0 {
+			msg += fmt.Sprintf(" · %d silences queued for %s", len(a.Deliveries), strings.Join(ams, ", "))
+		}
+	case model.VerbUnack:
+		msg = "un-acked " + req.Service
+	case model.VerbEscalate:
+		l := d.opt.Policy.Level(req.Level)
+		a.Level, a.Who, a.Contact = l.Level, l.Who, l.Contact
+		a.Deliveries = d.webhookDeliveries(a, req)
+		msg = fmt.Sprintf("escalated %s to level %d: %s", req.Service, l.Level, l.Who)
+		if l.Contact != "" {
+			msg += " (" + l.Contact + ")"
+		}
+	case model.VerbNote:
+		msg = "note saved"
+		if req.Service != "" {
+			msg = "note saved on " + req.Service
+		}
+	}
+	queued, err := d.cache.RecordAction(a)
+	switch {
+	case errors.Is(err, cache.ErrAlreadyAcked):
+		return model.ActionResult{Message: req.Service + " is already acknowledged (u un-acks)"}, nil
+	case errors.Is(err, cache.ErrNotAcked):
+		return model.ActionResult{Message: req.Service + " is not acknowledged"}, nil
+	case err != nil:
+		return model.ActionResult{}, err
+	}
+	if req.Verb == model.VerbUnack && len(queued) > 0 {
+		msg += fmt.Sprintf(" · expiring its silences on %d Alertmanagers", len(queued))
+	}
+	d.opt.Logger.Info("action recorded", "id", a.ID, "verb", req.Verb, "target", a.Target, "operator", op.User,
+		"deliveries", len(queued))
+	d.Kick()
+	return model.ActionResult{ID: a.ID, State: a.State, Message: msg}, nil
+}
+
+// silences plans one silence per (alert, Alertmanager holding it), with
+// the labels that Alertmanager reports for the alert.
+func (d *Dispatcher) silences(keys []string, until time.Time) ([]model.Delivery, []string) {
+	if len(d.opt.Silencers) == 0 || len(keys) == 0 {
+		return nil, nil
+	}
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	rows, _, _ := d.cache.Load()
+	var out []model.Delivery
+	amSet := map[string]bool{}
+	for _, r := range rows {
+		if r.Resolved() || !want[r.Key] || d.opt.Silencers[r.Source] == nil {
+			continue
+		}
+		payload, _ := json.Marshal(r.Labels)
+		out = append(out, model.Delivery{Kind: model.DeliverSilence, Dest: r.Source, Key: r.Key, Payload: string(payload), Until: until})
+		amSet[r.Source] = true
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Dest != out[j].Dest {
+			return out[i].Dest < out[j].Dest
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, model.SortedKeys(amSet)
+}
+
+// Kick wakes the outbox worker. It never blocks.
+func (d *Dispatcher) Kick() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers the outbox, publishes boards, reads upstream silences and
+// clears acks whose outage resolved, until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { d.outboxLoop(ctx) })
+	wg.Go(func() { d.boardLoop(ctx) })
+	if len(d.opt.Silencers) > 0 {
+		wg.Go(func() { d.silenceLoop(ctx) })
+	}
+	wg.Wait()
+}
+
+func (d *Dispatcher) outboxLoop(ctx context.Context) {
+	t := time.NewTicker(d.opt.WatchEvery)
+	defer t.Stop()
+	for {
+		if err := d.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+			d.opt.Logger.Warn("outbox", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.kick:
+		case <-t.C:
+		}
+	}
+}
+
+// DeliverDue makes one attempt at every delivery due now, oldest first,
+// and records each outcome. Deliveries another process claimed are left
+// to it.
+func (d *Dispatcher) DeliverDue(ctx context.Context) error {
+	due, err := d.cache.DueDeliveries(d.opt.Now(), 100)
+	if err != nil {
+		return err
+	}
+	for _, dl := range due {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		ok, err := d.cache.ClaimDelivery(dl, d.opt.Now().Add(2*d.opt.Timeout+time.Minute))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		dl.Attempts++
+		actx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
+		ref, derr := d.deliver(actx, dl)
+		cancel()
+		if ctx.Err() != nil {
+			return ctx.Err() // leave it claimed: it is due again when the claim lapses
+		}
+		dl.Ref, dl.Error = ref, ""
+		switch {
+		case derr == nil:
+			dl.State = model.ActionDelivered
+		case permanent(derr):
+			dl.State, dl.Error = model.ActionFailed, sources.Sanitize(derr, 300)
+		default:
+			dl.State, dl.Error = model.ActionPending, sources.Sanitize(derr, 300)
+			dl.NextAt = d.opt.Now().Add(sources.Backoff(d.opt.MinBackoff, dl.Attempts-1, d.opt.MaxBackoff))
+		}
+		if derr != nil {
+			d.opt.Logger.Warn("delivery failed", "id", dl.ID, "kind", dl.Kind, "dest", dl.Dest, "attempt", dl.Attempts,
+				"state", dl.State, "err", dl.Error)
+		} else {
+			d.opt.Logger.Info("delivered", "id", dl.ID, "kind", dl.Kind, "dest", dl.Dest, "ref", ref)
+		}
+		if err := d.cache.FinishDelivery(dl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type permanentErr interface{ Permanent() bool }
+
+func permanent(err error) bool {
+	var p permanentErr
+	return errors.As(err, &p) && p.Permanent()
+}
+
+var errNoDest = errors.New("no such destination in the config")
+
+type deadErr struct{ error }
+
+func (deadErr) Permanent() bool { return true }
+
+func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery) (string, error) {
+	switch dl.Kind {
+	case model.DeliverSilence:
+		s := d.opt.Silencers[dl.Dest]
+		if s == nil {
+			return "", deadErr{fmt.Errorf("%s: %w", dl.Dest, errNoDest)}
+		}
+		return d.createSilence(ctx, s, dl)
+	case model.DeliverExpire:
+		s := d.opt.Silencers[dl.Dest]
+		if s == nil {
+			return "", deadErr{fmt.Errorf("%s: %w", dl.Dest, errNoDest)}
+		}
+		return expireSilences(ctx, s, dl.Key)
+	case model.DeliverWebhook:
+		for i := range d.opt.Webhooks {
+			if d.opt.Webhooks[i].Name == dl.Dest {
+				return d.opt.Webhooks[i].post(ctx, dl)
+			}
+		}
+		return "", deadErr{fmt.Errorf("webhook %s: %w", dl.Dest, errNoDest)}
+	}
+	return "", deadErr{fmt.Errorf("unknown delivery kind %q", dl.Kind)}
+}
+
+// SilenceComment is the comment of the silence sitroom creates for an
+// ack: the operator's comment and the marker that finds it again.
+func SilenceComment(comment, uid, key string) string {
+	return strings.TrimSpace(comment) + " " + model.Marker(uid, key)
+}
+
+// createSilence is idempotent: a silence carrying the marker of this
+// action and alert that is still live (made by an earlier attempt whose
+// reply was lost, or gossiped from the other member of an HA pair) is
+// taken as the delivery.
+func (d *Dispatcher) createSilence(ctx context.Context, s Silencer, dl model.Delivery) (string, error) {
+	marker := model.Marker(dl.ActionUID, dl.Key)
+	list, err := s.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, sil := range list {
+		if sil.Live() && strings.Contains(sil.Comment, marker) {
+			return sil.ID, nil
+		}
+	}
+	now := d.opt.Now()
+	if !dl.Until.After(now) {
+		return "", nil // the ack ran out before it could be delivered: nothing to silence
+	}
+	var labels map[string]string
+	if err := json.Unmarshal([]byte(dl.Payload), &labels); err != nil || len(labels) == 0 {
+		return "", deadErr{fmt.Errorf("silence without labels")}
+	}
+	return s.Create(ctx, alertmanager.PostableSilence{
+		Matchers:  alertmanager.EqualMatchers(labels),
+		StartsAt:  now,
+		EndsAt:    dl.Until,
+		CreatedBy: dl.Operator,
+		Comment:   SilenceComment(dl.Comment, dl.ActionUID, dl.Key),
+	})
+}
+
+// expireSilences expires every live silence carrying the marker of the
+// ack uid; expiring one already gone is not an error, so it is idempotent.
+func expireSilences(ctx context.Context, s Silencer, uid string) (string, error) {
+	marker := model.Marker(uid, "")
+	list, err := s.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, sil := range list {
+		if sil.Live() && strings.Contains(sil.Comment, marker) {
+			if err := s.Expire(ctx, sil.ID); err != nil {
+				return strings.Join(ids, ","), err
+			}
+			ids = append(ids, sil.ID)
+		}
+	}
+	return strings.Join(ids, ","), nil
+}
+
+// boardLoop publishes the board when it changes and clears the acks of
+// outages that resolved.
+func (d *Dispatcher) boardLoop(ctx context.Context) {
+	t := time.NewTicker(d.opt.WatchEvery)
+	defer t.Stop()
+	for {
+		if b, err := d.Board(); err != nil {
+			if ctx.Err() == nil {
+				d.opt.Logger.Warn("reading actions", "err", err)
+			}
+		} else {
+			if d.polling() {
+				if n := d.clearResolved(b); n > 0 {
+					if nb, err := d.Board(); err == nil {
+						b = nb
+					}
+				}
+			}
+			d.publish(b)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Dispatcher) polling() bool { return d.opt.Polling == nil || d.opt.Polling() }
+
+// Board reads the action state from the cache now.
+func (d *Dispatcher) Board() (*model.Board, error) { return d.cache.Board(d.opt.Now(), 0) }
+
+// publish hands b to the UI if it differs from the last one published.
+func (d *Dispatcher) publish(b *model.Board) {
+	s := boardSeal(b)
+	d.mu.Lock()
+	same := s == d.seal && d.seal != 0
+	d.seal = s
+	d.mu.Unlock()
+	if same {
+		return
+	}
+	for {
+		select {
+		case d.boards <- b:
+			return
+		default:
+		}
+		select {
+		case <-d.boards:
+		default:
+		}
+	}
+}
+
+func boardSeal(b *model.Board) uint64 {
+	h := fnv.New64a()
+	for _, m := range []map[string]*model.Ack{b.Acks, b.Lapsed} {
+		for _, k := range model.SortedKeys(m) {
+			fmt.Fprintf(h, "a%s|%d|%d\x00", k, m[k].ActionID, m[k].Until.UnixNano())
+		}
+		h.Write([]byte{1})
+	}
+	for _, k := range model.SortedKeys(b.Escalations) {
+		fmt.Fprintf(h, "e%s|%d\x00", k, b.Escalations[k].ActionID)
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintf(h, "n%d\x00", n.ID)
+	}
+	for _, k := range model.SortedKeys(b.Deliveries) {
+		fmt.Fprintf(h, "d%s|%+v\x00", k, b.Deliveries[k])
+	}
+	for _, k := range model.SortedKeys(b.Silences) {
+		fmt.Fprintf(h, "s%s|%s\x00", k, b.Silences[k].CreatedBy)
+	}
+	return h.Sum64() | 1
+}
+
+// clearResolved clears every ack (in force or lapsed) whose outage has
+// resolved: none of its alerts is open any more (silenced ones still
+// count as open) and the service has no outage. Its silences are expired
+// through the outbox. Only a snapshot in which every source has answered
+// at least once is trusted for this.
+func (d *Dispatcher) clearResolved(b *model.Board) int {
+	snap := d.snapshot()
+	if snap == nil || len(snap.Sources) == 0 {
+		return 0
+	}
+	for _, st := range snap.Sources {
+		if st.LastSuccess.IsZero() {
+			return 0
+		}
+	}
+	if len(b.Acks)+len(b.Lapsed) == 0 {
+		return 0
+	}
+	open := make(map[string]bool, len(snap.Signals))
+	for _, s := range snap.Signals {
+		open[s.Key] = true
+	}
+	n := 0
+	for _, m := range []map[string]*model.Ack{b.Acks, b.Lapsed} {
+		for _, svc := range model.SortedKeys(m) {
+			ack := m[svc]
+			if snap.Outage(svc) != nil {
+				continue
+			}
+			still := false
+			for _, k := range ack.AlertKeys {
+				if open[k] {
+					still = true
+					break
+				}
+			}
+			if still {
+				continue
+			}
+			a := &model.Action{AuditEntry: model.AuditEntry{At: d.opt.Now(), Operator: "sitroom", Role: model.RoleLead,
+				Host: d.opt.Operator.Host, Verb: model.VerbClear, Service: svc, Target: svc,
+				Comment: fmt.Sprintf("outage resolved; clearing the ack by %s", ack.By)}}
+			if _, err := d.cache.RecordAction(a); err != nil {
+				if !errors.Is(err, cache.ErrNotAcked) {
+					d.opt.Logger.Warn("clearing an ack", "service", svc, "err", err)
+				}
+				continue
+			}
+			d.opt.Logger.Info("ack cleared: outage resolved", "service", svc, "by", ack.By)
+			n++
+		}
+	}
+	if n > 0 {
+		d.Kick()
+	}
+	return n
+}
+
+// silenceLoop records every Alertmanager's live silences, so alerts
+// silenced by someone else show who silenced them.
+func (d *Dispatcher) silenceLoop(ctx context.Context) {
+	t := time.NewTicker(d.opt.SilencesEvery)
+	defer t.Stop()
+	for {
+		if d.polling() {
+			d.ReadSilences(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ReadSilences reads every Alertmanager's live silences into the cache.
+// A source that cannot be read keeps what was recorded before.
+func (d *Dispatcher) ReadSilences(ctx context.Context) {
+	for _, name := range model.SortedKeys(d.opt.Silencers) {
+		rctx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
+		list, err := d.opt.Silencers[name].List(rctx)
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				d.opt.Logger.Debug("reading silences", "source", name, "err", err)
+			}
+			continue
+		}
+		var keep []model.Silence
+		for _, s := range list {
+			if s.Live() {
+				keep = append(keep, model.Silence{Source: name, ID: s.ID, CreatedBy: s.CreatedBy, Comment: s.Comment, EndsAt: s.EndsAt})
+			}
+		}
+		if err := d.cache.StoreSilences(name, keep); err != nil {
+			d.opt.Logger.Warn("storing silences", "source", name, "err", err)
+		}
+	}
+}
+
+// httpClient is the client webhooks use when none is given.
+var httpClient = &http.Client{Timeout: 10 * time.Second}

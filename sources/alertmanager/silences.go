@@ -1,0 +1,165 @@
+package alertmanager
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"sitroom/sources"
+)
+
+// Silence is a silence as GET /api/v2/silences returns it.
+type Silence struct {
+	ID        string                 `json:"id"`
+	Status    struct{ State string } `json:"status"` // active, pending or expired
+	Matchers  []SilenceMatcher       `json:"matchers"`
+	StartsAt  time.Time              `json:"startsAt"`
+	EndsAt    time.Time              `json:"endsAt"`
+	CreatedBy string                 `json:"createdBy"`
+	Comment   string                 `json:"comment"`
+}
+
+// Live reports whether the silence is active or pending (not expired).
+func (s *Silence) Live() bool { return s.Status.State != "expired" }
+
+// SilenceMatcher is one matcher of a silence.
+type SilenceMatcher struct {
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	IsRegex bool   `json:"isRegex"`
+	IsEqual bool   `json:"isEqual"`
+}
+
+// PostableSilence is a new silence as POST /api/v2/silences takes it.
+type PostableSilence struct {
+	Matchers  []SilenceMatcher `json:"matchers"`
+	StartsAt  time.Time        `json:"startsAt"`
+	EndsAt    time.Time        `json:"endsAt"`
+	CreatedBy string           `json:"createdBy"`
+	Comment   string           `json:"comment"`
+}
+
+// EqualMatchers turns a label set into equality matchers, sorted by name.
+func EqualMatchers(labels map[string]string) []SilenceMatcher {
+	out := make([]SilenceMatcher, 0, len(labels))
+	for k, v := range labels {
+		out = append(out, SilenceMatcher{Name: k, Value: v, IsEqual: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// StatusError is an HTTP reply other than success from the silences API.
+type StatusError struct {
+	Code int
+	Body string // the start of the reply, sanitised
+}
+
+func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("HTTP %d", e.Code)
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.Code, e.Body)
+}
+
+// Permanent reports whether retrying cannot help: a 4xx other than 408
+// (timeout) and 429 (rate limited).
+func (e *StatusError) Permanent() bool {
+	return e.Code >= 400 && e.Code < 500 && e.Code != http.StatusRequestTimeout && e.Code != http.StatusTooManyRequests
+}
+
+// Silencer reads, creates and expires the silences of one Alertmanager.
+// Its methods are safe for concurrent use; each honours ctx.
+type Silencer struct {
+	base   string
+	client *http.Client
+}
+
+// NewSilencer returns a client for the Alertmanager at baseURL (possibly
+// with a path prefix) using client (http.DefaultClient when nil), which
+// carries the source's HTTPClientConfig (auth, TLS, tenant header).
+func NewSilencer(baseURL string, client *http.Client) *Silencer {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &Silencer{base: strings.TrimRight(baseURL, "/"), client: client}
+}
+
+const maxSilenceReply = 32 << 20
+
+// List returns every silence the Alertmanager holds (expired ones too,
+// until it forgets them).
+func (s *Silencer) List(ctx context.Context) ([]Silence, error) {
+	var out []Silence
+	err := s.do(ctx, http.MethodGet, "/api/v2/silences", nil, &out)
+	return out, err
+}
+
+// Create posts a new silence and returns its id.
+func (s *Silencer) Create(ctx context.Context, sil PostableSilence) (string, error) {
+	var reply struct {
+		SilenceID string `json:"silenceID"`
+	}
+	if err := s.do(ctx, http.MethodPost, "/api/v2/silences", sil, &reply); err != nil {
+		return "", err
+	}
+	if reply.SilenceID == "" {
+		return "", sources.MalformedError("silence reply without silenceID")
+	}
+	return reply.SilenceID, nil
+}
+
+// Expire ends a silence now. A silence the Alertmanager no longer knows
+// counts as expired.
+func (s *Silencer) Expire(ctx context.Context, id string) error {
+	err := s.do(ctx, http.MethodDelete, "/api/v2/silence/"+url.PathEscape(id), nil, nil)
+	if se, ok := err.(*StatusError); ok && se.Code == http.StatusNotFound {
+		return nil
+	}
+	return err
+}
+
+func (s *Silencer) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSilenceReply))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &StatusError{Code: resp.StatusCode, Body: sources.Sanitize(string(data), 200)}
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return sources.MalformedError("silences reply: " + err.Error())
+	}
+	return nil
+}
