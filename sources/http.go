@@ -74,6 +74,10 @@ const (
 	KindTooLarge  FetchErrorKind = "too-large" // the body exceeds the size cap
 	KindAPI       FetchErrorKind = "api"       // the upstream answered with an error object
 	KindRequest   FetchErrorKind = "request"   // the request could not be built (bad URL)
+	// KindThrottled: the upstream is rate-limiting us (HTTP 429, or a
+	// vendor's throttling error). Its message starts with
+	// model.ThrottledPrefix so the source chip reads "throttled".
+	KindThrottled FetchErrorKind = "throttled"
 )
 
 // FetchError is a failed fetch, described in a few words a person can act
@@ -146,6 +150,12 @@ func GetJSON(ctx context.Context, c *http.Client, url string, maxBytes int64, de
 			msg += " (HTML page)"
 		} else if s := Sanitize(string(body), snippetMax); s != "" {
 			msg += ": " + s
+		}
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if ra := resp.Header.Get("Retry-After"); ra != "" {
+				msg += " (retry after " + Sanitize(ra, 32) + ")"
+			}
+			return &FetchError{Kind: KindThrottled, Msg: model.ThrottledPrefix + ": " + msg, Status: resp.StatusCode, Body: body}
 		}
 		return &FetchError{Kind: KindHTTP, Msg: msg, Status: resp.StatusCode, Body: body}
 	}
@@ -336,7 +346,9 @@ func tlsReason(err error) (string, bool) {
 }
 
 func deadlineText(ctx context.Context, start time.Time) string {
-	if dl, ok := ctx.Deadline(); ok {
+	// The deadline may have passed before the request started (a poll
+	// slowed down upstream of the fetch): then say how long it did wait.
+	if dl, ok := ctx.Deadline(); ok && dl.After(start) {
 		return roundDuration(dl.Sub(start))
 	}
 	return roundDuration(time.Since(start))

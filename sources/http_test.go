@@ -428,3 +428,29 @@ func TestAlertMemoReusesCommittedAlertsOnly(t *testing.T) {
 	assert.False(t, ok, "alerts gone from the last poll are forgotten")
 	assert.Equal(t, 0, m.Len())
 }
+
+func TestGetJSONTooManyRequestsIsThrottled(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "slow down", http.StatusTooManyRequests)
+	})
+	err := get(srv.URL, 0, decodeAny)
+	fe := fetchErr(t, err)
+	assert.Equal(t, KindThrottled, fe.Kind)
+	assert.Equal(t, "throttled: HTTP 429 Too Many Requests: slow down (retry after 30)", err.Error())
+	st := model.SourceStatus{LastAttempt: time.Now(), LastError: err.Error()}
+	assert.Equal(t, model.HealthThrottled, st.Health(), "the chip reads throttled, not down")
+}
+
+// A poll whose deadline passed before the request started says how long it
+// waited, never a negative duration.
+func TestGetJSONDeadlineAlreadyPassed(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("[]")) })
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	err := GetJSON(ctx, http.DefaultClient, srv.URL, 0, decodeAny)
+	fe := fetchErr(t, err)
+	assert.Equal(t, KindTimeout, fe.Kind)
+	assert.NotContains(t, err.Error(), "-")
+	assert.Contains(t, err.Error(), "timed out after")
+}

@@ -35,9 +35,8 @@ import (
 const Type = "cloudwatch"
 
 // KindThrottled marks a fetch that failed because AWS throttled it after
-// the SDK's retries (or the source's retry budget) ran out. The chip should
-// read "throttled", not "down": the upstream is there, just rationing.
-const KindThrottled sources.FetchErrorKind = "throttled"
+// the retryer gave up; it is the shared kind the chip reads as "throttled".
+const KindThrottled = sources.KindThrottled
 
 // Other kinds of failure particular to AWS.
 const (
