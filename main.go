@@ -320,19 +320,26 @@ func operator() string {
 	return "unknown"
 }
 
-func runDashboard(g globalFlags) (err error) {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer cancel()
-	// A panic in the poller stops the dashboard (restoring the terminal)
-	// and makes the process exit non-zero.
+// panicStop makes the hook that turns a panic in the poller (already
+// logged) into an error on the returned channel and cancels the run.
+func panicStop(cancel context.CancelFunc) (<-chan error, func(any, []byte)) {
 	panicked := make(chan error, 1)
-	s, err := newSetup(ctx, g, func(p any, _ []byte) {
+	return panicked, func(p any, _ []byte) {
 		select {
 		case panicked <- fmt.Errorf("internal error in the poller: %v (details in the log)", p):
 		default:
 		}
 		cancel()
-	})
+	}
+}
+
+func runDashboard(g globalFlags) (err error) {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer cancel()
+	// A panic in the poller stops the dashboard (restoring the terminal)
+	// and makes the process exit non-zero.
+	panicked, onPanic := panicStop(cancel)
+	s, err := newSetup(ctx, g, onPanic)
 	if err != nil {
 		return err
 	}
@@ -374,14 +381,8 @@ func runDashboard(g globalFlags) (err error) {
 func runPoll(g globalFlags, stdout io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
-	panicked := make(chan error, 1)
-	s, err := newSetup(ctx, g, func(p any, _ []byte) {
-		select {
-		case panicked <- fmt.Errorf("internal error in the poller: %v (details in the log)", p):
-		default:
-		}
-		cancel()
-	})
+	panicked, onPanic := panicStop(cancel)
+	s, err := newSetup(ctx, g, onPanic)
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,8 @@
 package alertmanager
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"sitroom/model"
 	"sitroom/sources"
@@ -21,23 +18,17 @@ const AlertsPath = "/api/v2/alerts?active=true&silenced=true&inhibited=true&unpr
 
 // Source is one Alertmanager.
 //
-// Fetch is meant to be called from one goroutine at a time; concurrent
-// calls are safe but run one after the other. Between polls the source
-// keeps the last reply's buffer, a small string cache and the alerts of the
-// last reply, which the next reply reuses where they did not change: the
-// maps and slices of the alerts Fetch returns are shared from poll to poll
-// and must not be modified.
-type Source struct {
-	name     string
-	url      string
-	client   *http.Client
-	ignore   []string
-	maxBytes int64
-
-	mu  sync.Mutex // held for a whole Fetch; guards dec and buf
-	dec *Decoder
-	buf []byte
-}
+// Fetch is sources.JSONSource's; between polls the source keeps the alerts
+// of the last reply and reuses those that did not change, so the maps and
+// slices of the alerts Fetch returns are shared from poll to poll and must
+// not be modified.
+//
+// Its Fetch returns every alert the Alertmanager holds that has not resolved:
+// active and unprocessed ones as firing, silenced and inhibited ones as
+// suppressed. Resolved alerts are left out by the Alertmanager itself
+// (by its own clock, which is the one that counts). Errors are
+// *sources.FetchError.
+type Source struct{ *sources.JSONSource }
 
 var _ sources.Source = (*Source)(nil)
 
@@ -48,49 +39,8 @@ var _ sources.Source = (*Source)(nil)
 // Alertmanager add (cluster, replica…), so their alerts match the same
 // alerts read from those servers' own API.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	return &Source{
-		name:   name,
-		url:    strings.TrimRight(baseURL, "/") + AlertsPath,
-		client: client,
-		ignore: append([]string(nil), ignoreLabels...),
-		dec:    NewDecoder(ignoreLabels),
-	}
-}
-
-// Name is the configured source name.
-func (s *Source) Name() string { return s.name }
-
-// Type is "alertmanager".
-func (s *Source) Type() string { return "alertmanager" }
-
-// SetMaxBytes caps the size of a reply (sources.DefaultMaxBytes when n <= 0).
-// Call it before the first Fetch.
-func (s *Source) SetMaxBytes(n int64) { s.maxBytes = n }
-
-// Fetch returns every alert the Alertmanager holds that has not resolved:
-// active and unprocessed ones as firing, silenced and inhibited ones as
-// suppressed. Resolved alerts are left out by the Alertmanager itself
-// (by its own clock, which is the one that counts). Errors are
-// *sources.FetchError.
-func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var alerts []model.Alert
-	err := sources.GetJSON(ctx, s.client, s.url, s.maxBytes, func(r io.Reader) error {
-		var err error
-		if s.buf, err = sources.ReadAll(s.buf, r); err != nil {
-			return err
-		}
-		alerts, err = s.dec.Decode(s.buf)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return alerts, nil
+	url := strings.TrimRight(baseURL, "/") + AlertsPath
+	return &Source{sources.NewJSONSource(name, "alertmanager", url, client, NewDecoder(ignoreLabels).Decode, nil)}
 }
 
 // Decode reads an /api/v2/alerts reply (a JSON array of gettableAlert)

@@ -4,12 +4,9 @@
 package prometheus
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 
 	"sitroom/model"
 	"sitroom/sources"
@@ -20,24 +17,15 @@ const AlertsPath = "/api/v1/alerts"
 
 // Source is one Prometheus server.
 //
-// Fetch is meant to be called from one goroutine at a time; concurrent
-// calls are safe but run one after the other. Between polls the source
-// keeps the last reply's buffer, a small string cache and the alerts of the
-// last reply, which the next reply reuses where they did not change, so a
-// steady poll allocates little beyond the slice it returns. The maps of the
-// alerts Fetch returns are shared from poll to poll and must not be
-// modified.
-type Source struct {
-	name     string
-	url      string
-	client   *http.Client
-	ignore   []string
-	maxBytes int64
-
-	mu  sync.Mutex // held for a whole Fetch; guards dec and buf
-	dec *Decoder
-	buf []byte
-}
+// Fetch is sources.JSONSource's; between polls the source keeps the alerts
+// of the last reply and reuses those that did not change, so the maps and
+// slices of the alerts Fetch returns are shared from poll to poll and must
+// not be modified.
+//
+// Its Fetch returns every firing and pending alert the server holds. Alerts of
+// the v1 API carry no generator URL, so GeneratorURL is empty. Errors are
+// *sources.FetchError.
+type Source struct{ *sources.JSONSource }
 
 var _ sources.Source = (*Source)(nil)
 
@@ -46,47 +34,8 @@ var _ sources.Source = (*Source)(nil)
 // (http.DefaultClient when nil). ignoreLabels are left out of each alert's
 // Key, so the same alert seen elsewhere with extra labels can match.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	return &Source{
-		name:   name,
-		url:    strings.TrimRight(baseURL, "/") + AlertsPath,
-		client: client,
-		ignore: append([]string(nil), ignoreLabels...),
-		dec:    NewDecoder(ignoreLabels),
-	}
-}
-
-// Name is the configured source name.
-func (s *Source) Name() string { return s.name }
-
-// Type is "prometheus".
-func (s *Source) Type() string { return "prometheus" }
-
-// SetMaxBytes caps the size of a reply (sources.DefaultMaxBytes when n <= 0).
-// Call it before the first Fetch.
-func (s *Source) SetMaxBytes(n int64) { s.maxBytes = n }
-
-// Fetch returns every firing and pending alert the server holds. Alerts of
-// the v1 API carry no generator URL, so GeneratorURL is empty. Errors are
-// *sources.FetchError.
-func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var alerts []model.Alert
-	err := sources.GetJSON(ctx, s.client, s.url, s.maxBytes, func(r io.Reader) error {
-		var err error
-		if s.buf, err = sources.ReadAll(s.buf, r); err != nil {
-			return err
-		}
-		alerts, err = s.dec.Decode(s.buf)
-		return err
-	})
-	if err != nil {
-		return nil, apiError(err)
-	}
-	return alerts, nil
+	url := strings.TrimRight(baseURL, "/") + AlertsPath
+	return &Source{sources.NewJSONSource(name, "prometheus", url, client, NewDecoder(ignoreLabels).Decode, apiError)}
 }
 
 // apiError turns a non-2xx reply carrying Prometheus' error object into a

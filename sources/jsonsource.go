@@ -1,0 +1,76 @@
+package sources
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"sync"
+
+	"sitroom/model"
+)
+
+// JSONSource is a Source that GETs one URL returning a JSON document and
+// hands the bytes to a decoder. The Prometheus and Alertmanager sources are
+// JSONSources with their own decoders.
+//
+// Fetch is meant to be called from one goroutine at a time; concurrent
+// calls are safe but run one after the other. Between polls the source
+// keeps the last reply's buffer, and its decoder may keep the alerts of the
+// last reply to reuse where they did not change, so the maps and slices of
+// the alerts Fetch returns are shared from poll to poll and must not be
+// modified.
+type JSONSource struct {
+	name, typ, url string
+	client         *http.Client
+	maxBytes       int64
+	decode         func([]byte) ([]model.Alert, error)
+	mapErr         func(error) error
+
+	mu  sync.Mutex // held for a whole Fetch; guards buf and the decoder
+	buf []byte
+}
+
+var _ Source = (*JSONSource)(nil)
+
+// NewJSONSource returns the source called name, of type typ, polling url
+// with client (http.DefaultClient when nil). decode turns a whole reply into
+// alerts; mapErr, when not nil, may turn a failed fetch into a clearer error
+// (for example by reading the upstream's own error object in the body).
+func NewJSONSource(name, typ, url string, client *http.Client, decode func([]byte) ([]model.Alert, error), mapErr func(error) error) *JSONSource {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &JSONSource{name: name, typ: typ, url: url, client: client, decode: decode, mapErr: mapErr}
+}
+
+// Name is the configured source name.
+func (s *JSONSource) Name() string { return s.name }
+
+// Type is the source type, e.g. "prometheus".
+func (s *JSONSource) Type() string { return s.typ }
+
+// SetMaxBytes caps the size of a reply (DefaultMaxBytes when n <= 0).
+// Call it before the first Fetch.
+func (s *JSONSource) SetMaxBytes(n int64) { s.maxBytes = n }
+
+// Fetch polls the URL once. Errors are *FetchError.
+func (s *JSONSource) Fetch(ctx context.Context) ([]model.Alert, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var alerts []model.Alert
+	err := GetJSON(ctx, s.client, s.url, s.maxBytes, func(r io.Reader) error {
+		var err error
+		if s.buf, err = ReadAll(s.buf, r); err != nil {
+			return err
+		}
+		alerts, err = s.decode(s.buf)
+		return err
+	})
+	if err != nil {
+		if s.mapErr != nil {
+			return nil, s.mapErr(err)
+		}
+		return nil, err
+	}
+	return alerts, nil
+}
