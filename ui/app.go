@@ -50,6 +50,10 @@ type Options struct {
 	// Tick is how often the clock is checked; default one second. A frame
 	// is drawn only when the clock text shown would change.
 	Tick time.Duration
+	// Actor carries out acks, un-acks, escalations and notes and feeds
+	// the shared action state; nil for a console without an action log
+	// (the action keys then say so).
+	Actor Actor
 }
 
 // App is the running dashboard.
@@ -108,6 +112,15 @@ func New(opts Options) *App {
 	}
 	a.st = newState(opts, opts.NoColor)
 	a.st.onQuit = a.Stop
+	if opts.Actor != nil {
+		a.st.actor = opts.Actor
+		a.st.onAct = a.runAction
+		op := opts.Actor.Operator()
+		if a.st.operator == "" {
+			a.st.operator = op.User
+		}
+		a.st.operator += " · " + op.Role.String()
+	}
 	if opts.Feed != nil {
 		a.st.onRefresh = opts.Feed.Refresh
 	}
@@ -159,11 +172,12 @@ func (a *App) Run() error {
 		return nil
 	}
 	a.running = true
-	a.wg.Add(2)
+	a.wg.Add(3)
 	a.mu.Unlock()
 	defer close(a.ran)
 	go a.feedLoop()
 	go a.tickLoop()
+	go a.boardLoop()
 	err := a.app.Run()
 	a.mu.Lock()
 	if !a.stopped { // the screen failed: stop the helpers without waiting on them

@@ -15,6 +15,7 @@ const (
 	ScopeDetail Scope = "detail" // the alert detail view
 	ScopeHelp   Scope = "help"   // the help page
 	ScopeFilter Scope = "filter" // while typing a filter
+	ScopeForm   Scope = "form"   // an action's form and its confirmation
 )
 
 var scopeTitles = map[Scope]string{
@@ -22,6 +23,7 @@ var scopeTitles = map[Scope]string{
 	ScopeDetail: "Alert detail",
 	ScopeHelp:   "Help page",
 	ScopeFilter: "Filter input",
+	ScopeForm:   "Action form",
 }
 
 // keySpec is one key that triggers a binding.
@@ -61,8 +63,11 @@ func bindingTable() []Binding {
 		{Keys: "3", Scope: ScopeMain, Desc: "dependencies of the selected outage", match: ks(rk('3')), run: func(st *state) { st.focus = PanelDeps }},
 		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail; dependency → its outage", Hint: "open", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
 		{Keys: "Esc", Scope: ScopeMain, Desc: "clear filter", match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
-		{Keys: "y", Scope: ScopeMain, Desc: "copy who to notify about the selected outage (OSC 52)", Hint: "copy notify", Footer: true, match: ks(rk('y')), run: (*state).copyNotify, disabled: (*state).copyDisabled},
 		{Keys: "v", Scope: ScopeMain, Desc: "outages: symptoms nested under their cause / flat", match: ks(rk('v')), run: (*state).toggleNesting},
+		{Keys: "a", Scope: ScopeMain, Desc: "acknowledge the selected outage or alert (comment, expiry; silences on its Alertmanagers)", Hint: "ack", Footer: true, Dangerous: true, match: ks(rk('a')), run: (*state).startAck, disabled: (*state).actDisabled},
+		{Keys: "u", Scope: ScopeMain, Desc: "un-acknowledge (expires the silences the ack made)", Dangerous: true, match: ks(rk('u')), run: (*state).startUnack, disabled: (*state).unackDisabled},
+		{Keys: "e", Scope: ScopeMain, Desc: "escalate the selected outage one level", Hint: "escalate", Footer: true, Dangerous: true, match: ks(rk('e')), run: (*state).startEscalate, disabled: (*state).actDisabled},
+		{Keys: "n", Scope: ScopeMain, Desc: "note on the selected outage (outages panel) or on the shift", Hint: "note", Dangerous: true, match: ks(rk('n')), run: (*state).startNote, disabled: (*state).noteDisabled},
 		{Keys: "r", Scope: ScopeMain, Desc: "refresh now", Hint: "refresh", Footer: true, match: ks(rk('r')), run: (*state).refresh, disabled: (*state).refreshDisabled},
 		{Keys: "j/↓", Scope: ScopeMain, Desc: "down", match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.moveSel(1) }},
 		{Keys: "k/↑", Scope: ScopeMain, Desc: "up", match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.moveSel(-1) }},
@@ -71,6 +76,7 @@ func bindingTable() []Binding {
 		{Keys: "PgUp", Scope: ScopeMain, Desc: "page up", match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.moveSel(-st.table().pageSize()) }},
 		{Keys: "PgDn", Scope: ScopeMain, Desc: "page down", match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF)), run: func(st *state) { st.moveSel(st.table().pageSize()) }},
 		{Keys: "q", Scope: ScopeMain, Desc: "quit (also Ctrl-C)", Hint: "quit", Footer: true, match: ks(rk('q'), kk(tcell.KeyCtrlC)), run: (*state).quit},
+		{Keys: "y", Scope: ScopeMain, Desc: "copy who to notify about the selected outage (OSC 52)", Hint: "copy notify", Footer: true, match: ks(rk('y')), run: (*state).copyNotify, disabled: (*state).copyDisabled},
 
 		{Keys: "Esc/q", Scope: ScopeDetail, Desc: "back", Footer: true, match: ks(kk(tcell.KeyEscape), rk('q')), run: (*state).closeDoc},
 		{Keys: "j/↓", Scope: ScopeDetail, Desc: "down", Footer: true, match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.scrollDoc(1) }},
@@ -96,6 +102,13 @@ func bindingTable() []Binding {
 		{Keys: "Backspace", Scope: ScopeFilter, Desc: "delete", Footer: true, match: ks(kk(tcell.KeyBackspace), kk(tcell.KeyBackspace2)), run: (*state).filterBackspace},
 		{Keys: "Ctrl-U", Scope: ScopeFilter, Desc: "erase line", match: ks(kk(tcell.KeyCtrlU)), run: func(st *state) { st.setFilter("") }},
 		{Keys: "Ctrl-C", Scope: ScopeFilter, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+
+		{Keys: "Enter", Scope: ScopeForm, Desc: "review, then confirm", Footer: true, Dangerous: true, match: ks(kk(tcell.KeyEnter)), run: (*state).formEnter},
+		{Keys: "Esc", Scope: ScopeForm, Desc: "back / cancel", Footer: true, Dangerous: true, match: ks(kk(tcell.KeyEscape)), run: (*state).formBack},
+		{Keys: "Tab", Scope: ScopeForm, Desc: "next field", Footer: true, Dangerous: true, match: ks(kk(tcell.KeyTab)), run: (*state).formNextField},
+		{Keys: "Backspace", Scope: ScopeForm, Desc: "delete", Dangerous: true, match: ks(kk(tcell.KeyBackspace), kk(tcell.KeyBackspace2)), run: (*state).formBackspace},
+		{Keys: "Ctrl-U", Scope: ScopeForm, Desc: "erase field", Dangerous: true, match: ks(kk(tcell.KeyCtrlU)), run: (*state).formErase},
+		{Keys: "Ctrl-C", Scope: ScopeForm, Desc: "quit", Dangerous: true, match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
 	}
 }
 
@@ -168,4 +181,14 @@ func keyName(ev *tcell.EventKey) string {
 		return string(ev.Rune())
 	}
 	return strings.TrimPrefix(ev.Name(), "Key")
+}
+
+// hasScope reports whether any binding applies in scope.
+func hasScope(bs []Binding, scope Scope) bool {
+	for _, b := range bs {
+		if b.Scope == scope {
+			return true
+		}
+	}
+	return false
 }

@@ -180,6 +180,7 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	kvSection(d, th, fmt.Sprintf("Labels (%d)", len(s.Labels)), s.Labels)
 	d.blank()
 	kvSection(d, th, fmt.Sprintf("Annotations (%d)", len(s.Annotations)), s.Annotations)
+	st.appendActions(d, s)
 	return d
 }
 
@@ -249,7 +250,10 @@ func (st *state) buildHelp() *document {
 		title = "Help — sitroom " + Inert(st.version)
 	}
 	d := &document{title: title}
-	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter} {
+	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter, ScopeForm} {
+		if !hasScope(st.bindings, scope) {
+			continue // the action form in a read-only console
+		}
 		d.heading(scopeTitles[scope], th.Title)
 		for _, b := range st.bindings {
 			if b.Scope != scope {

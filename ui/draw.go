@@ -34,7 +34,10 @@ func (st *state) draw(s tcell.Screen) {
 	} else {
 		s.HideCursor()
 	}
-	if st.mode == modeDetail || st.mode == modeHelp {
+	if st.mode == modeForm {
+		defer st.drawForm(p, 0, y, w, bottom-y)
+	}
+	if st.mode == modeDetail || st.mode == modeHelp || st.mode == modeForm && (st.formPrev == modeDetail || st.formPrev == modeHelp) {
 		st.drawDoc(p, 0, y, w, bottom-y)
 		return
 	}
@@ -322,8 +325,19 @@ func (st *state) drawPanel(p *painter, which Panel, x, y, w, h int) {
 			st.drawEmpty(p, ix, iy, iw, "No outages", "no outages match the filter")
 			return
 		}
-		st.outT.draw(p, th, ix, iy, iw, ih, outageCols, v.outNat, len(v.outs),
+		cols, nat := st.outageColumns(p)
+		drawCols := cols
+		if cols == nil {
+			drawCols, nat = outageCols, v.outNat
+		}
+		st.outT.draw(p, th, ix, iy, iw, ih, drawCols, nat, len(v.outs),
 			func(row, col int) (string, tcell.Style) {
+				if cols != nil && col >= actionAt {
+					if col < actionAt+len(actionCols) {
+						return st.outageActionCell(v.outs[row], col-actionAt)
+					}
+					col -= len(actionCols)
+				}
 				text, style := outageCell(th, now, v.outs[row], col)
 				if col == 1 && v.outNest[row] != "" {
 					text = v.outNest[row] + text
@@ -453,6 +467,8 @@ func (st *state) drawFooter(p *painter, y, w int) {
 		scope = ScopeDetail
 	case modeHelp:
 		scope = ScopeHelp
+	case modeForm:
+		scope = ScopeForm
 	}
 	x := 0
 	for i, hnt := range footerHints(st.bindings, scope) {

@@ -31,6 +31,7 @@ const (
 	modeFilter
 	modeDetail
 	modeHelp
+	modeForm // an action's form or its confirmation
 )
 
 // Layout thresholds.
@@ -81,6 +82,15 @@ type state struct {
 
 	onQuit    func()
 	onRefresh func() // nil when there is no feed
+
+	// actor carries out actions (nil without an action log); board is the
+	// shared action state it last published; onAct hands a request to a
+	// worker (set by the App).
+	actor    Actor
+	board    *model.Board
+	onAct    func(req model.ActionRequest, quiet bool)
+	form     *form
+	formPrev mode
 	// lastClock is the clock text of the last frame, for the ticker.
 	lastClock string
 	wide      bool
@@ -217,6 +227,8 @@ func (st *state) handleKey(ev *tcell.EventKey) {
 		scope = ScopeDetail
 	case modeHelp:
 		scope = ScopeHelp
+	case modeForm:
+		scope = ScopeForm
 	}
 	for i := range st.bindings {
 		b := &st.bindings[i]
@@ -234,6 +246,9 @@ func (st *state) handleKey(ev *tcell.EventKey) {
 	}
 	if scope == ScopeFilter && ev.Key() == tcell.KeyRune {
 		st.setFilter(st.filter.raw + string(ev.Rune()))
+	}
+	if scope == ScopeForm && ev.Key() == tcell.KeyRune {
+		st.formType(ev.Rune())
 	}
 }
 

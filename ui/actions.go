@@ -1,0 +1,597 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+)
+
+// Actor carries out what operators do; main wires the sources side's
+// dispatcher to it. The UI never calls Do on its own goroutine: a key
+// handler checks (Check does no I/O), opens a form, and on confirmation
+// hands the request to a worker goroutine whose result comes back as a
+// flash message.
+type Actor interface {
+	// Operator is who acts, with the role config gives them.
+	Operator() model.Operator
+	// Policy holds the escalation levels and the read-only switch.
+	Policy() *model.Policy
+	// Check says why the request would be refused, or "". No I/O.
+	Check(req model.ActionRequest) string
+	// Do records the request (audit log first, refusals too) and queues
+	// what must reach an upstream. It may block on the cache.
+	Do(ctx context.Context, req model.ActionRequest) (model.ActionResult, error)
+	// Boards delivers the shared action state (acks, escalations, notes,
+	// deliveries), latest wins.
+	Boards() <-chan *model.Board
+}
+
+// form is the small form an action opens: its fields, what will happen,
+// and a confirmation step.
+type form struct {
+	req     model.ActionRequest
+	title   string
+	fields  []formField
+	focus   int
+	summary []string // what will happen, shown on the form and again to confirm
+	confirm bool     // the confirmation step
+	problem string   // why Enter did not go on
+}
+
+type formField struct {
+	label string
+	value string
+}
+
+// actionCols are the outage columns shown when the console is wired to
+// an action log: the ack and the escalation level.
+var actionCols = []column{
+	{title: "ACK", min: 12, max: 30},
+	{title: "LEVEL", min: 5, max: 28},
+}
+
+// setBoard swaps in new shared action state.
+func (st *state) setBoard(b *model.Board) {
+	st.board = b
+	if st.mode == modeDetail || st.prevMode == modeDetail && st.mode == modeHelp {
+		st.refreshDetail()
+	}
+}
+
+// actionTarget is what an action on the current selection acts on: the
+// selected outage (all its alerts), or on the alerts panel the selected
+// alert.
+func (st *state) actionTarget() (service string, keys []string, what string) {
+	switch st.focus {
+	case PanelOutages:
+		if o := st.selectedOutage(); o != nil {
+			return o.Service, o.Keys, fmt.Sprintf("outage %s (%d alerts)", o.Service, len(o.Keys))
+		}
+	case PanelAlerts:
+		if s := st.selectedSignal(); s != nil {
+			return s.Service, []string{s.Key}, fmt.Sprintf("alert %s of %s", s.Name, s.Service)
+		}
+	}
+	return "", nil, ""
+}
+
+func (st *state) actDisabled() string {
+	if st.actor == nil {
+		return "no action log in this console"
+	}
+	if svc, _, _ := st.actionTarget(); svc == "" {
+		return "select an outage or alert"
+	}
+	return ""
+}
+
+// refused shows why the actor refuses req and has the refusal audited.
+func (st *state) refused(key string, req model.ActionRequest) bool {
+	why := st.actor.Check(req)
+	if why == "" {
+		return false
+	}
+	st.setFlash(key + ": " + why)
+	st.actQuietly(req)
+	return true
+}
+
+// amsHolding names the Alertmanagers holding the given signals.
+func (st *state) amsHolding(keys []string) []string {
+	if st.snap == nil {
+		return nil
+	}
+	isAM := map[string]bool{}
+	for _, s := range st.snap.Sources {
+		if s.Type == "alertmanager" {
+			isAM[s.Name] = true
+		}
+	}
+	set := map[string]bool{}
+	want := map[string]bool{}
+	for _, k := range keys {
+		want[k] = true
+	}
+	for _, s := range st.snap.Signals {
+		if want[s.Key] {
+			for _, src := range s.Sources {
+				if isAM[src] {
+					set[src] = true
+				}
+			}
+		}
+	}
+	return model.SortedKeys(set)
+}
+
+func (st *state) startAck() {
+	svc, keys, what := st.actionTarget()
+	req := model.ActionRequest{Verb: model.VerbAck, Service: svc, AlertKeys: keys, Comment: "x"}
+	if st.refused("a", req) {
+		return
+	}
+	if a := st.board.AckOf(svc); a != nil {
+		st.setFlash(fmt.Sprintf("a: %s is already acknowledged by %s (u un-acks)", svc, a.By))
+		return
+	}
+	req.Comment = ""
+	f := &form{req: req, title: "Acknowledge " + what,
+		fields: []formField{{label: "Comment"}, {label: "Expiry", value: "2h"}}}
+	ams := st.amsHolding(keys)
+	f.summary = []string{fmt.Sprintf("Acknowledges %d alert(s) of %s as %s.", len(keys), svc, st.actor.Operator().User)}
+	if len(ams) > 0 {
+		f.summary = append(f.summary, fmt.Sprintf("Creates a silence on %s (equality matchers of each alert, until the expiry).", strings.Join(ams, ", ")))
+	} else {
+		f.summary = append(f.summary, "No Alertmanager holds these alerts: the ack is recorded here only.")
+	}
+	f.summary = append(f.summary, "The ack clears when the outage resolves.")
+	st.openForm(f)
+}
+
+func (st *state) unackDisabled() string {
+	if why := st.actDisabled(); why != "" {
+		return why
+	}
+	svc, _, _ := st.actionTarget()
+	if st.board.AckOf(svc) == nil && (st.board == nil || st.board.Lapsed[svc] == nil) {
+		return svc + " is not acknowledged"
+	}
+	return ""
+}
+
+func (st *state) startUnack() {
+	svc, _, _ := st.actionTarget()
+	req := model.ActionRequest{Verb: model.VerbUnack, Service: svc}
+	if st.refused("u", req) {
+		return
+	}
+	st.setFlash("un-acking " + svc + "…")
+	st.act(req)
+}
+
+func (st *state) startEscalate() {
+	svc, keys, _ := st.actionTarget()
+	pol := st.actor.Policy()
+	cur := st.board.LevelOf(svc)
+	next := pol.NextLevel(cur)
+	if next == nil {
+		if len(pol.Levels) == 0 {
+			st.setFlash("e: no escalation policy configured")
+		} else {
+			st.setFlash(fmt.Sprintf("e: %s is already at the top level (%d)", svc, cur))
+		}
+		return
+	}
+	req := model.ActionRequest{Verb: model.VerbEscalate, Service: svc, AlertKeys: keys, Level: next.Level, Comment: "x"}
+	if st.refused("e", req) {
+		return
+	}
+	req.Comment = ""
+	f := &form{req: req, title: fmt.Sprintf("Escalate %s to level %d", svc, next.Level), fields: []formField{{label: "Comment"}}}
+	who := next.Who
+	if next.Contact != "" {
+		who += " (" + next.Contact + ")"
+	}
+	f.summary = []string{fmt.Sprintf("Moves %s from level %d to level %d: %s.", svc, cur, next.Level, who)}
+	if o := st.snap.Outage(svc); o != nil && o.Impact != nil {
+		var contacts []string
+		for _, t := range o.Impact.Notify {
+			contacts = append(contacts, t.Contacts...)
+		}
+		if len(contacts) > 0 {
+			f.summary = append(f.summary, "Notify: "+strings.Join(contacts, ", "))
+		}
+	}
+	st.openForm(f)
+}
+
+func (st *state) noteDisabled() string {
+	if st.actor == nil {
+		return "no action log in this console"
+	}
+	return ""
+}
+
+func (st *state) startNote() {
+	svc := ""
+	if st.focus == PanelOutages {
+		svc = st.selectedOutageService()
+	}
+	req := model.ActionRequest{Verb: model.VerbNote, Service: svc, Comment: "x"}
+	if st.refused("n", req) {
+		return
+	}
+	req.Comment = ""
+	title := "Note on the shift"
+	if svc != "" {
+		title = "Note on " + svc
+	}
+	st.openForm(&form{req: req, title: title, fields: []formField{{label: "Note"}},
+		summary: []string{"Kept for the handoff report; shown in the detail view."}})
+}
+
+// act hands a request to the App's worker; its result replaces the flash.
+func (st *state) act(req model.ActionRequest) {
+	if st.onAct != nil {
+		st.onAct(req, false)
+	}
+}
+
+// actQuietly hands over a request whose outcome the flash already says (a
+// refusal, sent only to be audited); only a failure is shown.
+func (st *state) actQuietly(req model.ActionRequest) {
+	if st.onAct != nil {
+		st.onAct(req, true)
+	}
+}
+
+func (st *state) openForm(f *form) {
+	st.form = f
+	st.formPrev = st.mode
+	st.mode = modeForm
+}
+
+func (st *state) closeForm() {
+	st.form = nil
+	st.mode = st.formPrev
+}
+
+// formBack leaves the confirmation step, or cancels the form.
+func (st *state) formBack() {
+	if st.form != nil && st.form.confirm {
+		st.form.confirm = false
+		return
+	}
+	st.closeForm()
+	st.setFlash("cancelled")
+}
+
+func (st *state) formNextField() {
+	if f := st.form; f != nil && !f.confirm {
+		f.focus = (f.focus + 1) % len(f.fields)
+	}
+}
+
+func (st *state) formType(r rune) {
+	if f := st.form; f != nil && !f.confirm {
+		fl := &f.fields[f.focus]
+		if len(fl.value) < 2000 {
+			fl.value += string(r)
+		}
+		f.problem = ""
+	}
+}
+
+func (st *state) formBackspace() {
+	if f := st.form; f != nil && !f.confirm {
+		r := []rune(f.fields[f.focus].value)
+		if len(r) > 0 {
+			f.fields[f.focus].value = string(r[:len(r)-1])
+		}
+	}
+}
+
+func (st *state) formErase() {
+	if f := st.form; f != nil && !f.confirm {
+		f.fields[f.focus].value = ""
+	}
+}
+
+// formEnter goes on to the confirmation, then submits.
+func (st *state) formEnter() {
+	f := st.form
+	if f == nil {
+		return
+	}
+	if !f.confirm {
+		f.req.Comment = strings.TrimSpace(f.fields[0].value)
+		if f.req.Verb == model.VerbAck {
+			d, err := time.ParseDuration(strings.TrimSpace(f.fields[1].value))
+			if err != nil || d <= 0 {
+				f.problem = "expiry: a duration such as 30m, 2h or 1h30m"
+				f.focus = 1
+				return
+			}
+			f.req.Expiry = d
+			f.summary[0] = fmt.Sprintf("Acknowledges %d alert(s) of %s as %s until %s.", len(f.req.AlertKeys), f.req.Service,
+				st.actor.Operator().User, st.now().Add(d).Format("15:04"))
+		}
+		if why := f.req.Validate(); why != "" {
+			f.problem = why
+			f.focus = 0
+			return
+		}
+		f.problem = ""
+		f.confirm = true
+		return
+	}
+	req := f.req
+	st.closeForm()
+	st.setFlash(string(req.Verb) + " " + req.Target() + ": recording…")
+	st.act(req)
+}
+
+// ackText is the ack cell of an outage row: who acked and how long ago,
+// a lapsed ack, an overdue unacknowledged outage, and deliveries not yet
+// done.
+func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
+	th := &st.theme
+	now := st.now()
+	b := st.board
+	var text string
+	style := th.Base
+	switch a := b.AckOf(o.Service); {
+	case a != nil:
+		text = "ACK " + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
+		style = th.Dim
+	case b != nil && b.Lapsed[o.Service] != nil:
+		text = "ACK LAPSED " + cellText(b.Lapsed[o.Service].By)
+		style = th.Crit.Bold(true)
+	case st.actor != nil && st.actor.Policy().Overdue(o.Since, now, false):
+		text = "UNACKED " + compactDuration(now.Sub(o.Since))
+		style = th.Crit.Bold(true).Reverse(true)
+	default:
+		text = "—"
+	}
+	if b != nil {
+		if d := b.Deliveries[o.Service]; d.Failed > 0 {
+			text += fmt.Sprintf(" · %d FAILED", d.Failed)
+			style = th.Crit
+		} else if d.Pending > 0 {
+			text += fmt.Sprintf(" · %d pending", d.Pending)
+			if style == th.Dim {
+				style = th.Warn
+			}
+		}
+	}
+	return text, style
+}
+
+func (st *state) levelText(o *model.Outage) string {
+	lvl := st.board.LevelOf(o.Service)
+	t := fmt.Sprintf("L%d", lvl)
+	if st.actor != nil {
+		if l := st.actor.Policy().Level(lvl); l != nil && l.Who != "" {
+			t += " " + l.Who
+		}
+	}
+	return t
+}
+
+// outageActionCell is the text of an action column (0 ack, 1 level).
+func (st *state) outageActionCell(o *model.Outage, col int) (string, tcell.Style) {
+	if col == 0 {
+		return st.ackText(o)
+	}
+	return st.levelText(o), st.theme.Base
+}
+
+// appendActions adds the service's ack, escalation, contacts and notes to
+// a detail document.
+func (st *state) appendActions(d *document, sig *model.Signal) {
+	if st.board == nil && st.actor == nil {
+		return
+	}
+	th := &st.theme
+	now := st.now()
+	svc := sig.Service
+	field := func(label, text string, style tcell.Style) {
+		d.add(docLine{label: label, labelW: detailLabelW, text: text, lstyle: th.Title, style: style})
+	}
+	d.blank()
+	d.heading("Actions on "+Inert(svc), th.Title)
+	if a := st.board.AckOf(svc); a != nil {
+		field("Acked", fmt.Sprintf("by %s %s ago until %s: %s", Inert(a.By), compactDuration(now.Sub(a.At)),
+			a.Until.Local().Format("15:04"), Inert(a.Comment)), th.Base)
+	} else if st.board != nil && st.board.Lapsed[svc] != nil {
+		a := st.board.Lapsed[svc]
+		field("Ack lapsed", fmt.Sprintf("by %s at %s: the outage is open again", Inert(a.By), a.Until.Local().Format("15:04")), th.Crit)
+	} else if who := st.board.SilenceAuthor(sig); who != "" {
+		field("Silenced", "upstream by "+Inert(who), th.Base)
+	} else {
+		field("Acked", "no", th.Base)
+	}
+	lvl := st.board.LevelOf(svc)
+	lt := fmt.Sprintf("level %d", lvl)
+	if st.actor != nil {
+		if l := st.actor.Policy().Level(lvl); l != nil {
+			lt += ": " + Inert(l.Who)
+			if l.Contact != "" {
+				lt += " (" + Inert(l.Contact) + ")"
+			}
+		}
+	}
+	if st.board != nil {
+		if e := st.board.Escalations[svc]; e != nil {
+			lt += fmt.Sprintf(" — by %s %s ago: %s", Inert(e.By), compactDuration(now.Sub(e.At)), Inert(e.Comment))
+		}
+	}
+	field("Escalation", lt, th.Base)
+	if st.board != nil {
+		if dl := st.board.Deliveries[svc]; dl.Pending+dl.Failed > 0 {
+			field("Upstream", fmt.Sprintf("%d pending, %d failed: %s", dl.Pending, dl.Failed, Inert(dl.Error)), th.Warn)
+		}
+	}
+	if o := st.snap.Outage(svc); o != nil && o.Impact != nil {
+		var contacts []string
+		for _, t := range o.Impact.Notify {
+			contacts = append(contacts, t.Contacts...)
+		}
+		if len(contacts) > 0 {
+			field("Notify", inertJoin(contacts), th.Base)
+		}
+	}
+	notes := st.board.NotesOf(svc)
+	for i, n := range notes {
+		label := ""
+		if i == 0 {
+			label = "Notes"
+		}
+		field(label, fmt.Sprintf("%s %s: %s", n.At.Local().Format("15:04"), Inert(n.By), Inert(n.Text)), th.Base)
+	}
+}
+
+// drawForm paints the open form in a box over the panels.
+func (st *state) drawForm(p *painter, x, y, w, h int) {
+	f := st.form
+	if f == nil {
+		return
+	}
+	th := &st.theme
+	bw := min(w, 100)
+	lines := 4 + len(f.summary) + len(f.fields) + 2
+	bh := min(h, lines+2)
+	bx := x + (w-bw)/2
+	by := y + max((h-bh)/2, 0)
+	for yy := by; yy < by+bh; yy++ {
+		p.text(bx, yy, bw, strings.Repeat(" ", bw), th.Base)
+	}
+	ix, iy, iw, ih := drawBox(p, th, bx, by, bw, bh, f.title, true)
+	if iw <= 0 || ih <= 0 {
+		return
+	}
+	row := iy
+	put := func(text string, style tcell.Style) {
+		if row < iy+ih {
+			p.text(ix, row, iw, text, style)
+			row++
+		}
+	}
+	for _, s := range f.summary {
+		put(s, th.Base)
+	}
+	row++
+	for i, fl := range f.fields {
+		label := fmt.Sprintf("%-8s ", fl.label+":")
+		style := th.Base
+		text := fl.value
+		if i == f.focus && !f.confirm {
+			style = th.Base.Underline(true)
+			text += "▏"
+		}
+		if row < iy+ih {
+			lw := p.text(ix, row, iw, label, th.Title)
+			// show the end of a long value
+			vw := iw - lw
+			r := []rune(text)
+			if vw > 0 && len(r) > vw {
+				text = string(r[len(r)-vw:])
+			}
+			p.text(ix+lw, row, vw, text, style)
+			row++
+		}
+	}
+	row++
+	switch {
+	case f.problem != "":
+		put(f.problem, th.ErrorText)
+	case f.confirm:
+		put("Confirm: Enter does it · Esc goes back", th.Crit.Bold(true))
+	default:
+		put("Enter: review · Tab: next field · Esc: cancel", th.Dim)
+	}
+}
+
+// runAction is the App's side of a confirmed request: a worker calls the
+// actor off the UI goroutine and the result comes back as a flash message.
+func (a *App) runAction(req model.ActionRequest, quiet bool) {
+	if a.opts.Actor == nil {
+		return
+	}
+	a.beginBusy()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		res, err := a.opts.Actor.Do(ctx, req)
+		cancel()
+		msg := res.Message
+		if quiet {
+			msg = ""
+		}
+		if err != nil {
+			a.log.Error("action", "verb", req.Verb, "target", req.Target(), "err", err)
+			msg = string(req.Verb) + " failed: " + err.Error()
+		}
+		a.app.QueueUpdateDraw(func() {
+			if msg != "" {
+				st := a.st
+				st.setFlash(msg)
+			}
+			a.endBusy()
+		})
+	}()
+}
+
+// boardLoop swaps each new action board in with one QueueUpdateDraw.
+func (a *App) boardLoop() {
+	defer a.wg.Done()
+	if a.opts.Actor == nil {
+		<-a.quit
+		return
+	}
+	ch := a.opts.Actor.Boards()
+	for {
+		select {
+		case <-a.quit:
+			return
+		case b, ok := <-ch:
+			if !ok {
+				<-a.quit
+				return
+			}
+			a.beginBusy()
+			a.app.QueueUpdateDraw(func() { a.st.setBoard(b) })
+			a.endBusy()
+		}
+	}
+}
+
+// actionAt is where the action columns go among the outage columns:
+// after the severity, service, duration and stale marker, so a narrow
+// panel keeps them.
+const actionAt = 4
+
+// outageColumns are the outage table's columns when the console is wired
+// to an action log (the ack and level columns after the duration), or nil
+// without one.
+func (st *state) outageColumns(p *painter) ([]column, []int) {
+	if st.actor == nil && st.board == nil {
+		return nil, nil
+	}
+	cols := append(append(append([]column(nil), outageCols[:actionAt]...), actionCols...), outageCols[actionAt:]...)
+	nat := append([]int(nil), st.v.outNat[:actionAt]...)
+	for i, c := range actionCols {
+		n := max(len(c.title), c.min)
+		for _, o := range st.v.outs {
+			t, _ := st.outageActionCell(o, i)
+			n = max(n, min(p.width(t), c.max))
+		}
+		nat = append(nat, n)
+	}
+	nat = append(nat, st.v.outNat[actionAt:]...)
+	return cols, nat
+}

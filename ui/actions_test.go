@@ -1,0 +1,275 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+	"sitroom/ui"
+	"sitroom/ui/uitest"
+)
+
+// fakeActor applies requests to a board the way the cache does and
+// publishes it, checking them with the real model.Policy.
+type fakeActor struct {
+	op  model.Operator
+	pol *model.Policy
+
+	mu    sync.Mutex
+	reqs  []model.ActionRequest
+	board *model.Board
+	ch    chan *model.Board
+}
+
+func newFakeActor(role model.Role) *fakeActor {
+	return &fakeActor{
+		op: model.Operator{User: "alice", Role: role},
+		pol: &model.Policy{Levels: []model.EscalationLevel{
+			{Level: 1, Who: "NOC tier 1"},
+			{Level: 2, Who: "owner on-call", Contact: "#web-oncall", After: 15 * time.Minute},
+			{Level: 3, Who: "incident commander", After: 30 * time.Minute, MinRole: model.RoleLead},
+		}},
+		board: &model.Board{Acks: map[string]*model.Ack{}, Lapsed: map[string]*model.Ack{}, Escalations: map[string]*model.Escalation{},
+			Deliveries: map[string]model.Deliveries{}},
+		ch: make(chan *model.Board, 1),
+	}
+}
+
+func (f *fakeActor) Operator() model.Operator           { return f.op }
+func (f *fakeActor) Policy() *model.Policy              { return f.pol }
+func (f *fakeActor) Check(r model.ActionRequest) string { return f.pol.Refusal(f.op, r) }
+func (f *fakeActor) Boards() <-chan *model.Board        { return f.ch }
+func (f *fakeActor) requests() []model.ActionRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]model.ActionRequest(nil), f.reqs...)
+}
+func (f *fakeActor) publish(b *model.Board) { f.ch <- b }
+func (f *fakeActor) copyBoard() *model.Board {
+	b := *f.board
+	b.Acks, b.Escalations = map[string]*model.Ack{}, map[string]*model.Escalation{}
+	for k, v := range f.board.Acks {
+		b.Acks[k] = v
+	}
+	for k, v := range f.board.Escalations {
+		b.Escalations[k] = v
+	}
+	return &b
+}
+
+func (f *fakeActor) Do(_ context.Context, r model.ActionRequest) (model.ActionResult, error) {
+	f.mu.Lock()
+	f.reqs = append(f.reqs, r)
+	if why := f.Check(r); why != "" {
+		f.mu.Unlock()
+		return model.ActionResult{State: model.ActionRefused, Message: why}, nil
+	}
+	b := f.copyBoard()
+	switch r.Verb {
+	case model.VerbAck:
+		b.Acks[r.Service] = &model.Ack{Service: r.Service, By: f.op.User, At: fixedNow.Add(-3 * time.Minute), Until: fixedNow.Add(r.Expiry), Comment: r.Comment}
+		b.Deliveries = map[string]model.Deliveries{r.Service: {Pending: 2}}
+	case model.VerbUnack:
+		delete(b.Acks, r.Service)
+	case model.VerbEscalate:
+		b.Escalations[r.Service] = &model.Escalation{Service: r.Service, Level: r.Level, By: f.op.User, At: fixedNow, Comment: r.Comment}
+	case model.VerbNote:
+		b.Notes = append([]model.Note{{Service: r.Service, By: f.op.User, At: fixedNow, Text: r.Comment}}, b.Notes...)
+	}
+	f.board = b
+	f.mu.Unlock()
+	f.publish(b)
+	return model.ActionResult{State: model.ActionPending, Message: string(r.Verb) + " recorded"}, nil
+}
+
+func startActing(t *testing.T, a *fakeActor, readOnly bool) *uitest.Harness {
+	t.Helper()
+	h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, Actor: a, ReadOnly: readOnly}, 130, 40)
+	h.Push(fixture())
+	return h
+}
+
+// waitFor polls the screen until it shows sub.
+func waitFor(t *testing.T, h *uitest.Harness, sub string) {
+	t.Helper()
+	deadline := time.Now().Add(uitest.Timeout)
+	for !h.Contains(sub) {
+		if time.Now().After(deadline) {
+			t.Fatalf("screen never showed %q:\n%s", sub, screen(h))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestAckFormConfirmAndTheRowShowsTheAck(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	if !h.Contains("alice · tier1") {
+		t.Fatalf("header does not show the operator's role:\n%s", screen(h))
+	}
+	if sel := selectedLine(t, h); !strings.Contains(sel, "payments-legacy") {
+		t.Fatalf("expected payments-legacy selected, got %q", sel)
+	}
+	h.Type("a")
+	if !h.Contains("Acknowledge outage payments-legacy (1 alerts)") {
+		t.Fatalf("no ack form:\n%s", screen(h))
+	}
+	if !h.Contains("No Alertmanager holds these alerts") {
+		t.Fatalf("the form does not say what will happen upstream:\n%s", screen(h))
+	}
+	h.Key(tcell.KeyEnter)
+	if !h.Contains("a comment is required") {
+		t.Fatalf("an empty comment went through:\n%s", screen(h))
+	}
+	h.Type("replica rebuilding")
+	h.Key(tcell.KeyEnter)
+	if !h.Contains("Confirm: Enter does it") || !h.Contains("until 12:00") {
+		t.Fatalf("no confirmation step saying what will happen:\n%s", screen(h))
+	}
+	if len(a.requests()) != 0 {
+		t.Fatal("the request went out before confirmation")
+	}
+	h.Key(tcell.KeyEnter)
+	waitFor(t, h, "ACK 3m alice · 2 pending")
+	waitFor(t, h, "ack recorded")
+	reqs := a.requests()
+	if len(reqs) != 1 || reqs[0].Verb != model.VerbAck || reqs[0].Comment != "replica rebuilding" || reqs[0].Expiry != 2*time.Hour ||
+		reqs[0].Service != "payments-legacy" || len(reqs[0].AlertKeys) != 1 {
+		t.Fatalf("request = %+v", reqs)
+	}
+	// A second a says who acked; u un-acks.
+	h.Type("a")
+	if !h.Contains("already acknowledged by alice") {
+		t.Fatalf("second ack not refused with who holds it:\n%s", screen(h))
+	}
+	h.Type("u")
+	waitFor(t, h, "unack recorded")
+	if h.Contains("ACK 3m alice") {
+		t.Fatalf("un-ack left the ack on the row:\n%s", screen(h))
+	}
+}
+
+func TestAckFormOnAnAlertNamesItsAlertmanagers(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	h.Key(tcell.KeyDown) // checkout: HighErrorRate held by am-eu and am-us
+	h.Type("a")
+	if !h.Contains("Acknowledge outage checkout (1 alerts)") || !h.Contains("Creates a silence on am-eu, am-us") {
+		t.Fatalf("form does not name the Alertmanagers:\n%s", screen(h))
+	}
+	h.Key(tcell.KeyTab)
+	h.Key(tcell.KeyCtrlU)
+	h.Type("45m")
+	h.Key(tcell.KeyEscape)
+	if h.Contains("Acknowledge outage") {
+		t.Fatalf("Esc did not cancel the form:\n%s", screen(h))
+	}
+	if len(a.requests()) != 0 {
+		t.Fatal("a cancelled form sent a request")
+	}
+}
+
+func TestEscalateTwiceLevel3RefusedForTier1(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	if !h.Contains("L1 NOC tier 1") {
+		t.Fatalf("row does not show level 1:\n%s", screen(h))
+	}
+	h.Type("e")
+	if !h.Contains("Escalate payments-legacy to level 2") || !h.Contains("owner on-call (#web-oncall)") {
+		t.Fatalf("no escalation form:\n%s", screen(h))
+	}
+	h.Type("replication stuck")
+	h.Key(tcell.KeyEnter)
+	h.Key(tcell.KeyEnter)
+	waitFor(t, h, "L2 owner on-call")
+	h.Type("e")
+	waitFor(t, h, "e: role tier1 cannot escalate to level 3 (needs lead)")
+	if h.Contains("Escalate payments-legacy to level 3") {
+		t.Fatalf("a refused escalation opened its form:\n%s", screen(h))
+	}
+	// The refusal went to the actor, which audits it.
+	deadline := time.Now().Add(uitest.Timeout)
+	for {
+		reqs := a.requests()
+		if len(reqs) == 2 && reqs[1].Verb == model.VerbEscalate && reqs[1].Level == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("refusal not handed to the actor for the audit log: %+v", reqs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestOverdueUnackedOutageHighlighted(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	// payments-legacy opened 2 days ago, past level 2's 15m: overdue.
+	waitFor(t, h, "UNACKED 2d")
+}
+
+func TestNoteShownInDetail(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	h.Key(tcell.KeyDown) // checkout
+	h.Type("n")
+	h.Type("rolled back 4.2")
+	h.Key(tcell.KeyEnter)
+	h.Key(tcell.KeyEnter)
+	waitFor(t, h, "note recorded")
+	h.Type("2")
+	h.Key(tcell.KeyDown)
+	h.Key(tcell.KeyEnter) // detail of checkout's HighErrorRate
+	waitFor(t, h, "Actions on checkout")
+	waitFor(t, h, "alice: rolled back 4.2")
+}
+
+func TestReadOnlyStripsEveryActingKey(t *testing.T) {
+	for _, b := range ui.Bindings(true) {
+		if b.Dangerous {
+			t.Errorf("read-only table keeps dangerous %q", b.Keys)
+		}
+		if b.Scope == ui.ScopeForm {
+			t.Errorf("read-only table keeps the action form key %q", b.Keys)
+		}
+	}
+	acting := map[string]bool{}
+	for _, b := range ui.Bindings(false) {
+		if b.Scope == ui.ScopeMain && b.Dangerous {
+			acting[b.Keys] = true
+		}
+	}
+	for _, k := range []string{"a", "u", "e", "n"} {
+		if !acting[k] {
+			t.Errorf("%q is not marked dangerous", k)
+		}
+	}
+	a := newFakeActor(model.RoleLead)
+	h := startActing(t, a, true)
+	h.Type("a")
+	h.Type("e")
+	if h.Contains("Acknowledge") || h.Contains("Escalate") || len(a.requests()) != 0 {
+		t.Fatalf("read-only console acted:\n%s", screen(h))
+	}
+	if h.Contains("a ack") || h.Contains("e escalate") {
+		t.Fatalf("footer shows acting keys in read-only:\n%s", screen(h))
+	}
+	h.Type("?")
+	if h.Contains("acknowledge the selected") || h.Contains("Action form") {
+		t.Fatalf("help lists acting keys in read-only:\n%s", screen(h))
+	}
+}
+
+func TestNoDangerousKeyOnACtrlChord(t *testing.T) {
+	for _, b := range ui.Bindings(false) {
+		if b.Dangerous && b.Scope == ui.ScopeMain && strings.Contains(b.Keys, "Ctrl") {
+			t.Errorf("dangerous binding %q on a Ctrl chord", b.Keys)
+		}
+	}
+}
