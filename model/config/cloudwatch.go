@@ -97,7 +97,7 @@ func (c *CloudWatch) AlarmSeverity() model.Severity {
 
 // httpTypes are the source types that speak HTTP through
 // prometheus/common's client and take a url.
-var httpTypes = []string{"prometheus", "alertmanager"}
+var httpTypes = []string{"prometheus", "alertmanager", TypeRT, TypeJira, TypeServiceNow}
 
 var (
 	regionRe     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)

@@ -44,7 +44,7 @@ type Source struct {
 	// Name identifies the source on screen and in the cache; unique.
 	Name string `yaml:"name"`
 	// Type is the kind of upstream; one of SourceTypes.
-	Type string `yaml:"type"` // prometheus | alertmanager | cloudwatch
+	Type string `yaml:"type"` // prometheus | alertmanager | cloudwatch | rt | jira | servicenow
 	// URL is the absolute http(s) base URL of the upstream's API; required
 	// for the HTTP sources (prometheus, alertmanager), not used by
 	// cloudwatch.
@@ -64,6 +64,11 @@ type Source struct {
 	// CloudWatch holds the settings of a cloudwatch source (region,
 	// profile, role_arn, ...); they are valid only on such a source.
 	CloudWatch `yaml:",inline"`
+
+	// Tickets holds the settings of a ticket source (rt, jira,
+	// servicenow): tiers, escalation, user mapping, SLA targets; they are
+	// valid only on such a source.
+	Tickets `yaml:",inline"`
 
 	// HTTP is how to reach the upstream: basic_auth, authorization,
 	// oauth2, tls_config, proxy_url, http_headers, follow_redirects, ...

@@ -15,7 +15,7 @@ import (
 // The one list of source types this build knows, of operator roles (lowest
 // first) and of outage thresholds.
 var (
-	sourceTypes = []string{"prometheus", "alertmanager", "cloudwatch"}
+	sourceTypes = []string{"prometheus", "alertmanager", "cloudwatch", TypeRT, TypeJira, TypeServiceNow}
 	roles       = []string{"viewer", "tier1", "tier2", "lead"}
 	thresholds  = []string{"critical", "warning", "info"}
 )
@@ -103,6 +103,7 @@ func (v *validator) sources() {
 			v.errorf(p+".type", "unknown source type %q (want %s)", clip(s.Type), oneOf(sourceTypes))
 		}
 		v.sourceKind(p, s)
+		v.tickets(p, s)
 		if s.Interval <= 0 {
 			v.errorf(p+".interval", "must be more than 0s")
 		}
