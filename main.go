@@ -344,17 +344,28 @@ func runDashboard(g globalFlags) (err error) {
 		return err
 	}
 	defer s.close()
+	disp, err := newDispatcher(s.cfg, s.cache, s.poller, g.readOnly, s.log)
+	if err != nil {
+		return err
+	}
 	app := ui.New(ui.Options{
-		Feed:     s.poller,
+		Feed:     observe(s.poller, disp),
 		Operator: operator(),
 		ReadOnly: g.readOnly,
 		Version:  buildVersion(),
 		Logger:   s.log,
+		Actor:    disp,
 	})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		dispDone := make(chan struct{})
+		go func() {
+			defer close(dispDone)
+			disp.Run(ctx)
+		}()
 		s.poller.Run(ctx)
+		<-dispDone
 	}()
 	go func() {
 		<-ctx.Done()
@@ -398,14 +409,27 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 	}
 	s.log.Info("headless poller started", "sources", len(s.cfg.Sources))
 	fmt.Fprintf(stdout, "polling %d sources into %s (Ctrl-C to stop)\n", len(s.cfg.Sources), s.cache.Path())
+	// The headless poller also delivers the outbox and clears the acks of
+	// resolved outages for every console attached to the cache.
+	disp, err := newDispatcher(s.cfg, s.cache, s.poller, true, s.log)
+	if err != nil {
+		return err
+	}
 	done := make(chan struct{})
 	go func() {
-		for range s.poller.Snapshots() {
+		for snap := range s.poller.Snapshots() {
+			disp.Observe(snap)
 		}
 		close(done)
 	}()
+	dispDone := make(chan struct{})
+	go func() {
+		defer close(dispDone)
+		disp.Run(ctx)
+	}()
 	s.poller.Run(ctx)
 	<-done
+	<-dispDone
 	select {
 	case err := <-panicked:
 		return err

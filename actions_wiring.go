@@ -1,0 +1,111 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"os/user"
+	"time"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+	"sitroom/model/config"
+	"sitroom/sources"
+	"sitroom/sources/actions"
+	"sitroom/sources/alertmanager"
+)
+
+// policyFor builds the action policy from the config: operator roles,
+// escalation levels and the read-only switch.
+func policyFor(cfg *config.Config, readOnly bool) *model.Policy {
+	p := &model.Policy{ReadOnly: readOnly, Roles: map[string]model.Role{}}
+	for who, r := range cfg.OperatorRoles {
+		if role, ok := model.ParseRole(r); ok {
+			p.Roles[who] = role
+		}
+	}
+	for _, l := range cfg.Escalation {
+		lvl := model.EscalationLevel{Level: l.Level, Who: l.Who, Contact: l.Contact, After: time.Duration(l.After)}
+		lvl.MinRole, _ = model.ParseRole(l.MinRole)
+		p.Levels = append(p.Levels, lvl)
+	}
+	return p
+}
+
+// currentOperator is the OS user with their groups, the host and
+// SSH_CLIENT, and the role the policy gives them.
+func currentOperator(p *model.Policy) model.Operator {
+	op := model.Operator{User: operator(), SSHClient: os.Getenv("SSH_CLIENT")}
+	op.Host, _ = os.Hostname()
+	if u, err := user.Current(); err == nil {
+		if ids, err := u.GroupIds(); err == nil {
+			for _, id := range ids {
+				if g, err := user.LookupGroupId(id); err == nil {
+					op.Groups = append(op.Groups, g.Name)
+				}
+			}
+		}
+	}
+	op.Role = p.RoleFor(op.User, op.Groups)
+	return op
+}
+
+// newDispatcher wires the action dispatcher: a silencer per Alertmanager
+// source (with that source's HTTP client settings).
+func newDispatcher(cfg *config.Config, c *cache.Cache, p *sources.Poller, readOnly bool, log *slog.Logger) (*actions.Dispatcher, error) {
+	pol := policyFor(cfg, readOnly)
+	sil := map[string]actions.Silencer{}
+	for _, sc := range cfg.Sources {
+		if sc.Type != "alertmanager" {
+			continue
+		}
+		hc, err := sources.NewHTTPClient(sc.HTTP, sc.Name)
+		if err != nil {
+			return nil, err
+		}
+		sil[sc.Name] = alertmanager.NewSilencer(sc.URL, hc)
+	}
+	return actions.New(c, actions.Options{
+		Operator:  currentOperator(pol),
+		Policy:    pol,
+		Silencers: sil,
+		Logger:    log,
+		Polling:   p.Polling,
+	}), nil
+}
+
+// observedFeed passes the poller's snapshots to the UI and shows each to
+// the dispatcher first (which alerts each Alertmanager holds, which
+// outages resolved).
+type observedFeed struct {
+	p   *sources.Poller
+	out chan *model.Snapshot
+}
+
+func observe(p *sources.Poller, d *actions.Dispatcher) *observedFeed {
+	f := &observedFeed{p: p, out: make(chan *model.Snapshot, 1)}
+	go func() {
+		defer close(f.out)
+		for s := range p.Snapshots() {
+			d.Observe(s)
+			for {
+				select {
+				case f.out <- s:
+				default:
+					select {
+					case <-f.out:
+					default:
+					}
+					continue
+				}
+				break
+			}
+		}
+	}()
+	return f
+}
+
+// Snapshots is the poller's snapshots, latest wins.
+func (f *observedFeed) Snapshots() <-chan *model.Snapshot { return f.out }
+
+// Refresh asks the poller for a poll now.
+func (f *observedFeed) Refresh() { f.p.Refresh() }
