@@ -299,10 +299,19 @@ func (b *Board) NotesOf(service string) []Note {
 // SilenceAuthor names who silenced a signal upstream: the author of the
 // first of its silences the board knows, or "".
 func (b *Board) SilenceAuthor(sig *Signal) string {
-	if b == nil || sig == nil {
+	if sig == nil {
 		return ""
 	}
-	for _, id := range sig.SilencedBy {
+	return b.SilencedByAuthor(sig.SilencedBy)
+}
+
+// SilencedByAuthor is the author of the first known silence among ids, or
+// "" when none is known (silences are read by the polling process).
+func (b *Board) SilencedByAuthor(ids []string) string {
+	if b == nil {
+		return ""
+	}
+	for _, id := range ids {
 		if s, ok := b.Silences[id]; ok && s.CreatedBy != "" {
 			return s.CreatedBy
 		}

@@ -81,19 +81,25 @@ func (s *Signal) MatchesText(q string) bool {
 // Outage is a service with at least one firing signal at or above the
 // outage threshold.
 type Outage struct {
-	Service    string
-	Mapped     bool
-	Owner      string
-	Runbook    string
-	Severity   Severity  // worst firing severity
-	Since      time.Time // earliest start among its firing signals
-	Alerts     int       // firing signals at or above the threshold
-	Total      int       // every open signal of the service (any state and severity)
-	Suppressed int       // signals of the service silenced or inhibited upstream
-	Sources    []string
-	Stale      bool // every signal of the outage is stale
-	StaleSince time.Time
-	Keys       []string // keys of the signals counted in Alerts
+	Service  string
+	Mapped   bool
+	Owner    string
+	Runbook  string
+	Severity Severity  // worst firing severity
+	Since    time.Time // earliest start among its firing signals
+	Alerts   int       // firing or silenced signals at or above the threshold
+	// Silenced is set when every one of those signals is silenced or
+	// inhibited upstream (someone acknowledged it there); SilencedBy
+	// lists the silence ids.
+	Silenced       bool
+	SilencedBy     []string
+	SilencedAlerts int // how many of Alerts are silenced or inhibited
+	Total          int // every open signal of the service (any state and severity)
+	Suppressed     int // signals of the service silenced or inhibited upstream
+	Sources        []string
+	Stale          bool // every signal of the outage is stale
+	StaleSince     time.Time
+	Keys           []string // keys of the signals counted in Alerts
 
 	// Impact is the service's place in the dependency graph (upstream,
 	// downstream, teams to notify), shared with other snapshots; nil for a
@@ -271,12 +277,14 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if sig.Stale {
 			snap.Counts.Stale++
 		}
-		if sig.State != StateFiring || sig.Severity < opt.OutageThreshold {
+		// A silenced or inhibited alert is still firing upstream: it keeps
+		// its outage open (shown as silenced) rather than hiding it.
+		if (sig.State != StateFiring && sig.State != StateSuppressed) || sig.Severity < opt.OutageThreshold {
 			continue
 		}
 		o := outages[sig.Service]
 		if o == nil {
-			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.StartsAt, Stale: true}
+			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.StartsAt, Stale: true, Silenced: true}
 			if svc := opt.Catalog.Lookup(sig.Service); svc != nil {
 				o.Owner, o.Runbook = svc.Owner, svc.Runbook
 			}
@@ -291,6 +299,12 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		o.Alerts++
 		o.Keys = append(o.Keys, sig.Key)
+		if sig.State == StateSuppressed {
+			o.SilencedAlerts++
+			o.SilencedBy = appendUnique(o.SilencedBy, sig.SilencedBy...)
+		} else {
+			o.Silenced = false
+		}
 		o.Sources = appendUnique(o.Sources, sig.Sources...)
 		if !sig.Stale {
 			o.Stale = false

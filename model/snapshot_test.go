@@ -86,23 +86,25 @@ func TestBuildSnapshotOutagesAndThreshold(t *testing.T) {
 	rows = append(rows, resolved, row("removed-source", "Orphan", "critical", "web", StateFiring, t0))
 
 	snap := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0, Catalog: cat})
-	require.Len(t, snap.Outages, 2, "critical firing only: payments and unmapped")
+	require.Len(t, snap.Outages, 2, "critical firing or silenced: payments and unmapped")
 	pay := snap.Outages[0]
 	assert.Equal(t, "payments", pay.Service)
 	assert.True(t, pay.Mapped)
 	assert.Equal(t, "team-payments", pay.Owner)
-	assert.Equal(t, 1, pay.Alerts)
+	assert.Equal(t, 2, pay.Alerts, "the firing critical and the silenced critical")
 	assert.Equal(t, 3, pay.Total)
 	assert.Equal(t, 1, pay.Suppressed)
-	assert.Equal(t, t0.Add(-5*time.Minute), pay.Since, "since the first alert at/above the threshold")
+	assert.False(t, pay.Silenced, "one of its alerts is not silenced")
+	assert.Equal(t, 1, pay.SilencedAlerts)
+	assert.Equal(t, t0.Add(-30*time.Minute), pay.Since, "since the first alert at/above the threshold")
 	assert.Equal(t, Unmapped, snap.Outages[1].Service)
 	assert.Equal(t, Counts{Outages: 2, Firing: 4, Pending: 1, Suppressed: 1, Critical: 2}, snap.Counts)
 	assert.Len(t, snap.Signals, 6, "resolved rows and rows of unconfigured sources are left out")
 
 	warn := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0, Catalog: cat, OutageThreshold: SevWarning})
 	assert.Len(t, warn.Outages, 2)
-	assert.Equal(t, 2, warn.Outages[0].Alerts, "the warning now counts")
-	assert.Equal(t, t0.Add(-20*time.Minute), warn.Outages[0].Since)
+	assert.Equal(t, 3, warn.Outages[0].Alerts, "the warning now counts")
+	assert.Equal(t, t0.Add(-30*time.Minute), warn.Outages[0].Since)
 }
 
 func TestServiceForFallbacks(t *testing.T) {
@@ -187,4 +189,19 @@ func TestHealthThrottled(t *testing.T) {
 	snap := BuildSnapshot([]*AlertRow{row("aws", "CPU", "critical", "db", StateFiring, t0)},
 		[]SourceStatus{{Name: "aws", LastAttempt: t0, LastError: "throttled by AWS"}}, SnapshotOptions{Now: t0})
 	assert.True(t, snap.Signals[0].Stale)
+}
+
+// An outage whose alerts are all silenced upstream stays an outage, marked
+// silenced, so acking it never hides it.
+func TestSilencedOutageStays(t *testing.T) {
+	a := row("am", "DBDown", "critical", "db", StateSuppressed, t0.Add(-time.Hour))
+	a.SilencedBy = []string{"s-1"}
+	snap := BuildSnapshot([]*AlertRow{a}, []SourceStatus{okStatus("am")}, SnapshotOptions{Now: t0})
+	require.Len(t, snap.Outages, 1)
+	o := snap.Outages[0]
+	assert.True(t, o.Silenced)
+	assert.Equal(t, []string{"s-1"}, o.SilencedBy)
+	assert.Equal(t, 1, o.Alerts)
+	assert.Equal(t, 1, snap.Counts.Outages)
+	assert.Equal(t, 0, snap.Counts.Firing)
 }

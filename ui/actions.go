@@ -352,6 +352,13 @@ func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
 	case b != nil && b.Lapsed[o.Service] != nil:
 		text = "ACK LAPSED " + cellText(b.Lapsed[o.Service].By)
 		style = th.Crit.Bold(true)
+	case o.Silenced:
+		// Acknowledged upstream: silenced in Alertmanager by someone.
+		text = "SILENCED"
+		if who := b.SilencedByAuthor(o.SilencedBy); who != "" {
+			text += " " + cellText(who)
+		}
+		style = th.Dim
 	case st.actor != nil && st.actor.Policy().Overdue(o.Since, now, false):
 		text = "UNACKED " + compactDuration(now.Sub(o.Since))
 		style = th.Crit.Bold(true).Reverse(true)

@@ -159,7 +159,7 @@ func TestAckFormOnAnAlertNamesItsAlertmanagers(t *testing.T) {
 	h := startActing(t, a, false)
 	h.Key(tcell.KeyDown) // checkout: HighErrorRate held by am-eu and am-us
 	h.Type("a")
-	if !h.Contains("Acknowledge outage checkout (1 alerts)") || !h.Contains("Creates a silence on am-eu, am-us") {
+	if !h.Contains("Acknowledge outage checkout (2 alerts)") || !h.Contains("Creates a silence on am-eu, am-us") {
 		t.Fatalf("form does not name the Alertmanagers:\n%s", screen(h))
 	}
 	h.Key(tcell.KeyTab)
@@ -271,5 +271,24 @@ func TestNoDangerousKeyOnACtrlChord(t *testing.T) {
 		if b.Dangerous && b.Scope == ui.ScopeMain && strings.Contains(b.Keys, "Ctrl") {
 			t.Errorf("dangerous binding %q on a Ctrl chord", b.Keys)
 		}
+	}
+}
+
+// An outage whose alerts are all silenced upstream by someone else stays on
+// the board, shown as acknowledged there by the silence's author, and is
+// never flagged overdue.
+func TestOutageSilencedUpstreamShowsItsAuthor(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	b := a.copyBoard()
+	b.Silences = map[string]model.Silence{"s-9": {Source: "am-eu", ID: "s-9", CreatedBy: "bob"}}
+	a.publish(b)
+	snap := model.BuildSnapshot([]*model.AlertRow{
+		row("am-eu", model.StateSuppressed, 3*time.Hour, map[string]string{"alertname": "DBDown", "severity": "critical", "service": "db-main"}, nil, "s-9"),
+	}, []model.SourceStatus{{Name: "am-eu", LastAttempt: fixedNow, LastSuccess: fixedNow}}, model.SnapshotOptions{Now: fixedNow})
+	h.Push(snap)
+	waitFor(t, h, "SILENCED bob")
+	if h.Contains("UNACKED") {
+		t.Fatalf("a silenced outage is flagged overdue:\n%s", screen(h))
 	}
 }

@@ -66,8 +66,8 @@ func outageNatural(o *model.Outage, col int) int {
 		}
 	case 4:
 		n := len(strconv.Itoa(o.Alerts))
-		if o.Suppressed > 0 {
-			n += len(" (+ silenced)") + len(strconv.Itoa(o.Suppressed))
+		if o.SilencedAlerts > 0 {
+			n += len(" ( silenced)") + len(strconv.Itoa(o.SilencedAlerts))
 		}
 		return n
 	case 5:
@@ -123,8 +123,8 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 		return staleText(now, o.Stale, o.StaleSince), th.Warn
 	case 4:
 		t := strconv.Itoa(o.Alerts)
-		if o.Suppressed > 0 {
-			t += " (+" + strconv.Itoa(o.Suppressed) + " silenced)"
+		if o.SilencedAlerts > 0 {
+			t += " (" + strconv.Itoa(o.SilencedAlerts) + " silenced)"
 		}
 		return t, base
 	case 5:
