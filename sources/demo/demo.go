@@ -52,6 +52,7 @@ type Demo struct {
 
 	prom, amA, amB *server
 	cw             *server
+	userSilences   userSilences // created through the Alertmanager API, shared by the pair
 	closeOnce      sync.Once
 	closeErr       error
 	done           chan struct{}
@@ -369,11 +370,21 @@ func (d *Demo) amHandler() http.Handler {
 		writeJSON(w, out)
 	})
 	mux.HandleFunc("/api/v2/silences", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
+		switch r.Method {
+		case http.MethodGet:
+			writeJSON(w, append(d.silences(), d.userSilences.all(d.now())...))
+		case http.MethodPost:
+			d.userSilences.create(w, r, d.now())
+		default:
+			amJSONError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed")
+		}
+	})
+	mux.HandleFunc("/api/v2/silence/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodDelete {
 			amJSONError(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed")
 			return
 		}
-		writeJSON(w, d.silences())
+		d.userSilences.expire(w, r, d.now())
 	})
 	mux.HandleFunc("/-/ready", plain("OK"))
 	mux.HandleFunc("/-/healthy", plain("OK"))
@@ -398,6 +409,10 @@ func (d *Demo) amAlerts(t time.Time) []amAlert {
 		st := amStatus{InhibitedBy: []string{}, SilencedBy: []string{}, State: "active"}
 		if a.r.silenced {
 			st.SilencedBy = []string{silenceID}
+			st.State = "suppressed"
+		}
+		if ids := d.userSilences.silencing(labels, d.now()); len(ids) > 0 {
+			st.SilencedBy = append(st.SilencedBy, ids...)
 			st.State = "suppressed"
 		}
 		up := updated
