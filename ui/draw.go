@@ -42,7 +42,7 @@ func (st *state) draw(s tcell.Screen) {
 		return
 	}
 	if st.wide {
-		lw := w * 2 / 5
+		lw := w * 9 / 20 // outages carry ack, level and counts; alerts the rest
 		area := bottom - y
 		oh := area / 2
 		st.drawPanel(p, PanelOutages, 0, y, lw, oh)
