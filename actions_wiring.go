@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"os/user"
@@ -64,10 +65,24 @@ func newDispatcher(cfg *config.Config, c *cache.Cache, p *sources.Poller, readOn
 		}
 		sil[sc.Name] = alertmanager.NewSilencer(sc.URL, hc)
 	}
+	var hooks []actions.Webhook
+	for i := range cfg.Webhooks {
+		wc := &cfg.Webhooks[i]
+		hc, err := sources.NewHTTPClient(wc.HTTP, "webhook "+wc.Name)
+		if err != nil {
+			return nil, err
+		}
+		key, err := wc.Key()
+		if err != nil {
+			return nil, fmt.Errorf("webhooks[%d] (%s): routing key: %w", i, wc.Name, err)
+		}
+		hooks = append(hooks, actions.Webhook{Name: wc.Name, URL: wc.URL, Format: wc.Format, RoutingKey: key, Client: hc})
+	}
 	return actions.New(c, actions.Options{
 		Operator:  currentOperator(pol),
 		Policy:    pol,
 		Silencers: sil,
+		Webhooks:  hooks,
 		Logger:    log,
 		Polling:   p.Polling,
 	}), nil

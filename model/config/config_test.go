@@ -283,3 +283,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestWebhooks(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pd"), []byte("pd-r0uting-key\n"), 0o600))
+	c, err := Parse([]byte(`
+sources: [{name: am, type: alertmanager, url: "http://127.0.0.1:9093"}]
+webhooks:
+  - {name: bot, url: "https://hooks.example.internal/x"}
+  - {name: pd, url: "https://events.pagerduty.com/v2/enqueue", format: pagerduty, routing_key_file: pd}
+`), dir)
+	require.NoError(t, err)
+	require.Len(t, c.Webhooks, 2)
+	assert.True(t, c.Webhooks[0].HTTP.FollowRedirects, "HTTP client defaults apply to webhooks")
+	key, err := c.Webhooks[1].Key()
+	require.NoError(t, err)
+	assert.Equal(t, "pd-r0uting-key", key, "routing_key_file resolves next to the config")
+	assert.NotContains(t, c.String(), "pd-r0uting-key")
+
+	_, err = Parse([]byte(`
+sources: [{name: am, type: alertmanager, url: "http://127.0.0.1:9093"}]
+webhooks: [{name: pd, url: "https://e.example/x", format: pagerduty, routing_key: planted-rk-123, bogus: 1}]
+`), dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "webhooks[0].bogus: unknown key")
+	assert.NotContains(t, err.Error(), "planted-rk-123")
+}

@@ -94,6 +94,11 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 			c.Sources[i].HTTP.SetDirectory(baseDir)
 		}
 	}
+	for i := range c.Webhooks {
+		if baseDir != "" {
+			c.Webhooks[i].setDirectory(baseDir)
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -28,6 +28,8 @@ type Config struct {
 	Services []Service `yaml:"services,omitempty"`
 	// Escalation is the escalation policy, lowest level first.
 	Escalation []Level `yaml:"escalation,omitempty"`
+	// Webhooks are told about every escalation.
+	Webhooks []Webhook `yaml:"webhooks,omitempty"`
 
 	// baseDir is the directory relative paths resolve against.
 	baseDir string

@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	v.cycles()
 	v.roles()
 	v.escalation()
+	v.webhooks()
 	if c.OutageThreshold != "" && !contains(thresholds, c.OutageThreshold) {
 		v.errorf("outage_threshold", "unknown severity %q (want %s)", clip(c.OutageThreshold), oneOf(thresholds))
 	}
