@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -349,6 +350,12 @@ func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
 	case a != nil:
 		text = "ACK " + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
 		style = th.Dim
+		if n := ackedOf(a, o); n < len(o.Keys) {
+			// Only some of the outage's alerts are acked (an ack from the
+			// alerts panel, or alerts that fired after the ack).
+			text = fmt.Sprintf("ACK %d/%d ", n, len(o.Keys)) + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
+			style = th.Warn
+		}
 	case b != nil && b.Lapsed[o.Service] != nil:
 		text = "ACK LAPSED " + cellText(b.Lapsed[o.Service].By)
 		style = th.Crit.Bold(true)
@@ -377,6 +384,21 @@ func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
 		}
 	}
 	return text, style
+}
+
+// ackedOf counts the outage's alerts the ack covers. An ack that names no
+// alerts covers the whole outage.
+func ackedOf(a *model.Ack, o *model.Outage) int {
+	if len(a.AlertKeys) == 0 {
+		return len(o.Keys)
+	}
+	n := 0
+	for _, k := range o.Keys {
+		if slices.Contains(a.AlertKeys, k) {
+			n++
+		}
+	}
+	return n
 }
 
 func (st *state) levelText(o *model.Outage) string {

@@ -292,3 +292,18 @@ func TestOutageSilencedUpstreamShowsItsAuthor(t *testing.T) {
 		t.Fatalf("a silenced outage is flagged overdue:\n%s", screen(h))
 	}
 }
+
+// An ack that covers only some of an outage's alerts (one acked from the
+// alerts panel) says so on the outage row instead of passing for a full ack.
+func TestPartialAckShowsHowMany(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	o := fixture().Outage("checkout")
+	if o == nil || len(o.Keys) != 2 {
+		t.Fatalf("fixture: checkout should have 2 alerts, has %+v", o)
+	}
+	b := a.copyBoard()
+	b.Acks["checkout"] = &model.Ack{Service: "checkout", AlertKeys: o.Keys[:1], By: "bob", At: fixedNow.Add(-4 * time.Minute)}
+	a.publish(b)
+	waitFor(t, h, "ACK 1/2 4m bob")
+}
