@@ -307,3 +307,14 @@ func TestPartialAckShowsHowMany(t *testing.T) {
 	a.publish(b)
 	waitFor(t, h, "ACK 1/2 4m bob")
 }
+
+// An ack that lapsed while its outage is still open re-arms the outage
+// visibly.
+func TestLapsedAckReArmsTheOutage(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	b := a.copyBoard()
+	b.Lapsed = map[string]*model.Ack{"checkout": {Service: "checkout", By: "bob", At: fixedNow.Add(-3 * time.Hour), Until: fixedNow.Add(-time.Hour)}}
+	a.publish(b)
+	waitFor(t, h, "ACK LAPSED bob")
+}
