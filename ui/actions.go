@@ -137,8 +137,20 @@ func (st *state) startAck() {
 		return
 	}
 	if a := st.board.AckOf(svc); a != nil {
-		st.setFlash(fmt.Sprintf("a: %s is already acknowledged by %s (u un-acks)", svc, a.By))
-		return
+		// Ack only what the ack in force does not cover yet (an outage
+		// acked alert by alert, or alerts that fired since).
+		var rest []string
+		for _, k := range keys {
+			if !slices.Contains(a.AlertKeys, k) && len(a.AlertKeys) > 0 {
+				rest = append(rest, k)
+			}
+		}
+		if len(rest) == 0 {
+			st.setFlash(fmt.Sprintf("a: %s is already acknowledged by %s (u un-acks)", svc, a.By))
+			return
+		}
+		keys, req.AlertKeys = rest, rest
+		what = fmt.Sprintf("the %d unacknowledged alert(s) of %s", len(rest), svc)
 	}
 	req.Comment = ""
 	f := &form{req: req, title: "Acknowledge " + what,

@@ -306,6 +306,17 @@ func TestPartialAckShowsHowMany(t *testing.T) {
 	b.Acks["checkout"] = &model.Ack{Service: "checkout", AlertKeys: o.Keys[:1], By: "bob", At: fixedNow.Add(-4 * time.Minute)}
 	a.publish(b)
 	waitFor(t, h, "ACK 1/2 4m bob")
+	// a on the outage acks the rest, not what bob acked already.
+	h.Key(tcell.KeyDown) // checkout
+	h.Type("a")
+	waitFor(t, h, "Acknowledge the 1 unacknowledged alert(s) of checkout")
+	h.Type("second alert too")
+	h.Key(tcell.KeyEnter)
+	h.Key(tcell.KeyEnter)
+	reqs := a.requests()
+	if len(reqs) != 1 || len(reqs[0].AlertKeys) != 1 || reqs[0].AlertKeys[0] != o.Keys[1] {
+		t.Fatalf("the top-up ack should name only the unacked alert %s, got %+v", o.Keys[1], reqs)
+	}
 }
 
 // An ack that lapsed while its outage is still open re-arms the outage

@@ -174,13 +174,39 @@ func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
 		if a.State != model.ActionRefused {
 			switch a.Verb {
 			case model.VerbAck:
-				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM acks WHERE service = ? AND cleared_at = 0 AND until > ?`,
-					a.Service, now).Scan(&n); err != nil {
+				// An ack in force refuses another, unless the new one names
+				// alerts it does not cover (an outage acked alert by alert,
+				// or alerts that fired after the first ack).
+				rows, err := tx.QueryContext(ctx, `SELECT alert_keys FROM acks WHERE service = ? AND cleared_at = 0 AND until > ?`,
+					a.Service, now)
+				if err != nil {
 					return c.wrap("record an action", err)
 				}
-				if n > 0 {
-					return ErrAlreadyAcked
+				covered, acked := map[string]bool{}, false
+				for rows.Next() {
+					var keys string
+					if err := rows.Scan(&keys); err != nil {
+						rows.Close()
+						return c.wrap("record an action", err)
+					}
+					acked = true
+					l, _ := decodeList([]byte(keys))
+					for _, k := range l {
+						covered[k] = true
+					}
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return c.wrap("record an action", err)
+				}
+				if acked {
+					fresh := false
+					for _, k := range a.AlertKeys {
+						fresh = fresh || !covered[k]
+					}
+					if !fresh {
+						return ErrAlreadyAcked
+					}
 				}
 			case model.VerbUnack, model.VerbClear:
 				expire, err := c.unackDeliveries(ctx, tx, a.Service)
@@ -257,44 +283,62 @@ func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
 	return queued, nil
 }
 
-// unackDeliveries finds the ack in force (or lapsed) on service, cancels
-// its silences not yet created and returns one expiry per Alertmanager
-// they were for. It returns nil (not an empty slice) when there is no ack.
+// unackDeliveries finds the acks in force (or lapsed) on service (one, or
+// several when the outage was acked alert by alert), cancels their
+// silences not yet created and returns one expiry per ack and Alertmanager
+// the silences were for. It returns nil (not an empty slice) when there is
+// no ack.
 func (c *Cache) unackDeliveries(ctx context.Context, tx *sql.Conn, service string) ([]model.Delivery, error) {
-	var id int64
-	var uid string
-	var until int64
-	err := tx.QueryRowContext(ctx, `SELECT acks.id, audit.uid, acks.until FROM acks JOIN audit ON audit.id = acks.id
-		WHERE acks.service = ? AND acks.cleared_at = 0 ORDER BY acks.id DESC LIMIT 1`, service).Scan(&id, &uid, &until)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	type ack struct {
+		id  int64
+		uid string
 	}
+	var acks []ack
+	rows, err := tx.QueryContext(ctx, `SELECT acks.id, audit.uid FROM acks JOIN audit ON audit.id = acks.id
+		WHERE acks.service = ? AND acks.cleared_at = 0 ORDER BY acks.id`, service)
 	if err != nil {
 		return nil, c.wrap("find the ack", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT dest FROM outbox WHERE action_id = ? AND kind = ? ORDER BY dest`, id, model.DeliverSilence)
-	if err != nil {
-		return nil, c.wrap("find the ack's silences", err)
-	}
-	out := []model.Delivery{}
 	for rows.Next() {
-		var dest string
-		if err := rows.Scan(&dest); err != nil {
+		var a ack
+		if err := rows.Scan(&a.id, &a.uid); err != nil {
 			rows.Close()
-			return nil, c.wrap("find the ack's silences", err)
+			return nil, c.wrap("find the ack", err)
 		}
-		out = append(out, model.Delivery{Kind: model.DeliverExpire, Dest: dest, Key: uid})
+		acks = append(acks, a)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, c.wrap("find the ack's silences", err)
+		return nil, c.wrap("find the ack", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE action_id = ? AND kind = ? AND state = ?`,
-		string(model.ActionCancelled), id, model.DeliverSilence, string(model.ActionPending)); err != nil {
-		return nil, c.wrap("cancel the ack's silences", err)
+	if len(acks) == 0 {
+		return nil, nil
 	}
-	if err := c.settleAction(ctx, tx, id); err != nil {
-		return nil, err
+	out := []model.Delivery{}
+	for _, a := range acks {
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT dest FROM outbox WHERE action_id = ? AND kind = ? ORDER BY dest`, a.id, model.DeliverSilence)
+		if err != nil {
+			return nil, c.wrap("find the ack's silences", err)
+		}
+		for rows.Next() {
+			var dest string
+			if err := rows.Scan(&dest); err != nil {
+				rows.Close()
+				return nil, c.wrap("find the ack's silences", err)
+			}
+			out = append(out, model.Delivery{Kind: model.DeliverExpire, Dest: dest, Key: a.uid})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, c.wrap("find the ack's silences", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE action_id = ? AND kind = ? AND state = ?`,
+			string(model.ActionCancelled), a.id, model.DeliverSilence, string(model.ActionPending)); err != nil {
+			return nil, c.wrap("cancel the ack's silences", err)
+		}
+		if err := c.settleAction(ctx, tx, a.id); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -526,10 +570,21 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 		}
 		a.AlertKeys, _ = decodeList([]byte(keys))
 		a.At, a.Until = fromNS(at), fromNS(until)
+		m := b.Lapsed
 		if now.IsZero() || a.Until.After(now) {
-			b.Acks[a.Service] = &a
+			m = b.Acks
+		}
+		if prev := m[a.Service]; prev != nil {
+			// Several acks of one outage (alert by alert): one ack, by
+			// whoever acked first, covering every alert any of them names.
+			merged := *prev
+			merged.AlertKeys = model.SortedKeys(keySet(prev.AlertKeys, a.AlertKeys))
+			if a.Until.After(merged.Until) {
+				merged.Until = a.Until
+			}
+			m[a.Service] = &merged
 		} else {
-			b.Lapsed[a.Service] = &a
+			m[a.Service] = &a
 		}
 		return nil
 	})
@@ -616,4 +671,14 @@ func (c *Cache) ClaimDelivery(d model.Delivery, until time.Time) (bool, error) {
 		return err
 	})
 	return n == 1, err
+}
+
+func keySet(lists ...[]string) map[string]bool {
+	set := map[string]bool{}
+	for _, l := range lists {
+		for _, k := range l {
+			set[k] = true
+		}
+	}
+	return set
 }

@@ -229,3 +229,42 @@ func TestSilencesStoredPerSource(t *testing.T) {
 	assert.Equal(t, "erin", b.Silences["s2"].CreatedBy)
 	assert.Equal(t, "erin", b.SilenceAuthor(&model.Signal{SilencedBy: []string{"s2"}}))
 }
+
+// An outage acked alert by alert: a second ack naming alerts the first does
+// not cover is taken, the board shows one ack covering both, and an un-ack
+// expires the silences of both.
+func TestAckAlertByAlertTopsUpAndUnackExpiresAll(t *testing.T) {
+	c, _ := openTemp(t)
+	first := ackAction("checkout", t0, "am-a")
+	first.AlertKeys, first.Deliveries = []string{"k1"}, first.Deliveries[:1]
+	_, err := c.RecordAction(first)
+	require.NoError(t, err)
+	again := ackAction("checkout", t0.Add(time.Second), "am-a")
+	again.AlertKeys, again.Deliveries = []string{"k1"}, again.Deliveries[:1]
+	_, err = c.RecordAction(again)
+	assert.ErrorIs(t, err, ErrAlreadyAcked, "k1 is acked already")
+
+	second := ackAction("checkout", t0.Add(2*time.Second), "am-b")
+	second.Operator = "bob"
+	second.AlertKeys, second.Deliveries = []string{"k2"}, second.Deliveries[1:2]
+	_, err = c.RecordAction(second)
+	require.NoError(t, err, "k2 was not acked: the ack is topped up")
+
+	b, err := c.Board(t0.Add(time.Minute), 0)
+	require.NoError(t, err)
+	ack := b.AckOf("checkout")
+	require.NotNil(t, ack)
+	assert.Equal(t, []string{"k1", "k2"}, ack.AlertKeys)
+	assert.Equal(t, "alice", ack.By, "the first to ack")
+
+	queued, err := c.RecordAction(&model.Action{AuditEntry: model.AuditEntry{At: t0.Add(time.Minute), Operator: "bob",
+		Verb: model.VerbUnack, Service: "checkout", Target: "checkout"}})
+	require.NoError(t, err)
+	var got []string
+	for _, d := range queued {
+		got = append(got, d.Dest+"/"+d.Key)
+	}
+	assert.ElementsMatch(t, []string{"am-a/" + first.UID, "am-b/" + second.UID}, got, "one expiry per ack and Alertmanager")
+	b, _ = c.Board(t0.Add(time.Minute), 0)
+	assert.Nil(t, b.AckOf("checkout"))
+}
