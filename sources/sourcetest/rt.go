@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Paths of Request Tracker 5 from the Debian packages request-tracker5,
@@ -278,7 +280,8 @@ func (s *RTServer) Do(t testing.TB, method, path string, body, out any) {
 		t.Fatalf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, tail(string(b), 500))
 	}
 	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
+		// Case-sensitive: RT items carry both "type" and "Type".
+		if err := jsonv2.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s %s: decoding %q: %v", method, path, tail(string(b), 300), err)
 		}
 	}

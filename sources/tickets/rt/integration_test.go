@@ -149,7 +149,8 @@ func TestRealRT(t *testing.T) {
 
 		var comments []string
 		var queueMove bool
-		for _, tx := range srv.History(t, t2) {
+		hist := srv.History(t, t2)
+		for _, tx := range hist {
 			if tx.Type == "Comment" {
 				comments = append(comments, tx.Content)
 			}
@@ -158,7 +159,7 @@ func TestRealRT(t *testing.T) {
 			}
 		}
 		assert.True(t, queueMove, "the history records the queue change")
-		require.Len(t, comments, 1)
+		require.Len(t, comments, 1, "history: %+v", hist)
 		assert.Contains(t, comments[0], comment)
 
 		// Once more (an outbox retry): still in tier 2, not moved again.
