@@ -61,6 +61,10 @@ type state struct {
 	feedClosed bool
 	filter     filterSpec
 	v          *view
+	// recent are the views of the current snapshot built while the
+	// operator typed a filter, so Backspace finds the wider view ready
+	// instead of filtering every signal again.
+	recent []*view
 
 	focus  Panel
 	outT   vtable
@@ -109,7 +113,7 @@ func newState(opts Options, noColor bool) *state {
 	if st.now == nil {
 		st.now = time.Now
 	}
-	st.v = buildView(nil, st.filter, false)
+	st.v = buildView(nil, st.filter, false, nil)
 	return st
 }
 
@@ -125,7 +129,7 @@ func (st *state) setSnapshot(s *model.Snapshot) {
 }
 
 func (st *state) rebuild(keepOut, keepSig string) {
-	st.v = buildView(st.snap, st.filter, st.flat)
+	st.v = st.viewFor(st.snap, st.filter, st.flat)
 	if keepOut != "" {
 		if i := st.v.outageIndex(keepOut); i >= 0 {
 			st.outT.selected = i
@@ -381,4 +385,27 @@ func (st *state) docPage() int {
 		return 1
 	}
 	return max(st.doc.page-1, 1)
+}
+
+// viewFor returns the view of snap under f, reusing one built moments ago
+// for the same snapshot and filter, or narrowing the current one.
+func (st *state) viewFor(snap *model.Snapshot, f filterSpec, flat bool) *view {
+	keep := st.recent[:0]
+	for _, v := range st.recent {
+		if v.snap == snap {
+			keep = append(keep, v)
+		}
+	}
+	st.recent = keep
+	for _, v := range st.recent {
+		if v.filter == f && v.flat == flat {
+			return v
+		}
+	}
+	v := buildView(snap, f, flat, st.v)
+	if len(st.recent) >= 16 {
+		st.recent = append(st.recent[:0], st.recent[1:]...)
+	}
+	st.recent = append(st.recent, v)
+	return v
 }

@@ -32,7 +32,9 @@ func (f filterSpec) active() bool { return f.exact || f.text != "" }
 // MatchesText caches its text in the signal, so filtering stays on one
 // goroutine).
 type view struct {
-	snap *model.Snapshot
+	snap   *model.Snapshot
+	filter filterSpec // what the view was built with
+	flat   bool
 	sigs []*model.Signal
 	outs []*model.Outage
 	// outNest is the tree glyph drawn before each outage's service: ""
@@ -46,8 +48,12 @@ type view struct {
 	outNat []int
 }
 
-func buildView(snap *model.Snapshot, f filterSpec, flat bool) *view {
-	v := &view{snap: snap}
+// buildView filters snap. prev, when it is a view of the same snapshot
+// whose filter text the new one contains (the operator typed another
+// character), is narrowed instead of filtering every signal again: a
+// signal matching the longer text matches the shorter one too.
+func buildView(snap *model.Snapshot, f filterSpec, flat bool, prev *view) *view {
+	v := &view{snap: snap, filter: f, flat: flat}
 	if snap == nil {
 		v.sigNat = naturalWidths(alertCols, 0, nil)
 		v.outNat = naturalWidths(outageCols, 0, nil)
@@ -58,7 +64,12 @@ func buildView(snap *model.Snapshot, f filterSpec, flat bool) *view {
 	} else {
 		matchedSvc := map[string]bool{}
 		v.sigs = make([]*model.Signal, 0, 64)
-		for _, s := range snap.Signals {
+		from := snap.Signals
+		if prev != nil && prev.snap == snap && !f.exact && !prev.filter.exact && prev.filter.text != "" &&
+			strings.Contains(f.text, prev.filter.text) {
+			from = prev.sigs
+		}
+		for _, s := range from {
 			var ok bool
 			if f.exact {
 				ok = s.Service == f.service

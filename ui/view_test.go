@@ -1,0 +1,38 @@
+package ui
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"sitroom/model"
+)
+
+// Narrowing a view as the operator types gives exactly what filtering the
+// whole snapshot gives, for longer, shorter and unrelated filter texts.
+func TestViewNarrowingEqualsFullFilter(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var rows []*model.AlertRow
+	for i := range 300 {
+		labels := map[string]string{"alertname": fmt.Sprintf("Alert%d", i%17), "severity": []string{"critical", "warning"}[i%2],
+			"service": []string{"checkout", "check-in", "edge", "payments"}[i%4], "instance": fmt.Sprintf("host-%d", i)}
+		rows = append(rows, &model.AlertRow{Source: "am", Alert: model.Alert{Key: model.LabelsKey(labels, nil), Labels: labels,
+			State: model.StateFiring, StartsAt: now.Add(-time.Duration(i) * time.Minute)}})
+	}
+	snap := model.BuildSnapshot(rows, []model.SourceStatus{{Name: "am", LastAttempt: now, LastSuccess: now}}, model.SnapshotOptions{Now: now})
+	steps := []string{"c", "ch", "che", "check", "checkout", "chec", "host-1", "host-12", "e", "edge", "service=checkout", "alert1", ""}
+	var prev *view
+	for _, q := range steps {
+		got := buildView(snap, parseFilter(q), false, prev)
+		want := buildView(snap, parseFilter(q), false, nil)
+		if len(got.sigs) != len(want.sigs) || len(got.outs) != len(want.outs) {
+			t.Fatalf("filter %q: narrowed view has %d signals/%d outages, full filter %d/%d", q, len(got.sigs), len(got.outs), len(want.sigs), len(want.outs))
+		}
+		for i := range got.sigs {
+			if got.sigs[i] != want.sigs[i] {
+				t.Fatalf("filter %q: signal %d differs", q, i)
+			}
+		}
+		prev = got
+	}
+}
