@@ -35,8 +35,8 @@ type view struct {
 	snap   *model.Snapshot
 	filter filterSpec // what the view was built with
 	flat   bool
-	sigs []*model.Signal
-	outs []*model.Outage
+	sigs   []*model.Signal
+	outs   []*model.Outage
 	// outNest is the tree glyph drawn before each outage's service: ""
 	// for a cause (or in the flat view), "├ " or "└ " for a symptom nested
 	// under the cause above it.
