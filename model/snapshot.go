@@ -131,9 +131,9 @@ type ServiceState struct {
 	Pending    int
 	Suppressed int
 	Outage     *Outage // its open outage, or nil
-	// Tickets counts the service's open tickets when TicketsKnown. No
-	// ticket source feeds snapshots yet, so TicketsKnown is always false
-	// and the count must be shown as unknown, never as zero.
+	// Tickets counts the open tickets linked to the service when
+	// TicketsKnown, which is false when no ticket source is configured:
+	// the count must then be shown as unknown, never as zero.
 	Tickets      int
 	TicketsKnown bool
 }
@@ -156,9 +156,13 @@ type Snapshot struct {
 	Outages []*Outage
 	Sources []SourceStatus
 	Counts  Counts
-	// Services holds the state of every service with an open signal; a
-	// service not in it has nothing open. See Service.
+	// Services holds the state of every service with an open signal or
+	// ticket; a service not in it has nothing open. See Service.
 	Services map[string]*ServiceState
+	// Tickets are the open tickets of the ticket sources, most urgent
+	// first, and Backlog their summary per tier (see AttachTickets).
+	Tickets []*TicketItem
+	Backlog Backlog
 }
 
 // Service returns the state of the named service; a service with nothing
@@ -167,7 +171,7 @@ func (s *Snapshot) Service(name string) ServiceState {
 	if st := s.Services[name]; st != nil {
 		return *st
 	}
-	return ServiceState{}
+	return ServiceState{TicketsKnown: s.Backlog.Known}
 }
 
 // Outage returns the open outage of the named service, or nil.

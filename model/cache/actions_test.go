@@ -49,7 +49,7 @@ func TestMigrationFromVersion1KeepsAlerts(t *testing.T) {
 	assert.Equal(t, "A", rows[0].Labels["alertname"])
 	var v int
 	require.NoError(t, c.db.QueryRow("PRAGMA user_version").Scan(&v))
-	assert.Equal(t, 2, v)
+	assert.Equal(t, SchemaVersion, v)
 	_, err = c.RecordAction(ackAction("checkout", t0))
 	require.NoError(t, err, "the new tables exist")
 }

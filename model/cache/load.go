@@ -67,6 +67,7 @@ func (c *Cache) publish() {
 	c.mu.Lock()
 	c.rows, c.statuses = rows[:len(rows):len(rows)], sts
 	c.mu.Unlock()
+	c.publishTickets()
 }
 
 // syncIfChanged brings the mirror up to date with what other connections
@@ -169,6 +170,9 @@ func (c *Cache) syncDelta() error {
 		s.rebuildRows()
 	}
 	c.seq = seq
+	if err := c.syncTickets(); err != nil {
+		return err
+	}
 	return c.loadStatuses()
 }
 
@@ -195,6 +199,9 @@ func (c *Cache) fullReload() error {
 		s.rebuildRows()
 	}
 	c.seq = seq
+	if err := c.reloadTickets(); err != nil {
+		return err
+	}
 	return c.loadStatuses()
 }
 
