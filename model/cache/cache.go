@@ -2,9 +2,8 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 4, kept in PRAGMA user_version; version 2's tables are
-// described in actions.go, version 3's in history.go, version 4's in
-// tickets.go)
+// # Schema (version 3, kept in PRAGMA user_version; version 2's tables are
+// described in actions.go, version 3's in tickets.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -85,7 +84,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 4
+const SchemaVersion = 3
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -141,8 +140,7 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	INSERT INTO meta(k, v) VALUES ('seq', 0);`,
 	schemaActions, // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
-	schemaHistory, // 3: outage, source and ticket backlog history (history.go)
-	schemaTickets, // 4: tickets of the ticket sources, open and closed (tickets.go)
+	schemaTickets, // 3: tickets of the ticket sources, open and closed (tickets.go)
 }
 
 // Cache is an open cache file. See the package documentation for the
