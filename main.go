@@ -297,6 +297,14 @@ func buildJobs(cfg *config.Config) ([]sources.Job, error) {
 	var jobs []sources.Job
 	for i, sc := range cfg.Sources {
 		sc.MatchIgnoreLabels = ignore
+		if config.IsTicketType(sc.Type) {
+			ts, err := newTicketSource(sc)
+			if err != nil {
+				return nil, fmt.Errorf("sources[%d] (%s): %w", i, sc.Name, err)
+			}
+			jobs = append(jobs, sources.Job{Tickets: ts, Interval: time.Duration(sc.Interval), Timeout: time.Duration(sc.Timeout)})
+			continue
+		}
 		f := sourceFactories[sc.Type]
 		if f == nil {
 			return nil, fmt.Errorf("sources[%d].type: unsupported source type %q", i, sc.Type)
@@ -466,6 +474,20 @@ func runCheck(g globalFlags, stdout, stderr io.Writer) int {
 			timeout = 10 * time.Second
 		}
 		where := cfg.Sources[i].URL
+		if j.Tickets != nil {
+			pctx, pcancel := context.WithTimeout(ctx, timeout)
+			start := time.Now()
+			list, err := j.Tickets.Fetch(pctx)
+			pcancel()
+			if err != nil {
+				failed++
+				fmt.Fprintf(stdout, "FAIL  %-16s %-12s %s  %v\n", j.Name(), j.Type(), where, err)
+				continue
+			}
+			fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d open tickets in %s\n", j.Name(), j.Type(), where, len(list),
+				time.Since(start).Round(100*time.Microsecond))
+			continue
+		}
 		if cws, ok := j.Source.(*cloudwatch.Source); ok {
 			// CloudWatch: say which identity the credential chain resolved
 			// (or why none), then probe the alarms. Only the account, ARN

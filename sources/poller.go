@@ -16,11 +16,39 @@ import (
 	"sitroom/model/cache"
 )
 
-// Job is one source with its schedule.
+// Job is one source with its schedule: an alert Source, or a ticket
+// source (Tickets) polled under the same rules (schedule, back-off, lease,
+// no overlap). Exactly one of Source and Tickets is set.
 type Job struct {
 	Source   Source
+	Tickets  TicketFetcher
 	Interval time.Duration // time between the end of one poll and the start of the next
 	Timeout  time.Duration // per poll; defaults to the interval
+}
+
+// TicketFetcher is the reading side of a ticket source
+// (sources/tickets.TicketSource implements it): Fetch returns every open
+// ticket of its mapped queues, under the same contract as Source.Fetch.
+type TicketFetcher interface {
+	Name() string
+	Type() string
+	Fetch(ctx context.Context) ([]model.Ticket, error)
+}
+
+// Name is the job's source name.
+func (j *Job) Name() string {
+	if j.Tickets != nil {
+		return j.Tickets.Name()
+	}
+	return j.Source.Name()
+}
+
+// Type is the job's source type.
+func (j *Job) Type() string {
+	if j.Tickets != nil {
+		return j.Tickets.Type()
+	}
+	return j.Source.Type()
 }
 
 // PollerOptions tune a Poller.
@@ -99,7 +127,7 @@ func NewPoller(c *cache.Cache, jobs []Job, opt PollerOptions) *Poller {
 		if jobs[i].Timeout <= 0 || jobs[i].Timeout > jobs[i].Interval {
 			jobs[i].Timeout = jobs[i].Interval
 		}
-		p.names[jobs[i].Source.Name()] = jobs[i].Source.Type()
+		p.names[jobs[i].Name()] = jobs[i].Type()
 		p.refresh = append(p.refresh, make(chan struct{}, 1))
 	}
 	return p
@@ -245,12 +273,19 @@ func (p *Poller) sourceLoop(ctx context.Context, i int) {
 // pollOne fetches one source and records the result in the cache.
 func (p *Poller) pollOne(ctx context.Context, i int) error {
 	job := p.jobs[i]
-	name := job.Source.Name()
+	name := job.Name()
 	fctx, cancel := context.WithTimeout(ctx, job.Timeout)
 	start := time.Now()
-	alerts, err := job.Source.Fetch(fctx)
+	var alerts []model.Alert
+	var tickets []model.Ticket
+	var err error
+	if job.Tickets != nil {
+		tickets, err = job.Tickets.Fetch(fctx)
+	} else {
+		alerts, err = job.Source.Fetch(fctx)
+	}
 	cancel()
-	meta := cache.PollMeta{At: p.opt.Now(), Latency: time.Since(start), Type: job.Source.Type()}
+	meta := cache.PollMeta{At: p.opt.Now(), Latency: time.Since(start), Type: job.Type()}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -260,6 +295,16 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 			p.opt.Logger.Error("recording a failed poll", "source", name, "err", rerr)
 		}
 		return fmt.Errorf("%s: %w", name, err)
+	}
+	if job.Tickets != nil {
+		res, err := p.cache.IngestTickets(name, tickets, meta)
+		if err != nil {
+			p.opt.Logger.Error("writing a poll to the cache", "source", name, "err", err)
+			return fmt.Errorf("%s: cache: %w", name, err)
+		}
+		p.opt.Logger.Debug("polled", "source", name, "tickets", len(tickets), "latency", meta.Latency,
+			"inserted", res.Inserted, "updated", res.Updated, "closed", res.Closed)
+		return nil
 	}
 	res, err := p.cache.Ingest(name, alerts, meta)
 	if err != nil {
@@ -322,23 +367,51 @@ func (p *Poller) build() (*model.Snapshot, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	tickets, err := p.cache.Tickets()
+	if err != nil {
+		return nil, 0, err
+	}
 	byName := make(map[string]model.SourceStatus, len(statuses))
 	for _, st := range statuses {
 		byName[st.Name] = st
 	}
 	configured := make([]model.SourceStatus, 0, len(p.jobs))
-	for _, j := range p.jobs {
-		st, ok := byName[j.Source.Name()]
+	var ticketSources []string
+	for i := range p.jobs {
+		j := &p.jobs[i]
+		st, ok := byName[j.Name()]
 		if !ok {
-			st = model.SourceStatus{Name: j.Source.Name()}
+			st = model.SourceStatus{Name: j.Name()}
 		}
-		st.Type = j.Source.Type()
+		st.Type = j.Type()
 		configured = append(configured, st)
+		if j.Tickets != nil {
+			ticketSources = append(ticketSources, j.Name())
+		}
 	}
 	snap := model.BuildSnapshot(rows, configured, model.SnapshotOptions{
 		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
 	})
-	return snap, seal(rows, configured), nil
+	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
+	return snap, seal(rows, configured) ^ sealTickets(tickets), nil
+}
+
+// sealTickets fingerprints the open tickets: like rows, tickets are
+// replaced on change, so their addresses identify their content.
+func sealTickets(ts []*model.Ticket) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		for i := range b {
+			b[i] = byte(v >> (8 * i))
+		}
+		h.Write(b[:])
+	}
+	put(uint64(len(ts)) | 1<<63)
+	for _, t := range ts {
+		put(uint64(uintptr(unsafe.Pointer(t))))
+	}
+	return h.Sum64()
 }
 
 // seal fingerprints a cache state cheaply: rows are immutable and replaced

@@ -249,7 +249,7 @@ type Item struct {
 	Created     string         `json:"Created"`
 	LastUpdated string         `json:"LastUpdated"`
 	Due         string         `json:"Due"`
-	CustomField []customField  `json:"CustomFields"`
+	CustomField cfList         `json:"CustomFields"`
 }
 
 // ref is a REST2 object reference: {"type", "id", "_url"} plus expanded
