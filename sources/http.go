@@ -358,6 +358,10 @@ func roundDuration(d time.Duration) string {
 	switch {
 	case d >= time.Second:
 		return d.Round(100 * time.Millisecond).String()
+	case d >= 100*time.Millisecond:
+		// A deadline measured from just after it was set (499.7ms of a
+		// 500ms timeout) reads as the timeout that was configured.
+		return d.Round(10 * time.Millisecond).String()
 	case d >= time.Millisecond:
 		return d.Round(time.Millisecond).String()
 	}

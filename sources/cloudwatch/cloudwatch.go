@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 
 	"sitroom/model"
 	"sitroom/model/config"
@@ -62,6 +63,9 @@ type Options struct {
 	IgnoreLabels []string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxBytes caps the body of one reply (default DefaultMaxBytes); a
+	// longer reply fails the poll as "reply larger than …".
+	MaxBytes int64
 }
 
 // Source reads one account's alarms in one region.
@@ -120,6 +124,9 @@ func New(sc config.Source, opt Options) (*Source, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.MaxBytes <= 0 {
+		opt.MaxBytes = DefaultMaxBytes
 	}
 	s := &Source{name: sc.Name, cfg: sc.CloudWatch, opt: opt, def: sc.AlarmSeverity(), tags: map[string]tagEntry{}}
 	for i, r := range sc.Severity {
@@ -187,6 +194,7 @@ func (s *Source) load(ctx context.Context) (*cw.Client, *aws.Config, error) {
 	if s.opt.HTTPClient != nil {
 		opts = append(opts, awsconfig.WithHTTPClient(s.opt.HTTPClient))
 	}
+	opts = append(opts, awsconfig.WithAPIOptions([]func(*middleware.Stack) error{capReplies(s.opt.MaxBytes)}))
 	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, nil, s.classify(ctx, err)

@@ -2,8 +2,12 @@ package cloudwatch
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 
@@ -12,7 +16,9 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"sitroom/model"
 	"sitroom/sources"
 )
 
@@ -88,9 +94,34 @@ func (s *Source) classify(ctx context.Context, err error) error {
 	case errors.Is(err, syscall.ECONNRESET):
 		return fe(sources.KindNetwork, "connection reset by peer")
 	}
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		return fe(sources.KindTLS, "TLS: certificate signed by unknown authority")
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fe(sources.KindTimeout, "timed out")
+	}
+	if errors.Is(err, errTooLarge) {
+		return fe(sources.KindTooLarge, "reply larger than "+mib(s.opt.MaxBytes))
+	}
+	// A reply that is not AWS's: a proxy or load balancer in front of the
+	// endpoint answering with its own status or page.
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil && re.HTTPStatusCode() > 0 {
+		status := re.HTTPStatusCode()
+		text := fmt.Sprintf("HTTP %d %s", status, http.StatusText(status))
+		switch {
+		case status == http.StatusTooManyRequests:
+			return fe(KindThrottled, model.ThrottledPrefix+": "+text)
+		case status < 200 || status > 299:
+			return fe(sources.KindHTTP, text)
+		case isHTML(re.Response.Header.Get("Content-Type")):
+			return fe(sources.KindHTML, "HTML page instead of the CloudWatch API (is the endpoint right?)")
+		}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fe(sources.KindTruncated, "truncated reply")
 	}
 	var de *smithy.DeserializationError
 	if errors.As(err, &de) {
@@ -134,6 +165,18 @@ func apiText(err error) string {
 		err = u
 	}
 	return sources.Sanitize(err.Error(), 160)
+}
+
+func isHTML(contentType string) bool {
+	ct := strings.ToLower(strings.TrimSpace(contentType))
+	return strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "application/xhtml+xml")
+}
+
+func mib(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d KiB", n>>10)
 }
 
 func quote(s string) string { return "\"" + sources.Sanitize(s, 64) + "\"" }
