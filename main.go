@@ -250,6 +250,8 @@ func newSetup(ctx context.Context, g globalFlags, onPanic func(any, []byte)) (*s
 		Logger:          logger,
 		Holder:          fmt.Sprintf("%s:%d", host, os.Getpid()),
 		OnPanic:         onPanic,
+		History: sources.NewHistoryRecorder(c, sources.HistoryOptions{
+			Grace: cfg.Grace(), Retention: cfg.HistoryRetention(), Logger: logger}),
 	})
 	return &setup{cfg: cfg, cache: c, poller: p, log: logger, close: func() {
 		c.Close()

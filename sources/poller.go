@@ -73,6 +73,10 @@ type PollerOptions struct {
 	// main uses it to restore the terminal and exit non-zero. That
 	// goroutine then stops.
 	OnPanic func(p any, stack []byte)
+	// History, when set, is shown every snapshot built while this process
+	// holds the lease (on the snapshot goroutine), to record outage and
+	// source history into the cache.
+	History *HistoryRecorder
 }
 
 // Poller runs every source on its own schedule (never two polls of one
@@ -329,7 +333,7 @@ func (p *Poller) markDirty() {
 func (p *Poller) snapshotLoop(ctx context.Context) {
 	t := time.NewTicker(p.opt.WatchEvery)
 	defer t.Stop()
-	first := true
+	first, recording := true, false
 	for {
 		snap, seal, err := p.build()
 		if err != nil {
@@ -339,6 +343,9 @@ func (p *Poller) snapshotLoop(ctx context.Context) {
 			p.lastSeal = seal
 			p.publish(snap)
 		}
+		if err == nil {
+			recording = p.record(snap, recording)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -346,6 +353,20 @@ func (p *Poller) snapshotLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// record shows the snapshot to the history recorder while this process
+// holds the lease; it reports whether it did. A recorder that was not
+// recording reloads what is open from the cache first.
+func (p *Poller) record(snap *model.Snapshot, recording bool) bool {
+	if p.opt.History == nil || !p.Polling() {
+		return false
+	}
+	if !recording {
+		p.opt.History.Reset()
+	}
+	p.opt.History.Observe(snap)
+	return true
 }
 
 func (p *Poller) publish(s *model.Snapshot) {

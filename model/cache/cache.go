@@ -2,8 +2,9 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 3, kept in PRAGMA user_version; version 2's tables are
-// described in actions.go, version 3's in tickets.go)
+// # Schema (version 4, kept in PRAGMA user_version; version 2's tables are
+// described in actions.go, version 3's in tickets.go, version 4's in
+// history.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -84,7 +85,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -141,6 +142,7 @@ var migrations = []string{
 	INSERT INTO meta(k, v) VALUES ('seq', 0);`,
 	schemaActions, // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
 	schemaTickets, // 3: tickets of the ticket sources, open and closed (tickets.go)
+	schemaHistory, // 4: outage, source and ticket backlog history (history.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

@@ -30,6 +30,8 @@ type Config struct {
 	Escalation []Level `yaml:"escalation,omitempty"`
 	// Webhooks are told about every escalation.
 	Webhooks []Webhook `yaml:"webhooks,omitempty"`
+	// History is retention, outage_grace and shifts (handoff.go).
+	History `yaml:",inline"`
 
 	// baseDir is the directory relative paths resolve against.
 	baseDir string

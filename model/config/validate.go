@@ -62,6 +62,7 @@ func (c *Config) Validate() error {
 	v.roles()
 	v.escalation()
 	v.webhooks()
+	v.history()
 	if c.OutageThreshold != "" && !contains(thresholds, c.OutageThreshold) {
 		v.errorf("outage_threshold", "unknown severity %q (want %s)", clip(c.OutageThreshold), oneOf(thresholds))
 	}

@@ -1,0 +1,384 @@
+package cache
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"time"
+
+	"sitroom/model"
+)
+
+// Schema version 4 adds the history a shift handoff is built from,
+// recorded by the polling process:
+//
+//	outage_history   one row per outage: service, severity (worst seen),
+//	                 opened_at, closed_at (0 while open), alerts (most seen
+//	                 at once). Acks and escalations are joined from the
+//	                 audit log and escalations by service and time.
+//	source_history   one row per stretch a source was down: source,
+//	                 down_at (first failed attempt), up_at (first success
+//	                 after; 0 while down), error (in words, from upstream).
+//	backlog_samples  ticket backlog per source and tier over time: at,
+//	                 source, tier, open, unassigned, breached. Written by
+//	                 RecordBacklog once ticket sources are polled.
+//
+// Prune drops what is older than the retention.
+const schemaHistory = `CREATE TABLE outage_history (
+		id        INTEGER PRIMARY KEY,
+		service   TEXT    NOT NULL,
+		severity  TEXT    NOT NULL,
+		opened_at INTEGER NOT NULL,
+		closed_at INTEGER NOT NULL DEFAULT 0,
+		alerts    INTEGER NOT NULL
+	);
+	CREATE INDEX outage_history_open ON outage_history(service) WHERE closed_at = 0;
+	CREATE INDEX outage_history_opened ON outage_history(opened_at);
+	CREATE TABLE source_history (
+		id      INTEGER PRIMARY KEY,
+		source  TEXT    NOT NULL,
+		down_at INTEGER NOT NULL,
+		up_at   INTEGER NOT NULL DEFAULT 0,
+		error   TEXT    NOT NULL
+	);
+	CREATE INDEX source_history_down ON source_history(down_at);
+	CREATE TABLE backlog_samples (
+		at         INTEGER NOT NULL,
+		source     TEXT    NOT NULL,
+		tier       TEXT    NOT NULL,
+		open       INTEGER NOT NULL,
+		unassigned INTEGER NOT NULL,
+		breached   INTEGER NOT NULL,
+		PRIMARY KEY (source, tier, at)
+	) WITHOUT ROWID;
+	CREATE INDEX backlog_samples_at ON backlog_samples(at);`
+
+// OpenOutage records an outage of service opening at opened and returns
+// its id. Safe for concurrent use.
+func (c *Cache) OpenOutage(service string, sev model.Severity, opened time.Time, alerts int) (int64, error) {
+	var id int64
+	err := c.actTx("record an outage", func(ctx context.Context, tx *sql.Conn) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO outage_history(service, severity, opened_at, alerts) VALUES (?, ?, ?, ?)`,
+			service, sev.Name(), ns(opened), alerts)
+		if err != nil {
+			return c.wrap("record an outage", err)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
+}
+
+// UpdateOutage records a worse severity or more alerts for an open outage.
+func (c *Cache) UpdateOutage(id int64, sev model.Severity, alerts int) error {
+	return c.actTx("update an outage", func(ctx context.Context, tx *sql.Conn) error {
+		_, err := tx.ExecContext(ctx, `UPDATE outage_history SET severity = ?, alerts = ? WHERE id = ?`, sev.Name(), alerts, id)
+		if err != nil {
+			return c.wrap("update an outage", err)
+		}
+		return nil
+	})
+}
+
+// CloseOutage records that the outage closed at closed.
+func (c *Cache) CloseOutage(id int64, closed time.Time) error {
+	return c.actTx("close an outage", func(ctx context.Context, tx *sql.Conn) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = ? WHERE id = ? AND closed_at = 0`, ns(closed), id); err != nil {
+			return c.wrap("close an outage", err)
+		}
+		return nil
+	})
+}
+
+// OpenOutageRecords lists the outages recorded as open, oldest first.
+func (c *Cache) OpenOutageRecords() ([]model.OutageRecord, error) {
+	return c.outageRecords(context.Background(), c.db, `WHERE closed_at = 0 ORDER BY id`)
+}
+
+// SourceDown records that source's polls started failing at at, with the
+// failure in words, and returns the record's id.
+func (c *Cache) SourceDown(source string, at time.Time, errText string) (int64, error) {
+	var id int64
+	err := c.actTx("record a source outage", func(ctx context.Context, tx *sql.Conn) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO source_history(source, down_at, error) VALUES (?, ?, ?)`,
+			source, ns(at), clipError(errText))
+		if err != nil {
+			return c.wrap("record a source outage", err)
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	return id, err
+}
+
+// SourceUp records that the source outage id ended at at.
+func (c *Cache) SourceUp(id int64, at time.Time) error {
+	return c.actTx("record a source recovery", func(ctx context.Context, tx *sql.Conn) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE source_history SET up_at = ? WHERE id = ? AND up_at = 0`, ns(at), id); err != nil {
+			return c.wrap("record a source recovery", err)
+		}
+		return nil
+	})
+}
+
+// OpenSourceOutages lists the sources recorded as down, oldest first.
+func (c *Cache) OpenSourceOutages() ([]model.SourceOutage, error) {
+	return c.sourceOutages(context.Background(), c.db, `WHERE up_at = 0 ORDER BY id`)
+}
+
+// RecordBacklog stores ticket backlog samples (one per source and tier).
+// It is the hook for ticket sources; nothing calls it until they are
+// polled into the cache.
+func (c *Cache) RecordBacklog(samples []model.BacklogSample) error {
+	return c.actTx("record the ticket backlog", func(ctx context.Context, tx *sql.Conn) error {
+		for _, s := range samples {
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO backlog_samples(at, source, tier, open, unassigned, breached)
+				VALUES (?, ?, ?, ?, ?, ?)`, ns(s.At), s.Source, s.Tier, s.Open, s.Unassigned, s.Breached); err != nil {
+				return c.wrap("record the ticket backlog", err)
+			}
+		}
+		return nil
+	})
+}
+
+// Prune deletes history older than before: closed outages, ended source
+// outages, backlog samples, resolved alerts, notes, and settled actions
+// (with their deliveries) that no ack or escalation in force refers to.
+// Open outages, down sources, pending deliveries and acks or escalations
+// not yet cleared are kept whatever their age. It returns how many rows
+// went. It runs one write transaction: call it off the UI goroutine.
+func (c *Cache) Prune(before time.Time) (int64, error) {
+	var n int64
+	b := ns(before)
+	err := c.actTx("prune history", func(ctx context.Context, tx *sql.Conn) error {
+		for _, q := range []string{
+			`DELETE FROM outage_history WHERE closed_at != 0 AND closed_at < ?1`,
+			`DELETE FROM source_history WHERE up_at != 0 AND up_at < ?1`,
+			`DELETE FROM backlog_samples WHERE at < ?1`,
+			`DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?1`,
+			`DELETE FROM notes WHERE at < ?1`,
+			`DELETE FROM acks WHERE at < ?1 AND cleared_at != 0`,
+			`DELETE FROM escalations WHERE at < ?1 AND cleared_at != 0`,
+			`DELETE FROM outbox WHERE state != 'pending' AND action_id IN (SELECT id FROM audit WHERE at < ?1 AND state != 'pending')
+				AND action_id NOT IN (SELECT id FROM acks) AND action_id NOT IN (SELECT id FROM escalations)`,
+			`DELETE FROM audit WHERE at < ?1 AND state != 'pending' AND id NOT IN (SELECT action_id FROM outbox)
+				AND id NOT IN (SELECT id FROM acks) AND id NOT IN (SELECT id FROM escalations) AND id NOT IN (SELECT id FROM notes)`,
+		} {
+			res, err := tx.ExecContext(ctx, q, b)
+			if err != nil {
+				return c.wrap("prune history", err)
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
+	return n, err
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (c *Cache) outageRecords(ctx context.Context, q querier, where string, args ...any) ([]model.OutageRecord, error) {
+	var out []model.OutageRecord
+	err := c.query(ctx, q, "read outage history", `SELECT id, service, severity, opened_at, closed_at, alerts FROM outage_history `+where,
+		func(r *sql.Rows) error {
+			var o model.OutageRecord
+			var sev string
+			var opened, closed int64
+			if err := r.Scan(&o.ID, &o.Service, &sev, &opened, &closed, &o.Alerts); err != nil {
+				return err
+			}
+			o.Severity, o.Opened, o.Closed = model.ParseSeverity(sev), fromNS(opened), fromNS(closed)
+			out = append(out, o)
+			return nil
+		}, args...)
+	return out, err
+}
+
+func (c *Cache) sourceOutages(ctx context.Context, q querier, where string, args ...any) ([]model.SourceOutage, error) {
+	var out []model.SourceOutage
+	err := c.query(ctx, q, "read source history", `SELECT id, source, down_at, up_at, error FROM source_history `+where,
+		func(r *sql.Rows) error {
+			var s model.SourceOutage
+			var down, up int64
+			if err := r.Scan(&s.ID, &s.Source, &down, &up, &s.Error); err != nil {
+				return err
+			}
+			s.Down, s.Up = fromNS(down), fromNS(up)
+			out = append(out, s)
+			return nil
+		}, args...)
+	return out, err
+}
+
+func (c *Cache) query(ctx context.Context, q querier, op, query string, scan func(*sql.Rows) error, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return c.closedOr(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return c.wrap(op, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c.wrap(op, err)
+	}
+	return nil
+}
+
+// History reads, in one read transaction, everything a handoff report for
+// [from, to) needs: outages and source outages overlapping it, alerts that
+// fired or resolved in it, the actions in it (and, for outages opened
+// before from, their earlier acks and escalations), actions still
+// unfinished, notes, acks in force at to with their silence counts, and
+// backlog samples. It reads the file on a pooled connection, never the
+// poll's; call it off the UI goroutine. Safe for concurrent use.
+func (c *Cache) History(from, to time.Time) (*model.History, error) {
+	ctx := context.Background()
+	conn, err := c.db.Conn(ctx)
+	if err != nil {
+		return nil, c.closedOr("read history", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return nil, c.closedOr("read history", err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK") //nolint:errcheck // read-only
+	f, t := ns(from), ns(to)
+	h := &model.History{From: from, To: to}
+	if h.Outages, err = c.outageRecords(ctx, conn, `WHERE opened_at < ? AND (closed_at = 0 OR closed_at >= ?) ORDER BY opened_at, id`, t, f); err != nil {
+		return nil, err
+	}
+	earliest := f
+	for _, o := range h.Outages {
+		earliest = min(earliest, ns(o.Opened))
+	}
+	if h.SourceOutages, err = c.sourceOutages(ctx, conn, `WHERE down_at < ? AND (up_at = 0 OR up_at >= ?) ORDER BY down_at, id`, t, f); err != nil {
+		return nil, err
+	}
+	err = c.query(ctx, conn, "read the audit log", `SELECT id, uid, at, operator, role, host, ssh_client, verb,
+		service, target, comment, upstream, state, reason FROM audit
+		WHERE at < ?1 AND (at >= ?2 OR state IN ('pending', 'failed')) ORDER BY at, id`, func(r *sql.Rows) error {
+		var e model.AuditEntry
+		var at int64
+		var role, verb, state string
+		if err := r.Scan(&e.ID, &e.UID, &at, &e.Operator, &role, &e.Host, &e.SSHClient, &verb, &e.Service,
+			&e.Target, &e.Comment, &e.Upstream, &state, &e.Reason); err != nil {
+			return err
+		}
+		e.At, e.Verb, e.State = fromNS(at), model.Verb(verb), model.ActionState(state)
+		e.Role, _ = model.ParseRole(role)
+		h.Audit = append(h.Audit, e)
+		return nil
+	}, t, earliest)
+	if err != nil {
+		return nil, err
+	}
+	err = c.query(ctx, conn, "read escalations", `SELECT id, service, level, who, contact, by, at, comment FROM escalations
+		WHERE at >= ? AND at < ? ORDER BY at, id`, func(r *sql.Rows) error {
+		var e model.Escalation
+		var at int64
+		if err := r.Scan(&e.ActionID, &e.Service, &e.Level, &e.Who, &e.Contact, &e.By, &at, &e.Comment); err != nil {
+			return err
+		}
+		e.At = fromNS(at)
+		h.Escalations = append(h.Escalations, e)
+		return nil
+	}, earliest, t)
+	if err != nil {
+		return nil, err
+	}
+	err = c.query(ctx, conn, "read notes", `SELECT id, service, by, at, text FROM notes WHERE at >= ? AND at < ? ORDER BY at, id`,
+		func(r *sql.Rows) error {
+			var n model.Note
+			var at int64
+			if err := r.Scan(&n.ID, &n.Service, &n.By, &at, &n.Text); err != nil {
+				return err
+			}
+			n.At = fromNS(at)
+			h.Notes = append(h.Notes, n)
+			return nil
+		}, f, t)
+	if err != nil {
+		return nil, err
+	}
+	err = c.query(ctx, conn, "read acks", `SELECT acks.id, audit.uid, acks.service, acks.alert_keys, acks.by, acks.at, acks.until,
+		acks.comment, acks.cleared_at, (SELECT count(*) FROM outbox WHERE outbox.action_id = acks.id AND outbox.kind = 'silence')
+		FROM acks JOIN audit ON audit.id = acks.id
+		WHERE acks.at < ?1 AND acks.until >= ?1 AND (acks.cleared_at = 0 OR acks.cleared_at > ?1) ORDER BY acks.id`,
+		func(r *sql.Rows) error {
+			var a model.AckRecord
+			var keys string
+			var at, until, cleared int64
+			if err := r.Scan(&a.ActionID, &a.UID, &a.Service, &keys, &a.By, &at, &until, &a.Comment, &cleared, &a.Silences); err != nil {
+				return err
+			}
+			a.AlertKeys, _ = decodeList([]byte(keys))
+			a.At, a.Until, a.Cleared = fromNS(at), fromNS(until), fromNS(cleared)
+			h.Acks = append(h.Acks, a)
+			return nil
+		}, t)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]*model.AlertEvent{}
+	err = c.query(ctx, conn, "read alert history", `SELECT source, key, labels, first_seen, resolved_at FROM alerts
+		WHERE (first_seen >= ?1 AND first_seen < ?2) OR (resolved_at >= ?1 AND resolved_at < ?2) ORDER BY first_seen, id`,
+		func(r *sql.Rows) error {
+			var src, key, labels string
+			var first int64
+			var resolved sql.NullInt64
+			if err := r.Scan(&src, &key, &labels, &first, &resolved); err != nil {
+				return err
+			}
+			ev := byKey[key]
+			if ev == nil {
+				l, _ := decodeMap([]byte(labels))
+				ev = &model.AlertEvent{Key: key, Name: l["alertname"], Service: l["service"], Severity: model.ParseSeverity(l["severity"]),
+					Fired: fromNS(first)}
+				if ev.Service == "" {
+					ev.Service = l["job"]
+				}
+				byKey[key] = ev
+			}
+			if fs := fromNS(first); fs.Before(ev.Fired) {
+				ev.Fired = fs
+			}
+			if resolved.Valid {
+				if rs := fromNS(resolved.Int64); rs.After(ev.Resolved) {
+					ev.Resolved = rs
+				}
+			}
+			ev.Sources = append(ev.Sources, src)
+			return nil
+		}, f, t)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range model.SortedKeys(byKey) {
+		ev := byKey[k]
+		sort.Strings(ev.Sources)
+		h.Alerts = append(h.Alerts, *ev)
+	}
+	err = c.query(ctx, conn, "read the ticket backlog", `SELECT at, source, tier, open, unassigned, breached FROM backlog_samples
+		WHERE at < ?2 AND (at >= ?1 OR at = (SELECT max(b.at) FROM backlog_samples b WHERE b.source = backlog_samples.source
+		AND b.tier = backlog_samples.tier AND b.at <= ?1)) ORDER BY at`,
+		func(r *sql.Rows) error {
+			var s model.BacklogSample
+			var at int64
+			if err := r.Scan(&at, &s.Source, &s.Tier, &s.Open, &s.Unassigned, &s.Breached); err != nil {
+				return err
+			}
+			s.At = fromNS(at)
+			h.Backlog = append(h.Backlog, s)
+			return nil
+		}, f, t)
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}

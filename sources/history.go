@@ -1,0 +1,190 @@
+package sources
+
+import (
+	"log/slog"
+	"time"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+)
+
+// Defaults of a HistoryRecorder.
+const (
+	DefaultOutageGrace = 2 * time.Minute
+	DefaultRetention   = 30 * 24 * time.Hour
+	// PruneEvery is how often the recorder prunes history past retention.
+	PruneEvery = time.Hour
+)
+
+// HistoryOptions tune a HistoryRecorder.
+type HistoryOptions struct {
+	// Grace is how long an outage must stay gone before it is recorded as
+	// closed (at the moment it went), so a flapping alert does not open
+	// and close outages over and over; default DefaultOutageGrace.
+	Grace time.Duration
+	// Retention is how long history is kept; default DefaultRetention.
+	Retention time.Duration
+	Logger    *slog.Logger
+}
+
+// HistoryRecorder turns the snapshots the polling process builds into the
+// cache's history: outages opening and closing (with their worst severity
+// and most alerts), and sources going down and coming back. It also prunes
+// history older than the retention, once per PruneEvery.
+//
+// Observe is called by the Poller on its snapshot goroutine, only while
+// this process holds the polling lease; a recorder is not safe for
+// concurrent use. Times are the snapshots' build times (the poller's
+// clock), so an outage opens when sitroom first sees it, and sources'
+// changes are their failed and successful attempts.
+type HistoryRecorder struct {
+	c   *cache.Cache
+	opt HistoryOptions
+
+	loaded    bool
+	open      map[string]*openOutage // by service
+	down      map[string]int64       // source → source_history id
+	lastPrune time.Time
+}
+
+type openOutage struct {
+	id        int64
+	sev       model.Severity
+	alerts    int
+	goneSince time.Time // zero while the outage is in the snapshot
+}
+
+// NewHistoryRecorder returns a recorder writing into c.
+func NewHistoryRecorder(c *cache.Cache, opt HistoryOptions) *HistoryRecorder {
+	if opt.Grace <= 0 {
+		opt.Grace = DefaultOutageGrace
+	}
+	if opt.Retention <= 0 {
+		opt.Retention = DefaultRetention
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &HistoryRecorder{c: c, opt: opt}
+}
+
+// Reset forgets what the recorder holds in memory; the next Observe
+// reloads the open records from the cache (another process may have
+// written them while it held the lease).
+func (r *HistoryRecorder) Reset() { r.loaded = false }
+
+// Observe records what changed since the last snapshot. Errors are logged
+// and retried with the next snapshot.
+func (r *HistoryRecorder) Observe(s *model.Snapshot) {
+	if s == nil {
+		return
+	}
+	now := s.Built
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if !r.loaded && !r.load() {
+		return
+	}
+	seen := make(map[string]bool, len(s.Outages))
+	for _, o := range s.Outages {
+		seen[o.Service] = true
+		cur := r.open[o.Service]
+		if cur == nil {
+			id, err := r.c.OpenOutage(o.Service, o.Severity, now, o.Alerts)
+			if err != nil {
+				r.opt.Logger.Error("recording an outage", "service", o.Service, "err", err)
+				continue
+			}
+			r.open[o.Service] = &openOutage{id: id, sev: o.Severity, alerts: o.Alerts}
+			continue
+		}
+		cur.goneSince = time.Time{}
+		if o.Severity > cur.sev || o.Alerts > cur.alerts {
+			sev, n := max(cur.sev, o.Severity), max(cur.alerts, o.Alerts)
+			if err := r.c.UpdateOutage(cur.id, sev, n); err != nil {
+				r.opt.Logger.Error("updating an outage", "service", o.Service, "err", err)
+				continue
+			}
+			cur.sev, cur.alerts = sev, n
+		}
+	}
+	for svc, cur := range r.open {
+		if seen[svc] {
+			continue
+		}
+		if cur.goneSince.IsZero() {
+			cur.goneSince = now
+		}
+		if now.Sub(cur.goneSince) >= r.opt.Grace {
+			if err := r.c.CloseOutage(cur.id, cur.goneSince); err != nil {
+				r.opt.Logger.Error("closing an outage", "service", svc, "err", err)
+				continue
+			}
+			delete(r.open, svc)
+		}
+	}
+	for _, st := range s.Sources {
+		id, isDown := r.down[st.Name]
+		switch {
+		case st.LastError != "" && !isDown:
+			at := st.LastAttempt
+			if at.IsZero() {
+				at = now
+			}
+			id, err := r.c.SourceDown(st.Name, at, st.LastError)
+			if err != nil {
+				r.opt.Logger.Error("recording a source outage", "source", st.Name, "err", err)
+				continue
+			}
+			r.down[st.Name] = id
+		case st.LastError == "" && isDown && !st.LastAttempt.IsZero():
+			at := st.LastSuccess
+			if at.IsZero() {
+				at = now
+			}
+			if err := r.c.SourceUp(id, at); err != nil {
+				r.opt.Logger.Error("recording a source recovery", "source", st.Name, "err", err)
+				continue
+			}
+			delete(r.down, st.Name)
+		}
+	}
+	if now.Sub(r.lastPrune) >= PruneEvery {
+		r.lastPrune = now
+		n, err := r.c.Prune(now.Add(-r.opt.Retention))
+		if err != nil {
+			r.opt.Logger.Error("pruning history", "err", err)
+		} else if n > 0 {
+			r.opt.Logger.Info("pruned history", "rows", n, "retention", r.opt.Retention)
+		}
+	}
+}
+
+func (r *HistoryRecorder) load() bool {
+	outs, err := r.c.OpenOutageRecords()
+	if err != nil {
+		r.opt.Logger.Error("reading open outages", "err", err)
+		return false
+	}
+	downs, err := r.c.OpenSourceOutages()
+	if err != nil {
+		r.opt.Logger.Error("reading source outages", "err", err)
+		return false
+	}
+	r.open = make(map[string]*openOutage, len(outs))
+	for _, o := range outs {
+		if prev := r.open[o.Service]; prev != nil {
+			// Two open records of one service (two processes raced for the
+			// lease): keep the newer open, close the older where it was.
+			_ = r.c.CloseOutage(prev.id, o.Opened)
+		}
+		r.open[o.Service] = &openOutage{id: o.ID, sev: o.Severity, alerts: o.Alerts}
+	}
+	r.down = make(map[string]int64, len(downs))
+	for _, d := range downs {
+		r.down[d.Source] = d.ID
+	}
+	r.loaded = true
+	return true
+}

@@ -1,0 +1,88 @@
+package sources
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+)
+
+func snapAt(at time.Time, outages []*model.Outage, sources ...model.SourceStatus) *model.Snapshot {
+	return &model.Snapshot{Built: at, Outages: outages, Sources: sources}
+}
+
+// A flapping outage (gone for less than the grace period) stays one
+// outage; gone for longer, it closes at the moment it went.
+func TestHistoryRecorderGracePeriod(t *testing.T) {
+	c, err := cache.Open(filepath.Join(t.TempDir(), "c.db"))
+	require.NoError(t, err)
+	defer c.Close()
+	r := NewHistoryRecorder(c, HistoryOptions{Grace: 2 * time.Minute})
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	out := func(sev model.Severity, n int) []*model.Outage {
+		return []*model.Outage{{Service: "checkout", Severity: sev, Alerts: n}}
+	}
+	r.Observe(snapAt(sec(0), out(model.SevWarning, 1)))
+	r.Observe(snapAt(sec(30), nil))                       // flaps away
+	r.Observe(snapAt(sec(60), out(model.SevCritical, 3))) // back within the grace period
+	r.Observe(snapAt(sec(90), nil))                       // gone for good
+	r.Observe(snapAt(sec(150), nil))
+	h, err := c.History(sec(-10), sec(600))
+	require.NoError(t, err)
+	require.Len(t, h.Outages, 1, "the flap did not open a second outage")
+	assert.True(t, h.Outages[0].Closed.IsZero(), "not closed before the grace period passed")
+	r.Observe(snapAt(sec(210), nil))
+	h, err = c.History(sec(-10), sec(600))
+	require.NoError(t, err)
+	require.Len(t, h.Outages, 1)
+	o := h.Outages[0]
+	assert.Equal(t, sec(0), o.Opened)
+	assert.Equal(t, sec(90), o.Closed, "closed when it went, not when the grace period ended")
+	assert.Equal(t, model.SevCritical, o.Severity)
+	assert.Equal(t, 3, o.Alerts)
+
+	// A new process taking over the lease carries on from the cache.
+	r2 := NewHistoryRecorder(c, HistoryOptions{Grace: time.Minute})
+	r2.Observe(snapAt(sec(300), out(model.SevCritical, 1)))
+	r3 := NewHistoryRecorder(c, HistoryOptions{Grace: time.Minute})
+	r3.Observe(snapAt(sec(310), out(model.SevCritical, 1)))
+	h, err = c.History(sec(-10), sec(600))
+	require.NoError(t, err)
+	assert.Len(t, h.Outages, 2, "the second recorder found the outage the first opened")
+}
+
+func TestHistoryRecorderSourceDownAndUp(t *testing.T) {
+	c, err := cache.Open(filepath.Join(t.TempDir(), "c.db"))
+	require.NoError(t, err)
+	defer c.Close()
+	r := NewHistoryRecorder(c, HistoryOptions{})
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	ok := func(n int) model.SourceStatus {
+		return model.SourceStatus{Name: "am-eu", LastAttempt: sec(n), LastSuccess: sec(n)}
+	}
+	bad := func(n, lastOK int) model.SourceStatus {
+		return model.SourceStatus{Name: "am-eu", LastAttempt: sec(n), LastSuccess: sec(lastOK), LastError: "connection refused"}
+	}
+	r.Observe(snapAt(sec(0), nil, ok(0)))
+	r.Observe(snapAt(sec(15), nil, bad(15, 0)))
+	r.Observe(snapAt(sec(45), nil, bad(45, 0)))
+	h, err := c.History(sec(0), sec(600))
+	require.NoError(t, err)
+	require.Len(t, h.SourceOutages, 1)
+	assert.True(t, h.SourceOutages[0].Up.IsZero())
+	r.Observe(snapAt(sec(105), nil, ok(105)))
+	h, err = c.History(sec(0), sec(600))
+	require.NoError(t, err)
+	require.Len(t, h.SourceOutages, 1)
+	s := h.SourceOutages[0]
+	assert.Equal(t, sec(15), s.Down, "down from the first failed attempt")
+	assert.Equal(t, sec(105), s.Up, "up at the first success after")
+	assert.Equal(t, "connection refused", s.Error)
+}
