@@ -1,0 +1,607 @@
+package model
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strings"
+	"time"
+)
+
+// HandoffVersion is the version of the report's JSON shape (docs/handoff.md).
+const HandoffVersion = 1
+
+// Window is a span of time [From, To) with a label for people.
+type Window struct {
+	Label string    `json:"label"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+}
+
+// HandoffOptions say which windows a report covers.
+type HandoffOptions struct {
+	Window   Window // the shift reported on
+	Previous Window // the shift before, for comparison
+	// Next is the shift after; silences made through sitroom that expire
+	// within it are listed.
+	Next Window
+	// Zone is the time zone times are shown in (Markdown); nil: UTC.
+	Zone *time.Location
+	// MaxTimeline caps the timeline (oldest events are kept); 0: 1000.
+	MaxTimeline int
+}
+
+// Handoff is the shift handoff report. It is built by BuildHandoff from
+// stored history only: the same history and windows give the same report
+// whenever it is built. Times are UTC; durations are whole seconds.
+type Handoff struct {
+	Version          int                 `json:"version"`
+	Zone             string              `json:"zone"`
+	Window           Window              `json:"window"`
+	Previous         Window              `json:"previous"`
+	Next             Window              `json:"next"`
+	Outages          []HandoffOutage     `json:"outages"`
+	Stats            HandoffStats        `json:"stats"`
+	PreviousStats    HandoffStats        `json:"previous_stats"`
+	Operators        []OperatorActivity  `json:"operators"`
+	Refused          []HandoffAction     `json:"refused"`
+	Unfinished       []HandoffAction     `json:"unfinished"`
+	Backlog          HandoffBacklog      `json:"backlog"`
+	SourceOutages    []HandoffSourceDown `json:"source_outages"`
+	ExpiringSilences []ExpiringAck       `json:"expiring_silences"`
+	Notes            []HandoffNote       `json:"notes"`
+	Timeline         []TimelineEvent     `json:"timeline"`
+	TimelineCut      int                 `json:"timeline_cut"` // events left off the timeline
+
+	loc *time.Location
+}
+
+// HandoffOutage is one outage that was open at some time in the window.
+type HandoffOutage struct {
+	Service  string    `json:"service"`
+	Severity string    `json:"severity"` // critical, warning, info
+	Opened   time.Time `json:"opened"`
+	// Closed is nil while the outage was still open at the window's end.
+	Closed *time.Time `json:"closed"`
+	// OpenedInWindow is false for an outage carried over from before.
+	OpenedInWindow bool `json:"opened_in_window"`
+	// ClosedInWindow is set when it closed within the window.
+	ClosedInWindow bool `json:"closed_in_window"`
+	// StillOpen: open at the window's end.
+	StillOpen   bool             `json:"still_open"`
+	Alerts      int              `json:"alerts"`
+	FirstAck    *ActionRef       `json:"first_ack"`
+	Escalations []EscalationStep `json:"escalations"`
+	// DurationSeconds runs from Opened to Closed, or to the window's end.
+	DurationSeconds int64 `json:"duration_seconds"`
+	// TTASeconds is time to acknowledge (first ack − opened); nil if not
+	// acked by the window's end.
+	TTASeconds *int64 `json:"tta_seconds"`
+	// TTRSeconds is time to resolve (closed − opened); nil while open.
+	TTRSeconds *int64 `json:"ttr_seconds"`
+}
+
+// ActionRef is who did something and when.
+type ActionRef struct {
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+	Comment string    `json:"comment"`
+}
+
+// EscalationStep is one escalation of an outage.
+type EscalationStep struct {
+	Level   int       `json:"level"`
+	Who     string    `json:"who"`
+	By      string    `json:"by"`
+	At      time.Time `json:"at"`
+	Comment string    `json:"comment"`
+}
+
+// HandoffStats are the window's outage figures. Percentiles are nearest
+// rank over the outages that opened in the window and were acked by its
+// end (TTA), and the outages that closed in the window (TTR); nil when
+// there is no sample.
+type HandoffStats struct {
+	Opened     int    `json:"opened"`
+	Closed     int    `json:"closed"`
+	StillOpen  int    `json:"still_open"`
+	TTASamples int    `json:"tta_samples"`
+	TTAP50     *int64 `json:"tta_p50_seconds"`
+	TTAP90     *int64 `json:"tta_p90_seconds"`
+	TTRSamples int    `json:"ttr_samples"`
+	TTRP50     *int64 `json:"ttr_p50_seconds"`
+	TTRP90     *int64 `json:"ttr_p90_seconds"`
+}
+
+// OperatorActivity counts what one operator did in the window.
+type OperatorActivity struct {
+	Operator    string `json:"operator"`
+	Acks        int    `json:"acks"`
+	Unacks      int    `json:"unacks"`
+	Escalations int    `json:"escalations"`
+	Notes       int    `json:"notes"`
+	Refused     int    `json:"refused"`
+}
+
+// HandoffAction is an audited action: refused, or not yet delivered.
+type HandoffAction struct {
+	At       time.Time `json:"at"`
+	Operator string    `json:"operator"`
+	Verb     string    `json:"verb"`
+	Target   string    `json:"target"`
+	State    string    `json:"state"`  // refused, pending, failed
+	Reason   string    `json:"reason"` // why refused, or the last delivery error
+}
+
+// HandoffBacklog is the ticket backlog per tier at the start and end of
+// the window. Known is false while no ticket source records samples.
+type HandoffBacklog struct {
+	Known bool          `json:"known"`
+	Tiers []BacklogTier `json:"tiers"`
+}
+
+// BacklogTier is one tier's backlog at the window's start and end.
+type BacklogTier struct {
+	Source string         `json:"source"`
+	Tier   string         `json:"tier"`
+	Start  *BacklogCounts `json:"start"`
+	End    *BacklogCounts `json:"end"`
+}
+
+// BacklogCounts are a tier's ticket counts at one time.
+type BacklogCounts struct {
+	At         time.Time `json:"at"`
+	Open       int       `json:"open"`
+	Unassigned int       `json:"unassigned"`
+	Breached   int       `json:"breached"`
+}
+
+// HandoffSourceDown is a stretch a source was down that overlaps the window.
+type HandoffSourceDown struct {
+	Source string     `json:"source"`
+	Down   time.Time  `json:"down"`
+	Up     *time.Time `json:"up"` // nil: still down at the window's end
+	Error  string     `json:"error"`
+	// DurationSeconds is the time down within the window.
+	DurationSeconds int64 `json:"duration_seconds"`
+}
+
+// ExpiringAck is an ack made through sitroom whose silences expire in the
+// next shift.
+type ExpiringAck struct {
+	Service  string    `json:"service"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	Until    time.Time `json:"until"`
+	Silences int       `json:"silences"`
+	Comment  string    `json:"comment"`
+}
+
+// HandoffNote is a note left in the window; Service "" is a note on the shift.
+type HandoffNote struct {
+	At      time.Time `json:"at"`
+	By      string    `json:"by"`
+	Service string    `json:"service"`
+	Text    string    `json:"text"`
+}
+
+// Timeline event kinds.
+const (
+	EventAlertFired    = "alert_fired"
+	EventAlertResolved = "alert_resolved"
+	EventOutageOpened  = "outage_opened"
+	EventAcked         = "acked"
+	EventUnacked       = "unacked"
+	EventEscalated     = "escalated"
+	EventNote          = "note"
+	EventOutageClosed  = "outage_resolved"
+	EventSourceDown    = "source_down"
+	EventSourceUp      = "source_up"
+)
+
+// TimelineEvent is one step of the shift, in time order.
+type TimelineEvent struct {
+	At      time.Time `json:"at"`
+	Kind    string    `json:"kind"`
+	Subject string    `json:"subject"` // service, source or alert
+	By      string    `json:"by"`      // operator, for actions
+	Detail  string    `json:"detail"`
+}
+
+// BuildHandoff computes the report for opt.Window from h, which must cover
+// opt.Previous through opt.Window (and the acks in force at its end). It
+// reads no clock: every figure comes from stored timestamps and the
+// windows given.
+func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
+	w := opt.Window
+	loc := opt.Zone
+	if loc == nil {
+		loc = time.UTC
+	}
+	r := &Handoff{Version: HandoffVersion, Zone: loc.String(), Window: utcWindow(w), Previous: utcWindow(opt.Previous),
+		Next: utcWindow(opt.Next), loc: loc,
+		Outages: []HandoffOutage{}, Operators: []OperatorActivity{}, Refused: []HandoffAction{}, Unfinished: []HandoffAction{},
+		Backlog: HandoffBacklog{Tiers: []BacklogTier{}}, SourceOutages: []HandoffSourceDown{}, ExpiringSilences: []ExpiringAck{},
+		Notes: []HandoffNote{}, Timeline: []TimelineEvent{}}
+
+	outages := append([]OutageRecord(nil), h.Outages...)
+	sort.SliceStable(outages, func(i, j int) bool {
+		if !outages[i].Opened.Equal(outages[j].Opened) {
+			return outages[i].Opened.Before(outages[j].Opened)
+		}
+		return outages[i].Service < outages[j].Service
+	})
+	for _, o := range outages {
+		if ho, ok := handoffOutage(h, o, w); ok {
+			r.Outages = append(r.Outages, ho)
+		}
+	}
+	r.Stats = stats(h, outages, w)
+	r.PreviousStats = stats(h, outages, opt.Previous)
+
+	// Actions: by operator, refused, unfinished.
+	byOp := map[string]*OperatorActivity{}
+	for _, a := range h.Audit {
+		if !in(a.At, w) {
+			if !a.At.Before(w.To) || (a.State != ActionPending && a.State != ActionFailed) {
+				continue
+			}
+		}
+		if in(a.At, w) {
+			op := byOp[a.Operator]
+			if op == nil {
+				op = &OperatorActivity{Operator: a.Operator}
+				byOp[a.Operator] = op
+			}
+			switch {
+			case a.State == ActionRefused:
+				op.Refused++
+			case a.Verb == VerbAck:
+				op.Acks++
+			case a.Verb == VerbUnack:
+				op.Unacks++
+			case a.Verb == VerbEscalate:
+				op.Escalations++
+			case a.Verb == VerbNote:
+				op.Notes++
+			}
+		}
+		ha := HandoffAction{At: a.At.UTC(), Operator: a.Operator, Verb: string(a.Verb), Target: a.Target, State: string(a.State), Reason: a.Reason}
+		switch a.State {
+		case ActionRefused:
+			r.Refused = append(r.Refused, ha)
+		case ActionPending, ActionFailed:
+			r.Unfinished = append(r.Unfinished, ha)
+		}
+	}
+	for _, k := range SortedKeys(byOp) {
+		r.Operators = append(r.Operators, *byOp[k])
+	}
+
+	r.Backlog = backlog(h.Backlog, w)
+
+	for _, s := range h.SourceOutages {
+		if !overlaps(s.Down, s.Up, w) {
+			continue
+		}
+		sd := HandoffSourceDown{Source: s.Source, Down: s.Down.UTC(), Error: s.Error}
+		end := w.To
+		if !s.Up.IsZero() && s.Up.Before(w.To) {
+			up := s.Up.UTC()
+			sd.Up = &up
+			end = s.Up
+		}
+		start := s.Down
+		if start.Before(w.From) {
+			start = w.From
+		}
+		sd.DurationSeconds = secs(end.Sub(start))
+		r.SourceOutages = append(r.SourceOutages, sd)
+	}
+	sort.SliceStable(r.SourceOutages, func(i, j int) bool { return r.SourceOutages[i].Down.Before(r.SourceOutages[j].Down) })
+
+	for _, a := range h.Acks {
+		if !a.At.Before(w.To) || (!a.Cleared.IsZero() && !a.Cleared.After(w.To)) {
+			continue
+		}
+		if a.Until.Before(opt.Next.From) || !a.Until.Before(opt.Next.To) {
+			continue
+		}
+		r.ExpiringSilences = append(r.ExpiringSilences, ExpiringAck{Service: a.Service, By: a.By, At: a.At.UTC(),
+			Until: a.Until.UTC(), Silences: a.Silences, Comment: a.Comment})
+	}
+	sort.SliceStable(r.ExpiringSilences, func(i, j int) bool { return r.ExpiringSilences[i].Until.Before(r.ExpiringSilences[j].Until) })
+
+	for _, n := range h.Notes {
+		if in(n.At, w) {
+			r.Notes = append(r.Notes, HandoffNote{At: n.At.UTC(), By: n.By, Service: n.Service, Text: n.Text})
+		}
+	}
+	sort.SliceStable(r.Notes, func(i, j int) bool { return r.Notes[i].At.Before(r.Notes[j].At) })
+
+	r.Timeline, r.TimelineCut = timeline(h, w, opt.MaxTimeline)
+	return r
+}
+
+func utcWindow(w Window) Window { return Window{Label: w.Label, From: w.From.UTC(), To: w.To.UTC()} }
+
+func in(t time.Time, w Window) bool { return !t.Before(w.From) && t.Before(w.To) }
+
+// overlaps reports whether [start, end) (end zero: still going) overlaps w.
+func overlaps(start, end time.Time, w Window) bool {
+	return start.Before(w.To) && (end.IsZero() || !end.Before(w.From))
+}
+
+func secs(d time.Duration) int64 {
+	if d < 0 {
+		return 0
+	}
+	return int64(d / time.Second)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// firstAck is the first ack of the outage (not refused) made while it was
+// open, up to end.
+func firstAck(h *History, o OutageRecord, end time.Time) *AuditEntry {
+	for i := range h.Audit {
+		a := &h.Audit[i]
+		if a.Verb == VerbAck && a.State != ActionRefused && a.Service == o.Service &&
+			!a.At.Before(o.Opened) && a.At.Before(end) {
+			return a
+		}
+	}
+	return nil
+}
+
+// outageEnd is when the outage stops counting: closed, or the window's end.
+func outageEnd(o OutageRecord, w Window) time.Time {
+	if !o.Closed.IsZero() && o.Closed.Before(w.To) {
+		return o.Closed
+	}
+	return w.To
+}
+
+func handoffOutage(h *History, o OutageRecord, w Window) (HandoffOutage, bool) {
+	if !overlaps(o.Opened, o.Closed, w) {
+		return HandoffOutage{}, false
+	}
+	end := outageEnd(o, w)
+	ho := HandoffOutage{Service: o.Service, Severity: o.Severity.Name(), Opened: o.Opened.UTC(), Alerts: o.Alerts,
+		OpenedInWindow: in(o.Opened, w), Escalations: []EscalationStep{}}
+	if !o.Closed.IsZero() && o.Closed.Before(w.To) {
+		c := o.Closed.UTC()
+		ho.Closed = &c
+		ho.ClosedInWindow = in(o.Closed, w)
+		ho.TTRSeconds = ptr(secs(o.Closed.Sub(o.Opened)))
+	} else {
+		ho.StillOpen = true
+	}
+	ho.DurationSeconds = secs(end.Sub(o.Opened))
+	if a := firstAck(h, o, end); a != nil {
+		ho.FirstAck = &ActionRef{By: a.Operator, At: a.At.UTC(), Comment: a.Comment}
+		ho.TTASeconds = ptr(secs(a.At.Sub(o.Opened)))
+	}
+	for _, e := range h.Escalations {
+		if e.Service == o.Service && !e.At.Before(o.Opened) && e.At.Before(end) {
+			ho.Escalations = append(ho.Escalations, EscalationStep{Level: e.Level, Who: e.Who, By: e.By, At: e.At.UTC(), Comment: e.Comment})
+		}
+	}
+	sort.SliceStable(ho.Escalations, func(i, j int) bool { return ho.Escalations[i].At.Before(ho.Escalations[j].At) })
+	return ho, true
+}
+
+func stats(h *History, outages []OutageRecord, w Window) HandoffStats {
+	var s HandoffStats
+	var tta, ttr []int64
+	for _, o := range outages {
+		if !overlaps(o.Opened, o.Closed, w) {
+			continue
+		}
+		if in(o.Opened, w) {
+			s.Opened++
+			if a := firstAck(h, o, outageEnd(o, w)); a != nil {
+				tta = append(tta, secs(a.At.Sub(o.Opened)))
+			}
+		}
+		if !o.Closed.IsZero() && in(o.Closed, w) {
+			s.Closed++
+			ttr = append(ttr, secs(o.Closed.Sub(o.Opened)))
+		} else if o.Closed.IsZero() || !o.Closed.Before(w.To) {
+			s.StillOpen++
+		}
+	}
+	s.TTASamples, s.TTAP50, s.TTAP90 = len(tta), percentile(tta, 50), percentile(tta, 90)
+	s.TTRSamples, s.TTRP50, s.TTRP90 = len(ttr), percentile(ttr, 50), percentile(ttr, 90)
+	return s
+}
+
+// percentile is the nearest-rank p-th percentile of v, nil when v is empty.
+func percentile(v []int64, p float64) *int64 {
+	if len(v) == 0 {
+		return nil
+	}
+	s := append([]int64(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(math.Ceil(p / 100 * float64(len(s))))
+	if rank < 1 {
+		rank = 1
+	}
+	return ptr(s[rank-1])
+}
+
+func backlog(samples []BacklogSample, w Window) HandoffBacklog {
+	b := HandoffBacklog{Known: len(samples) > 0, Tiers: []BacklogTier{}}
+	idx := map[[2]string]*BacklogTier{}
+	var order [][2]string
+	sorted := append([]BacklogSample(nil), samples...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
+	for _, s := range sorted {
+		if !s.At.Before(w.To) {
+			continue
+		}
+		k := [2]string{s.Source, s.Tier}
+		t := idx[k]
+		if t == nil {
+			t = &BacklogTier{Source: s.Source, Tier: s.Tier}
+			idx[k] = t
+			order = append(order, k)
+		}
+		c := &BacklogCounts{At: s.At.UTC(), Open: s.Open, Unassigned: s.Unassigned, Breached: s.Breached}
+		// Start: the last sample at or before the window's start, else the
+		// first inside it. End: the last sample before the window's end.
+		if !s.At.After(w.From) || t.Start == nil {
+			t.Start = c
+		}
+		if !s.At.Before(w.From) {
+			t.End = c
+		}
+	}
+	sort.Slice(order, func(i, j int) bool {
+		return order[i][0] < order[j][0] || order[i][0] == order[j][0] && order[i][1] < order[j][1]
+	})
+	for _, k := range order {
+		b.Tiers = append(b.Tiers, *idx[k])
+	}
+	return b
+}
+
+func timeline(h *History, w Window, max int) ([]TimelineEvent, int) {
+	if max <= 0 {
+		max = 1000
+	}
+	var ev []TimelineEvent
+	add := func(at time.Time, kind, subject, by, detail string) {
+		if in(at, w) {
+			ev = append(ev, TimelineEvent{At: at.UTC(), Kind: kind, Subject: subject, By: by, Detail: detail})
+		}
+	}
+	for _, a := range h.Alerts {
+		name := a.Name
+		if a.Service != "" {
+			name += " (" + a.Service + ")"
+		}
+		add(a.Fired, EventAlertFired, name, "", a.Severity.Name()+" · "+strings.Join(a.Sources, ", "))
+		if !a.Resolved.IsZero() {
+			add(a.Resolved, EventAlertResolved, name, "", "")
+		}
+	}
+	for _, o := range h.Outages {
+		add(o.Opened, EventOutageOpened, o.Service, "", o.Severity.Name())
+		if !o.Closed.IsZero() {
+			add(o.Closed, EventOutageClosed, o.Service, "", "open "+FormatSeconds(secs(o.Closed.Sub(o.Opened))))
+		}
+	}
+	for _, a := range h.Audit {
+		if a.State == ActionRefused {
+			continue
+		}
+		switch a.Verb {
+		case VerbAck:
+			add(a.At, EventAcked, a.Target, a.Operator, a.Comment)
+		case VerbUnack:
+			add(a.At, EventUnacked, a.Target, a.Operator, a.Comment)
+		case VerbNote:
+			add(a.At, EventNote, a.Target, a.Operator, a.Comment)
+		}
+	}
+	for _, e := range h.Escalations {
+		d := "level " + itoa(e.Level)
+		if e.Who != "" {
+			d += " (" + e.Who + ")"
+		}
+		if e.Comment != "" {
+			d += ": " + e.Comment
+		}
+		add(e.At, EventEscalated, e.Service, e.By, d)
+	}
+	for _, s := range h.SourceOutages {
+		add(s.Down, EventSourceDown, s.Source, "", s.Error)
+		if !s.Up.IsZero() {
+			add(s.Up, EventSourceUp, s.Source, "", "down "+FormatSeconds(secs(s.Up.Sub(s.Down))))
+		}
+	}
+	sort.SliceStable(ev, func(i, j int) bool {
+		if !ev[i].At.Equal(ev[j].At) {
+			return ev[i].At.Before(ev[j].At)
+		}
+		if ev[i].Kind != ev[j].Kind {
+			return kindRank(ev[i].Kind) < kindRank(ev[j].Kind)
+		}
+		return ev[i].Subject < ev[j].Subject
+	})
+	cut := 0
+	if len(ev) > max {
+		cut = len(ev) - max
+		ev = ev[:max]
+	}
+	if ev == nil {
+		ev = []TimelineEvent{}
+	}
+	return ev, cut
+}
+
+func kindRank(k string) int {
+	for i, x := range []string{EventSourceDown, EventAlertFired, EventOutageOpened, EventAcked, EventEscalated,
+		EventNote, EventUnacked, EventAlertResolved, EventOutageClosed, EventSourceUp} {
+		if x == k {
+			return i
+		}
+	}
+	return 99
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	if neg {
+		b = append([]byte{'-'}, b...)
+	}
+	return string(b)
+}
+
+// FormatSeconds renders a duration in seconds for people: 45s, 12m, 1h05m,
+// 2d03h.
+func FormatSeconds(s int64) string {
+	d := time.Duration(s) * time.Second
+	switch {
+	case d < time.Minute:
+		return itoa(int(s)) + "s"
+	case d < time.Hour:
+		m := int(d / time.Minute)
+		if r := int(d % time.Minute / time.Second); r != 0 {
+			return itoa(m) + "m" + pad2(r) + "s"
+		}
+		return itoa(m) + "m"
+	case d < 48*time.Hour:
+		return itoa(int(d/time.Hour)) + "h" + pad2(int(d%time.Hour/time.Minute)) + "m"
+	}
+	return itoa(int(d/(24*time.Hour))) + "d" + pad2(int(d%(24*time.Hour)/time.Hour)) + "h"
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + itoa(n)
+	}
+	return itoa(n)
+}
+
+// JSON renders the report in its documented, stable shape (docs/handoff.md),
+// indented, with a trailing newline.
+func (r *Handoff) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}

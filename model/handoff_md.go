@@ -1,0 +1,262 @@
+package model
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Markdown renders the report as Markdown that reads cleanly as plain text
+// in a terminal and renders in a ticket: headings, bullet lists and one
+// small table. Text from upstreams and operators is escaped so it can
+// neither format the report nor reach the terminal as control sequences.
+func (r *Handoff) Markdown() string {
+	var b strings.Builder
+	loc := r.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	tm := func(t time.Time) string { return t.In(loc).Format("Mon 02 Jan 15:04") }
+	hm := func(t time.Time) string { return t.In(loc).Format("15:04") }
+	line := func(parts ...string) { b.WriteString(strings.Join(parts, "")); b.WriteByte('\n') }
+
+	line("# Shift handoff: ", mdText(r.Window.Label))
+	line()
+	line("Window: ", tm(r.Window.From), " – ", tm(r.Window.To), " (", mdText(r.Zone), ")  ")
+	line("Previous: ", tm(r.Previous.From), " – ", tm(r.Previous.To))
+	line()
+
+	line("## Outages")
+	line()
+	if len(r.Outages) == 0 {
+		line("None.")
+	}
+	for _, o := range r.Outages {
+		state := "still open"
+		if o.Closed != nil {
+			state = "resolved " + tm(*o.Closed)
+		}
+		carried := ""
+		if !o.OpenedInWindow {
+			carried = ", carried over"
+		}
+		line("- **", mdText(o.Service), "** — ", o.Severity, ", opened ", tm(o.Opened), carried, ", ", state,
+			", ", FormatSeconds(o.DurationSeconds), " · ", strconv.Itoa(o.Alerts), " alerts")
+		if o.FirstAck != nil {
+			line("  - first ack: ", mdText(o.FirstAck.By), " at ", hm(o.FirstAck.At), " (TTA ", FormatSeconds(*o.TTASeconds), ")",
+				quoted(o.FirstAck.Comment))
+		} else {
+			line("  - not acknowledged")
+		}
+		for _, e := range o.Escalations {
+			who := ""
+			if e.Who != "" {
+				who = " (" + mdText(e.Who) + ")"
+			}
+			line("  - escalated to level ", strconv.Itoa(e.Level), who, " by ", mdText(e.By), " at ", hm(e.At), quoted(e.Comment))
+		}
+		if o.TTRSeconds != nil {
+			line("  - TTR ", FormatSeconds(*o.TTRSeconds))
+		}
+	}
+	line()
+
+	line("## Time to acknowledge and resolve")
+	line()
+	line("| | this shift | previous shift |")
+	line("|---|---|---|")
+	row := func(name string, a, p string) { line("| ", name, " | ", a, " | ", p, " |") }
+	row("outages opened", strconv.Itoa(r.Stats.Opened), strconv.Itoa(r.PreviousStats.Opened))
+	row("outages resolved", strconv.Itoa(r.Stats.Closed), strconv.Itoa(r.PreviousStats.Closed))
+	row("still open at end", strconv.Itoa(r.Stats.StillOpen), strconv.Itoa(r.PreviousStats.StillOpen))
+	row("TTA p50", optSecs(r.Stats.TTAP50), optSecs(r.PreviousStats.TTAP50))
+	row("TTA p90", optSecs(r.Stats.TTAP90), optSecs(r.PreviousStats.TTAP90))
+	row("TTR p50", optSecs(r.Stats.TTRP50), optSecs(r.PreviousStats.TTRP50))
+	row("TTR p90", optSecs(r.Stats.TTRP90), optSecs(r.PreviousStats.TTRP90))
+	line()
+
+	line("## By operator")
+	line()
+	if len(r.Operators) == 0 {
+		line("No actions.")
+	}
+	for _, o := range r.Operators {
+		line("- ", mdText(o.Operator), ": ", strconv.Itoa(o.Acks), " acks, ", strconv.Itoa(o.Unacks), " un-acks, ",
+			strconv.Itoa(o.Escalations), " escalations, ", strconv.Itoa(o.Notes), " notes, ", strconv.Itoa(o.Refused), " refused")
+	}
+	line()
+
+	actions := func(title string, list []HandoffAction, none string) {
+		line("## ", title)
+		line()
+		if len(list) == 0 {
+			line(none)
+		}
+		for _, a := range list {
+			why := ""
+			if a.Reason != "" {
+				why = ": " + mdText(a.Reason)
+			}
+			line("- ", tm(a.At), " ", mdText(a.Operator), " ", mdText(a.Verb), " ", mdText(a.Target), " — ", mdText(a.State), why)
+		}
+		line()
+	}
+	actions("Refused actions", r.Refused, "None.")
+	actions("Actions not yet delivered", r.Unfinished, "None: every action reached its upstreams.")
+
+	line("## Ticket backlog")
+	line()
+	if !r.Backlog.Known {
+		line("Not recorded: no ticket source feeds the cache yet.")
+	}
+	for _, t := range r.Backlog.Tiers {
+		line("- ", mdText(t.Source), " ", mdText(t.Tier), ": start ", counts(t.Start), "; end ", counts(t.End))
+	}
+	line()
+
+	line("## Sources down")
+	line()
+	if len(r.SourceOutages) == 0 {
+		line("None.")
+	}
+	for _, s := range r.SourceOutages {
+		up := "still down"
+		if s.Up != nil {
+			up = "up " + tm(*s.Up)
+		}
+		line("- **", mdText(s.Source), "** down ", tm(s.Down), ", ", up, " (", FormatSeconds(s.DurationSeconds), " in this shift): ", mdText(s.Error))
+	}
+	line()
+
+	line("## Silences expiring next shift")
+	line()
+	if len(r.ExpiringSilences) == 0 {
+		line("None.")
+	}
+	for _, a := range r.ExpiringSilences {
+		line("- **", mdText(a.Service), "** acked by ", mdText(a.By), " at ", tm(a.At), ", expires ", tm(a.Until),
+			" (", strconv.Itoa(a.Silences), " silences)", quoted(a.Comment))
+	}
+	line()
+
+	line("## Notes")
+	line()
+	if len(r.Notes) == 0 {
+		line("None.")
+	}
+	for _, n := range r.Notes {
+		on := "shift"
+		if n.Service != "" {
+			on = mdText(n.Service)
+		}
+		line("- ", tm(n.At), " ", mdText(n.By), " on ", on, ": ", mdText(n.Text))
+	}
+	return b.String()
+}
+
+// TimelineMarkdown renders the timeline as a Markdown list, one event a line.
+func (r *Handoff) TimelineMarkdown() string {
+	var b strings.Builder
+	loc := r.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	b.WriteString("## Timeline\n\n")
+	if len(r.Timeline) == 0 {
+		b.WriteString("Nothing happened.\n")
+	}
+	for _, e := range r.Timeline {
+		b.WriteString("- " + e.At.In(loc).Format("15:04:05") + " " + EventWords(e.Kind) + " " + mdText(e.Subject))
+		if e.By != "" {
+			b.WriteString(" by " + mdText(e.By))
+		}
+		if e.Detail != "" {
+			b.WriteString(" — " + mdText(e.Detail))
+		}
+		b.WriteByte('\n')
+	}
+	if r.TimelineCut > 0 {
+		b.WriteString("- … " + strconv.Itoa(r.TimelineCut) + " later events left off\n")
+	}
+	return b.String()
+}
+
+// EventWords names a timeline event kind for people.
+func EventWords(kind string) string {
+	switch kind {
+	case EventAlertFired:
+		return "alert fired"
+	case EventAlertResolved:
+		return "alert resolved"
+	case EventOutageOpened:
+		return "outage opened"
+	case EventAcked:
+		return "acked"
+	case EventUnacked:
+		return "un-acked"
+	case EventEscalated:
+		return "escalated"
+	case EventNote:
+		return "note on"
+	case EventOutageClosed:
+		return "outage resolved"
+	case EventSourceDown:
+		return "source down"
+	case EventSourceUp:
+		return "source up"
+	}
+	return kind
+}
+
+func counts(c *BacklogCounts) string {
+	if c == nil {
+		return "—"
+	}
+	return strconv.Itoa(c.Open) + " open, " + strconv.Itoa(c.Unassigned) + " unassigned, " + strconv.Itoa(c.Breached) + " SLA breached"
+}
+
+func optSecs(v *int64) string {
+	if v == nil {
+		return "—"
+	}
+	return FormatSeconds(*v)
+}
+
+func quoted(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return ": “" + mdText(s) + "”"
+}
+
+// mdText makes untrusted text safe to place in Markdown printed to a
+// terminal: control characters (escape sequences, newlines), bidi
+// overrides and invalid UTF-8 become spaces or U+FFFD, Markdown
+// punctuation is backslash-escaped, and very long text is cut.
+func mdText(s string) string {
+	const max = 300
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if n++; n > max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b.WriteRune('\uFFFD')
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
+			b.WriteByte(' ')
+		case strings.ContainsRune("\\`*_[]<>|#~", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
