@@ -51,7 +51,8 @@ func currentOperator(p *model.Policy) model.Operator {
 }
 
 // newDispatcher wires the action dispatcher: a silencer per Alertmanager
-// source (with that source's HTTP client settings).
+// source (with that source's HTTP client settings), the webhooks and a
+// client per ticket source for ticket escalations and takes.
 func newDispatcher(cfg *config.Config, c *cache.Cache, p *sources.Poller, readOnly bool, log *slog.Logger) (*actions.Dispatcher, error) {
 	pol := policyFor(cfg, readOnly)
 	sil := map[string]actions.Silencer{}
@@ -78,11 +79,16 @@ func newDispatcher(cfg *config.Config, c *cache.Cache, p *sources.Poller, readOn
 		}
 		hooks = append(hooks, actions.Webhook{Name: wc.Name, URL: wc.URL, Format: wc.Format, RoutingKey: key, Client: hc})
 	}
+	tks, err := ticketSources(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return actions.New(c, actions.Options{
 		Operator:  currentOperator(pol),
 		Policy:    pol,
 		Silencers: sil,
 		Webhooks:  hooks,
+		Tickets:   tks,
 		Logger:    log,
 		Polling:   p.Polling,
 	}), nil

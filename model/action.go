@@ -103,11 +103,16 @@ type ActionRequest struct {
 	Expiry time.Duration
 	// Level is the level an escalation goes to.
 	Level int
+	// Ticket is the ticket a ticket escalation or take acts on; Service
+	// is then the service it is linked to ("" when none).
+	Ticket TicketRef
 }
 
 // Target is how the audit log names what the request acts on.
 func (r *ActionRequest) Target() string {
 	switch {
+	case r.Verb == VerbTicketEscalate || r.Verb == VerbTake:
+		return "ticket " + r.Ticket.Label()
 	case r.Service == "" && r.Verb == VerbNote:
 		return "shift"
 	case len(r.AlertKeys) == 1:
@@ -410,6 +415,9 @@ func (p *Policy) Refusal(op Operator, req ActionRequest) string {
 	if role < RoleTier1 {
 		return fmt.Sprintf("role %s cannot %s", role, verbWords(req.Verb))
 	}
+	if req.Verb == VerbTicketEscalate && req.Ticket.Tier == Tier2 {
+		return "already Tier 2"
+	}
 	if req.Verb == VerbEscalate {
 		l := p.Level(req.Level)
 		if l == nil {
@@ -435,6 +443,10 @@ func verbWords(v Verb) string {
 		return "write notes"
 	case VerbEscalate:
 		return "escalate"
+	case VerbTicketEscalate:
+		return "escalate tickets"
+	case VerbTake:
+		return "take tickets"
 	}
 	return string(v)
 }
@@ -460,6 +472,13 @@ func (r *ActionRequest) Validate() string {
 	case VerbNote:
 		if strings.TrimSpace(r.Comment) == "" {
 			return "the note is empty"
+		}
+	case VerbTicketEscalate, VerbTake:
+		if r.Ticket.Source == "" || r.Ticket.ID == "" {
+			return "select a ticket"
+		}
+		if r.Verb == VerbTicketEscalate && strings.TrimSpace(r.Comment) == "" {
+			return "a comment is required"
 		}
 	default:
 		return fmt.Sprintf("unknown action %q", r.Verb)

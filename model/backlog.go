@@ -195,3 +195,40 @@ func (s *Snapshot) TicketsOf(service string) []*TicketItem {
 	}
 	return out
 }
+
+// Ticket verbs: escalating a ticket to Tier 2 and taking one. They are
+// recorded in the audit log like every action, with no outage effect.
+const (
+	VerbTicketEscalate Verb = "escalate-ticket"
+	VerbTake           Verb = "take"
+)
+
+// Ticket delivery kinds.
+const (
+	DeliverTicketEscalate = "ticket-escalate" // move a ticket to Tier 2 with a comment
+	DeliverTicketTake     = "ticket-take"     // make the operator the ticket's owner
+)
+
+// TicketRef names the ticket an action is on.
+type TicketRef struct {
+	Source string
+	ID     string // model.Ticket.ID, what writes address
+	Number string // what people call it
+	Tier   Tier
+	Owner  string
+}
+
+// Label is how messages name the ticket: "rt-noc #42".
+func (r TicketRef) Label() string {
+	n := r.Number
+	if n == "" {
+		n = r.ID
+	}
+	return r.Source + " " + n
+}
+
+// TicketMarker is the text sitroom puts at the end of every ticket
+// comment it writes, so a retry finds the comment an earlier attempt made.
+func TicketMarker(uid, ticketID string) string {
+	return "[sitroom action " + uid + " ticket " + ticketID + "]"
+}

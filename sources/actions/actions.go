@@ -29,6 +29,7 @@ import (
 	"sitroom/model/cache"
 	"sitroom/sources"
 	"sitroom/sources/alertmanager"
+	"sitroom/sources/tickets"
 )
 
 // Silencer is what the dispatcher needs of one Alertmanager;
@@ -50,8 +51,11 @@ type Options struct {
 	Silencers map[string]Silencer
 	// Webhooks are told about every escalation.
 	Webhooks []Webhook
-	Now      func() time.Time // default time.Now
-	Logger   *slog.Logger     // default: discard
+	// Tickets are the ticket sources by name, for ticket escalations and
+	// takes (tickets.go).
+	Tickets map[string]tickets.TicketSource
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default: discard
 	// Polling reports whether this process holds the polling lease: only
 	// then does it read upstream silences and clear acks of resolved
 	// outages. Nil means always.
@@ -165,6 +169,15 @@ func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.Act
 	}
 	var msg string
 	switch req.Verb {
+	case model.VerbTicketEscalate, model.VerbTake:
+		var why string
+		if msg, why = d.planTicket(a, req); why != "" {
+			a.State, a.Reason = model.ActionRefused, why
+			if _, err := d.cache.RecordAction(a); err != nil {
+				return model.ActionResult{}, err
+			}
+			return model.ActionResult{ID: a.ID, State: model.ActionRefused, Message: why}, nil
+		}
 	case model.VerbAck:
 		exp := req.Expiry
 		if exp == 0 {
@@ -353,6 +366,8 @@ func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery) (string, er
 			return "", deadErr{fmt.Errorf("%s: %w", dl.Dest, errNoDest)}
 		}
 		return expireSilences(ctx, s, dl.Key)
+	case model.DeliverTicketEscalate, model.DeliverTicketTake:
+		return d.deliverTicket(ctx, dl)
 	case model.DeliverWebhook:
 		for i := range d.opt.Webhooks {
 			if d.opt.Webhooks[i].Name == dl.Dest {

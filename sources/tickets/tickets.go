@@ -40,6 +40,14 @@ type TicketSource interface {
 	Take(ctx context.Context, id, user string) error
 }
 
+// CommentFinder is implemented by ticket sources that can read a ticket's
+// comments back: HasComment reports whether any comment on the ticket
+// contains text. The dispatcher uses it to make escalations idempotent (a
+// marker with the action's id is looked for before commenting again).
+type CommentFinder interface {
+	HasComment(ctx context.Context, id, text string) (bool, error)
+}
+
 // ErrUnknownUser is returned (wrapped) by Take when the operator has no
 // user in the ticket system's user mapping and the system cannot use the
 // operator's own name.
