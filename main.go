@@ -47,6 +47,8 @@ Usage:
   sitroom --demo                                       the dashboard on built-in simulated upstreams
   sitroom poll [--once]                                poll sources into the cache, headless
   sitroom check [--config FILE]                        validate the config and probe each source
+  sitroom handoff [--since 8h | --shift current|previous] [--format md|json]
+                                                       the shift handoff report, from the cache
   sitroom version                                      print the version
 
 Flags:
@@ -83,6 +85,8 @@ func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
 		fs.BoolVar(&g.demo, "demo", false, "poll the built-in simulated upstreams")
 	case "check":
 		fs.BoolVar(&g.demo, "demo", false, "check the built-in demo config")
+	case "handoff":
+		fs.BoolVar(&g.demo, "demo", false, "report from the demo's cache (demo.db)")
 	}
 	return fs
 }
@@ -95,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var g globalFlags
 	switch cmd {
 	case "sitroom", "poll", "check":
+	case "handoff":
+		return runHandoff(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sitroom", buildVersion())
 		return 0

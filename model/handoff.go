@@ -247,7 +247,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 				continue
 			}
 		}
-		if in(a.At, w) {
+		if in(a.At, w) && a.Verb != VerbClear {
 			op := byOp[a.Operator]
 			if op == nil {
 				op = &OperatorActivity{Operator: a.Operator}
