@@ -357,7 +357,7 @@ func runFault(t *testing.T, v *victim, f fault) {
 		err := p.PollOnce(context.Background())
 		if f.mode == "empty" {
 			require.NoError(t, err)
-			break // a second empty poll resolves: see TestEmptyReplyFromASourceThatHadAlerts
+			break // a second empty poll resolves, as documented (model/cache TestEmptyReplyNote)
 		}
 		require.Error(t, err, "poll %d", i)
 		assert.Contains(t, err.Error(), "victim: ")

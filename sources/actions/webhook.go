@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"sitroom/model"
 	"sitroom/sources"
@@ -162,8 +163,16 @@ func (w *Webhook) body(dl model.Delivery) ([]byte, error) {
 	if ev.Runbook != "" && (strings.HasPrefix(ev.Runbook, "http://") || strings.HasPrefix(ev.Runbook, "https://")) {
 		e.Links = []pdLink{{Href: ev.Runbook, Text: "runbook"}}
 	}
-	if len(e.Payload.Summary) > 1024 { // PagerDuty's limit
-		e.Payload.Summary = e.Payload.Summary[:1021] + "..."
+	// PagerDuty's limit is 1024 bytes; cut on a character boundary (after
+	// invalid UTF-8 became U+FFFD, as it will in the JSON) so the summary
+	// never ends in half a character.
+	e.Payload.Summary = strings.ToValidUTF8(e.Payload.Summary, "\uFFFD")
+	if len(e.Payload.Summary) > 1024 {
+		cut := 1021
+		for cut > 0 && !utf8.RuneStart(e.Payload.Summary[cut]) {
+			cut--
+		}
+		e.Payload.Summary = e.Payload.Summary[:cut] + "..."
 	}
 	return json.Marshal(e)
 }

@@ -1,0 +1,286 @@
+package ui_test
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+	"sitroom/ui"
+	"sitroom/ui/uitest"
+)
+
+// The hostile text corpus (testdata/hostile/corpus.txt) is data: one Go
+// quoted string per line, optionally followed by " x N" for a value
+// repeated N times (the 1 MiB values). hostileCorpus generates it; go test
+// ./ui -run TestHostileCorpusFile -update rewrites the file.
+
+var hostileBase = []string{
+	// tview colour, attribute, region and hyperlink tags
+	"[red]boom[-]", "[::b]bold[::-]", "[yellow:red:bl]blink[-:-:-]", `["region"]in a region[""]`,
+	"[:::http://evil.example]click[:::-]", "[#ff0000]hex[white]", "[[red]] escaped", "[-:-:-:-]reset",
+	"[red", "]", "[]", "[::]", "[\"\"]",
+	// ANSI CSI, OSC, DCS, APC/PM, SOS
+	"\x1b[31mred\x1b[0m", "\x1b[2J\x1b[H", "\x1b[?1049l", "\x1b[5;10H", "\x1b[1A\x1b[2K", "\x1b[6n",
+	"\x1b]8;;http://evil.example\x07click\x1b]8;;\x07", "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\",
+	"\x1b]0;pwned title\x07", "\x1b]52;c;ZXZpbA==\x07", "\x1bP+q544e\x1b\\", "\x1b_apc\x1b\\", "\x1b^pm\x1b\\", "\x1bXsos\x1b\\",
+	"\x1bc", "\x1b7\x1b8", "\u009b31m", "\u009d0;title\u009c", "\u0090dcs\u009c",
+	// bell, backspace, CR, NUL and friends
+	"bell\x07", "back\x08\x08\x08ck", "over\rwrite", "nul\x00byte", "del\x7f", "tab\there", "two\nlines", "\x0b\x0c\x0e\x0f",
+	"line\u2028sep", "para\u2029sep", "next\u0085line",
+	// bidi embeddings, overrides, isolates, marks
+	"invoice\u202egnp.exe", "\u202aLRE\u202c", "\u202bRLE\u202c", "\u202dLRO\u202c", "\u2066LRI\u2069", "\u2067RLI\u2069",
+	"\u2068FSI\u2069", "\u200eLRM", "\u200fRLM", "\u061cALM", "\u202e\u2066nested\u2069\u202c",
+	// zero-width and combining characters
+	"zero\u200bwidth", "join\u200dme", "non\u200cjoin", "\ufeffbom", "word\u2060joiner", "soft\u00adhyphen",
+	"e\u0301\u0301\u0301\u0301", "Z\u0351\u0337\u0322\u0315\u035ca\u0353\u0324l\u0316g\u0331o", "\u0301leading combining",
+	"\u034fgrapheme joiner", "\u180emongolian",
+	// wide CJK, emoji, sequences
+	"漢字テスト", "한국어", "全角ＡＢＣ", "🔥🔥🔥", "👩‍👩‍👧‍👦 family", "🇫🇷🇩🇪 flags", "✋🏽 skin", "1️⃣ keycap", "❤️ variation",
+	"𝕳𝖊𝖑𝖑𝖔", "\U0001F9D1\u200D\U0001F680",
+	// invalid UTF-8
+	"\xff\xfe", "\xc3\x28", "\xe2\x82", "\xf0\x9f\x98", "\xed\xa0\x80 surrogate", "\xc0\xaf overlong", "\x80 lone continuation",
+	// miscellany: box drawing that looks like borders, private use, noncharacters
+	"│─┌┐└┘├┤", "\ue000private", "\ufffe\uffff", "%s%d%n", "${jndi:ldap://x}", "<script>alert(1)</script>", "'; DROP TABLE alerts;--",
+}
+
+// hostileCorpus builds every string of the corpus.
+func hostileCorpus() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, s := range hostileBase {
+		add(s)
+	}
+	for i, s := range hostileBase {
+		add("checkout " + s + " service")
+		next := hostileBase[(i+7)%len(hostileBase)]
+		add(s + next)
+	}
+	return out
+}
+
+// hostileHuge are the 1 MiB values, written " x N".
+var hostileHuge = []struct {
+	unit string
+	n    int
+}{{"A", 1 << 20}, {"[red]\x1b[31m\u202e漢", 1 << 20 / 14}, {"\xff", 1 << 20}}
+
+var hostileFile = filepath.Join("..", "testdata", "hostile", "corpus.txt")
+
+func TestHostileCorpusFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# hostile text for sitroom's tests: one Go-quoted string per line, \" x N\" repeats it N times\n")
+	for _, s := range hostileCorpus() {
+		b.WriteString(strconv.Quote(s) + "\n")
+	}
+	for _, h := range hostileHuge {
+		fmt.Fprintf(&b, "%s x %d\n", strconv.Quote(h.unit), h.n)
+	}
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.MkdirAll(filepath.Dir(hostileFile), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(hostileFile, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(hostileFile)
+	if err != nil {
+		t.Fatalf("%v (go test ./ui -run TestHostileCorpusFile -update writes it)", err)
+	}
+	if string(got) != b.String() {
+		t.Fatal("testdata/hostile/corpus.txt is not what the generator makes; rerun with -update")
+	}
+	if n := len(loadHostile(t)); n < 200 {
+		t.Fatalf("corpus has %d strings, want at least 200", n)
+	}
+}
+
+// loadHostile reads the corpus file.
+func loadHostile(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(hostileFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		n := 1
+		if i := strings.LastIndex(line, `" x `); i >= 0 {
+			fmt.Sscan(line[i+4:], &n)
+			line = line[:i+1]
+		}
+		s, err := strconv.Unquote(line)
+		if err != nil {
+			t.Fatalf("corpus line %q: %v", line, err)
+		}
+		out = append(out, strings.Repeat(s, n))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// hostileSnapshot puts the strings into every untrusted field: alert names,
+// services, label keys and values, summaries, descriptions, runbook URLs,
+// silence IDs and a source's error.
+func hostileSnapshot(strs []string) *model.Snapshot {
+	var rows []*model.AlertRow
+	at := func(i int) string { return strs[i%len(strs)] }
+	for i := range strs {
+		sev := []string{"critical", "warning", "info"}[i%3]
+		labels := map[string]string{
+			"alertname": at(i), "severity": sev, "service": at(i + 1), at(i + 2): at(i + 3), "instance": at(i + 4),
+		}
+		ann := map[string]string{"summary": at(i + 5), "description": at(i + 6), "runbook_url": at(i + 7)}
+		state := model.StateFiring
+		var sil []string
+		if i%5 == 4 {
+			state, sil = model.StateSuppressed, []string{at(i + 8)}
+		}
+		r := row([]string{"am-eu", "prom"}[i%2], state, time.Duration(i+1)*time.Minute, labels, ann, sil...)
+		r.GeneratorURL = at(i + 9)
+		rows = append(rows, r)
+	}
+	statuses := []model.SourceStatus{
+		{Name: "am-eu", Type: "alertmanager", LastAttempt: ago(5 * time.Second), LastSuccess: ago(5 * time.Second), Items: len(strs)},
+		{Name: "prom", Type: "prometheus", LastAttempt: ago(5 * time.Second), LastSuccess: ago(4 * time.Minute), LastError: at(3)},
+	}
+	cat := model.NewCatalog([]*model.Service{
+		{Name: "checkout", Match: mustMatchers(`service=~".+"`), Owner: "team-web", DependsOn: []string{"payments"}},
+		{Name: "payments", Match: mustMatchers(`service="payments"`), Owner: "team-pay"},
+	})
+	return model.BuildSnapshot(rows, statuses, model.SnapshotOptions{Now: fixedNow, Catalog: cat})
+}
+
+// checkInert fails when any cell holds a control, bidi or line-separator
+// rune, or a hyperlink, or when a border of the plain screen was
+// overwritten.
+func checkInert(t *testing.T, h *uitest.Harness, what string, borders map[int]rune) {
+	t.Helper()
+	var cells []tcell.SimCell
+	var w int
+	h.App.Inspect(func() { cells, w, _ = h.Screen.GetContents() })
+	for i, c := range cells {
+		for _, r := range c.Runes {
+			if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Bidi_Control, r) || r == 0x2028 || r == 0x2029 {
+				t.Fatalf("%s: cell (%d,%d) holds %U\n%s", what, i%w, i/w, r, screen(h))
+			}
+		}
+		if c.Style != c.Style.Url("") {
+			t.Fatalf("%s: cell (%d,%d) carries a hyperlink", what, i%w, i/w)
+		}
+		if strings.IndexFunc(string(c.Bytes), func(r rune) bool { return unicode.Is(unicode.Cc, r) }) >= 0 {
+			t.Fatalf("%s: cell (%d,%d) writes %q to the terminal", what, i%w, i/w, c.Bytes)
+		}
+		if r, ok := borders[i]; ok && (len(c.Runes) == 0 || c.Runes[0] != r) {
+			t.Fatalf("%s: border %q at (%d,%d) overwritten\n%s", what, r, i%w, i/w, screen(h))
+		}
+	}
+}
+
+// frame records the border cells of the current screen (the box-drawing
+// runes of the panel frames on the outer rows and columns of each panel).
+func frame(h *uitest.Harness) map[int]rune {
+	var cells []tcell.SimCell
+	var w, hh int
+	h.App.Inspect(func() { cells, w, hh = h.Screen.GetContents() })
+	out := map[int]rune{}
+	for i, c := range cells {
+		if len(c.Runes) == 0 {
+			continue
+		}
+		switch r := c.Runes[0]; r {
+		case '┌', '┐', '└', '┘', '╔', '╗', '╚', '╝':
+			out[i] = r
+		case '│', '║':
+			if x := i % w; x == 0 || x == w-1 {
+				out[i] = r
+			}
+		case '─', '═':
+			if y := i / w; y == 0 || y == hh-1 {
+				out[i] = r
+			}
+		}
+	}
+	return out
+}
+
+// Every panel, the detail view, the help page and the ack form draw the
+// whole corpus inert, with the frame of the plain screen intact, at a wide
+// and at an 80×24 terminal.
+func TestHostileCorpusThroughEveryPanel(t *testing.T) {
+	corpus := loadHostile(t)
+	const chunk = 24
+	for _, size := range [][2]int{{160, 48}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			a := newFakeActor(model.RoleTier1)
+			h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, Actor: a}, size[0], size[1])
+			plain := make([]string, chunk)
+			for i := range plain {
+				plain[i] = fmt.Sprintf("plain%d", i)
+			}
+			h.Push(hostileSnapshot(plain))
+			borders := map[string]map[int]rune{}
+			for _, k := range []string{"1", "2", "3"} {
+				h.Type(k)
+				borders[k] = frame(h)
+			}
+			if len(borders["1"]) == 0 {
+				t.Fatalf("no frame found on the plain screen:\n%s", screen(h))
+			}
+			for start := 0; start < len(corpus); start += chunk {
+				strs := corpus[start:min(start+chunk, len(corpus))]
+				what := fmt.Sprintf("corpus[%d:%d]", start, start+len(strs))
+				h.Push(hostileSnapshot(strs))
+				for _, k := range []string{"1", "2", "3"} {
+					h.Type(k)
+					checkInert(t, h, what+" panel "+k, borders[k])
+				}
+				h.Type("2")
+				for i := 0; i < 3; i++ {
+					h.Key(tcell.KeyEnter)
+					checkInert(t, h, what+" detail", nil)
+					h.Key(tcell.KeyPgDn)
+					h.Key(tcell.KeyPgDn)
+					checkInert(t, h, what+" detail, paged", nil)
+					h.Key(tcell.KeyEscape)
+					h.Type("j")
+				}
+				h.Type("1")
+				h.Type("a")
+				checkInert(t, h, what+" ack form", nil)
+				h.Key(tcell.KeyEnter)
+				checkInert(t, h, what+" ack review", nil)
+				h.Key(tcell.KeyEscape)
+				h.Key(tcell.KeyEscape)
+				h.Type("?")
+				checkInert(t, h, what+" help", nil)
+				h.Key(tcell.KeyEscape)
+			}
+		})
+	}
+}
