@@ -371,6 +371,7 @@ func runDashboard(g globalFlags) (err error) {
 		Version:  buildVersion(),
 		Logger:   s.log,
 		Actor:    disp,
+		Handoff:  handoffSource{c: s.cache, sched: s.cfg.ShiftSchedule()},
 	})
 	done := make(chan struct{})
 	go func() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -157,4 +158,16 @@ func runHandoff(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, strings.TrimRight(r.Markdown(), "\n")+"\n\n"+r.TimelineMarkdown())
 	return 0
+}
+
+// handoffSource is the dashboard's ui.HandoffSource: the current shift's
+// report from the cache. The UI calls it on a worker goroutine.
+type handoffSource struct {
+	c     *cache.Cache
+	sched model.ShiftSchedule
+}
+
+// Handoff builds the current shift's report.
+func (h handoffSource) Handoff(context.Context) (*model.Handoff, error) {
+	return buildHandoff(h.c, handoffOptions(h.sched, handoffWindow{Shift: "current"}, time.Now()))
 }

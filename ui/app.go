@@ -54,6 +54,8 @@ type Options struct {
 	// the shared action state; nil for a console without an action log
 	// (the action keys then say so).
 	Actor Actor
+	// Handoff builds the shift handoff report `h` opens; nil: h says so.
+	Handoff HandoffSource
 }
 
 // App is the running dashboard.
@@ -120,6 +122,9 @@ func New(opts Options) *App {
 			a.st.operator = op.User
 		}
 		a.st.operator += " · " + op.Role.String()
+	}
+	if opts.Handoff != nil {
+		a.st.onHandoff = a.runHandoff
 	}
 	if opts.Feed != nil {
 		a.st.onRefresh = opts.Feed.Refresh

@@ -90,11 +90,13 @@ type state struct {
 	// actor carries out actions (nil without an action log); board is the
 	// shared action state it last published; onAct hands a request to a
 	// worker (set by the App).
-	actor    Actor
-	board    *model.Board
-	onAct    func(req model.ActionRequest, quiet bool)
-	form     *form
-	formPrev mode
+	actor Actor
+	board *model.Board
+	onAct func(req model.ActionRequest, quiet bool)
+	// onHandoff asks a worker for the handoff report (nil without history).
+	onHandoff func()
+	form      *form
+	formPrev  mode
 	// lastClock is the clock text of the last frame, for the ticker.
 	lastClock string
 	wide      bool
