@@ -188,6 +188,10 @@ func (st *state) startUnack() {
 }
 
 func (st *state) startEscalate() {
+	if st.focus == PanelBacklog {
+		st.startTicketEscalate()
+		return
+	}
 	svc, keys, _ := st.actionTarget()
 	pol := st.actor.Policy()
 	cur := st.board.LevelOf(svc)

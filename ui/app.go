@@ -355,6 +355,8 @@ type DrawOptions struct {
 	Filter   string // as typed after `/`
 	Select   string // signal key (or outage service) to select
 	Detail   string // for PanelDetail: the signal key (default: the selected signal)
+	// TicketSort is the backlog's order: 0 SLA left, 1 age, 2 priority.
+	TicketSort int
 }
 
 // DrawPanel draws one panel, or the whole screen, for snap onto s filling
@@ -363,7 +365,8 @@ func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions)
 	now := o.Now
 	st := newState(Options{Operator: o.Operator, ReadOnly: o.ReadOnly, Version: o.Version, Now: func() time.Time { return now }}, o.NoColor)
 	st.onRefresh = func() {}
-	if o.Focus == PanelAlerts || o.Focus == PanelDeps {
+	st.tkSort = ticketSort(o.TicketSort) % numTicketSorts
+	if o.Focus == PanelAlerts || o.Focus == PanelDeps || o.Focus == PanelBacklog {
 		st.focus = o.Focus
 	}
 	st.flat = o.Flat
@@ -391,6 +394,9 @@ func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions)
 	case PanelDeps:
 		st.focus = which
 		st.drawDeps(p, 0, 0, w, h)
+	case PanelBacklog:
+		st.focus = which
+		st.drawBacklog(p, 0, 0, w, h)
 	case PanelDetail:
 		key := o.Detail
 		if key == "" {

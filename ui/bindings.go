@@ -11,7 +11,7 @@ type Scope string
 
 // Binding scopes, in the order the help page lists them.
 const (
-	ScopeMain   Scope = "main"   // the outages, alerts and dependencies panels
+	ScopeMain   Scope = "main"   // the outages, alerts, dependencies and backlog panels
 	ScopeDetail Scope = "detail" // the alert detail view
 	ScopeHelp   Scope = "help"   // the help page
 	ScopeFilter Scope = "filter" // while typing a filter
@@ -61,12 +61,15 @@ func bindingTable() []Binding {
 		{Keys: "1", Scope: ScopeMain, Desc: "outages", match: ks(rk('1')), run: func(st *state) { st.focus = PanelOutages }},
 		{Keys: "2", Scope: ScopeMain, Desc: "alerts", match: ks(rk('2')), run: func(st *state) { st.focus = PanelAlerts }},
 		{Keys: "3", Scope: ScopeMain, Desc: "dependencies of the selected outage", match: ks(rk('3')), run: func(st *state) { st.focus = PanelDeps }},
-		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail; dependency → its outage", Hint: "open", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
+		{Keys: "4", Scope: ScopeMain, Desc: "ticket backlog (Tier 1 / Tier 2)", match: ks(rk('4')), run: func(st *state) { st.focus = PanelBacklog }},
+		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail; dependency → its outage; ticket → detail", Hint: "open", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
 		{Keys: "Esc", Scope: ScopeMain, Desc: "clear filter", match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
 		{Keys: "v", Scope: ScopeMain, Desc: "outages: symptoms nested under their cause / flat", match: ks(rk('v')), run: (*state).toggleNesting},
-		{Keys: "a", Scope: ScopeMain, Desc: "acknowledge the selected outage or alert (comment, expiry; silences on its Alertmanagers)", Hint: "ack", Footer: true, Dangerous: true, match: ks(rk('a')), run: (*state).startAck, disabled: (*state).actDisabled},
+		{Keys: "a", Scope: ScopeMain, Desc: "acknowledge the selected outage or alert (comment, expiry; silences on its Alertmanagers)", Hint: "ack", Footer: true, Dangerous: true, match: ks(rk('a')), run: (*state).startAck, disabled: (*state).ackDisabled},
 		{Keys: "u", Scope: ScopeMain, Desc: "un-acknowledge (expires the silences the ack made)", Dangerous: true, match: ks(rk('u')), run: (*state).startUnack, disabled: (*state).unackDisabled},
-		{Keys: "e", Scope: ScopeMain, Desc: "escalate the selected outage one level", Hint: "escalate", Footer: true, Dangerous: true, match: ks(rk('e')), run: (*state).startEscalate, disabled: (*state).actDisabled},
+		{Keys: "e", Scope: ScopeMain, Desc: "escalate the selected outage one level, or the selected Tier 1 ticket to Tier 2", Hint: "escalate", Footer: true, Dangerous: true, match: ks(rk('e')), run: (*state).startEscalate, disabled: (*state).escalateDisabled},
+		{Keys: "t", Scope: ScopeMain, Desc: "take the selected ticket (assign it to you)", Dangerous: true, match: ks(rk('t')), run: (*state).startTake, disabled: (*state).takeDisabled},
+		{Keys: "s", Scope: ScopeMain, Desc: "backlog: sort by SLA left / age / priority", match: ks(rk('s')), run: (*state).cycleSort, disabled: (*state).sortDisabled},
 		{Keys: "n", Scope: ScopeMain, Desc: "note on the selected outage (outages panel) or on the shift", Hint: "note", Dangerous: true, match: ks(rk('n')), run: (*state).startNote, disabled: (*state).noteDisabled},
 		{Keys: "r", Scope: ScopeMain, Desc: "refresh now", Hint: "refresh", Footer: true, match: ks(rk('r')), run: (*state).refresh, disabled: (*state).refreshDisabled},
 		{Keys: "j/↓", Scope: ScopeMain, Desc: "down", match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.moveSel(1) }},

@@ -240,7 +240,11 @@ func TestDepsPanelAt80x24IsOneTab(t *testing.T) {
 		t.Fatalf("3 did not show the dependencies of the selected outage:\n%s", text)
 	}
 	h.Key(tcell.KeyTab)
+	if !strings.Contains(h.Text()[2], "▸4 Backlog") {
+		t.Fatalf("Tab from dependencies does not go on to the backlog: %q", h.Text()[2])
+	}
+	h.Key(tcell.KeyTab)
 	if !strings.HasPrefix(h.Text()[2], "▸1 Outages") {
-		t.Fatalf("Tab from dependencies does not wrap to outages: %q", h.Text()[2])
+		t.Fatalf("Tab from the backlog does not wrap to outages: %q", h.Text()[2])
 	}
 }

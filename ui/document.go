@@ -181,6 +181,7 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	d.blank()
 	kvSection(d, th, fmt.Sprintf("Annotations (%d)", len(s.Annotations)), s.Annotations)
 	st.appendActions(d, s)
+	st.appendTickets(d, s.Service)
 	return d
 }
 

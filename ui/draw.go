@@ -47,6 +47,12 @@ func (st *state) draw(s tcell.Screen) {
 		oh := area / 2
 		st.drawPanel(p, PanelOutages, 0, y, lw, oh)
 		st.drawDeps(p, 0, y+oh, lw, area-oh)
+		if st.snap != nil && st.snap.Backlog.Known || st.focus == PanelBacklog {
+			ah := area * 11 / 20 // alerts over the backlog
+			st.drawPanel(p, PanelAlerts, lw, y, w-lw, ah)
+			st.drawBacklog(p, lw, y+ah, w-lw, area-ah)
+			return
+		}
 		st.drawPanel(p, PanelAlerts, lw, y, w-lw, area)
 		return
 	}
@@ -54,6 +60,10 @@ func (st *state) draw(s tcell.Screen) {
 	y++
 	if st.focus == PanelDeps {
 		st.drawDeps(p, 0, y, w, bottom-y)
+		return
+	}
+	if st.focus == PanelBacklog {
+		st.drawBacklog(p, 0, y, w, bottom-y)
 		return
 	}
 	st.drawPanel(p, st.focus, 0, y, w, bottom-y)
@@ -235,7 +245,7 @@ func (st *state) drawTabs(p *painter, y, w int) {
 	for _, t := range []struct {
 		panel Panel
 		label string
-	}{{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))}, {PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))}, {PanelDeps, " 3 Deps "}} {
+	}{{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))}, {PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))}, {PanelDeps, " 3 Deps "}, {PanelBacklog, " 4 Backlog "}} {
 		style := th.Dim
 		label := t.label
 		if t.panel == st.focus {

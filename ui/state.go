@@ -22,6 +22,9 @@ const (
 	// PanelDeps is the affected dependencies of the selected outage:
 	// upstream with the probable cause, downstream impacted, who to tell.
 	PanelDeps
+	// PanelBacklog is the Tier 1/Tier 2 ticket backlog: per-tier summary
+	// and the ticket list (backlog.go).
+	PanelBacklog
 )
 
 type mode int
@@ -70,7 +73,10 @@ type state struct {
 	outT   vtable
 	alertT vtable
 	depT   vtable
-	flat   bool // outages flat instead of symptoms nested under causes
+	tkT    vtable       // the backlog's ticket table
+	tkSort ticketSort   // the backlog's order
+	bl     backlogCache // the backlog's sorted tickets
+	flat   bool         // outages flat instead of symptoms nested under causes
 	deps   depsCache
 	// scr is the screen of the last frame, for OSC 52 (tcell writes the
 	// sequence itself, under its own lock); nil before the first frame.
@@ -180,6 +186,8 @@ func (st *state) table() *vtable {
 		return &st.alertT
 	case PanelDeps:
 		return &st.depT
+	case PanelBacklog:
+		return &st.tkT
 	}
 	return &st.outT
 }
@@ -190,6 +198,9 @@ func (st *state) rows() int {
 		return len(st.v.sigs)
 	case PanelDeps:
 		return len(st.depRows())
+	case PanelBacklog:
+		list, _ := st.backlog()
+		return len(list)
 	}
 	return len(st.v.outs)
 }
@@ -197,7 +208,7 @@ func (st *state) rows() int {
 func (st *state) moveSel(d int) { st.table().move(d, st.rows()) }
 
 // focusOrder is the order Tab walks the panels in.
-var focusOrder = []Panel{PanelOutages, PanelAlerts, PanelDeps}
+var focusOrder = []Panel{PanelOutages, PanelAlerts, PanelDeps, PanelBacklog}
 
 func (st *state) cycleFocus(d int) {
 	i := 0
@@ -314,12 +325,19 @@ func (st *state) enterDisabled() string {
 	if st.rows() == 0 {
 		return "nothing selected"
 	}
+	if st.focus == PanelBacklog && st.selectedTicket() == nil {
+		return "select a ticket"
+	}
 	return ""
 }
 
 func (st *state) enter() {
 	if st.focus == PanelDeps {
 		st.enterDep()
+		return
+	}
+	if st.focus == PanelBacklog {
+		st.enterTicket()
 		return
 	}
 	if st.focus == PanelOutages {
