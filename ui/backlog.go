@@ -33,7 +33,7 @@ func (s ticketSort) String() string {
 // ticketCols are the backlog table's columns. SUBJECT takes the rest of
 // the width; SLA left comes early so a narrow terminal keeps it.
 var ticketCols = []column{
-	{title: "TICKET", min: 6, max: 14},
+	{title: "TICKET", min: 10, max: 14},
 	{title: "T", min: 2, max: 2},
 	{title: "PRI", min: 3, max: 3},
 	{title: "SLA LEFT", min: 12, max: 14},
@@ -41,7 +41,7 @@ var ticketCols = []column{
 	{title: "STATUS", min: 6, max: 12},
 	{title: "OWNER", min: 5, max: 14},
 	{title: "REQUESTER", min: 9, max: 18},
-	{title: "SUBJECT", min: 20, max: 1 << 16, flex: true},
+	{title: "SUBJECT", min: 16, max: 1 << 16, flex: true},
 }
 
 // backlogCache holds the sorted ticket list of one snapshot, so frames and

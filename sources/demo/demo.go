@@ -26,6 +26,7 @@ import (
 
 	"sitroom/model"
 	"sitroom/model/config"
+	"sitroom/sources/tickets/servicenow/sntest"
 )
 
 // Options tune a Demo.
@@ -52,6 +53,8 @@ type Demo struct {
 
 	prom, amA, amB *server
 	cw             *server
+	sn             *sntest.Server // the noc-desk ServiceNow (tickets.go)
+	cleanup        cleanups
 	userSilences   userSilences // created through the Alertmanager API, shared by the pair
 	closeOnce      sync.Once
 	closeErr       error
@@ -103,6 +106,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		d.Close()
 		return nil, err
 	}
+	d.startDesk()
 	// Every URL is known before any server answers (the handlers read them).
 	for _, s := range []*server{d.prom, d.amA, d.amB, d.cw} {
 		s.serve()
@@ -156,6 +160,7 @@ func (d *Demo) Close() error {
 			_ = s.ln.Close() // in case it never served; already closed otherwise
 			s.wg.Wait()
 		}
+		d.cleanup.run()
 		d.closeErr = errors.Join(errs...)
 	})
 	return d.closeErr
@@ -527,6 +532,7 @@ func (d *Demo) Config() *config.Config {
 		src("am-a", "alertmanager", d.amA.url),
 		src("am-b", "alertmanager", d.amB.url),
 		d.cloudWatchSource(),
+		d.deskSource(),
 	}
 	for _, s := range services {
 		c.Services = append(c.Services, config.Service{
