@@ -130,6 +130,11 @@ const (
 	HealthThrottled SourceHealth = "throttled"
 )
 
+// EmptyReplyNote starts the status note of a source that answered with no
+// alerts while the cache held open ones from it. Such a reply is suspect:
+// its rows are kept, shown stale, and not resolved for a while.
+const EmptyReplyNote = "empty reply"
+
 // ThrottledPrefix starts every error or note a source reports when its
 // upstream rate-limits it, so the chip says "throttled" rather than "down".
 const ThrottledPrefix = "throttled"

@@ -214,7 +214,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 	for _, i := range order {
 		r := rows[i]
 		st := status[r.Source]
-		fresh := st.LastError == ""
+		fresh := st.LastError == "" && !strings.HasPrefix(st.Note, EmptyReplyNote)
 		sig := byKey[r.Key]
 		if sig == nil {
 			sig = &Signal{

@@ -342,14 +342,14 @@ func TestResolvedKeyComesBackAsNewRow(t *testing.T) {
 	c, path := openTemp(t)
 	_, err := c.Ingest("am", []model.Alert{alert("A")}, at(0))
 	require.NoError(t, err)
-	_, err = c.Ingest("am", nil, at(10))
+	_, err = c.Ingest("am", []model.Alert{alert("Z")}, at(10))
 	require.NoError(t, err)
-	_, err = c.Ingest("am", nil, at(20))
+	_, err = c.Ingest("am", []model.Alert{alert("Z")}, at(20))
 	require.NoError(t, err)
 	rows, _ := load(t, c)
-	assert.Empty(t, rows)
+	assert.NotContains(t, rows, "am/A")
 
-	res, err := c.Ingest("am", []model.Alert{alert("A")}, at(30))
+	res, err := c.Ingest("am", []model.Alert{alert("A"), alert("Z")}, at(30))
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Inserted)
 	rows, _ = load(t, c)
@@ -415,25 +415,54 @@ func TestEmptyReplyNote(t *testing.T) {
 	_, err := c.Ingest("am", []model.Alert{alert("A"), alert("B")}, at(0))
 	require.NoError(t, err)
 
-	res, err := c.Ingest("am", nil, at(10))
-	require.NoError(t, err)
-	assert.Equal(t, 2, res.Missed)
+	// An Alertmanager that restarted answers [] for a while: nothing is
+	// counted as missed, let alone resolved, until EmptyHold has passed.
+	for _, sec := range []int{10, 20, 60, 170} {
+		res, err := c.Ingest("am", nil, at(sec))
+		require.NoError(t, err)
+		assert.Zero(t, res.Missed, "at %ds", sec)
+		assert.Zero(t, res.Resolved, "at %ds", sec)
+	}
 	rows, sts := load(t, c)
-	assert.Len(t, rows, 2, "an empty reply alone resolves nothing")
+	assert.Len(t, rows, 2, "empty replies within EmptyHold resolve nothing")
 	assert.Equal(t, "empty reply; had 2 alerts", sts["am"].Note)
 	assert.Equal(t, model.HealthDegraded, ptr(sts["am"]).Health())
+	snap := model.BuildSnapshot(mustRows(t, c), []model.SourceStatus{sts["am"]}, model.SnapshotOptions{Now: t0})
+	require.Len(t, snap.Signals, 2)
+	assert.True(t, snap.Signals[0].Stale, "rows of a suspect empty reply show as stale")
 
-	res, err = c.Ingest("am", nil, at(20))
+	// Still empty after EmptyHold: now they are missed, and resolved after
+	// two such polls.
+	after := int(EmptyHold/time.Second) + 10
+	res, err := c.Ingest("am", nil, at(after))
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Missed)
+	res, err = c.Ingest("am", nil, at(after+10))
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Resolved)
 	rows, _ = load(t, c)
 	assert.Empty(t, rows)
 
-	_, err = c.Ingest("am", []model.Alert{alert("C")}, at(30))
+	_, err = c.Ingest("am", []model.Alert{alert("C")}, at(after+20))
 	require.NoError(t, err)
 	_, sts = load(t, c)
 	assert.Empty(t, sts["am"].Note)
-	assert.Equal(t, model.HealthOK, ptr(sts["am"]).Health())
+	assert.Empty(t, sts["am"].LastError)
+}
+
+// The hold restarts whenever the source answers with alerts again.
+func TestEmptyHoldRestartsAfterAReply(t *testing.T) {
+	c, _ := openTemp(t)
+	hold := int(EmptyHold / time.Second)
+	_, err := c.Ingest("am", []model.Alert{alert("A")}, at(0))
+	require.NoError(t, err)
+	_, err = c.Ingest("am", nil, at(10))
+	require.NoError(t, err)
+	_, err = c.Ingest("am", []model.Alert{alert("A")}, at(hold))
+	require.NoError(t, err)
+	res, err := c.Ingest("am", nil, at(hold+20))
+	require.NoError(t, err)
+	assert.Zero(t, res.Missed, "a new empty spell starts its own hold")
 }
 
 func TestRepeatedKeyInOnePollTakenOnce(t *testing.T) {
@@ -555,7 +584,7 @@ func TestLastSeenOnDiskLagsUntilTheRowIsWritten(t *testing.T) {
 	rows, _ = load(t, c2)
 	assert.True(t, rows["am/A"].LastSeen.Equal(t0), "documented lag: nothing was written at 10s")
 
-	_, err = c1.Ingest("am", nil, at(20)) // missed: the row is written with the last_seen held in memory
+	_, err = c1.Ingest("am", []model.Alert{alert("B")}, at(20)) // A missed: the row is written with the last_seen held in memory
 	require.NoError(t, err)
 	rows, _ = load(t, c2)
 	assert.True(t, rows["am/A"].LastSeen.Equal(t0.Add(10*time.Second)))

@@ -17,6 +17,13 @@ import (
 // must be missing from before it is resolved.
 const ResolveAfter = 2
 
+// EmptyHold is how long a source that had alerts may answer with none
+// before its alerts start counting as missed. An Alertmanager that just
+// restarted answers [] until the Prometheus servers feeding it re-send
+// (every minute by default); resolving on that would close real outages
+// and expire their acks.
+const EmptyHold = 3 * time.Minute
+
 // PollMeta describes one poll of a source.
 type PollMeta struct {
 	At      time.Time     // when the poll started; time.Now() if zero
@@ -67,7 +74,8 @@ type plan struct {
 // An open row absent from alerts is missed; after ResolveAfter consecutive
 // misses it is resolved. A poll that returns nothing while the source had
 // open rows sets the status Note ("empty reply; had N alerts"); the rows
-// are still counted as missed. Alerts with an empty Key get the key of
+// are counted as missed only once the source has stayed empty for
+// EmptyHold. Alerts with an empty Key get the key of
 // their labels; a key repeated within one poll is taken once.
 //
 // Ingest may be called from any goroutine; calls are serialized.
@@ -183,9 +191,27 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 		p.rows = append(p.rows, r)
 		p.kept = append(p.kept, e)
 	}
+	// An empty reply from a source that had alerts is suspect (an
+	// Alertmanager just restarted answers [] until Prometheus re-sends):
+	// its rows are not counted as missed until it has stayed empty for
+	// EmptyHold.
+	holding := false
+	if len(alerts) == 0 && openBefore > 0 {
+		if s.emptySince.IsZero() {
+			s.emptySince = at
+		}
+		holding = at.Sub(s.emptySince) < EmptyHold
+	} else {
+		s.emptySince = time.Time{}
+	}
 	for _, old := range s.rows {
 		e := s.byKey[old.Key]
 		if e == nil || e.seen == p.gen {
+			continue
+		}
+		if holding {
+			p.rows = append(p.rows, e.row)
+			p.kept = append(p.kept, e)
 			continue
 		}
 		r := new(model.AlertRow)
@@ -212,7 +238,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	st.Items = len(alerts)
 	st.Note = ""
 	if len(alerts) == 0 && openBefore > 0 {
-		st.Note = fmt.Sprintf("empty reply; had %d alerts", openBefore)
+		st.Note = fmt.Sprintf("%s; had %d alerts", model.EmptyReplyNote, openBefore)
 	}
 	p.status = st
 	d := s.disk

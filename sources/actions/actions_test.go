@@ -264,7 +264,10 @@ func TestHAPairGetsTheSilenceOnEachMember(t *testing.T) {
 func TestOutageResolveClearsTheAckAndExpiresItsSilence(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
 	ends := time.Now().Add(4 * time.Second)
-	am.PostAlerts(t, sourcetest.PostableAlert{Labels: alertLabels, EndsAt: ends})
+	// Another alert keeps the reply from being empty (an empty reply from a
+	// source that had alerts is held as suspect, see cache.EmptyHold).
+	am.PostAlerts(t, sourcetest.PostableAlert{Labels: alertLabels, EndsAt: ends},
+		sourcetest.PostableAlert{Labels: map[string]string{"alertname": "Watchdog", "severity": "none"}})
 	c := openCache(t, filepath.Join(t.TempDir(), "c.db"))
 	poll(t, c, "am-eu", am.URL)
 	d := actions.New(c, actions.Options{Operator: tier1(), WatchEvery: 20 * time.Millisecond,
