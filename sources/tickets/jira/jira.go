@@ -589,3 +589,65 @@ func checkID(id string) error {
 	}
 	return nil
 }
+
+var _ tickets.CommentFinder = (*Source)(nil)
+
+// CommentPage is one page of GET /rest/servicedeskapi/request/{key}/comment.
+type CommentPage struct {
+	Values []struct {
+		ID     string `json:"id"`
+		Body   string `json:"body"`
+		Public bool   `json:"public"`
+	} `json:"values"`
+	Start      int  `json:"start"`
+	Size       int  `json:"size"`
+	IsLastPage bool `json:"isLastPage"`
+}
+
+// DecodeComments decodes a servicedeskapi comment page.
+func DecodeComments(b []byte) (*CommentPage, error) {
+	var p CommentPage
+	if err := json.Unmarshal(b, &p, unmarshalOpts); err != nil {
+		return nil, sources.MalformedError(sources.Sanitize(err, 160))
+	}
+	return &p, nil
+}
+
+// HasComment reports whether any comment on issue id, internal or public,
+// contains text: it reads the request's servicedeskapi comments
+// (internal=true, start/limit paging until isLastPage).
+func (s *Source) HasComment(ctx context.Context, id, text string) (bool, error) {
+	if err := checkID(id); err != nil {
+		return false, err
+	}
+	start := 0
+	for n := 0; n < 100_000; n++ {
+		q := url.Values{}
+		q.Set("internal", "true")
+		q.Set("public", "true")
+		q.Set("start", strconv.Itoa(start))
+		q.Set("limit", "100")
+		var p *CommentPage
+		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+id+"/comment?"+q.Encode(), 0, func(r io.Reader) error {
+			b, err := sources.ReadAll(nil, r)
+			if err != nil {
+				return err
+			}
+			p, err = DecodeComments(b)
+			return err
+		})
+		if err != nil {
+			return false, s.explain("read the comments of "+id, err)
+		}
+		for _, c := range p.Values {
+			if strings.Contains(c.Body, text) {
+				return true, nil
+			}
+		}
+		if p.IsLastPage || len(p.Values) == 0 {
+			return false, nil
+		}
+		start += len(p.Values)
+	}
+	return false, nil
+}

@@ -241,3 +241,45 @@ func TestErrors(t *testing.T) {
 
 	assert.Error(t, s.Escalate(ctx, "10812 OR 1=1", "x"), "ids never reach JQL unchecked")
 }
+
+func TestHasCommentReadsInternalCommentsPageByPage(t *testing.T) {
+	srv := setup(t)
+	s := newSource(t, srv, nil)
+	ctx := context.Background()
+	marker := model.TicketMarker("01JB7Q3M2K", "10814")
+	found, err := s.HasComment(ctx, "10814", marker)
+	require.NoError(t, err)
+	assert.False(t, found, "no comments yet")
+
+	for i := 0; i < 4; i++ {
+		require.NoError(t, s.Escalate(ctx, "10814", fmt.Sprintf("note %d", i)))
+	}
+	require.NoError(t, s.Escalate(ctx, "10814", "context\n\n"+marker))
+	srv.MaxResults(2) // five comments in three pages
+	before := srv.Requests("GET /rest/servicedeskapi/request/10814/comment")
+	found, err = s.HasComment(ctx, "10814", marker)
+	require.NoError(t, err)
+	assert.True(t, found, "the internal comment on the last page")
+	assert.Equal(t, 3, srv.Requests("GET /rest/servicedeskapi/request/10814/comment")-before)
+
+	found, err = s.HasComment(ctx, "10814", model.TicketMarker("01JB7Q3M2L", "10814"))
+	require.NoError(t, err)
+	assert.False(t, found, "another action's marker")
+
+	_, err = s.HasComment(ctx, "99999", marker)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "404")
+	_, err = s.HasComment(ctx, "10814 OR 1=1", marker)
+	assert.Error(t, err)
+}
+
+func TestDecodeDocumentedComments(t *testing.T) {
+	b, err := os.ReadFile("../../../testdata/jira/request_comments.json")
+	require.NoError(t, err)
+	p, err := jira.DecodeComments(b)
+	require.NoError(t, err)
+	require.Len(t, p.Values, 2)
+	assert.False(t, p.IsLastPage)
+	assert.False(t, p.Values[1].Public)
+	assert.Contains(t, p.Values[1].Body, model.TicketMarker("01JB7Q3M2K", "10812"))
+}

@@ -460,3 +460,30 @@ func checkID(id string) error {
 	}
 	return nil
 }
+
+var _ tickets.CommentFinder = (*Source)(nil)
+
+// HasComment reports whether any work note on incident id (a sys_id)
+// contains text: it reads the incident's work_notes journal entries from
+// sys_journal_field (newest first, offset paging).
+func (s *Source) HasComment(ctx context.Context, id, text string) (bool, error) {
+	if err := checkID(id); err != nil {
+		return false, err
+	}
+	q := "element_id=" + id + "^element=work_notes^ORDERBYDESCsys_created_on"
+	for offset := 0; offset < 10_000_000; offset += s.o.PageSize {
+		recs, err := s.list(ctx, "sys_journal_field", q, "sys_id,element_id,element,value,sys_created_on", offset)
+		if err != nil {
+			return false, tickets.Wrap("read the work notes of "+id, err)
+		}
+		for _, r := range recs {
+			if string(r["element_id"]) == id && strings.Contains(string(r["value"]), text) {
+				return true, nil
+			}
+		}
+		if len(recs) < s.o.PageSize {
+			return false, nil
+		}
+	}
+	return false, nil
+}

@@ -197,3 +197,41 @@ func TestErrors(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+func TestHasCommentReadsWorkNotesFromTheJournal(t *testing.T) {
+	srv := setup(t)
+	s := newSource(t, srv, func(o *servicenow.Options) { o.PageSize = 2 })
+	ctx := context.Background()
+	marker := model.TicketMarker("01JB7Q3M2K", inc1)
+	found, err := s.HasComment(ctx, inc1, marker)
+	require.NoError(t, err)
+	assert.False(t, found, "no work notes yet")
+
+	srv.Add("sys_journal_field", sntest.Record{"sys_id": "8c1e2f3a4b5c6d7e8f90a1b2c3d4e5f6", "name": "incident", "element": "work_notes",
+		"element_id": inc1, "value": "context\n\n" + marker, "sys_created_on": "2025-11-03 09:14:22"})
+	for i := 0; i < 4; i++ {
+		require.NoError(t, s.Escalate(ctx, inc1, fmt.Sprintf("later note %d", i)))
+	}
+	require.NoError(t, s.Escalate(ctx, inc2, model.TicketMarker("01JB7Q3M2L", inc2)))
+	before := srv.Requests("GET /api/now/table/sys_journal_field")
+	found, err = s.HasComment(ctx, inc1, marker)
+	require.NoError(t, err)
+	assert.True(t, found, "found past newer notes, on a later page")
+	assert.Greater(t, srv.Requests("GET /api/now/table/sys_journal_field")-before, 1, "more than one page was read")
+
+	found, err = s.HasComment(ctx, inc1, model.TicketMarker("01JB7Q3M2L", inc2))
+	require.NoError(t, err)
+	assert.False(t, found, "another incident's work note does not count")
+	_, err = s.HasComment(ctx, "INC0041207^active=false", marker)
+	assert.Error(t, err, "ids never reach the encoded query unchecked")
+}
+
+func TestDecodeDocumentedJournal(t *testing.T) {
+	b, err := os.ReadFile("../../../testdata/servicenow/sys_journal_field.json")
+	require.NoError(t, err)
+	r, err := servicenow.DecodeRecords(b)
+	require.NoError(t, err)
+	require.Len(t, r.Result, 2)
+	assert.Equal(t, servicenow.Value("work_notes"), r.Result[0]["element"])
+	assert.Contains(t, string(r.Result[0]["value"]), model.TicketMarker("01JB7Q3M2K", inc1))
+}

@@ -9,6 +9,7 @@
 package jiratest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -44,8 +45,9 @@ type SLA struct {
 
 // Comment is a servicedeskapi comment.
 type Comment struct {
-	Body   string
-	Public bool
+	Body    string
+	Public  bool
+	Created time.Time
 }
 
 // Transition is a workflow transition: available to every issue whose
@@ -67,6 +69,7 @@ type Server struct {
 	throttle    int
 	retryAfter  string
 	maxResults  int
+	loseReplies int
 	// Requests counts requests by "METHOD path".
 	requests map[string]int
 }
@@ -124,6 +127,15 @@ func (s *Server) MaxResults(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.maxResults = n
+}
+
+// LoseCommentReplies makes the next n comment POSTs take the comment and
+// then cut the connection without an answer, as when a reply is lost on
+// the way back.
+func (s *Server) LoseCommentReplies(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loseReplies = n
 }
 
 // Requests returns how many requests were made to "METHOD path".
@@ -387,11 +399,66 @@ func (s *Server) sdOp(w http.ResponseWriter, r *http.Request, is *Issue, op stri
 			return
 		}
 		pub := body.Public == nil || *body.Public
-		is.Comments = append(is.Comments, Comment{Body: *body.Body, Public: pub})
+		is.Comments = append(is.Comments, Comment{Body: *body.Body, Public: pub, Created: time.Now().UTC()})
 		is.Updated = time.Now().UTC()
+		if s.loseReplies > 0 {
+			s.loseReplies--
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
 		writeJSON(w, http.StatusCreated, map[string]any{"id": strconv.Itoa(1000 + len(is.Comments)), "body": *body.Body, "public": pub,
 			"created": dateDTO(time.Now()), "_links": map[string]string{"self": s.URL + r.URL.Path}})
+	case op == "comment" && r.Method == http.MethodGet:
+		s.comments(w, r, is)
 	default:
 		platformError(w, http.StatusMethodNotAllowed, "Method not allowed")
 	}
+}
+
+// comments answers GET .../request/{key}/comment: public and internal
+// (both true by default), start/limit offset paging in the servicedeskapi
+// envelope, oldest first.
+func (s *Server) comments(w http.ResponseWriter, r *http.Request, is *Issue) {
+	q := r.URL.Query()
+	flag := func(k string) (bool, bool) {
+		switch v := q.Get(k); v {
+		case "", "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+		return false, false
+	}
+	pub, ok1 := flag("public")
+	internal, ok2 := flag("internal")
+	start, err1 := strconv.Atoi(cmp.Or(q.Get("start"), "0"))
+	limit, err2 := strconv.Atoi(cmp.Or(q.Get("limit"), "50"))
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || start < 0 || limit <= 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errorMessage": "Invalid request parameters.", "i18nErrorMessage": map[string]any{"i18nKey": "sd.request.param.invalid", "parameters": []string{}}})
+		return
+	}
+	limit = min(limit, s.maxResults)
+	var sel []map[string]any
+	for i, c := range is.Comments {
+		if c.Public && !pub || !c.Public && !internal {
+			continue
+		}
+		id := strconv.Itoa(1001 + i)
+		sel = append(sel, map[string]any{"id": id, "body": c.Body, "public": c.Public,
+			"author":  map[string]any{"accountId": "5b10a2844c20165700ede21g", "displayName": "sitroom", "emailAddress": s.Email, "active": true, "timeZone": "UTC"},
+			"created": dateDTO(c.Created), "_links": map[string]string{"self": s.URL + "/rest/servicedeskapi/request/" + is.ID + "/comment/" + id}})
+	}
+	end := min(start+limit, len(sel))
+	vals := []map[string]any{}
+	if start < len(sel) {
+		vals = sel[start:end]
+	}
+	links := map[string]string{"base": s.URL, "context": "", "self": s.URL + r.URL.RequestURI()}
+	if end < len(sel) {
+		links["next"] = s.URL + r.URL.Path + "?start=" + strconv.Itoa(end) + "&limit=" + strconv.Itoa(limit)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"_expands": []string{}, "size": len(vals), "start": start, "limit": limit,
+		"isLastPage": end >= len(sel), "values": vals, "_links": links})
 }

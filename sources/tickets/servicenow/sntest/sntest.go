@@ -1,5 +1,7 @@
 // Package sntest is a ServiceNow Table API test server for the incident,
-// task_sla and sys_user_group tables, answering in the shapes ServiceNow's
+// task_sla, sys_user_group and sys_journal_field tables (a work note
+// written to an incident becomes a sys_journal_field row, as on an
+// instance), answering in the shapes ServiceNow's
 // documentation shows (examples in testdata/servicenow/): every scalar a
 // string, references as {"link","value"} (or a plain string with
 // sysparm_exclude_reference_link=true), an empty reference as "", dot-walked
@@ -13,6 +15,7 @@ package sntest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -20,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Record is one row: field name → raw value. Reference fields hold the
@@ -37,6 +41,8 @@ type Server struct {
 	refs       map[string]string // field → table it references
 	throttle   int
 	retryAfter string
+	loseWrites int
+	journal    int
 	// WorkNotes are the work notes written, by incident sys_id.
 	workNotes map[string][]string
 	requests  map[string]int
@@ -86,6 +92,15 @@ func (s *Server) Requests(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests[key]
+}
+
+// LoseWriteReplies makes the next n PATCH/PUT requests apply the change
+// and then cut the connection without an answer, as when a reply is lost
+// on the way back.
+func (s *Server) LoseWriteReplies(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loseWrites = n
 }
 
 // Throttle makes the next n requests answer 429 with Retry-After.
@@ -156,9 +171,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			if k == "work_notes" {
 				s.workNotes[id] = append(s.workNotes[id], str)
+				s.journal++
+				s.tables["sys_journal_field"] = append(s.tables["sys_journal_field"], Record{
+					"sys_id": fmt.Sprintf("%032x", 0xa000_0000+s.journal), "name": table, "element_id": id, "element": "work_notes", "value": str,
+					"sys_created_on": time.Now().UTC().Format("2006-01-02 15:04:05"), "sys_created_by": s.User})
 				continue
 			}
 			row[k] = str
+		}
+		if s.loseWrites > 0 {
+			s.loseWrites--
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"result": s.render(row, q.Get("sysparm_fields"), q.Get("sysparm_exclude_reference_link") == "true")})
 	default:
