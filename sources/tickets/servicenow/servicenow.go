@@ -301,7 +301,7 @@ func (s *Source) list(ctx context.Context, table, query, fields string, offset i
 func (s *Source) ticket(r map[string]Value) model.Ticket {
 	t := model.Ticket{
 		Source: s.o.Name, ID: string(r["sys_id"]), Number: string(r["number"]),
-		Subject: string(r["short_description"]), Status: string(r["state"]),
+		Subject: string(r["short_description"]), Status: StateName(string(r["state"])),
 		PriorityRaw: string(r["priority"]), Priority: model.ParsePriority(string(r["priority"])),
 		Queue: string(r["assignment_group.name"]), Owner: string(r["assigned_to.name"]),
 		Requester: string(r["caller_id.name"]),
@@ -329,6 +329,29 @@ func (s *Source) ticket(r map[string]Value) model.Ticket {
 		}
 	}
 	return t
+}
+
+// StateName is the label of an incident state value as the base system
+// defines it (1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed,
+// 8 Canceled); a value an instance added is shown as "state N".
+func StateName(v string) string {
+	switch v {
+	case "1":
+		return "New"
+	case "2":
+		return "In Progress"
+	case "3":
+		return "On Hold"
+	case "6":
+		return "Resolved"
+	case "7":
+		return "Closed"
+	case "8":
+		return "Canceled"
+	case "":
+		return ""
+	}
+	return "state " + v
 }
 
 // snTime reads the Table API's raw UTC "2025-11-03 09:14:22".

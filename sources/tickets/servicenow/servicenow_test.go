@@ -95,7 +95,7 @@ func TestFetchIncidentsOfTheTierGroups(t *testing.T) {
 	assert.Equal(t, "NOC Tier 1", a.Queue)
 	assert.Equal(t, model.PriorityCritical, a.Priority)
 	assert.Equal(t, "1", a.PriorityRaw)
-	assert.Equal(t, "2", a.Status)
+	assert.Equal(t, "In Progress", a.Status, "the state by name, not its number")
 	assert.Empty(t, a.Owner, `empty reference ""`)
 	assert.Equal(t, "Mia Krystof", a.Requester)
 	assert.Equal(t, time.Date(2025, 11, 3, 7, 52, 10, 0, time.UTC), a.Created)
@@ -234,4 +234,20 @@ func TestDecodeDocumentedJournal(t *testing.T) {
 	require.Len(t, r.Result, 2)
 	assert.Equal(t, servicenow.Value("work_notes"), r.Result[0]["element"])
 	assert.Contains(t, string(r.Result[0]["value"]), model.TicketMarker("01JB7Q3M2K", inc1))
+}
+
+func TestIncidentStateShownByName(t *testing.T) {
+	srv := setup(t)
+	for i, st := range []string{"3", "6", "7", "8", "12", ""} {
+		srv.Add("incident", sntest.Record{"sys_id": fmt.Sprintf("7%031x", i), "number": "INC00600" + fmt.Sprint(i), "state": st, "active": "true",
+			"priority": "4", "assignment_group": g1, "assigned_to": "", "opened_at": "2025-11-03 08:00:00", "sys_updated_on": "2025-11-03 08:00:00"})
+	}
+	got, err := newSource(t, srv, nil).Fetch(context.Background())
+	require.NoError(t, err)
+	m := byNumber(got)
+	for num, want := range map[string]string{"INC0041207": "In Progress", "INC0041208": "New", "INC006000": "On Hold", "INC006001": "Resolved",
+		"INC006002": "Closed", "INC006003": "Canceled", "INC006004": "state 12", "INC006005": ""} {
+		assert.Equal(t, want, m[num].Status, num)
+		assert.Equal(t, want, m[num].Fields["status"], "catalog matchers see the same name: %s", num)
+	}
 }
