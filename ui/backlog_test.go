@@ -59,6 +59,8 @@ func TestBacklogGoldens(t *testing.T) {
 		{"backlog-by-age", ui.PanelBacklog, ui.DrawOptions{Focus: ui.PanelBacklog, TicketSort: 1}, [][2]int{{80, 24}}},
 		{"backlog-by-priority", ui.PanelBacklog, ui.DrawOptions{Focus: ui.PanelBacklog, TicketSort: 2}, [][2]int{{80, 24}}},
 		{"screen-backlog", ui.PanelScreen, ui.DrawOptions{Focus: ui.PanelBacklog}, [][2]int{{80, 24}, {160, 48}, {200, 60}}},
+		{"header-tickets", ui.PanelHeader, ui.DrawOptions{}, sizes},
+		{"header-tickets-readonly", ui.PanelHeader, ui.DrawOptions{ReadOnly: true}, sizes},
 		{"detail-tickets", ui.PanelDetail, ui.DrawOptions{Detail: signalKey(snap, "HighErrorRate")}, [][2]int{{80, 60}}},
 	}
 	for _, c := range cases {

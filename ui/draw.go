@@ -171,10 +171,27 @@ func (st *state) drawHeader(p *painter, y, w int) {
 		{fmt.Sprintf("PEND %d", c.Pending), th.Base}, {" ", th.Base},
 		{fmt.Sprintf("STALE %d", c.Stale), hot(c.Stale, th.Warn)},
 	}
+	if st.snap != nil && st.snap.Backlog.Known {
+		b := &st.snap.Backlog
+		breached := b.Tier1.Breached + b.Tier2.Breached
+		long = append(long, seg{" · ", th.Dim},
+			seg{fmt.Sprintf("%d T1", b.Tier1.Open), th.Base}, seg{" · ", th.Dim},
+			seg{fmt.Sprintf("%d T2", b.Tier2.Open), th.Base}, seg{" · ", th.Dim},
+			seg{fmt.Sprintf("%d SLA breached", breached), hot(breached, th.Crit)})
+		short = append(short, seg{" ", th.Base},
+			seg{fmt.Sprintf("T1 %d", b.Tier1.Open), th.Base}, seg{" ", th.Base},
+			seg{fmt.Sprintf("T2 %d", b.Tier2.Open), th.Base}, seg{" ", th.Base},
+			seg{fmt.Sprintf("BREACH %d", breached), hot(breached, th.Crit)})
+	}
 	rw := segsWidth(p, right)
 	left := long
 	if segsWidth(p, long)+2+rw > w {
 		left = short
+	}
+	if segsWidth(p, left)+2+rw > w && len(short) > 12 {
+		// Still too wide (80 columns with tickets, a read-only badge and
+		// an operator): silenced and pending go first.
+		left = append(append([]seg(nil), short[:6]...), short[10:]...)
 	}
 	lw := max(w-rw-2, 0)
 	drawSegs(p, 0, y, lw, left)
