@@ -45,7 +45,7 @@ const usage = `sitroom — a terminal dashboard for NOC operators
 Usage:
   sitroom [--config FILE] [--db FILE] [--read-only]   the dashboard
   sitroom --demo                                       the dashboard on built-in simulated upstreams
-  sitroom poll [--once]                                poll sources into the cache, headless
+  sitroom poll [--once]                                poll sources into the cache and deliver the outbox, headless
   sitroom check [--config FILE]                        validate the config and probe each source
   sitroom handoff [--since 8h | --shift current|previous] [--format md|json]
                                                        the shift handoff report, from the cache
@@ -236,7 +236,14 @@ func newSetup(ctx context.Context, g globalFlags, onPanic func(any, []byte)) (*s
 			dbPath = filepath.Join(stateDir(), "cache.db")
 		}
 	}
-	c, err := cache.Open(dbPath)
+	// A cache file that is not SQLite, or corrupt, is moved aside with the
+	// operators' record copied out of it (cache.OpenRecover); that is said
+	// once on stderr, before any screen, and in the log.
+	c, rec, err := cache.OpenRecover(dbPath)
+	if rec != nil {
+		logger.Warn("cache moved aside", "warning", rec.String())
+		fmt.Fprintln(os.Stderr, "sitroom: warning:", rec)
+	}
 	if err != nil {
 		stopDemo()
 		logCloser.Close()
@@ -422,7 +429,16 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "polled %d sources: %d outages, %d firing, %d pending, %d silenced\n",
 				len(s.cfg.Sources), snap.Counts.Outages, snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
 		}
-		return errors.Join(err, serr)
+		// One pass over the outbox too: what a process that died left
+		// undelivered goes out now (exactly once: see sources/actions).
+		disp, derr := newDispatcher(s.cfg, s.cache, s.poller, true, s.log)
+		if derr == nil {
+			if snap != nil {
+				disp.Observe(snap)
+			}
+			derr = disp.DeliverDue(ctx)
+		}
+		return errors.Join(err, serr, derr)
 	}
 	s.log.Info("headless poller started", "sources", len(s.cfg.Sources))
 	fmt.Fprintf(stdout, "polling %d sources into %s (Ctrl-C to stop)\n", len(s.cfg.Sources), s.cache.Path())
