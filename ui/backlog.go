@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -44,25 +45,85 @@ var ticketCols = []column{
 	{title: "SUBJECT", min: 16, max: 1 << 16, flex: true},
 }
 
-// backlogCache holds the sorted ticket list of one snapshot, so frames and
-// keys do not sort again.
+// backlogCache holds the sorted, filtered ticket list of one snapshot, so
+// frames and keys do not sort or filter again.
 type backlogCache struct {
-	snap *model.Snapshot
-	sort ticketSort
-	list []*model.TicketItem
-	nat  []int
+	snap   *model.Snapshot
+	sort   ticketSort
+	filter filterSpec
+	list   []*model.TicketItem
+	nat    []int
+	// matched is the filtered list in SLA order, before sorting: a
+	// longer filter text narrows it instead of scanning every ticket.
+	matched []*model.TicketItem
+	// hay is each ticket's searchable text in lower case (number,
+	// subject, requester, owner, status, queue), kept across snapshots
+	// for the tickets that did not change (a Ticket is never modified).
+	hay     map[*model.Ticket]string
+	haySnap *model.Snapshot
+}
+
+// ticketHay is the lower-cased text the filter searches in a ticket; the
+// fields are joined by a byte no filter line holds, so a match never
+// spans two fields.
+func ticketHay(t *model.Ticket) string {
+	return strings.ToLower(t.Number + "\x00" + t.Subject + "\x00" + t.Requester + "\x00" + t.Owner + "\x00" + t.Status + "\x00" + t.Queue)
+}
+
+// filterTickets returns the tickets of the snapshot the filter keeps, in
+// SLA order: `service=<name>` keeps the tickets linked to that service;
+// other text is a case-insensitive substring of the number, subject,
+// requester, owner, status, queue or linked service.
+func (c *backlogCache) filterTickets(snap *model.Snapshot, f filterSpec, prev *backlogCache) []*model.TicketItem {
+	if !f.active() {
+		return snap.Tickets
+	}
+	from := snap.Tickets
+	if prev.snap == snap && prev.matched != nil && !f.exact && !prev.filter.exact && prev.filter.text != "" &&
+		strings.Contains(f.text, prev.filter.text) {
+		from = prev.matched
+	}
+	out := make([]*model.TicketItem, 0, 64)
+	if f.exact {
+		for _, it := range from {
+			if it.Service == f.service {
+				out = append(out, it)
+			}
+		}
+		return out
+	}
+	if c.haySnap != snap {
+		old := c.hay
+		c.hay = make(map[*model.Ticket]string, len(snap.Tickets))
+		for _, it := range snap.Tickets {
+			h, ok := old[it.Ticket]
+			if !ok {
+				h = ticketHay(it.Ticket)
+			}
+			c.hay[it.Ticket] = h
+		}
+		c.haySnap = snap
+	}
+	for _, it := range from {
+		if strings.Contains(c.hay[it.Ticket], f.text) || strings.Contains(strings.ToLower(it.Service), f.text) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // backlog returns the tickets in the chosen order and the columns'
 // natural widths.
 func (st *state) backlog() ([]*model.TicketItem, []int) {
 	c := &st.bl
-	if c.snap == st.snap && c.sort == st.tkSort && c.nat != nil {
+	if c.snap == st.snap && c.sort == st.tkSort && c.filter == st.filter && c.nat != nil {
 		return c.list, c.nat
 	}
-	var list []*model.TicketItem
+	prev := *c
+	var list, matched []*model.TicketItem
 	if st.snap != nil {
-		list = st.snap.Tickets // already in SLA order
+		matched = c.filterTickets(st.snap, st.filter, &prev)
+		list = matched // already in SLA order
 		if st.tkSort != sortSLA {
 			list = append([]*model.TicketItem(nil), list...)
 			less := model.AgeLess
@@ -77,7 +138,7 @@ func (st *state) backlog() ([]*model.TicketItem, []int) {
 		keep = it.Ticket.Key()
 	}
 	now := st.now()
-	*c = backlogCache{snap: st.snap, sort: st.tkSort, list: list}
+	*c = backlogCache{snap: st.snap, sort: st.tkSort, filter: st.filter, list: list, matched: matched, hay: c.hay, haySnap: c.haySnap}
 	c.nat = naturalWidths(ticketCols, len(list), func(row, col int) int {
 		t, _ := ticketCell(&st.theme, now, list[row], col)
 		return len(t)
@@ -90,6 +151,7 @@ func (st *state) backlog() ([]*model.TicketItem, []int) {
 			}
 		}
 	}
+	st.tkT.selected = max(min(st.tkT.selected, len(list)-1), 0)
 	return list, c.nat
 }
 
@@ -207,6 +269,10 @@ func (st *state) backlogTitle() string {
 	if st.snap != nil {
 		n = len(st.snap.Tickets)
 	}
+	if st.filter.active() && st.snap != nil {
+		list, _ := st.backlog()
+		return fmt.Sprintf("4 Backlog (%d of %d) · by %s", len(list), n, st.tkSort)
+	}
 	return fmt.Sprintf("4 Backlog (%d) · by %s", n, st.tkSort)
 }
 
@@ -240,6 +306,10 @@ func (st *state) drawBacklog(p *painter, x, y, w, h int) {
 		return
 	}
 	if len(list) == 0 {
+		if st.filter.active() && len(st.snap.Tickets) > 0 {
+			p.text(ix+1, row, iw-1, "No ticket matches the filter", th.Dim)
+			return
+		}
 		p.text(ix+1, row, iw-1, "No open tickets", th.OK)
 		return
 	}

@@ -196,3 +196,62 @@ func TestBacklogWithoutTicketSources(t *testing.T) {
 		t.Errorf("an unconfigured backlog says so:\n%s", text)
 	}
 }
+
+// The / filter narrows the backlog as it narrows the alerts: any part of
+// number, subject, requester, owner, status, queue or linked service,
+// service=<name> for one service; Backspace widens it again.
+func TestFilterNarrowsTheBacklog(t *testing.T) {
+	h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }}, 160, 40)
+	h.Push(ticketFixture())
+	h.Type("4")
+	shows := func(numbers ...string) {
+		t.Helper()
+		text := screen(h)
+		for _, n := range []string{"#1193", "#1201", "#1207", "#1188", "#1210", "#1211"} {
+			want := false
+			for _, x := range numbers {
+				want = want || x == n
+			}
+			if strings.Contains(text, n+" ") != want {
+				t.Fatalf("%s shown: %v, want %v:\n%s", n, !want, want, text)
+			}
+		}
+	}
+	h.Type("/")
+	h.Type("LISBON")
+	if !h.Contains("4 Backlog (1 of 6)") {
+		t.Fatalf("the title does not say how many the filter kept:\n%s", screen(h))
+	}
+	shows("#1207")
+	h.Key(tcell.KeyCtrlU)
+	h.Type("payments") // subjects, and the ticket linked to payments by the catalog
+	shows("#1193", "#1201")
+	h.Type(" settle") // narrowed
+	shows("#1201")
+	for range " settle" {
+		h.Key(tcell.KeyBackspace2)
+	}
+	shows("#1193", "#1201")
+	h.Key(tcell.KeyCtrlU)
+	h.Type("carol") // owner
+	shows("#1188")
+	h.Key(tcell.KeyCtrlU)
+	h.Type("noc-t2") // queue
+	shows("#1188")
+	h.Key(tcell.KeyCtrlU)
+	h.Type("stalled") // status
+	shows("#1207")
+	h.Key(tcell.KeyCtrlU)
+	h.Type("service=checkout")
+	shows("#1193")
+	h.Key(tcell.KeyCtrlU)
+	h.Type("nothing like this")
+	if !h.Contains("No ticket matches the filter") {
+		t.Errorf("an empty result says the filter hid everything:\n%s", screen(h))
+	}
+	h.Key(tcell.KeyEscape)
+	shows("#1193", "#1201", "#1207", "#1188", "#1210", "#1211")
+	if !h.Contains("4 Backlog (6) · by SLA left") {
+		t.Errorf("Esc clears the filter:\n%s", screen(h))
+	}
+}
