@@ -95,12 +95,26 @@ func AttachTickets(snap *Snapshot, tickets []*Ticket, ticketSources []string, ca
 	}
 	slab := make([]TicketItem, 0, len(tickets))
 	snap.Tickets = make([]*TicketItem, 0, len(tickets))
+	var prevLinks, links map[*Ticket]string
+	if cat != nil {
+		cat.linksMu.Lock()
+		defer cat.linksMu.Unlock()
+		prevLinks, links = cat.links, make(map[*Ticket]string, len(tickets))
+		cat.links = links
+	}
 	for _, t := range tickets {
 		st, ok := status[t.Source]
 		if !ok {
 			continue
 		}
-		slab = append(slab, TicketItem{Ticket: t, Service: LinkTicket(cat, t)})
+		svc, known := prevLinks[t]
+		if !known {
+			svc = LinkTicket(cat, t)
+		}
+		if links != nil {
+			links[t] = svc
+		}
+		slab = append(slab, TicketItem{Ticket: t, Service: svc})
 		it := &slab[len(slab)-1]
 		if st != nil && st.LastError != "" {
 			it.Stale, it.StaleSince = true, st.LastSuccess

@@ -1,5 +1,7 @@
 package model
 
+import "sync"
+
 // Service is one entry of the service catalog.
 type Service struct {
 	Name string
@@ -22,6 +24,12 @@ type Catalog struct {
 	Services []*Service
 	byName   map[string]*Service
 	graph    *depGraph
+
+	// links remembers the service each ticket links to (see
+	// AttachTickets): tickets are immutable and replaced when they change,
+	// so a ticket seen in the last snapshot needs no matching again.
+	linksMu sync.Mutex
+	links   map[*Ticket]string
 }
 
 // NewCatalog indexes services by name and builds their dependency graph:
