@@ -238,14 +238,14 @@ func (c *Cache) writeTickets(source string, changes []tkChange, at time.Time) (i
 	if err := c.conn.QueryRowContext(ctx, `UPDATE meta SET v = v + 1 WHERE k = 'tseq' RETURNING v`).Scan(&seq); err != nil {
 		return 0, c.wrap("write tickets", err)
 	}
-	for _, ch := range changes {
-		var err error
-		if ch.closed {
-			_, err = c.conn.ExecContext(ctx, `UPDATE tickets SET closed_at = ?, seq = ? WHERE source = ? AND id = ?`,
-				ns(at), seq, source, ch.t.ID)
-		} else {
-			t := ch.t
-			_, err = c.conn.ExecContext(ctx, `INSERT INTO tickets(`+ticketCols+`, first_seen, last_seen, seq)
+	// One prepared statement per kind for the whole poll: preparing per
+	// row cost more than the writes themselves.
+	closeStmt, err := c.conn.PrepareContext(ctx, `UPDATE tickets SET closed_at = ?, seq = ? WHERE source = ? AND id = ?`)
+	if err != nil {
+		return 0, c.wrap("write tickets", err)
+	}
+	defer closeStmt.Close()
+	upsert, err := c.conn.PrepareContext(ctx, `INSERT INTO tickets(`+ticketCols+`, first_seen, last_seen, seq)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
 				ON CONFLICT(source, id) DO UPDATE SET number = excluded.number, url = excluded.url, tier = excluded.tier,
 				queue = excluded.queue, priority = excluded.priority, priority_raw = excluded.priority_raw,
@@ -255,7 +255,18 @@ func (c *Cache) writeTickets(source string, changes []tkChange, at time.Time) (i
 				sla_breached = excluded.sla_breached, sla_paused = excluded.sla_paused,
 				sla_remaining = excluded.sla_remaining, sla_as_of = excluded.sla_as_of, service = excluded.service,
 				fields = excluded.fields, hash = excluded.hash, last_seen = excluded.last_seen, closed_at = 0,
-				seq = excluded.seq`,
+				seq = excluded.seq`)
+	if err != nil {
+		return 0, c.wrap("write tickets", err)
+	}
+	defer upsert.Close()
+	for _, ch := range changes {
+		var err error
+		if ch.closed {
+			_, err = closeStmt.ExecContext(ctx, ns(at), seq, source, ch.t.ID)
+		} else {
+			t := ch.t
+			_, err = upsert.ExecContext(ctx,
 				source, t.ID, t.Number, t.URL, int(t.Tier), t.Queue, int(t.Priority), t.PriorityRaw, t.Status, t.Subject,
 				t.Requester, t.Owner, ns(t.Created), ns(t.Updated), b2i(t.SLA.Known), t.SLA.Name, ns(t.SLA.Due),
 				b2i(t.SLA.Breached), b2i(t.SLA.Paused), int64(t.SLA.Remaining), ns(t.SLA.AsOf), t.Service,
