@@ -7,8 +7,12 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -226,6 +230,15 @@ func (p *Poller) renewLease() {
 	ok, err := p.cache.TryLease(p.opt.Holder, p.opt.LeaseTTL, p.opt.Now())
 	if err != nil {
 		p.opt.Logger.Warn("polling lease", "err", err)
+	}
+	if !ok && err == nil {
+		// A poller on this host that died (kill -9, a crash) cannot
+		// release its lease: take it over now instead of waiting it out.
+		if holder, _, herr := p.cache.LeaseHolder(); herr == nil && holder != "" && HolderGone(holder) {
+			if ok, err = p.cache.TakeLeaseFrom(p.opt.Holder, holder, p.opt.LeaseTTL, p.opt.Now()); err == nil && ok {
+				p.opt.Logger.Info("took over the polling lease of a process that is gone", "from", holder)
+			}
+		}
 	}
 	p.mu.Lock()
 	changed := ok != p.leaseOK
@@ -465,6 +478,26 @@ func Backoff(interval time.Duration, n int, max time.Duration) time.Duration {
 		d *= 2
 	}
 	return min(d, max)
+}
+
+// HolderGone reports whether a lease holder named "host:pid" (as main
+// names it) is a process on this host that no longer exists. Holders on
+// other hosts, or whose process may exist (even as another user's), are
+// not gone: their lease is left to expire.
+func HolderGone(holder string) bool {
+	host, pidText, ok := strings.Cut(holder, ":")
+	if !ok {
+		return false
+	}
+	me, err := os.Hostname()
+	if err != nil || host != me {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // jitter spreads polls by ±10% so sources sharing an interval do not align.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 
 	"sync/atomic"
@@ -257,4 +259,33 @@ func TestPollerRecoversPanics(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// A poller on this host that died without releasing its lease does not
+// make the next one wait for the lease to expire.
+func TestPollerTakesTheLeaseOfADeadProcess(t *testing.T) {
+	cmd := exec.Command("true")
+	require.NoError(t, cmd.Run())
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	dead := fmt.Sprintf("%s:%d", host, cmd.Process.Pid)
+	require.True(t, sources.HolderGone(dead))
+	require.False(t, sources.HolderGone(fmt.Sprintf("%s:%d", host, os.Getpid())), "a live process is not gone")
+	require.False(t, sources.HolderGone("other-host:1"), "holders on other hosts are left to expire")
+
+	c := openCache(t, filepath.Join(t.TempDir(), "cache.db"))
+	ok, err := c.TryLease(dead, time.Hour, time.Now())
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	am := sourcetest.StartAlertmanager(t)
+	src := &counting{Source: amSource(t, "am", am)}
+	p := sources.NewPoller(c, []sources.Job{{Source: src, Interval: 100 * time.Millisecond}},
+		sources.PollerOptions{Holder: fmt.Sprintf("%s:%d", host, os.Getpid()), LeaseTTL: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	require.Eventually(t, p.Polling, 5*time.Second, 20*time.Millisecond, "the dead holder's hour-long lease is taken over at once")
+	require.Eventually(t, func() bool { return src.calls.Load() > 0 }, 5*time.Second, 20*time.Millisecond)
 }

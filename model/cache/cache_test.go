@@ -797,3 +797,19 @@ func keysOf(rows []*model.AlertRow) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+func TestTakeLeaseFromOnlyFromTheNamedHolder(t *testing.T) {
+	c, _ := openTemp(t)
+	ok, err := c.TryLease("h:1", time.Hour, t0)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = c.TakeLeaseFrom("h:2", "h:9", time.Minute, t0)
+	require.NoError(t, err)
+	assert.False(t, ok, "h:9 does not hold it")
+	ok, err = c.TakeLeaseFrom("h:2", "h:1", time.Minute, t0)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	holder, _, err := c.LeaseHolder()
+	require.NoError(t, err)
+	assert.Equal(t, "h:2", holder)
+}

@@ -73,3 +73,30 @@ func (c *Cache) LeaseHolder() (holder string, expires time.Time, err error) {
 	}
 	return holder, fromNS(exp), nil
 }
+
+// TakeLeaseFrom takes the poller lease from dead, whatever its expiry, if
+// dead still holds it: the caller has made sure that holder's process is
+// gone (a crashed poller on the same host), so nobody waits out its ttl.
+// It reports whether holder holds the lease after the call. Safe for
+// concurrent use; of several takers exactly one wins.
+func (c *Cache) TakeLeaseFrom(holder, dead string, ttl time.Duration, now time.Time) (bool, error) {
+	if holder == "" || dead == "" || ttl <= 0 {
+		return false, errors.New("cache: TakeLeaseFrom: empty holder or non-positive ttl")
+	}
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	if c.closed {
+		return false, ErrClosed
+	}
+	res, err := c.conn.ExecContext(context.Background(),
+		`UPDATE lease SET holder = ?, expires_at = ? WHERE name = ? AND holder = ?`,
+		holder, ns(now.Add(ttl)), leaseName, dead)
+	if err != nil {
+		return false, c.wrap("take over the poller lease", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, c.wrap("take over the poller lease", err)
+	}
+	return n == 1, nil
+}
