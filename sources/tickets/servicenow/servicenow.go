@@ -48,15 +48,23 @@ type Options struct {
 	SLATargets map[model.Priority]time.Duration
 	// PageSize is sysparm_limit; default 100.
 	PageSize int
+	// FullEvery is how often to read every active incident of the tier
+	// groups instead of only what changed; default
+	// tickets.DefaultFullEvery. Negative: always everything.
+	FullEvery time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
 
-// Source reads one ServiceNow instance. Fetch is called by one goroutine
-// at a time; Escalate and Take may run concurrently with it.
+// Source reads one ServiceNow instance. Fetch keeps the last result to
+// merge changed incidents into; it is called by one goroutine at a time,
+// while Escalate and Take may run concurrently with it.
 type Source struct {
 	o    Options
 	base string
+
+	fetchMu sync.Mutex // held for a whole Fetch; guards inc
+	inc     tickets.Incremental
 
 	mu      sync.Mutex // guards groupID
 	groupID map[string]string
@@ -74,6 +82,9 @@ func New(o Options) (*Source, error) {
 	}
 	if o.PageSize <= 0 {
 		o.PageSize = 100
+	}
+	if o.FullEvery == 0 {
+		o.FullEvery = tickets.DefaultFullEvery
 	}
 	if len(o.Tier1) == 0 || len(o.Tier2) == 0 {
 		return nil, fmt.Errorf("source %q: servicenow needs assignment groups for tier 1 and tier 2", o.Name)
@@ -93,7 +104,7 @@ func New(o Options) (*Source, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("source %q: url must be an absolute http(s) URL", o.Name)
 	}
-	return &Source{o: o, base: strings.TrimRight(o.URL, "/"), groupID: map[string]string{}}, nil
+	return &Source{o: o, base: strings.TrimRight(o.URL, "/"), groupID: map[string]string{}, inc: tickets.Incremental{FullEvery: o.FullEvery}}, nil
 }
 
 // FromConfig builds the source from a validated config entry.
@@ -187,6 +198,17 @@ func (s *Source) fields() string {
 	return f
 }
 
+// notGroupQuery selects incidents in none of groups, or in no group
+// (ISEMPTY is ORed to each condition, whichever way an instance treats an
+// empty reference under !=).
+func notGroupQuery(groups []string) string {
+	parts := make([]string, 0, len(groups))
+	for _, g := range groups {
+		parts = append(parts, "assignment_groupISEMPTY^ORassignment_group.name!="+g)
+	}
+	return strings.Join(parts, "^")
+}
+
 func groupQuery(groups []string) string {
 	var parts []string
 	for i, g := range groups {
@@ -200,10 +222,65 @@ func groupQuery(groups []string) string {
 }
 
 // Fetch returns the active incidents of the tier groups, with the
-// earliest running task_sla deadline of each.
+// earliest running task_sla deadline of each. The first poll, and one
+// every FullEvery, reads them all; the others read only the incidents
+// updated since the newest sys_updated_on seen (less updatedMargin) and
+// drop those updated since that are no longer active or no longer in a
+// tier group. A task_sla change that does not touch its incident shows at
+// the next full read.
 func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
+	s.fetchMu.Lock()
+	defer s.fetchMu.Unlock()
 	now := s.o.Now()
-	query := "active=true^" + groupQuery(append(append([]string(nil), s.o.Tier1...), s.o.Tier2...)) + "^ORDERBYsys_id"
+	groups := groupQuery(append(append([]string(nil), s.o.Tier1...), s.o.Tier2...))
+	if s.inc.NeedFull(now) {
+		all, err := s.read(ctx, "active=true^"+groups+"^ORDERBYsys_id", now)
+		if err != nil {
+			return nil, err
+		}
+		s.inc.Full(now, all)
+		return s.inc.Tickets(now), nil
+	}
+	since := "1970-01-02 00:00:00"
+	if t := s.inc.Since(); !t.IsZero() {
+		since = t.Add(-updatedMargin).UTC().Format("2006-01-02 15:04:05")
+	}
+	changed, err := s.read(ctx, "active=true^"+groups+"^sys_updated_on>"+since+"^ORDERBYsys_id", now)
+	if err != nil {
+		return nil, err
+	}
+	// Updated in the window and inactive, or in no tier group: left the set.
+	var gone []string
+	leftQueries := []string{"sys_updated_on>" + since + "^active=false^ORDERBYsys_id",
+		"sys_updated_on>" + since + "^" + notGroupQuery(append(append([]string(nil), s.o.Tier1...), s.o.Tier2...)) + "^ORDERBYsys_id"}
+	for _, q := range leftQueries {
+		for offset := 0; ; offset += s.o.PageSize {
+			recs, err := s.list(ctx, "incident", q, "sys_id", offset)
+			if err != nil {
+				return nil, tickets.Wrap("incidents", err)
+			}
+			for _, r := range recs {
+				if id := string(r["sys_id"]); s.inc.Has(id) {
+					gone = append(gone, id)
+				}
+			}
+			if len(recs) < s.o.PageSize {
+				break
+			}
+		}
+	}
+	s.inc.Merge(changed, gone)
+	return s.inc.Tickets(now), nil
+}
+
+// updatedMargin widens the sys_updated_on window of a changed search: an
+// incident written in the same second as the newest one seen, or stamped
+// by an instance clock a little behind, is still found. The Table API
+// reads a plain date-time in an encoded query as UTC, as it stores it.
+const updatedMargin = 5 * time.Minute
+
+// read returns the incidents query selects, with their SLAs.
+func (s *Source) read(ctx context.Context, query string, now time.Time) ([]model.Ticket, error) {
 	var out []model.Ticket
 	for offset := 0; ; offset += s.o.PageSize {
 		recs, err := s.list(ctx, "incident", query, s.fields(), offset)

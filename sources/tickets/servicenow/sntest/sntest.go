@@ -9,8 +9,9 @@
 // keeps everything in memory and is for tests.
 //
 // Encoded queries: conditions joined by ^ and ^OR, with the operators =,
-// != and IN, and ORDERBY/ORDERBYDESC; anything else is ignored (as
-// ServiceNow ignores an invalid field).
+// !=, IN, > and <, and ISEMPTY (compared as text, which orders the raw
+// "2025-11-03 09:14:22" date-times by time), and ORDERBY/ORDERBYDESC;
+// anything else is ignored (as ServiceNow ignores an invalid field).
 package sntest
 
 import (
@@ -46,6 +47,7 @@ type Server struct {
 	// WorkNotes are the work notes written, by incident sys_id.
 	workNotes map[string][]string
 	requests  map[string]int
+	queries   []string
 }
 
 // New starts a server; it is closed when the test ends.
@@ -92,6 +94,39 @@ func (s *Server) Requests(key string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests[key]
+}
+
+// Queries returns the sysparm_query of every list request made to table
+// since the last call, in order, and forgets them.
+func (s *Server) Queries(table string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out, keep []string
+	for _, q := range s.queries {
+		if t, query, _ := strings.Cut(q, "\x00"); t == table {
+			out = append(out, query)
+		} else {
+			keep = append(keep, q)
+		}
+	}
+	s.queries = keep
+	return out
+}
+
+// Set changes fields of the row of table with this sys_id, as a write on
+// the instance would; it reports whether the row exists.
+func (s *Server) Set(table, sysID string, fields Record) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.tables[table] {
+		if r["sys_id"] == sysID {
+			for k, v := range fields {
+				r[k] = v
+			}
+			return true
+		}
+	}
+	return false
 }
 
 // LoseWriteReplies makes the next n PATCH/PUT requests apply the change
@@ -239,9 +274,13 @@ func (s *Server) match(row Record, query string) bool {
 	return result && cur
 }
 
-var condRe = regexp.MustCompile(`^([a-z_.]+)(!=|=|IN)(.*)$`)
+var condRe = regexp.MustCompile(`^([a-z_.]+)(!=|=|IN|>|<)(.*)$`)
 
 func (s *Server) cond(row Record, c string) bool {
+	if f, ok := strings.CutSuffix(c, "ISEMPTY"); ok && condRe.MatchString(f+"=x") {
+		v, _ := s.value(row, f)
+		return v == ""
+	}
 	m := condRe.FindStringSubmatch(c)
 	if m == nil {
 		return true // ServiceNow ignores what it does not understand
@@ -252,6 +291,10 @@ func (s *Server) cond(row Record, c string) bool {
 		return v == m[3]
 	case "!=":
 		return v != m[3]
+	case ">":
+		return v != "" && v > m[3]
+	case "<":
+		return v != "" && v < m[3]
 	}
 	for _, x := range strings.Split(m[3], ",") {
 		if v == x {
@@ -264,6 +307,7 @@ func (s *Server) cond(row Record, c string) bool {
 func (s *Server) list(w http.ResponseWriter, r *http.Request, table string) {
 	q := r.URL.Query()
 	query := q.Get("sysparm_query")
+	s.queries = append(s.queries, table+"\x00"+query)
 	var hits []Record
 	for _, row := range s.tables[table] {
 		if s.match(row, query) {
