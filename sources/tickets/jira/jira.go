@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,6 +55,10 @@ type Options struct {
 	SLATargets map[model.Priority]time.Duration
 	// PageSize is maxResults; default 100.
 	PageSize int
+	// FullEvery is how often to read every issue of both tiers instead
+	// of only what changed; default tickets.DefaultFullEvery. Negative:
+	// always everything.
+	FullEvery time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -64,8 +69,9 @@ type Source struct {
 	o    Options
 	base string
 
-	mu   sync.Mutex // held for a whole Fetch; guards slas
+	mu   sync.Mutex // held for a whole Fetch; guards slas and inc
 	slas map[string]slaMemo
+	inc  tickets.Incremental
 }
 
 type slaMemo struct {
@@ -86,6 +92,9 @@ func New(o Options) (*Source, error) {
 	if o.PageSize <= 0 {
 		o.PageSize = 100
 	}
+	if o.FullEvery == 0 {
+		o.FullEvery = tickets.DefaultFullEvery
+	}
 	if strings.TrimSpace(o.Tier1JQL) == "" || strings.TrimSpace(o.Tier2JQL) == "" {
 		return nil, fmt.Errorf("source %q: jira needs a JQL query for tier 1 and tier 2", o.Name)
 	}
@@ -93,7 +102,7 @@ func New(o Options) (*Source, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("source %q: url must be an absolute http(s) URL", o.Name)
 	}
-	return &Source{o: o, base: strings.TrimRight(o.URL, "/"), slas: map[string]slaMemo{}}, nil
+	return &Source{o: o, base: strings.TrimRight(o.URL, "/"), slas: map[string]slaMemo{}, inc: tickets.Incremental{FullEvery: o.FullEvery}}, nil
 }
 
 // FromConfig builds the source from a validated config entry.
@@ -198,18 +207,36 @@ func DecodeSLAs(b []byte) (*SLAPage, error) {
 }
 
 // Fetch returns the issues both tiers' JQL select. An issue both select
-// counts as Tier 2.
+// counts as Tier 2. The first poll, and one every FullEvery, reads them
+// all; the others read only the issues of each tier updated since the
+// newest update seen (less updatedMargin, as JQL reads the date in the
+// account's time zone, to the minute) and drop the issues updated since
+// that neither tier selects any more.
 func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.o.Now()
+	full := s.inc.NeedFull(now)
+	window := ""
+	if !full {
+		since := time.Unix(86400, 0).UTC()
+		if t := s.inc.Since(); !t.IsZero() {
+			since = t.Add(-updatedMargin).UTC()
+		}
+		window = `updated >= "` + since.Format("2006/01/02 15:04") + `"`
+	}
+	t1, t2 := stripOrderBy(s.o.Tier1JQL), stripOrderBy(s.o.Tier2JQL)
 	seen := map[string]int{}
 	var out []model.Ticket
 	for _, tier := range []struct {
 		t   model.Tier
 		jql string
-	}{{model.Tier2, s.o.Tier2JQL}, {model.Tier1, s.o.Tier1JQL}} {
-		err := s.search(ctx, tier.jql, s.fieldList(), func(is *Issue) error {
+	}{{model.Tier2, t2}, {model.Tier1, t1}} {
+		jql := s.tierJQL(tier.t)
+		if !full {
+			jql = "(" + tier.jql + ") AND " + window
+		}
+		err := s.search(ctx, jql, s.fieldList(), func(is *Issue) error {
 			if _, dup := seen[is.ID]; dup {
 				return nil
 			}
@@ -222,8 +249,19 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 			return nil, err
 		}
 	}
+	var gone []string
+	if !full {
+		err := s.search(ctx, window+" AND NOT (("+t1+") OR ("+t2+"))", "updated", func(is *Issue) error {
+			if s.inc.Has(is.ID) {
+				gone = append(gone, is.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	if s.o.SLAField == "" {
-		keep := make(map[string]slaMemo, len(out))
 		for i := range out {
 			t := &out[i]
 			m, ok := s.slas[t.ID]
@@ -233,13 +271,12 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 					return nil, err
 				}
 				m = slaMemo{updated: t.Updated, sla: sla}
+				s.slas[t.ID] = m
 			}
-			keep[t.ID] = m
 			if m.sla.Known {
 				t.SLA = m.sla
 			}
 		}
-		s.slas = keep
 	}
 	for i := range out {
 		t := &out[i]
@@ -250,7 +287,38 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 			}
 		}
 	}
-	return out, nil
+	if full {
+		s.inc.Full(now, out)
+	} else {
+		s.inc.Merge(out, gone)
+	}
+	for id := range s.slas {
+		if !s.inc.Has(id) {
+			delete(s.slas, id)
+		}
+	}
+	return s.inc.Tickets(now), nil
+}
+
+// updatedMargin widens the window of a changed search: JQL reads
+// "yyyy/MM/dd HH:mm" in the time zone of sitroom's Jira account, whatever
+// it is, and every zone's offset lies within −12h..+14h.
+const updatedMargin = 15 * time.Hour
+
+// tierJQL is the JQL of a tier as configured.
+func (s *Source) tierJQL(t model.Tier) string {
+	if t == model.Tier2 {
+		return s.o.Tier2JQL
+	}
+	return s.o.Tier1JQL
+}
+
+var orderBy = regexp.MustCompile(`(?is)\s+order\s+by\s+[^"']*$`)
+
+// stripOrderBy drops a trailing ORDER BY clause, which JQL allows only at
+// the end of the whole query, so that the query can be put in parentheses.
+func stripOrderBy(jql string) string {
+	return strings.TrimSpace(orderBy.ReplaceAllString(jql, ""))
 }
 
 func (s *Source) fieldList() string {

@@ -3,8 +3,11 @@
 // Atlassian's REST v3 and servicedeskapi documentation show (examples in
 // testdata/jira/). It is for tests and keeps everything in memory.
 //
-// It understands only the JQL its tests register with Server.JQL (plus an
-// "AND id = N" suffix on a registered query, in parentheses); any other
+// It understands only the JQL its tests register with Server.JQL, and
+// these forms built on registered queries Q, R: "(Q) AND id = N",
+// "(Q) AND updated >= \"yyyy/MM/dd HH:mm\"" and
+// "updated >= \"yyyy/MM/dd HH:mm\" AND NOT ((Q) OR (R))", the date read in
+// Server.Location as Jira reads it in the account's time zone; any other
 // query is a 400 as Jira answers bad JQL.
 package jiratest
 
@@ -72,6 +75,40 @@ type Server struct {
 	loseReplies int
 	// Requests counts requests by "METHOD path".
 	requests map[string]int
+	queries  []string
+	loc      *time.Location
+}
+
+// SetLocation sets the time zone JQL dates are read in (UTC by default),
+// as Jira reads them in the account's own time zone.
+func (s *Server) SetLocation(loc *time.Location) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loc = loc
+}
+
+// Queries returns the JQL of every search made since the last call, in
+// order, and forgets them.
+func (s *Server) Queries() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.queries
+	s.queries = nil
+	return out
+}
+
+// Update changes an issue with fn and stamps it updated at when, as an
+// edit on the site would; it reports whether the issue exists.
+func (s *Server) Update(id string, when time.Time, fn func(*Issue)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	is := s.find(id)
+	if is == nil {
+		return false
+	}
+	fn(is)
+	is.Updated = when
+	return true
 }
 
 // New starts a server; it is closed when the test ends.
@@ -168,7 +205,51 @@ var (
 	issuePath = regexp.MustCompile(`^/rest/api/3/issue/([A-Za-z0-9_-]+)/(transitions|assignee)$`)
 	sdPath    = regexp.MustCompile(`^/rest/servicedeskapi/request/([A-Za-z0-9_-]+)/(sla|comment)$`)
 	idSuffix  = regexp.MustCompile(`^\((.*)\) AND id = ([A-Za-z0-9_-]+)$`)
+	since     = regexp.MustCompile(`^\((.*)\) AND updated >= "(\d{4}/\d\d/\d\d \d\d:\d\d)"$`)
+	left      = regexp.MustCompile(`^updated >= "(\d{4}/\d\d/\d\d \d\d:\d\d)" AND NOT \(\((.*)\)\)$`)
 )
+
+// compile returns the matcher of a query it understands, or nil.
+func (s *Server) compile(jql string) func(*Issue) bool {
+	if m := s.jql[jql]; m != nil {
+		return m
+	}
+	loc := s.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	if m := idSuffix.FindStringSubmatch(jql); m != nil && s.jql[m[1]] != nil {
+		inner, id := s.jql[m[1]], m[2]
+		return func(is *Issue) bool { return (is.ID == id || is.Key == id) && inner(is) }
+	}
+	if m := since.FindStringSubmatch(jql); m != nil && s.jql[m[1]] != nil {
+		inner := s.jql[m[1]]
+		t, err := time.ParseInLocation("2006/01/02 15:04", m[2], loc)
+		if err != nil {
+			return nil
+		}
+		return func(is *Issue) bool { return !is.Updated.Before(t) && inner(is) }
+	}
+	if m := left.FindStringSubmatch(jql); m != nil {
+		t, err := time.ParseInLocation("2006/01/02 15:04", m[1], loc)
+		if err != nil {
+			return nil
+		}
+		body := m[2] // Q) OR (R
+		for i := 0; i < len(body); i++ {
+			j := strings.Index(body[i:], ") OR (")
+			if j < 0 {
+				break
+			}
+			q, r := s.jql[body[:i+j]], s.jql[body[i+j+len(") OR ("):]]
+			if q != nil && r != nil {
+				return func(is *Issue) bool { return !is.Updated.Before(t) && !q(is) && !r(is) }
+			}
+			i += j
+		}
+	}
+	return nil
+}
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -215,13 +296,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	jql := q.Get("jql")
-	match := s.jql[jql]
-	if match == nil {
-		if m := idSuffix.FindStringSubmatch(jql); m != nil && s.jql[m[1]] != nil {
-			inner, id := s.jql[m[1]], m[2]
-			match = func(is *Issue) bool { return (is.ID == id || is.Key == id) && inner(is) }
-		}
-	}
+	s.queries = append(s.queries, jql)
+	match := s.compile(jql)
 	if match == nil {
 		platformError(w, http.StatusBadRequest, fmt.Sprintf("Error in the JQL Query: %q is not understood.", jql))
 		return
