@@ -59,6 +59,9 @@ var actionCols = []column{
 // setBoard swaps in new shared action state.
 func (st *state) setBoard(b *model.Board) {
 	st.board = b
+	if st.filter.f.UsesAcks() {
+		st.rebuild(st.selectedOutageService(), st.selectedSignalKey())
+	}
 	if st.mode == modeDetail || st.prevMode == modeDetail && st.mode == modeHelp {
 		st.refreshDetail()
 	}

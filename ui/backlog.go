@@ -51,6 +51,7 @@ type backlogCache struct {
 	snap   *model.Snapshot
 	sort   ticketSort
 	filter filterSpec
+	board  *model.Board // the acks a filter on @acked saw
 	list   []*model.TicketItem
 	nat    []int
 	// matched is the filtered list in SLA order, before sorting: a
@@ -71,28 +72,20 @@ func ticketHay(t *model.Ticket) string {
 }
 
 // filterTickets returns the tickets of the snapshot the filter keeps, in
-// SLA order: `service=<name>` keeps the tickets linked to that service;
-// other text is a case-insensitive substring of the number, subject,
-// requester, owner, status, queue or linked service.
-func (c *backlogCache) filterTickets(snap *model.Snapshot, f filterSpec, prev *backlogCache) []*model.TicketItem {
+// SLA order (model.Filter.MatchTicket): free text is a case-insensitive
+// part of the number, subject, requester, owner, status, queue or linked
+// service; `service=<name>` keeps the tickets linked to that service.
+func (c *backlogCache) filterTickets(snap *model.Snapshot, f filterSpec, board *model.Board, prev *backlogCache) []*model.TicketItem {
 	if !f.active() {
 		return snap.Tickets
 	}
 	from := snap.Tickets
-	if prev.snap == snap && prev.matched != nil && !f.exact && !prev.filter.exact && prev.filter.text != "" &&
-		strings.Contains(f.text, prev.filter.text) {
+	if prev.snap == snap && prev.matched != nil && prev.filter.active() && (prev.board == board || !f.f.UsesAcks()) &&
+		f.f.Narrows(prev.filter.f) {
 		from = prev.matched
 	}
 	out := make([]*model.TicketItem, 0, 64)
-	if f.exact {
-		for _, it := range from {
-			if it.Service == f.service {
-				out = append(out, it)
-			}
-		}
-		return out
-	}
-	if c.haySnap != snap {
+	if len(f.f.Words) > 0 && c.haySnap != snap {
 		old := c.hay
 		c.hay = make(map[*model.Ticket]string, len(snap.Tickets))
 		for _, it := range snap.Tickets {
@@ -104,8 +97,9 @@ func (c *backlogCache) filterTickets(snap *model.Snapshot, f filterSpec, prev *b
 		}
 		c.haySnap = snap
 	}
+	env := filterEnv(snap, board)
 	for _, it := range from {
-		if strings.Contains(c.hay[it.Ticket], f.text) || strings.Contains(strings.ToLower(it.Service), f.text) {
+		if f.f.MatchTicket(it, c.hay[it.Ticket], env) {
 			out = append(out, it)
 		}
 	}
@@ -116,13 +110,13 @@ func (c *backlogCache) filterTickets(snap *model.Snapshot, f filterSpec, prev *b
 // natural widths.
 func (st *state) backlog() ([]*model.TicketItem, []int) {
 	c := &st.bl
-	if c.snap == st.snap && c.sort == st.tkSort && c.filter == st.filter && c.nat != nil {
+	if c.snap == st.snap && c.sort == st.tkSort && c.filter.same(st.filter) && (c.board == st.board || !st.filter.f.UsesAcks()) && c.nat != nil {
 		return c.list, c.nat
 	}
 	prev := *c
 	var list, matched []*model.TicketItem
 	if st.snap != nil {
-		matched = c.filterTickets(st.snap, st.filter, &prev)
+		matched = c.filterTickets(st.snap, st.filter, st.board, &prev)
 		list = matched // already in SLA order
 		if st.tkSort != sortSLA {
 			list = append([]*model.TicketItem(nil), list...)
@@ -138,7 +132,7 @@ func (st *state) backlog() ([]*model.TicketItem, []int) {
 		keep = it.Ticket.Key()
 	}
 	now := st.now()
-	*c = backlogCache{snap: st.snap, sort: st.tkSort, filter: st.filter, list: list, matched: matched, hay: c.hay, haySnap: c.haySnap}
+	*c = backlogCache{snap: st.snap, sort: st.tkSort, filter: st.filter, board: st.board, list: list, matched: matched, hay: c.hay, haySnap: c.haySnap}
 	c.nat = naturalWidths(ticketCols, len(list), func(row, col int) int {
 		t, _ := ticketCell(&st.theme, now, list[row], col)
 		return len(t)

@@ -101,7 +101,7 @@ func bindingTable() []Binding {
 		{Keys: "G/End", Scope: ScopeHelp, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.scrollDoc(1 << 30) }},
 		{Keys: "Ctrl-C", Scope: ScopeHelp, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
 
-		{Keys: "Enter", Scope: ScopeFilter, Desc: "keep filter", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).keepFilter},
+		{Keys: "Enter", Scope: ScopeFilter, Desc: "keep filter", Footer: true, match: ks(kk(tcell.KeyEnter)), disabled: (*state).keepFilterDisabled, run: (*state).keepFilter},
 		{Keys: "Esc", Scope: ScopeFilter, Desc: "clear filter", Footer: true, match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
 		{Keys: "Backspace", Scope: ScopeFilter, Desc: "delete", Footer: true, match: ks(kk(tcell.KeyBackspace), kk(tcell.KeyBackspace2)), run: (*state).filterBackspace},
 		{Keys: "Ctrl-U", Scope: ScopeFilter, Desc: "erase line", match: ks(kk(tcell.KeyCtrlU)), run: func(st *state) { st.setFilter("") }},

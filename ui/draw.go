@@ -28,7 +28,7 @@ func (st *state) draw(s tcell.Screen) {
 	bottom := h - 2 // status line, footer
 	st.drawFooter(p, h-1, w)
 	st.drawStatus(p, h-2, w)
-	if st.mode == modeFilter || st.filter.raw != "" {
+	if st.mode == modeFilter || st.filterText != "" {
 		bottom--
 		st.drawFilterLine(p, s, bottom, w)
 	} else {
@@ -430,25 +430,56 @@ func (st *state) drawDoc(p *painter, x, y, w, h int) {
 	}
 }
 
+// drawFilterLine shows the filter line as typed. A line that does not
+// parse has the offending character marked and the error after it
+// ("✗ at 5: …"); the panels keep the last filter that parsed.
 func (st *state) drawFilterLine(p *painter, s tcell.Screen, y, w int) {
 	th := &st.theme
 	x := p.text(0, y, w, "/", th.KeyHint)
-	q := cellText(st.filter.raw)
-	hint := ""
-	if st.mode == modeFilter {
+	var hint string
+	hintStyle := th.Dim
+	switch {
+	case st.filterErr != nil:
+		hint = "  ✗ " + cellText(fmt.Sprintf("at %d: %s", st.filterErr.Pos, st.filterErr.Msg))
+		hintStyle = th.ErrorText
+		if st.filter.active() {
+			hint += " · showing " + cellText(strings.TrimSpace(st.filter.raw))
+		}
+	case st.mode == modeFilter:
 		hint = "  Enter keep · Esc clear"
-	} else {
+	default:
 		hint = "  (filter kept; / edit · Esc clear)"
 	}
 	hw := p.width(hint)
-	qw := p.text(x, y, max(w-x-hw-1, 1), q, th.Base.Bold(true))
-	if st.mode == modeFilter {
-		s.ShowCursor(x+qw, y)
+	room := max(w-x-min(hw, w/2)-1, 1)
+	var qw int
+	if e := st.filterErr; e != nil {
+		// The text before the error, the character at it (or a marked
+		// blank at the end of the line) and the rest.
+		r := []rune(st.filterText)
+		at := min(max(e.Pos-1, 0), len(r))
+		before, mark, after := string(r[:at]), " ", ""
+		if at < len(r) {
+			mark, after = string(r[at:at+1]), string(r[at+1:])
+		}
+		bold := th.Base.Bold(true)
+		qw = p.text(x, y, room, cellText(before), bold)
+		qw += p.text(x+qw, y, room-qw, cellText(mark), th.ErrorText.Reverse(true))
+		qw += p.text(x+qw, y, room-qw, cellText(after), bold)
+		if st.mode == modeFilter {
+			s.ShowCursor(x+qw, y)
+		}
 	} else {
+		qw = p.text(x, y, room, cellText(st.filterText), th.Base.Bold(true))
+		if st.mode == modeFilter {
+			s.ShowCursor(x+qw, y)
+		}
+	}
+	if st.mode != modeFilter {
 		s.HideCursor()
 	}
-	if x+qw+1+hw <= w {
-		p.text(x+qw+1, y, hw, hint, th.Dim)
+	if x+qw+1 < w {
+		p.text(x+qw+1, y, w-x-qw-1, hint, hintStyle)
 	}
 }
 

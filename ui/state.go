@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -62,7 +63,12 @@ type state struct {
 
 	snap       *model.Snapshot
 	feedClosed bool
+	// filter is the filter the panels show: the last filter line that
+	// parsed. filterText is the line as typed and filterErr what is wrong
+	// with it (nil when it parses).
 	filter     filterSpec
+	filterText string
+	filterErr  *model.FilterError
 	v          *view
 	// recent are the views of the current snapshot built while the
 	// operator typed a filter, so Backspace finds the wider view ready
@@ -121,7 +127,7 @@ func newState(opts Options, noColor bool) *state {
 	if st.now == nil {
 		st.now = time.Now
 	}
-	st.v = buildView(nil, st.filter, false, nil)
+	st.v = buildView(nil, st.filter, false, nil, nil)
 	return st
 }
 
@@ -262,7 +268,7 @@ func (st *state) handleKey(ev *tcell.EventKey) {
 		return
 	}
 	if scope == ScopeFilter && ev.Key() == tcell.KeyRune {
-		st.setFilter(st.filter.raw + string(ev.Rune()))
+		st.setFilter(st.filterText + string(ev.Rune()))
 	}
 	if scope == ScopeForm && ev.Key() == tcell.KeyRune {
 		st.formType(ev.Rune())
@@ -297,22 +303,43 @@ func (st *state) keepFilter() { st.mode = modeMain }
 
 func (st *state) clearFilter() {
 	st.mode = modeMain
-	if st.filter.active() || st.filter.raw != "" {
+	if st.filter.active() || st.filterText != "" {
 		st.setFilter("")
 	}
 }
 
 func (st *state) filterBackspace() {
-	r := []rune(st.filter.raw)
+	r := []rune(st.filterText)
 	if len(r) > 0 {
 		st.setFilter(string(r[:len(r)-1]))
 	}
 }
 
+// setFilter sets the filter line. A line that does not parse keeps the
+// last filter that did (and its rows) and records the error for the
+// filter line to show.
 func (st *state) setFilter(q string) {
+	st.filterText = q
+	f, err := parseFilter(q)
+	if err != nil {
+		st.filterErr, _ = err.(*model.FilterError)
+		if st.filterErr == nil {
+			st.filterErr = &model.FilterError{Pos: 1, Msg: err.Error()}
+		}
+		return
+	}
+	st.filterErr = nil
 	keepOut, keepSig := st.selectedOutageService(), st.selectedSignalKey()
-	st.filter = parseFilter(q)
+	st.filter = f
 	st.rebuild(keepOut, keepSig)
+}
+
+// keepFilterDisabled refuses to close the filter line on an error.
+func (st *state) keepFilterDisabled() string {
+	if e := st.filterErr; e != nil {
+		return fmt.Sprintf("the filter does not parse at %d: %s", e.Pos, e.Msg)
+	}
+	return ""
 }
 
 func (st *state) enterDisabled() string {
@@ -344,7 +371,7 @@ func (st *state) enter() {
 		if o := st.selectedOutage(); o != nil {
 			st.focus = PanelAlerts
 			st.alertT.selected = 0
-			st.setFilter("service=" + o.Service)
+			st.setFilter("service=" + model.FilterQuote(o.Service))
 			st.alertT.selected, st.alertT.offset = 0, 0
 		}
 		return
@@ -418,11 +445,11 @@ func (st *state) viewFor(snap *model.Snapshot, f filterSpec, flat bool) *view {
 	}
 	st.recent = keep
 	for _, v := range st.recent {
-		if v.filter == f && v.flat == flat {
+		if v.filter.same(f) && v.flat == flat && (v.board == st.board || !f.f.UsesAcks()) {
 			return v
 		}
 	}
-	v := buildView(snap, f, flat, st.v)
+	v := buildView(snap, f, flat, st.v, st.board)
 	if len(st.recent) >= 16 {
 		st.recent = append(st.recent[:0], st.recent[1:]...)
 	}

@@ -1,31 +1,46 @@
 package ui
 
 import (
-	"strings"
-
 	"sitroom/model"
 )
 
-// filterSpec is a parsed filter line.
+// filterSpec is a filter line that parses (model.ParseFilter): the text
+// and its parsed form, nil when the line is empty.
 type filterSpec struct {
-	raw     string
-	service string // exact service (the `service=<name>` form)
-	exact   bool
-	text    string // lower-case substring otherwise
+	raw string
+	f   *model.Filter
 }
 
-func parseFilter(q string) filterSpec {
-	f := filterSpec{raw: q}
-	t := strings.TrimSpace(q)
-	if rest, ok := strings.CutPrefix(t, "service="); ok {
-		f.exact, f.service = true, strings.TrimSpace(rest)
-		return f
+// parseFilter parses the filter line q; on an error (a *model.FilterError)
+// the spec is the empty one.
+func parseFilter(q string) (filterSpec, error) {
+	f, err := model.ParseFilter(q)
+	if err != nil {
+		return filterSpec{}, err
 	}
-	f.text = strings.ToLower(t)
-	return f
+	if f.Empty() {
+		f = nil
+	}
+	return filterSpec{raw: q, f: f}, nil
 }
 
-func (f filterSpec) active() bool { return f.exact || f.text != "" }
+func (f filterSpec) active() bool { return !f.f.Empty() }
+
+// same reports whether g filters exactly as f does.
+func (f filterSpec) same(g filterSpec) bool {
+	return f.raw == g.raw || !f.active() && !g.active()
+}
+
+// filterEnv is what evaluating a filter over snap needs: the snapshot's
+// own time (so a view does not change while the data does not) and the
+// acks of board.
+func filterEnv(snap *model.Snapshot, board *model.Board) model.FilterEnv {
+	env := model.FilterEnv{Now: snap.Built}
+	if board != nil {
+		env.Acked = func(service string) bool { return board.AckOf(service) != nil }
+	}
+	return env
+}
 
 // view is a snapshot filtered for display. It is rebuilt when the snapshot
 // or the filter changes, never per frame, on the UI goroutine (Signal's
@@ -33,7 +48,8 @@ func (f filterSpec) active() bool { return f.exact || f.text != "" }
 // goroutine).
 type view struct {
 	snap   *model.Snapshot
-	filter filterSpec // what the view was built with
+	filter filterSpec   // what the view was built with
+	board  *model.Board // the acks it was built with
 	flat   bool
 	sigs   []*model.Signal
 	outs   []*model.Outage
@@ -49,11 +65,12 @@ type view struct {
 }
 
 // buildView filters snap. prev, when it is a view of the same snapshot
-// whose filter text the new one contains (the operator typed another
-// character), is narrowed instead of filtering every signal again: a
-// signal matching the longer text matches the shorter one too.
-func buildView(snap *model.Snapshot, f filterSpec, flat bool, prev *view) *view {
-	v := &view{snap: snap, filter: f, flat: flat}
+// (and, for a filter on acks, the same board) whose filter keeps
+// everything the new one keeps (the operator typed another character or
+// term), is narrowed instead of filtering every signal again. An outage
+// is kept when the filter keeps one of its service's signals.
+func buildView(snap *model.Snapshot, f filterSpec, flat bool, prev *view, board *model.Board) *view {
+	v := &view{snap: snap, filter: f, flat: flat, board: board}
 	if snap == nil {
 		v.sigNat = naturalWidths(alertCols, 0, nil)
 		v.outNat = naturalWidths(outageCols, 0, nil)
@@ -62,33 +79,22 @@ func buildView(snap *model.Snapshot, f filterSpec, flat bool, prev *view) *view 
 	if !f.active() {
 		v.sigs, v.outs = snap.Signals, snap.Outages
 	} else {
+		env := filterEnv(snap, board)
 		matchedSvc := map[string]bool{}
 		v.sigs = make([]*model.Signal, 0, 64)
 		from := snap.Signals
-		if prev != nil && prev.snap == snap && !f.exact && !prev.filter.exact && prev.filter.text != "" &&
-			strings.Contains(f.text, prev.filter.text) {
+		if prev != nil && prev.snap == snap && prev.filter.active() && (prev.board == board || !f.f.UsesAcks()) &&
+			f.f.Narrows(prev.filter.f) {
 			from = prev.sigs
 		}
 		for _, s := range from {
-			var ok bool
-			if f.exact {
-				ok = s.Service == f.service
-			} else {
-				ok = s.MatchesText(f.text)
-			}
-			if ok {
+			if f.f.MatchSignal(s, env) {
 				v.sigs = append(v.sigs, s)
 				matchedSvc[s.Service] = true
 			}
 		}
 		for _, o := range snap.Outages {
-			var ok bool
-			if f.exact {
-				ok = o.Service == f.service
-			} else {
-				ok = matchedSvc[o.Service] || strings.Contains(strings.ToLower(o.Service), f.text)
-			}
-			if ok {
+			if matchedSvc[o.Service] {
 				v.outs = append(v.outs, o)
 			}
 		}

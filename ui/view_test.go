@@ -20,11 +20,16 @@ func TestViewNarrowingEqualsFullFilter(t *testing.T) {
 			State: model.StateFiring, StartsAt: now.Add(-time.Duration(i) * time.Minute)}})
 	}
 	snap := model.BuildSnapshot(rows, []model.SourceStatus{{Name: "am", LastAttempt: now, LastSuccess: now}}, model.SnapshotOptions{Now: now})
-	steps := []string{"c", "ch", "che", "check", "checkout", "chec", "host-1", "host-12", "e", "edge", "service=checkout", "alert1", ""}
+	steps := []string{"c", "ch", "che", "check", "checkout", "chec", "host-1", "host-12", "e", "edge", "service=checkout", "alert1", "",
+		"severity=critical", "severity=critical check", "severity=critical checkout", "severity=critical", "service=~check.*", "@age>2h", "@age>2h edge", "@age>3h edge", "host-1 @age<1h", "host-1"}
 	var prev *view
 	for _, q := range steps {
-		got := buildView(snap, parseFilter(q), false, prev)
-		want := buildView(snap, parseFilter(q), false, nil)
+		f, err := parseFilter(q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		got := buildView(snap, f, false, prev, nil)
+		want := buildView(snap, f, false, nil, nil)
 		if len(got.sigs) != len(want.sigs) || len(got.outs) != len(want.outs) {
 			t.Fatalf("filter %q: narrowed view has %d signals/%d outages, full filter %d/%d", q, len(got.sigs), len(got.outs), len(want.sigs), len(want.outs))
 		}
