@@ -269,8 +269,14 @@ func (st *state) buildHelp() *document {
 			d.add(docLine{indent: 2, label: b.Keys, labelW: 12, text: text, lstyle: th.KeyHint, style: th.Base})
 		}
 		if scope == ScopeFilter {
-			d.add(docLine{indent: 2, label: "text", labelW: 12, text: "matches name, service, state, severity, sources, summary, labels, annotations (any case)", lstyle: th.KeyHint, style: th.Base})
-			d.add(docLine{indent: 2, label: "service=X", labelW: 12, text: "only service X, exactly", lstyle: th.KeyHint, style: th.Base})
+			for _, l := range [][2]string{
+				{"text", "matches name, service, state, severity, sources, summary, labels, annotations; a ticket's number, subject, people, status, queue (any case)"},
+				{"label=v", "label equals v (also !=, =~ regex, !~); service=X is service X exactly"},
+				{"@source=s", "from source s; @state=firing · @age>10m · @acked=false · @tier=1 · @sla<30m"},
+				{"a b", "every term must match; \"a b\" keeps the space"},
+			} {
+				d.add(docLine{indent: 2, label: l[0], labelW: 12, text: l[1], lstyle: th.KeyHint, style: th.Base})
+			}
 		}
 		d.blank()
 	}
