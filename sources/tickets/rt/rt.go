@@ -30,7 +30,7 @@ const Type = config.TypeRT
 
 // DefaultFullEvery is how often a full search replaces the incremental
 // one when Options.FullEvery is zero.
-const DefaultFullEvery = 10 * time.Minute
+const DefaultFullEvery = tickets.DefaultFullEvery
 
 // tzMargin widens the LastUpdated window of incremental searches: RT reads
 // the dates in TicketSQL in the RT user's time zone, whatever zone the
@@ -72,10 +72,8 @@ type Source struct {
 	o    Options
 	base string // .../REST/2.0
 
-	mu        sync.Mutex // held for a whole Fetch; guards the fields below
-	held      map[string]model.Ticket
-	lastFull  time.Time
-	maxUpdate time.Time // greatest LastUpdated seen
+	mu  sync.Mutex // held for a whole Fetch; guards inc
+	inc tickets.Incremental
 }
 
 var _ tickets.TicketSource = (*Source)(nil)
@@ -109,7 +107,7 @@ func New(o Options) (*Source, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("source %q: url must be an absolute http(s) URL", o.Name)
 	}
-	return &Source{o: o, base: strings.TrimRight(o.URL, "/") + "/REST/2.0"}, nil
+	return &Source{o: o, base: strings.TrimRight(o.URL, "/") + "/REST/2.0", inc: tickets.Incremental{FullEvery: o.FullEvery}}, nil
 }
 
 // FromConfig builds the source from a validated config entry.
@@ -149,34 +147,22 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 	defer s.mu.Unlock()
 	now := s.o.Now()
 	active := s.queueClause() + " AND Status = '__Active__'"
-	if s.held == nil || s.o.FullEvery < 0 || now.Sub(s.lastFull) >= s.o.FullEvery {
-		got := map[string]model.Ticket{}
-		var maxUp time.Time
-		err := s.search(ctx, active, searchFields, func(it *Item) {
-			t := s.ticket(it, now)
-			got[t.ID] = t
-			if t.Updated.After(maxUp) {
-				maxUp = t.Updated
-			}
-		})
+	if s.inc.NeedFull(now) {
+		var all []model.Ticket
+		err := s.search(ctx, active, searchFields, func(it *Item) { all = append(all, s.ticket(it, now)) })
 		if err != nil {
 			return nil, err
 		}
-		s.held, s.lastFull, s.maxUpdate = got, now, maxUp
-		return s.result(), nil
+		s.inc.Full(now, all)
+		return s.inc.Tickets(now), nil
 	}
-	since := s.maxUpdate.Add(-tzMargin).UTC().Format("2006-01-02 15:04:05")
-	if s.maxUpdate.IsZero() {
-		since = "1970-01-02 00:00:00"
+	since := "1970-01-02 00:00:00"
+	if t := s.inc.Since(); !t.IsZero() {
+		since = t.Add(-tzMargin).UTC().Format("2006-01-02 15:04:05")
 	}
-	changed := map[string]model.Ticket{}
-	maxUp := s.maxUpdate
+	var changed []model.Ticket
 	err := s.search(ctx, active+" AND LastUpdated > '"+since+"'", searchFields, func(it *Item) {
-		t := s.ticket(it, now)
-		changed[t.ID] = t
-		if t.Updated.After(maxUp) {
-			maxUp = t.Updated
-		}
+		changed = append(changed, s.ticket(it, now))
 	})
 	if err != nil {
 		return nil, err
@@ -189,22 +175,8 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range gone {
-		delete(s.held, id)
-	}
-	for id, t := range changed {
-		s.held[id] = t
-	}
-	s.maxUpdate = maxUp
-	return s.result(), nil
-}
-
-func (s *Source) result() []model.Ticket {
-	out := make([]model.Ticket, 0, len(s.held))
-	for _, t := range s.held {
-		out = append(out, t)
-	}
-	return out
+	s.inc.Merge(changed, gone)
+	return s.inc.Tickets(now), nil
 }
 
 func (s *Source) queueClause() string {
