@@ -214,6 +214,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			row[k] = str
 		}
+		// Every write stamps the record, as ServiceNow does (raw UTC).
+		row["sys_updated_on"] = time.Now().UTC().Format("2006-01-02 15:04:05")
 		if s.loseWrites > 0 {
 			s.loseWrites--
 			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
