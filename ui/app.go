@@ -56,6 +56,11 @@ type Options struct {
 	Actor Actor
 	// Handoff builds the shift handoff report `h` opens; nil: h says so.
 	Handoff HandoffSource
+	// RunbooksDir is the local runbooks checkout (config runbooks_dir,
+	// absolute); RunbooksURL the web address it is published under
+	// (runbooks_url). `o` opens a runbook inside it; "" for none.
+	RunbooksDir string
+	RunbooksURL string
 }
 
 // App is the running dashboard.

@@ -80,6 +80,7 @@ func bindingTable() []Binding {
 		{Keys: "PgDn", Scope: ScopeMain, Desc: "page down", match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF)), run: func(st *state) { st.moveSel(st.table().pageSize()) }},
 		{Keys: "q", Scope: ScopeMain, Desc: "quit (also Ctrl-C)", Hint: "quit", Footer: true, match: ks(rk('q'), kk(tcell.KeyCtrlC)), run: (*state).quit},
 		{Keys: "y", Scope: ScopeMain, Desc: "copy who to notify about the selected outage (OSC 52)", Hint: "copy notify", Footer: true, match: ks(rk('y')), run: (*state).copyNotify, disabled: (*state).copyDisabled},
+		{Keys: "o", Scope: ScopeMain, Desc: "open the runbook of the selected outage or alert (markdown in runbooks_dir, or its web address)", Hint: "runbook", match: ks(rk('o')), run: (*state).openRunbook, disabled: (*state).runbookDisabled},
 		{Keys: "h", Scope: ScopeMain, Desc: "shift handoff: the current shift's report and timeline", match: ks(rk('h')), run: (*state).openHandoff, disabled: (*state).handoffDisabled},
 
 		{Keys: "Esc/q", Scope: ScopeDetail, Desc: "back", Footer: true, match: ks(kk(tcell.KeyEscape), rk('q')), run: (*state).closeDoc},
@@ -89,6 +90,8 @@ func bindingTable() []Binding {
 		{Keys: "PgUp", Scope: ScopeDetail, Desc: "page up", Footer: true, match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.scrollDoc(-st.docPage()) }},
 		{Keys: "g/Home", Scope: ScopeDetail, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.scrollDoc(-1 << 30) }},
 		{Keys: "G/End", Scope: ScopeDetail, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.scrollDoc(1 << 30) }},
+		{Keys: "o", Scope: ScopeDetail, Desc: "open the alert's runbook", match: ks(rk('o')), run: (*state).openRunbook, disabled: (*state).runbookDisabled},
+		{Keys: "y", Scope: ScopeDetail, Desc: "copy the runbook's web address (OSC 52)", match: ks(rk('y')), run: (*state).copyURL, disabled: (*state).copyURLDisabled},
 		{Keys: "?", Scope: ScopeDetail, Desc: "help", Footer: true, match: ks(rk('?')), run: (*state).openHelp},
 		{Keys: "Ctrl-C", Scope: ScopeDetail, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
 

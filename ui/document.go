@@ -34,13 +34,20 @@ type screenLine struct {
 
 // document is a scrollable text page: the alert detail view and the help page.
 type document struct {
-	title   string
-	lines   []docLine
-	sig     *model.Signal // the signal shown, for the detail view
-	offset  int
-	page    int // lines visible in the last frame
-	wrapW   int
-	wrapped []screenLine
+	title string
+	lines []docLine
+	sig   *model.Signal // the signal shown, for the detail view
+	// url is the web address `y` copies (a runbook that is a web page).
+	url string
+	// back is the document (with its detail key and mode) Esc returns to:
+	// a runbook opened from an alert's detail returns there.
+	back     *document
+	backOf   string
+	backMode mode
+	offset   int
+	page     int // lines visible in the last frame
+	wrapW    int
+	wrapped  []screenLine
 }
 
 func (d *document) add(l docLine) { d.lines = append(d.lines, l) }

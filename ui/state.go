@@ -60,6 +60,9 @@ type state struct {
 	version  string
 	readOnly bool
 	bindings []Binding
+	// runbooksDir and runbooksURL locate local runbooks (Options).
+	runbooksDir string
+	runbooksURL string
 
 	snap       *model.Snapshot
 	feedClosed bool
@@ -88,7 +91,8 @@ type state struct {
 	// sequence itself, under its own lock); nil before the first frame.
 	scr      tcell.Screen
 	mode     mode
-	prevMode mode // what closing help returns to
+	prevMode mode      // what closing help returns to
+	prevDoc  *document // and the document it showed
 	doc      *document
 	helpDoc  *document
 	detailOf string // signal key of the detail view
@@ -122,7 +126,10 @@ func newState(opts Options, noColor bool) *state {
 		version:  opts.Version,
 		readOnly: opts.ReadOnly,
 		bindings: Bindings(opts.ReadOnly),
-		focus:    PanelOutages,
+
+		runbooksDir: opts.RunbooksDir,
+		runbooksURL: opts.RunbooksURL,
+		focus:       PanelOutages,
 	}
 	if st.now == nil {
 		st.now = time.Now
@@ -279,7 +286,7 @@ func (st *state) handleKey(ev *tcell.EventKey) {
 
 func (st *state) openHelp() {
 	if st.mode != modeHelp {
-		st.prevMode = st.mode
+		st.prevMode, st.prevDoc = st.mode, st.doc
 	}
 	st.mode = modeHelp
 	st.helpDoc = st.buildHelp()
@@ -287,8 +294,14 @@ func (st *state) openHelp() {
 }
 
 func (st *state) closeDoc() {
+	if st.mode == modeDetail && st.doc != nil && st.doc.back != nil {
+		d := st.doc
+		st.mode, st.doc, st.detailOf = d.backMode, d.back, d.backOf
+		st.refreshDetail()
+		return
+	}
 	if st.mode == modeHelp && st.prevMode == modeDetail {
-		st.mode = modeDetail
+		st.mode, st.doc = modeDetail, st.prevDoc
 		st.refreshDetail()
 		return
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	Webhooks []Webhook `yaml:"webhooks,omitempty"`
 	// History is retention, outage_grace and shifts (handoff.go).
 	History `yaml:",inline"`
+	// Runbooks is runbooks_dir and runbooks_url (runbooks.go).
+	Runbooks `yaml:",inline"`
 
 	// baseDir is the directory relative paths resolve against.
 	baseDir string
