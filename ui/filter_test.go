@@ -3,8 +3,13 @@ package ui_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
+	"sitroom/ui"
+	"sitroom/ui/uitest"
 )
 
 // The filter language end to end: a line with an error says where and
@@ -130,5 +135,28 @@ func TestFilterTermsOnBacklog(t *testing.T) {
 			}
 		}
 		h.Stop()
+	}
+}
+
+// @acked follows the shared action state: when a service is acked (a new
+// board arrives), a view filtered on @acked=false drops its alerts at
+// once, with no new snapshot.
+func TestFilterAckedFollowsTheBoard(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, Actor: a}, 100, 30)
+	h.Push(fixture())
+	a.publish(a.copyBoard())
+	h.WaitIdle()
+	h.Type("2/@acked=false severity=critical")
+	if !h.Contains("2 Alerts 3 of 7") || !h.Contains("HighErrorRate") {
+		t.Fatalf("nothing acked yet: every critical alert should show:\n%s", screen(h))
+	}
+	b := a.copyBoard()
+	b.Acks["checkout"] = &model.Ack{Service: "checkout", By: "bob", At: fixedNow.Add(-time.Minute), Until: fixedNow.Add(time.Hour)}
+	a.publish(b)
+	waitFor(t, h, "2 Alerts 1 of 7")
+	text := screen(h)
+	if !strings.Contains(text, "2 Alerts 1 of 7") || strings.Contains(text, "HighErrorRate") || !strings.Contains(text, "ReplicationLag") {
+		t.Fatalf("checkout's ack did not take its alerts out of @acked=false:\n%s", text)
 	}
 }
