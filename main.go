@@ -379,6 +379,9 @@ func runDashboard(g globalFlags) (err error) {
 		Logger:   s.log,
 		Actor:    disp,
 		Handoff:  handoffSource{c: s.cache, sched: s.cfg.ShiftSchedule()},
+		// Local runbooks open in the terminal with o.
+		RunbooksDir: s.cfg.RunbookDir(),
+		RunbooksURL: s.cfg.RunbooksURL,
 	})
 	done := make(chan struct{})
 	go func() {
@@ -485,6 +488,11 @@ func runCheck(g globalFlags, stdout, stderr io.Writer) int {
 	defer stopDemo()
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(stdout, "warning:", w)
+	}
+	if dir := cfg.RunbookDir(); dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			fmt.Fprintf(stdout, "warning: runbooks_dir %s is not a directory: local runbooks will not open\n", dir)
+		}
 	}
 	fmt.Fprintf(stdout, "config ok: %d sources, %d services\n", len(cfg.Sources), len(cfg.Services))
 	jobs, err := buildJobs(cfg)

@@ -216,3 +216,11 @@ func waitScreen(t *testing.T, h *uitest.Harness, timeout time.Duration, what str
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+func TestCheckWarnsAboutAMissingRunbooksDir(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	cfg := writeConfig(t, fmt.Sprintf("runbooks_dir: no-such-dir\nsources:\n  - {name: am, type: alertmanager, url: %s}\n", am.URL))
+	code, out, errOut := runCmd(t, "check", "--config", cfg, "--log-file", filepath.Join(t.TempDir(), "log"))
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "warning: runbooks_dir "+filepath.Join(filepath.Dir(cfg), "no-such-dir")+" is not a directory")
+}
