@@ -138,6 +138,9 @@ type HandoffAction struct {
 type HandoffBacklog struct {
 	Known bool          `json:"known"`
 	Tiers []BacklogTier `json:"tiers"`
+	// Escalated are the tickets moved to Tier 2 through sitroom in the
+	// window (refusals are listed with the refused actions).
+	Escalated []HandoffAction `json:"escalated"`
 }
 
 // BacklogTier is one tier's backlog at the window's start and end.
@@ -241,7 +244,12 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 
 	// Actions: by operator, refused, unfinished.
 	byOp := map[string]*OperatorActivity{}
+	escalated := []HandoffAction{}
 	for _, a := range h.Audit {
+		if a.Verb == VerbTicketEscalate && in(a.At, w) && a.State != ActionRefused {
+			escalated = append(escalated, HandoffAction{At: a.At.UTC(), Operator: a.Operator, Verb: string(a.Verb),
+				Target: a.Target, State: string(a.State), Reason: a.Reason})
+		}
 		if !in(a.At, w) {
 			if !a.At.Before(w.To) || (a.State != ActionPending && a.State != ActionFailed) {
 				continue
@@ -279,6 +287,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 	}
 
 	r.Backlog = backlog(h.Backlog, w)
+	r.Backlog.Escalated = escalated
 
 	for _, s := range h.SourceOutages {
 		if !overlaps(s.Down, s.Up, w) {

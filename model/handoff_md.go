@@ -109,10 +109,20 @@ func (r *Handoff) Markdown() string {
 	line("## Ticket backlog")
 	line()
 	if !r.Backlog.Known {
-		line("Not recorded: no ticket source feeds the cache yet.")
+		line("Not recorded: no ticket source was sampled in this window.")
 	}
 	for _, t := range r.Backlog.Tiers {
 		line("- ", mdText(t.Source), " ", mdText(t.Tier), ": start ", counts(t.Start), "; end ", counts(t.End))
+	}
+	line()
+	if len(r.Backlog.Escalated) == 0 {
+		line("Tickets escalated to Tier 2 through sitroom: none.")
+	} else {
+		line("Tickets escalated to Tier 2 through sitroom:")
+		line()
+		for _, a := range r.Backlog.Escalated {
+			line("- ", tm(a.At), " ", mdText(a.Operator), " ", mdText(a.Target), " — ", mdText(a.State))
+		}
 	}
 	line()
 

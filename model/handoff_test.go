@@ -69,6 +69,14 @@ func handoffFixture(t *testing.T) (*History, HandoffOptions) {
 			audit(7, "17:04", "bob", VerbAck, "checkout", "looking at DB pool", ActionDelivered, ""),
 			audit(8, "17:30", "dave", VerbEscalate, "checkout", "needs the DBA on call", ActionPending, "HTTP 503 Service Unavailable"),
 			audit(9, "22:30", "bob", VerbNote, "", "checkout still open: **DB pool** [see](http://x) \x1b[31mred\x1b[0m | watch payments", ActionDelivered, ""),
+			audit(10, "18:10", "bob", VerbTicketEscalate, "payments", "card refunds failing, needs T2", ActionDelivered, ""),
+		},
+		Backlog: []BacklogSample{
+			{At: at("14:55"), Source: "noc-desk", Tier: "T1", Open: 6, Unassigned: 3, Breached: 1},
+			{At: at("14:55"), Source: "noc-desk", Tier: "T2", Open: 2, Unassigned: 0, Breached: 0},
+			{At: at("18:10"), Source: "noc-desk", Tier: "T1", Open: 5, Unassigned: 2, Breached: 1},
+			{At: at("18:10"), Source: "noc-desk", Tier: "T2", Open: 3, Unassigned: 1, Breached: 0},
+			{At: at("22:40"), Source: "noc-desk", Tier: "T1", Open: 2, Unassigned: 0, Breached: 0},
 		},
 		Escalations: []Escalation{
 			{ActionID: 4, Service: "payments", Level: 2, Who: "service owner on-call", By: "carol", At: at("15:20"), Comment: "processor not answering"},
@@ -146,7 +154,17 @@ func TestHandoffFigures(t *testing.T) {
 	assert.Equal(t, int64(10*60), r.SourceOutages[1].DurationSeconds, "still down: counted to the shift's end")
 	require.Len(t, r.ExpiringSilences, 1)
 	assert.Equal(t, "checkout", r.ExpiringSilences[0].Service)
-	assert.False(t, r.Backlog.Known)
+	require.True(t, r.Backlog.Known)
+	require.Len(t, r.Backlog.Escalated, 1)
+	assert.Equal(t, "bob", r.Backlog.Escalated[0].Operator)
+	for _, tier := range r.Backlog.Tiers {
+		if tier.Tier == "T1" {
+			require.NotNil(t, tier.Start)
+			require.NotNil(t, tier.End)
+			assert.Equal(t, 6, tier.Start.Open, "the last sample at or before the start")
+			assert.Equal(t, 2, tier.End.Open)
+		}
+	}
 
 	// The same history and windows give the same report, byte for byte.
 	again, _ := BuildHandoff(h, opt).JSON()

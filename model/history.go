@@ -48,8 +48,9 @@ type AckRecord struct {
 }
 
 // BacklogSample is the ticket backlog of one tier of one ticket source at
-// one time. Nothing records samples until ticket sources are polled into
-// the cache; the report says so instead of showing zeros.
+// one time, written by the poller's history recorder when the backlog
+// changes and every few minutes; with no ticket source there are none and
+// the report says so instead of showing zeros.
 type BacklogSample struct {
 	At         time.Time
 	Source     string

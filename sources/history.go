@@ -14,6 +14,9 @@ const (
 	DefaultRetention   = 30 * 24 * time.Hour
 	// PruneEvery is how often the recorder prunes history past retention.
 	PruneEvery = time.Hour
+	// BacklogEvery is how often the ticket backlog is sampled when it does
+	// not change (a change is sampled at once).
+	BacklogEvery = 5 * time.Minute
 )
 
 // HistoryOptions tune a HistoryRecorder.
@@ -45,6 +48,9 @@ type HistoryRecorder struct {
 	open      map[string]*openOutage // by service
 	down      map[string]int64       // source → source_history id
 	lastPrune time.Time
+
+	lastBacklog   map[[2]string]model.BacklogSample // (source, tier) → last sample written
+	lastBacklogAt time.Time
 }
 
 type openOutage struct {
@@ -150,6 +156,7 @@ func (r *HistoryRecorder) Observe(s *model.Snapshot) {
 			delete(r.down, st.Name)
 		}
 	}
+	r.sampleBacklog(s, now)
 	if now.Sub(r.lastPrune) >= PruneEvery {
 		r.lastPrune = now
 		n, err := r.c.Prune(now.Add(-r.opt.Retention))
@@ -187,4 +194,63 @@ func (r *HistoryRecorder) load() bool {
 	}
 	r.loaded = true
 	return true
+}
+
+// sampleBacklog records the ticket backlog per ticket source and tier
+// (open, unassigned, SLA breached) when it changed, and every BacklogEvery
+// otherwise, for the handoff report's start and end of shift figures.
+// Sources whose last poll failed are not sampled: their counts are stale.
+func (r *HistoryRecorder) sampleBacklog(s *model.Snapshot, now time.Time) {
+	if !s.Backlog.Known {
+		return
+	}
+	failing := map[string]bool{}
+	for _, st := range s.Sources {
+		if st.LastError != "" {
+			failing[st.Name] = true
+		}
+	}
+	cur := map[[2]string]model.BacklogSample{}
+	for _, it := range s.Tickets {
+		t := it.Ticket
+		if t == nil || failing[t.Source] || (t.Tier != model.Tier1 && t.Tier != model.Tier2) {
+			continue
+		}
+		k := [2]string{t.Source, t.Tier.String()}
+		smp := cur[k]
+		smp.At, smp.Source, smp.Tier = now, t.Source, t.Tier.String()
+		smp.Open++
+		if t.Unassigned() {
+			smp.Unassigned++
+		}
+		if t.SLA.BreachedAt(now) {
+			smp.Breached++
+		}
+		cur[k] = smp
+	}
+	// A tier that emptied is a change too: record it as zero.
+	for k, prev := range r.lastBacklog {
+		if _, ok := cur[k]; !ok && !failing[k[0]] && prev.Open > 0 {
+			cur[k] = model.BacklogSample{At: now, Source: k[0], Tier: k[1]}
+		}
+	}
+	changed := len(cur) != len(r.lastBacklog)
+	for k, v := range cur {
+		p, ok := r.lastBacklog[k]
+		if !ok || p.Open != v.Open || p.Unassigned != v.Unassigned || p.Breached != v.Breached {
+			changed = true
+		}
+	}
+	if !changed && now.Sub(r.lastBacklogAt) < BacklogEvery {
+		return
+	}
+	samples := make([]model.BacklogSample, 0, len(cur))
+	for _, v := range cur {
+		samples = append(samples, v)
+	}
+	if err := r.c.RecordBacklog(samples); err != nil {
+		r.opt.Logger.Error("recording the ticket backlog", "err", err)
+		return
+	}
+	r.lastBacklog, r.lastBacklogAt = cur, now
 }

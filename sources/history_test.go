@@ -86,3 +86,60 @@ func TestHistoryRecorderSourceDownAndUp(t *testing.T) {
 	assert.Equal(t, sec(105), s.Up, "up at the first success after")
 	assert.Equal(t, "connection refused", s.Error)
 }
+
+// The ticket backlog is sampled when it changes and every BacklogEvery,
+// per source and tier, and the handoff report reads its start and end.
+func TestHistoryRecorderSamplesTheBacklog(t *testing.T) {
+	c, err := cache.Open(filepath.Join(t.TempDir(), "c.db"))
+	require.NoError(t, err)
+	defer c.Close()
+	r := NewHistoryRecorder(c, HistoryOptions{})
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	min := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	ticket := func(id string, tier model.Tier, owner string, due time.Time) *model.TicketItem {
+		return &model.TicketItem{Ticket: &model.Ticket{Source: "desk", ID: id, Tier: tier, Owner: owner,
+			SLA: model.TicketSLA{Known: true, Due: due}}}
+	}
+	snap := func(at time.Time, items ...*model.TicketItem) *model.Snapshot {
+		s := snapAt(at, nil, model.SourceStatus{Name: "desk", LastAttempt: at, LastSuccess: at})
+		s.Backlog.Known, s.Tickets = true, items
+		return s
+	}
+	a := ticket("1", model.Tier1, "", min(30))
+	b := ticket("2", model.Tier1, "bob", min(5))
+	c2 := ticket("3", model.Tier2, "", min(600))
+	r.Observe(snap(min(0), a, b, c2))
+	r.Observe(snap(min(1), a, b, c2)) // unchanged: no new sample
+	r.Observe(snap(min(10), a, c2))   // b closed; a not yet breached
+	r.Observe(snap(min(40), a, c2))   // a breached
+	r.Observe(snap(min(41), a))       // tier 2 emptied
+	h, err := c.History(min(-1), min(60))
+	require.NoError(t, err)
+	type key struct {
+		at         int
+		tier       string
+		open, unas int
+		breached   int
+	}
+	var got []key
+	for _, s := range h.Backlog {
+		got = append(got, key{int(s.At.Sub(t0) / time.Minute), s.Tier, s.Open, s.Unassigned, s.Breached})
+	}
+	assert.ElementsMatch(t, []key{
+		{0, "T1", 2, 1, 0}, {0, "T2", 1, 1, 0},
+		{10, "T1", 1, 1, 0}, {10, "T2", 1, 1, 0},
+		{40, "T1", 1, 1, 1}, {40, "T2", 1, 1, 0},
+		{41, "T1", 1, 1, 1}, {41, "T2", 0, 0, 0},
+	}, got)
+
+	rep := model.BuildHandoff(h, model.HandoffOptions{Window: model.Window{From: min(-1), To: min(60)}})
+	require.True(t, rep.Backlog.Known)
+	for _, tier := range rep.Backlog.Tiers {
+		if tier.Tier == "T1" {
+			require.NotNil(t, tier.Start)
+			require.NotNil(t, tier.End)
+			assert.Equal(t, 2, tier.Start.Open)
+			assert.Equal(t, 1, tier.End.Breached)
+		}
+	}
+}

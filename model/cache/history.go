@@ -21,7 +21,7 @@ import (
 //	                 after; 0 while down), error (in words, from upstream).
 //	backlog_samples  ticket backlog per source and tier over time: at,
 //	                 source, tier, open, unassigned, breached. Written by
-//	                 RecordBacklog once ticket sources are polled.
+//	                 RecordBacklog, from the poller's snapshots.
 //
 // Prune drops what is older than the retention.
 const schemaHistory = `CREATE TABLE outage_history (
@@ -126,9 +126,8 @@ func (c *Cache) OpenSourceOutages() ([]model.SourceOutage, error) {
 	return c.sourceOutages(context.Background(), c.db, `WHERE up_at = 0 ORDER BY id`)
 }
 
-// RecordBacklog stores ticket backlog samples (one per source and tier).
-// It is the hook for ticket sources; nothing calls it until they are
-// polled into the cache.
+// RecordBacklog stores ticket backlog samples (one per source and tier);
+// the poller's history recorder writes them from its snapshots.
 func (c *Cache) RecordBacklog(samples []model.BacklogSample) error {
 	return c.actTx("record the ticket backlog", func(ctx context.Context, tx *sql.Conn) error {
 		for _, s := range samples {
