@@ -71,7 +71,11 @@ func TestScenarioDemoCascadeNestsSymptoms(t *testing.T) {
 	var rows []string // the services of the outage rows, with their tree glyphs
 	for _, l := range lines[4:24] {
 		left, _, _ := strings.Cut(l, "││")
-		if f := strings.Fields(strings.TrimPrefix(left, "│")); len(f) > 2 && f[0] == "CRIT" {
+		f := strings.Fields(strings.TrimPrefix(left, "│"))
+		if len(f) > 0 && f[0] == "▲" { // the severity's glyph
+			f = f[1:]
+		}
+		if len(f) > 2 && f[0] == "CRIT" {
 			if f[1] == "├" || f[1] == "└" {
 				rows = append(rows, f[1]+" "+f[2])
 			} else {

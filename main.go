@@ -18,6 +18,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -43,7 +44,8 @@ func main() {
 const usage = `sitroom — a terminal dashboard for NOC operators
 
 Usage:
-  sitroom [--config FILE] [--db FILE] [--read-only]   the dashboard
+  sitroom [--config FILE] [--db FILE] [--read-only] [--theme dark|light|colorblind]
+                                                       the dashboard
   sitroom --demo                                       the dashboard on built-in simulated upstreams
   sitroom poll [--once]                                poll sources into the cache and deliver the outbox, headless
   sitroom check [--config FILE]                        validate the config and probe each source
@@ -63,6 +65,7 @@ type globalFlags struct {
 	readOnly bool
 	demo     bool
 	once     bool
+	theme    string
 }
 
 func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
@@ -80,6 +83,7 @@ func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
 	case "sitroom":
 		fs.BoolVar(&g.readOnly, "read-only", false, "kiosk mode: no action can be taken")
 		fs.BoolVar(&g.demo, "demo", false, "run on built-in simulated upstreams (no config needed)")
+		fs.StringVar(&g.theme, "theme", "", "colour theme: dark, light or colorblind (default: config theme, else dark; NO_COLOR turns colour off)")
 	case "poll":
 		fs.BoolVar(&g.once, "once", false, "poll every source once and exit")
 		fs.BoolVar(&g.demo, "demo", false, "poll the built-in simulated upstreams")
@@ -121,6 +125,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "sitroom %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return 2
+	}
+	if g.theme != "" && !slices.Contains(ui.ThemeNames(), g.theme) {
+		fmt.Fprintf(stderr, "sitroom: unknown --theme %q (want dark, light or colorblind)\n", g.theme)
 		return 2
 	}
 	var err error
@@ -371,7 +379,12 @@ func runDashboard(g globalFlags) (err error) {
 	if err != nil {
 		return err
 	}
+	theme := g.theme
+	if theme == "" {
+		theme = string(s.cfg.Theme)
+	}
 	app := ui.New(ui.Options{
+		Theme:    theme,
 		Feed:     observe(s.poller, disp),
 		Operator: operator(),
 		ReadOnly: g.readOnly,

@@ -47,6 +47,9 @@ type Options struct {
 	// NoColor draws without colour. New also sets it when the NO_COLOR
 	// environment variable is non-empty.
 	NoColor bool
+	// Theme is dark (default), light or colorblind (see ThemeNames); an
+	// unknown name draws the dark theme.
+	Theme string
 	// Tick is how often the clock is checked; default one second. A frame
 	// is drawn only when the clock text shown would change.
 	Tick time.Duration
@@ -355,6 +358,7 @@ type DrawOptions struct {
 	ReadOnly bool
 	Version  string
 	NoColor  bool
+	Theme    string // see ThemeNames; "" is dark
 	Focus    Panel  // PanelOutages (default), PanelAlerts or PanelDeps
 	Flat     bool   // outages as one flat list instead of nested under causes
 	Filter   string // as typed after `/`
@@ -368,7 +372,7 @@ type DrawOptions struct {
 // its current size, with the same code the App draws with, and shows it.
 func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions) {
 	now := o.Now
-	st := newState(Options{Operator: o.Operator, ReadOnly: o.ReadOnly, Version: o.Version, Now: func() time.Time { return now }}, o.NoColor)
+	st := newState(Options{Operator: o.Operator, ReadOnly: o.ReadOnly, Version: o.Version, Theme: o.Theme, Now: func() time.Time { return now }}, o.NoColor)
 	st.onRefresh = func() {}
 	st.tkSort = ticketSort(o.TicketSort) % numTicketSorts
 	if o.Focus == PanelAlerts || o.Focus == PanelDeps || o.Focus == PanelBacklog {

@@ -284,16 +284,17 @@ func drawBox(p *painter, th *Theme, x, y, w, h int, title string, focused bool) 
 	if focused {
 		bs = th.Focus
 	}
-	p.fill(x+1, y, w-2, '─', bs)
-	p.fill(x+1, y+h-1, w-2, '─', bs)
+	g := &th.Glyphs
+	p.fill(x+1, y, w-2, g.H, bs)
+	p.fill(x+1, y+h-1, w-2, g.H, bs)
 	for i := 1; i < h-1; i++ {
-		p.scr.SetContent(x, y+i, '│', nil, bs)
-		p.scr.SetContent(x+w-1, y+i, '│', nil, bs)
+		p.scr.SetContent(x, y+i, g.V, nil, bs)
+		p.scr.SetContent(x+w-1, y+i, g.V, nil, bs)
 	}
-	p.scr.SetContent(x, y, '┌', nil, bs)
-	p.scr.SetContent(x+w-1, y, '┐', nil, bs)
-	p.scr.SetContent(x, y+h-1, '└', nil, bs)
-	p.scr.SetContent(x+w-1, y+h-1, '┘', nil, bs)
+	p.scr.SetContent(x, y, g.TL, nil, bs)
+	p.scr.SetContent(x+w-1, y, g.TR, nil, bs)
+	p.scr.SetContent(x, y+h-1, g.BL, nil, bs)
+	p.scr.SetContent(x+w-1, y+h-1, g.BR, nil, bs)
 	if title != "" && w > 6 {
 		ts := th.Title
 		if focused {

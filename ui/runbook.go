@@ -189,7 +189,7 @@ func (st *state) renderMarkdown(d *document, src string) {
 			d.add(docLine{text: h, style: th.Title.Underline(level <= 2)})
 		case trimmed == "---" || trimmed == "***" || trimmed == "___":
 			flush()
-			d.add(docLine{text: strings.Repeat("─", 40), style: th.Dim})
+			d.add(docLine{text: strings.Repeat(string(th.Glyphs.H), 40), style: th.Dim})
 		case strings.HasPrefix(trimmed, "- ") || strings.HasPrefix(trimmed, "* ") || strings.HasPrefix(trimmed, "+ "):
 			flush()
 			item := trimmed[2:]

@@ -119,8 +119,12 @@ type state struct {
 }
 
 func newState(opts Options, noColor bool) *state {
+	th, err := NewTheme(opts.Theme, noColor)
+	if err != nil {
+		th = DefaultTheme(noColor)
+	}
 	st := &state{
-		theme:    DefaultTheme(noColor),
+		theme:    th,
 		now:      opts.Now,
 		operator: opts.Operator,
 		version:  opts.Version,

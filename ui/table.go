@@ -20,7 +20,7 @@ type column struct {
 }
 
 var alertCols = []column{
-	{title: "SEV", min: 4, max: 4},
+	{title: "SEV", min: 6, max: 6},
 	{title: "STATE", min: 8, max: 8},
 	{title: "AGE", min: 5, max: 5, right: true},
 	{title: "NAME", min: 12, max: 40},
@@ -31,7 +31,7 @@ var alertCols = []column{
 }
 
 var outageCols = []column{
-	{title: "SEV", min: 4, max: 4},
+	{title: "SEV", min: 6, max: 6},
 	{title: "SERVICE", min: 10, max: 32},
 	{title: "FOR", min: 5, max: 5, right: true},
 	{title: "", min: 9, max: 9}, // the stale marker
@@ -86,7 +86,7 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 	base := th.Base
 	switch col {
 	case 0:
-		return s.Severity.String(), th.severity(s.Severity)
+		return th.sevLabel(s.Severity), th.severity(s.Severity)
 	case 1:
 		st := base
 		if s.State == model.StateFiring {
@@ -114,7 +114,7 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 	base := th.Base
 	switch col {
 	case 0:
-		return o.Severity.String(), th.severity(o.Severity)
+		return th.sevLabel(o.Severity), th.severity(o.Severity)
 	case 1:
 		return cellText(o.Service), base.Bold(true)
 	case 2:

@@ -34,6 +34,8 @@ type Config struct {
 	History `yaml:",inline"`
 	// Runbooks is runbooks_dir and runbooks_url (runbooks.go).
 	Runbooks `yaml:",inline"`
+	// Display is the colour theme (display.go).
+	Display `yaml:",inline"`
 
 	// baseDir is the directory relative paths resolve against.
 	baseDir string
