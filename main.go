@@ -385,6 +385,7 @@ func runDashboard(g globalFlags) (err error) {
 	}
 	app := ui.New(ui.Options{
 		Theme:    theme,
+		Term:     os.Getenv("TERM"),
 		Feed:     observe(s.poller, disp),
 		Operator: operator(),
 		ReadOnly: g.readOnly,

@@ -50,6 +50,11 @@ type Options struct {
 	// Theme is dark (default), light or colorblind (see ThemeNames); an
 	// unknown name draws the dark theme.
 	Theme string
+	// Term is the terminal's name ($TERM). With ASCII, or when Term names
+	// a terminal without line drawing (vt100, vt220, dumb) or the screen
+	// cannot display it, borders and glyphs are drawn in ASCII (+ - |).
+	Term  string
+	ASCII bool
 	// Tick is how often the clock is checked; default one second. A frame
 	// is drawn only when the clock text shown would change.
 	Tick time.Duration
@@ -93,6 +98,8 @@ type App struct {
 	injected  atomic.Int64 // keys queued by InjectKey not yet seen
 	toSettle  int          // injected keys handled, settled after the next frame (UI goroutine)
 	lastSnapP *model.Snapshot
+
+	asciiChecked bool // the screen was asked once whether it draws lines (UI goroutine)
 }
 
 // New builds an App. It does not touch the terminal until Run.
@@ -140,6 +147,12 @@ func New(opts Options) *App {
 	root := tview.NewBox()
 	root.SetDrawFunc(func(s tcell.Screen, x, y, w, h int) (int, int, int, int) {
 		a.st.scr = s
+		if !a.asciiChecked {
+			a.asciiChecked = true
+			if a.opts.ASCII || asciiTerminal(s, a.opts.Term) {
+				a.st.setASCII()
+			}
+		}
 		a.st.draw(s)
 		c := a.st.lastClock
 		a.lastClock.Store(&c)
@@ -359,6 +372,7 @@ type DrawOptions struct {
 	Version  string
 	NoColor  bool
 	Theme    string // see ThemeNames; "" is dark
+	ASCII    bool   // draw as on a terminal without line drawing
 	Focus    Panel  // PanelOutages (default), PanelAlerts or PanelDeps
 	Flat     bool   // outages as one flat list instead of nested under causes
 	Filter   string // as typed after `/`
@@ -393,7 +407,11 @@ func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions)
 	}
 	s.Clear()
 	w, h := s.Size()
+	if o.ASCII {
+		st.setASCII()
+	}
 	p := newPainter(s)
+	p.ascii = st.ascii
 	switch which {
 	case PanelHeader:
 		st.drawHeader(p, 0, w)

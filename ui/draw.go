@@ -17,6 +17,7 @@ import (
 func (st *state) draw(s tcell.Screen) {
 	w, h := s.Size()
 	p := newPainter(s)
+	p.ascii = st.ascii
 	if w < MinWidth || h < MinHeight {
 		s.HideCursor()
 		st.drawTooSmall(p, w, h)
@@ -288,13 +289,13 @@ func drawBox(p *painter, th *Theme, x, y, w, h int, title string, focused bool) 
 	p.fill(x+1, y, w-2, g.H, bs)
 	p.fill(x+1, y+h-1, w-2, g.H, bs)
 	for i := 1; i < h-1; i++ {
-		p.scr.SetContent(x, y+i, g.V, nil, bs)
-		p.scr.SetContent(x+w-1, y+i, g.V, nil, bs)
+		p.fill(x, y+i, 1, g.V, bs)
+		p.fill(x+w-1, y+i, 1, g.V, bs)
 	}
-	p.scr.SetContent(x, y, g.TL, nil, bs)
-	p.scr.SetContent(x+w-1, y, g.TR, nil, bs)
-	p.scr.SetContent(x, y+h-1, g.BL, nil, bs)
-	p.scr.SetContent(x+w-1, y+h-1, g.BR, nil, bs)
+	p.fill(x, y, 1, g.TL, bs)
+	p.fill(x+w-1, y, 1, g.TR, bs)
+	p.fill(x, y+h-1, 1, g.BL, bs)
+	p.fill(x+w-1, y+h-1, 1, g.BR, bs)
 	if title != "" && w > 6 {
 		ts := th.Title
 		if focused {

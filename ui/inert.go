@@ -112,6 +112,28 @@ func cellText(s string) string {
 type painter struct {
 	scr tcell.Screen
 	cb  tcell.CellBuffer // a one-cell scratch buffer used to split graphemes and measure them
+	// ascii draws the UI's own glyphs (lines, bullets, arrows, …) as
+	// ASCII look-alikes of the same width; see asciiTerminal.
+	ascii bool
+}
+
+// asciiGlyph maps the UI's own non-ASCII glyphs to one ASCII cell each,
+// for terminals that cannot draw them. Anything else is drawn as it is.
+var asciiGlyph = map[string]string{
+	"─": "-", "│": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "├": "+", "┤": "+",
+	"▲": "!", "◆": "*", "●": "i", "·": ".", "—": "-", "…": "~", "▸": ">", "◀": "<",
+	"▏": "|", "↵": "$", "↓": "v", "↑": "^", "→": ">", "←": "<", "✗": "x", "✓": "v",
+	"×": "x", "≥": ">", "≤": "<", "•": "*", "▶": ">",
+}
+
+// glyph is g as drawn: its ASCII look-alike on an ASCII terminal.
+func (p *painter) glyph(g string) string {
+	if p.ascii {
+		if a, ok := asciiGlyph[g]; ok {
+			return a
+		}
+	}
+	return g
 }
 
 func newPainter(s tcell.Screen) *painter {
@@ -167,13 +189,13 @@ func (p *painter) text(x, y, maxW int, s string, st tcell.Style) int {
 			break
 		}
 		if w > 0 {
-			p.scr.Put(x+used, y, g, st)
+			p.scr.Put(x+used, y, p.glyph(g), st)
 		}
 		used += w
 		s = rest
 	}
 	if !fits {
-		p.scr.Put(x+used, y, "…", st)
+		p.scr.Put(x+used, y, p.glyph("…"), st)
 		used++
 	}
 	return used
@@ -181,6 +203,11 @@ func (p *painter) text(x, y, maxW int, s string, st tcell.Style) int {
 
 // fill paints n cells from (x, y) with r.
 func (p *painter) fill(x, y, n int, r rune, st tcell.Style) {
+	if p.ascii && r >= 0x80 {
+		if a, ok := asciiGlyph[string(r)]; ok {
+			r = rune(a[0])
+		}
+	}
 	for i := 0; i < n; i++ {
 		p.scr.SetContent(x+i, y, r, nil, st)
 	}

@@ -55,6 +55,7 @@ const flashFor = 3 * time.Second
 // every method runs there (inside a key handler or a queued update).
 type state struct {
 	theme    Theme
+	ascii    bool // draw ASCII look-alikes of the UI's glyphs (setASCII)
 	now      func() time.Time
 	operator string
 	version  string

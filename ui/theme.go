@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/gdamore/tcell/v2"
 
@@ -197,4 +198,20 @@ func (t *Theme) health(h model.SourceHealth) tcell.Style {
 		return t.Crit
 	}
 	return t.Unknown
+}
+
+// asciiTermRe matches the terminals that draw no Unicode line drawing.
+var asciiTermRe = regexp.MustCompile(`^(vt[0-9]+|dumb)(-|$)`)
+
+// asciiTerminal is the one place that decides whether to draw in ASCII: a
+// screen that cannot display line drawing or the severity glyphs, or a
+// terminal named term (as $TERM) of the vt100 family or dumb.
+func asciiTerminal(s tcell.Screen, term string) bool {
+	return asciiTermRe.MatchString(term) || !s.CanDisplay('─', false) || !s.CanDisplay('▲', false)
+}
+
+// setASCII draws ASCII borders and glyphs from now on.
+func (st *state) setASCII() {
+	st.ascii = true
+	st.theme.Glyphs = ASCIIGlyphs
 }
