@@ -99,6 +99,7 @@ type App struct {
 	toSettle  int          // injected keys handled, settled after the next frame (UI goroutine)
 	lastSnapP *model.Snapshot
 
+	screenSet    bool // SetScreen was called (before Run)
 	asciiChecked bool // the screen was asked once whether it draws lines (UI goroutine)
 }
 
@@ -186,12 +187,24 @@ func New(opts Options) *App {
 }
 
 // SetScreen makes the App draw on s (tests pass a tcell.SimulationScreen).
-// It initialises s; set a simulation screen's size after this call.
-func (a *App) SetScreen(s tcell.Screen) { a.app.SetScreen(s) }
+// It initialises s; set a simulation screen's size after this call. Only
+// the cells a frame changes are written to s.
+func (a *App) SetScreen(s tcell.Screen) {
+	a.screenSet = true
+	a.app.SetScreen(newFrameScreen(s))
+}
 
 // Run draws the dashboard and blocks until Stop (or the quit key); it
 // finalises the screen before returning. Call it once.
 func (a *App) Run() error {
+	if !a.screenSet {
+		s, err := tcell.NewScreen()
+		if err != nil {
+			a.log.Error("terminal UI", "err", err)
+			return err
+		}
+		a.SetScreen(s)
+	}
 	a.mu.Lock()
 	if a.stopped {
 		a.mu.Unlock()
