@@ -105,7 +105,8 @@ func (e *FetchError) Error() string { return e.Msg }
 // Unwrap returns the underlying error.
 func (e *FetchError) Unwrap() error { return e.Err }
 
-// GetJSON fetches url with c and hands the body to decode.
+// GetJSON fetches url with c and hands the body to decode: Do with GET
+// and no request body.
 //
 // It sends Accept: application/json and the sitroom User-Agent, reads at
 // most maxBytes of body (DefaultMaxBytes when maxBytes <= 0), and turns
@@ -116,16 +117,27 @@ func (e *FetchError) Unwrap() error { return e.Err }
 // with a reader that is valid only until it returns; any error it returns
 // that is not already a *FetchError is reported as a malformed reply.
 func GetJSON(ctx context.Context, c *http.Client, url string, maxBytes int64, decode func(io.Reader) error) error {
+	return Do(ctx, c, http.MethodGet, url, "", nil, maxBytes, decode)
+}
+
+// Do makes one request (body, of type contentType, may be nil) and hands a
+// 2xx reply's body to decode, with every failure described as GetJSON
+// describes it. decode may be nil for a write whose reply does not matter:
+// then the body is not read and an HTML reply is not an error.
+func Do(ctx context.Context, c *http.Client, method, url, contentType string, body io.Reader, maxBytes int64, decode func(io.Reader) error) error {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
 	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		return &FetchError{Kind: KindRequest, Msg: "bad URL: " + Sanitize(errors.Unwrap(err), snippetMax), Err: err}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		return transportError(ctx, c, start, err)
@@ -139,25 +151,10 @@ func GetJSON(ctx context.Context, c *http.Client, url string, maxBytes int64, de
 	html := isHTML(resp.Header.Get("Content-Type"))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyMax))
-		msg := "HTTP " + resp.Status
-		if resp.Status == "" {
-			msg = fmt.Sprintf("HTTP %d", resp.StatusCode)
-		} else if !strings.HasPrefix(resp.Status, fmt.Sprint(resp.StatusCode)) {
-			msg = fmt.Sprintf("HTTP %d %s", resp.StatusCode, resp.Status)
-		}
-		msg = strings.TrimSpace(msg)
-		if html {
-			msg += " (HTML page)"
-		} else if s := Sanitize(string(body), snippetMax); s != "" {
-			msg += ": " + s
-		}
-		if resp.StatusCode == http.StatusTooManyRequests {
-			if ra := resp.Header.Get("Retry-After"); ra != "" {
-				msg += " (retry after " + Sanitize(ra, 32) + ")"
-			}
-			return &FetchError{Kind: KindThrottled, Msg: model.ThrottledPrefix + ": " + msg, Status: resp.StatusCode, Body: body}
-		}
-		return &FetchError{Kind: KindHTTP, Msg: msg, Status: resp.StatusCode, Body: body}
+		return statusError(resp, body, html)
+	}
+	if decode == nil {
+		return nil
 	}
 	if html {
 		return &FetchError{Kind: KindHTML, Msg: "HTML page instead of JSON (is the URL right?)"}
@@ -189,6 +186,32 @@ func GetJSON(ctx context.Context, c *http.Client, url string, maxBytes int64, de
 		return &FetchError{Kind: KindMalformed, Msg: "malformed reply: empty body", Err: err}
 	}
 	return &FetchError{Kind: KindMalformed, Msg: "malformed reply: " + Sanitize(err.Error(), 200), Err: err}
+}
+
+// statusError describes a non-2xx reply: its status, a short sanitized
+// snippet of the body (none for an HTML page), HTTP 429 as throttled with
+// its Retry-After. Body keeps the raw start of the reply so a caller can
+// read an API's own error object.
+func statusError(resp *http.Response, body []byte, html bool) *FetchError {
+	msg := "HTTP " + resp.Status
+	if resp.Status == "" {
+		msg = fmt.Sprintf("HTTP %d", resp.StatusCode)
+	} else if !strings.HasPrefix(resp.Status, fmt.Sprint(resp.StatusCode)) {
+		msg = fmt.Sprintf("HTTP %d %s", resp.StatusCode, resp.Status)
+	}
+	msg = strings.TrimSpace(msg)
+	if html {
+		msg += " (HTML page)"
+	} else if s := Sanitize(string(body), snippetMax); s != "" {
+		msg += ": " + s
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			msg += " (retry after " + Sanitize(ra, 32) + ")"
+		}
+		return &FetchError{Kind: KindThrottled, Msg: model.ThrottledPrefix + ": " + msg, Status: resp.StatusCode, Body: body}
+	}
+	return &FetchError{Kind: KindHTTP, Msg: msg, Status: resp.StatusCode, Body: body}
 }
 
 // MalformedError returns a *FetchError of KindMalformed with the message
