@@ -125,6 +125,19 @@ func (t *Tickets) SLATargetFor(p model.Priority) time.Duration {
 	return 0
 }
 
+// SLATargetsByPriority returns the SLA targets keyed by priority, or nil
+// when none are configured.
+func (t *Tickets) SLATargetsByPriority() map[model.Priority]time.Duration {
+	if len(t.SLATargets) == 0 {
+		return nil
+	}
+	out := make(map[model.Priority]time.Duration, len(t.SLATargets))
+	for k, d := range t.SLATargets {
+		out[model.ParsePriority(k)] = time.Duration(d)
+	}
+	return out
+}
+
 // isZero reports whether no ticket field is set.
 func (t *Tickets) isZero() bool { return reflect.ValueOf(*t).IsZero() }
 

@@ -81,23 +81,29 @@ func (v *validator) errorf(path, format string, args ...any) {
 	v.errs = append(v.errs, &fieldError{line: v.c.lines[path], path: path, msg: fmt.Sprintf(format, args...)})
 }
 
+// name checks the name of entry i of a list (p is its key path, kind what
+// it is): present, printable and unique among seen, which it adds to.
+func (v *validator) name(p, kind, list, name string, i int, seen map[string]int) {
+	switch {
+	case strings.TrimSpace(name) == "":
+		v.errorf(p+".name", "a %s needs a name", kind)
+	case hasControl(name):
+		v.errorf(p+".name", "control characters are not allowed in a name")
+	default:
+		if j, dup := seen[name]; dup {
+			v.errorf(p+".name", "duplicate %s name %q (also %s[%d])", kind, name, list, j)
+		} else {
+			seen[name] = i
+		}
+	}
+}
+
 func (v *validator) sources() {
 	seen := map[string]int{}
 	for i := range v.c.Sources {
 		s := &v.c.Sources[i]
 		p := "sources[" + strconv.Itoa(i) + "]"
-		switch {
-		case strings.TrimSpace(s.Name) == "":
-			v.errorf(p+".name", "a source needs a name")
-		case hasControl(s.Name):
-			v.errorf(p+".name", "control characters are not allowed in a name")
-		default:
-			if j, dup := seen[s.Name]; dup {
-				v.errorf(p+".name", "duplicate source name %q (also sources[%d])", s.Name, j)
-			} else {
-				seen[s.Name] = i
-			}
-		}
+		v.name(p, "source", "sources", s.Name, i, seen)
 		switch {
 		case s.Type == "":
 			v.errorf(p+".type", "a source needs a type (%s)", oneOf(sourceTypes))
@@ -173,18 +179,7 @@ func (v *validator) services() {
 	names := map[string]int{}
 	for i, s := range v.c.Services {
 		p := "services[" + strconv.Itoa(i) + "]"
-		switch {
-		case strings.TrimSpace(s.Name) == "":
-			v.errorf(p+".name", "a service needs a name")
-		case hasControl(s.Name):
-			v.errorf(p+".name", "control characters are not allowed in a name")
-		default:
-			if j, dup := names[s.Name]; dup {
-				v.errorf(p+".name", "duplicate service name %q (also services[%d])", s.Name, j)
-			} else {
-				names[s.Name] = i
-			}
-		}
+		v.name(p, "service", "services", s.Name, i, names)
 		for j, m := range s.Match {
 			if _, err := model.ParseMatchers(m); err != nil {
 				v.errorf(p+".match["+strconv.Itoa(j)+"]", "%v", err)

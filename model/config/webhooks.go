@@ -69,18 +69,7 @@ func (v *validator) webhooks() {
 	for i := range v.c.Webhooks {
 		w := &v.c.Webhooks[i]
 		p := "webhooks[" + strconv.Itoa(i) + "]"
-		switch {
-		case strings.TrimSpace(w.Name) == "":
-			v.errorf(p+".name", "a webhook needs a name")
-		case hasControl(w.Name):
-			v.errorf(p+".name", "control characters are not allowed in a name")
-		default:
-			if j, dup := seen[w.Name]; dup {
-				v.errorf(p+".name", "duplicate webhook name %q (also webhooks[%d])", w.Name, j)
-			} else {
-				seen[w.Name] = i
-			}
-		}
+		v.name(p, "webhook", "webhooks", w.Name, i, seen)
 		if msg := checkURL(w.URL); msg != "" {
 			v.errorf(p+".url", "%s", strings.Replace(msg, "a source needs", "a webhook needs", 1))
 		}

@@ -116,12 +116,7 @@ func FromConfig(sc config.Source) (*Source, error) {
 	if sc.Tiers != nil {
 		o.Tier1JQL, o.Tier2JQL = sc.Tiers.Tier1.JQL, sc.Tiers.Tier2.JQL
 	}
-	if len(sc.SLATargets) > 0 {
-		o.SLATargets = map[model.Priority]time.Duration{}
-		for k, d := range sc.SLATargets {
-			o.SLATargets[model.ParsePriority(k)] = time.Duration(d)
-		}
-	}
+	o.SLATargets = sc.SLATargetsByPriority()
 	return New(o)
 }
 

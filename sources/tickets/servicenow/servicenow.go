@@ -117,12 +117,7 @@ func FromConfig(sc config.Source) (*Source, error) {
 	if sc.Tiers != nil {
 		o.Tier1, o.Tier2 = sc.Tiers.Tier1.Groups, sc.Tiers.Tier2.Groups
 	}
-	if len(sc.SLATargets) > 0 {
-		o.SLATargets = map[model.Priority]time.Duration{}
-		for k, d := range sc.SLATargets {
-			o.SLATargets[model.ParsePriority(k)] = time.Duration(d)
-		}
-	}
+	o.SLATargets = sc.SLATargetsByPriority()
 	return New(o)
 }
 
