@@ -2,6 +2,7 @@ package model
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -17,7 +18,8 @@ type TicketItem struct {
 	// ticket's own service hint (a configured field), else the first
 	// catalog service whose matchers match the ticket's fields.
 	Service string
-	// Stale is set when the ticket's source failed its last poll: the
+	// Stale is set when the ticket's source failed its last poll, or
+	// answered with no ticket while it had some (held as suspect): the
 	// ticket is shown from the cache. StaleSince is its last good poll.
 	Stale      bool
 	StaleSince time.Time
@@ -116,7 +118,7 @@ func AttachTickets(snap *Snapshot, tickets []*Ticket, ticketSources []string, ca
 		}
 		slab = append(slab, TicketItem{Ticket: t, Service: svc})
 		it := &slab[len(slab)-1]
-		if st != nil && st.LastError != "" {
+		if st != nil && (st.LastError != "" || strings.HasPrefix(st.Note, EmptyReplyNote)) {
 			it.Stale, it.StaleSince = true, st.LastSuccess
 		}
 		snap.Tickets = append(snap.Tickets, it)

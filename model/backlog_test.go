@@ -49,6 +49,13 @@ func TestAttachTicketsSummaryLinksAndOrder(t *testing.T) {
 	assert.True(t, snap.Tickets[2].Stale, "a ticket of a failing source is stale")
 	assert.False(t, snap.Tickets[0].Stale)
 
+	held := BuildSnapshot(nil, []SourceStatus{{Name: "rt", LastSuccess: now, Note: EmptyReplyNote + "; had 3 tickets"}, {Name: "sn", LastSuccess: now}},
+		SnapshotOptions{Now: now, Catalog: cat})
+	AttachTickets(held, tickets, []string{"rt", "sn"}, cat)
+	for _, it := range held.Tickets {
+		assert.Equal(t, it.Ticket.Source == "rt", it.Stale, "only the tickets of the source held on an empty reply are stale: %s", it.Ticket.ID)
+	}
+
 	assert.Equal(t, ServiceState{Tickets: 1, TicketsKnown: true}, snap.Service("db-main"))
 	assert.Equal(t, ServiceState{TicketsKnown: true}, snap.Service("checkout"), "known zero once a ticket source is configured")
 	assert.Len(t, snap.TicketsOf("payments"), 1)

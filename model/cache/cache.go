@@ -180,8 +180,9 @@ type source struct {
 	status model.SourceStatus
 	disk   model.SourceStatus // the status as last written to or read from disk
 	stored bool               // a status row exists on disk
-	// emptySince is when the source began answering with no alerts while
-	// the cache held open ones (zero otherwise); see EmptyHold.
+	// emptySince is when the source began answering with no alerts (or
+	// tickets) while the cache held open ones (zero otherwise); see
+	// EmptyHold.
 	emptySince time.Time
 }
 

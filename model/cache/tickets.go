@@ -98,8 +98,12 @@ type tkChange struct {
 // (model.Ticket.ContentHash) changed, new or reopened ones are written;
 // open tickets of the source that the poll did not return are closed
 // (kept, with closed_at). The source status is written like Ingest's,
-// including the "empty reply" note. A ticket ID repeated within one poll
-// is taken once. Safe for concurrent use; calls are serialized.
+// including the "empty reply" note: a poll that returns no ticket while
+// the source had open ones is suspect (a search that lost its queue
+// rights, a desk restoring from backup answers nothing) and closes
+// nothing until the source has stayed empty for EmptyHold, as for alerts.
+// A ticket ID repeated within one poll is taken once. Safe for concurrent
+// use; calls are serialized.
 func (c *Cache) IngestTickets(source string, tickets []model.Ticket, meta PollMeta) (TicketResult, error) {
 	if source == "" {
 		return TicketResult{}, errors.New("cache: IngestTickets: empty source name")
@@ -123,10 +127,25 @@ func (c *Cache) IngestTickets(source string, tickets []model.Ticket, meta PollMe
 		keep    map[string]*tkEntry
 		st      model.SourceStatus
 		writeSt bool
+		since   time.Time // the source's emptySince after this poll
 	)
 	plan := func() {
 		res, changes = TicketResult{}, nil
 		open := c.tk.bySrc[source]
+		s := c.srcs[source]
+		// An empty reply from a source that had tickets closes nothing
+		// until the source has stayed empty for EmptyHold.
+		since = time.Time{}
+		holding := false
+		if len(tickets) == 0 && len(open) > 0 {
+			if s != nil {
+				since = s.emptySince
+			}
+			if since.IsZero() {
+				since = at
+			}
+			holding = at.Sub(since) < EmptyHold
+		}
 		keep = make(map[string]*tkEntry, len(tickets))
 		slab := make([]model.Ticket, len(tickets))
 		for i := range tickets {
@@ -152,13 +171,15 @@ func (c *Cache) IngestTickets(source string, tickets []model.Ticket, meta PollMe
 			keep[t.ID] = &tkEntry{hash: h, t: t}
 		}
 		for id, e := range open {
-			if keep[id] == nil {
+			switch {
+			case holding:
+				keep[id] = e
+			case keep[id] == nil:
 				changes = append(changes, tkChange{t: e.t, hash: e.hash, closed: true})
 				res.Closed++
 			}
 		}
 		sort.Slice(changes, func(i, j int) bool { return changes[i].t.ID < changes[j].t.ID })
-		s := c.srcs[source]
 		if s != nil {
 			st = s.status
 		} else {
@@ -173,7 +194,8 @@ func (c *Cache) IngestTickets(source string, tickets []model.Ticket, meta PollMe
 		st.Items = len(keep)
 		st.Note = ""
 		if len(tickets) == 0 && len(open) > 0 {
-			st.Note = fmt.Sprintf("empty reply; had %d tickets", len(open))
+			st.Items = 0
+			st.Note = fmt.Sprintf("%s; had %d tickets", model.EmptyReplyNote, len(open))
 		}
 		var d model.SourceStatus
 		stored := false
@@ -223,6 +245,7 @@ func (c *Cache) IngestTickets(source string, tickets []model.Ticket, meta PollMe
 	c.tk.dirty = true
 	s := c.source(source)
 	s.status = st
+	s.emptySince = since
 	if writeSt {
 		s.disk, s.stored = st, true
 	}

@@ -130,11 +130,65 @@ func TestTicketsFollowAnotherProcess(t *testing.T) {
 	_, err = writer.IngestTickets("sn", []model.Ticket{ticket("a1", "x", model.Tier2)}, tmeta(0))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"sn/a1"}, openIDs(t, reader), "a reader sees the poller's tickets")
-	_, err = writer.IngestTickets("sn", nil, tmeta(15))
+	_, err = writer.IngestTickets("sn", []model.Ticket{ticket("a2", "y", model.Tier1)}, tmeta(15))
 	require.NoError(t, err)
-	assert.Empty(t, openIDs(t, reader), "and their closing")
+	assert.Equal(t, []string{"sn/a2"}, openIDs(t, reader), "and their closing")
+}
+
+// An empty reply from a ticket source that had tickets is suspect, as for
+// alerts: nothing is closed, the note says so and the tickets show stale,
+// until the source has stayed empty for EmptyHold. A reader process sees
+// the same.
+func TestEmptyTicketReplyClosesNothingUntilEmptyHold(t *testing.T) {
+	c, path := openTemp(t)
+	reader, err := Open(path)
+	require.NoError(t, err)
+	defer reader.Close()
+	_, err = c.IngestTickets("sn", []model.Ticket{ticket("1", "a", model.Tier1), ticket("2", "b", model.Tier2)}, tmeta(0))
+	require.NoError(t, err)
+
+	for _, sec := range []int{60, 120, 170} {
+		res, err := c.IngestTickets("sn", nil, tmeta(sec))
+		require.NoError(t, err)
+		assert.Zero(t, res.Closed, "at %ds", sec)
+	}
+	assert.Equal(t, []string{"sn/1", "sn/2"}, openIDs(t, c), "empty replies within EmptyHold close nothing")
+	assert.Equal(t, []string{"sn/1", "sn/2"}, openIDs(t, reader))
+	closed, _, err := c.ClosedTickets(t0)
+	require.NoError(t, err)
+	assert.Empty(t, closed)
 	_, sts, err := reader.Load()
 	require.NoError(t, err)
 	require.Len(t, sts, 1)
-	assert.Equal(t, "empty reply; had 1 tickets", sts[0].Note)
+	assert.Equal(t, "empty reply; had 2 tickets", sts[0].Note)
+	assert.Equal(t, model.HealthDegraded, sts[0].Health())
+	ts, err := c.Tickets()
+	require.NoError(t, err)
+	snap := model.BuildSnapshot(nil, sts, model.SnapshotOptions{Now: t0.Add(3 * time.Minute)})
+	model.AttachTickets(snap, ts, []string{"sn"}, nil)
+	require.Len(t, snap.Tickets, 2)
+	for _, it := range snap.Tickets {
+		assert.True(t, it.Stale, "tickets of a suspect empty reply show as stale")
+	}
+	assert.Equal(t, 1, snap.Backlog.Tier1.Open, "the counts keep the held tickets")
+	assert.Equal(t, 1, snap.Backlog.Tier2.Open)
+
+	// A reply with tickets ends the hold; a later empty one starts anew.
+	res, err := c.IngestTickets("sn", []model.Ticket{ticket("1", "a", model.Tier1), ticket("2", "b", model.Tier2)}, tmeta(180))
+	require.NoError(t, err)
+	assert.Zero(t, res.Closed)
+	_, sts, err = c.Load()
+	require.NoError(t, err)
+	assert.Empty(t, sts[0].Note)
+	res, err = c.IngestTickets("sn", nil, tmeta(200))
+	require.NoError(t, err)
+	assert.Zero(t, res.Closed, "a new empty spell is held again")
+
+	// Still empty after EmptyHold: now they close.
+	after := 200 + int(EmptyHold/time.Second)
+	res, err = c.IngestTickets("sn", nil, tmeta(after))
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Closed)
+	assert.Empty(t, openIDs(t, c))
+	assert.Empty(t, openIDs(t, reader))
 }
