@@ -105,6 +105,24 @@ func (e *FetchError) Error() string { return e.Msg }
 // Unwrap returns the underlying error.
 func (e *FetchError) Unwrap() error { return e.Err }
 
+// Permanent reports whether sending the same request again cannot help: it
+// could not be built, or the upstream refused it with a 4xx other than 401
+// (credentials can be fixed), 408 and 429 (later may pass). The action
+// outbox gives up on a permanent failure and retries any other.
+func (e *FetchError) Permanent() bool {
+	switch {
+	case e.Kind == KindRequest:
+		return true
+	case e.Status < 400 || e.Status > 499:
+		return false
+	}
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooManyRequests:
+		return false
+	}
+	return true
+}
+
 // GetJSON fetches url with c and hands the body to decode: Do with GET
 // and no request body.
 //
@@ -125,22 +143,33 @@ func GetJSON(ctx context.Context, c *http.Client, url string, maxBytes int64, de
 // describes it. decode may be nil for a write whose reply does not matter:
 // then the body is not read and an HTML reply is not an error.
 func Do(ctx context.Context, c *http.Client, method, url, contentType string, body io.Reader, maxBytes int64, decode func(io.Reader) error) error {
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
-	}
-	start := time.Now()
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
 	if err != nil {
 		return &FetchError{Kind: KindRequest, Msg: "bad URL: " + Sanitize(errors.Unwrap(err), snippetMax), Err: err}
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", UserAgent)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	_, err = DoRequest(c, req, maxBytes, decode)
+	return err
+}
+
+// DoRequest sends req, built by the caller with its own headers, and
+// treats the reply as Do does. It sets Accept (unless req has one) and
+// the User-Agent, and returns the status of a 2xx reply.
+func DoRequest(c *http.Client, req *http.Request, maxBytes int64, decode func(io.Reader) error) (int, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	ctx := req.Context()
+	start := time.Now()
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	req.Header.Set("User-Agent", UserAgent)
 	resp, err := c.Do(req)
 	if err != nil {
-		return transportError(ctx, c, start, err)
+		return 0, transportError(ctx, c, start, err)
 	}
 	defer func() {
 		// Drain a little so the connection can be reused, then close.
@@ -151,41 +180,41 @@ func Do(ctx context.Context, c *http.Client, method, url, contentType string, bo
 	html := isHTML(resp.Header.Get("Content-Type"))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, errorBodyMax))
-		return statusError(resp, body, html)
+		return 0, statusError(resp, body, html)
 	}
 	if decode == nil {
-		return nil
+		return resp.StatusCode, nil
 	}
 	if html {
-		return &FetchError{Kind: KindHTML, Msg: "HTML page instead of JSON (is the URL right?)"}
+		return 0, &FetchError{Kind: KindHTML, Msg: "HTML page instead of JSON (is the URL right?)"}
 	}
 
 	lr := &limitedReader{r: resp.Body, left: maxBytes}
 	err = decode(lr)
 	switch {
 	case lr.exceeded:
-		return &FetchError{Kind: KindTooLarge, Msg: fmt.Sprintf("reply larger than %s", formatMiB(maxBytes)), Err: err}
+		return 0, &FetchError{Kind: KindTooLarge, Msg: fmt.Sprintf("reply larger than %s", formatMiB(maxBytes)), Err: err}
 	case err == nil:
-		return nil
+		return resp.StatusCode, nil
 	}
 	var fe *FetchError
 	if errors.As(err, &fe) {
-		return fe
+		return 0, fe
 	}
 	if lr.readErr != nil && !errors.Is(lr.readErr, io.EOF) {
 		// The connection failed while the body was being read.
 		if errors.Is(lr.readErr, io.ErrUnexpectedEOF) {
-			return &FetchError{Kind: KindTruncated, Msg: "truncated reply", Err: lr.readErr}
+			return 0, &FetchError{Kind: KindTruncated, Msg: "truncated reply", Err: lr.readErr}
 		}
-		return transportError(ctx, c, start, lr.readErr)
+		return 0, transportError(ctx, c, start, lr.readErr)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || (errors.Is(err, io.EOF) && lr.n > 0) {
-		return &FetchError{Kind: KindTruncated, Msg: "truncated reply", Err: err}
+		return 0, &FetchError{Kind: KindTruncated, Msg: "truncated reply", Err: err}
 	}
 	if errors.Is(err, io.EOF) {
-		return &FetchError{Kind: KindMalformed, Msg: "malformed reply: empty body", Err: err}
+		return 0, &FetchError{Kind: KindMalformed, Msg: "malformed reply: empty body", Err: err}
 	}
-	return &FetchError{Kind: KindMalformed, Msg: "malformed reply: " + Sanitize(err.Error(), 200), Err: err}
+	return 0, &FetchError{Kind: KindMalformed, Msg: "malformed reply: " + Sanitize(err.Error(), 200), Err: err}
 }
 
 // statusError describes a non-2xx reply: its status, a short sanitized

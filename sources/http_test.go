@@ -454,3 +454,37 @@ func TestGetJSONDeadlineAlreadyPassed(t *testing.T) {
 	assert.NotContains(t, err.Error(), "-")
 	assert.Contains(t, err.Error(), "timed out after")
 }
+
+// Whether an upstream's refusal is worth retrying: the action outbox gives
+// up on a permanent failure and keeps every other.
+func TestFetchErrorPermanentByStatus(t *testing.T) {
+	for code, want := range map[int]bool{
+		400: true, 403: true, 404: true, 409: true, 422: true,
+		401: false, 408: false, 429: false, 500: false, 502: false, 503: false,
+	} {
+		srv := serve(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", code) })
+		err := Do(context.Background(), http.DefaultClient, http.MethodPost, srv.URL, "application/json", strings.NewReader("{}"), 0, nil)
+		assert.Equal(t, want, fetchErr(t, err).Permanent(), "HTTP %d", code)
+	}
+	srv := serve(t, func(http.ResponseWriter, *http.Request) {})
+	srv.Close()
+	err := Do(context.Background(), http.DefaultClient, http.MethodPost, srv.URL, "", nil, 0, nil)
+	assert.False(t, fetchErr(t, err).Permanent(), "connection refused is retried")
+	err = Do(context.Background(), http.DefaultClient, http.MethodPost, "http://[::1", "", nil, 0, nil)
+	assert.True(t, fetchErr(t, err).Permanent(), "a request that cannot be built never will be")
+}
+
+// DoRequest keeps the caller's headers and reports the 2xx status.
+func TestDoRequestKeepsHeadersAndReturnsStatus(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "k-1", r.Header.Get("Idempotency-Key"))
+		assert.Equal(t, UserAgent, r.Header.Get("User-Agent"))
+		w.WriteHeader(http.StatusAccepted)
+	})
+	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
+	require.NoError(t, err)
+	req.Header.Set("Idempotency-Key", "k-1")
+	code, err := DoRequest(http.DefaultClient, req, 0, nil)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusAccepted, code)
+}

@@ -159,6 +159,7 @@ type flaky struct {
 	down      atomic.Bool
 	loseReply atomic.Bool
 	posts     atomic.Int32
+	status    atomic.Int32 // when set, every request gets this status
 }
 
 func newFlaky(t *testing.T, target string) *flaky {
@@ -171,6 +172,10 @@ func newFlaky(t *testing.T, target string) *flaky {
 			hj, _ := w.(http.Hijacker)
 			conn, _, _ := hj.Hijack()
 			conn.Close()
+			return
+		}
+		if code := int(f.status.Load()); code != 0 {
+			http.Error(w, "refused by the proxy in front", code)
 			return
 		}
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/silences") {
@@ -235,6 +240,47 @@ func TestAMDownDuringAckDeliveredOnceAfterItReturnsAndARestart(t *testing.T) {
 	assert.Equal(t, sils[0].ID, log[0].Upstream)
 	deliver(t, d2)
 	assert.Len(t, live(listSilences(t, am.URL)), 1)
+}
+
+// A silence the Alertmanager refuses is kept or given up according to the
+// status: a 401 (credentials that can be fixed) stays pending, worded, and
+// goes out once the credentials work; a 403 will not pass by retrying and
+// is marked failed in the audit log with the reason.
+func TestRefusedSilenceRetriedOrFailedByStatus(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	am.PostAlerts(t, sourcetest.PostableAlert{Labels: alertLabels})
+	c := openCache(t, filepath.Join(t.TempDir(), "c.db"))
+	poll(t, c, "am-eu", am.URL)
+	px := newFlaky(t, am.URL)
+	d := actions.New(c, actions.Options{Operator: tier1(), MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond,
+		Silencers: map[string]actions.Silencer{"am-eu": alertmanager.NewSilencer(px.srv.URL, nil)}})
+
+	px.status.Store(http.StatusUnauthorized)
+	ackOutage(t, d, snapshot(t, c), "ack with a stale token")
+	for range 3 {
+		deliver(t, d)
+		time.Sleep(5 * time.Millisecond)
+	}
+	b, err := d.Board()
+	require.NoError(t, err)
+	assert.Equal(t, 1, b.Deliveries["checkout"].Pending, "a 401 is retried")
+	assert.Contains(t, b.Deliveries["checkout"].Error, "HTTP 401 Unauthorized: refused by the proxy in front")
+	px.status.Store(0)
+	deliver(t, d)
+	log, _ := c.AuditLog(time.Time{})
+	assert.Equal(t, model.ActionDelivered, log[0].State)
+	assert.Len(t, live(listSilences(t, am.URL)), 1)
+
+	px.status.Store(http.StatusForbidden)
+	res, err := d.Do(context.Background(), model.ActionRequest{Verb: model.VerbUnack, Service: "checkout", Comment: "not ours"})
+	require.NoError(t, err)
+	deliver(t, d)
+	ds, err := c.Deliveries(res.ID)
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, model.ActionFailed, ds[0].State, "a 403 is not retried")
+	assert.Contains(t, ds[0].Error, "HTTP 403 Forbidden")
+	assert.Equal(t, 1, ds[0].Attempts)
 }
 
 func TestHAPairGetsTheSilenceOnEachMember(t *testing.T) {

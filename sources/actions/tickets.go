@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"sitroom/model"
-	"sitroom/sources"
 	"sitroom/sources/tickets"
 )
 
@@ -122,19 +120,8 @@ func (d *Dispatcher) deliverTicket(ctx context.Context, dl model.Delivery) (stri
 }
 
 // ticketPermanent reports whether retrying cannot help: the ticket or the
-// user does not exist, or the system refused the request as such (a 4xx
-// other than 401, 408 and 429, which may pass once fixed or later).
+// user does not exist, or the system refused the request as such
+// (sources.FetchError.Permanent).
 func ticketPermanent(err error) bool {
-	if errors.Is(err, tickets.ErrNotFound) || errors.Is(err, tickets.ErrUnknownUser) {
-		return true
-	}
-	var fe *sources.FetchError
-	if errors.As(err, &fe) && fe.Status >= 400 && fe.Status < 500 {
-		switch fe.Status {
-		case http.StatusUnauthorized, http.StatusRequestTimeout, http.StatusTooManyRequests:
-			return false
-		}
-		return true
-	}
-	return false
+	return errors.Is(err, tickets.ErrNotFound) || errors.Is(err, tickets.ErrUnknownUser) || permanent(err)
 }

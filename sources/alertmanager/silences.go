@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -56,25 +56,6 @@ func EqualMatchers(labels map[string]string) []SilenceMatcher {
 	return out
 }
 
-// StatusError is an HTTP reply other than success from the silences API.
-type StatusError struct {
-	Code int
-	Body string // the start of the reply, sanitised
-}
-
-func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return fmt.Sprintf("HTTP %d", e.Code)
-	}
-	return fmt.Sprintf("HTTP %d: %s", e.Code, e.Body)
-}
-
-// Permanent reports whether retrying cannot help: a 4xx other than 408
-// (timeout) and 429 (rate limited).
-func (e *StatusError) Permanent() bool {
-	return e.Code >= 400 && e.Code < 500 && e.Code != http.StatusRequestTimeout && e.Code != http.StatusTooManyRequests
-}
-
 // Silencer reads, creates and expires the silences of one Alertmanager.
 // Its methods are safe for concurrent use; each honours ctx.
 type Silencer struct {
@@ -120,46 +101,40 @@ func (s *Silencer) Create(ctx context.Context, sil PostableSilence) (string, err
 // counts as expired.
 func (s *Silencer) Expire(ctx context.Context, id string) error {
 	err := s.do(ctx, http.MethodDelete, "/api/v2/silence/"+url.PathEscape(id), nil, nil)
-	if se, ok := err.(*StatusError); ok && se.Code == http.StatusNotFound {
+	if fe := (*sources.FetchError)(nil); errors.As(err, &fe) && fe.Status == http.StatusNotFound {
 		return nil
 	}
 	return err
 }
 
+// do sends one request to the silences API through sources.Do, so its
+// failures read like every other upstream's; a FetchError's Permanent
+// tells the outbox whether to retry.
 func (s *Silencer) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
+	ctype := ""
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
 			return err
 		}
-		body = bytes.NewReader(b)
+		body, ctype = bytes.NewReader(b), "application/json"
 	}
-	req, err := http.NewRequestWithContext(ctx, method, s.base+path, body)
-	if err != nil {
-		return err
+	var decode func(io.Reader) error
+	if out != nil {
+		decode = func(r io.Reader) error {
+			data, err := io.ReadAll(r)
+			if err != nil {
+				return err
+			}
+			if len(bytes.TrimSpace(data)) == 0 {
+				return nil
+			}
+			if err := json.Unmarshal(data, out); err != nil {
+				return sources.MalformedError("silences reply: " + err.Error())
+			}
+			return nil
+		}
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxSilenceReply))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &StatusError{Code: resp.StatusCode, Body: sources.Sanitize(string(data), 200)}
-	}
-	if out == nil || len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return sources.MalformedError("silences reply: " + err.Error())
-	}
-	return nil
+	return sources.Do(ctx, s.client, method, s.base+path, ctype, body, maxSilenceReply, decode)
 }
