@@ -36,6 +36,8 @@ type Config struct {
 	Runbooks `yaml:",inline"`
 	// Display is the colour theme (display.go).
 	Display `yaml:",inline"`
+	// Console is keys and views: remapped keys and named views (keys.go).
+	Console `yaml:",inline"`
 
 	// baseDir is the directory relative paths resolve against.
 	baseDir string

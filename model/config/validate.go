@@ -63,6 +63,7 @@ func (c *Config) Validate() error {
 	v.escalation()
 	v.webhooks()
 	v.history()
+	v.console()
 	if c.OutageThreshold != "" && !contains(thresholds, c.OutageThreshold) {
 		v.errorf("outage_threshold", "unknown severity %q (want %s)", clip(c.OutageThreshold), oneOf(thresholds))
 	}
