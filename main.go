@@ -427,6 +427,7 @@ func runDashboard(g globalFlags) (err error) {
 		s.log.Info("dashboard stopped", "err", err)
 	}()
 	s.log.Info("dashboard started", "version", buildVersion(), "sources", len(s.cfg.Sources))
+	go logRuntime(ctx, s.log)
 	return app.Run()
 }
 
@@ -458,6 +459,7 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 		return errors.Join(err, serr, derr)
 	}
 	s.log.Info("headless poller started", "sources", len(s.cfg.Sources))
+	go logRuntime(ctx, s.log)
 	fmt.Fprintf(stdout, "polling %d sources into %s (Ctrl-C to stop)\n", len(s.cfg.Sources), s.cache.Path())
 	// The headless poller also delivers the outbox and clears the acks of
 	// resolved outages for every console attached to the cache.
