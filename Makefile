@@ -3,7 +3,7 @@ PKGS      ?= ./...
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test deps vet lint bench bench-budgets fuzz clean
+.PHONY: all build test deps vet lint bench bench-budgets fuzz soak clean
 
 all: build
 
@@ -41,6 +41,13 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# The dashboard built with the race detector on --demo for SOAK (30m), a key
+# a second; fails on a race, a crash, or growth of goroutines, heap or RSS,
+# and logs the samples. SOAK_ARGS adds flags, e.g. SOAK_ARGS=--read-only.
+SOAK ?= 30m
+soak:
+	SITROOM_SOAK=$(SOAK) $(GO) test -race -count=1 -run '^TestSoak$$' -timeout 60m -v .
 
 clean:
 	rm -f sitroom
