@@ -466,12 +466,21 @@ func explain(err error) error {
 		} `json:"error"`
 	}
 	_ = json.Unmarshal(fe.Body, &body, unmarshalOpts)
-	msg := strings.TrimSuffix(sources.Sanitize(body.Error.Message+": "+body.Error.Detail, 160), ": ")
-	msg = strings.TrimPrefix(msg, ": ")
+	// A reply that is not ServiceNow's error object (a proxy's page, an
+	// empty body) leaves the generic wording alone.
+	var parts []string
+	for _, p := range []string{body.Error.Message, body.Error.Detail} {
+		if p = sources.Sanitize(p, 160); strings.Trim(p, " :") != "" {
+			parts = append(parts, p)
+		}
+	}
+	msg := sources.Sanitize(strings.Join(parts, ": "), 160)
 	out := &sources.FetchError{Kind: fe.Kind, Status: fe.Status, Body: fe.Body, Err: fe, Msg: fe.Msg}
 	switch {
 	case fe.Status == http.StatusUnauthorized:
 		out.Msg = "ServiceNow refused the credentials (HTTP 401): check basic_auth or the token"
+	case fe.Status == http.StatusNotFound && msg == "":
+		return fmt.Errorf("%w (HTTP 404)", tickets.ErrNotFound)
 	case fe.Status == http.StatusNotFound:
 		return fmt.Errorf("%w (HTTP 404: %s)", tickets.ErrNotFound, msg)
 	case fe.Kind == sources.KindThrottled:

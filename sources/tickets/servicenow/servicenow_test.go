@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 	"time"
@@ -189,6 +190,29 @@ func TestErrors(t *testing.T) {
 	assert.Equal(t, sources.KindThrottled, tickets.Kind(err), "writes are throttled alike: %v", err)
 	_, err = s.Fetch(ctx)
 	assert.NoError(t, err)
+
+	// A status whose body is not ServiceNow's error object (a proxy in
+	// front of the instance) keeps the status line and the body's start;
+	// ServiceNow's own error object is read into the message.
+	for _, c := range []struct {
+		code              int
+		ctype, body, want string
+	}{
+		{http.StatusForbidden, "text/plain", "blocked by proxy", "incidents: HTTP 403 Forbidden: blocked by proxy"},
+		{http.StatusBadGateway, "text/plain", "", "incidents: HTTP 502 Bad Gateway"},
+		{http.StatusInternalServerError, "application/json", `{"error":{"message":"Invalid table","detail":""},"status":"failure"}`, "incidents: HTTP 500: Invalid table"},
+		{http.StatusInternalServerError, "application/json", `{"error":{"message":"Query failed","detail":"too many rows"},"status":"failure"}`, "incidents: HTTP 500: Query failed: too many rows"},
+	} {
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", c.ctype)
+			w.WriteHeader(c.code)
+			fmt.Fprint(w, c.body)
+		}))
+		_, err = newSource(t, srv, func(o *servicenow.Options) { o.URL = proxy.URL }).Fetch(ctx)
+		proxy.Close()
+		require.Error(t, err)
+		assert.Equal(t, c.want, err.Error())
+	}
 
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/now/table/incident?sysparm_offset=-1", nil)
 	req.SetBasicAuth(srv.User, srv.Password)
