@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,116 @@ func fixedAlertmanager(t *testing.T, polls *atomic.Int64) *httptest.Server {
 	return srv
 }
 
+// cursorMove is a cursor position sequence (CUP), which precedes the
+// text of every changed cell.
+var cursorMove = regexp.MustCompile(`\x1b\[[0-9]+;[0-9]+H`)
+
+// ptyRun is the built binary running in a pseudo-terminal, with
+// everything it writes to the terminal kept.
+type ptyRun struct {
+	master  *os.File
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+// startInPTY runs bin with args in a cols×rows pseudo-terminal, its
+// environment reduced to a fresh home and state directory, LANG, PATH and
+// env (TERM among them). The process is asked to quit (q), then killed,
+// when the test ends.
+func startInPTY(t *testing.T, bin string, cols, rows uint16, env []string, args ...string) *ptyRun {
+	t.Helper()
+	dir := t.TempDir()
+	master, tty := openPTY(t, cols, rows)
+	r := &ptyRun{master: master, exited: make(chan struct{})}
+	r.cmd = exec.Command(bin, args...)
+	r.cmd.Env = append([]string{"HOME=" + dir, "XDG_STATE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "LANG=C.UTF-8", "PATH=" + os.Getenv("PATH")}, env...)
+	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = tty, tty, tty
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close()
+	go func() { r.waitErr = r.cmd.Wait(); close(r.exited) }()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			r.mu.Lock()
+			r.out.Write(buf[:n])
+			r.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_, _ = master.Write([]byte("q"))
+		select {
+		case <-r.exited:
+		case <-time.After(5 * time.Second):
+			_ = r.cmd.Process.Kill()
+			<-r.exited
+		}
+		master.Close()
+	})
+	return r
+}
+
+// output returns a copy of everything written to the terminal so far.
+func (r *ptyRun) output() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]byte(nil), r.out.Bytes()...)
+}
+
+// waitFor waits until the terminal has received want, failing the test
+// with what it got if the process exits or the timeout passes first.
+func (r *ptyRun) waitFor(t *testing.T, want string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !bytes.Contains(r.output(), []byte(want)) {
+		got := r.output()
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on the terminal after %v; it got:\n%q", want, timeout, got[:min(len(got), 4000)])
+		}
+		select {
+		case <-r.exited:
+			t.Fatalf("sitroom exited (%v) before %q showed; the terminal got:\n%q", r.waitErr, want, got[:min(len(got), 4000)])
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// quit presses q and returns how the process exited.
+func (r *ptyRun) quit(t *testing.T) error {
+	t.Helper()
+	if _, err := r.master.Write([]byte("q")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.exited:
+		return r.waitErr
+	case <-time.After(10 * time.Second):
+		t.Fatal("q did not stop sitroom within 10s")
+		return nil
+	}
+}
+
+// alertmanagerConfig writes a config with one Alertmanager polled every
+// second and returns its path.
+func alertmanagerConfig(t *testing.T, url string) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("sources:\n  - {name: am, type: alertmanager, url: '"+url+"', interval: 1s}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // TestQuietScreenSendsOnlyTheClock runs the built dashboard in a
 // pseudo-terminal at 80×24 against an Alertmanager whose alerts never
 // change, and counts the bytes written to the terminal over a quiet five
@@ -79,77 +190,14 @@ func TestQuietScreenSendsOnlyTheClock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "sitroom")
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
-	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := sitroomBinary(t)
 	var polls atomic.Int64
 	am := fixedAlertmanager(t, &polls)
-	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte("sources:\n  - {name: am, type: alertmanager, url: '"+am.URL+"', interval: 1s}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	master, tty := openPTY(t, 80, 24)
-	defer master.Close()
-	cmd := exec.Command(bin, "--config", cfg, "--db", filepath.Join(dir, "cache.db"), "--log-file", filepath.Join(dir, "sitroom.log"))
-	cmd.Env = []string{"TERM=xterm-256color", "HOME=" + dir, "XDG_STATE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir, "LANG=C.UTF-8", "PATH=" + os.Getenv("PATH")}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	tty.Close()
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	defer func() {
-		_, _ = master.Write([]byte("q"))
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
-
-	var mu sync.Mutex
-	var out bytes.Buffer
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	snapshot := func() []byte {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]byte(nil), out.Bytes()...)
-	}
-
-	deadline := time.Now().Add(30 * time.Second)
-	for !bytes.Contains(snapshot(), []byte("DiskFull")) && !bytes.Contains(snapshot(), []byte("checkout")) {
-		if time.Now().After(deadline) {
-			got := snapshot()
-			t.Fatalf("no first frame with the alerts after 30s; the terminal got:\n%q", got[:min(len(got), 4000)])
-		}
-		select {
-		case <-exited:
-			got := snapshot()
-			t.Fatalf("sitroom exited; the terminal got:\n%q", got[:min(len(got), 4000)])
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
+	dir := t.TempDir()
+	r := startInPTY(t, bin, 80, 24, []string{"TERM=xterm-256color"},
+		"--config", alertmanagerConfig(t, am.URL), "--db", filepath.Join(dir, "cache.db"), "--log-file", filepath.Join(dir, "sitroom.log"))
+	snapshot := r.output
+	r.waitFor(t, "checkout", 30*time.Second)
 	time.Sleep(2 * time.Second) // the first frame and the first polls settle
 
 	before, pollsBefore := len(snapshot()), polls.Load()
@@ -167,6 +215,13 @@ func TestQuietScreenSendsOnlyTheClock(t *testing.T) {
 	}
 	if len(sent) == 0 {
 		t.Errorf("nothing sent over %v: the clock did not tick", quiet)
+	}
+	// Every frame sent carries a change (a cursor move to the cell that
+	// changed): a poll of unchanged data sends no empty frame.
+	for i, frame := range bytes.Split(sent, []byte("\x1b[?2026h"))[1:] {
+		if !cursorMove.Match(frame) {
+			t.Errorf("frame %d of the quiet interval changes nothing: %q", i, frame)
+		}
 	}
 	t.Logf("%d bytes over a quiet %v (%d unchanged polls): %q", len(sent), quiet, pollsDuring, sent)
 }

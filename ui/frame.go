@@ -15,6 +15,11 @@ type frameScreen struct {
 	tcell.Screen
 	back tcell.CellBuffer
 	w, h int
+	// The cursor as last asked for, and whether that changed since the
+	// last Show: a frame that moves only the cursor must still be shown.
+	cx, cy      int
+	cursorOn    bool
+	cursorMoved bool
 }
 
 func newFrameScreen(s tcell.Screen) *frameScreen { return &frameScreen{Screen: s} }
@@ -68,10 +73,29 @@ func (f *frameScreen) GetContent(x, y int) (rune, []rune, tcell.Style, int) {
 	return f.back.GetContent(x, y)
 }
 
-// Show copies the changed cells to the terminal's screen and shows it.
+// Show copies the changed cells to the terminal's screen and shows it. A
+// frame that changed no cell and did not move the cursor sends nothing:
+// tcell would still send a synchronised-update pair and a cursor reset
+// (about 30 bytes) for each, and a poll of unchanged data redraws.
 func (f *frameScreen) Show() {
-	f.copyChanged()
-	f.Screen.Show()
+	if f.copyChanged() || f.cursorMoved {
+		f.cursorMoved = false
+		f.Screen.Show()
+	}
+}
+
+func (f *frameScreen) ShowCursor(x, y int) {
+	if !f.cursorOn || x != f.cx || y != f.cy {
+		f.cx, f.cy, f.cursorOn, f.cursorMoved = x, y, true, true
+	}
+	f.Screen.ShowCursor(x, y)
+}
+
+func (f *frameScreen) HideCursor() {
+	if f.cursorOn {
+		f.cursorOn, f.cursorMoved = false, true
+	}
+	f.Screen.HideCursor()
 }
 
 // Sync copies the frame and redraws the whole terminal.
@@ -80,17 +104,22 @@ func (f *frameScreen) Sync() {
 	f.Screen.Sync()
 }
 
-func (f *frameScreen) copyChanged() {
+// copyChanged copies the cells that differ to the terminal's screen and
+// reports whether there were any (or the size changed).
+func (f *frameScreen) copyChanged() bool {
 	if w, h := f.Screen.Size(); w != f.w || h != f.h {
-		return // resized since the frame was drawn: the next frame follows
+		return true // resized since the frame was drawn: the next frame follows
 	}
+	changed := false
 	for y := 0; y < f.h; y++ {
 		for x := 0; x < f.w; {
 			s, st, w := f.back.Get(x, y)
 			if cur, cst, _ := f.Screen.Get(x, y); cur != s || cst != st {
 				f.Screen.Put(x, y, s, st)
+				changed = true
 			}
 			x += max(w, 1)
 		}
 	}
+	return changed
 }
