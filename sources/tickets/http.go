@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
+	"sitroom/model"
 	"sitroom/sources"
 )
 
@@ -47,7 +49,16 @@ type stepError struct {
 	err  error
 }
 
-func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
+// Error is "step: error"; a throttled error keeps model.ThrottledPrefix
+// first ("throttled: step: ..."), since the source's health is read from
+// how its error starts.
+func (e *stepError) Error() string {
+	msg := e.err.Error()
+	if rest, ok := strings.CutPrefix(msg, model.ThrottledPrefix+": "); ok {
+		return model.ThrottledPrefix + ": " + e.step + ": " + rest
+	}
+	return e.step + ": " + msg
+}
 func (e *stepError) Unwrap() error { return e.err }
 
 // Kind returns the FetchErrorKind of err, or "" when it holds none.
