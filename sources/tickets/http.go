@@ -15,6 +15,12 @@ import (
 // maxWriteReply caps the body read from a write's reply.
 const maxWriteReply = 1 << 20
 
+// MaxReply caps the body of one read from a ticket API: a page of at most
+// 1000 tickets, an issue's SLAs, transitions or comments. A real page is a
+// few MB; a reply past the cap is refused as too large instead of being
+// read into memory and then failing to decode.
+const MaxReply int64 = 32 << 20
+
 // Send makes one write request (PUT, POST, PATCH) with body of type
 // contentType and hands a 2xx reply's body to decode (which may be nil).
 // Failures are *sources.FetchError, worded by sources.Do as for every

@@ -339,7 +339,7 @@ func (s *Source) search(ctx context.Context, jql, fields string, each func(*Issu
 			q.Set("nextPageToken", token)
 		}
 		var p *SearchPage
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/api/3/search/jql?"+q.Encode(), 0, func(r io.Reader) error {
+		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/api/3/search/jql?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
 			b, err := sources.ReadAll(nil, r)
 			if err != nil {
 				return err
@@ -368,7 +368,7 @@ func (s *Source) search(ctx context.Context, jql, fields string, each func(*Issu
 
 func (s *Source) requestSLA(ctx context.Context, id string, now time.Time) (model.TicketSLA, error) {
 	var p *SLAPage
-	err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+url.PathEscape(id)+"/sla", 0, func(r io.Reader) error {
+	err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+url.PathEscape(id)+"/sla", tickets.MaxReply, func(r io.Reader) error {
 		b, err := sources.ReadAll(nil, r)
 		if err != nil {
 			return err
@@ -577,7 +577,7 @@ func (s *Source) Escalate(ctx context.Context, id, comment string) error {
 	}
 	if !in {
 		var tr Transitions
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/api/3/issue/"+id+"/transitions", 0, func(r io.Reader) error {
+		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/api/3/issue/"+id+"/transitions", tickets.MaxReply, func(r io.Reader) error {
 			b, err := sources.ReadAll(nil, r)
 			if err != nil {
 				return err
@@ -691,7 +691,7 @@ func (s *Source) HasComment(ctx context.Context, id, text string) (bool, error) 
 		q.Set("start", strconv.Itoa(start))
 		q.Set("limit", "100")
 		var p *CommentPage
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+id+"/comment?"+q.Encode(), 0, func(r io.Reader) error {
+		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+id+"/comment?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
 			b, err := sources.ReadAll(nil, r)
 			if err != nil {
 				return err

@@ -78,7 +78,7 @@ func (s *Source) HasComment(ctx context.Context, id, text string) (bool, error) 
 }
 
 func (s *Source) getJSON(ctx context.Context, path string, out any) error {
-	return sources.GetJSON(ctx, s.o.Client, s.base+path, 0, func(r io.Reader) error {
+	return sources.GetJSON(ctx, s.o.Client, s.base+path, tickets.MaxReply, func(r io.Reader) error {
 		b, err := sources.ReadAll(nil, r)
 		if err != nil {
 			return err

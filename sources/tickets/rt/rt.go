@@ -307,7 +307,7 @@ func (s *Source) search(ctx context.Context, query, fields string, each func(*It
 		q.Set("per_page", strconv.Itoa(s.o.PageSize))
 		q.Set("page", strconv.Itoa(pg))
 		var p *Page
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/tickets?"+q.Encode(), 0, func(r io.Reader) error {
+		err := sources.GetJSON(ctx, s.o.Client, s.base+"/tickets?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
 			b, err := sources.ReadAll(nil, r)
 			if err != nil {
 				return err

@@ -356,7 +356,7 @@ func (s *Source) list(ctx context.Context, table, query, fields string, offset i
 	q.Set("sysparm_display_value", "false")
 	q.Set("sysparm_exclude_reference_link", "true")
 	var recs *Records
-	err := sources.GetJSON(ctx, s.o.Client, s.base+"/api/now/table/"+table+"?"+q.Encode(), 0, func(r io.Reader) error {
+	err := sources.GetJSON(ctx, s.o.Client, s.base+"/api/now/table/"+table+"?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
 		b, err := sources.ReadAll(nil, r)
 		if err != nil {
 			return err
