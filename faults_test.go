@@ -327,25 +327,10 @@ func runFault(t *testing.T, v *victim, f fault) {
 	require.NoError(t, err)
 	require.Equal(t, v.alive+2, len(snap.Signals), "both sources' alerts after a good poll")
 
-	url := v.front.srv.URL
-	switch f.mode {
-	case "refused":
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		url = "http://" + l.Addr().String()
-		l.Close()
-	case "dns":
-		url = "http://sitroom-fault.invalid:9093"
-	case "tls":
-		ts := httptest.NewTLSServer(v.front.good)
-		defer ts.Close()
-		url = ts.URL
-	case "empty":
+	if f.mode == "empty" {
 		v.empty()
-		v.front.set("empty")
-	default:
-		v.front.set(f.mode)
 	}
+	url := faultURL(t, f.mode, v.front)
 	if url != v.front.srv.URL {
 		p = poller(v.make(t, url))
 	}
@@ -417,6 +402,29 @@ func runFault(t *testing.T, v *victim, f fault) {
 	// The front sees a request end shortly after the client gives up.
 	assert.Eventually(t, func() bool { return v.front.held.Load() == 0 }, 5*time.Second, 10*time.Millisecond,
 		"no request left hanging after the poll")
+}
+
+// faultURL sets the front misbehaving as mode says and returns the
+// address the source under fault reads: the front's, or for "refused",
+// "dns" and "tls" a port nobody listens on, a name that does not resolve
+// or a server whose certificate nobody trusts.
+func faultURL(t *testing.T, mode string, fr *front) string {
+	switch mode {
+	case "refused":
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		url := "http://" + l.Addr().String()
+		l.Close()
+		return url
+	case "dns":
+		return "http://sitroom-fault.invalid:9093"
+	case "tls":
+		ts := httptest.NewTLSServer(fr.good)
+		t.Cleanup(ts.Close)
+		return ts.URL
+	}
+	fr.set(mode)
+	return fr.srv.URL
 }
 
 func statusOf(s *model.Snapshot, name string) model.SourceStatus {
