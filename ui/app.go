@@ -69,6 +69,16 @@ type Options struct {
 	// (runbooks_url). `o` opens a runbook inside it; "" for none.
 	RunbooksDir string
 	RunbooksURL string
+	// Kiosk draws the wall screen (kiosk.go): large counters, the clock,
+	// every source chip, and the panels in turn, each for KioskRotate
+	// (default KioskRotateDefault). It implies ReadOnly; q and Ctrl-C
+	// quit, Tab and 1–4 change the panel, no other key or mouse event acts.
+	Kiosk       bool
+	KioskRotate time.Duration
+	// Mouse turns on the mouse (mouse.go): click a tab or panel to focus
+	// it, a row to select it, the selected row again (or a double click)
+	// to open it; the wheel scrolls. Off by default; never needed.
+	Mouse bool
 }
 
 // App is the running dashboard.
@@ -99,6 +109,11 @@ type App struct {
 	toSettle  int          // injected keys handled, settled after the next frame (UI goroutine)
 	lastSnapP *model.Snapshot
 
+	kiosk         *kiosk       // the wall screen, nil for the console (UI goroutine)
+	rotateAt      atomic.Int64 // the clock's UnixNano when the wall screen shows its next panel, 0 if none
+	mouse         mouseTracker // turns mouse actions into the UI's own (UI goroutine)
+	injectedMouse atomic.Int64 // mouse events queued by InjectMouse not yet seen
+
 	screenSet    bool // SetScreen was called (before Run)
 	asciiChecked bool // the screen was asked once whether it draws lines (UI goroutine)
 }
@@ -113,6 +128,10 @@ func New(opts Options) *App {
 	}
 	if os.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
+	}
+	if opts.Kiosk {
+		opts.ReadOnly = true
+		opts.Mouse = false
 	}
 	lg := opts.Logger
 	if lg == nil {
@@ -129,6 +148,9 @@ func New(opts Options) *App {
 		idle:    make(chan struct{}),
 	}
 	a.st = newState(opts, opts.NoColor)
+	if opts.Kiosk {
+		a.kiosk = newKiosk(opts.KioskRotate)
+	}
 	a.st.onQuit = a.Stop
 	if opts.Actor != nil {
 		a.st.actor = opts.Actor
@@ -154,7 +176,12 @@ func New(opts Options) *App {
 				a.st.setASCII()
 			}
 		}
-		a.st.draw(s)
+		if a.kiosk != nil {
+			a.kiosk.draw(a.st, s)
+			a.rotateAt.Store(a.kiosk.next.UnixNano())
+		} else {
+			a.st.draw(s)
+		}
 		c := a.st.lastClock
 		a.lastClock.Store(&c)
 		if a.st.flash != "" {
@@ -170,8 +197,32 @@ func New(opts Options) *App {
 			a.injected.Add(-1)
 			a.toSettle++
 		}
-		a.st.handleKey(ev)
+		if a.kiosk != nil {
+			a.kiosk.handleKey(a.st, ev)
+		} else {
+			a.st.handleKey(ev)
+		}
 		return nil // every key is ours; tview's Ctrl-C stop is replaced by the binding
+	})
+	a.app.EnableMouse(opts.Mouse)
+	// tview turns each mouse event into actions (move, down, up, click,
+	// double click, wheel) and hands them to the root; they are all ours.
+	// A frame follows a button or wheel action, none a bare move.
+	root.SetMouseCapture(func(action tview.MouseAction, ev *tcell.EventMouse) (tview.MouseAction, *tcell.EventMouse) {
+		if ev != a.mouse.lastEvent {
+			a.mouse.lastEvent = ev
+			if a.injectedMouse.Load() > 0 {
+				a.injectedMouse.Add(-1)
+				a.toSettle++
+			}
+		}
+		if action == tview.MouseMove {
+			return action, nil
+		}
+		if a.opts.Mouse && a.kiosk == nil && a.st.scr != nil {
+			a.mouse.handle(a.st, ev, action)
+		}
+		return tview.MouseConsumed, nil
 	})
 	a.app.SetAfterDrawFunc(func(tcell.Screen) {
 		a.draws.Add(1)
@@ -288,7 +339,8 @@ func (a *App) feedLoop() {
 	}
 }
 
-// tickLoop redraws when the clock text would change or a flash expires.
+// tickLoop redraws when the clock text would change, a flash expires or
+// the wall screen's next panel is due.
 func (a *App) tickLoop() {
 	defer a.wg.Done()
 	t := time.NewTicker(a.opts.Tick)
@@ -299,17 +351,37 @@ func (a *App) tickLoop() {
 			return
 		case <-t.C:
 		}
-		clock := a.opts.Now().Format("15:04:05")
-		last := a.lastClock.Load()
-		flashDue := false
-		if at := a.flashAt.Load(); at != 0 && time.Now().UnixNano() >= at {
-			flashDue = true
-		}
-		if last != nil && *last == clock && !flashDue {
-			continue
-		}
-		a.app.QueueUpdateDraw(func() { a.st.expireFlash(time.Now()) })
+		a.tick()
 	}
+}
+
+// tick queues a frame when one is due. It allocates nothing that outlives
+// the frame, so a wall screen can tick for weeks.
+func (a *App) tick() {
+	now := a.opts.Now()
+	clock := now.Format("15:04:05")
+	last := a.lastClock.Load()
+	flashDue := false
+	if at := a.flashAt.Load(); at != 0 && time.Now().UnixNano() >= at {
+		flashDue = true
+	}
+	rotateDue := false
+	if at := a.rotateAt.Load(); at != 0 && now.UnixNano() >= at {
+		rotateDue = true
+	}
+	if last != nil && *last == clock && !flashDue && !rotateDue {
+		return
+	}
+	a.app.QueueUpdateDraw(func() { a.st.expireFlash(time.Now()) })
+}
+
+// Tick does now what the ticker does every Options.Tick: a frame when the
+// clock text shown would change, a flash expired or the wall screen's
+// next panel is due. Tests drive Options.Now with it.
+func (a *App) Tick() {
+	a.beginBusy()
+	a.tick()
+	a.endBusy()
 }
 
 func (a *App) beginBusy() {
@@ -353,6 +425,16 @@ func (a *App) WaitIdle(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// InjectMouse queues a mouse event at cell (x, y) with buttons held (0 for
+// none: a release), as the terminal sends them; the App counts as busy
+// until it has been handled and the frame after it drawn. Call it after
+// Run started.
+func (a *App) InjectMouse(x, y int, buttons tcell.ButtonMask) {
+	a.beginBusy()
+	a.injectedMouse.Add(1)
+	a.app.QueueEvent(tcell.NewEventMouse(x, y, buttons, tcell.ModNone))
 }
 
 // InjectKey queues a key as if typed. The App counts as busy until the key

@@ -12,62 +12,130 @@ import (
 	"sitroom/model"
 )
 
+// rect is a rectangle of cells.
+type rect struct{ x, y, w, h int }
+
+func (r rect) has(x, y int) bool { return x >= r.x && x < r.x+r.w && y >= r.y && y < r.y+r.h }
+
+// placed is a panel and the box it is drawn in.
+type placed struct {
+	panel Panel
+	r     rect
+}
+
+// screenLayout is where draw puts things on a screen in the state's
+// current mode. The mouse reads it back to find what was clicked.
+type screenLayout struct {
+	tooSmall bool
+	wide     bool
+	bottom   int  // the row under the panels (the filter line, else the status line)
+	filter   bool // the filter line is shown, on row bottom
+	doc      bool // a document (detail, help) fills the panel area
+	tabsY    int  // the tab strip's row, -1 when panels show side by side
+	panels   [4]placed
+	n        int // panels placed
+}
+
+// at is the panel drawn at (x, y), if any.
+func (l *screenLayout) at(x, y int) (placed, bool) {
+	for _, pl := range l.panels[:l.n] {
+		if pl.r.has(x, y) {
+			return pl, true
+		}
+	}
+	return placed{}, false
+}
+
+// layout decides where draw puts the panels on a w×h screen.
+func (st *state) layout(w, h int) screenLayout {
+	l := screenLayout{tabsY: -1}
+	if w < MinWidth || h < MinHeight {
+		l.tooSmall = true
+		return l
+	}
+	l.wide = w >= WideWidth
+	y := 2
+	l.bottom = h - 2 // status line, footer
+	if st.mode == modeFilter || st.filterText != "" {
+		l.bottom--
+		l.filter = true
+	}
+	if st.mode == modeDetail || st.mode == modeHelp || st.mode == modeForm && (st.formPrev == modeDetail || st.formPrev == modeHelp) {
+		l.doc = true
+		return l
+	}
+	add := func(p Panel, x, y, w, h int) {
+		l.panels[l.n] = placed{p, rect{x, y, w, h}}
+		l.n++
+	}
+	if l.wide {
+		lw := w * 9 / 20 // outages carry ack, level and counts; alerts the rest
+		area := l.bottom - y
+		oh := area / 2
+		add(PanelOutages, 0, y, lw, oh)
+		add(PanelDeps, 0, y+oh, lw, area-oh)
+		if st.snap != nil && st.snap.Backlog.Known || st.focus == PanelBacklog {
+			ah := area * 11 / 20 // alerts over the backlog
+			add(PanelAlerts, lw, y, w-lw, ah)
+			add(PanelBacklog, lw, y+ah, w-lw, area-ah)
+			return l
+		}
+		add(PanelAlerts, lw, y, w-lw, area)
+		return l
+	}
+	l.tabsY = y
+	add(st.focus, 0, y+1, w, l.bottom-y-1)
+	return l
+}
+
 // draw paints the whole screen. It runs on the UI goroutine (or on a test's
 // goroutine for a screen nobody else draws on).
 func (st *state) draw(s tcell.Screen) {
 	w, h := s.Size()
 	p := newPainter(s)
 	p.ascii = st.ascii
-	if w < MinWidth || h < MinHeight {
+	l := st.layout(w, h)
+	if l.tooSmall {
 		s.HideCursor()
 		st.drawTooSmall(p, w, h)
 		return
 	}
-	st.wide = w >= WideWidth
+	st.wide = l.wide
 	st.drawHeader(p, 0, w)
 	y := 2
-	bottom := h - 2 // status line, footer
 	st.drawFooter(p, h-1, w)
 	st.drawStatus(p, h-2, w)
-	if st.mode == modeFilter || st.filterText != "" {
-		bottom--
-		st.drawFilterLine(p, s, bottom, w)
+	if l.filter {
+		st.drawFilterLine(p, s, l.bottom, w)
 	} else {
 		s.HideCursor()
 	}
 	if st.mode == modeForm {
-		defer st.drawForm(p, 0, y, w, bottom-y)
+		defer st.drawForm(p, 0, y, w, l.bottom-y)
 	}
-	if st.mode == modeDetail || st.mode == modeHelp || st.mode == modeForm && (st.formPrev == modeDetail || st.formPrev == modeHelp) {
-		st.drawDoc(p, 0, y, w, bottom-y)
+	if l.doc {
+		st.drawDoc(p, 0, y, w, l.bottom-y)
 		return
 	}
-	if st.wide {
-		lw := w * 9 / 20 // outages carry ack, level and counts; alerts the rest
-		area := bottom - y
-		oh := area / 2
-		st.drawPanel(p, PanelOutages, 0, y, lw, oh)
-		st.drawDeps(p, 0, y+oh, lw, area-oh)
-		if st.snap != nil && st.snap.Backlog.Known || st.focus == PanelBacklog {
-			ah := area * 11 / 20 // alerts over the backlog
-			st.drawPanel(p, PanelAlerts, lw, y, w-lw, ah)
-			st.drawBacklog(p, lw, y+ah, w-lw, area-ah)
-			return
-		}
-		st.drawPanel(p, PanelAlerts, lw, y, w-lw, area)
-		return
+	if l.tabsY >= 0 {
+		st.drawTabs(p, l.tabsY, w)
 	}
-	st.drawTabs(p, y, w)
-	y++
-	if st.focus == PanelDeps {
-		st.drawDeps(p, 0, y, w, bottom-y)
-		return
+	for _, pl := range l.panels[:l.n] {
+		st.drawPlaced(p, pl)
 	}
-	if st.focus == PanelBacklog {
-		st.drawBacklog(p, 0, y, w, bottom-y)
-		return
+}
+
+// drawPlaced draws a panel in its box.
+func (st *state) drawPlaced(p *painter, pl placed) {
+	r := pl.r
+	switch pl.panel {
+	case PanelDeps:
+		st.drawDeps(p, r.x, r.y, r.w, r.h)
+	case PanelBacklog:
+		st.drawBacklog(p, r.x, r.y, r.w, r.h)
+	default:
+		st.drawPanel(p, pl.panel, r.x, r.y, r.w, r.h)
 	}
-	st.drawPanel(p, st.focus, 0, y, w, bottom-y)
 }
 
 func (st *state) drawTooSmall(p *painter, w, h int) {
@@ -199,10 +267,14 @@ func (st *state) drawHeader(p *painter, y, w int) {
 	rx := max(w-rw, 0)
 	drawSegs(p, rx, y, w-rx, right)
 
-	st.drawChips(p, y+1, w, now)
+	st.drawChips(p, y+1, w, 1, now, false)
 }
 
-func (st *state) drawChips(p *painter, y, w int, now time.Time) {
+// drawChips paints one chip per source from row y over at most lines
+// rows, the ones that need attention first; chips that do not fit end in
+// "+N more". With loud (the wall screen) a failing source's chip is drawn
+// in reverse. It returns the rows used.
+func (st *state) drawChips(p *painter, y, w, lines int, now time.Time, loud bool) int {
 	th := &st.theme
 	if st.snap == nil {
 		msg := "waiting for the first poll…"
@@ -210,11 +282,11 @@ func (st *state) drawChips(p *painter, y, w int, now time.Time) {
 			msg = "feed stopped: no data"
 		}
 		p.text(0, y, w, msg, th.Unknown)
-		return
+		return 1
 	}
 	if len(st.snap.Sources) == 0 {
 		p.text(0, y, w, "no sources configured", th.Unknown)
-		return
+		return 1
 	}
 	idx := make([]int, len(st.snap.Sources))
 	for i := range idx {
@@ -224,46 +296,67 @@ func (st *state) drawChips(p *painter, y, w int, now time.Time) {
 	sort.SliceStable(idx, func(a, b int) bool {
 		return healthRank(srcs[idx[a]].Health()) < healthRank(srcs[idx[b]].Health())
 	})
-	x := 0
+	x, line := 0, 0
 	for n, i := range idx {
 		s := &srcs[i]
 		h := s.Health()
+		style := th.health(h)
+		if loud && (h == model.HealthDown || h == model.HealthThrottled) {
+			style = style.Reverse(true).Bold(true)
+		}
 		text := chip(now, s)
 		cw := p.width(text)
+		restAfter := len(idx) - n - 1
+		moreW := func() int {
+			if restAfter > 0 && line == lines-1 {
+				return len(fmt.Sprintf("  +%d more", restAfter))
+			}
+			return 0
+		}
 		sep := 0
-		if n > 0 {
+		if x > 0 {
 			sep = 2
 		}
-		restAfter := len(idx) - n - 1
-		moreW := 0
-		if restAfter > 0 {
-			moreW = len(fmt.Sprintf("  +%d more", restAfter))
+		if x+sep+cw+moreW() > w && x > 0 && line+1 < lines {
+			line, x, sep = line+1, 0, 0 // on the next row
 		}
-		if x+sep+cw+moreW > w {
-			if n == 0 { // not even one chip fits whole: cut it
-				x += p.text(x, y, max(w-moreW, 1), text, th.health(h))
-			}
+		if x+sep+cw+moreW() > w {
 			more := len(idx) - n
-			if n == 0 {
+			if x == 0 { // not even one chip fits whole on a row: cut it
+				x += p.text(x, y+line, max(w-moreW(), 1), text, style)
 				more--
 			}
 			if more > 0 {
-				p.text(x, y, w-x, fmt.Sprintf("  +%d more", more), th.Dim)
+				p.text(x, y+line, w-x, fmt.Sprintf("  +%d more", more), th.Dim)
 			}
-			return
+			return line + 1
 		}
 		x += sep
-		x += p.text(x, y, w-x, text, th.health(h))
+		x += p.text(x, y+line, w-x, text, style)
+	}
+	return line + 1
+}
+
+// tab is one label of the tab strip.
+type tab struct {
+	panel Panel
+	label string
+}
+
+// tabs are the tab strip's labels.
+func (st *state) tabs() [4]tab {
+	return [4]tab{
+		{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))},
+		{PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))},
+		{PanelDeps, " 3 Deps "},
+		{PanelBacklog, " 4 Backlog "},
 	}
 }
 
 func (st *state) drawTabs(p *painter, y, w int) {
 	th := &st.theme
 	x := 0
-	for _, t := range []struct {
-		panel Panel
-		label string
-	}{{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))}, {PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))}, {PanelDeps, " 3 Deps "}, {PanelBacklog, " 4 Backlog "}} {
+	for _, t := range st.tabs() {
 		style := th.Dim
 		label := t.label
 		if t.panel == st.focus {
@@ -274,6 +367,19 @@ func (st *state) drawTabs(p *painter, y, w int) {
 		x += p.text(x, y, w-x, " ", th.Base)
 	}
 	p.text(x, y, w-x, "Tab: switch", th.Dim)
+}
+
+// tabAt is the panel whose tab is drawn at column x of the tab strip.
+func (st *state) tabAt(p *painter, x int) (Panel, bool) {
+	left := 0
+	for _, t := range st.tabs() {
+		right := left + p.width(t.label)
+		if x >= left && x < right {
+			return t.panel, true
+		}
+		left = right + 1
+	}
+	return 0, false
 }
 
 // drawBox paints a border with a title and returns the inner rectangle.
