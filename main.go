@@ -396,6 +396,9 @@ func runDashboard(g globalFlags) (err error) {
 		// Local runbooks open in the terminal with o.
 		RunbooksDir: s.cfg.RunbookDir(),
 		RunbooksURL: s.cfg.RunbooksURL,
+		// Remapped keys and named views (config keys, views).
+		Keys:  uiKeys(s.cfg),
+		Views: uiViews(s.cfg),
 	})
 	done := make(chan struct{})
 	go func() {

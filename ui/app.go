@@ -69,6 +69,12 @@ type Options struct {
 	// (runbooks_url). `o` opens a runbook inside it; "" for none.
 	RunbooksDir string
 	RunbooksURL string
+	// Keys remaps actions to keys: action name → canonical key names
+	// (model.KeyDef; the config's keys). A remap with a problem is not
+	// applied and the screen says why.
+	Keys map[string][]string
+	// Views are the named views the command palette (:) offers.
+	Views []View
 	// Kiosk draws the wall screen (kiosk.go): large counters, the clock,
 	// every source chip, and the panels in turn, each for KioskRotate
 	// (default KioskRotateDefault). It implies ReadOnly; q and Ctrl-C

@@ -1,9 +1,13 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
 )
 
 // Scope says where a binding applies.
@@ -11,19 +15,21 @@ type Scope string
 
 // Binding scopes, in the order the help page lists them.
 const (
-	ScopeMain   Scope = "main"   // the outages, alerts, dependencies and backlog panels
-	ScopeDetail Scope = "detail" // the alert detail view
-	ScopeHelp   Scope = "help"   // the help page
-	ScopeFilter Scope = "filter" // while typing a filter
-	ScopeForm   Scope = "form"   // an action's form and its confirmation
+	ScopeMain    Scope = model.ScopeMain    // the outages, alerts, dependencies and backlog panels
+	ScopeDetail  Scope = model.ScopeDetail  // the alert detail view
+	ScopeHelp    Scope = model.ScopeHelp    // the help page
+	ScopeFilter  Scope = model.ScopeFilter  // while typing a filter
+	ScopeForm    Scope = model.ScopeForm    // an action's form and its confirmation
+	ScopePalette Scope = model.ScopePalette // the command palette
 )
 
 var scopeTitles = map[Scope]string{
-	ScopeMain:   "Panels",
-	ScopeDetail: "Alert detail",
-	ScopeHelp:   "Help page",
-	ScopeFilter: "Filter input",
-	ScopeForm:   "Action form",
+	ScopeMain:    "Panels",
+	ScopeDetail:  "Alert detail",
+	ScopeHelp:    "Help page",
+	ScopeFilter:  "Filter input",
+	ScopeForm:    "Action form",
+	ScopePalette: "Command palette",
 }
 
 // keySpec is one key that triggers a binding.
@@ -33,8 +39,11 @@ type keySpec struct {
 }
 
 // Binding is one row of the key table. The same table dispatches keys,
-// draws the footer hints and the `?` help page, so they cannot disagree.
+// draws the footer hints, the `?` help page and the command palette, so
+// they cannot disagree. Its keys are the action's keys in the scope
+// (model.DefaultKeys, or a remap from the config's keys).
 type Binding struct {
+	Action    string // stable name: the config's keys, the palette
 	Keys      string // display form, e.g. "j/↓"
 	Scope     Scope
 	Desc      string
@@ -47,87 +56,181 @@ type Binding struct {
 	disabled func(st *state) string // why the key cannot act now, or ""
 }
 
-func rk(r rune) keySpec             { return keySpec{key: tcell.KeyRune, r: r} }
-func kk(k tcell.Key) keySpec        { return keySpec{key: k} }
-func ks(specs ...keySpec) []keySpec { return specs }
+func rk(r rune) keySpec      { return keySpec{key: tcell.KeyRune, r: r} }
+func kk(k tcell.Key) keySpec { return keySpec{key: k} }
 
-// bindingTable is the single source of key bindings.
+// bindingTable is the single source of key bindings; withKeys gives each
+// row its keys.
 func bindingTable() []Binding {
 	return []Binding{
-		{Keys: "?", Scope: ScopeMain, Desc: "help", Footer: true, match: ks(rk('?')), run: (*state).openHelp},
-		{Keys: "/", Scope: ScopeMain, Desc: "filter", Footer: true, match: ks(rk('/')), run: (*state).startFilter},
-		{Keys: "Tab", Scope: ScopeMain, Desc: "next panel", Hint: "panel", Footer: true, match: ks(kk(tcell.KeyTab)), run: func(st *state) { st.cycleFocus(1) }},
-		{Keys: "Shift-Tab", Scope: ScopeMain, Desc: "previous panel", match: ks(kk(tcell.KeyBacktab)), run: func(st *state) { st.cycleFocus(-1) }},
-		{Keys: "1", Scope: ScopeMain, Desc: "outages", match: ks(rk('1')), run: func(st *state) { st.focus = PanelOutages }},
-		{Keys: "2", Scope: ScopeMain, Desc: "alerts", match: ks(rk('2')), run: func(st *state) { st.focus = PanelAlerts }},
-		{Keys: "3", Scope: ScopeMain, Desc: "dependencies of the selected outage", match: ks(rk('3')), run: func(st *state) { st.focus = PanelDeps }},
-		{Keys: "4", Scope: ScopeMain, Desc: "ticket backlog (Tier 1 / Tier 2)", match: ks(rk('4')), run: func(st *state) { st.focus = PanelBacklog }},
-		{Keys: "Enter", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail; dependency → its outage; ticket → detail", Hint: "open", Footer: true, match: ks(kk(tcell.KeyEnter)), run: (*state).enter, disabled: (*state).enterDisabled},
-		{Keys: "Esc", Scope: ScopeMain, Desc: "clear filter", match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
-		{Keys: "v", Scope: ScopeMain, Desc: "outages: symptoms nested under their cause / flat", match: ks(rk('v')), run: (*state).toggleNesting},
-		{Keys: "a", Scope: ScopeMain, Desc: "acknowledge the selected outage or alert (comment, expiry; silences on its Alertmanagers)", Hint: "ack", Footer: true, Dangerous: true, match: ks(rk('a')), run: (*state).startAck, disabled: (*state).ackDisabled},
-		{Keys: "u", Scope: ScopeMain, Desc: "un-acknowledge (expires the silences the ack made)", Dangerous: true, match: ks(rk('u')), run: (*state).startUnack, disabled: (*state).unackDisabled},
-		{Keys: "e", Scope: ScopeMain, Desc: "escalate the selected outage one level, or the selected Tier 1 ticket to Tier 2", Hint: "escalate", Footer: true, Dangerous: true, match: ks(rk('e')), run: (*state).startEscalate, disabled: (*state).escalateDisabled},
-		{Keys: "t", Scope: ScopeMain, Desc: "take the selected ticket (assign it to you)", Dangerous: true, match: ks(rk('t')), run: (*state).startTake, disabled: (*state).takeDisabled},
-		{Keys: "s", Scope: ScopeMain, Desc: "backlog: sort by SLA left / age / priority", match: ks(rk('s')), run: (*state).cycleSort, disabled: (*state).sortDisabled},
-		{Keys: "n", Scope: ScopeMain, Desc: "note on the selected outage (outages panel) or on the shift", Hint: "note", Dangerous: true, match: ks(rk('n')), run: (*state).startNote, disabled: (*state).noteDisabled},
-		{Keys: "r", Scope: ScopeMain, Desc: "refresh now", Hint: "refresh", Footer: true, match: ks(rk('r')), run: (*state).refresh, disabled: (*state).refreshDisabled},
-		{Keys: "j/↓", Scope: ScopeMain, Desc: "down", match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.moveSel(1) }},
-		{Keys: "k/↑", Scope: ScopeMain, Desc: "up", match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.moveSel(-1) }},
-		{Keys: "g/Home", Scope: ScopeMain, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.moveSel(-1 << 30) }},
-		{Keys: "G/End", Scope: ScopeMain, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.moveSel(1 << 30) }},
-		{Keys: "PgUp", Scope: ScopeMain, Desc: "page up", match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.moveSel(-st.table().pageSize()) }},
-		{Keys: "PgDn", Scope: ScopeMain, Desc: "page down", match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF)), run: func(st *state) { st.moveSel(st.table().pageSize()) }},
-		{Keys: "q", Scope: ScopeMain, Desc: "quit (also Ctrl-C)", Hint: "quit", Footer: true, match: ks(rk('q'), kk(tcell.KeyCtrlC)), run: (*state).quit},
-		{Keys: "y", Scope: ScopeMain, Desc: "copy who to notify about the selected outage (OSC 52)", Hint: "copy notify", Footer: true, match: ks(rk('y')), run: (*state).copyNotify, disabled: (*state).copyDisabled},
-		{Keys: "o", Scope: ScopeMain, Desc: "open the runbook of the selected outage or alert (markdown in runbooks_dir, or its web address)", Hint: "runbook", match: ks(rk('o')), run: (*state).openRunbook, disabled: (*state).runbookDisabled},
-		{Keys: "h", Scope: ScopeMain, Desc: "shift handoff: the current shift's report and timeline", match: ks(rk('h')), run: (*state).openHandoff, disabled: (*state).handoffDisabled},
+		{Action: "help", Scope: ScopeMain, Desc: "help", Footer: true, run: (*state).openHelp},
+		{Action: "filter", Scope: ScopeMain, Desc: "filter", Footer: true, run: (*state).startFilter},
+		{Action: "next-panel", Scope: ScopeMain, Desc: "next panel", Hint: "panel", Footer: true, run: func(st *state) { st.cycleFocus(1) }},
+		{Action: "prev-panel", Scope: ScopeMain, Desc: "previous panel", run: func(st *state) { st.cycleFocus(-1) }},
+		{Action: "outages", Scope: ScopeMain, Desc: "outages", run: func(st *state) { st.focus = PanelOutages }},
+		{Action: "alerts", Scope: ScopeMain, Desc: "alerts", run: func(st *state) { st.focus = PanelAlerts }},
+		{Action: "deps", Scope: ScopeMain, Desc: "dependencies of the selected outage", run: func(st *state) { st.focus = PanelDeps }},
+		{Action: "backlog", Scope: ScopeMain, Desc: "ticket backlog (Tier 1 / Tier 2)", run: func(st *state) { st.focus = PanelBacklog }},
+		{Action: "open", Scope: ScopeMain, Desc: "open: outage → its alerts; alert → detail; dependency → its outage; ticket → detail", Hint: "open", Footer: true, run: (*state).enter, disabled: (*state).enterDisabled},
+		{Action: "clear-filter", Scope: ScopeMain, Desc: "clear filter", run: (*state).clearFilter},
+		{Action: "nesting", Scope: ScopeMain, Desc: "outages: symptoms nested under their cause / flat", run: (*state).toggleNesting},
+		{Action: "ack", Scope: ScopeMain, Desc: "acknowledge the selected outage or alert (comment, expiry; silences on its Alertmanagers)", Hint: "ack", Footer: true, Dangerous: true, run: (*state).startAck, disabled: (*state).ackDisabled},
+		{Action: "unack", Scope: ScopeMain, Desc: "un-acknowledge (expires the silences the ack made)", Dangerous: true, run: (*state).startUnack, disabled: (*state).unackDisabled},
+		{Action: "escalate", Scope: ScopeMain, Desc: "escalate the selected outage one level, or the selected Tier 1 ticket to Tier 2", Hint: "escalate", Footer: true, Dangerous: true, run: (*state).startEscalate, disabled: (*state).escalateDisabled},
+		{Action: "take", Scope: ScopeMain, Desc: "take the selected ticket (assign it to you)", Dangerous: true, run: (*state).startTake, disabled: (*state).takeDisabled},
+		{Action: "sort", Scope: ScopeMain, Desc: "backlog: sort by SLA left / age / priority", run: (*state).cycleSort, disabled: (*state).sortDisabled},
+		{Action: "note", Scope: ScopeMain, Desc: "note on the selected outage (outages panel) or on the shift", Hint: "note", Dangerous: true, run: (*state).startNote, disabled: (*state).noteDisabled},
+		{Action: "refresh", Scope: ScopeMain, Desc: "refresh now", Hint: "refresh", Footer: true, run: (*state).refresh, disabled: (*state).refreshDisabled},
+		{Action: "down", Scope: ScopeMain, Desc: "down", run: func(st *state) { st.moveSel(1) }},
+		{Action: "up", Scope: ScopeMain, Desc: "up", run: func(st *state) { st.moveSel(-1) }},
+		{Action: "top", Scope: ScopeMain, Desc: "top", run: func(st *state) { st.moveSel(-1 << 30) }},
+		{Action: "bottom", Scope: ScopeMain, Desc: "bottom", run: func(st *state) { st.moveSel(1 << 30) }},
+		{Action: "page-up", Scope: ScopeMain, Desc: "page up", run: func(st *state) { st.moveSel(-st.table().pageSize()) }},
+		{Action: "page-down", Scope: ScopeMain, Desc: "page down", run: func(st *state) { st.moveSel(st.table().pageSize()) }},
+		{Action: "quit", Scope: ScopeMain, Desc: "quit (also Ctrl-C)", Hint: "quit", Footer: true, run: (*state).quit},
+		{Action: "copy", Scope: ScopeMain, Desc: "copy who to notify about the selected outage (OSC 52)", Hint: "copy notify", Footer: true, run: (*state).copyNotify, disabled: (*state).copyDisabled},
+		{Action: "runbook", Scope: ScopeMain, Desc: "open the runbook of the selected outage or alert (markdown in runbooks_dir, or its web address)", Hint: "runbook", run: (*state).openRunbook, disabled: (*state).runbookDisabled},
+		{Action: "handoff", Scope: ScopeMain, Desc: "shift handoff: the current shift's report and timeline", run: (*state).openHandoff, disabled: (*state).handoffDisabled},
+		{Action: "next-unacked", Scope: ScopeMain, Desc: "next outage (outages panel) or firing alert (alerts panel) nobody acknowledged", run: (*state).nextUnacked, disabled: (*state).nextUnackedDisabled},
+		{Action: "next-breach", Scope: ScopeMain, Desc: "backlog: next ticket whose SLA is breached (else breaching within 30m)", run: (*state).nextBreach, disabled: (*state).nextBreachDisabled},
+		{Action: "palette", Scope: ScopeMain, Desc: "command palette: every action and named view, by name", Hint: "commands", Footer: true, run: (*state).openPalette},
 
-		{Keys: "Esc/q", Scope: ScopeDetail, Desc: "back", Footer: true, match: ks(kk(tcell.KeyEscape), rk('q')), run: (*state).closeDoc},
-		{Keys: "j/↓", Scope: ScopeDetail, Desc: "down", Footer: true, match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.scrollDoc(1) }},
-		{Keys: "k/↑", Scope: ScopeDetail, Desc: "up", Footer: true, match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.scrollDoc(-1) }},
-		{Keys: "PgDn", Scope: ScopeDetail, Desc: "page down", Footer: true, match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF), rk(' ')), run: func(st *state) { st.scrollDoc(st.docPage()) }},
-		{Keys: "PgUp", Scope: ScopeDetail, Desc: "page up", Footer: true, match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.scrollDoc(-st.docPage()) }},
-		{Keys: "g/Home", Scope: ScopeDetail, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.scrollDoc(-1 << 30) }},
-		{Keys: "G/End", Scope: ScopeDetail, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.scrollDoc(1 << 30) }},
-		{Keys: "o", Scope: ScopeDetail, Desc: "open the alert's runbook", match: ks(rk('o')), run: (*state).openRunbook, disabled: (*state).runbookDisabled},
-		{Keys: "y", Scope: ScopeDetail, Desc: "copy the runbook's web address (OSC 52)", match: ks(rk('y')), run: (*state).copyURL, disabled: (*state).copyURLDisabled},
-		{Keys: "?", Scope: ScopeDetail, Desc: "help", Footer: true, match: ks(rk('?')), run: (*state).openHelp},
-		{Keys: "Ctrl-C", Scope: ScopeDetail, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+		{Action: "back", Scope: ScopeDetail, Desc: "back", Footer: true, run: (*state).closeDoc},
+		{Action: "down", Scope: ScopeDetail, Desc: "down", Footer: true, run: func(st *state) { st.scrollDoc(1) }},
+		{Action: "up", Scope: ScopeDetail, Desc: "up", Footer: true, run: func(st *state) { st.scrollDoc(-1) }},
+		{Action: "page-down", Scope: ScopeDetail, Desc: "page down", Footer: true, run: func(st *state) { st.scrollDoc(st.docPage()) }},
+		{Action: "page-up", Scope: ScopeDetail, Desc: "page up", Footer: true, run: func(st *state) { st.scrollDoc(-st.docPage()) }},
+		{Action: "top", Scope: ScopeDetail, Desc: "top", run: func(st *state) { st.scrollDoc(-1 << 30) }},
+		{Action: "bottom", Scope: ScopeDetail, Desc: "bottom", run: func(st *state) { st.scrollDoc(1 << 30) }},
+		{Action: "runbook", Scope: ScopeDetail, Desc: "open the alert's runbook", run: (*state).openRunbook, disabled: (*state).runbookDisabled},
+		{Action: "copy", Scope: ScopeDetail, Desc: "copy the runbook's web address (OSC 52)", run: (*state).copyURL, disabled: (*state).copyURLDisabled},
+		{Action: "help", Scope: ScopeDetail, Desc: "help", Footer: true, run: (*state).openHelp},
+		{Action: "quit", Scope: ScopeDetail, Desc: "quit", run: (*state).quit},
 
-		{Keys: "Esc/q/?", Scope: ScopeHelp, Desc: "close help", Footer: true, match: ks(kk(tcell.KeyEscape), rk('q'), rk('?')), run: (*state).closeDoc},
-		{Keys: "j/↓", Scope: ScopeHelp, Desc: "down", Footer: true, match: ks(rk('j'), kk(tcell.KeyDown)), run: func(st *state) { st.scrollDoc(1) }},
-		{Keys: "k/↑", Scope: ScopeHelp, Desc: "up", Footer: true, match: ks(rk('k'), kk(tcell.KeyUp)), run: func(st *state) { st.scrollDoc(-1) }},
-		{Keys: "PgDn", Scope: ScopeHelp, Desc: "page down", Footer: true, match: ks(kk(tcell.KeyPgDn), kk(tcell.KeyCtrlF), rk(' ')), run: func(st *state) { st.scrollDoc(st.docPage()) }},
-		{Keys: "PgUp", Scope: ScopeHelp, Desc: "page up", Footer: true, match: ks(kk(tcell.KeyPgUp), kk(tcell.KeyCtrlB)), run: func(st *state) { st.scrollDoc(-st.docPage()) }},
-		{Keys: "g/Home", Scope: ScopeHelp, Desc: "top", match: ks(rk('g'), kk(tcell.KeyHome)), run: func(st *state) { st.scrollDoc(-1 << 30) }},
-		{Keys: "G/End", Scope: ScopeHelp, Desc: "bottom", match: ks(rk('G'), kk(tcell.KeyEnd)), run: func(st *state) { st.scrollDoc(1 << 30) }},
-		{Keys: "Ctrl-C", Scope: ScopeHelp, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+		{Action: "close-help", Scope: ScopeHelp, Desc: "close help", Footer: true, run: (*state).closeDoc},
+		{Action: "down", Scope: ScopeHelp, Desc: "down", Footer: true, run: func(st *state) { st.scrollDoc(1) }},
+		{Action: "up", Scope: ScopeHelp, Desc: "up", Footer: true, run: func(st *state) { st.scrollDoc(-1) }},
+		{Action: "page-down", Scope: ScopeHelp, Desc: "page down", Footer: true, run: func(st *state) { st.scrollDoc(st.docPage()) }},
+		{Action: "page-up", Scope: ScopeHelp, Desc: "page up", Footer: true, run: func(st *state) { st.scrollDoc(-st.docPage()) }},
+		{Action: "top", Scope: ScopeHelp, Desc: "top", run: func(st *state) { st.scrollDoc(-1 << 30) }},
+		{Action: "bottom", Scope: ScopeHelp, Desc: "bottom", run: func(st *state) { st.scrollDoc(1 << 30) }},
+		{Action: "quit", Scope: ScopeHelp, Desc: "quit", run: (*state).quit},
 
-		{Keys: "Enter", Scope: ScopeFilter, Desc: "keep filter", Footer: true, match: ks(kk(tcell.KeyEnter)), disabled: (*state).keepFilterDisabled, run: (*state).keepFilter},
-		{Keys: "Esc", Scope: ScopeFilter, Desc: "clear filter", Footer: true, match: ks(kk(tcell.KeyEscape)), run: (*state).clearFilter},
-		{Keys: "Backspace", Scope: ScopeFilter, Desc: "delete", Footer: true, match: ks(kk(tcell.KeyBackspace), kk(tcell.KeyBackspace2)), run: (*state).filterBackspace},
-		{Keys: "Ctrl-U", Scope: ScopeFilter, Desc: "erase line", match: ks(kk(tcell.KeyCtrlU)), run: func(st *state) { st.setFilter("") }},
-		{Keys: "Ctrl-C", Scope: ScopeFilter, Desc: "quit", match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+		{Action: "keep-filter", Scope: ScopeFilter, Desc: "keep filter", Footer: true, disabled: (*state).keepFilterDisabled, run: (*state).keepFilter},
+		{Action: "clear-filter", Scope: ScopeFilter, Desc: "clear filter", Footer: true, run: (*state).clearFilter},
+		{Action: "delete", Scope: ScopeFilter, Desc: "delete", Footer: true, run: (*state).filterBackspace},
+		{Action: "erase", Scope: ScopeFilter, Desc: "erase line", run: func(st *state) { st.setFilter("") }},
+		{Action: "quit", Scope: ScopeFilter, Desc: "quit", run: (*state).quit},
 
-		{Keys: "Enter", Scope: ScopeForm, Desc: "review, then confirm", Footer: true, Dangerous: true, match: ks(kk(tcell.KeyEnter)), run: (*state).formEnter},
-		{Keys: "Esc", Scope: ScopeForm, Desc: "back / cancel", Footer: true, Dangerous: true, match: ks(kk(tcell.KeyEscape)), run: (*state).formBack},
-		{Keys: "Tab", Scope: ScopeForm, Desc: "next field", Footer: true, Dangerous: true, match: ks(kk(tcell.KeyTab)), run: (*state).formNextField},
-		{Keys: "Backspace", Scope: ScopeForm, Desc: "delete", Dangerous: true, match: ks(kk(tcell.KeyBackspace), kk(tcell.KeyBackspace2)), run: (*state).formBackspace},
-		{Keys: "Ctrl-U", Scope: ScopeForm, Desc: "erase field", Dangerous: true, match: ks(kk(tcell.KeyCtrlU)), run: (*state).formErase},
-		{Keys: "Ctrl-C", Scope: ScopeForm, Desc: "quit", Dangerous: true, match: ks(kk(tcell.KeyCtrlC)), run: (*state).quit},
+		{Action: "submit", Scope: ScopeForm, Desc: "review, then confirm", Footer: true, Dangerous: true, run: (*state).formEnter},
+		{Action: "back", Scope: ScopeForm, Desc: "back / cancel", Footer: true, Dangerous: true, run: (*state).formBack},
+		{Action: "next-field", Scope: ScopeForm, Desc: "next field", Footer: true, Dangerous: true, run: (*state).formNextField},
+		{Action: "delete", Scope: ScopeForm, Desc: "delete", Dangerous: true, run: (*state).formBackspace},
+		{Action: "erase", Scope: ScopeForm, Desc: "erase field", Dangerous: true, run: (*state).formErase},
+		{Action: "quit", Scope: ScopeForm, Desc: "quit", Dangerous: true, run: (*state).quit},
+
+		{Action: "run", Scope: ScopePalette, Desc: "run the action, or show the view", Hint: "run", Footer: true, run: (*state).paletteRun},
+		{Action: "close", Scope: ScopePalette, Desc: "close", Footer: true, run: (*state).closePalette},
+		{Action: "down", Scope: ScopePalette, Desc: "down", Footer: true, run: func(st *state) { st.paletteMove(1) }},
+		{Action: "up", Scope: ScopePalette, Desc: "up", Footer: true, run: func(st *state) { st.paletteMove(-1) }},
+		{Action: "delete", Scope: ScopePalette, Desc: "delete", run: (*state).paletteBackspace},
+		{Action: "erase", Scope: ScopePalette, Desc: "erase line", run: func(st *state) { st.paletteSetQuery("") }},
+		{Action: "quit", Scope: ScopePalette, Desc: "quit", run: (*state).quit},
 	}
+}
+
+// withKeys gives every binding its keys from defs (by scope and action):
+// the display form and what it matches.
+func withKeys(bs []Binding, defs []model.KeyDef) []Binding {
+	byRow := make(map[[2]string]model.KeyDef, len(defs))
+	for _, d := range defs {
+		byRow[[2]string{d.Scope, d.Action}] = d
+	}
+	for i := range bs {
+		b := &bs[i]
+		d := byRow[[2]string{string(b.Scope), b.Action}]
+		shown := d.Keys
+		if len(shown) == 0 {
+			shown = d.Also
+		}
+		disp := make([]string, len(shown))
+		for j, k := range shown {
+			disp[j] = keyLabel(k)
+		}
+		b.Keys = strings.Join(disp, "/")
+		b.match = nil
+		for _, k := range append(append([]string(nil), d.Keys...), d.Also...) {
+			if ks, ok := specOf(k); ok {
+				b.match = append(b.match, ks)
+			}
+		}
+	}
+	return bs
+}
+
+// keyLabel is how a key is shown: arrows as arrows, Backtab as Shift-Tab.
+func keyLabel(name string) string {
+	switch name {
+	case "Down":
+		return "↓"
+	case "Up":
+		return "↑"
+	case "Backtab":
+		return "Shift-Tab"
+	}
+	return name
+}
+
+// tcellKeys maps tcell's key names back to its keys.
+var tcellKeys = func() map[string]tcell.Key {
+	m := make(map[string]tcell.Key, len(tcell.KeyNames))
+	for k, n := range tcell.KeyNames {
+		m[n] = k
+	}
+	return m
+}()
+
+// specOf is the key a canonical key name (model.KeyDef) stands for: a
+// single character, Space, or tcell's name of a key.
+func specOf(name string) (keySpec, bool) {
+	if name == "Space" {
+		return rk(' '), true
+	}
+	if utf8.RuneCountInString(name) == 1 {
+		r, _ := utf8.DecodeRuneInString(name)
+		return rk(r), true
+	}
+	k, ok := tcellKeys[name]
+	return kk(k), ok
 }
 
 // Bindings returns the key table as configured for a console, read-only
 // or not: what the footer, the help page and the dispatcher use. README's
 // key list is checked against it.
 func Bindings(readOnly bool) []Binding {
-	bs := bindingTable()
+	bs, _ := bindingsFor(readOnly, nil)
+	return bs
+}
+
+// bindingsFor is the key table with the keys remapped by remap (action →
+// canonical key names, as the config's keys hold them). A remap with
+// problems is not applied: the table keeps its default keys and the error
+// says why.
+func bindingsFor(readOnly bool, remap map[string][]string) ([]Binding, error) {
+	defs, errs := model.RemapKeys(remap)
+	var err error
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		err = fmt.Errorf("default keys kept, keys not remapped: %s", strings.Join(msgs, "; "))
+	}
+	bs := withKeys(bindingTable(), defs)
 	if readOnly {
 		bs = stripDangerous(bs)
 	}
-	return bs
+	return bs, err
 }
 
 // stripDangerous removes every binding that acts on an upstream; it is the

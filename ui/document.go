@@ -258,7 +258,7 @@ func (st *state) buildHelp() *document {
 		title = "Help — sitroom " + Inert(st.version)
 	}
 	d := &document{title: title}
-	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter, ScopeForm} {
+	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter, ScopeForm, ScopePalette} {
 		if !hasScope(st.bindings, scope) {
 			continue // the action form in a read-only console
 		}

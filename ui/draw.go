@@ -113,6 +113,9 @@ func (st *state) draw(s tcell.Screen) {
 	if st.mode == modeForm {
 		defer st.drawForm(p, 0, y, w, l.bottom-y)
 	}
+	if st.mode == modePalette {
+		defer st.drawPalette(p, 0, y, w, l.bottom-y)
+	}
 	if l.doc {
 		st.drawDoc(p, 0, y, w, l.bottom-y)
 		return
@@ -635,6 +638,8 @@ func (st *state) drawFooter(p *painter, y, w int) {
 		scope = ScopeHelp
 	case modeForm:
 		scope = ScopeForm
+	case modePalette:
+		scope = ScopePalette
 	}
 	x := 0
 	for i, hnt := range footerHints(st.bindings, scope) {

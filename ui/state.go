@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -35,7 +36,8 @@ const (
 	modeFilter
 	modeDetail
 	modeHelp
-	modeForm // an action's form or its confirmation
+	modeForm    // an action's form or its confirmation
+	modePalette // the command palette (palette.go)
 )
 
 // Layout thresholds.
@@ -114,6 +116,10 @@ type state struct {
 	onHandoff func()
 	form      *form
 	formPrev  mode
+	// views are the named views the palette offers; pal is the open
+	// palette (modePalette).
+	views []View
+	pal   *palette
 	// lastClock is the clock text of the last frame, for the ticker.
 	lastClock string
 	wide      bool
@@ -124,13 +130,15 @@ func newState(opts Options, noColor bool) *state {
 	if err != nil {
 		th = DefaultTheme(noColor)
 	}
+	bindings, keysErr := bindingsFor(opts.ReadOnly, opts.Keys)
 	st := &state{
 		theme:    th,
 		now:      opts.Now,
 		operator: opts.Operator,
 		version:  opts.Version,
 		readOnly: opts.ReadOnly,
-		bindings: Bindings(opts.ReadOnly),
+		bindings: bindings,
+		views:    opts.Views,
 
 		runbooksDir: opts.RunbooksDir,
 		runbooksURL: opts.RunbooksURL,
@@ -140,6 +148,9 @@ func newState(opts Options, noColor bool) *state {
 		st.now = time.Now
 	}
 	st.v = buildView(nil, st.filter, false, nil, nil)
+	if keysErr != nil {
+		st.setFlash(keysErr.Error())
+	}
 	return st
 }
 
@@ -252,31 +263,32 @@ func (st *state) expireFlash(wall time.Time) bool {
 	return false
 }
 
-// handleKey dispatches one key through the binding table.
-func (st *state) handleKey(ev *tcell.EventKey) {
-	scope := ScopeMain
+// scope is where keys apply in the current mode.
+func (st *state) scope() Scope {
 	switch st.mode {
 	case modeFilter:
-		scope = ScopeFilter
+		return ScopeFilter
 	case modeDetail:
-		scope = ScopeDetail
+		return ScopeDetail
 	case modeHelp:
-		scope = ScopeHelp
+		return ScopeHelp
 	case modeForm:
-		scope = ScopeForm
+		return ScopeForm
+	case modePalette:
+		return ScopePalette
 	}
+	return ScopeMain
+}
+
+// handleKey dispatches one key through the binding table.
+func (st *state) handleKey(ev *tcell.EventKey) {
+	scope := st.scope()
 	for i := range st.bindings {
 		b := &st.bindings[i]
 		if b.Scope != scope || !b.matches(ev) {
 			continue
 		}
-		if b.disabled != nil {
-			if why := b.disabled(st); why != "" {
-				st.setFlash(b.Keys + ": " + why)
-				return
-			}
-		}
-		b.run(st)
+		st.runBinding(b)
 		return
 	}
 	if scope == ScopeFilter && ev.Key() == tcell.KeyRune {
@@ -285,6 +297,134 @@ func (st *state) handleKey(ev *tcell.EventKey) {
 	if scope == ScopeForm && ev.Key() == tcell.KeyRune {
 		st.formType(ev.Rune())
 	}
+	if scope == ScopePalette && ev.Key() == tcell.KeyRune {
+		st.paletteSetQuery(st.pal.query + string(ev.Rune()))
+	}
+}
+
+// runBinding runs b, or flashes why it cannot act now.
+func (st *state) runBinding(b *Binding) {
+	if b.disabled != nil {
+		if why := b.disabled(st); why != "" {
+			st.setFlash(b.Keys + ": " + why)
+			return
+		}
+	}
+	b.run(st)
+}
+
+// jumpFrom returns the first row after from (wrapping, from itself
+// last) for which ok holds, or -1; and which of the rows that hold it is
+// (1-based) and how many there are.
+func jumpFrom(from, rows int, ok func(i int) bool) (at, nth, total int) {
+	at = -1
+	for i := 0; i < rows; i++ {
+		if ok(i) {
+			total++
+		}
+	}
+	for d := 1; d <= rows && total > 0; d++ {
+		if i := (from + d) % rows; ok(i) {
+			at = i
+			break
+		}
+	}
+	for i := 0; i <= at; i++ {
+		if ok(i) {
+			nth++
+		}
+	}
+	return at, nth, total
+}
+
+func (st *state) nextUnackedDisabled() string {
+	if st.actor == nil && st.board == nil {
+		return "no action log in this console: acks are not known"
+	}
+	return ""
+}
+
+// nextUnacked selects the next outage nobody acknowledged (an ack that
+// covers only some of its alerts does not count, a silence upstream does),
+// or on the alerts panel the next firing alert nobody acknowledged.
+func (st *state) nextUnacked() {
+	what := "outage"
+	if st.focus == PanelAlerts {
+		what = "firing alert"
+		sigs := st.v.sigs
+		i, nth, total := jumpFrom(st.alertT.selected, len(sigs), func(i int) bool {
+			s := sigs[i]
+			if s.State != model.StateFiring {
+				return false
+			}
+			a := st.board.AckOf(s.Service)
+			return a == nil || len(a.AlertKeys) > 0 && !slices.Contains(a.AlertKeys, s.Key)
+		})
+		if i >= 0 {
+			st.alertT.selected = i
+			st.setFlash(fmt.Sprintf("unacked firing alert %d of %d", nth, total))
+			return
+		}
+	} else {
+		st.focus = PanelOutages
+		outs := st.v.outs
+		i, nth, total := jumpFrom(st.outT.selected, len(outs), func(i int) bool {
+			o := outs[i]
+			a := st.board.AckOf(o.Service)
+			return !o.Silenced && (a == nil || ackedOf(a, o) < len(o.Keys))
+		})
+		if i >= 0 {
+			st.outT.selected = i
+			st.setFlash(fmt.Sprintf("unacked outage %d of %d", nth, total))
+			return
+		}
+	}
+	msg := "no unacked " + what
+	if st.filter.active() {
+		msg += " matches the filter"
+	}
+	st.setFlash(msg)
+}
+
+func (st *state) nextBreachDisabled() string {
+	if st.snap == nil {
+		return "no data yet"
+	}
+	if !st.snap.Backlog.Known {
+		return "no ticket source configured"
+	}
+	return ""
+}
+
+// nextBreach shows the backlog and selects the next ticket whose SLA is
+// breached, or when none is, the next breaching within
+// model.BreachingSoon.
+func (st *state) nextBreach() {
+	st.focus = PanelBacklog
+	list, _ := st.backlog()
+	now := st.now()
+	breached := func(i int) bool { return list[i].Ticket.SLA.BreachedAt(now) }
+	soon := func(i int) bool {
+		left, ok := list[i].Ticket.SLA.Left(now)
+		return ok && !breached(i) && left <= model.BreachingSoon
+	}
+	soonText := compactDuration(model.BreachingSoon)
+	what := "SLA breached"
+	i, nth, total := jumpFrom(st.tkT.selected, len(list), breached)
+	if i < 0 {
+		what = "no SLA breached; breaching within " + soonText
+		i, nth, total = jumpFrom(st.tkT.selected, len(list), soon)
+	}
+	if i < 0 {
+		msg := "no ticket breaching its SLA, nor within " + soonText
+		if st.filter.active() {
+			msg += " among those the filter keeps"
+		}
+		st.setFlash(msg)
+		return
+	}
+	st.setFlash(fmt.Sprintf("%s: ticket %d of %d", what, nth, total))
+	st.tkT.selected = i
 }
 
 // Handlers.

@@ -549,5 +549,10 @@ func (d *Demo) Config() *config.Config {
 		{Level: 2, Who: "service owner on-call", Contact: "owner's channel", After: pmodel.Duration(15 * time.Minute), MinRole: "tier1"},
 		{Level: 3, Who: "incident commander", Contact: "#incident", After: pmodel.Duration(30 * time.Minute), MinRole: "lead"},
 	}
+	// Named views for the command palette (:).
+	c.Views = []config.View{
+		{Name: "pay-crit", Filter: `service=~"pay.*" severity=critical`, Panel: "alerts"},
+		{Name: "t1-by-age", Filter: "@tier=1", Panel: "backlog", Sort: "age"},
+	}
 	return c
 }
