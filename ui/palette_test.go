@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -258,5 +259,21 @@ func TestNextBreach(t *testing.T) {
 	h.Type("b")
 	if !h.Contains("no ticket breaching its SLA, nor within 30m among those the filter keeps") {
 		t.Errorf("b with nothing to jump to does not say so:\n%s", screen(h))
+	}
+}
+
+// README names every action a config's keys may remap.
+func TestReadmeNamesEveryAction(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range model.KeyActions() {
+		names = append(names, "`"+a+"`")
+	}
+	text := strings.Join(strings.Fields(string(readme)), " ")
+	if want := "Action names: " + strings.Join(names, ", ") + "."; !strings.Contains(text, want) {
+		t.Errorf("README's key section lacks the line %q", want)
 	}
 }
