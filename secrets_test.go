@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,8 +19,11 @@ import (
 
 	"sitroom/model"
 	"sitroom/sources"
+	"sitroom/sources/actions"
 	"sitroom/sources/cloudwatch/cwtest"
 	"sitroom/sources/sourcetest"
+	"sitroom/sources/tickets/jira/jiratest"
+	"sitroom/sources/tickets/servicenow/sntest"
 )
 
 // panicSource fetches through the real source (with its credentials) and
@@ -31,12 +35,154 @@ func (p panicSource) Fetch(ctx context.Context) ([]model.Alert, error) {
 	panic("forced panic in " + p.Name())
 }
 
+// panicTickets is panicSource for a ticket source.
+type panicTickets struct{ sources.TicketFetcher }
+
+func (p panicTickets) Fetch(ctx context.Context) ([]model.Ticket, error) {
+	_, _ = p.TicketFetcher.Fetch(ctx)
+	panic("forced panic in " + p.Name())
+}
+
+// ticketDesks starts the three ticket systems with planted credentials: a
+// real Request Tracker (its token read from a token file by one source and
+// given inline by another, root's password as basic_auth by a third), the
+// Jira fake (an API token as basic_auth) and the ServiceNow fake, read once
+// with basic_auth and once through OAuth (client credentials at
+// /oauth_token.do, the access token then sent as a bearer). It returns the
+// sources' config entries, the secrets, and escalate, which escalates one
+// Tier 1 ticket of each system through the dispatcher and checks that each
+// system received it.
+func ticketDesks(t *testing.T, dir string) (yaml string, secrets []string, escalate func(ctx context.Context, d *actions.Dispatcher) []int64) {
+	const (
+		jiraTok        = "jiraPLANTEDapitoken00000000000042"
+		snPassword     = "snPLANTEDpassword0042"
+		snClientSec    = "snPLANTEDclientsecret0042"
+		snAccessTok    = "snPLANTEDaccesstoken0042"
+		snGroupT1      = "a1000000000000000000000000000001"
+		snGroupT2      = "a1000000000000000000000000000002"
+		snIncident     = "e1000000000000000000000000000001"
+		jiraT1, jiraT2 = `project = NOC AND "Tier" = "1"`, `project = NOC AND "Tier" = "2"`
+	)
+	rtSrv := sourcetest.StartRT(t, sourcetest.WithRTQueues("NOC", "NOC-T2"))
+	rtTicket := rtSrv.CreateTicket(t, "NOC", "edge-2 BGP session down", 85, "ops@example.com")
+	tokenFile := filepath.Join(dir, "rt-token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(rtSrv.Token+"\n"), 0o600))
+
+	js := jiratest.New(t)
+	js.Token = jiraTok
+	js.JQL(jiraT1, func(is *jiratest.Issue) bool { return is.Status == "In Progress" })
+	js.JQL(jiraT2, func(is *jiratest.Issue) bool { return is.Status == "Escalated" })
+	js.Transitions(jiratest.Transition{ID: "31", Name: "Escalate to Tier 2", To: "Escalated"})
+	js.Add(&jiratest.Issue{ID: "10814", Key: "NOC-814", Summary: "disk full on db-main", Status: "In Progress", Project: "NOC",
+		Created: time.Now().Add(-time.Hour), Updated: time.Now().Add(-time.Hour)})
+
+	sn := sntest.New(t)
+	sn.Password = snPassword
+	sn.Add("sys_user_group", sntest.Record{"sys_id": snGroupT1, "name": "NOC Tier 1"}, sntest.Record{"sys_id": snGroupT2, "name": "NOC Tier 2"})
+	sn.Add("incident", sntest.Record{"sys_id": snIncident, "number": "INC0041207", "short_description": "payments 5xx", "state": "2",
+		"priority": "1", "active": "true", "assignment_group": snGroupT1, "assigned_to": "",
+		"opened_at": time.Now().UTC().Add(-time.Hour).Format("2006-01-02 15:04:05"), "sys_updated_on": time.Now().UTC().Add(-time.Hour).Format("2006-01-02 15:04:05")})
+	// The instance's OAuth: the token endpoint takes the client's
+	// credentials (in the Authorization header or the form) and issues an
+	// access token, which the Table API then accepts as a bearer.
+	var issued atomic.Int32
+	oauth := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/oauth_token.do" {
+			_ = r.ParseForm()
+			id, sec, ok := r.BasicAuth()
+			if !ok {
+				id, sec = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+			}
+			w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+			if r.Method != http.MethodPost || r.PostForm.Get("grant_type") != "client_credentials" || id != "sitroom-client" || sec != snClientSec {
+				w.WriteHeader(http.StatusUnauthorized)
+				fmt.Fprint(w, `{"error_description":"access_denied","error":"server_error"}`)
+				return
+			}
+			issued.Add(1)
+			fmt.Fprintf(w, `{"access_token":%q,"scope":"useraccount","token_type":"Bearer","expires_in":1799}`, snAccessTok)
+			return
+		}
+		if r.Header.Get("Authorization") != "Bearer "+snAccessTok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth information"},"status":"failure"}`)
+			return
+		}
+		r.SetBasicAuth(sn.User, sn.Password)
+		sn.Config.Handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(oauth.Close)
+
+	yaml = fmt.Sprintf(`  - name: rt-file
+    type: rt
+    url: %[1]s
+    authorization: {type: token, credentials_file: %[2]s}
+    tiers: {tier1: {queues: [NOC]}, tier2: {queues: [NOC-T2]}}
+  - name: rt-inline
+    type: rt
+    url: %[1]s
+    authorization: {type: token, credentials: %[3]s}
+    tiers: {tier1: {queues: [NOC]}, tier2: {queues: [NOC-T2]}}
+  - name: rt-basic
+    type: rt
+    url: %[1]s
+    basic_auth: {username: root, password: %[4]s}
+    tiers: {tier1: {queues: [NOC]}, tier2: {queues: [NOC-T2]}}
+  - name: jsm
+    type: jira
+    url: %[5]s
+    basic_auth: {username: %[6]s, password: %[7]s}
+    tiers: {tier1: {jql: '%[8]s'}, tier2: {jql: '%[9]s'}}
+    transition: Escalate to Tier 2
+  - name: sn-basic
+    type: servicenow
+    url: %[10]s
+    basic_auth: {username: %[11]s, password: %[12]s}
+    tiers: {tier1: {groups: [NOC Tier 1]}, tier2: {groups: [NOC Tier 2]}}
+  - name: sn-oauth
+    type: servicenow
+    url: %[13]s
+    oauth2: {client_id: sitroom-client, client_secret: %[14]s, token_url: %[13]s/oauth_token.do}
+    tiers: {tier1: {groups: [NOC Tier 1]}, tier2: {groups: [NOC Tier 2]}}
+`, rtSrv.URL, tokenFile, rtSrv.Token, rtSrv.Password, js.URL, js.Email, jiraTok, jiraT1, jiraT2,
+		sn.URL, sn.User, snPassword, oauth.URL, snClientSec)
+	secrets = []string{rtSrv.Token, rtSrv.Password, jiraTok, snPassword, snClientSec, snAccessTok}
+
+	escalate = func(ctx context.Context, d *actions.Dispatcher) []int64 {
+		refs := []model.TicketRef{
+			{Source: "rt-file", ID: rtTicket, Number: "#" + rtTicket, Tier: model.Tier1},
+			{Source: "jsm", ID: "10814", Number: "NOC-814", Tier: model.Tier1},
+			{Source: "sn-oauth", ID: snIncident, Number: "INC0041207", Tier: model.Tier1},
+		}
+		rtT2 := rtSrv.QueueID(t, "NOC-T2")
+		var ids []int64
+		for _, ref := range refs {
+			res, err := d.Do(ctx, model.ActionRequest{Verb: model.VerbTicketEscalate, Ticket: ref, Comment: "needs the DBA on call"})
+			require.NoError(t, err)
+			require.NotEqual(t, model.ActionRefused, res.State, res.Message)
+			ids = append(ids, res.ID)
+		}
+		require.Eventually(t, func() bool {
+			_ = d.DeliverDue(ctx)
+			return rtSrv.Ticket(t, rtTicket).Queue.ID == rtT2 && js.Issue("10814").Status == "Escalated" &&
+				sn.Get("incident", snIncident)["assignment_group"] == snGroupT2
+		}, 30*time.Second, 50*time.Millisecond, "each system received its escalation")
+		assert.NotZero(t, issued.Load(), "sn-oauth fetched an access token")
+		return ids
+	}
+	return yaml, secrets, escalate
+}
+
 // Secrets planted in one config — a basic_auth password, bearer tokens
-// (authorization credentials), AWS keys in the environment and a PagerDuty
-// routing key — go where they must (the upstream's request) and nowhere
-// else: not into check's output, poll's output, the handoff report, the
-// cache file or its WAL, the outbox rows, the log (a poller panic
-// included).
+// (authorization credentials), AWS keys in the environment, a PagerDuty
+// routing key, and the ticket systems' credentials (an RT token from a
+// token file and inline, RT basic_auth, a Jira API token, ServiceNow
+// basic_auth and an OAuth client secret with the access token it earns) —
+// go where they must (the upstream's request) and nowhere else: not into
+// check's output, poll's output, the handoff report, the cache file or its
+// WAL, the outbox rows, the log (a poller panic included), after a poll
+// and an escalation through every ticket system.
 func TestPlantedSecretsReachNoOutput(t *testing.T) {
 	const (
 		password = "pw-PLANTED-basic-7f3a"
@@ -49,6 +195,8 @@ func TestPlantedSecretsReachNoOutput(t *testing.T) {
 	secrets := []string{password, token, hookTok, awsKey, awsSec, pdKey}
 
 	dir := t.TempDir()
+	ticketYAML, ticketSecrets, escalateTickets := ticketDesks(t, dir)
+	secrets = append(secrets, ticketSecrets...)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "aws-config"), nil, 0o600))
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "aws-config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "aws-credentials"))
@@ -102,7 +250,7 @@ sources:
     endpoint: %[4]s
     sts_endpoint: %[4]s
     default_severity: critical
-services:
+%[9]sservices:
   - {name: checkout, match: ['service="checkout"'], owner: team-web}
   - {name: db-main, match: ['alarm_name="db-main-cpu-high"'], owner: team-data}
 escalation:
@@ -113,7 +261,7 @@ webhooks:
     url: %[5]s
     authorization: {credentials: %[6]s}
   - {name: pagerduty, url: %[7]s, format: pagerduty, routing_key: %[8]s}
-`, am.URL, password, token, cwSrv.URL, hook.URL, hookTok, pd.URL, pdKey)), 0o644))
+`, am.URL, password, token, cwSrv.URL, hook.URL, hookTok, pd.URL, pdKey, ticketYAML)), 0o644))
 	require.NoError(t, os.Chmod(cfgPath, 0o644))
 	db, logf := filepath.Join(dir, "state", "cache.db"), filepath.Join(dir, "state", "sitroom.log")
 	common := []string{"--config", cfgPath, "--db", db, "--log-file", logf, "--log-level", "debug"}
@@ -123,6 +271,9 @@ webhooks:
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "readable by others and holds inline secrets", "a world-readable config with inline secrets draws a warning")
 	assert.Contains(t, out, "account 123456789012", "check resolved the planted AWS identity")
+	for _, name := range []string{"rt-file", "rt-inline", "rt-basic", "jsm", "sn-basic", "sn-oauth"} {
+		assert.Regexp(t, `(?m)^ok +`+name+` .* 1 open tickets? in`, out, "check read %s with its credentials", name)
+	}
 	outputs = append(outputs, "check: "+out+errOut)
 
 	code, out, errOut = runCmd(t, append([]string{"poll", "--once"}, common...)...)
@@ -155,8 +306,18 @@ webhooks:
 	deliveries, err := s.cache.Deliveries(res.ID)
 	require.NoError(t, err)
 	require.Len(t, deliveries, 2)
-	for _, dl := range deliveries {
-		outputs = append(outputs, fmt.Sprintf("outbox row: %+v", dl))
+	for _, id := range append([]int64{res.ID}, escalateTickets(ctx, d)...) {
+		deliveries, err := s.cache.Deliveries(id)
+		require.NoError(t, err)
+		require.NotEmpty(t, deliveries)
+		for _, dl := range deliveries {
+			outputs = append(outputs, fmt.Sprintf("outbox row: %+v", dl))
+		}
+	}
+	audit, err := s.cache.AuditLog(time.Time{})
+	require.NoError(t, err)
+	for _, a := range audit {
+		outputs = append(outputs, fmt.Sprintf("audit entry: %+v", a))
 	}
 
 	jobs, err := buildJobs(s.cfg)
@@ -164,6 +325,8 @@ webhooks:
 	for i := range jobs {
 		if jobs[i].Source != nil {
 			jobs[i].Source = panicSource{jobs[i].Source}
+		} else {
+			jobs[i].Tickets = panicTickets{jobs[i].Tickets}
 		}
 	}
 	panicked := make(chan struct{}, len(jobs))
@@ -172,10 +335,12 @@ webhooks:
 	pctx, pcancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { p.Run(pctx); close(done) }()
-	select {
-	case <-panicked:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the forced panic never reached OnPanic")
+	for range jobs { // every source polled with its credentials, then panicked
+		select {
+		case <-panicked:
+		case <-time.After(20 * time.Second):
+			t.Fatal("a forced panic never reached OnPanic")
+		}
 	}
 	pcancel()
 	<-done
@@ -206,6 +371,7 @@ webhooks:
 		code, out, errOut = runCmd(t, "handoff", "--since", "8h", "--format", format, "--config", cfgPath, "--db", db, "--log-file", logf)
 		require.Equal(t, 0, code, out+errOut)
 		assert.Contains(t, out, "checkout", "the report covers the escalated outage")
+		assert.Contains(t, out, "NOC-814", "the report lists the escalated tickets")
 		outputs = append(outputs, "handoff "+format+": "+out+errOut)
 	}
 	for _, o := range outputs {
