@@ -136,7 +136,7 @@ func (st *state) amsHolding(keys []string) []string {
 func (st *state) startAck() {
 	svc, keys, what := st.actionTarget()
 	req := model.ActionRequest{Verb: model.VerbAck, Service: svc, AlertKeys: keys, Comment: "x"}
-	if st.refused("a", req) {
+	if st.refused(st.keyOf("ack"), req) {
 		return
 	}
 	if a := st.board.AckOf(svc); a != nil {
@@ -149,7 +149,7 @@ func (st *state) startAck() {
 			}
 		}
 		if len(rest) == 0 {
-			st.setFlash(fmt.Sprintf("a: %s is already acknowledged by %s (u un-acks)", svc, a.By))
+			st.setFlash(fmt.Sprintf("%s: %s is already acknowledged by %s (%s un-acks)", st.keyOf("ack"), svc, a.By, st.keyOf("unack")))
 			return
 		}
 		keys, req.AlertKeys = rest, rest
@@ -183,7 +183,7 @@ func (st *state) unackDisabled() string {
 func (st *state) startUnack() {
 	svc, _, _ := st.actionTarget()
 	req := model.ActionRequest{Verb: model.VerbUnack, Service: svc}
-	if st.refused("u", req) {
+	if st.refused(st.keyOf("unack"), req) {
 		return
 	}
 	st.setFlash("un-acking " + svc + "…")
@@ -201,14 +201,14 @@ func (st *state) startEscalate() {
 	next := pol.NextLevel(cur)
 	if next == nil {
 		if len(pol.Levels) == 0 {
-			st.setFlash("e: no escalation policy configured")
+			st.setFlash(st.keyOf("escalate") + ": no escalation policy configured")
 		} else {
-			st.setFlash(fmt.Sprintf("e: %s is already at the top level (%d)", svc, cur))
+			st.setFlash(fmt.Sprintf("%s: %s is already at the top level (%d)", st.keyOf("escalate"), svc, cur))
 		}
 		return
 	}
 	req := model.ActionRequest{Verb: model.VerbEscalate, Service: svc, AlertKeys: keys, Level: next.Level, Comment: "x"}
-	if st.refused("e", req) {
+	if st.refused(st.keyOf("escalate"), req) {
 		return
 	}
 	req.Comment = ""
@@ -243,7 +243,7 @@ func (st *state) startNote() {
 		svc = st.selectedOutageService()
 	}
 	req := model.ActionRequest{Verb: model.VerbNote, Service: svc, Comment: "x"}
-	if st.refused("n", req) {
+	if st.refused(st.keyOf("note"), req) {
 		return
 	}
 	req.Comment = ""

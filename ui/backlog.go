@@ -370,7 +370,7 @@ func (st *state) takeDisabled() string {
 func (st *state) startTake() {
 	it := st.selectedTicket()
 	req := model.ActionRequest{Verb: model.VerbTake, Service: it.Service, Ticket: ticketRef(it)}
-	if st.refused("t", req) {
+	if st.refused(st.keyOf("take"), req) {
 		return
 	}
 	st.setFlash("taking " + cellText(req.Ticket.Label()) + "…")
@@ -382,7 +382,7 @@ func (st *state) startTake() {
 func (st *state) startTicketEscalate() {
 	it := st.selectedTicket()
 	req := model.ActionRequest{Verb: model.VerbTicketEscalate, Service: it.Service, Ticket: ticketRef(it), Comment: "x"}
-	if st.refused("e", req) {
+	if st.refused(st.keyOf("escalate"), req) {
 		return
 	}
 	req.Comment = ""

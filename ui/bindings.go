@@ -245,6 +245,17 @@ func stripDangerous(bs []Binding) []Binding {
 	return out
 }
 
+// keyOf is how the key of a panels' action is shown: its default key or
+// the config's remap (for flash messages that name it).
+func (st *state) keyOf(action string) string {
+	for i := range st.bindings {
+		if b := &st.bindings[i]; b.Scope == ScopeMain && b.Action == action {
+			return b.Keys
+		}
+	}
+	return action
+}
+
 // matches reports whether ev triggers b.
 func (b *Binding) matches(ev *tcell.EventKey) bool {
 	for _, m := range b.match {

@@ -277,3 +277,13 @@ func TestReadmeNamesEveryAction(t *testing.T) {
 		t.Errorf("README's key section lacks the line %q", want)
 	}
 }
+
+// A refusal names the key the operator pressed, remapped or not.
+func TestRefusalNamesTheRemappedKey(t *testing.T) {
+	h := startPalette(t, ui.Options{Actor: newFakeActor(model.RoleViewer), Keys: map[string][]string{"ack": {"A"}}})
+	h.Type("A")
+	status := h.Text()[22]
+	if !strings.HasPrefix(status, "A: ") {
+		t.Errorf("the refusal does not name A: %q", status)
+	}
+}
