@@ -380,3 +380,67 @@ webhooks:
 		}
 	}
 }
+
+// The log file and the cache are created private where nothing exists
+// yet: with the default paths under $XDG_STATE_HOME (whose directory does
+// not exist) and with --log-file and --db in a directory that does not
+// exist, each directory sitroom makes is 0700 and each file 0600.
+func TestStateFilesCreatedPrivate(t *testing.T) {
+	sn := sntest.New(t)
+	sn.Add("sys_user_group", sntest.Record{"sys_id": "a1000000000000000000000000000001", "name": "NOC Tier 1"},
+		sntest.Record{"sys_id": "a1000000000000000000000000000002", "name": "NOC Tier 2"})
+	sn.Add("incident", sntest.Record{"sys_id": "e1000000000000000000000000000001", "number": "INC0041207", "short_description": "payments 5xx",
+		"state": "2", "priority": "1", "active": "true", "assignment_group": "a1000000000000000000000000000001", "assigned_to": "",
+		"opened_at": "2026-11-26 11:00:00", "sys_updated_on": "2026-11-26 11:00:00"})
+	cfg := writeConfig(t, fmt.Sprintf(`sources:
+  - name: desk
+    type: servicenow
+    url: %s
+    basic_auth: {username: %s, password_file: %s}
+    tiers: {tier1: {groups: [NOC Tier 1]}, tier2: {groups: [NOC Tier 2]}}
+`, sn.URL, sn.User, writeSecretFile(t, sn.Password)))
+	mode := func(path string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		return fi.Mode().Perm()
+	}
+
+	xdg := filepath.Join(t.TempDir(), "xdg-state")
+	t.Setenv("XDG_STATE_HOME", xdg)
+	code, out, errOut := runCmd(t, "poll", "--once", "--config", cfg)
+	require.Equal(t, 0, code, out+errOut)
+	for _, d := range []string{xdg, filepath.Join(xdg, "sitroom")} {
+		assert.Equal(t, os.FileMode(0o700), mode(d), d)
+	}
+	for _, f := range []string{"sitroom.log", "cache.db", "cache.db-wal", "cache.db-shm"} {
+		if p := filepath.Join(xdg, "sitroom", f); f == "sitroom.log" || f == "cache.db" || fileExists(p) {
+			assert.Equal(t, os.FileMode(0o600), mode(p), f)
+		}
+	}
+
+	other := filepath.Join(t.TempDir(), "a", "b")
+	logf, db := filepath.Join(other, "logs", "sitroom.log"), filepath.Join(other, "db", "cache.db")
+	code, out, errOut = runCmd(t, "poll", "--once", "--config", cfg, "--log-file", logf, "--db", db)
+	require.Equal(t, 0, code, out+errOut)
+	for _, d := range []string{filepath.Dir(other), other, filepath.Dir(logf), filepath.Dir(db)} {
+		assert.Equal(t, os.FileMode(0o700), mode(d), d)
+	}
+	assert.Equal(t, os.FileMode(0o600), mode(logf))
+	assert.Equal(t, os.FileMode(0o600), mode(db))
+	logText, err := os.ReadFile(logf)
+	require.NoError(t, err)
+	assert.Contains(t, string(logText), "desk", "the log file was written")
+	assert.NotContains(t, string(logText), sn.Password)
+}
+
+func writeSecretFile(t *testing.T, secret string) string {
+	p := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(p, []byte(secret), 0o600))
+	return p
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

@@ -211,6 +211,16 @@ func TestWarnings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, c.Warnings())
 
+	// A ticket source's only inline secret, an OAuth client secret, is
+	// one too.
+	oauth := "sources:\n  - {name: desk, type: servicenow, url: 'https://acme.service-now.com', oauth2: {client_id: sitroom, client_secret: cs, token_url: 'https://acme.service-now.com/oauth_token.do'}, tiers: {tier1: {groups: [T1]}, tier2: {groups: [T2]}}}\n"
+	c, err = Load(write("desk.yaml", oauth, 0o640))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"desk.yaml is readable by others and holds inline secrets; chmod 600 or use *_file"}, c.Warnings())
+	c, err = Load(write("desk-private.yaml", oauth, 0o600))
+	require.NoError(t, err)
+	assert.Empty(t, c.Warnings())
+
 	c, err = Load(write("files.yaml", viaFile, 0o644))
 	require.NoError(t, err)
 	assert.Empty(t, c.Warnings())
