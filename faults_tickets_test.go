@@ -46,11 +46,11 @@ type ticketVictim struct {
 	step  string // the step a failed poll names ("search: …")
 	front *front
 	alive int // open tickets while healthy
-	// make builds the source named name reading url, on the clock now.
-	// It reads everything on every poll (FullEvery < 0), so that an
-	// upstream gone empty reaches the cache as an empty reply at once
-	// rather than at the next full read.
-	make func(t *testing.T, name, url string, now func() time.Time) tickets.TicketSource
+	// make builds the source named name reading url, on the clock now,
+	// with fullEvery as its Options.FullEvery: negative reads everything
+	// on every poll, 0 (the default, 10 minutes) makes the polls under
+	// fault incremental ones.
+	make func(t *testing.T, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource
 	// empty makes the upstream hold no open ticket.
 	empty func()
 	// said overrides the fault's wording per mode: the ticket sources
@@ -117,7 +117,15 @@ func rtVictim(t *testing.T) *ticketVictim {
 		}
 		base := "http://" + r.Host
 		var items []string
-		if !emptied.Load() {
+		if strings.Contains(r.URL.Query().Get("query"), "__Inactive__") {
+			// An incremental poll's search for tickets that left the
+			// tier queues: all of them once resolved.
+			if emptied.Load() {
+				for _, id := range []string{"101", "102", "103"} {
+					items = append(items, fmt.Sprintf(`{"type":"ticket","id":"%s","_url":"%s/REST/2.0/ticket/%s"}`, id, base, id))
+				}
+			}
+		} else if !emptied.Load() {
 			items = []string{
 				rtItem(base, "101", "NOC", "edge-2 BGP session down", "Nobody", 90, ticketClock.Add(-3*time.Hour), ticketClock.Add(-10*time.Minute)),
 				rtItem(base, "102", "NOC", "VPN drops at the Lisbon office", "dana", 50, ticketClock.Add(-time.Hour), time.Time{}),
@@ -127,11 +135,11 @@ func rtVictim(t *testing.T) *ticketVictim {
 		fmt.Fprintf(w, `{"count":%d,"page":1,"per_page":100,"total":%d,"pages":1,"items":[%s]}`, len(items), len(items), strings.Join(items, ","))
 	})
 	v.front = newFront(t, good, "application/json; charset=utf-8", []byte(`{"count":3,"page":1,"per_page":100,"total":3,"items":{"id":"101"}}`))
-	v.make = func(t *testing.T, name, url string, now func() time.Time) tickets.TicketSource {
+	v.make = func(t *testing.T, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource {
 		hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{Authorization: &pconfig.Authorization{Type: "token", Credentials: token}}, name)
 		require.NoError(t, err)
 		s, err := rt.New(rt.Options{Name: name, URL: url, Client: hc, Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"},
-			ServiceField: "Service", FullEvery: -1, Now: now})
+			ServiceField: "Service", FullEvery: fullEvery, Now: now})
 		require.NoError(t, err)
 		return s
 	}
@@ -159,11 +167,11 @@ func jiraVictim(t *testing.T) *ticketVictim {
 		"401": `^search: Jira refused the credentials \(HTTP 401\): check the e-mail and API token$`,
 	}}
 	v.front = newFront(t, srv.Config.Handler, "application/json;charset=UTF-8", []byte(`{"issues":{"NOC-812":{"id":"10812"}},"isLast":true}`))
-	v.make = func(t *testing.T, name, url string, now func() time.Time) tickets.TicketSource {
+	v.make = func(t *testing.T, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource {
 		hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.Email, Password: pconfig.Secret(srv.Token)}}, name)
 		require.NoError(t, err)
 		s, err := jira.New(jira.Options{Name: name, URL: url, Client: hc, Tier1JQL: t1, Tier2JQL: t2, Transition: "Escalate to Tier 2",
-			FullEvery: -1, Now: now})
+			FullEvery: fullEvery, Now: now})
 		require.NoError(t, err)
 		return s
 	}
@@ -207,11 +215,11 @@ func snDesk(t *testing.T) (*sntest.Server, []string) {
 	return srv, ids
 }
 
-func snSource(t *testing.T, srv *sntest.Server, name, url string, now func() time.Time) tickets.TicketSource {
+func snSource(t *testing.T, srv *sntest.Server, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource {
 	hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.User, Password: pconfig.Secret(srv.Password)}}, name)
 	require.NoError(t, err)
 	s, err := servicenow.New(servicenow.Options{Name: name, URL: url, Client: hc, Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"},
-		FullEvery: -1, Now: now})
+		FullEvery: fullEvery, Now: now})
 	require.NoError(t, err)
 	return s
 }
@@ -223,30 +231,40 @@ func snVictim(t *testing.T) *ticketVictim {
 		"401": `^incidents: ServiceNow refused the credentials \(HTTP 401\): check basic_auth or the token$`,
 	}}
 	v.front = newFront(t, srv.Config.Handler, "application/json;charset=UTF-8", []byte(`{"result":{"incident":3}}`))
-	v.make = func(t *testing.T, name, url string, now func() time.Time) tickets.TicketSource {
-		return snSource(t, srv, name, url, now)
+	v.make = func(t *testing.T, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource {
+		return snSource(t, srv, name, url, now, fullEvery)
 	}
 	v.empty = func() {
 		for _, id := range ids {
-			srv.Set("incident", id, sntest.Record{"active": "false", "state": "7"})
+			srv.Set("incident", id, sntest.Record{"active": "false", "state": "7", "sys_updated_on": ticketClock.UTC().Format("2006-01-02 15:04:05")})
 		}
 	}
 	return v
 }
 
+// Each source is run twice: reading everything on every poll, and with
+// its default schedule, where the polls under fault are incremental ones
+// (only what changed since the last poll) merged into the last full read.
 func TestTicketSourceFaultMatrix(t *testing.T) {
 	for _, mk := range []func(*testing.T) *ticketVictim{rtVictim, jiraVictim, snVictim} {
 		typ := mk(t).typ
 		t.Run(typ, func(t *testing.T) {
-			for _, f := range faults {
-				// A fresh upstream per fault: "empty" empties it.
-				t.Run(f.mode, func(t *testing.T) { runTicketFault(t, mk(t), f) })
+			for _, reads := range []struct {
+				name      string
+				fullEvery time.Duration
+			}{{"full", -1}, {"incremental", 0}} {
+				t.Run(reads.name, func(t *testing.T) {
+					for _, f := range faults {
+						// A fresh upstream per fault: "empty" empties it.
+						t.Run(f.mode, func(t *testing.T) { runTicketFault(t, mk(t), f, reads.fullEvery) })
+					}
+				})
 			}
 		})
 	}
 }
 
-func runTicketFault(t *testing.T, v *ticketVictim, f fault) {
+func runTicketFault(t *testing.T, v *ticketVictim, f fault, fullEvery time.Duration) {
 	v.front.big.Store(100 << 20) // a real 100 MB reply: the ticket sources' cap is not set from outside
 	desk, _ := snDesk(t)
 	var amFront *front
@@ -262,7 +280,7 @@ func runTicketFault(t *testing.T, v *ticketVictim, f fault) {
 	if f.mode == "big" {
 		timeout = 30 * time.Second // reading up to the cap takes a while under -race
 	}
-	deskSrc := snSource(t, desk, "desk", desk.URL, clock)
+	deskSrc := snSource(t, desk, "desk", desk.URL, clock, fullEvery)
 	poller := func(src tickets.TicketSource) *sources.Poller {
 		return sources.NewPoller(c, []sources.Job{
 			{Tickets: src, Interval: time.Minute, Timeout: timeout},
@@ -270,7 +288,8 @@ func runTicketFault(t *testing.T, v *ticketVictim, f fault) {
 			{Source: bystander, Interval: time.Minute, Timeout: 5 * time.Second},
 		}, sources.PollerOptions{Now: clock})
 	}
-	p := poller(v.make(t, "victim", v.front.srv.URL, clock))
+	victim := v.make(t, "victim", v.front.srv.URL, clock, fullEvery)
+	p := poller(victim)
 	require.NoError(t, p.PollOnce(context.Background()))
 	snap, err := p.Snapshot()
 	require.NoError(t, err)
@@ -288,7 +307,8 @@ func runTicketFault(t *testing.T, v *ticketVictim, f fault) {
 	}
 	url := faultURL(t, f.mode, v.front)
 	if url != v.front.srv.URL {
-		p = poller(v.make(t, "victim", url, clock))
+		// A source built for another address starts with a full read.
+		p = poller(v.make(t, "victim", url, clock, fullEvery))
 	}
 	for i := 1; i <= 2; i++ {
 		now = now.Add(time.Minute)

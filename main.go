@@ -44,8 +44,9 @@ func main() {
 const usage = `sitroom — a terminal dashboard for NOC operators
 
 Usage:
-  sitroom [--config FILE] [--db FILE] [--read-only] [--theme dark|light|colorblind]
+  sitroom [--config FILE] [--db FILE] [--read-only] [--theme dark|light|colorblind] [--mouse]
                                                        the dashboard
+  sitroom --kiosk [--kiosk-rotate 15s]                 the wall screen: large counters, panels in turn, read-only
   sitroom --demo                                       the dashboard on built-in simulated upstreams
   sitroom poll [--once]                                poll sources into the cache and deliver the outbox, headless
   sitroom check [--config FILE]                        validate the config and probe each source
@@ -66,6 +67,9 @@ type globalFlags struct {
 	demo     bool
 	once     bool
 	theme    string
+	kiosk    bool
+	rotate   time.Duration
+	mouse    bool
 }
 
 func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
@@ -84,6 +88,9 @@ func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
 		fs.BoolVar(&g.readOnly, "read-only", false, "kiosk mode: no action can be taken")
 		fs.BoolVar(&g.demo, "demo", false, "run on built-in simulated upstreams (no config needed)")
 		fs.StringVar(&g.theme, "theme", "", "colour theme: dark, light or colorblind (default: config theme, else dark; NO_COLOR turns colour off)")
+		fs.BoolVar(&g.kiosk, "kiosk", false, "wall screen: large counters, the clock, every source, the panels in turn; read-only, q quits")
+		fs.DurationVar(&g.rotate, "kiosk-rotate", ui.KioskRotateDefault, "how long the wall screen shows each panel")
+		fs.BoolVar(&g.mouse, "mouse", false, "click to focus a panel and select a row (again to open it); the wheel scrolls")
 	case "poll":
 		fs.BoolVar(&g.once, "once", false, "poll every source once and exit")
 		fs.BoolVar(&g.demo, "demo", false, "poll the built-in simulated upstreams")
@@ -130,6 +137,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if g.theme != "" && !slices.Contains(ui.ThemeNames(), g.theme) {
 		fmt.Fprintf(stderr, "sitroom: unknown --theme %q (want dark, light or colorblind)\n", g.theme)
 		return 2
+	}
+	if cmd == "sitroom" && g.rotate < time.Second {
+		fmt.Fprintf(stderr, "sitroom: --kiosk-rotate %v is too short (at least 1s)\n", g.rotate)
+		return 2
+	}
+	if g.kiosk {
+		g.readOnly = true // a wall screen takes no action, whatever the role
 	}
 	var err error
 	switch cmd {
@@ -384,15 +398,18 @@ func runDashboard(g globalFlags) (err error) {
 		theme = string(s.cfg.Theme)
 	}
 	app := ui.New(ui.Options{
-		Theme:    theme,
-		Term:     os.Getenv("TERM"),
-		Feed:     observe(s.poller, disp),
-		Operator: operator(),
-		ReadOnly: g.readOnly,
-		Version:  buildVersion(),
-		Logger:   s.log,
-		Actor:    disp,
-		Handoff:  handoffSource{c: s.cache, sched: s.cfg.ShiftSchedule()},
+		Theme:       theme,
+		Term:        os.Getenv("TERM"),
+		Feed:        observe(s.poller, disp),
+		Operator:    operator(),
+		ReadOnly:    g.readOnly,
+		Kiosk:       g.kiosk,
+		KioskRotate: g.rotate,
+		Mouse:       g.mouse,
+		Version:     buildVersion(),
+		Logger:      s.log,
+		Actor:       disp,
+		Handoff:     handoffSource{c: s.cache, sched: s.cfg.ShiftSchedule()},
 		// Local runbooks open in the terminal with o.
 		RunbooksDir: s.cfg.RunbookDir(),
 		RunbooksURL: s.cfg.RunbooksURL,

@@ -194,14 +194,15 @@ func (st *state) counterText(c *kioskCounter) (string, tcell.Style) {
 // kioskScale is the scale of the big digits for a w×h screen showing n
 // counters over chipLines lines of chips, or 0 when the screen is too low
 // for them (the counters then take one line). It depends on the screen
-// size only, so the layout does not jump as counts change: three digits
-// fit at this scale; a larger count is drawn smaller.
+// size only, so the layout does not jump as counts change: two digits
+// fit at this scale; a larger count is drawn smaller in the same rows.
+// The counters take at most a third of the screen.
 func kioskScale(w, h, n, chipLines int) int {
 	cellW := (w - 2*(n-1)) / n
 	rest := 1 + chipLines + 1 + 2 + 9 // top line, chips, blank, status and footer, the tabs and a panel of 5 rows
 	best := 0
 	for s := 1; s <= 4; s++ {
-		if bigWidth(3, s) > cellW-2 || kioskCountersHeight(s) > h-rest || kioskCountersHeight(s) > h*2/5 {
+		if bigWidth(2, s) > cellW-2 || kioskCountersHeight(s) > h-rest || kioskCountersHeight(s) > h/3 {
 			break
 		}
 		best = s
@@ -233,6 +234,9 @@ func (k *kiosk) draw(st *state, s tcell.Screen) {
 	}
 	now := st.now()
 	k.rotateIfDue(st, now)
+	// Nothing is selected by hand on the wall: each panel shows from its
+	// top, and the dependencies are those of the first outage.
+	st.outT.selected, st.alertT.selected, st.depT.selected, st.tkT.selected = 0, 0, 0, 0
 	th := &st.theme
 
 	// The top line: name, the read-only badge and the clock.
