@@ -137,7 +137,7 @@ func TestKioskActsOnNothing(t *testing.T) {
 	opts.Actor = a
 	opts.Mouse = true // ignored on a wall screen
 	h := startKiosk(t, opts, 130, 40, ticketFixture())
-	for _, k := range []string{"a", "u", "e", "t", "n", "/", "?", "o", "h", "y", "s", "v", "r", "j", "G"} {
+	for _, k := range []string{"a", "u", "e", "t", "n", "/", ":", "?", "o", "h", "y", "s", "v", "r", "j", "G"} {
 		h.Type(k)
 		if !h.Contains("read-only wall screen: q quits") {
 			t.Fatalf("%q: no refusal shown:\n%s", k, screen(h))
