@@ -628,21 +628,8 @@ func (st *state) drawStatus(p *painter, y, w int) {
 
 func (st *state) drawFooter(p *painter, y, w int) {
 	th := &st.theme
-	scope := ScopeMain
-	switch st.mode {
-	case modeFilter:
-		scope = ScopeFilter
-	case modeDetail:
-		scope = ScopeDetail
-	case modeHelp:
-		scope = ScopeHelp
-	case modeForm:
-		scope = ScopeForm
-	case modePalette:
-		scope = ScopePalette
-	}
 	x := 0
-	for i, hnt := range footerHints(st.bindings, scope) {
+	for i, hnt := range footerHints(st.bindings, st.scope()) {
 		need := p.width(hnt[0]) + 1 + p.width(hnt[1])
 		if i > 0 {
 			need += 2
