@@ -217,3 +217,25 @@ func lineOf(t *testing.T, h *uitest.Harness, sub string) int {
 	t.Fatalf("no line shows %q:\n%s", sub, screen(h))
 	return -1
 }
+
+// BenchmarkKioskTick is one second of the wall screen: the clock moves a
+// second and the App ticks and draws (every 15th a rotation). It reports
+// the heap still held after b.N ticks, per tick, which must stay near 0
+// for a screen that runs for weeks.
+func BenchmarkKioskTick(b *testing.B) {
+	c := newTestClock()
+	h := uitest.Start(b, kioskOpts(c.Now), 160, 48)
+	h.Push(ticketFixture())
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tick(h, c, time.Second)
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "retained-B/tick")
+}
