@@ -182,7 +182,7 @@ var unmarshalOpts = json.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.A
 func DecodeSearch(b []byte) (*SearchPage, error) {
 	var p SearchPage
 	if err := json.Unmarshal(b, &p, unmarshalOpts); err != nil {
-		return nil, sources.MalformedError(sources.Sanitize(err, 160))
+		return nil, tickets.Malformed(err)
 	}
 	for _, is := range p.Issues {
 		if is.ID == "" {
@@ -196,7 +196,7 @@ func DecodeSearch(b []byte) (*SearchPage, error) {
 func DecodeSLAs(b []byte) (*SLAPage, error) {
 	var p SLAPage
 	if err := json.Unmarshal(b, &p, unmarshalOpts); err != nil {
-		return nil, sources.MalformedError(sources.Sanitize(err, 160))
+		return nil, tickets.Malformed(err)
 	}
 	return &p, nil
 }
@@ -671,7 +671,7 @@ type CommentPage struct {
 func DecodeComments(b []byte) (*CommentPage, error) {
 	var p CommentPage
 	if err := json.Unmarshal(b, &p, unmarshalOpts); err != nil {
-		return nil, sources.MalformedError(sources.Sanitize(err, 160))
+		return nil, tickets.Malformed(err)
 	}
 	return &p, nil
 }

@@ -84,7 +84,7 @@ func (s *Source) getJSON(ctx context.Context, path string, out any) error {
 			return err
 		}
 		if err := json.Unmarshal(b, out, unmarshalOpts); err != nil {
-			return sources.MalformedError(sources.Sanitize(err, 160))
+			return tickets.Malformed(err)
 		}
 		return nil
 	})

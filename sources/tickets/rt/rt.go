@@ -284,7 +284,7 @@ var unmarshalOpts = json.JoinOptions(json.RejectUnknownMembers(false), jsontext.
 func DecodePage(b []byte) (*Page, error) {
 	var p Page
 	if err := json.Unmarshal(b, &p, unmarshalOpts); err != nil {
-		return nil, sources.MalformedError(sources.Sanitize(err, 160))
+		return nil, tickets.Malformed(err)
 	}
 	for _, it := range p.Items {
 		if it == nil || it.ID == "" {

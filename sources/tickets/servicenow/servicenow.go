@@ -177,7 +177,7 @@ var unmarshalOpts = json.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.A
 func DecodeRecords(b []byte) (*Records, error) {
 	var r Records
 	if err := json.Unmarshal(b, &r, unmarshalOpts); err != nil {
-		return nil, sources.MalformedError(sources.Sanitize(err, 160))
+		return nil, tickets.Malformed(err)
 	}
 	if r.Result == nil {
 		return nil, sources.MalformedError(`no "result" list`)
