@@ -342,7 +342,7 @@ func runFault(t *testing.T, v *victim, f fault) {
 		err := p.PollOnce(context.Background())
 		if f.mode == "empty" {
 			require.NoError(t, err)
-			break // a second empty poll resolves, as documented (model/cache TestEmptyReplyNote)
+			break // held until EmptyHold has passed (model/cache TestEmptyReplyNote)
 		}
 		require.Error(t, err, "poll %d", i)
 		assert.Contains(t, err.Error(), "victim: ")
