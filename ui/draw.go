@@ -594,6 +594,20 @@ func (st *state) drawFilterLine(p *painter, s tcell.Screen, y, w int) {
 	}
 }
 
+// failingSources are the sources whose last poll failed (down or
+// throttled): their data on screen is stale.
+func (st *state) failingSources() []*model.SourceStatus {
+	var down []*model.SourceStatus
+	if st.snap != nil {
+		for i := range st.snap.Sources {
+			if h := st.snap.Sources[i].Health(); h == model.HealthDown || h == model.HealthThrottled {
+				down = append(down, &st.snap.Sources[i])
+			}
+		}
+	}
+	return down
+}
+
 // drawStatus shows the flash message, or else what is wrong with the
 // sources (the full error text is on the help page).
 func (st *state) drawStatus(p *painter, y, w int) {
@@ -609,12 +623,7 @@ func (st *state) drawStatus(p *painter, y, w int) {
 	if st.snap == nil {
 		return
 	}
-	var down []*model.SourceStatus
-	for i := range st.snap.Sources {
-		if h := st.snap.Sources[i].Health(); h == model.HealthDown || h == model.HealthThrottled {
-			down = append(down, &st.snap.Sources[i])
-		}
-	}
+	down := st.failingSources()
 	if len(down) == 0 {
 		return
 	}

@@ -239,14 +239,24 @@ func (k *kiosk) draw(st *state, s tcell.Screen) {
 	st.outT.selected, st.alertT.selected, st.depT.selected, st.tkT.selected = 0, 0, 0, 0
 	th := &st.theme
 
-	// The top line: name, the read-only badge and the clock.
+	// The top line: name, how many sources are failing (their data is
+	// stale), the read-only badge, the date and the clock.
 	clock := now.Format("15:04:05")
 	st.lastClock = clock
-	right := [...]seg{{" READ-ONLY ", th.Badge}, {"  ", th.Base}, {now.Format("Mon 2 Jan") + "  ", th.Base}, {clock, th.Title.Bold(true)}}
-	rs := right[:]
-	if w < 60 {
-		rs = append(right[:2:2], right[3])
+	var right [6]seg
+	n := 0
+	if down := len(st.failingSources()); down > 0 {
+		right[0], right[1] = seg{" " + plural(down, "SOURCE", "SOURCES") + " DOWN ", th.Crit.Reverse(true).Bold(true)}, seg{"  ", th.Base}
+		n = 2
 	}
+	right[n], right[n+1] = seg{" READ-ONLY ", th.Badge}, seg{"  ", th.Base}
+	n += 2
+	if w >= 60 {
+		right[n] = seg{now.Format("Mon 2 Jan") + "  ", th.Base}
+		n++
+	}
+	right[n] = seg{clock, th.Title.Bold(true)}
+	rs := right[:n+1]
 	rw := segsWidth(p, rs)
 	p.text(0, 0, max(w-rw-2, 0), "sitroom wall screen", th.Title)
 	drawSegs(p, max(w-rw, 0), 0, w, rs)
