@@ -44,7 +44,8 @@ fuzz:
 
 # The dashboard built with the race detector on --demo for SOAK (30m), a key
 # a second; fails on a race, a crash, or growth of goroutines, heap or RSS,
-# and logs the samples. SOAK_ARGS adds flags, e.g. SOAK_ARGS=--read-only.
+# and logs the samples. SOAK_ARGS adds flags, e.g. SOAK_ARGS=--kiosk;
+# SOAK_RACE=0 builds without the race detector (RSS without its shadow memory).
 SOAK ?= 30m
 soak:
 	SITROOM_SOAK=$(SOAK) $(GO) test -race -count=1 -run '^TestSoak$$' -timeout 60m -v .
