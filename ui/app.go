@@ -173,7 +173,12 @@ func New(opts Options) *App {
 	if opts.Feed != nil {
 		a.st.onRefresh = opts.Feed.Refresh
 	}
-	root := tview.NewBox()
+	// The root is an empty Flex for its Box that does not fill itself:
+	// tview clears the screen before every frame, and a Box would then
+	// paint every cell again with tview's default background (black,
+	// which showed between the painted cells on a light terminal) at the
+	// cost of one allocation per cell and frame.
+	root := tview.NewFlex()
 	root.SetDrawFunc(func(s tcell.Screen, x, y, w, h int) (int, int, int, int) {
 		a.st.scr = s
 		if !a.asciiChecked {
