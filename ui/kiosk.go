@@ -70,34 +70,47 @@ func (k *kiosk) show(st *state, p Panel) {
 	k.next = st.now().Add(k.rotate)
 }
 
-// kioskHint is the flash for a key the wall screen does not take.
-const kioskHint = "read-only wall screen: q quits · Tab shows the next panel"
+// kioskActions are the panel bindings the wall screen keeps: quitting and
+// changing the panel. Their keys are the binding table's (remaps too).
+var kioskActions = [...]string{"quit", "next-panel", "prev-panel", "outages", "alerts", "deps", "backlog"}
 
-// handleKey is the wall screen's whole key table: q and Ctrl-C quit, Tab
-// and Shift-Tab show the next and previous panel, 1–4 a given one. Any
-// other key only flashes what the screen is.
+// handleKey is the wall screen's key dispatch: the keys of the panel
+// bindings named in kioskActions, found in the binding table, quit or
+// show another panel; any other key only flashes what the screen is.
+// Nothing else in the table runs, so no key opens a form, a filter or a
+// document.
 func (k *kiosk) handleKey(st *state, ev *tcell.EventKey) {
-	switch ev.Key() {
-	case tcell.KeyCtrlC:
-		st.quit()
-		return
-	case tcell.KeyTab:
-		k.show(st, k.nextPanel(st, 1))
-		return
-	case tcell.KeyBacktab:
-		k.show(st, k.nextPanel(st, -1))
-		return
-	case tcell.KeyRune:
-		switch r := ev.Rune(); {
-		case r == 'q':
+	for i := range st.bindings {
+		b := &st.bindings[i]
+		if b.Scope != ScopeMain || !b.matches(ev) {
+			continue
+		}
+		switch b.Action {
+		case "quit":
 			st.quit()
 			return
-		case r >= '1' && r <= '4':
-			k.show(st, focusOrder[r-'1'])
+		case "next-panel":
+			k.show(st, k.nextPanel(st, 1))
+			return
+		case "prev-panel":
+			k.show(st, k.nextPanel(st, -1))
+			return
+		case "outages":
+			k.show(st, PanelOutages)
+			return
+		case "alerts":
+			k.show(st, PanelAlerts)
+			return
+		case "deps":
+			k.show(st, PanelDeps)
+			return
+		case "backlog":
+			k.show(st, PanelBacklog)
 			return
 		}
+		break
 	}
-	st.setFlash(kioskHint)
+	st.setFlash(fmt.Sprintf("read-only wall screen: %s quits · %s shows the next panel", st.keyOf("quit"), st.keyOf("next-panel")))
 }
 
 // bigFont is the wall screen's digits, 3×5 cells at scale 1; '#' is a
@@ -359,14 +372,15 @@ func (st *state) drawKioskCounterLine(p *painter, y, w int, cs []kioskCounter) {
 func (k *kiosk) drawFooter(p *painter, st *state, y, w int) {
 	th := &st.theme
 	x := 0
-	for _, hnt := range [...][2]string{{"q", "quit"}, {"Tab", "next panel"}, {"1-4", "panel"}} {
-		need := p.width(hnt[0]) + 1 + p.width(hnt[1]) + 2
+	for _, h := range [...][2]string{{st.keyOf("quit"), "quit"}, {st.keyOf("next-panel"), "next panel"}} {
+		key, what := h[0], h[1]
+		need := p.width(key) + 1 + p.width(what) + 2
 		if x+need > w {
 			return
 		}
-		x += p.text(x, y, w-x, hnt[0], th.KeyHint)
+		x += p.text(x, y, w-x, key, th.KeyHint)
 		x++
-		x += p.text(x, y, w-x, hnt[1], th.Base)
+		x += p.text(x, y, w-x, what, th.Base)
 		x += 2
 	}
 	every := k.rotate.String()

@@ -137,7 +137,7 @@ func TestKioskActsOnNothing(t *testing.T) {
 	opts.Actor = a
 	opts.Mouse = true // ignored on a wall screen
 	h := startKiosk(t, opts, 130, 40, ticketFixture())
-	for _, k := range []string{"a", "u", "e", "t", "n", "/", ":", "?", "o", "h", "y", "s", "v", "r", "j", "G"} {
+	for _, k := range []string{"a", "u", "e", "t", "n", "/", ":", "?", "]", "b", "o", "h", "y", "s", "v", "r", "j", "G"} {
 		h.Type(k)
 		if !h.Contains("read-only wall screen: q quits") {
 			t.Fatalf("%q: no refusal shown:\n%s", k, screen(h))
@@ -175,6 +175,29 @@ func TestKioskActsOnNothing(t *testing.T) {
 	h.Type("q")
 	if !h.Exited() {
 		t.Fatal("q did not quit the wall screen")
+	}
+}
+
+// The wall screen's keys are the binding table's: remapped, they move.
+func TestKioskKeysFollowRemaps(t *testing.T) {
+	c := newTestClock()
+	opts := kioskOpts(c.Now)
+	opts.Keys = map[string][]string{"quit": {"x"}, "next-panel": {"w"}}
+	h := startKiosk(t, opts, 80, 24, ticketFixture())
+	if !h.Contains("x quit  w next panel") {
+		t.Fatalf("footer does not show the remapped keys:\n%s", screen(h))
+	}
+	h.Type("w")
+	if got := shownPanel(h); !strings.HasPrefix(got, "2 Alerts") {
+		t.Fatalf("w (next-panel) shows %q", got)
+	}
+	h.Type("q")
+	if !h.Contains("read-only wall screen: x quits · w shows the next panel") {
+		t.Fatalf("q after the remap:\n%s", screen(h))
+	}
+	h.Type("x")
+	if !h.Exited() {
+		t.Fatal("x (quit) did not quit the wall screen")
 	}
 }
 

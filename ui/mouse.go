@@ -20,7 +20,7 @@ type mouseTracker struct {
 // handle acts on one mouse action:
 //   - a click on a tab or a panel focuses it; on a row, selects it;
 //   - a click on the row already selected in the focused panel (so the
-//     second click of a double click) opens it, as Enter does;
+//     second click of a double click) opens it, as the open key does;
 //   - the wheel moves the selection of the panel under the pointer (the
 //     focused one elsewhere), or scrolls the open document.
 //
@@ -75,10 +75,21 @@ func (m *mouseTracker) handle(st *state, ev *tcell.EventMouse, action tview.Mous
 	}
 	t := st.table()
 	if wasFocused && t.selected == row {
-		st.handleKey(tcell.NewEventKey(tcell.KeyEnter, 0, tcell.ModNone))
+		st.runAction(ScopeMain, "open")
 		return
 	}
 	t.selected = row
+}
+
+// runAction runs the binding of action in scope as its key would, or
+// flashes why it cannot act now.
+func (st *state) runAction(scope Scope, action string) {
+	for i := range st.bindings {
+		if b := &st.bindings[i]; b.Scope == scope && b.Action == action {
+			st.runBinding(b)
+			return
+		}
+	}
 }
 
 // rowAt is the row of the focused panel's table drawn at screen row y of
