@@ -70,15 +70,11 @@ func (k *kiosk) show(st *state, p Panel) {
 	k.next = st.now().Add(k.rotate)
 }
 
-// kioskActions are the panel bindings the wall screen keeps: quitting and
-// changing the panel. Their keys are the binding table's (remaps too).
-var kioskActions = [...]string{"quit", "next-panel", "prev-panel", "outages", "alerts", "deps", "backlog"}
-
-// handleKey is the wall screen's key dispatch: the keys of the panel
-// bindings named in kioskActions, found in the binding table, quit or
-// show another panel; any other key only flashes what the screen is.
-// Nothing else in the table runs, so no key opens a form, a filter or a
-// document.
+// handleKey is the wall screen's key dispatch: the keys the binding table
+// gives the panels' quit, next-panel, prev-panel, outages, alerts, deps
+// and backlog actions (remaps too) quit or show another panel; any other
+// key only flashes what the screen is. Nothing else in the table runs, so
+// no key opens a form, a filter or a document.
 func (k *kiosk) handleKey(st *state, ev *tcell.EventKey) {
 	for i := range st.bindings {
 		b := &st.bindings[i]
