@@ -197,6 +197,10 @@ func (p *Poller) guard(f func()) {
 
 // PollOnce polls every source once, concurrently, and stores the results.
 // It returns the sources' errors joined, each prefixed by the source name.
+// With a history recorder, and unless another process holds the polling
+// lease (its own recorder then sees the same rows), the result is also
+// recorded as history — outages opened or closed, sources down, backlog —
+// so a `poll --once` run on a timer feeds the handoff report.
 func (p *Poller) PollOnce(ctx context.Context) error {
 	errs := make([]error, len(p.jobs))
 	var wg sync.WaitGroup
@@ -204,7 +208,33 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 		wg.Go(func() { errs[i] = p.pollOne(ctx, i) })
 	}
 	wg.Wait()
+	if p.opt.History != nil {
+		errs = append(errs, p.recordOnce())
+	}
 	return errors.Join(errs...)
+}
+
+// recordOnce takes the lease if it is free, shows the cache's snapshot to
+// the history recorder and gives the lease back.
+func (p *Poller) recordOnce() error {
+	p.renewLease()
+	if !p.Polling() {
+		return nil
+	}
+	defer func() {
+		if err := p.cache.ReleaseLease(p.opt.Holder); err != nil {
+			p.opt.Logger.Warn("releasing the polling lease", "err", err)
+		}
+		p.mu.Lock()
+		p.leaseOK = false
+		p.mu.Unlock()
+	}()
+	snap, _, err := p.build()
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	p.record(snap, false)
+	return nil
 }
 
 // Snapshot builds a snapshot from the cache now.
