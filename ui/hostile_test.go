@@ -146,7 +146,10 @@ func loadHostile(t *testing.T) []string {
 
 // hostileSnapshot puts the strings into every untrusted field: alert names,
 // services, label keys and values, summaries, descriptions, runbook URLs,
-// silence IDs and a source's error.
+// silence IDs, a source's error and note, source names, and every string
+// of the tickets of an rt ticket source (ids, numbers, URLs, queues, raw
+// priorities, statuses, subjects, requesters, owners, SLA names, service
+// hints and fields).
 func hostileSnapshot(strs []string) *model.Snapshot {
 	var rows []*model.AlertRow
 	at := func(i int) string { return strs[i%len(strs)] }
@@ -168,12 +171,41 @@ func hostileSnapshot(strs []string) *model.Snapshot {
 	statuses := []model.SourceStatus{
 		{Name: "am-eu", Type: "alertmanager", LastAttempt: ago(5 * time.Second), LastSuccess: ago(5 * time.Second), Items: len(strs)},
 		{Name: "prom", Type: "prometheus", LastAttempt: ago(5 * time.Second), LastSuccess: ago(4 * time.Minute), LastError: at(3)},
+		{Name: "rt", Type: "rt", LastAttempt: ago(5 * time.Second), LastSuccess: ago(5 * time.Second), Note: at(11)},
+		{Name: at(12), Type: "cloudwatch", LastAttempt: ago(5 * time.Second), LastError: at(13)},
+		{Name: at(14), Type: "jira", LastAttempt: ago(5 * time.Second), LastSuccess: ago(5 * time.Second), Note: at(15)},
 	}
 	cat := model.NewCatalog([]*model.Service{
 		{Name: "checkout", Match: mustMatchers(`service=~".+"`), Owner: "team-web", DependsOn: []string{"payments"}},
 		{Name: "payments", Match: mustMatchers(`service="payments"`), Owner: "team-pay"},
 	})
-	return model.BuildSnapshot(rows, statuses, model.SnapshotOptions{Now: fixedNow, Catalog: cat})
+	snap := model.BuildSnapshot(rows, statuses, model.SnapshotOptions{Now: fixedNow, Catalog: cat})
+	var tickets []*model.Ticket
+	for i := range strs {
+		t := &model.Ticket{Source: "rt", ID: at(i), Number: at(i + 1), URL: at(i + 2), Tier: model.Tier(1 + i%2),
+			Queue: at(i + 3), Priority: model.Priority(i % 6), PriorityRaw: at(i + 4), Status: at(i + 5), Subject: at(i + 6),
+			Requester: at(i + 7), Created: ago(time.Duration(i+1) * 7 * time.Minute),
+			Fields: map[string]string{"subject": at(i + 6), "queue": at(i + 3), at(i + 8): at(i + 9)}}
+		if i%3 != 0 {
+			t.Owner = at(i + 8)
+		}
+		if i%2 == 0 {
+			t.Service = at(i + 10) // a service hint naming no configured service
+		} else {
+			t.Fields["service"] = at(i + 10) // linked to checkout by its matcher
+		}
+		switch i % 4 {
+		case 1:
+			t.SLA = model.TicketSLA{Known: true, Name: at(i + 9), Due: fixedNow.Add(time.Duration(i-10) * 15 * time.Minute)}
+		case 2:
+			t.SLA = model.TicketSLA{Known: true, Name: at(i + 9), Paused: true, Remaining: time.Duration(i) * time.Hour, AsOf: fixedNow}
+		case 3:
+			t.SLA = model.TicketSLA{Known: true, Name: at(i + 9), Breached: true, Due: ago(time.Duration(i) * time.Minute)}
+		}
+		tickets = append(tickets, t)
+	}
+	model.AttachTickets(snap, tickets, []string{"rt"}, cat)
+	return snap
 }
 
 // checkInert fails when any cell holds a control, bidi or line-separator
@@ -229,8 +261,8 @@ func frame(h *uitest.Harness) map[int]rune {
 	return out
 }
 
-// Every panel, the detail view, the help page and the ack form draw the
-// whole corpus inert, with the frame of the plain screen intact, at a wide
+// Every panel (the backlog too), the alert, outage and ticket detail
+// views, the help page and the ack form draw the whole corpus inert, with the frame of the plain screen intact, at a wide
 // and at an 80×24 terminal.
 func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 	corpus := loadHostile(t)
@@ -245,7 +277,7 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 			}
 			h.Push(hostileSnapshot(plain))
 			borders := map[string]map[int]rune{}
-			for _, k := range []string{"1", "2", "3"} {
+			for _, k := range []string{"1", "2", "3", "4"} {
 				h.Type(k)
 				borders[k] = frame(h)
 			}
@@ -256,19 +288,39 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 				strs := corpus[start:min(start+chunk, len(corpus))]
 				what := fmt.Sprintf("corpus[%d:%d]", start, start+len(strs))
 				h.Push(hostileSnapshot(strs))
-				for _, k := range []string{"1", "2", "3"} {
+				for _, k := range []string{"1", "2", "3", "4"} {
 					h.Type(k)
 					checkInert(t, h, what+" panel "+k, borders[k])
 				}
-				h.Type("2")
+				// The alert detail (with the tickets of its service) and the
+				// ticket detail, of the first rows of each.
+				for _, k := range []string{"2", "4"} {
+					h.Type(k)
+					for i := 0; i < 3; i++ {
+						h.Key(tcell.KeyEnter)
+						checkInert(t, h, what+" detail of panel "+k, nil)
+						h.Key(tcell.KeyPgDn)
+						h.Key(tcell.KeyPgDn)
+						checkInert(t, h, what+" detail of panel "+k+", paged", nil)
+						h.Key(tcell.KeyEscape)
+						h.Type("j")
+					}
+				}
+				// Taking the last tickets (Tier 1, no SLA) and the escalation
+				// form and its review for each.
+				h.Type("4")
+				h.Type("G")
 				for i := 0; i < 3; i++ {
+					h.Type("t")
+					checkInert(t, h, what+" ticket taken", borders["4"])
+					h.Type("e")
+					checkInert(t, h, what+" ticket escalation form", nil)
+					h.Type("needs T2")
 					h.Key(tcell.KeyEnter)
-					checkInert(t, h, what+" detail", nil)
-					h.Key(tcell.KeyPgDn)
-					h.Key(tcell.KeyPgDn)
-					checkInert(t, h, what+" detail, paged", nil)
+					checkInert(t, h, what+" ticket escalation review", nil)
 					h.Key(tcell.KeyEscape)
-					h.Type("j")
+					h.Key(tcell.KeyEscape)
+					h.Type("k")
 				}
 				h.Type("1")
 				h.Type("a")
