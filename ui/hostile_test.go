@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -332,6 +333,143 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 				h.Type("?")
 				checkInert(t, h, what+" help", nil)
 				h.Key(tcell.KeyEscape)
+			}
+		})
+	}
+}
+
+// kioskCounters is the wall screen's counter block: the rows above the
+// panel tabs that hold the big digits or the counters' labels.
+func kioskCounters(h *uitest.Harness) []string {
+	var out []string
+	for _, l := range h.Text() {
+		if strings.Contains(l, "1 Outages") && strings.Contains(l, "2 Alerts") {
+			return out
+		}
+		if strings.Contains(l, "█") || strings.Contains(l, "OUTAGES") {
+			out = append(out, l)
+		}
+	}
+	return nil
+}
+
+var wallClock = regexp.MustCompile(`READ-ONLY .* \d\d:\d\d:\d\d *$`)
+
+// checkWallLayout fails unless the wall screen is whole: the top line
+// with its name and clock, the footer on the last line, and one panel box
+// from under the tabs to above the status line with every border cell in
+// place. (Where the box starts depends on how many rows the chips take.)
+func checkWallLayout(t *testing.T, h *uitest.Harness, what string) {
+	t.Helper()
+	var cells []tcell.SimCell
+	var w, hh int
+	h.App.Inspect(func() { cells, w, hh = h.Screen.GetContents() })
+	at := func(x, y int) rune {
+		if c := cells[y*w+x]; len(c.Runes) > 0 {
+			return c.Runes[0]
+		}
+		return ' '
+	}
+	text := h.Text()
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Fatalf("%s: %s\n%s", what, fmt.Sprintf(format, args...), screen(h))
+	}
+	if !strings.HasPrefix(text[0], "sitroom wall screen") || !wallClock.MatchString(text[0]) {
+		fail("top line broken")
+	}
+	if !strings.HasPrefix(text[hh-1], "q quit") {
+		fail("footer broken")
+	}
+	top := -1
+	for y := 1; y < hh; y++ {
+		if strings.Contains(text[y-1], "1 Outages") && strings.Contains(text[y-1], "2 Alerts") {
+			top = y
+			break
+		}
+	}
+	bottom := hh - 3
+	if top < 0 || top >= bottom {
+		fail("no panel tabs above a panel")
+	}
+	for _, c := range []struct {
+		x, y int
+		r    rune
+	}{{0, top, '┌'}, {w - 1, top, '┐'}, {0, bottom, '└'}, {w - 1, bottom, '┘'}} {
+		if at(c.x, c.y) != c.r {
+			fail("corner %q at (%d,%d) is %q", c.r, c.x, c.y, at(c.x, c.y))
+		}
+	}
+	for y := top + 1; y < bottom; y++ {
+		if at(0, y) != '│' || at(w-1, y) != '│' {
+			fail("side of the panel box broken on row %d", y)
+		}
+	}
+	for x := 1; x < w-1; x++ {
+		if at(x, bottom) != '─' {
+			fail("bottom of the panel box broken at column %d", x)
+		}
+	}
+}
+
+// The wall screen draws the whole corpus inert — source names, errors and
+// notes in its chips and status line, every panel it shows by key and by
+// rotation — with each panel's frame as on the plain screen and the big
+// counters the same as for plain text of the same shape.
+func TestHostileCorpusOnTheWallScreen(t *testing.T) {
+	corpus := loadHostile(t)
+	const chunk = 24
+	plain := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("plain%d", i)
+		}
+		return out
+	}
+	panels := []string{"1", "2", "3", "4"}
+	for _, size := range [][2]int{{160, 48}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			clk := newTestClock()
+			h := startKiosk(t, kioskOpts(clk.Now), size[0], size[1], hostileSnapshot(plain(chunk)))
+			for _, k := range panels {
+				h.Type(k)
+				checkWallLayout(t, h, "plain wall panel "+k)
+			}
+			if len(kioskCounters(h)) == 0 {
+				t.Fatalf("no counters on the plain wall screen:\n%s", screen(h))
+			}
+			for start := 0; start < len(corpus); start += chunk {
+				strs := corpus[start:min(start+chunk, len(corpus))]
+				what := fmt.Sprintf("corpus[%d:%d]", start, start+len(strs))
+				snap := hostileSnapshot(strs)
+				same := hostileSnapshot(plain(len(strs)))
+				same.Counts, same.Backlog = snap.Counts, snap.Backlog
+				h.Push(same)
+				want := kioskCounters(h)
+				h.Push(snap)
+				if got := kioskCounters(h); strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Fatalf("%s: counters differ from plain text's\n%s\nwant\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+				check := func(what string) {
+					t.Helper()
+					checkInert(t, h, what, nil)
+					checkWallLayout(t, h, what)
+				}
+				for _, k := range panels {
+					h.Type(k)
+					check(what + " wall panel " + k)
+				}
+				// Tab and the rotation step through the panels in turn.
+				for i := range panels {
+					h.Key(tcell.KeyTab)
+					check(fmt.Sprintf("%s wall, Tab %d", what, i+1))
+				}
+				for i := range panels {
+					tick(h, clk, ui.KioskRotateDefault)
+					check(fmt.Sprintf("%s wall, rotation %d", what, i+1))
+				}
+				h.Type("x") // any other key flashes what the screen is
+				check(what + " wall, refusal")
 			}
 		})
 	}
