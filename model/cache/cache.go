@@ -2,20 +2,21 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 4, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 5, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, version 4's in
-// history.go)
+// history.go, version 5's index in preview.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
 //	         id, source, key, state, starts_at, generator_url (user info stripped),
 //	         labels, annotations (JSON objects), silenced_by, inhibited_by
 //	         (JSON arrays), first_seen, last_seen, missed, resolved_at
-//	         (NULL while open), seq (the write that last changed the row).
+//	         (NULL while open), seq (the write that last changed the row),
+//	         severity (model.Severity of the severity label; version 5).
 //	         Unique (source, key) WHERE resolved_at IS NULL, so a key that
 //	         resolves and comes back is a new row and history keeps the old;
-//	         index on resolved_at for history and on seq for incremental
-//	         reloads.
+//	         index on resolved_at for history, on seq for incremental
+//	         reloads, and of the open rows on severity for Preview.
 //	sources  one row per source: type, last_attempt, last_success,
 //	         last_error, latency_ns, items, note.
 //	lease    the poller heartbeat: holder, expires_at.
@@ -53,7 +54,10 @@
 // writes and mirror maintenance run on one dedicated connection guarded by a
 // mutex; the published view (the open rows and source statuses Load returns)
 // is swapped under a second, read-write mutex held only for a pointer swap.
-// Load never waits for a write transaction of its own Cache: it tries the
+// Open does not fill the mirror: the first call that needs it does (and a
+// Load or Tickets until then waits for it, rather than answer "nothing
+// open"); Preview reads the file without it. Once it is filled, Load
+// never waits for a write transaction of its own Cache: it tries the
 // connection mutex and, if a write (an Ingest, say) holds it, it returns the
 // published view as it stands, which that write will refresh when it
 // commits. Otherwise it asks SQLite (PRAGMA data_version on the dedicated
@@ -77,6 +81,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -85,7 +90,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -140,9 +145,10 @@ var migrations = []string{
 		v INTEGER NOT NULL
 	) WITHOUT ROWID;
 	INSERT INTO meta(k, v) VALUES ('seq', 0);`,
-	schemaActions, // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
-	schemaTickets, // 3: tickets of the ticket sources, open and closed (tickets.go)
-	schemaHistory, // 4: outage, source and ticket backlog history (history.go)
+	schemaActions,  // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
+	schemaTickets,  // 3: tickets of the ticket sources, open and closed (tickets.go)
+	schemaHistory,  // 4: outage, source and ticket backlog history (history.go)
+	schemaSeverity, // 5: open alerts by severity, for Preview (preview.go)
 }
 
 // Cache is an open cache file. See the package documentation for the
@@ -158,6 +164,10 @@ type Cache struct {
 	st     stmts
 	closed bool
 	dv     int64 // PRAGMA data_version of conn when the mirror was last synced
+	// loaded is set once the mirror has been filled from the file, by the
+	// first call that needs it (Load, Tickets, Ingest, IngestTickets,
+	// RecordFailure), not by Open. Read without connMu by Load and Tickets.
+	loaded atomic.Bool
 	seq    int64 // meta seq the mirror reflects
 	srcs   map[string]*source
 	gen    uint64 // poll generation, marks the rows seen by one Ingest
@@ -194,8 +204,12 @@ type entry struct {
 }
 
 // Open opens the cache file at path, creating it (mode 0600, parent
-// directories 0700) if it does not exist, migrating its schema and loading
-// the open rows into memory. Errors name the path and say what is wrong:
+// directories 0700) if it does not exist, and migrating its schema. The
+// open rows are loaded into memory by the first call that needs them (a
+// Load, say), so Open returns in a few milliseconds whatever the size of
+// the file, and Preview can show the most severe rows meanwhile. Open reads
+// the root pages of the alerts and tickets tables, so a file damaged there
+// fails here. Errors name the path and say what is wrong:
 // not a SQLite database, corrupt, locked by another process, or written by
 // a newer schema version.
 func Open(path string) (*Cache, error) { return open(path, BusyTimeout) }
@@ -281,15 +295,17 @@ func (c *Cache) init() error {
 	if err := c.st.prepare(ctx, conn); err != nil {
 		return c.wrap("prepare statements", err)
 	}
-	dv, err := c.dataVersion()
-	if err != nil {
-		return err
+	// The tables' root pages: what loading the mirror here would have
+	// found damaged first. Pages further in show when it is loaded.
+	for _, q := range []string{
+		`SELECT count(*) FROM (SELECT 1 FROM alerts ORDER BY id DESC LIMIT 1)`,
+		`SELECT count(*) FROM (SELECT 1 FROM tickets ORDER BY source DESC, id DESC LIMIT 1)`,
+	} {
+		var n int
+		if err := c.conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return c.wrap("read cache", err)
+		}
 	}
-	if err := c.inReadTx(c.fullReload); err != nil {
-		return err
-	}
-	c.dv = dv
-	c.publish()
 	return nil
 }
 
@@ -437,10 +453,11 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		return st
 	}
 	s.insert = p(`INSERT INTO alerts(source, key, state, starts_at, generator_url, labels, annotations,
-		silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?)`)
+		silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, seq, severity)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?)`)
 	s.update = p(`UPDATE alerts SET state = ?, starts_at = ?, generator_url = ?, labels = ?,
-		annotations = ?, silenced_by = ?, inhibited_by = ?, last_seen = ?, missed = 0, seq = ? WHERE id = ?`)
+		annotations = ?, silenced_by = ?, inhibited_by = ?, last_seen = ?, missed = 0, seq = ?,
+		severity = ? WHERE id = ?`)
 	s.touch = p(`UPDATE alerts SET last_seen = ?, missed = ?, resolved_at = ?, seq = ? WHERE id = ?`)
 	s.status = p(`INSERT INTO sources(name, type, last_attempt, last_success, last_error, latency_ns, items, note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)

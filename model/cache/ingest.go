@@ -314,13 +314,15 @@ func (c *Cache) exec(p *plan) error {
 		case opInsert:
 			var res sql.Result
 			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), ns(r.StartsAt),
-				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.FirstSeen), ns(r.LastSeen), seq)
+				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.FirstSeen), ns(r.LastSeen), seq,
+				int(model.ParseSeverity(r.Labels["severity"])))
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
 			_, err = c.st.update.ExecContext(ctx, string(r.State), ns(r.StartsAt), r.GeneratorURL,
-				ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.LastSeen), seq, ch.e.id)
+				ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.LastSeen), seq,
+				int(model.ParseSeverity(r.Labels["severity"])), ch.e.id)
 		case opTouch:
 			var resolved any
 			if r.Resolved() {

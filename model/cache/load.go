@@ -28,7 +28,7 @@ const rowCols = `id, source, key, state, starts_at, generator_url, labels, annot
 // is unspecified. The statuses are the caller's copy, sorted by name.
 func (c *Cache) Load() ([]*model.AlertRow, []model.SourceStatus, error) {
 	var err error
-	if c.connMu.TryLock() {
+	if c.lockToRead() {
 		if c.closed {
 			err = ErrClosed
 		} else {
@@ -44,6 +44,17 @@ func (c *Cache) Load() ([]*model.AlertRow, []model.SourceStatus, error) {
 	rows, sts := c.rows, c.statuses
 	c.mu.RUnlock()
 	return rows, append([]model.SourceStatus(nil), sts...), err
+}
+
+// lockToRead takes connMu for Load or Tickets and reports whether it did:
+// it does not wait for a write of this Cache once the mirror is loaded,
+// but before that it must (an empty view would read as "nothing open").
+func (c *Cache) lockToRead() bool {
+	if c.loaded.Load() {
+		return c.connMu.TryLock()
+	}
+	c.connMu.Lock()
+	return true
 }
 
 // publish swaps a new view of the mirror in for Load. connMu must be held.
@@ -78,6 +89,14 @@ func (c *Cache) syncIfChanged() (bool, error) {
 	dv, err := c.dataVersion()
 	if err != nil {
 		return false, err
+	}
+	if !c.loaded.Load() {
+		if err := c.inNestedReadTx(c.fullReload); err != nil {
+			return false, err
+		}
+		c.dv = dv
+		c.loaded.Store(true)
+		return true, nil
 	}
 	if dv == c.dv {
 		return false, nil
@@ -224,11 +243,23 @@ func (s *source) rebuildRows() {
 // loadStatuses merges the sources table into the mirror, keeping a status
 // of ours that is newer than what the file holds (it may lag).
 func (c *Cache) loadStatuses() error {
-	rs, err := c.conn.QueryContext(context.Background(),
-		`SELECT name, type, last_attempt, last_success, last_error, latency_ns, items, note FROM sources`)
+	rs, err := c.conn.QueryContext(context.Background(), `SELECT `+statusCols+` FROM sources`)
 	if err != nil {
 		return c.wrap("read source status", err)
 	}
+	return c.scanStatuses(rs, func(d model.SourceStatus) {
+		s := c.source(d.Name)
+		s.disk, s.stored = d, true
+		if s.status.LastAttempt.IsZero() || d.LastAttempt.After(s.status.LastAttempt) {
+			s.status = d
+		}
+	})
+}
+
+const statusCols = `name, type, last_attempt, last_success, last_error, latency_ns, items, note`
+
+// scanStatuses decodes source status rows and hands each to fn; it closes rs.
+func (c *Cache) scanStatuses(rs *sql.Rows, fn func(model.SourceStatus)) error {
 	defer rs.Close()
 	for rs.Next() {
 		var d model.SourceStatus
@@ -237,11 +268,7 @@ func (c *Cache) loadStatuses() error {
 			return c.wrap("read source status", err)
 		}
 		d.LastAttempt, d.LastSuccess, d.Latency = fromNS(attempt), fromNS(success), time.Duration(latency)
-		s := c.source(d.Name)
-		s.disk, s.stored = d, true
-		if s.status.LastAttempt.IsZero() || d.LastAttempt.After(s.status.LastAttempt) {
-			s.status = d
-		}
+		fn(d)
 	}
 	if err := rs.Err(); err != nil {
 		return c.wrap("read source status", err)

@@ -316,7 +316,7 @@ func b2i(b bool) int {
 // Their order is unspecified.
 func (c *Cache) Tickets() ([]*model.Ticket, error) {
 	var err error
-	if c.connMu.TryLock() {
+	if c.lockToRead() {
 		if c.closed {
 			err = ErrClosed
 		} else {
