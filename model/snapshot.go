@@ -163,6 +163,12 @@ type Snapshot struct {
 	// first, and Backlog their summary per tier (see AttachTickets).
 	Tickets []*TicketItem
 	Backlog Backlog
+	// Loading, when not zero, marks a preview shown while the cache is
+	// being loaded: it is the number of open alert rows in the cache, of
+	// which the snapshot holds only the most severe, so its counts,
+	// signals and outages are partial. A preview is for the screen only;
+	// nothing records or acts on it, and a complete snapshot replaces it.
+	Loading int
 }
 
 // Service returns the state of the named service; a service with nothing

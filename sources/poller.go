@@ -426,6 +426,24 @@ func (p *Poller) publish(s *model.Snapshot) {
 	}
 }
 
+// Preview builds a snapshot from the limit most severe open rows of the
+// cache (cache.Preview), without waiting for the cache to load every open
+// row: for the screen only, while the first complete snapshot is built.
+// Its Loading field is the number of open rows when it holds fewer; when
+// it holds them all it is a complete snapshot. It is never published on
+// Snapshots nor shown to the history recorder. Safe to call beside Run.
+func (p *Poller) Preview(limit int) (*model.Snapshot, error) {
+	pv, err := p.cache.Preview(limit)
+	if err != nil {
+		return nil, err
+	}
+	snap, _ := p.snapshotOf(pv.Rows, pv.Statuses, pv.Tickets)
+	if len(pv.Rows) < pv.Open {
+		snap.Loading = pv.Open
+	}
+	return snap, nil
+}
+
 func (p *Poller) build() (*model.Snapshot, uint64, error) {
 	rows, statuses, err := p.cache.Load()
 	if err != nil {
@@ -435,6 +453,14 @@ func (p *Poller) build() (*model.Snapshot, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	snap, configured := p.snapshotOf(rows, statuses, tickets)
+	return snap, seal(rows, configured) ^ sealTickets(tickets), nil
+}
+
+// snapshotOf builds the snapshot of the configured sources from rows,
+// statuses and tickets read from the cache; it returns the statuses of
+// the configured sources too.
+func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatus, tickets []*model.Ticket) (*model.Snapshot, []model.SourceStatus) {
 	byName := make(map[string]model.SourceStatus, len(statuses))
 	for _, st := range statuses {
 		byName[st.Name] = st
@@ -457,7 +483,7 @@ func (p *Poller) build() (*model.Snapshot, uint64, error) {
 		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
 	})
 	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
-	return snap, seal(rows, configured) ^ sealTickets(tickets), nil
+	return snap, configured
 }
 
 // sealTickets fingerprints the open tickets: like rows, tickets are
