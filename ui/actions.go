@@ -88,6 +88,9 @@ func (st *state) actDisabled() string {
 	if st.actor == nil {
 		return "no action log in this console"
 	}
+	if st.snap != nil && st.snap.Loading > 0 {
+		return "loading the alerts: an outage's alerts may not all be shown yet"
+	}
 	if svc, _, _ := st.actionTarget(); svc == "" {
 		return "select an outage or alert"
 	}

@@ -243,6 +243,12 @@ func (st *state) drawHeader(p *painter, y, w int) {
 		{fmt.Sprintf("PEND %d", c.Pending), th.Base}, {" ", th.Base},
 		{fmt.Sprintf("STALE %d", c.Stale), hot(c.Stale, th.Warn)},
 	}
+	if st.snap != nil && st.snap.Loading > 0 {
+		// A preview: its counts are of the most severe alerts only.
+		note := seg{"loading " + groupDigits(st.snap.Loading) + " alerts…", th.Unknown}
+		long = []seg{long[0], long[1], note}
+		short = []seg{note}
+	}
 	if st.snap != nil && st.snap.Backlog.Known {
 		b := &st.snap.Backlog
 		breached := b.Tier1.Breached + b.Tier2.Breached
@@ -271,6 +277,15 @@ func (st *state) drawHeader(p *painter, y, w int) {
 	drawSegs(p, rx, y, w-rx, right)
 
 	st.drawChips(p, y+1, w, 1, now, false)
+}
+
+// groupDigits writes n (not negative) with its thousands separated: 10,000.
+func groupDigits(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // drawChips paints one chip per source from row y over at most lines
