@@ -84,7 +84,16 @@ func (st *state) layout(w, h int) screenLayout {
 		return l
 	}
 	l.tabsY = y
-	add(st.focus, 0, y+1, w, l.bottom-y-1)
+	area := l.bottom - y - 1
+	if h >= TallHeight && (st.focus == PanelOutages || st.focus == PanelDeps) {
+		// Tall but narrow (120×40): the outages over the dependencies of
+		// the selected one, as the wide screen's left column has them.
+		oh := area / 2
+		add(PanelOutages, 0, y+1, w, oh)
+		add(PanelDeps, 0, y+1+oh, w, area-oh)
+		return l
+	}
+	add(st.focus, 0, y+1, w, area)
 	return l
 }
 

@@ -45,6 +45,10 @@ const (
 	// WideWidth is the width from which outages (with the dependencies of
 	// the selected one under them) and alerts are shown side by side.
 	WideWidth = 140
+	// TallHeight is the height from which a narrower screen shows the
+	// outages and the dependencies of the selected one stacked, when
+	// either has the focus; below it one panel is shown at a time.
+	TallHeight = 34
 	// MinWidth and MinHeight are the smallest terminal the UI draws in;
 	// below it only a "terminal too small" message is shown.
 	MinWidth  = 40
