@@ -29,9 +29,9 @@ bench:
 
 # Only the benchmarks behind the budgets of PRODUCT.md (poll cycle, start-up,
 # memory), 5 runs each; compare runs with benchstat.
-BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|MemoryIdle
+BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|FirstFrameWarm|MemoryIdle
 bench-budgets:
-	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache
+	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache .
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"sync"
 	"time"
 
 	"sitroom/model"
@@ -96,33 +97,65 @@ func newDispatcher(cfg *config.Config, c *cache.Cache, p *sources.Poller, readOn
 
 // observedFeed passes the poller's snapshots to the UI and shows each to
 // the dispatcher first (which alerts each Alertmanager holds, which
-// outages resolved).
+// outages resolved). Before the poller's first snapshot it may pass one
+// preview (see preview), which goes to the UI only.
 type observedFeed struct {
 	p   *sources.Poller
 	out chan *model.Snapshot
+
+	mu   sync.Mutex
+	full bool // a poller snapshot was passed: a preview would be older
 }
 
-func observe(p *sources.Poller, d *actions.Dispatcher) *observedFeed {
+// observer is what sees the poller's snapshots before the UI: the action
+// dispatcher.
+type observer interface{ Observe(*model.Snapshot) }
+
+func observe(p *sources.Poller, d observer) *observedFeed {
 	f := &observedFeed{p: p, out: make(chan *model.Snapshot, 1)}
 	go func() {
 		defer close(f.out)
 		for s := range p.Snapshots() {
 			d.Observe(s)
-			for {
-				select {
-				case f.out <- s:
-				default:
-					select {
-					case <-f.out:
-					default:
-					}
-					continue
-				}
-				break
-			}
+			f.send(s, false)
 		}
 	}()
 	return f
+}
+
+// send passes s to the UI, dropping an unread older snapshot (latest
+// wins). A preview is dropped once a poller snapshot was passed.
+func (f *observedFeed) send(s *model.Snapshot, preview bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if preview && f.full {
+		return
+	}
+	f.full = f.full || !preview
+	for {
+		select {
+		case f.out <- s:
+			return
+		default:
+		}
+		select {
+		case <-f.out:
+		default:
+		}
+	}
+}
+
+// preview passes the UI a snapshot of the limit most severe open alerts
+// of the cache (sources.Poller.Preview) unless the poller's first
+// snapshot got there first, so the first frame with data does not wait
+// for the cache to load every open alert. The dispatcher never sees it.
+func (f *observedFeed) preview(limit int, log *slog.Logger) {
+	snap, err := f.p.Preview(limit)
+	if err != nil {
+		log.Warn("previewing the cache", "err", err)
+		return
+	}
+	f.send(snap, true)
 }
 
 // Snapshots is the poller's snapshots, latest wins.

@@ -378,6 +378,10 @@ func panicStop(cancel context.CancelFunc) (<-chan error, func(any, []byte)) {
 	}
 }
 
+// previewRows is how many of the most severe open alerts the dashboard
+// shows from the cache before it has loaded them all.
+const previewRows = 500
+
 func runDashboard(g globalFlags) (err error) {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
@@ -397,10 +401,11 @@ func runDashboard(g globalFlags) (err error) {
 	if theme == "" {
 		theme = string(s.cfg.Theme)
 	}
+	feed := observe(s.poller, disp)
 	app := ui.New(ui.Options{
 		Theme:       theme,
 		Term:        os.Getenv("TERM"),
-		Feed:        observe(s.poller, disp),
+		Feed:        feed,
 		Operator:    operator(),
 		ReadOnly:    g.readOnly,
 		Kiosk:       g.kiosk,
@@ -425,6 +430,11 @@ func runDashboard(g globalFlags) (err error) {
 			defer close(dispDone)
 			disp.Run(ctx)
 		}()
+		if !g.kiosk {
+			// The most severe alerts first, while the cache loads the
+			// rest; the wall screen's counters wait for all of them.
+			feed.preview(previewRows, s.log)
+		}
 		s.poller.Run(ctx)
 		<-dispDone
 	}()
