@@ -156,6 +156,7 @@ func New(opts Options) *App {
 	a.st = newState(opts, opts.NoColor)
 	if opts.Kiosk {
 		a.kiosk = newKiosk(opts.KioskRotate)
+		a.st.wall = true
 	}
 	a.st.onQuit = a.Stop
 	if opts.Actor != nil {

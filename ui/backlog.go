@@ -310,7 +310,7 @@ func (st *state) drawBacklog(p *painter, x, y, w, h int) {
 	now := st.now()
 	st.tkT.draw(p, th, ix, row, iw, iy+ih-row, ticketCols, nat, len(list),
 		func(r, col int) (string, tcell.Style) { return ticketCell(th, now, list[r], col) },
-		func(r int) bool { return list[r].Stale }, focused)
+		func(r int) bool { return list[r].Stale }, st.marksSelection(focused))
 }
 
 // cycleSort switches the backlog between SLA left, age and priority order.

@@ -254,7 +254,7 @@ func (st *state) drawDeps(p *painter, x, y, w, h int) {
 	for i := 0; i < ih && t.offset+i < len(rows); i++ {
 		r := &rows[t.offset+i]
 		ry := iy + i
-		sel := focused && t.offset+i == t.selected
+		sel := st.marksSelection(focused) && t.offset+i == t.selected
 		style := func(s tcell.Style) tcell.Style {
 			if sel {
 				return s.Reverse(true)

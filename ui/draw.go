@@ -507,7 +507,7 @@ func (st *state) drawPanel(p *painter, which Panel, x, y, w, h int) {
 				}
 				return text, style
 			},
-			func(row int) bool { return v.outs[row].Stale }, focused)
+			func(row int) bool { return v.outs[row].Stale }, st.marksSelection(focused))
 		return
 	}
 	if len(v.sigs) == 0 {
@@ -516,7 +516,7 @@ func (st *state) drawPanel(p *painter, which Panel, x, y, w, h int) {
 	}
 	st.alertT.draw(p, th, ix, iy, iw, ih, alertCols, v.sigNat, len(v.sigs),
 		func(row, col int) (string, tcell.Style) { return alertCell(th, now, v.sigs[row], col) },
-		func(row int) bool { return v.sigs[row].Stale }, focused)
+		func(row int) bool { return v.sigs[row].Stale }, st.marksSelection(focused))
 }
 
 func (st *state) drawEmpty(p *painter, x, y, w int, calm, filtered string) {

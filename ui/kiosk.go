@@ -388,3 +388,8 @@ func (k *kiosk) drawFooter(p *painter, st *state, y, w int) {
 		p.text(w-rw, y, rw, rot, th.Dim)
 	}
 }
+
+// marksSelection reports whether a panel drawn with the focus marks its
+// selected row: not on the wall screen, where nobody selects anything and
+// a highlighted first row would read as something singled out.
+func (st *state) marksSelection(focused bool) bool { return focused && !st.wall }

@@ -262,3 +262,38 @@ func BenchmarkKioskTick(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "retained-B/tick")
 }
+
+// The wall screen singles out no row: nobody selects anything on it, so
+// no row of any rotated panel is drawn reversed as the console's selected
+// row is.
+func TestKioskMarksNoSelectedRow(t *testing.T) {
+	clock := newTestClock()
+	h := startKiosk(t, kioskOpts(clock.Now), 160, 48, ticketFixture())
+	for i := 0; i < 4; i++ {
+		var cells []tcell.SimCell
+		var w int
+		h.App.Inspect(func() { cells, w, _ = h.Screen.GetContents() })
+		top := -1
+		for y, l := range h.Text() {
+			if strings.HasPrefix(l, "┌─ ") {
+				top = y
+				break
+			}
+		}
+		if top < 0 {
+			t.Fatalf("no panel on the wall screen:\n%s", strings.Join(h.Text(), "\n"))
+		}
+		// A selected row is reversed from border to border (a breached
+		// SLA cell alone is reversed on purpose).
+		reversed := func(x, y int) bool {
+			_, _, attr := cells[y*w+x].Style.Decompose()
+			return attr&tcell.AttrReverse != 0
+		}
+		for y := top + 1; y < len(cells)/w; y++ {
+			if reversed(1, y) && reversed(w-2, y) {
+				t.Fatalf("%s: row %d is drawn as a selected row", shownPanel(h), y)
+			}
+		}
+		h.Key(tcell.KeyTab)
+	}
+}

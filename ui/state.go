@@ -66,6 +66,7 @@ type state struct {
 	operator string
 	version  string
 	readOnly bool
+	wall     bool // the wall screen (--kiosk): no row is marked selected
 	bindings []Binding
 	// runbooksDir and runbooksURL locate local runbooks (Options).
 	runbooksDir string
