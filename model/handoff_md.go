@@ -42,7 +42,7 @@ func (r *Handoff) Markdown() string {
 		if !o.OpenedInWindow {
 			carried = ", carried over"
 		}
-		line("- **", mdText(o.Service), "** — ", o.Severity, ", opened ", tm(o.Opened), carried, ", ", state,
+		line("- ", mdStrong(o.Service), " — ", o.Severity, ", opened ", tm(o.Opened), carried, ", ", state,
 			", ", FormatSeconds(o.DurationSeconds), " · ", strconv.Itoa(o.Alerts), " alerts")
 		if o.FirstAck != nil {
 			line("  - first ack: ", mdText(o.FirstAck.By), " at ", hm(o.FirstAck.At), " (TTA ", FormatSeconds(*o.TTASeconds), ")",
@@ -136,7 +136,7 @@ func (r *Handoff) Markdown() string {
 		if s.Up != nil {
 			up = "up " + tm(*s.Up)
 		}
-		line("- **", mdText(s.Source), "** down ", tm(s.Down), ", ", up, " (", FormatSeconds(s.DurationSeconds), " in this shift): ", mdText(s.Error))
+		line("- ", mdStrong(s.Source), " down ", tm(s.Down), ", ", up, " (", FormatSeconds(s.DurationSeconds), " in this shift): ", mdText(s.Error))
 	}
 	line()
 
@@ -146,7 +146,7 @@ func (r *Handoff) Markdown() string {
 		line("None.")
 	}
 	for _, a := range r.ExpiringSilences {
-		line("- **", mdText(a.Service), "** acked by ", mdText(a.By), " at ", tm(a.At), ", expires ", tm(a.Until),
+		line("- ", mdStrong(a.Service), " acked by ", mdText(a.By), " at ", tm(a.At), ", expires ", tm(a.Until),
 			" (", strconv.Itoa(a.Silences), " silences)", quoted(a.Comment))
 	}
 	line()
@@ -241,10 +241,23 @@ func quoted(s string) string {
 	return ": “" + mdText(s) + "”"
 }
 
+// mdStrong is untrusted text in bold; blank text is shown as "—" ("****"
+// is not bold).
+func mdStrong(s string) string {
+	t := mdText(s)
+	if t == "" {
+		t = "—"
+	}
+	return "**" + t + "**"
+}
+
 // mdText makes untrusted text safe to place in Markdown printed to a
 // terminal: control characters (escape sequences, newlines), bidi
 // overrides and invalid UTF-8 become spaces or U+FFFD, Markdown
-// punctuation is backslash-escaped, and very long text is cut.
+// punctuation is backslash-escaped, and very long text is cut. White space
+// at its ends is dropped: after a list marker it would turn the item into
+// a code block, and inside ** it stops the text being bold ("** x**" is
+// literal asterisks).
 func mdText(s string) string {
 	const max = 300
 	var b strings.Builder
@@ -268,5 +281,5 @@ func mdText(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return b.String()
+	return strings.TrimSpace(b.String())
 }
