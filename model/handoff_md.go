@@ -257,7 +257,8 @@ func mdStrong(s string) string {
 // punctuation is backslash-escaped, and very long text is cut. White space
 // at its ends is dropped: after a list marker it would turn the item into
 // a code block, and inside ** it stops the text being bold ("** x**" is
-// literal asterisks).
+// literal asterisks); a leading "-", "+", "1." or "1)" is escaped, as it
+// would start a list inside the list item the text begins.
 func mdText(s string) string {
 	const max = 300
 	var b strings.Builder
@@ -281,5 +282,14 @@ func mdText(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.TrimSpace(b.String())
+	t := strings.TrimSpace(b.String())
+	// Where the text starts a list item's content, a leading "-", "+" or
+	// "1." / "1)" would start a list inside it.
+	if t != "" && (t[0] == '-' || t[0] == '+') {
+		return `\` + t
+	}
+	if n := len(t) - len(strings.TrimLeft(t, "0123456789")); n > 0 && n < len(t) && (t[n] == '.' || t[n] == ')') {
+		return t[:n] + `\` + t[n:]
+	}
+	return t
 }
