@@ -254,7 +254,8 @@ func mdStrong(s string) string {
 // mdText makes untrusted text safe to place in Markdown printed to a
 // terminal: control characters (escape sequences, newlines), bidi
 // overrides and invalid UTF-8 become spaces or U+FFFD, Markdown
-// punctuation is backslash-escaped, and very long text is cut. White space
+// punctuation and "&" (an entity such as &rlm; renders as a bidi mark)
+// are backslash-escaped, and very long text is cut. White space
 // at its ends is dropped: after a list marker it would turn the item into
 // a code block, and inside ** it stops the text being bold ("** x**" is
 // literal asterisks); a leading "-", "+", "1." or "1)" is escaped, as it
@@ -275,7 +276,7 @@ func mdText(s string) string {
 			b.WriteRune('\uFFFD')
 		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
-		case strings.ContainsRune("\\`*_[]<>|#~", r):
+		case strings.ContainsRune("\\`*_[]<>|#~&", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:
