@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // HandoffVersion is the version of the report's JSON shape (docs/handoff.md).
@@ -606,11 +608,43 @@ func pad2(n int) string {
 }
 
 // JSON renders the report in its documented, stable shape (docs/handoff.md),
-// indented, with a trailing newline.
+// indented, with a trailing newline. Strings are carried exactly (invalid
+// UTF-8 as U+FFFD), and the file is safe to print to a terminal: besides
+// the control characters and line separators encoding/json escapes, DEL,
+// the C1 controls (U+0080–U+009F: U+009B is a CSI to some terminals) and
+// the bidi controls (U+202E reverses what follows) are written as \u
+// escapes, which decode to the same string.
 func (r *Handoff) JSON() ([]byte, error) {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	return append(b, '\n'), nil
+	return append(jsonEscapeControls(b), '\n'), nil
+}
+
+// jsonEscapeControls rewrites DEL, C1 and bidi controls in JSON text as \u
+// escapes. Outside strings JSON text is ASCII without DEL, so every such
+// rune is inside a string, where the escape means the same rune.
+func jsonEscapeControls(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		r, size := rune(b[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(b[i:])
+		}
+		if r == 0x7f || r >= 0x80 && (r <= 0x9f || unicode.Is(unicode.Bidi_Control, r)) {
+			if out == nil {
+				out = append(make([]byte, 0, len(b)+64), b[:i]...)
+			}
+			const hex = "0123456789abcdef"
+			out = append(out, '\\', 'u', hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		} else if out != nil {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	if out == nil {
+		return b
+	}
+	return out
 }
