@@ -52,6 +52,11 @@ var hostileBase = []string{
 	"\xff\xfe", "\xc3\x28", "\xe2\x82", "\xf0\x9f\x98", "\xed\xa0\x80 surrogate", "\xc0\xaf overlong", "\x80 lone continuation",
 	// miscellany: box drawing that looks like borders, private use, noncharacters
 	"│─┌┐└┘├┤", "\ue000private", "\ufffe\uffff", "%s%d%n", "${jndi:ldap://x}", "<script>alert(1)</script>", "'; DROP TABLE alerts;--",
+	// Markdown and HTML a report could be made to render: headings, rules,
+	// lists, quotes, links, images, emphasis, code, tables, entities, a
+	// trailing backslash (a hard line break)
+	"# heading", "## sub", "---", "===", "* item", "1. item", "> quote", "[link](http://evil.example)", "![img](http://evil.example/x.png)",
+	"<http://evil.example>", "**bold** _em_", "`code`", "~~del~~", "| a | b |", "&#x202e;gnp.exe", "&lt;b&gt;", "&#27;[31m", "trailing\\",
 }
 
 // hostileCorpus builds every string of the corpus.
