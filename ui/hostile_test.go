@@ -2,13 +2,16 @@ package ui_test
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -475,6 +478,102 @@ func TestHostileCorpusOnTheWallScreen(t *testing.T) {
 				}
 				h.Type("x") // any other key flashes what the screen is
 				check(what + " wall, refusal")
+			}
+		})
+	}
+}
+
+// hostileHandoff is a shift handoff report in which every string an
+// upstream, an operator or the config gave is taken from strs.
+func hostileHandoff(strs []string) *model.Handoff {
+	at := func(i int) string { return strs[i%len(strs)] }
+	from := fixedNow.Add(-8 * time.Hour)
+	r := &model.Handoff{Version: model.HandoffVersion, Zone: "UTC",
+		Window: model.Window{Label: at(0), From: from, To: fixedNow}, Previous: model.Window{Label: at(1), From: from.Add(-8 * time.Hour), To: from},
+		Backlog: model.HandoffBacklog{Known: true}}
+	secs := func(n int64) *int64 { return &n }
+	for i := range strs {
+		t0 := from.Add(time.Duration(i) * time.Minute)
+		o := model.HandoffOutage{Service: at(i), Severity: "critical", Opened: t0, OpenedInWindow: true, StillOpen: true, Alerts: i,
+			FirstAck:    &model.ActionRef{By: at(i + 1), At: t0.Add(time.Minute), Comment: at(i + 2)},
+			Escalations: []model.EscalationStep{{Level: 2, Who: at(i + 3), By: at(i + 4), At: t0.Add(2 * time.Minute), Comment: at(i + 5)}},
+			TTASeconds:  secs(60)}
+		r.Outages = append(r.Outages, o)
+		r.Operators = append(r.Operators, model.OperatorActivity{Operator: at(i + 1), Acks: 1})
+		a := model.HandoffAction{At: t0, Operator: at(i + 4), Verb: "ack", Target: at(i + 6), State: "refused", Reason: at(i + 7)}
+		r.Refused = append(r.Refused, a)
+		a.State = "failed"
+		r.Unfinished = append(r.Unfinished, a)
+		a.Verb, a.State = "ticket-escalate", "delivered"
+		r.Backlog.Escalated = append(r.Backlog.Escalated, a)
+		r.Backlog.Tiers = append(r.Backlog.Tiers, model.BacklogTier{Source: at(i + 8), Tier: at(i + 9), End: &model.BacklogCounts{At: t0, Open: i}})
+		r.SourceOutages = append(r.SourceOutages, model.HandoffSourceDown{Source: at(i + 8), Down: t0, Error: at(i + 10), DurationSeconds: 60})
+		r.ExpiringSilences = append(r.ExpiringSilences, model.ExpiringAck{Service: at(i), By: at(i + 1), At: t0, Until: fixedNow.Add(time.Hour), Silences: 1, Comment: at(i + 11)})
+		r.Notes = append(r.Notes, model.HandoffNote{At: t0, By: at(i + 1), Service: at(i + 12), Text: at(i + 13)})
+		r.Timeline = append(r.Timeline, model.TimelineEvent{At: t0, Kind: model.EventNote, Subject: at(i + 12), By: at(i + 1), Detail: at(i + 13)},
+			model.TimelineEvent{At: t0, Kind: at(i + 14), Subject: at(i), Detail: at(i + 10)})
+	}
+	return r
+}
+
+// handoffFeed hands the UI whichever report the test set last.
+type handoffFeed struct {
+	mu sync.Mutex
+	r  *model.Handoff
+}
+
+func (f *handoffFeed) set(r *model.Handoff) { f.mu.Lock(); f.r = r; f.mu.Unlock() }
+func (f *handoffFeed) Handoff(context.Context) (*model.Handoff, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.r, nil
+}
+
+// The shift handoff page (h) draws a report built from the whole corpus
+// inert, from its first page to its last, with the plain screen's frame.
+func TestHostileCorpusThroughTheHandoffView(t *testing.T) {
+	corpus := loadHostile(t)
+	const chunk = 24
+	for _, size := range [][2]int{{160, 48}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			feed := &handoffFeed{}
+			h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, Handoff: feed}, size[0], size[1])
+			plain := make([]string, chunk)
+			for i := range plain {
+				plain[i] = fmt.Sprintf("plain%d", i)
+			}
+			h.Push(hostileSnapshot(plain))
+			open := func(r *model.Handoff) {
+				t.Helper()
+				feed.set(r)
+				h.Type("h")
+				deadline := time.Now().Add(10 * time.Second)
+				for !h.Contains("Shift handoff") {
+					if time.Now().After(deadline) {
+						t.Fatalf("the handoff report did not open:\n%s", screen(h))
+					}
+					runtime.Gosched()
+					h.WaitIdle()
+				}
+			}
+			open(hostileHandoff(plain))
+			borders := frame(h)
+			if len(borders) == 0 {
+				t.Fatalf("no frame on the plain report:\n%s", screen(h))
+			}
+			h.Key(tcell.KeyEscape)
+			for start := 0; start < len(corpus); start += chunk {
+				strs := corpus[start:min(start+chunk, len(corpus))]
+				what := fmt.Sprintf("corpus[%d:%d]", start, start+len(strs))
+				open(hostileHandoff(strs))
+				checkInert(t, h, what+" handoff", borders)
+				for i := 0; i < 40; i++ {
+					h.Key(tcell.KeyPgDn)
+					checkInert(t, h, fmt.Sprintf("%s handoff, page %d", what, i+2), borders)
+				}
+				h.Type("G")
+				checkInert(t, h, what+" handoff, end", borders)
+				h.Key(tcell.KeyEscape)
 			}
 		})
 	}
