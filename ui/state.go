@@ -254,8 +254,11 @@ func (st *state) cycleFocus(d int) {
 	st.focus = focusOrder[(i+d+len(focusOrder))%len(focusOrder)]
 }
 
+// setFlash shows msg on the status line for a while. Messages name
+// services, operators and upstream replies, so msg is made inert here
+// (inert text passes through Inert unchanged).
 func (st *state) setFlash(msg string) {
-	st.flash = msg
+	st.flash = Inert(msg)
 	st.flashUntil = time.Now().Add(flashFor)
 }
 
