@@ -507,7 +507,9 @@ func (st *state) appendActions(d *document, sig *model.Signal) {
 	}
 }
 
-// drawForm paints the open form in a box over the panels.
+// drawForm paints the open form in a box over the panels. Its title,
+// summary and problem name services and upstream text, so they are drawn
+// inert (inert text passes through Inert unchanged).
 func (st *state) drawForm(p *painter, x, y, w, h int) {
 	f := st.form
 	if f == nil {
@@ -522,7 +524,7 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 	for yy := by; yy < by+bh; yy++ {
 		p.text(bx, yy, bw, strings.Repeat(" ", bw), th.Base)
 	}
-	ix, iy, iw, ih := drawBox(p, th, bx, by, bw, bh, f.title, true)
+	ix, iy, iw, ih := drawBox(p, th, bx, by, bw, bh, Inert(f.title), true)
 	if iw <= 0 || ih <= 0 {
 		return
 	}
@@ -534,13 +536,13 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 		}
 	}
 	for _, s := range f.summary {
-		put(s, th.Base)
+		put(Inert(s), th.Base)
 	}
 	row++
 	for i, fl := range f.fields {
 		label := fmt.Sprintf("%-8s ", fl.label+":")
 		style := th.Base
-		text := fl.value
+		text := Inert(fl.value)
 		if i == f.focus && !f.confirm {
 			style = th.Base.Underline(true)
 			text += "▏"
@@ -560,7 +562,7 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 	row++
 	switch {
 	case f.problem != "":
-		put(f.problem, th.ErrorText)
+		put(Inert(f.problem), th.ErrorText)
 	case f.confirm:
 		put("Confirm: Enter does it · Esc goes back", th.Crit.Bold(true))
 	default:
