@@ -212,17 +212,17 @@ func (st *state) drawPalette(p *painter, x, y, w, h int) {
 		p.text(ix, iy+1, iw, "no action or view matches", th.Dim)
 		return
 	}
-	if len(pal.shown) > rows { // where the list is, on the bottom border
-		pos := fmt.Sprintf(" %d–%d of %d ", pal.offset+1, min(pal.offset+rows, len(pal.shown)), len(pal.shown))
-		if pw := p.width(pos); pw+4 < bw {
-			p.text(bx+bw-2-pw, by+bh-1, pw, pos, th.Dim)
-		}
-	}
 	if pal.sel < pal.offset {
 		pal.offset = pal.sel
 	}
 	if pal.sel >= pal.offset+rows {
 		pal.offset = pal.sel - rows + 1
+	}
+	if len(pal.shown) > rows { // where the list is, on the bottom border
+		pos := fmt.Sprintf(" %d–%d of %d ", pal.offset+1, min(pal.offset+rows, len(pal.shown)), len(pal.shown))
+		if pw := p.width(pos); pw+4 < bw {
+			p.text(bx+bw-2-pw, by+bh-1, pw, pos, th.Dim)
+		}
 	}
 	keyW, nameW := 10, 8
 	for _, it := range pal.items {
