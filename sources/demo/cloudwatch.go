@@ -52,6 +52,8 @@ var cwAlarms = []cwAlarm{
 
 func (d *Demo) cloudWatchHandler() http.Handler {
 	srv := cwtest.New()
+	srv.RecordRequests(false) // the demo runs for weeks on a wall screen
+	d.cwAPI = srv
 	srv.AddIdentity(cwtest.Identity{AccessKeyID: cwAccessKey, SecretAccessKey: cwSecretKey, Account: cwAccount,
 		ARN: "arn:aws:iam::" + cwAccount + ":user/sitroom-demo", UserID: "AIDADEMOEXAMPLE00001"})
 	srv.Alarms = func(account, region string) ([]cwtest.MetricAlarm, []cwtest.CompositeAlarm) {

@@ -26,6 +26,7 @@ import (
 
 	"sitroom/model"
 	"sitroom/model/config"
+	"sitroom/sources/cloudwatch/cwtest"
 	"sitroom/sources/tickets/servicenow/sntest"
 )
 
@@ -53,6 +54,7 @@ type Demo struct {
 
 	prom, amA, amB *server
 	cw             *server
+	cwAPI          *cwtest.Server // behind cw (cloudwatch.go)
 	sn             *sntest.Server // the noc-desk ServiceNow (tickets.go)
 	cleanup        cleanups
 	userSilences   userSilences // created through the Alertmanager API, shared by the pair

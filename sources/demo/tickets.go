@@ -39,6 +39,7 @@ func (c *cleanups) run() {
 // without an SLA of its own, one breaching soon, and an assigned one.
 func (d *Demo) startDesk() {
 	d.sn = sntest.New(&d.cleanup)
+	d.sn.RecordQueries(false) // the demo runs for weeks on a wall screen
 	sn := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") }
 	at := d.start
 	d.sn.Add("sys_user_group", sntest.Record{"sys_id": snGroupT1, "name": "NOC Tier 1"}, sntest.Record{"sys_id": snGroupT2, "name": "NOC Tier 2"})
