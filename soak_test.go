@@ -207,7 +207,9 @@ loop:
 			break loop
 		}
 	}
-	sample()
+	if len(samples) == 0 || time.Since(start)-samples[len(samples)-1].at > sampleEvery/2 {
+		sample()
+	}
 
 	// Still answering: back to the panels, then ? must bring up help — or,
 	// on the wall screen (--kiosk), which opens no help, flash its hint
