@@ -154,7 +154,8 @@ func loadHostile(t *testing.T) []string {
 }
 
 // hostileSnapshot puts the strings into every untrusted field: alert names,
-// services, label keys and values, summaries, descriptions, runbook URLs,
+// services (most are in no catalog entry, so they name outages), label keys
+// and values, summaries, descriptions, runbook URLs,
 // silence IDs, a source's error and note, source names, and every string
 // of the tickets of an rt ticket source (ids, numbers, URLs, queues, raw
 // priorities, statuses, subjects, requesters, owners, SLA names, service
@@ -185,7 +186,7 @@ func hostileSnapshot(strs []string) *model.Snapshot {
 		{Name: at(14), Type: "jira", LastAttempt: ago(5 * time.Second), LastSuccess: ago(5 * time.Second), Note: at(15)},
 	}
 	cat := model.NewCatalog([]*model.Service{
-		{Name: "checkout", Match: mustMatchers(`service=~".+"`), Owner: "team-web", DependsOn: []string{"payments"}},
+		{Name: "checkout", Match: mustMatchers(`service=~"checkout.*"`), Owner: "team-web", DependsOn: []string{"payments"}},
 		{Name: "payments", Match: mustMatchers(`service="payments"`), Owner: "team-pay"},
 	})
 	snap := model.BuildSnapshot(rows, statuses, model.SnapshotOptions{Now: fixedNow, Catalog: cat})
@@ -279,7 +280,14 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 	for _, size := range [][2]int{{160, 48}, {80, 24}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
 			a := newFakeActor(model.RoleTier1)
-			h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, Actor: a}, size[0], size[1])
+			// Named views from a config whose names, filters, panels and
+			// sorts are corpus text.
+			var views []ui.View
+			for i := 0; i < len(corpus); i += 4 {
+				at := func(k int) string { return corpus[(i+k)%len(corpus)] }
+				views = append(views, ui.View{Name: at(0), Filter: at(1), Panel: at(2), Sort: at(3)})
+			}
+			h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, Actor: a, Views: views}, size[0], size[1])
 			plain := make([]string, chunk)
 			for i := range plain {
 				plain[i] = fmt.Sprintf("plain%d", i)
@@ -319,17 +327,28 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 				// form and its review for each.
 				h.Type("4")
 				h.Type("G")
-				for i := 0; i < 3; i++ {
+				for i := 0; i < 2; i++ {
 					h.Type("t")
 					checkInert(t, h, what+" ticket taken", borders["4"])
 					h.Type("e")
 					checkInert(t, h, what+" ticket escalation form", nil)
-					h.Type("needs T2")
+					h.Type("x")
 					h.Key(tcell.KeyEnter)
 					checkInert(t, h, what+" ticket escalation review", nil)
 					h.Key(tcell.KeyEscape)
 					h.Key(tcell.KeyEscape)
 					h.Type("k")
+				}
+				// The outages' un-ack, escalate and note keys, on the first
+				// outages (named by hostile services).
+				h.Type("1")
+				for i := 0; i < 2; i++ {
+					for _, k := range []string{"u", "e", "n"} {
+						h.Type(k)
+						checkInert(t, h, what+" outage key "+k, nil)
+						h.Key(tcell.KeyEscape)
+					}
+					h.Type("j")
 				}
 				h.Type("1")
 				h.Type("a")
@@ -341,7 +360,30 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 				h.Type("?")
 				checkInert(t, h, what+" help", nil)
 				h.Key(tcell.KeyEscape)
+				// The command palette's actions, with why they cannot act on
+				// the selected outage.
+				h.Type(":")
+				checkInert(t, h, what+" palette", nil)
+				h.Key(tcell.KeyEscape)
 			}
+			// Every named view in the palette, down to the last row.
+			h.Type(":")
+			m := regexp.MustCompile(`Commands \((\d+) of`).FindStringSubmatch(screen(h))
+			if m == nil {
+				t.Fatalf("no palette:\n%s", screen(h))
+			}
+			rows, _ := strconv.Atoi(m[1])
+			for i := 1; i < rows; i++ {
+				h.Key(tcell.KeyDown)
+				if i%8 == 0 {
+					checkInert(t, h, fmt.Sprintf("palette row %d", i+1), nil)
+				}
+			}
+			checkInert(t, h, "palette, last row", nil)
+			if want := fmt.Sprintf("–%d of %d", rows, rows); !h.Contains(want) {
+				t.Fatalf("the palette's last row is not shown (%s):\n%s", want, screen(h))
+			}
+			h.Key(tcell.KeyEscape)
 		})
 	}
 }
@@ -567,7 +609,8 @@ func TestHostileCorpusThroughTheHandoffView(t *testing.T) {
 				what := fmt.Sprintf("corpus[%d:%d]", start, start+len(strs))
 				open(hostileHandoff(strs))
 				checkInert(t, h, what+" handoff", borders)
-				for i := 0; i < 40; i++ {
+				for i, last := 0, ""; i < 60 && screen(h) != last; i++ {
+					last = screen(h)
 					h.Key(tcell.KeyPgDn)
 					checkInert(t, h, fmt.Sprintf("%s handoff, page %d", what, i+2), borders)
 				}
