@@ -178,7 +178,7 @@ func (r *Handoff) TimelineMarkdown() string {
 		b.WriteString("Nothing happened.\n")
 	}
 	for _, e := range r.Timeline {
-		b.WriteString("- " + e.At.In(loc).Format("15:04:05") + " " + EventWords(e.Kind) + " " + mdText(e.Subject))
+		b.WriteString("- " + e.At.In(loc).Format("15:04:05") + " " + mdText(EventWords(e.Kind)) + " " + mdText(e.Subject))
 		if e.By != "" {
 			b.WriteString(" by " + mdText(e.By))
 		}
@@ -193,7 +193,8 @@ func (r *Handoff) TimelineMarkdown() string {
 	return b.String()
 }
 
-// EventWords names a timeline event kind for people.
+// EventWords names a timeline event kind for people; a kind it does not
+// know is returned as it is (untrusted: it comes from the cache).
 func EventWords(kind string) string {
 	switch kind {
 	case EventAlertFired:
