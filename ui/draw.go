@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"time"
@@ -373,8 +374,8 @@ type tab struct {
 // tabs are the tab strip's labels.
 func (st *state) tabs() [4]tab {
 	return [4]tab{
-		{PanelOutages, fmt.Sprintf(" 1 Outages (%d) ", len(st.v.outs))},
-		{PanelAlerts, fmt.Sprintf(" 2 Alerts (%d) ", len(st.v.sigs))},
+		{PanelOutages, " 1 Outages (" + st.count(len(st.v.outs)) + ") "},
+		{PanelAlerts, " 2 Alerts (" + st.count(len(st.v.sigs)) + ") "},
 		{PanelDeps, " 3 Deps "},
 		{PanelBacklog, " 4 Backlog "},
 	}
@@ -457,9 +458,9 @@ func (st *state) panelTitle(which Panel) string {
 	}
 	var t string
 	if !st.filter.active() {
-		t = fmt.Sprintf("%s (%d)", name, n)
+		t = fmt.Sprintf("%s (%s)", name, st.count(n))
 	} else {
-		t = fmt.Sprintf("%s %d of %d · %s", name, n, total, cellText(strings.TrimSpace(st.filter.raw)))
+		t = fmt.Sprintf("%s %s of %s · %s", name, st.count(n), st.count(total), cellText(strings.TrimSpace(st.filter.raw)))
 	}
 	if which == PanelOutages {
 		switch {
@@ -470,6 +471,16 @@ func (st *state) panelTitle(which Panel) string {
 		}
 	}
 	return t
+}
+
+// count is how a count of outages or alerts reads: "12", or "12+" while
+// the snapshot is a preview of the most severe alerts (Snapshot.Loading),
+// whose counts are only the least there are.
+func (st *state) count(n int) string {
+	if st.snap != nil && st.snap.Loading > 0 {
+		return strconv.Itoa(n) + "+"
+	}
+	return strconv.Itoa(n)
 }
 
 // drawPanel paints the outages or alerts panel in a box at (x, y, w, h).

@@ -59,3 +59,21 @@ func TestNoAckOnAPreview(t *testing.T) {
 		t.Fatalf("no ack form once the alerts are loaded:\n%s", screen(h))
 	}
 }
+
+// A preview's tab and panel counts are the least there are ("2+"), not
+// totals: the complete snapshot's are plain.
+func TestPreviewCountsAreLowerBounds(t *testing.T) {
+	s := uitest.NewScreen(t, 80, 24)
+	ui.DrawPanel(s, ui.PanelScreen, preview(), ui.DrawOptions{Now: fixedNow, Operator: "alice"})
+	text := strings.Join(uitest.ScreenText(s), "\n")
+	for _, want := range []string{"1 Outages (2+)", "2 Alerts (7+)", "┌─ 1 Outages (2+)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q on a preview:\n%s", want, text)
+		}
+	}
+	ui.DrawPanel(s, ui.PanelScreen, fixture(), ui.DrawOptions{Now: fixedNow, Operator: "alice"})
+	text = strings.Join(uitest.ScreenText(s), "\n")
+	if strings.Contains(text, "+)") || !strings.Contains(text, "┌─ 1 Outages (2)") {
+		t.Errorf("a complete snapshot's counts are not plain:\n%s", text)
+	}
+}
