@@ -247,8 +247,11 @@ func newSetup(ctx context.Context, g globalFlags, onPanic func(any, []byte)) (*s
 		logCloser.Close()
 		return nil, err
 	}
+	// Config warnings (a file others can read that holds secrets) are
+	// said on stderr, before any screen, as well as in the log.
 	for _, w := range cfg.Warnings() {
 		logger.Warn("config", "warning", w)
+		fmt.Fprintln(os.Stderr, "sitroom: warning:", w)
 	}
 	dbPath := g.db
 	if dbPath == "" {
