@@ -116,8 +116,10 @@ var ErrNotAcked = errors.New("not acknowledged")
 // actTx runs fn in a write transaction (BEGIN IMMEDIATE) on a connection
 // of the pool, apart from the connection polls write on.
 func (c *Cache) actTx(op string, fn func(ctx context.Context, tx *sql.Conn) error) error {
+	db, done := c.pool()
+	defer done()
 	ctx := context.Background()
-	conn, err := c.db.Conn(ctx)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		if strings.Contains(err.Error(), "database is closed") {
 			return ErrClosed
@@ -369,7 +371,9 @@ func (c *Cache) Deliveries(actionID int64) ([]model.Delivery, error) {
 }
 
 func (c *Cache) deliveries(where string, args ...any) ([]model.Delivery, error) {
-	rows, err := c.db.QueryContext(context.Background(),
+	db, done := c.pool()
+	defer done()
+	rows, err := db.QueryContext(context.Background(),
 		`SELECT `+deliveryCols+` FROM outbox JOIN audit ON audit.id = outbox.action_id `+where, args...)
 	if err != nil {
 		return nil, c.closedOr("read the outbox", err)
@@ -392,8 +396,10 @@ func (c *Cache) deliveries(where string, args ...any) ([]model.Delivery, error) 
 // NextDue is when the earliest pending delivery is due; zero when none is
 // pending.
 func (c *Cache) NextDue() (time.Time, error) {
+	db, done := c.pool()
+	defer done()
 	var v sql.NullInt64
-	if err := c.db.QueryRowContext(context.Background(),
+	if err := db.QueryRowContext(context.Background(),
 		`SELECT min(next_at) FROM outbox WHERE state = 'pending'`).Scan(&v); err != nil {
 		return time.Time{}, c.closedOr("read the outbox", err)
 	}
@@ -472,7 +478,9 @@ func (c *Cache) settleAction(ctx context.Context, tx *sql.Conn, id int64) error 
 
 // AuditLog returns the audit rows at or after since, oldest first.
 func (c *Cache) AuditLog(since time.Time) ([]model.AuditEntry, error) {
-	rows, err := c.db.QueryContext(context.Background(), `SELECT id, uid, at, operator, role, host, ssh_client, verb,
+	db, done := c.pool()
+	defer done()
+	rows, err := db.QueryContext(context.Background(), `SELECT id, uid, at, operator, role, host, ssh_client, verb,
 		service, target, comment, upstream, state, reason FROM audit WHERE at >= ? ORDER BY id`, ns(since))
 	if err != nil {
 		return nil, c.closedOr("read the audit log", err)
@@ -532,13 +540,15 @@ func (c *Cache) OpenAcks() ([]model.Ack, error) {
 // unfinished deliveries per service and the upstream silences. It runs a
 // few small queries; call it off the UI goroutine. Safe for concurrent use.
 func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
+	db, done := c.pool()
+	defer done()
 	if maxNotes <= 0 {
 		maxNotes = 200
 	}
 	b := &model.Board{Built: now, Acks: map[string]*model.Ack{}, Lapsed: map[string]*model.Ack{},
 		Escalations: map[string]*model.Escalation{}, Deliveries: map[string]model.Deliveries{}, Silences: map[string]model.Silence{}}
 	ctx := context.Background()
-	conn, err := c.db.Conn(ctx)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, c.closedOr("read actions", err)
 	}

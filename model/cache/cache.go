@@ -156,7 +156,17 @@ var migrations = []string{
 type Cache struct {
 	path string
 	busy time.Duration
-	db   *sql.DB // pool for history queries that need no mirror
+	// poolMu guards db, the pool for the calls that need no mirror
+	// (history, actions, Preview): they hold it read-locked while they use
+	// the pool (see pool), and a recovery (Recovered) takes it to swap a
+	// fresh file's pool in. Taken after connMu, never before it.
+	poolMu sync.RWMutex
+	db     *sql.DB
+	// recovered is the last replacement of a corrupt file, guarded by mu.
+	recovered *Recovery
+	// file is the file opened (nil if it could not be read), to tell
+	// whether another process has replaced it; guarded by connMu.
+	file os.FileInfo
 
 	// connMu guards conn, the prepared statements and the mirror below.
 	connMu sync.Mutex
@@ -235,6 +245,7 @@ func open(path string, busy time.Duration) (*Cache, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(2)
 	c := &Cache{path: path, busy: busy, db: db, srcs: map[string]*source{}, intern: map[string]string{}, strs: newInterner()}
+	c.file, _ = os.Stat(abs)
 	if err := c.init(); err != nil {
 		if c.conn != nil {
 			c.st.close()
@@ -365,15 +376,32 @@ func (c *Cache) Close() error {
 		return nil
 	}
 	c.closed = true
-	c.st.close()
-	err := c.conn.Close()
-	if err2 := c.db.Close(); err == nil {
-		err = err2
-	}
-	if err != nil {
+	if err := c.closeFile(); err != nil {
 		return c.wrap("close", err)
 	}
 	return nil
+}
+
+// closeFile closes the statements, the dedicated connection and the pool,
+// after every call using the pool has finished. connMu must be held.
+func (c *Cache) closeFile() error {
+	c.st.close()
+	err := c.conn.Close()
+	c.poolMu.Lock()
+	defer c.poolMu.Unlock()
+	if err2 := c.db.Close(); err == nil {
+		err = err2
+	}
+	return err
+}
+
+// pool returns the connection pool for a call that does not use the
+// dedicated connection, and the release to call when that call is done
+// with it (a recovery waits for it before it closes the pool). A holder
+// must not take connMu.
+func (c *Cache) pool() (*sql.DB, func()) {
+	c.poolMu.RLock()
+	return c.db, c.poolMu.RUnlock
 }
 
 // inWriteTx runs fn inside BEGIN IMMEDIATE … COMMIT on the dedicated

@@ -92,7 +92,9 @@ func (c *Cache) CloseOutage(id int64, closed time.Time) error {
 
 // OpenOutageRecords lists the outages recorded as open, oldest first.
 func (c *Cache) OpenOutageRecords() ([]model.OutageRecord, error) {
-	return c.outageRecords(context.Background(), c.db, `WHERE closed_at = 0 ORDER BY id`)
+	db, done := c.pool()
+	defer done()
+	return c.outageRecords(context.Background(), db, `WHERE closed_at = 0 ORDER BY id`)
 }
 
 // SourceDown records that source's polls started failing at at, with the
@@ -123,7 +125,9 @@ func (c *Cache) SourceUp(id int64, at time.Time) error {
 
 // OpenSourceOutages lists the sources recorded as down, oldest first.
 func (c *Cache) OpenSourceOutages() ([]model.SourceOutage, error) {
-	return c.sourceOutages(context.Background(), c.db, `WHERE up_at = 0 ORDER BY id`)
+	db, done := c.pool()
+	defer done()
+	return c.sourceOutages(context.Background(), db, `WHERE up_at = 0 ORDER BY id`)
 }
 
 // RecordBacklog stores ticket backlog samples (one per source and tier);
@@ -237,8 +241,10 @@ func (c *Cache) query(ctx context.Context, q querier, op, query string, scan fun
 // backlog samples. It reads the file on a pooled connection, never the
 // poll's; call it off the UI goroutine. Safe for concurrent use.
 func (c *Cache) History(from, to time.Time) (*model.History, error) {
+	db, done := c.pool()
+	defer done()
 	ctx := context.Background()
-	conn, err := c.db.Conn(ctx)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, c.closedOr("read history", err)
 	}

@@ -100,6 +100,17 @@ func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (Inge
 	if c.closed {
 		return IngestResult{}, ErrClosed
 	}
+	res, err := c.ingestLocked(source, alerts, keys, meta)
+	again, err := c.recoverFrom(err)
+	if again {
+		return c.ingestLocked(source, alerts, keys, meta)
+	}
+	return res, err
+}
+
+// ingestLocked is Ingest's work under connMu, run once more after
+// recoverFrom replaced a corrupt file.
+func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string, meta PollMeta) (IngestResult, error) {
 	synced, err := c.syncIfChanged()
 	if err != nil {
 		return IngestResult{}, err
@@ -405,6 +416,17 @@ func (c *Cache) RecordFailure(name string, pollErr error, meta PollMeta) error {
 	if c.closed {
 		return ErrClosed
 	}
+	err := c.recordFailureLocked(name, msg, meta)
+	again, err := c.recoverFrom(err)
+	if again {
+		return c.recordFailureLocked(name, msg, meta)
+	}
+	return err
+}
+
+// recordFailureLocked is RecordFailure's work under connMu, run once more after
+// recoverFrom replaced a corrupt file.
+func (c *Cache) recordFailureLocked(name, msg string, meta PollMeta) error {
 	var st model.SourceStatus
 	err := c.inWriteTx(func() error {
 		if _, err := c.syncIfChanged(); err != nil {

@@ -62,8 +62,10 @@ func (c *Cache) ReleaseLease(holder string) error {
 // empty when nobody ever took it or it was released. The lease may have
 // expired: compare expires with the current time. Safe for concurrent use.
 func (c *Cache) LeaseHolder() (holder string, expires time.Time, err error) {
+	db, done := c.pool()
+	defer done()
 	var exp int64
-	err = c.db.QueryRowContext(context.Background(),
+	err = db.QueryRowContext(context.Background(),
 		`SELECT holder, expires_at FROM lease WHERE name = ?`, leaseName).Scan(&holder, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", time.Time{}, nil

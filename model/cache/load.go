@@ -33,7 +33,7 @@ func (c *Cache) Load() ([]*model.AlertRow, []model.SourceStatus, error) {
 			err = ErrClosed
 		} else {
 			var changed bool
-			changed, err = c.syncIfChanged()
+			changed, err = c.syncRecovering()
 			if changed {
 				c.publish()
 			}
@@ -106,6 +106,18 @@ func (c *Cache) syncIfChanged() (bool, error) {
 	}
 	c.dv = dv
 	return true, nil
+}
+
+// syncRecovering is syncIfChanged for Load and Tickets: a file found
+// corrupt is replaced (recoverFrom) and the fresh one loaded.
+func (c *Cache) syncRecovering() (bool, error) {
+	changed, err := c.syncIfChanged()
+	again, err := c.recoverFrom(err)
+	if again {
+		_, err = c.syncIfChanged()
+		return true, err
+	}
+	return changed, err
 }
 
 // inNestedReadTx runs fn in a read transaction unless the connection is
@@ -308,7 +320,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) err
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("cache %s is corrupt (alert row %d; move it aside, it is only a cache): %w", c.path, id, err)
+			return &rowError{path: c.path, row: fmt.Sprintf("alert row %d", id), err: err}
 		}
 		fn(id, r)
 	}
@@ -336,7 +348,9 @@ func (c *Cache) internStr(s string) string {
 // on a pooled connection, so it never waits for Ingest. Safe for concurrent
 // use.
 func (c *Cache) Resolved(since time.Time) ([]*model.AlertRow, error) {
-	rs, err := c.db.QueryContext(context.Background(),
+	db, done := c.pool()
+	defer done()
+	rs, err := db.QueryContext(context.Background(),
 		`SELECT `+rowCols+` FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at >= ? ORDER BY resolved_at, id`,
 		ns(since))
 	if err != nil {

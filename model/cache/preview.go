@@ -53,8 +53,10 @@ type Preview struct {
 // Cache nor loads the mirror. With the rank index it reads about limit
 // rows whatever the size of the cache. Safe for concurrent use.
 func (c *Cache) Preview(limit int) (*Preview, error) {
+	db, done := c.pool()
+	defer done()
 	ctx := context.Background()
-	tx, err := c.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, c.wrap("read cache", err)
 	}

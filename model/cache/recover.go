@@ -30,6 +30,8 @@ type Recovery struct {
 	MovedTo string
 	// Reason is what was wrong with it, in words.
 	Reason string
+	// At is when it was moved (UTC).
+	At time.Time
 	// Copied counts the rows copied per table, in salvageTables order.
 	Copied []TableCount
 	// Lost says, per table, what could not be read or copied; those rows
@@ -47,19 +49,47 @@ type TableCount struct {
 func (r *Recovery) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "cache %s %s; it was moved aside to %s and a fresh cache was created", r.Path, r.Reason, r.MovedTo)
+	if c := r.copied(); c != "" {
+		fmt.Fprintf(&b, "; copied into it from the old file: %s rows", c)
+	}
+	if len(r.Lost) > 0 {
+		fmt.Fprintf(&b, "; NOT copied (still in %s): %s", r.MovedTo, strings.Join(r.Lost, "; "))
+	}
+	return b.String()
+}
+
+// Note is the warning in one short line for a status line: when, where
+// the file went (beside the cache), what was copied; String has the
+// details.
+func (r *Recovery) Note() string {
+	var b strings.Builder
+	if strings.HasPrefix(r.Reason, "is not") {
+		b.WriteString("cache was not a SQLite database")
+	} else {
+		b.WriteString("cache was corrupt")
+	}
+	if !r.At.IsZero() {
+		fmt.Fprintf(&b, " at %s", r.At.Local().Format("15:04:05"))
+	}
+	fmt.Fprintf(&b, ": moved aside to %s, a fresh one was created", filepath.Base(r.MovedTo))
+	if c := r.copied(); c != "" {
+		fmt.Fprintf(&b, " with %s rows copied", c)
+	}
+	if len(r.Lost) > 0 {
+		b.WriteString("; some rows NOT copied, see the log")
+	}
+	return b.String()
+}
+
+// copied lists the rows copied per table: "41 audit, 80 outbox".
+func (r *Recovery) copied() string {
 	var parts []string
 	for _, tc := range r.Copied {
 		if tc.Rows > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", tc.Rows, tc.Table))
 		}
 	}
-	if len(parts) > 0 {
-		fmt.Fprintf(&b, "; copied into it from the old file: %s rows", strings.Join(parts, ", "))
-	}
-	if len(r.Lost) > 0 {
-		fmt.Fprintf(&b, "; NOT copied (still in %s): %s", r.MovedTo, strings.Join(r.Lost, "; "))
-	}
-	return b.String()
+	return strings.Join(parts, ", ")
 }
 
 // salvageTables are the tables holding what operators did, copied out of
@@ -89,8 +119,9 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 //
 // The integrity check runs only when the file is not a database or Open
 // failed with a corruption error, so a healthy cache opens as fast as with
-// Open: corruption in pages that opening does not read shows later, as an
-// error naming the file.
+// Open: corruption in pages that opening does not read shows later, when
+// the open rows are loaded or written, and the file is replaced then the
+// same way (see Recovered).
 func OpenRecover(path string) (*Cache, *Recovery, error) {
 	return openRecover(path, BusyTimeout, time.Now)
 }
@@ -108,11 +139,22 @@ func openRecover(path string, busy time.Duration, now func() time.Time) (*Cache,
 		}
 		reason = "is corrupt (" + firstProblem(abs, err) + ")"
 	}
-	moved, err := moveAside(abs, now().UTC())
+	c, rec, err := replace(path, abs, busy, now().UTC(), reason)
+	if c != nil {
+		c.recovered = rec
+	}
+	return c, rec, err
+}
+
+// replace moves the unusable file at abs aside, copies the operators'
+// record out of it (unless it is not SQLite at all) into a fresh cache
+// created at path, and returns that cache.
+func replace(path, abs string, busy time.Duration, at time.Time, reason string) (*Cache, *Recovery, error) {
+	moved, err := moveAside(abs, at)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cache %s %s, and moving it aside failed (move it yourself; it is only a cache): %w", path, reason, err)
 	}
-	rec := &Recovery{Path: path, MovedTo: moved, Reason: reason}
+	rec := &Recovery{Path: path, MovedTo: moved, Reason: reason, At: at}
 	var rows [][][]any
 	if !strings.HasPrefix(reason, "is not") {
 		rows = salvage(moved, rec)
@@ -126,6 +168,84 @@ func openRecover(path string, busy time.Duration, now func() time.Time) (*Cache,
 	}
 	return c, rec, nil
 }
+
+// Recovered returns what the last replacement of this Cache's file did
+// (nil if it never was replaced): by OpenRecover, or at run time, when
+// loading or writing the open rows found the file corrupt (see recoverFrom).
+func (c *Cache) Recovered() *Recovery {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.recovered
+}
+
+// recoverFrom replaces the file as OpenRecover does when err (from a call
+// holding connMu, its transaction rolled back) says it is corrupt: damage
+// Open does not read shows only when the open rows are loaded or written.
+// The file is closed, moved aside with the operators' record copied into
+// a fresh cache at the same path, whose connections this Cache then uses,
+// with an empty mirror loaded again by the next call. It reports whether
+// the caller should try again; it returns err unchanged when the file is
+// not corrupt, and err joined with what went wrong when the replacement
+// failed. If the file at the path is no longer the one this Cache opened
+// (another process replaced it), that one is opened, and nothing moved.
+// connMu must be held.
+func (c *Cache) recoverFrom(err error) (bool, error) {
+	if err == nil || c.closed || !isCorrupt(err) {
+		return false, err
+	}
+	abs, aerr := filepath.Abs(c.path)
+	if aerr != nil {
+		return false, err
+	}
+	reason := "is corrupt (" + firstProblem(abs, err) + ")"
+	if cerr := c.closeFile(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	var fresh *Cache
+	var rec *Recovery
+	var rerr error
+	if fi, serr := os.Stat(abs); serr == nil && c.file != nil && !os.SameFile(fi, c.file) {
+		fresh, rerr = open(c.path, c.busy)
+	} else {
+		fresh, rec, rerr = replace(c.path, abs, c.busy, time.Now().UTC(), reason)
+		if fresh == nil {
+			fresh, _ = open(c.path, c.busy) // the file as it is, if that can be opened at all
+		}
+	}
+	if fresh == nil {
+		c.closed = true
+		return false, errors.Join(err, rerr)
+	}
+	c.poolMu.Lock()
+	c.db = fresh.db
+	c.poolMu.Unlock()
+	c.conn, c.st, c.file = fresh.conn, fresh.st, fresh.file
+	c.dv, c.seq, c.srcs, c.intern, c.strs = 0, 0, fresh.srcs, fresh.intern, fresh.strs
+	c.loaded.Store(false)
+	c.mu.Lock()
+	c.rows, c.statuses, c.tk = nil, nil, ticketMirror{}
+	if rec != nil {
+		c.recovered = rec
+	}
+	c.mu.Unlock()
+	if rerr != nil {
+		return false, errors.Join(err, rerr)
+	}
+	return true, nil
+}
+
+// rowError is a row whose stored JSON does not decode: the file is
+// corrupt although SQLite reads it.
+type rowError struct {
+	path, row string
+	err       error
+}
+
+func (e *rowError) Error() string {
+	return fmt.Sprintf("cache %s is corrupt (%s; move it aside, it is only a cache): %v", e.path, e.row, e.err)
+}
+
+func (e *rowError) Unwrap() error { return e.err }
 
 // foreign reports, in words, why the file at abs is not a SQLite database
 // ("" when it is one, is empty or does not exist).
@@ -151,7 +271,8 @@ func foreign(abs string) string {
 
 func isCorrupt(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
+	var re *rowError
+	return errors.As(err, &re) || errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
 }
 
 // firstProblem runs PRAGMA quick_check on the file, read-only, and returns
@@ -159,7 +280,10 @@ func isCorrupt(err error) bool {
 func firstProblem(abs string, openErr error) string {
 	msg := openErr.Error()
 	var se sqlite3.Error
-	if errors.As(openErr, &se) {
+	var re *rowError
+	if errors.As(openErr, &re) {
+		msg = re.row + " does not decode: " + re.err.Error()
+	} else if errors.As(openErr, &se) {
 		msg = se.Error()
 	}
 	db, err := sql.Open("sqlite3", roDSN(abs))

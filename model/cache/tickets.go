@@ -117,6 +117,17 @@ func (c *Cache) IngestTickets(source string, tickets []model.Ticket, meta PollMe
 	if c.closed {
 		return TicketResult{}, ErrClosed
 	}
+	res, err := c.ingestTicketsLocked(source, tickets, meta, at)
+	again, err := c.recoverFrom(err)
+	if again {
+		return c.ingestTicketsLocked(source, tickets, meta, at)
+	}
+	return res, err
+}
+
+// ingestTicketsLocked is IngestTickets's work under connMu, run once more after
+// recoverFrom replaced a corrupt file.
+func (c *Cache) ingestTicketsLocked(source string, tickets []model.Ticket, meta PollMeta, at time.Time) (TicketResult, error) {
 	synced, err := c.syncIfChanged()
 	if err != nil {
 		return TicketResult{}, err
@@ -321,7 +332,7 @@ func (c *Cache) Tickets() ([]*model.Ticket, error) {
 			err = ErrClosed
 		} else {
 			var changed bool
-			changed, err = c.syncIfChanged()
+			changed, err = c.syncRecovering()
 			if changed {
 				c.publish()
 			}
@@ -458,7 +469,7 @@ func (c *Cache) scanTickets(rs *sql.Rows, fn func(e *tkEntry, closedAt int64)) e
 		t.SLA.Due, t.SLA.Remaining, t.SLA.AsOf = fromNS(due), time.Duration(remaining), fromNS(asOf)
 		var err error
 		if t.Fields, err = decodeMap(fields); err != nil {
-			return fmt.Errorf("cache %s is corrupt (ticket %q of %q; move it aside, it is only a cache): %w", c.path, t.ID, t.Source, err)
+			return &rowError{path: c.path, row: fmt.Sprintf("ticket %q of %q", t.ID, t.Source), err: err}
 		}
 		if len(t.Fields) == 0 {
 			t.Fields = nil
@@ -476,7 +487,9 @@ func (c *Cache) scanTickets(rs *sql.Rows, fn func(e *tkEntry, closedAt int64)) e
 // file on a pooled connection, never waiting for a poll. Safe for
 // concurrent use.
 func (c *Cache) ClosedTickets(since time.Time) ([]model.Ticket, []time.Time, error) {
-	rs, err := c.db.QueryContext(context.Background(),
+	db, done := c.pool()
+	defer done()
+	rs, err := db.QueryContext(context.Background(),
 		`SELECT `+ticketCols+` FROM tickets WHERE closed_at != 0 AND closed_at >= ? ORDER BY closed_at, source, id`, ns(since))
 	if err != nil {
 		return nil, nil, c.closedOr("read ticket history", err)
