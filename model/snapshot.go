@@ -169,6 +169,15 @@ type Snapshot struct {
 	// signals and outages are partial. A preview is for the screen only;
 	// nothing records or acts on it, and a complete snapshot replaces it.
 	Loading int
+	// CacheError, when set, is why the cache could not be read for a new
+	// snapshot (locked, unreadable, …): the snapshot is the last one that
+	// could be built, shown again with the reason, or, when its Built is
+	// zero, holds nothing but the reason.
+	CacheError string
+	// CacheNote, when set, is what the operator should know about the
+	// cache file in one line: that it was found corrupt, moved aside and
+	// replaced by a fresh one (the log has the details).
+	CacheNote string
 }
 
 // Service returns the state of the named service; a service with nothing

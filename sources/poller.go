@@ -100,6 +100,9 @@ type Poller struct {
 	mu       sync.Mutex
 	leaseOK  bool
 	lastSeal uint64
+	seenRec  *cache.Recovery // the cache's last Recovery already logged (mu)
+
+	last *model.Snapshot // the last snapshot published by snapshotLoop
 }
 
 // NewPoller prepares a poller; nothing runs until Run or PollOnce.
@@ -127,6 +130,9 @@ func NewPoller(c *cache.Cache, jobs []Job, opt PollerOptions) *Poller {
 		names: make(map[string]string, len(jobs)),
 		out:   make(chan *model.Snapshot, 1),
 		dirty: make(chan struct{}, 1),
+		// A file OpenRecover replaced was reported by whoever opened it;
+		// the snapshots still say so (CacheNote).
+		seenRec: c.Recovered(),
 	}
 	for i := range jobs {
 		if jobs[i].Interval <= 0 {
@@ -377,13 +383,19 @@ func (p *Poller) snapshotLoop(ctx context.Context) {
 	t := time.NewTicker(p.opt.WatchEvery)
 	defer t.Stop()
 	first, recording := true, false
+	failing := "" // why the last build failed
 	for {
 		snap, seal, err := p.build()
 		if err != nil {
-			p.opt.Logger.Error("building a snapshot", "err", err)
-		} else if first || seal != p.lastSeal {
-			first = false
-			p.lastSeal = seal
+			if msg := err.Error(); msg != failing {
+				// Logged and shown once per reason, not every WatchEvery.
+				p.opt.Logger.Error("building a snapshot", "err", err)
+				failing = msg
+				p.publish(p.failed(msg))
+			}
+		} else if first || seal != p.lastSeal || failing != "" {
+			first, failing = false, ""
+			p.lastSeal, p.last = seal, snap
 			p.publish(snap)
 		}
 		if err == nil {
@@ -410,6 +422,18 @@ func (p *Poller) record(snap *model.Snapshot, recording bool) bool {
 	}
 	p.opt.History.Observe(snap)
 	return true
+}
+
+// failed is what is published when no snapshot could be built: the last
+// one that was, with why (model.Snapshot.CacheError), or, before the
+// first, a snapshot holding only why. Snapshot goroutine only.
+func (p *Poller) failed(why string) *model.Snapshot {
+	if p.last == nil {
+		return &model.Snapshot{CacheError: why}
+	}
+	s := *p.last
+	s.CacheError = why
+	return &s
 }
 
 func (p *Poller) publish(s *model.Snapshot) {
@@ -483,7 +507,27 @@ func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatu
 		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
 	})
 	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
+	p.noteRecovery(snap)
 	return snap, configured
+}
+
+// noteRecovery tells the operator, in snap and once in the log, that the
+// cache file was found corrupt and replaced (cache.Recovered): at Open,
+// or since, when loading or writing the open rows found it so. Polling
+// goes on into the fresh file.
+func (p *Poller) noteRecovery(snap *model.Snapshot) {
+	rec := p.cache.Recovered()
+	if rec == nil {
+		return
+	}
+	snap.CacheNote = rec.Note()
+	p.mu.Lock()
+	fresh := rec != p.seenRec
+	p.seenRec = rec
+	p.mu.Unlock()
+	if fresh {
+		p.opt.Logger.Warn("cache moved aside", "warning", rec.String())
+	}
 }
 
 // sealTickets fingerprints the open tickets: like rows, tickets are
