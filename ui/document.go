@@ -316,6 +316,16 @@ func (st *state) buildHelp() *document {
 			}
 		}
 	}
+	if st.snap != nil && (st.snap.CacheError != "" || st.snap.CacheNote != "") {
+		d.blank()
+		d.heading("Cache", th.Title)
+		if st.snap.CacheError != "" {
+			d.add(docLine{indent: 2, label: "error", labelW: 14, text: Inert(st.snap.CacheError), lstyle: th.Dim, style: th.ErrorText})
+		}
+		if st.snap.CacheNote != "" {
+			d.add(docLine{indent: 2, label: "note", labelW: 14, text: Inert(st.snap.CacheNote), lstyle: th.Dim, style: th.Warn})
+		}
+	}
 	d.blank()
 	d.heading("Legend", th.Title)
 	for _, l := range [][2]string{

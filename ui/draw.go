@@ -253,9 +253,16 @@ func (st *state) drawHeader(p *painter, y, w int) {
 		{fmt.Sprintf("PEND %d", c.Pending), th.Base}, {" ", th.Base},
 		{fmt.Sprintf("STALE %d", c.Stale), hot(c.Stale, th.Warn)},
 	}
-	if st.snap != nil && st.snap.Loading > 0 {
-		// A preview: its counts are of the most severe alerts only.
+	if st.snap != nil && (st.snap.Loading > 0 || st.snap.Built.IsZero() && st.snap.CacheError != "") {
+		// A preview: its counts are of the most severe alerts only. Or
+		// nothing could be read (the status line says why).
 		note := seg{"loading " + groupDigits(st.snap.Loading) + " alerts…", th.Unknown}
+		switch {
+		case st.snap.CacheError != "" && st.snap.Loading > 0:
+			note = seg{groupDigits(st.snap.Loading) + " alerts not loaded: cache unreadable", th.ErrorText}
+		case st.snap.CacheError != "":
+			note = seg{"no data: cache unreadable", th.ErrorText}
+		}
 		long = []seg{long[0], long[1], note}
 		short = []seg{note}
 	}
@@ -656,6 +663,16 @@ func (st *state) drawStatus(p *painter, y, w int) {
 		return
 	}
 	if st.snap == nil {
+		return
+	}
+	if st.snap.CacheError != "" {
+		p.text(0, y, w, cellText(st.snap.CacheError), th.ErrorText)
+		return
+	}
+	if st.snap.CacheNote != "" {
+		// Rare, and it explains why alerts and history start afresh;
+		// the chips still say which sources are down.
+		p.text(0, y, w, cellText(st.snap.CacheNote), th.Warn)
 		return
 	}
 	down := st.failingSources()
