@@ -103,8 +103,9 @@ type observedFeed struct {
 	p   *sources.Poller
 	out chan *model.Snapshot
 
-	mu   sync.Mutex
-	full bool // a poller snapshot was passed: a preview would be older
+	mu    sync.Mutex
+	full  bool            // a poller snapshot was passed: a preview would be older
+	shown *model.Snapshot // the last snapshot passed
 }
 
 // observer is what sees the poller's snapshots before the UI: the action
@@ -116,7 +117,9 @@ func observe(p *sources.Poller, d observer) *observedFeed {
 	go func() {
 		defer close(f.out)
 		for s := range p.Snapshots() {
-			d.Observe(s)
+			if !s.Built.IsZero() { // not one that holds only why none could be built
+				d.Observe(s)
+			}
 			f.send(s, false)
 		}
 	}()
@@ -131,7 +134,16 @@ func (f *observedFeed) send(s *model.Snapshot, preview bool) {
 	if preview && f.full {
 		return
 	}
-	f.full = f.full || !preview
+	if s.Built.IsZero() && f.shown != nil {
+		// No snapshot could be built yet: what is shown (a preview)
+		// stays, with why.
+		c := *f.shown
+		c.CacheError = s.CacheError
+		s = &c
+	} else {
+		f.full = f.full || !preview
+	}
+	f.shown = s
 	for {
 		select {
 		case f.out <- s:

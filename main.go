@@ -474,8 +474,14 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 	}
 	defer s.close()
 	if g.once {
+		opened := s.cache.Recovered()
 		err := s.poller.PollOnce(ctx)
 		snap, serr := s.poller.Snapshot()
+		if rec := s.cache.Recovered(); rec != opened {
+			// Found corrupt past what Open reads, and replaced (logged
+			// by the poller), like a file found so at Open.
+			fmt.Fprintln(os.Stderr, "sitroom: warning:", rec)
+		}
 		if serr == nil {
 			fmt.Fprintf(stdout, "polled %d sources: %d outages, %d firing, %d pending, %d silenced\n",
 				len(s.cfg.Sources), snap.Counts.Outages, snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
