@@ -147,7 +147,7 @@ type SourceStatus struct {
 	LastSuccess time.Time
 	LastError   string // empty when the last attempt succeeded
 	Latency     time.Duration
-	Items       int    // alerts returned by the last successful poll
+	Items       int    // alerts (tickets, for a ticket source) returned by the last successful poll
 	Note        string // a warning about a successful poll, e.g. "empty reply after 12 alerts"
 }
 

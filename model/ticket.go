@@ -279,3 +279,26 @@ func (t *Ticket) ContentHash() uint64 {
 	writeMap(w, t.Fields)
 	return h.Sum64()
 }
+
+// The source types that read tickets rather than alerts: Request Tracker,
+// Jira Service Management and ServiceNow.
+const (
+	TicketTypeRT         = "rt"
+	TicketTypeJira       = "jira"
+	TicketTypeServiceNow = "servicenow"
+)
+
+// TicketSourceTypes lists the ticket source types.
+func TicketSourceTypes() []string {
+	return []string{TicketTypeRT, TicketTypeJira, TicketTypeServiceNow}
+}
+
+// IsTicketSourceType reports whether a source of type t reads tickets (its
+// status counts tickets, not alerts).
+func IsTicketSourceType(t string) bool {
+	switch t {
+	case TicketTypeRT, TicketTypeJira, TicketTypeServiceNow:
+		return true
+	}
+	return false
+}

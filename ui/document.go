@@ -306,7 +306,11 @@ func (st *state) buildHelp() *document {
 			sub("last good", utc(s.LastSuccess)+ago(now, s.LastSuccess), th.Base)
 			sub("last attempt", utc(s.LastAttempt)+ago(now, s.LastAttempt), th.Base)
 			if s.LastError == "" && !s.LastAttempt.IsZero() {
-				sub("last poll", fmt.Sprintf("%d alerts in %s", s.Items, s.Latency.Round(1e6)), th.Base)
+				what := "alerts"
+				if model.IsTicketSourceType(s.Type) {
+					what = "tickets"
+				}
+				sub("last poll", fmt.Sprintf("%d %s in %s", s.Items, what, s.Latency.Round(1e6)), th.Base)
 			}
 			if s.LastError != "" {
 				sub("error", Inert(s.LastError), th.ErrorText)

@@ -15,16 +15,16 @@ import (
 // The ticket source types: Request Tracker (REST2), Jira Service
 // Management (Cloud REST v3 + servicedeskapi) and ServiceNow (Table API).
 const (
-	TypeRT         = "rt"
-	TypeJira       = "jira"
-	TypeServiceNow = "servicenow"
+	TypeRT         = model.TicketTypeRT
+	TypeJira       = model.TicketTypeJira
+	TypeServiceNow = model.TicketTypeServiceNow
 )
 
 // ticketTypes are the source types that read tickets rather than alerts.
-var ticketTypes = []string{TypeRT, TypeJira, TypeServiceNow}
+var ticketTypes = model.TicketSourceTypes()
 
 // IsTicketType reports whether t is a ticket source type.
-func IsTicketType(t string) bool { return contains(ticketTypes, t) }
+func IsTicketType(t string) bool { return model.IsTicketSourceType(t) }
 
 // Tickets is the part of a Source that only the ticket sources (rt, jira,
 // servicenow) use. They also take url and the inline HTTP client settings:
