@@ -1,13 +1,10 @@
 package model
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
-	"strconv"
+	"sitroom/model/hostiletest"
 	"strings"
 	"testing"
 	"time"
@@ -17,35 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// loadHostile reads testdata/hostile/corpus.txt (see ui/hostile_test.go
-// for its format and generator).
-func loadHostile(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "hostile", "corpus.txt"))
-	require.NoError(t, err)
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		n := 1
-		if i := strings.LastIndex(line, `" x `); i >= 0 {
-			fmt.Sscan(line[i+4:], &n)
-			line = line[:i+1]
-		}
-		s, err := strconv.Unquote(line)
-		require.NoError(t, err, "corpus line %q", line)
-		out = append(out, strings.Repeat(s, n))
-	}
-	require.NoError(t, sc.Err())
-	require.GreaterOrEqual(t, len(out), 200)
-	return out
-}
 
 // hostileHistory is a history of one shift (and the one before) in which
 // every string an upstream, an operator or the config gave is taken from
@@ -200,7 +168,7 @@ const (
 // a terminal would act on: no control character but the newlines, no
 // bidi control, no line separator, only valid UTF-8.
 func TestHandoffMarkdownOfHostileText(t *testing.T) {
-	corpus := loadHostile(t)
+	corpus := hostiletest.Corpus(t)
 	const chunk = 24
 	for start := 0; start < len(corpus); start += chunk {
 		strs := corpus[start:min(start+chunk, len(corpus))]
@@ -245,7 +213,7 @@ func TestHandoffMarkdownOfHostileText(t *testing.T) {
 // The 1 MiB values are cut to 64 KiB here: the history repeats each string
 // in a dozen fields, which would make a report of 300 MB.
 func TestHandoffJSONOfHostileText(t *testing.T) {
-	corpus := loadHostile(t)
+	corpus := hostiletest.Corpus(t)
 	for i, s := range corpus {
 		corpus[i] = s[:min(len(s), 64<<10)]
 	}

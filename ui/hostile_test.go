@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"sitroom/model/hostiletest"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,8 +89,6 @@ var hostileHuge = []struct {
 	n    int
 }{{"A", 1 << 20}, {"[red]\x1b[31m\u202e漢", 1 << 20 / 14}, {"\xff", 1 << 20}}
 
-var hostileFile = filepath.Join("..", "testdata", "hostile", "corpus.txt")
-
 func TestHostileCorpusFile(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("# hostile text for sitroom's tests: one Go-quoted string per line, \" x N\" repeats it N times\n")
@@ -100,6 +98,7 @@ func TestHostileCorpusFile(t *testing.T) {
 	for _, h := range hostileHuge {
 		fmt.Fprintf(&b, "%s x %d\n", strconv.Quote(h.unit), h.n)
 	}
+	hostileFile := hostiletest.Path(t)
 	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
 		if err := os.MkdirAll(filepath.Dir(hostileFile), 0o755); err != nil {
 			t.Fatal(err)
@@ -115,42 +114,9 @@ func TestHostileCorpusFile(t *testing.T) {
 	if string(got) != b.String() {
 		t.Fatal("testdata/hostile/corpus.txt is not what the generator makes; rerun with -update")
 	}
-	if n := len(loadHostile(t)); n < 200 {
+	if n := len(hostiletest.Corpus(t)); n < 200 {
 		t.Fatalf("corpus has %d strings, want at least 200", n)
 	}
-}
-
-// loadHostile reads the corpus file.
-func loadHostile(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open(hostileFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		n := 1
-		if i := strings.LastIndex(line, `" x `); i >= 0 {
-			fmt.Sscan(line[i+4:], &n)
-			line = line[:i+1]
-		}
-		s, err := strconv.Unquote(line)
-		if err != nil {
-			t.Fatalf("corpus line %q: %v", line, err)
-		}
-		out = append(out, strings.Repeat(s, n))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // hostileSnapshot puts the strings into every untrusted field: alert names,
@@ -275,7 +241,7 @@ func frame(h *uitest.Harness) map[int]rune {
 // views, the help page and the ack form draw the whole corpus inert, with the frame of the plain screen intact, at a wide
 // and at an 80×24 terminal.
 func TestHostileCorpusThroughEveryPanel(t *testing.T) {
-	corpus := loadHostile(t)
+	corpus := hostiletest.Corpus(t)
 	const chunk = 24
 	for _, size := range [][2]int{{160, 48}, {80, 24}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
@@ -467,7 +433,7 @@ func checkWallLayout(t *testing.T, h *uitest.Harness, what string) {
 // rotation — with each panel's frame as on the plain screen and the big
 // counters the same as for plain text of the same shape.
 func TestHostileCorpusOnTheWallScreen(t *testing.T) {
-	corpus := loadHostile(t)
+	corpus := hostiletest.Corpus(t)
 	const chunk = 24
 	plain := func(n int) []string {
 		out := make([]string, n)
@@ -574,7 +540,7 @@ func (f *handoffFeed) Handoff(context.Context) (*model.Handoff, error) {
 // The shift handoff page (h) draws a report built from the whole corpus
 // inert, from its first page to its last, with the plain screen's frame.
 func TestHostileCorpusThroughTheHandoffView(t *testing.T) {
-	corpus := loadHostile(t)
+	corpus := hostiletest.Corpus(t)
 	const chunk = 24
 	for _, size := range [][2]int{{160, 48}, {80, 24}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {

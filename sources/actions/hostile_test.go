@@ -1,18 +1,14 @@
 package actions_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+	"sitroom/model/hostiletest"
 	"sync"
 	"testing"
 	"unicode/utf8"
@@ -24,34 +20,6 @@ import (
 	"sitroom/sources/actions"
 )
 
-// loadHostile reads testdata/hostile/corpus.txt (see ui/hostile_test.go).
-func loadHostile(t *testing.T) []string {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "testdata", "hostile", "corpus.txt"))
-	require.NoError(t, err)
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		n := 1
-		if i := strings.LastIndex(line, `" x `); i >= 0 {
-			fmt.Sscan(line[i+4:], &n)
-			line = line[:i+1]
-		}
-		s, err := strconv.Unquote(line)
-		require.NoError(t, err, line)
-		out = append(out, strings.Repeat(s, n))
-	}
-	require.NoError(t, sc.Err())
-	require.GreaterOrEqual(t, len(out), 200)
-	return out
-}
-
 // Escalating a service whose name and comment are hostile text (an
 // unmapped service is named by its alerts' labels) delivers, to a generic
 // and a PagerDuty webhook, valid UTF-8 JSON that carries the text as data:
@@ -60,7 +28,7 @@ func loadHostile(t *testing.T) []string {
 func TestWebhookPayloadsCarryHostileTextAsData(t *testing.T) {
 	var corpus []string
 	huge := 0
-	for _, s := range loadHostile(t) {
+	for _, s := range hostiletest.Corpus(t) {
 		if len(s) > 64<<10 {
 			if huge++; huge > 1 {
 				continue // one 1 MiB value is enough here, and each costs seconds under -race
