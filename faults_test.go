@@ -355,25 +355,7 @@ func runFault(t *testing.T, v *victim, f fault) {
 	if v.typ == "cloudwatch" {
 		want = f.cw
 	}
-	st := statusOf(snap, "victim")
-	said := st.LastError
-	if f.mode == "empty" {
-		said = st.Note
-	}
-	assert.Regexp(t, regexp.MustCompile(want), said, "the victim's status in words")
-	t.Logf("%s %s: %q", v.typ, f.mode, said)
-	assert.LessOrEqual(t, len(said), 300, "a status is a few words")
-	for _, r := range said {
-		assert.True(t, r >= ' ' && r != 0x7f, "no control character in the status: %q", said)
-	}
-	switch f.mode {
-	case "429":
-		assert.Equal(t, model.HealthThrottled, st.Health())
-	case "empty":
-		assert.Equal(t, model.HealthDegraded, st.Health())
-	default:
-		assert.Equal(t, model.HealthDown, st.Health())
-	}
+	assertVictimStatus(t, snap, v.typ, f.mode, want)
 
 	n, stale := 0, 0
 	for _, sig := range snap.Signals {
@@ -425,6 +407,33 @@ func faultURL(t *testing.T, mode string, fr *front) string {
 	}
 	fr.set(mode)
 	return fr.srv.URL
+}
+
+// assertVictimStatus checks what the faulty source's status says after a
+// fault: the words want matches (the note, for an empty reply), short and
+// printable, and the health the chip shows — throttled for a 429,
+// degraded for an empty reply, down for the rest.
+func assertVictimStatus(t *testing.T, snap *model.Snapshot, typ, mode, want string) {
+	t.Helper()
+	st := statusOf(snap, "victim")
+	said := st.LastError
+	if mode == "empty" {
+		said = st.Note
+	}
+	t.Logf("%s %s: %q", typ, mode, said)
+	assert.Regexp(t, regexp.MustCompile(want), said, "the victim's status in words")
+	assert.LessOrEqual(t, len(said), 300, "a status is a few words")
+	for _, r := range said {
+		assert.True(t, r >= ' ' && r != 0x7f, "no control character in the status: %q", said)
+	}
+	switch mode {
+	case "429":
+		assert.Equal(t, model.HealthThrottled, st.Health())
+	case "empty":
+		assert.Equal(t, model.HealthDegraded, st.Health())
+	default:
+		assert.Equal(t, model.HealthDown, st.Health())
+	}
 }
 
 func statusOf(s *model.Snapshot, name string) model.SourceStatus {

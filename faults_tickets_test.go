@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -333,25 +332,7 @@ func runTicketFault(t *testing.T, v *ticketVictim, f fault, fullEvery time.Durat
 	require.NoError(t, err)
 
 	want := v.want(f)
-	st := statusOf(snap, "victim")
-	said := st.LastError
-	if f.mode == "empty" {
-		said = st.Note
-	}
-	t.Logf("%s %s: %q", v.typ, f.mode, said)
-	assert.Regexp(t, regexp.MustCompile(want), said, "the victim's status in words")
-	assert.LessOrEqual(t, len(said), 300, "a status is a few words")
-	for _, r := range said {
-		assert.True(t, r >= ' ' && r != 0x7f, "no control character in the status: %q", said)
-	}
-	switch f.mode {
-	case "429":
-		assert.Equal(t, model.HealthThrottled, st.Health())
-	case "empty":
-		assert.Equal(t, model.HealthDegraded, st.Health())
-	default:
-		assert.Equal(t, model.HealthDown, st.Health())
-	}
+	assertVictimStatus(t, snap, v.typ, f.mode, want)
 
 	mine := ticketsOf(snap, "victim")
 	assert.Len(t, mine, v.alive, "every ticket of the victim stays")
