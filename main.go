@@ -507,8 +507,18 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 		return err
 	}
 	done := make(chan struct{})
+	said := ""
+	if rec := s.cache.Recovered(); rec != nil {
+		said = rec.Note() // said at start already
+	}
 	go func() {
 		for snap := range s.poller.Snapshots() {
+			// A cache found corrupt after it opened is replaced (and
+			// logged by the poller); say so on stderr as at start.
+			if snap.CacheNote != "" && snap.CacheNote != said {
+				said = snap.CacheNote
+				fmt.Fprintln(os.Stderr, "sitroom: warning:", said)
+			}
 			disp.Observe(snap)
 		}
 		close(done)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -228,4 +230,47 @@ func TestFeedShowsWhyTheCacheCannotBeRead(t *testing.T) {
 	disp.mu.Lock()
 	defer disp.mu.Unlock()
 	assert.Empty(t, disp.seen, "the dispatcher is not shown a snapshot built from nothing")
+}
+
+// The headless poller (`sitroom poll`, no --once) says on stderr, once,
+// that it replaced a cache it found corrupt after opening it, and goes on
+// polling into the fresh file.
+func TestBinaryPollRecoversACacheDamagedDeepAndSaysSo(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	am.PostAlerts(t, sourcetest.PostableAlert{Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}})
+	dir := t.TempDir()
+	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am, type: alertmanager, url: %s, interval: 1s}\n", am.URL))
+	db, logf := filepath.Join(dir, "cache.db"), filepath.Join(dir, "log")
+	damagedCache(t, db)
+
+	var stderr lockedBuffer
+	cmd := exec.Command(sitroomBinary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "moved aside") }, 30*time.Second, 50*time.Millisecond,
+		"no word on stderr of the cache moved aside; stderr: %s", stderr.String())
+	// Polls go on into the fresh cache; the note is said once.
+	require.Eventually(t, func() bool {
+		c, err := cache.Open(db)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		rows, _, err := c.Load()
+		return err == nil && len(rows) == 1
+	}, 30*time.Second, 200*time.Millisecond, "the poll's alert in the fresh cache")
+	time.Sleep(1500 * time.Millisecond) // another poll or two
+	assert.Equal(t, 1, strings.Count(stderr.String(), "sitroom: warning:"), stderr.String())
+	moved, _ := filepath.Glob(db + ".corrupt-*")
+	assert.Len(t, moved, 1)
 }
