@@ -507,9 +507,9 @@ func (st *state) appendActions(d *document, sig *model.Signal) {
 	}
 }
 
-// drawForm paints the open form in a box over the panels. Its title,
-// summary and problem name services and upstream text, so they are drawn
-// inert (inert text passes through Inert unchanged).
+// drawForm paints the open form in a box over the panels. A field's value
+// is made inert before its end is cut to fit, so the cut counts what is
+// drawn.
 func (st *state) drawForm(p *painter, x, y, w, h int) {
 	f := st.form
 	if f == nil {
@@ -524,7 +524,7 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 	for yy := by; yy < by+bh; yy++ {
 		p.text(bx, yy, bw, strings.Repeat(" ", bw), th.Base)
 	}
-	ix, iy, iw, ih := drawBox(p, th, bx, by, bw, bh, Inert(f.title), true)
+	ix, iy, iw, ih := drawBox(p, th, bx, by, bw, bh, f.title, true)
 	if iw <= 0 || ih <= 0 {
 		return
 	}
@@ -536,7 +536,7 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 		}
 	}
 	for _, s := range f.summary {
-		put(Inert(s), th.Base)
+		put(s, th.Base)
 	}
 	row++
 	for i, fl := range f.fields {
@@ -562,7 +562,7 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 	row++
 	switch {
 	case f.problem != "":
-		put(Inert(f.problem), th.ErrorText)
+		put(f.problem, th.ErrorText)
 	case f.confirm:
 		put("Confirm: Enter does it · Esc goes back", th.Crit.Bold(true))
 	default:

@@ -270,7 +270,7 @@ func (st *state) buildHelp() *document {
 			text := b.Desc
 			if b.disabled != nil {
 				if why := b.disabled(st); why != "" {
-					text += "  (unavailable: " + Inert(why) + ")" // why can name a service
+					text += "  (unavailable: " + why + ")"
 				}
 			}
 			d.add(docLine{indent: 2, label: b.Keys, labelW: 12, text: text, lstyle: th.KeyHint, style: th.Base})

@@ -32,7 +32,7 @@ func (st *state) openHandoff() {
 // detail view's keys scroll it and Esc closes it).
 func (st *state) showHandoff(r *model.Handoff) {
 	th := st.theme
-	d := &document{title: "Shift handoff · " + cellText(r.Window.Label)}
+	d := &document{title: "Shift handoff · " + r.Window.Label}
 	for _, part := range []string{r.Markdown(), r.TimelineMarkdown()} {
 		for _, l := range strings.Split(strings.TrimRight(part, "\n"), "\n") {
 			switch {

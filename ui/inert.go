@@ -88,6 +88,27 @@ func isPlainASCII(s string) bool {
 	return true
 }
 
+// isInert reports whether Inert would leave s as it is: no control, C1,
+// bidi or line-separator character and no invalid UTF-8 (tab and newline
+// count as controls). It allocates nothing.
+func isInert(s string) bool {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size <= 1 || r <= 0x9f || isBidiControl(r) || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
 func isBidiControl(r rune) bool {
 	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 ||
 		r == 0x200e || r == 0x200f || r == 0x061c
@@ -107,8 +128,10 @@ func cellText(s string) string {
 }
 
 // painter draws literal text cell by cell. It never parses style tags, so
-// it is the only way text reaches the screen in this package. Text given to
-// it must already be inert (see Inert). A painter is used by one goroutine.
+// it is the only way text reaches the screen in this package, and it makes
+// any text that is not inert so (see Inert) before drawing it: whoever
+// calls it, nothing that reaches a cell can act on the terminal. A painter
+// is used by one goroutine.
 type painter struct {
 	scr tcell.Screen
 	cb  tcell.CellBuffer // a one-cell scratch buffer used to split graphemes and measure them
@@ -171,6 +194,9 @@ func (p *painter) width(s string) int {
 func (p *painter) text(x, y, maxW int, s string, st tcell.Style) int {
 	if maxW <= 0 || s == "" {
 		return 0
+	}
+	if !isPlainASCII(s) && !isInert(s) {
+		s = Inert(s)
 	}
 	fits := true
 	if isPlainASCII(s) {

@@ -51,7 +51,7 @@ func (st *state) openPalette() {
 		}
 		it := paletteItem{keys: b.Keys, name: b.Action, desc: b.Desc, bind: b}
 		if b.disabled != nil {
-			it.why = Inert(b.disabled(st)) // it can name the selected service
+			it.why = b.disabled(st)
 		}
 		pal.items = append(pal.items, it)
 	}

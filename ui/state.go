@@ -254,11 +254,9 @@ func (st *state) cycleFocus(d int) {
 	st.focus = focusOrder[(i+d+len(focusOrder))%len(focusOrder)]
 }
 
-// setFlash shows msg on the status line for a while. Messages name
-// services, operators and upstream replies, so msg is made inert here
-// (inert text passes through Inert unchanged).
+// setFlash shows msg on the status line for a while.
 func (st *state) setFlash(msg string) {
-	st.flash = Inert(msg)
+	st.flash = msg
 	st.flashUntil = time.Now().Add(flashFor)
 }
 
