@@ -120,7 +120,10 @@ func splitWidth(p *painter, s string, w int) (head, rest string) {
 		i += len(g)
 		r = next
 	}
-	if i < len(s) && s[i] != ' ' { // mid-word: break after the last space, if any
+	if i < len(s) && s[i] == ' ' { // the break falls on a space: it ends the line
+		return s[:i], s[i+1:]
+	}
+	if i < len(s) { // mid-word: break after the last space, if any
 		if j := strings.LastIndexByte(s[:i], ' '); j > 0 {
 			i = j + 1
 		}
