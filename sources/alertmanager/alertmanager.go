@@ -54,30 +54,15 @@ func Decode(sc *sources.JSONScanner, data []byte, ignore []string) ([]model.Aler
 
 // Decoder decodes the successive replies of one Alertmanager, reusing the
 // alerts of the previous reply that did not change (see
-// sources.AlertMemo): an unchanged alert costs a syntax check and a hash of
-// its bytes instead of a decode. Its results equal Decode's. The maps and
-// slices of the alerts it returns are shared with earlier results and must
-// not be modified. A Decoder is not safe for concurrent use.
-type Decoder struct {
-	sc     *sources.JSONScanner
-	memo   *sources.AlertMemo
-	ignore []string
-}
+// sources.MemoDecoder): an unchanged alert costs a syntax check and a hash
+// of its bytes instead of a decode. Its results equal Decode's. The maps
+// and slices of the alerts it returns are shared with earlier results and
+// must not be modified. A Decoder is not safe for concurrent use.
+type Decoder = sources.MemoDecoder
 
 // NewDecoder returns a decoder keying alerts with ignore left out.
 func NewDecoder(ignore []string) *Decoder {
-	return &Decoder{sc: sources.NewJSONScanner(), memo: sources.NewAlertMemo(), ignore: append([]string(nil), ignore...)}
-}
-
-// Decode decodes one reply like the package-level Decode.
-func (d *Decoder) Decode(data []byte) ([]model.Alert, error) {
-	alerts, err := decode(d.sc, d.memo, data, d.ignore)
-	if err != nil {
-		d.memo.Discard()
-		return nil, err
-	}
-	d.memo.Commit()
-	return alerts, nil
+	return sources.NewMemoDecoder(ignore, decode)
 }
 
 // The members of an alert object sitroom keeps, as memo tags. endsAt and
@@ -107,26 +92,29 @@ func memberTag(name []byte) byte {
 	return 0
 }
 
-type span struct {
-	tag byte
-	off int
+// format is what sources.AlertReader needs to know of the alert objects.
+var format = sources.AlertFormat{Array: "alerts", MemberTag: memberTag, State: state}
+
+// state maps status.state onto the alert's state; unknown states are
+// skipped.
+func state(s string) (model.State, bool) {
+	switch s {
+	case "active", "unprocessed":
+		return model.StateFiring, true
+	case "suppressed":
+		return model.StateSuppressed, true
+	}
+	return "", false
 }
 
 // decoder is the state of one decode.
 type decoder struct {
+	sources.AlertReader
 	sc     *sources.JSONScanner
-	memo   *sources.AlertMemo
 	ignore []string
-	alerts []model.Alert
-	spans  []span
-	hash   sources.RawHash
-	a      model.Alert
-	state  string
-	cur    byte
 
-	// method values, made once per decode
-	memberFn, statusFn func([]byte) error
-	decodeFn           func() error
+	// method value, made once per decode
+	statusFn func([]byte) error
 }
 
 func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignore []string) ([]model.Alert, error) {
@@ -141,98 +129,33 @@ func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignor
 		}
 		return nil, sources.MalformedError("expected a JSON array of alerts")
 	}
-	d := &decoder{sc: sc, memo: memo, ignore: ignore}
-	d.memberFn, d.statusFn, d.decodeFn = d.member, d.statusMember, d.decodeMember
-	if memo != nil {
-		d.alerts = make([]model.Alert, 0, memo.Len()+memo.Len()/8)
-	}
-	if _, err := sc.Array("alerts", d.alert); err != nil {
+	d := &decoder{sc: sc, ignore: ignore}
+	d.statusFn = d.statusMember
+	d.Start(sc, memo, ignore, &format, d.decodeMember, nil)
+	if _, err := sc.Array("alerts", d.Read); err != nil {
 		return nil, err
 	}
 	if err := sc.End(); err != nil {
 		return nil, err
 	}
-	if len(d.alerts) == 0 {
+	if len(d.Alerts) == 0 {
 		return nil, nil
 	}
-	return d.alerts, nil
+	return d.Alerts, nil
 }
 
-// alert reads one alert object: first only checking and hashing the
-// members it keeps, then, unless the memo holds an alert decoded from the
-// same bytes, decoding them.
-func (d *decoder) alert() error {
-	sc := d.sc
-	if sc.Peek() != '{' {
-		return sources.MalformedError("alerts: expected objects")
-	}
-	d.spans = d.spans[:0]
-	d.hash = sources.RawHash{}
-	if _, err := sc.Object("alert", d.memberFn); err != nil {
-		return err
-	}
-	if d.memo != nil {
-		if a, ok := d.memo.Lookup(d.hash); ok {
-			d.alerts = append(d.alerts, a)
-			d.memo.Keep(d.hash, &a)
-			return nil
-		}
-	}
-	d.a, d.state = model.Alert{}, ""
-	for _, sp := range d.spans {
-		d.cur = sp.tag
-		if err := sc.At(sp.off, d.decodeFn); err != nil {
-			return err
-		}
-	}
-	a := &d.a
-	switch d.state {
-	case "active", "unprocessed":
-		a.State = model.StateFiring
-	case "suppressed":
-		a.State = model.StateSuppressed
-	default:
-		return nil
-	}
-	if a.Labels == nil {
-		a.Labels = map[string]string{}
-		a.Key = sources.LabelsKey(a.Labels, d.ignore, nil)
-	}
-	d.alerts = append(d.alerts, *a)
-	if d.memo != nil {
-		d.memo.Keep(d.hash, a)
-	}
-	return nil
-}
-
-func (d *decoder) member(name []byte) error {
-	tag := memberTag(name)
-	if tag == 0 {
-		return d.sc.Skip()
-	}
-	off, raw, err := d.sc.Raw()
-	if err != nil {
-		return err
-	}
-	d.spans = append(d.spans, span{tag, off})
-	if d.memo != nil {
-		d.hash = d.memo.Mix(d.hash, tag, raw)
-	}
-	return nil
-}
-
-// decodeMember decodes the member tagged d.cur into d.a and d.state.
+// decodeMember decodes the member tagged d.Cur into d.A and d.State.
 func (d *decoder) decodeMember() (err error) {
 	sc := d.sc
-	switch d.cur {
+	switch d.Cur {
 	case tagLabels:
-		d.a.Labels, d.a.Key, err = sc.Labels("labels", d.ignore)
+		d.A.Labels, d.A.Key, err = sc.Labels("labels", d.ignore)
 	case tagAnnotations:
-		d.a.Annotations, err = sc.StringMap("annotations")
+		d.A.Annotations, err = sc.StringMap("annotations")
 	case tagStartsAt:
-		d.a.StartsAt, err = sc.Time("startsAt")
+		d.A.StartsAt, err = sc.Time("startsAt")
 	case tagGeneratorURL:
-		d.a.GeneratorURL, err = sc.String("generatorURL")
+		d.A.GeneratorURL, err = sc.String("generatorURL")
 	case tagStatus:
 		if sc.Peek() != '{' && sc.Peek() != 'n' {
 			return sources.MalformedError("status: expected an object")
@@ -246,11 +169,11 @@ func (d *decoder) statusMember(name []byte) error {
 	var err error
 	switch string(name) {
 	case "state":
-		d.state, err = d.sc.String("status.state")
+		d.State, err = d.sc.String("status.state")
 	case "silencedBy":
-		d.a.SilencedBy, err = d.sc.StringSlice("status.silencedBy")
+		d.A.SilencedBy, err = d.sc.StringSlice("status.silencedBy")
 	case "inhibitedBy":
-		d.a.InhibitedBy, err = d.sc.StringSlice("status.inhibitedBy")
+		d.A.InhibitedBy, err = d.sc.StringSlice("status.inhibitedBy")
 	default:
 		err = d.sc.Skip()
 	}

@@ -150,30 +150,15 @@ func decodeEnvelope(sc *sources.JSONScanner, env *envelope, alerts func() error)
 
 // Decoder decodes the successive replies of one Prometheus server, reusing
 // the alerts of the previous reply that did not change (see
-// sources.AlertMemo): an unchanged alert costs a syntax check and a hash of
-// its bytes instead of a decode. Its results equal Decode's. The maps of
+// sources.MemoDecoder): an unchanged alert costs a syntax check and a hash
+// of its bytes instead of a decode. Its results equal Decode's. The maps of
 // the alerts it returns are shared with earlier results and must not be
 // modified. A Decoder is not safe for concurrent use.
-type Decoder struct {
-	sc     *sources.JSONScanner
-	memo   *sources.AlertMemo
-	ignore []string
-}
+type Decoder = sources.MemoDecoder
 
 // NewDecoder returns a decoder keying alerts with ignore left out.
 func NewDecoder(ignore []string) *Decoder {
-	return &Decoder{sc: sources.NewJSONScanner(), memo: sources.NewAlertMemo(), ignore: append([]string(nil), ignore...)}
-}
-
-// Decode decodes one reply like the package-level Decode.
-func (d *Decoder) Decode(data []byte) ([]model.Alert, error) {
-	alerts, err := decode(d.sc, d.memo, data, d.ignore)
-	if err != nil {
-		d.memo.Discard()
-		return nil, err
-	}
-	d.memo.Commit()
-	return alerts, nil
+	return sources.NewMemoDecoder(ignore, decode)
 }
 
 // The members of an alert object sitroom keeps, as memo tags. value is
@@ -199,114 +184,48 @@ func memberTag(name []byte) byte {
 	return 0
 }
 
-type span struct {
-	tag byte
-	off int
+// format is what sources.AlertReader needs to know of the alert objects.
+var format = sources.AlertFormat{Array: "data.alerts", MemberTag: memberTag, State: state}
+
+// state maps an alert's state onto sitroom's; inactive and unknown states
+// are skipped.
+func state(s string) (model.State, bool) {
+	switch s {
+	case "firing":
+		return model.StateFiring, true
+	case "pending":
+		return model.StatePending, true
+	}
+	return "", false
 }
 
 // alertsDecoder is the state of one decode of the alerts array.
 type alertsDecoder struct {
+	sources.AlertReader
 	sc     *sources.JSONScanner
-	memo   *sources.AlertMemo
 	ignore []string
-	env    *envelope
-	spans  []span
-	hash   sources.RawHash
-	a      model.Alert
-	state  string
-	cur    byte
-
-	// method values, made once per decode
-	alertFn  func() error
-	memberFn func([]byte) error
-	decodeFn func() error
 }
 
 func decodeAlerts(sc *sources.JSONScanner, memo *sources.AlertMemo, env *envelope, ignore []string) error {
-	d := &alertsDecoder{sc: sc, memo: memo, ignore: ignore, env: env}
-	d.alertFn, d.memberFn, d.decodeFn = d.alert, d.member, d.decodeMember
-	if memo != nil && env.alerts == nil {
-		env.alerts = make([]model.Alert, 0, memo.Len()+memo.Len()/8)
-	}
-	_, err := sc.Array("data.alerts", d.alertFn)
+	d := &alertsDecoder{sc: sc, ignore: ignore}
+	d.Start(sc, memo, ignore, &format, d.decodeMember, env.alerts)
+	_, err := sc.Array("data.alerts", d.Read)
+	env.alerts = d.Alerts
 	return err
 }
 
-// alert reads one alert object: first only checking and hashing the
-// members it keeps, then, unless the memo holds an alert decoded from the
-// same bytes, decoding them.
-func (d *alertsDecoder) alert() error {
-	sc := d.sc
-	if sc.Peek() != '{' {
-		return sources.MalformedError("data.alerts: expected objects")
-	}
-	d.spans = d.spans[:0]
-	d.hash = sources.RawHash{}
-	if _, err := sc.Object("alert", d.memberFn); err != nil {
-		return err
-	}
-	if d.memo != nil {
-		if a, ok := d.memo.Lookup(d.hash); ok {
-			d.env.alerts = append(d.env.alerts, a)
-			d.memo.Keep(d.hash, &a)
-			return nil
-		}
-	}
-	d.a, d.state = model.Alert{}, ""
-	for _, sp := range d.spans {
-		d.cur = sp.tag
-		if err := sc.At(sp.off, d.decodeFn); err != nil {
-			return err
-		}
-	}
-	a := &d.a
-	switch d.state {
-	case "firing":
-		a.State = model.StateFiring
-	case "pending":
-		a.State = model.StatePending
-	default:
-		return nil
-	}
-	if a.Labels == nil {
-		a.Labels = map[string]string{}
-		a.Key = sources.LabelsKey(a.Labels, d.ignore, nil)
-	}
-	d.env.alerts = append(d.env.alerts, *a)
-	if d.memo != nil {
-		d.memo.Keep(d.hash, a)
-	}
-	return nil
-}
-
-func (d *alertsDecoder) member(name []byte) error {
-	tag := memberTag(name)
-	if tag == 0 {
-		return d.sc.Skip()
-	}
-	off, raw, err := d.sc.Raw()
-	if err != nil {
-		return err
-	}
-	d.spans = append(d.spans, span{tag, off})
-	if d.memo != nil {
-		d.hash = d.memo.Mix(d.hash, tag, raw)
-	}
-	return nil
-}
-
-// decodeMember decodes the member tagged d.cur into d.a and d.state.
+// decodeMember decodes the member tagged d.Cur into d.A and d.State.
 func (d *alertsDecoder) decodeMember() (err error) {
 	sc := d.sc
-	switch d.cur {
+	switch d.Cur {
 	case tagLabels:
-		d.a.Labels, d.a.Key, err = sc.Labels("labels", d.ignore)
+		d.A.Labels, d.A.Key, err = sc.Labels("labels", d.ignore)
 	case tagAnnotations:
-		d.a.Annotations, err = sc.StringMap("annotations")
+		d.A.Annotations, err = sc.StringMap("annotations")
 	case tagState:
-		d.state, err = sc.String("state")
+		d.State, err = sc.String("state")
 	case tagActiveAt:
-		d.a.StartsAt, err = sc.Time("activeAt")
+		d.A.StartsAt, err = sc.Time("activeAt")
 	}
 	return err
 }
