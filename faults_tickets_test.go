@@ -142,8 +142,8 @@ func rtVictim(t *testing.T) *ticketVictim {
 	v.make = func(t *testing.T, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource {
 		hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{Authorization: &pconfig.Authorization{Type: "token", Credentials: token}}, name)
 		require.NoError(t, err)
-		s, err := rt.New(rt.Options{Name: name, URL: url, Client: hc, Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"},
-			ServiceField: "Service", FullEvery: fullEvery, Now: now})
+		s, err := rt.New(rt.Options{Common: tickets.Common{Name: name, URL: url, Client: hc, ServiceField: "Service", FullEvery: fullEvery, Now: now},
+			Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}})
 		require.NoError(t, err)
 		return s
 	}
@@ -175,8 +175,8 @@ func jiraVictim(t *testing.T) *ticketVictim {
 	v.make = func(t *testing.T, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource {
 		hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.Email, Password: pconfig.Secret(srv.Token)}}, name)
 		require.NoError(t, err)
-		s, err := jira.New(jira.Options{Name: name, URL: url, Client: hc, Tier1JQL: t1, Tier2JQL: t2, Transition: "Escalate to Tier 2",
-			FullEvery: fullEvery, Now: now})
+		s, err := jira.New(jira.Options{Common: tickets.Common{Name: name, URL: url, Client: hc, FullEvery: fullEvery, Now: now},
+			Tier1JQL: t1, Tier2JQL: t2, Transition: "Escalate to Tier 2"})
 		require.NoError(t, err)
 		return s
 	}
@@ -223,8 +223,8 @@ func snDesk(t *testing.T) (*sntest.Server, []string) {
 func snSource(t *testing.T, srv *sntest.Server, name, url string, now func() time.Time, fullEvery time.Duration) tickets.TicketSource {
 	hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.User, Password: pconfig.Secret(srv.Password)}}, name)
 	require.NoError(t, err)
-	s, err := servicenow.New(servicenow.Options{Name: name, URL: url, Client: hc, Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"},
-		FullEvery: fullEvery, Now: now})
+	s, err := servicenow.New(servicenow.Options{Common: tickets.Common{Name: name, URL: url, Client: hc, FullEvery: fullEvery, Now: now},
+		Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}})
 	require.NoError(t, err)
 	return s
 }

@@ -56,7 +56,8 @@ func TestJiraEscalationReplyLostNotCommentedTwice(t *testing.T) {
 	srv.Add(&jiratest.Issue{ID: "10814", Key: "NOC-814", Summary: "disk full", Status: "In Progress", Project: "NOC", Created: time.Now(), Updated: time.Now()})
 	hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.Email, Password: pconfig.Secret(srv.Token)}}, "jsm")
 	require.NoError(t, err)
-	src, err := jira.New(jira.Options{Name: "jsm", URL: srv.URL, Client: hc, Tier1JQL: t1, Tier2JQL: t2, Transition: "Escalate to Tier 2"})
+	src, err := jira.New(jira.Options{Common: tickets.Common{Name: "jsm", URL: srv.URL, Client: hc},
+		Tier1JQL: t1, Tier2JQL: t2, Transition: "Escalate to Tier 2"})
 	require.NoError(t, err)
 	c := openCache(t, filepath.Join(t.TempDir(), "c.db"))
 	d := actions.New(c, actions.Options{Operator: tier1(), MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
@@ -93,7 +94,8 @@ func TestServiceNowEscalationReplyLostNotWorkNotedTwice(t *testing.T) {
 		"priority": "1", "active": "true", "assignment_group": g1, "assigned_to": "", "opened_at": "2025-11-03 07:52:10", "sys_updated_on": "2025-11-03 09:14:22"})
 	hc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.User, Password: pconfig.Secret(srv.Password)}}, "snow")
 	require.NoError(t, err)
-	src, err := servicenow.New(servicenow.Options{Name: "snow", URL: srv.URL, Client: hc, Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}})
+	src, err := servicenow.New(servicenow.Options{Common: tickets.Common{Name: "snow", URL: srv.URL, Client: hc},
+		Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}})
 	require.NoError(t, err)
 	c := openCache(t, filepath.Join(t.TempDir(), "c.db"))
 	d := actions.New(c, actions.Options{Operator: tier1(), MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,

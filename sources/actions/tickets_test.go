@@ -104,8 +104,8 @@ func escalateTicket(t *testing.T, d *actions.Dispatcher, id, service string) mod
 func TestTicketEscalationThroughOutboxRealRT(t *testing.T) {
 	srv := sourcetest.StartRT(t, sourcetest.WithRTQueues("NOC", "NOC-T2"), sourcetest.WithRTUsers("alice.rt"))
 	proxy := newRTProxy(t, srv.URL)
-	src, err := rt.New(rt.Options{Name: "rt-noc", URL: proxy.URL, Client: rtClient(t, srv.Token),
-		Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}, Users: map[string]string{"alice": "alice.rt"}})
+	src, err := rt.New(rt.Options{Common: tickets.Common{Name: "rt-noc", URL: proxy.URL, Client: rtClient(t, srv.Token), Users: map[string]string{"alice": "alice.rt"}},
+		Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}})
 	require.NoError(t, err)
 	c := openCache(t, filepath.Join(t.TempDir(), "c.db"))
 	d := actions.New(c, actions.Options{Operator: tier1(), MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,

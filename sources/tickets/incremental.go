@@ -90,3 +90,31 @@ func (c *Incremental) Tickets(now time.Time) []model.Ticket {
 	}
 	return out
 }
+
+// Poll is one Fetch of a source that reads only what changed between full
+// reads. When a full read is due at now, full reads the whole set;
+// otherwise changed reads the tickets changed since since (the newest
+// update seen less margin, or 1970-01-02 when none was seen) and the IDs
+// of those that left the set. It returns the set as of now; a failed read
+// leaves the set as it was.
+func (c *Incremental) Poll(now time.Time, margin time.Duration, full func() ([]model.Ticket, error),
+	changed func(since time.Time) ([]model.Ticket, []string, error)) ([]model.Ticket, error) {
+	if c.NeedFull(now) {
+		all, err := full()
+		if err != nil {
+			return nil, err
+		}
+		c.Full(now, all)
+		return c.Tickets(now), nil
+	}
+	since := time.Unix(86400, 0).UTC()
+	if t := c.Since(); !t.IsZero() {
+		since = t.Add(-margin).UTC()
+	}
+	ts, gone, err := changed(since)
+	if err != nil {
+		return nil, err
+	}
+	c.Merge(ts, gone)
+	return c.Tickets(now), nil
+}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sitroom/sources/tickets"
 )
 
 // BenchmarkDecode100k decodes and maps 100k Jira issues (search/jql pages
@@ -32,7 +34,8 @@ func BenchmarkDecode100k(b *testing.B) {
 		pages = append(pages, []byte(sb.String()))
 		size += sb.Len()
 	}
-	s, _ := New(Options{Name: "jsm", URL: "https://acme.atlassian.net", Tier1JQL: "a", Tier2JQL: "b", SLAField: "customfield_10030", ServiceField: "components"})
+	s, _ := New(Options{Common: tickets.Common{Name: "jsm", URL: "https://acme.atlassian.net", ServiceField: "components"},
+		Tier1JQL: "a", Tier2JQL: "b", SLAField: "customfield_10030"})
 	now := time.Unix(1.7e9, 0)
 	b.SetBytes(int64(size))
 	b.ReportAllocs()

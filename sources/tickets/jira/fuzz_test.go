@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"sitroom/sources/tickets"
 )
 
 func FuzzDecodeSearch(f *testing.F) {
@@ -11,7 +13,8 @@ func FuzzDecodeSearch(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"issues":[{"id":"1","key":"K-1","fields":{"summary":1,"assignee":"x","components":[{"value":"a"}],"customfield_10030":{"ongoingCycle":{}}}}]}`))
-	s, _ := New(Options{Name: "f", URL: "http://jira", Tier1JQL: "a", Tier2JQL: "b", SLAField: "customfield_10030", ServiceField: "components"})
+	s, _ := New(Options{Common: tickets.Common{Name: "f", URL: "http://jira", ServiceField: "components"},
+		Tier1JQL: "a", Tier2JQL: "b", SLAField: "customfield_10030"})
 	now := time.Unix(1e9, 0)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := DecodeSearch(b)

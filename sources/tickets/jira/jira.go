@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -33,34 +32,21 @@ const Type = config.TypeJira
 
 // Options configure a Source.
 type Options struct {
-	// Name is the source name; URL the site, e.g. https://acme.atlassian.net.
-	Name, URL string
-	// Client carries the authentication (basic_auth e-mail + API token,
-	// or a bearer token); http.DefaultClient when nil.
-	Client *http.Client
+	// Common: URL is the site, e.g. https://acme.atlassian.net; Client
+	// carries basic_auth (e-mail + API token) or a bearer token; Users
+	// maps operators to Jira account IDs; ServiceField is a field holding
+	// a service name (components, or a custom field holding a string, an
+	// option or a list of them); SLATargets apply to issues without an
+	// SLA; PageSize is maxResults.
+	tickets.Common
 	// Tier1JQL and Tier2JQL select each tier's open issues.
 	Tier1JQL, Tier2JQL string
 	// Transition is the name (or target status name) of the transition
 	// that moves an issue to Tier 2.
 	Transition string
-	// Users maps operators to Jira account IDs.
-	Users map[string]string
 	// SLAField is the SLA custom field read with the search; empty means
 	// the servicedeskapi is asked per changed issue.
 	SLAField string
-	// ServiceField is a field holding a service name (components, or a
-	// custom field holding a string, an option or a list of them).
-	ServiceField string
-	// SLATargets give issues without an SLA a deadline by priority.
-	SLATargets map[model.Priority]time.Duration
-	// PageSize is maxResults; default 100.
-	PageSize int
-	// FullEvery is how often to read every issue of both tiers instead
-	// of only what changed; default tickets.DefaultFullEvery. Negative:
-	// always everything.
-	FullEvery time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
 }
 
 // Source reads one Jira site. Fetch is called by one goroutine at a time;
@@ -83,40 +69,26 @@ var _ tickets.TicketSource = (*Source)(nil)
 
 // New returns the source o describes.
 func New(o Options) (*Source, error) {
-	if o.Client == nil {
-		o.Client = http.DefaultClient
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.PageSize <= 0 {
-		o.PageSize = 100
-	}
-	if o.FullEvery == 0 {
-		o.FullEvery = tickets.DefaultFullEvery
-	}
+	o.Defaults(0)
 	if strings.TrimSpace(o.Tier1JQL) == "" || strings.TrimSpace(o.Tier2JQL) == "" {
 		return nil, fmt.Errorf("source %q: jira needs a JQL query for tier 1 and tier 2", o.Name)
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("source %q: url must be an absolute http(s) URL", o.Name)
+	if err := o.CheckURL(); err != nil {
+		return nil, err
 	}
 	return &Source{o: o, base: strings.TrimRight(o.URL, "/"), slas: map[string]slaMemo{}, inc: tickets.Incremental{FullEvery: o.FullEvery}}, nil
 }
 
 // FromConfig builds the source from a validated config entry.
 func FromConfig(sc config.Source) (*Source, error) {
-	hc, err := sources.NewHTTPClient(sc.HTTP, sc.Name)
+	c, err := tickets.CommonFromConfig(sc)
 	if err != nil {
 		return nil, err
 	}
-	o := Options{Name: sc.Name, URL: sc.URL, Client: hc, Transition: sc.Transition, Users: sc.Users,
-		SLAField: sc.SLAField, ServiceField: sc.ServiceField, PageSize: sc.TicketPageSize()}
+	o := Options{Common: c, Transition: sc.Transition, SLAField: sc.SLAField}
 	if sc.Tiers != nil {
 		o.Tier1JQL, o.Tier2JQL = sc.Tiers.Tier1.JQL, sc.Tiers.Tier2.JQL
 	}
-	o.SLATargets = sc.SLATargetsByPriority()
 	return New(o)
 }
 
@@ -211,15 +183,28 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.o.Now()
-	full := s.inc.NeedFull(now)
-	window := ""
-	if !full {
-		since := time.Unix(86400, 0).UTC()
-		if t := s.inc.Since(); !t.IsZero() {
-			since = t.Add(-updatedMargin).UTC()
-		}
-		window = `updated >= "` + since.Format("2006/01/02 15:04") + `"`
+	ts, err := s.inc.Poll(now, updatedMargin, func() ([]model.Ticket, error) {
+		ts, _, err := s.read(ctx, "", now)
+		return ts, err
+	}, func(since time.Time) ([]model.Ticket, []string, error) {
+		return s.read(ctx, `updated >= "`+since.Format("2006/01/02 15:04")+`"`, now)
+	})
+	if err != nil {
+		return nil, err
 	}
+	for id := range s.slas {
+		if !s.inc.Has(id) {
+			delete(s.slas, id)
+		}
+	}
+	return ts, nil
+}
+
+// read returns the issues both tiers' JQL select, all of them when window
+// is "", else only those the JQL clause window selects, and then also the
+// IDs of the issues held that window selects but neither tier does.
+func (s *Source) read(ctx context.Context, window string, now time.Time) ([]model.Ticket, []string, error) {
+	full := window == ""
 	t1, t2 := stripOrderBy(s.o.Tier1JQL), stripOrderBy(s.o.Tier2JQL)
 	seen := map[string]int{}
 	var out []model.Ticket
@@ -241,7 +226,7 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var gone []string
@@ -253,7 +238,7 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if s.o.SLAField == "" {
@@ -263,7 +248,7 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 			if !ok || !m.updated.Equal(t.Updated) {
 				sla, err := s.requestSLA(ctx, t.ID, now)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				m = slaMemo{updated: t.Updated, sla: sla}
 				s.slas[t.ID] = m
@@ -274,25 +259,9 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 		}
 	}
 	for i := range out {
-		t := &out[i]
-		if !t.SLA.Known {
-			if d := s.o.SLATargets[t.Priority]; d > 0 {
-				t.SLA = model.TargetSLA(t.Created, d)
-				t.SLA.Breached = t.SLA.Due.Before(now)
-			}
-		}
+		s.o.TargetSLA(&out[i], now)
 	}
-	if full {
-		s.inc.Full(now, out)
-	} else {
-		s.inc.Merge(out, gone)
-	}
-	for id := range s.slas {
-		if !s.inc.Has(id) {
-			delete(s.slas, id)
-		}
-	}
-	return s.inc.Tickets(now), nil
+	return out, gone, nil
 }
 
 // updatedMargin widens the window of a changed search: JQL reads
@@ -339,11 +308,7 @@ func (s *Source) search(ctx context.Context, jql, fields string, each func(*Issu
 			q.Set("nextPageToken", token)
 		}
 		var p *SearchPage
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/api/3/search/jql?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
-			b, err := sources.ReadAll(nil, r)
-			if err != nil {
-				return err
-			}
+		err := tickets.Get(ctx, s.o.Client, s.base+"/rest/api/3/search/jql?"+q.Encode(), func(b []byte) (err error) {
 			p, err = DecodeSearch(b)
 			return err
 		})
@@ -368,11 +333,7 @@ func (s *Source) search(ctx context.Context, jql, fields string, each func(*Issu
 
 func (s *Source) requestSLA(ctx context.Context, id string, now time.Time) (model.TicketSLA, error) {
 	var p *SLAPage
-	err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+url.PathEscape(id)+"/sla", tickets.MaxReply, func(r io.Reader) error {
-		b, err := sources.ReadAll(nil, r)
-		if err != nil {
-			return err
-		}
+	err := tickets.Get(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+url.PathEscape(id)+"/sla", func(b []byte) (err error) {
 		p, err = DecodeSLAs(b)
 		return err
 	})
@@ -577,11 +538,7 @@ func (s *Source) Escalate(ctx context.Context, id, comment string) error {
 	}
 	if !in {
 		var tr Transitions
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/api/3/issue/"+id+"/transitions", tickets.MaxReply, func(r io.Reader) error {
-			b, err := sources.ReadAll(nil, r)
-			if err != nil {
-				return err
-			}
+		err := tickets.Get(ctx, s.o.Client, s.base+"/rest/api/3/issue/"+id+"/transitions", func(b []byte) error {
 			return json.Unmarshal(b, &tr, unmarshalOpts)
 		})
 		if err != nil {
@@ -691,11 +648,7 @@ func (s *Source) HasComment(ctx context.Context, id, text string) (bool, error) 
 		q.Set("start", strconv.Itoa(start))
 		q.Set("limit", "100")
 		var p *CommentPage
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+id+"/comment?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
-			b, err := sources.ReadAll(nil, r)
-			if err != nil {
-				return err
-			}
+		err := tickets.Get(ctx, s.o.Client, s.base+"/rest/servicedeskapi/request/"+id+"/comment?"+q.Encode(), func(b []byte) (err error) {
 			p, err = DecodeComments(b)
 			return err
 		})

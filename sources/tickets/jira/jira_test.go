@@ -56,9 +56,9 @@ func client(t *testing.T, email, token string) *http.Client {
 }
 
 func newSource(t *testing.T, srv *jiratest.Server, mod func(*jira.Options)) *jira.Source {
-	o := jira.Options{Name: "jsm", URL: srv.URL, Client: client(t, srv.Email, srv.Token), Tier1JQL: t1JQL, Tier2JQL: t2JQL,
-		Transition: "Escalate to Tier 2", Users: map[string]string{"alice": "acc-alice"}, ServiceField: "components",
-		Now: func() time.Time { return now }}
+	o := jira.Options{Common: tickets.Common{Name: "jsm", URL: srv.URL, Client: client(t, srv.Email, srv.Token),
+		Users: map[string]string{"alice": "acc-alice"}, ServiceField: "components", Now: func() time.Time { return now }},
+		Tier1JQL: t1JQL, Tier2JQL: t2JQL, Transition: "Escalate to Tier 2"}
 	if mod != nil {
 		mod(&o)
 	}

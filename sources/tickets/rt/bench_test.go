@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"sitroom/sources/tickets"
 )
 
 // rtPages renders n tickets as REST2 search pages of 100, as RT sends them.
@@ -31,7 +33,8 @@ func rtPages(n int) [][]byte {
 // BenchmarkDecode100k decodes and maps 100k RT tickets (1,000 pages).
 func BenchmarkDecode100k(b *testing.B) {
 	pages := rtPages(100_000)
-	s, _ := New(Options{Name: "rt", URL: "http://rt", Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}, ServiceField: "Service"})
+	s, _ := New(Options{Common: tickets.Common{Name: "rt", URL: "http://rt", ServiceField: "Service"},
+		Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}})
 	now := time.Unix(1.7e9, 0)
 	var size int
 	for _, p := range pages {

@@ -31,7 +31,8 @@ func tokenClient(t *testing.T, token string) *http.Client {
 
 func newSource(t *testing.T, srv *sourcetest.RTServer, mod func(*rt.Options)) *rt.Source {
 	t.Helper()
-	o := rt.Options{Name: "rt-noc", URL: srv.URL, Client: tokenClient(t, srv.Token), Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}}
+	o := rt.Options{Common: tickets.Common{Name: "rt-noc", URL: srv.URL, Client: tokenClient(t, srv.Token)},
+		Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}}
 	if mod != nil {
 		mod(&o)
 	}

@@ -8,9 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,30 +39,17 @@ const tzMargin = 15 * time.Hour
 
 // Options configure a Source.
 type Options struct {
-	// Name is the source name; URL the RT base URL (without /REST/2.0).
-	Name, URL string
-	// Client carries the authentication (authorization type token, or
-	// basic_auth); http.DefaultClient when nil.
-	Client *http.Client
+	// Common: URL is the RT base URL (without /REST/2.0); Client
+	// carries the authorization type token, or basic_auth; Users maps
+	// operators to RT user names (an operator not in it is taken to be an
+	// RT user of the same name); SLATargets apply when a ticket has no Due
+	// date (RT has no SLA clock of its own); ServiceField names a custom
+	// field; PageSize is per_page (1..100).
+	tickets.Common
 	// Tier1 and Tier2 are the queue names of each tier.
 	Tier1, Tier2 []string
 	// EscalateTo is the queue Escalate moves tickets to; default Tier2[0].
 	EscalateTo string
-	// Users maps operators to RT user names; an operator not in it is
-	// taken to be an RT user of the same name.
-	Users map[string]string
-	// SLATargets give a ticket a deadline by priority (RT has no SLA
-	// clock of its own; a Due date set on the ticket wins).
-	SLATargets map[model.Priority]time.Duration
-	// ServiceField is the name of a custom field holding a service name.
-	ServiceField string
-	// PageSize is per_page (1..100); default 100.
-	PageSize int
-	// FullEvery is how often to search the whole tier set instead of only
-	// what changed; default DefaultFullEvery. Negative: always full.
-	FullEvery time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
 }
 
 // Source reads one RT instance. Fetch keeps the last result to merge
@@ -80,22 +67,11 @@ var _ tickets.TicketSource = (*Source)(nil)
 
 // New returns the source o describes.
 func New(o Options) (*Source, error) {
-	if o.Client == nil {
-		o.Client = http.DefaultClient
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.PageSize <= 0 || o.PageSize > 100 {
-		o.PageSize = 100
-	}
-	if o.FullEvery == 0 {
-		o.FullEvery = DefaultFullEvery
-	}
+	o.Defaults(100)
 	if len(o.Tier1) == 0 || len(o.Tier2) == 0 {
 		return nil, fmt.Errorf("source %q: rt needs queues for tier 1 and tier 2", o.Name)
 	}
-	for _, q := range append(append([]string(nil), o.Tier1...), o.Tier2...) {
+	for _, q := range slices.Concat(o.Tier1, o.Tier2) {
 		if strings.ContainsAny(q, `'\`) {
 			return nil, fmt.Errorf("source %q: queue names with quotes or backslashes are not supported", o.Name)
 		}
@@ -103,24 +79,22 @@ func New(o Options) (*Source, error) {
 	if o.EscalateTo == "" {
 		o.EscalateTo = o.Tier2[0]
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("source %q: url must be an absolute http(s) URL", o.Name)
+	if err := o.CheckURL(); err != nil {
+		return nil, err
 	}
 	return &Source{o: o, base: strings.TrimRight(o.URL, "/") + "/REST/2.0", inc: tickets.Incremental{FullEvery: o.FullEvery}}, nil
 }
 
 // FromConfig builds the source from a validated config entry.
 func FromConfig(sc config.Source) (*Source, error) {
-	hc, err := sources.NewHTTPClient(sc.HTTP, sc.Name)
+	c, err := tickets.CommonFromConfig(sc)
 	if err != nil {
 		return nil, err
 	}
-	o := Options{Name: sc.Name, URL: sc.URL, Client: hc, Users: sc.Users, ServiceField: sc.ServiceField, PageSize: sc.TicketPageSize(), EscalateTo: sc.EscalateTo}
+	o := Options{Common: c, EscalateTo: sc.EscalateTo}
 	if sc.Tiers != nil {
 		o.Tier1, o.Tier2 = sc.Tiers.Tier1.Queues, sc.Tiers.Tier2.Queues
 	}
-	o.SLATargets = sc.SLATargetsByPriority()
 	return New(o)
 }
 
@@ -142,42 +116,31 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 	defer s.mu.Unlock()
 	now := s.o.Now()
 	active := s.queueClause() + " AND Status = '__Active__'"
-	if s.inc.NeedFull(now) {
-		var all []model.Ticket
-		err := s.search(ctx, active, searchFields, func(it *Item) { all = append(all, s.ticket(it, now)) })
-		if err != nil {
-			return nil, err
-		}
-		s.inc.Full(now, all)
-		return s.inc.Tickets(now), nil
+	read := func(query string) ([]model.Ticket, error) {
+		var out []model.Ticket
+		err := s.search(ctx, query, searchFields, func(it *Item) { out = append(out, s.ticket(it, now)) })
+		return out, err
 	}
-	since := "1970-01-02 00:00:00"
-	if t := s.inc.Since(); !t.IsZero() {
-		since = t.Add(-tzMargin).UTC().Format("2006-01-02 15:04:05")
-	}
-	var changed []model.Ticket
-	err := s.search(ctx, active+" AND LastUpdated > '"+since+"'", searchFields, func(it *Item) {
-		changed = append(changed, s.ticket(it, now))
-	})
-	if err != nil {
-		return nil, err
-	}
-	// Everything updated in the window that is not (in a tier queue and
-	// active) has left the set.
-	var gone []string
-	left := "LastUpdated > '" + since + "' AND (Status = '__Inactive__' OR (" + s.notQueueClause() + "))"
-	err = s.search(ctx, left, "", func(it *Item) { gone = append(gone, it.ID) })
-	if err != nil {
-		return nil, err
-	}
-	s.inc.Merge(changed, gone)
-	return s.inc.Tickets(now), nil
+	return s.inc.Poll(now, tzMargin, func() ([]model.Ticket, error) { return read(active) },
+		func(t time.Time) ([]model.Ticket, []string, error) {
+			since := t.Format("2006-01-02 15:04:05")
+			changed, err := read(active + " AND LastUpdated > '" + since + "'")
+			if err != nil {
+				return nil, nil, err
+			}
+			// Everything updated in the window that is not (in a tier
+			// queue and active) has left the set.
+			var gone []string
+			left := "LastUpdated > '" + since + "' AND (Status = '__Inactive__' OR (" + s.notQueueClause() + "))"
+			err = s.search(ctx, left, "", func(it *Item) { gone = append(gone, it.ID) })
+			return changed, gone, err
+		})
 }
 
 func (s *Source) queueClause() string {
 	var b strings.Builder
 	b.WriteString("(")
-	for i, q := range append(append([]string(nil), s.o.Tier1...), s.o.Tier2...) {
+	for i, q := range slices.Concat(s.o.Tier1, s.o.Tier2) {
 		if i > 0 {
 			b.WriteString(" OR ")
 		}
@@ -189,7 +152,7 @@ func (s *Source) queueClause() string {
 
 func (s *Source) notQueueClause() string {
 	var parts []string
-	for _, q := range append(append([]string(nil), s.o.Tier1...), s.o.Tier2...) {
+	for _, q := range slices.Concat(s.o.Tier1, s.o.Tier2) {
 		parts = append(parts, "Queue != '"+q+"'")
 	}
 	return strings.Join(parts, " AND ")
@@ -307,11 +270,7 @@ func (s *Source) search(ctx context.Context, query, fields string, each func(*It
 		q.Set("per_page", strconv.Itoa(s.o.PageSize))
 		q.Set("page", strconv.Itoa(pg))
 		var p *Page
-		err := sources.GetJSON(ctx, s.o.Client, s.base+"/tickets?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
-			b, err := sources.ReadAll(nil, r)
-			if err != nil {
-				return err
-			}
+		err := tickets.Get(ctx, s.o.Client, s.base+"/tickets?"+q.Encode(), func(b []byte) (err error) {
 			p, err = DecodePage(b)
 			return err
 		})
@@ -354,9 +313,9 @@ func (s *Source) ticket(it *Item, now time.Time) model.Ticket {
 		t.Queue = it.Queue.ID
 	}
 	switch {
-	case containsStr(s.o.Tier1, t.Queue):
+	case slices.Contains(s.o.Tier1, t.Queue):
 		t.Tier = model.Tier1
-	case containsStr(s.o.Tier2, t.Queue):
+	case slices.Contains(s.o.Tier2, t.Queue):
 		t.Tier = model.Tier2
 	}
 	t.PriorityRaw = scalar(it.Priority)
@@ -373,10 +332,8 @@ func (s *Source) ticket(it *Item, now time.Time) model.Ticket {
 	}
 	if due := rtTime(it.Due); !due.IsZero() {
 		t.SLA = model.TicketSLA{Known: true, Name: "due", Due: due, Breached: due.Before(now)}
-	} else if d := s.o.SLATargets[t.Priority]; d > 0 {
-		t.SLA = model.TargetSLA(t.Created, d)
-		t.SLA.Breached = t.SLA.Due.Before(now)
 	}
+	s.o.TargetSLA(&t, now)
 	t.Fields = map[string]string{"queue": t.Queue, "subject": t.Subject, "status": t.Status}
 	for _, cf := range it.CustomField {
 		if len(cf.Values) == 0 {
@@ -402,15 +359,6 @@ func rtTime(s string) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
-}
-
-func containsStr(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Escalate moves ticket id to the escalation queue (a no-op when it is

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"sitroom/sources/tickets"
 )
 
 // BenchmarkDecode100k decodes and maps 100k ServiceNow incidents (Table
@@ -27,7 +29,8 @@ func BenchmarkDecode100k(b *testing.B) {
 		pages = append(pages, []byte(sb.String()))
 		size += sb.Len()
 	}
-	s, _ := New(Options{Name: "snow", URL: "https://acme.service-now.com", Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}, ServiceField: "cmdb_ci"})
+	s, _ := New(Options{Common: tickets.Common{Name: "snow", URL: "https://acme.service-now.com", ServiceField: "cmdb_ci"},
+		Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}})
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	for b.Loop() {

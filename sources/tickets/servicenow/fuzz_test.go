@@ -3,6 +3,8 @@ package servicenow
 import (
 	"os"
 	"testing"
+
+	"sitroom/sources/tickets"
 )
 
 func FuzzDecodeRecords(f *testing.F) {
@@ -12,7 +14,8 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"result":[{"sys_id":1,"a":true,"b":null,"c":{"display_value":"x"}}]}`))
-	s, _ := New(Options{Name: "f", URL: "http://sn", Tier1: []string{"a"}, Tier2: []string{"b"}, ServiceField: "cmdb_ci"})
+	s, _ := New(Options{Common: tickets.Common{Name: "f", URL: "http://sn", ServiceField: "cmdb_ci"},
+		Tier1: []string{"a"}, Tier2: []string{"b"}})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRecords(b)
 		if err != nil {

@@ -9,9 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,29 +31,17 @@ const Type = config.TypeServiceNow
 
 // Options configure a Source.
 type Options struct {
-	// Name is the source name; URL the instance, e.g. https://acme.service-now.com.
-	Name, URL string
-	// Client carries the authentication (basic_auth, bearer, oauth2).
-	Client *http.Client
+	// Common: URL is the instance, e.g. https://acme.service-now.com;
+	// Client carries basic_auth, bearer or oauth2; Users maps operators
+	// to sys_user sys_ids; ServiceField is an incident reference field
+	// naming the service (cmdb_ci, business_service), whose .name is
+	// read; SLATargets apply to incidents without a task_sla; PageSize is
+	// sysparm_limit.
+	tickets.Common
 	// Tier1 and Tier2 are assignment group names.
 	Tier1, Tier2 []string
 	// EscalateTo is the group Escalate assigns; default Tier2[0].
 	EscalateTo string
-	// Users maps operators to sys_user sys_ids.
-	Users map[string]string
-	// ServiceField is an incident reference field naming the service
-	// (cmdb_ci, business_service); its .name is read.
-	ServiceField string
-	// SLATargets give incidents without a task_sla a deadline.
-	SLATargets map[model.Priority]time.Duration
-	// PageSize is sysparm_limit; default 100.
-	PageSize int
-	// FullEvery is how often to read every active incident of the tier
-	// groups instead of only what changed; default
-	// tickets.DefaultFullEvery. Negative: always everything.
-	FullEvery time.Duration
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
 }
 
 // Source reads one ServiceNow instance. Fetch keeps the last result to
@@ -74,22 +62,11 @@ var _ tickets.TicketSource = (*Source)(nil)
 
 // New returns the source o describes.
 func New(o Options) (*Source, error) {
-	if o.Client == nil {
-		o.Client = http.DefaultClient
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.PageSize <= 0 {
-		o.PageSize = 100
-	}
-	if o.FullEvery == 0 {
-		o.FullEvery = tickets.DefaultFullEvery
-	}
+	o.Defaults(0)
 	if len(o.Tier1) == 0 || len(o.Tier2) == 0 {
 		return nil, fmt.Errorf("source %q: servicenow needs assignment groups for tier 1 and tier 2", o.Name)
 	}
-	for _, g := range append(append([]string(nil), o.Tier1...), o.Tier2...) {
+	for _, g := range slices.Concat(o.Tier1, o.Tier2) {
 		if strings.ContainsAny(g, "^") {
 			return nil, fmt.Errorf("source %q: ^ is not supported in a group name", o.Name)
 		}
@@ -100,24 +77,22 @@ func New(o Options) (*Source, error) {
 	if o.ServiceField != "" && !fieldOK(o.ServiceField) {
 		return nil, fmt.Errorf("source %q: %q is not a field name", o.Name, o.ServiceField)
 	}
-	u, err := url.Parse(o.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("source %q: url must be an absolute http(s) URL", o.Name)
+	if err := o.CheckURL(); err != nil {
+		return nil, err
 	}
 	return &Source{o: o, base: strings.TrimRight(o.URL, "/"), groupID: map[string]string{}, inc: tickets.Incremental{FullEvery: o.FullEvery}}, nil
 }
 
 // FromConfig builds the source from a validated config entry.
 func FromConfig(sc config.Source) (*Source, error) {
-	hc, err := sources.NewHTTPClient(sc.HTTP, sc.Name)
+	c, err := tickets.CommonFromConfig(sc)
 	if err != nil {
 		return nil, err
 	}
-	o := Options{Name: sc.Name, URL: sc.URL, Client: hc, Users: sc.Users, ServiceField: sc.ServiceField, PageSize: sc.TicketPageSize(), EscalateTo: sc.EscalateTo}
+	o := Options{Common: c, EscalateTo: sc.EscalateTo}
 	if sc.Tiers != nil {
 		o.Tier1, o.Tier2 = sc.Tiers.Tier1.Groups, sc.Tiers.Tier2.Groups
 	}
-	o.SLATargets = sc.SLATargetsByPriority()
 	return New(o)
 }
 
@@ -227,45 +202,38 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Ticket, error) {
 	s.fetchMu.Lock()
 	defer s.fetchMu.Unlock()
 	now := s.o.Now()
-	groups := groupQuery(append(append([]string(nil), s.o.Tier1...), s.o.Tier2...))
-	if s.inc.NeedFull(now) {
-		all, err := s.read(ctx, "active=true^"+groups+"^ORDERBYsys_id", now)
+	tiers := slices.Concat(s.o.Tier1, s.o.Tier2)
+	groups := groupQuery(tiers)
+	return s.inc.Poll(now, updatedMargin, func() ([]model.Ticket, error) {
+		return s.read(ctx, "active=true^"+groups+"^ORDERBYsys_id", now)
+	}, func(t time.Time) ([]model.Ticket, []string, error) {
+		since := t.Format("2006-01-02 15:04:05")
+		changed, err := s.read(ctx, "active=true^"+groups+"^sys_updated_on>"+since+"^ORDERBYsys_id", now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		s.inc.Full(now, all)
-		return s.inc.Tickets(now), nil
-	}
-	since := "1970-01-02 00:00:00"
-	if t := s.inc.Since(); !t.IsZero() {
-		since = t.Add(-updatedMargin).UTC().Format("2006-01-02 15:04:05")
-	}
-	changed, err := s.read(ctx, "active=true^"+groups+"^sys_updated_on>"+since+"^ORDERBYsys_id", now)
-	if err != nil {
-		return nil, err
-	}
-	// Updated in the window and inactive, or in no tier group: left the set.
-	var gone []string
-	leftQueries := []string{"sys_updated_on>" + since + "^active=false^ORDERBYsys_id",
-		"sys_updated_on>" + since + "^" + notGroupQuery(append(append([]string(nil), s.o.Tier1...), s.o.Tier2...)) + "^ORDERBYsys_id"}
-	for _, q := range leftQueries {
-		for offset := 0; ; offset += s.o.PageSize {
-			recs, err := s.list(ctx, "incident", q, "sys_id", offset)
-			if err != nil {
-				return nil, tickets.Wrap("incidents", err)
-			}
-			for _, r := range recs {
-				if id := string(r["sys_id"]); s.inc.Has(id) {
-					gone = append(gone, id)
+		// Updated in the window and inactive, or in no tier group: left the set.
+		var gone []string
+		leftQueries := []string{"sys_updated_on>" + since + "^active=false^ORDERBYsys_id",
+			"sys_updated_on>" + since + "^" + notGroupQuery(tiers) + "^ORDERBYsys_id"}
+		for _, q := range leftQueries {
+			for offset := 0; ; offset += s.o.PageSize {
+				recs, err := s.list(ctx, "incident", q, "sys_id", offset)
+				if err != nil {
+					return nil, nil, tickets.Wrap("incidents", err)
+				}
+				for _, r := range recs {
+					if id := string(r["sys_id"]); s.inc.Has(id) {
+						gone = append(gone, id)
+					}
+				}
+				if len(recs) < s.o.PageSize {
+					break
 				}
 			}
-			if len(recs) < s.o.PageSize {
-				break
-			}
 		}
-	}
-	s.inc.Merge(changed, gone)
-	return s.inc.Tickets(now), nil
+		return changed, gone, nil
+	})
 }
 
 // updatedMargin widens the sys_updated_on window of a changed search: an
@@ -297,13 +265,7 @@ func (s *Source) read(ctx context.Context, query string, now time.Time) ([]model
 		}
 	}
 	for i := range out {
-		t := &out[i]
-		if !t.SLA.Known {
-			if d := s.o.SLATargets[t.Priority]; d > 0 {
-				t.SLA = model.TargetSLA(t.Created, d)
-				t.SLA.Breached = t.SLA.Due.Before(now)
-			}
-		}
+		s.o.TargetSLA(&out[i], now)
 	}
 	return out, nil
 }
@@ -356,11 +318,7 @@ func (s *Source) list(ctx context.Context, table, query, fields string, offset i
 	q.Set("sysparm_display_value", "false")
 	q.Set("sysparm_exclude_reference_link", "true")
 	var recs *Records
-	err := sources.GetJSON(ctx, s.o.Client, s.base+"/api/now/table/"+table+"?"+q.Encode(), tickets.MaxReply, func(r io.Reader) error {
-		b, err := sources.ReadAll(nil, r)
-		if err != nil {
-			return err
-		}
+	err := tickets.Get(ctx, s.o.Client, s.base+"/api/now/table/"+table+"?"+q.Encode(), func(b []byte) (err error) {
 		recs, err = DecodeRecords(b)
 		return err
 	})
@@ -384,9 +342,9 @@ func (s *Source) ticket(r map[string]Value) model.Ticket {
 	}
 	t.URL = s.base + "/nav_to.do?uri=" + url.QueryEscape("incident.do?sys_id="+t.ID)
 	switch {
-	case contains(s.o.Tier1, t.Queue):
+	case slices.Contains(s.o.Tier1, t.Queue):
 		t.Tier = model.Tier1
-	case contains(s.o.Tier2, t.Queue):
+	case slices.Contains(s.o.Tier2, t.Queue):
 		t.Tier = model.Tier2
 	}
 	t.Fields = map[string]string{"queue": t.Queue, "subject": t.Subject, "status": t.Status, "number": t.Number}
@@ -433,15 +391,6 @@ func snTime(s string) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func fieldOK(s string) bool {

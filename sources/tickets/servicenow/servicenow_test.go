@@ -63,8 +63,9 @@ func setup(t *testing.T) *sntest.Server {
 func newSource(t *testing.T, srv *sntest.Server, mod func(*servicenow.Options)) *servicenow.Source {
 	c, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.User, Password: pconfig.Secret(srv.Password)}}, "snow")
 	require.NoError(t, err)
-	o := servicenow.Options{Name: "snow", URL: srv.URL, Client: c, Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"},
-		Users: map[string]string{"alice": alice}, ServiceField: "cmdb_ci", Now: func() time.Time { return now }}
+	o := servicenow.Options{Common: tickets.Common{Name: "snow", URL: srv.URL, Client: c,
+		Users: map[string]string{"alice": alice}, ServiceField: "cmdb_ci", Now: func() time.Time { return now }},
+		Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}}
 	if mod != nil {
 		mod(&o)
 	}
