@@ -31,7 +31,7 @@ bench:
 # memory), 5 runs each; compare runs with benchstat.
 BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|FirstFrameWarm|MemoryIdle
 bench-budgets:
-	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache .
+	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache ./sources/runtime
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
@@ -48,7 +48,7 @@ fuzz:
 # SOAK_RACE=0 builds without the race detector (RSS without its shadow memory).
 SOAK ?= 30m
 soak:
-	SITROOM_SOAK=$(SOAK) $(GO) test -race -count=1 -run '^TestSoak$$' -timeout 0 -v .
+	SITROOM_SOAK=$(SOAK) $(GO) test -race -count=1 -run '^TestSoak$$' -timeout 0 -v ./sources/runtime
 
 clean:
 	rm -f sitroom

@@ -261,3 +261,28 @@ var ViewPanels = []string{"outages", "alerts", "deps", "backlog"}
 // TicketSorts are the backlog's orders, in the order `s` cycles them: SLA
 // time left (breached first), age (oldest first), priority (P1 first).
 var TicketSorts = []string{"sla", "age", "priority"}
+
+// View is a named view (config views): a filter line, the panel to show
+// (outages, alerts, deps or backlog; "" keeps the panel) and for the
+// backlog its order (TicketSorts; "" keeps it). The command palette lists
+// the views; choosing one applies them at once.
+type View struct {
+	Name   string
+	Filter string
+	Panel  string
+	Sort   string
+}
+
+// ConsoleSettings is what the config says of the console itself, handed
+// to the dashboard as plain values (the UI does not read the config).
+type ConsoleSettings struct {
+	// Theme is dark, light or colorblind; "" for the default.
+	Theme string
+	// Keys remaps actions to keys: action name → canonical key names.
+	Keys map[string][]string
+	// Views are the named views the command palette offers.
+	Views []View
+	// RunbooksDir is the local runbooks checkout (absolute), RunbooksURL
+	// the web address it is published under; "" for none.
+	RunbooksDir, RunbooksURL string
+}

@@ -74,7 +74,7 @@ type Options struct {
 	// applied and the screen says why.
 	Keys map[string][]string
 	// Views are the named views the command palette (:) offers.
-	Views []View
+	Views []model.View
 	// Kiosk draws the wall screen (kiosk.go): large counters, the clock,
 	// every source chip, and the panels in turn, each for KioskRotate
 	// (default KioskRotateDefault). It implies ReadOnly; q and Ctrl-C
@@ -85,6 +85,18 @@ type Options struct {
 	// it, a row to select it, the selected row again (or a double click)
 	// to open it; the wheel scrolls. Off by default; never needed.
 	Mouse bool
+}
+
+// WithConsole returns o with what the config says of the console: its
+// theme (unless o names one: --theme wins), remapped keys, named views and
+// runbooks.
+func (o Options) WithConsole(c model.ConsoleSettings) Options {
+	if o.Theme == "" {
+		o.Theme = c.Theme
+	}
+	o.Keys, o.Views = c.Keys, c.Views
+	o.RunbooksDir, o.RunbooksURL = c.RunbooksDir, c.RunbooksURL
+	return o
 }
 
 // App is the running dashboard.

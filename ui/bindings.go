@@ -205,8 +205,8 @@ func specOf(name string) (keySpec, bool) {
 }
 
 // Bindings returns the key table as configured for a console, read-only
-// or not: what the footer, the help page and the dispatcher use. README's
-// key list is checked against it.
+// or not: what the footer, the help page and the dispatcher use. The
+// key list of docs/keys.md is checked against it.
 func Bindings(readOnly bool) []Binding {
 	bs, _ := bindingsFor(readOnly, nil)
 	return bs

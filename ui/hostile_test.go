@@ -248,10 +248,10 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 			a := newFakeActor(model.RoleTier1)
 			// Named views from a config whose names, filters, panels and
 			// sorts are corpus text.
-			var views []ui.View
+			var views []model.View
 			for i := 0; i < len(corpus); i += 4 {
 				at := func(k int) string { return corpus[(i+k)%len(corpus)] }
-				views = append(views, ui.View{Name: at(0), Filter: at(1), Panel: at(2), Sort: at(3)})
+				views = append(views, model.View{Name: at(0), Filter: at(1), Panel: at(2), Sort: at(3)})
 			}
 			h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, Actor: a, Views: views}, size[0], size[1])
 			plain := make([]string, chunk)

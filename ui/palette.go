@@ -7,17 +7,6 @@ import (
 	"sitroom/model"
 )
 
-// View is a named view (config views): a filter line, the panel to show
-// (outages, alerts, deps or backlog; "" keeps the panel) and for the
-// backlog its order (model.TicketSorts; "" keeps it). The command palette
-// lists the views; choosing one applies them at once.
-type View struct {
-	Name   string
-	Filter string
-	Panel  string
-	Sort   string
-}
-
 // palette is the open command palette: every action of the panels'
 // scope and every named view, narrowed by what was typed.
 type palette struct {
@@ -31,10 +20,10 @@ type palette struct {
 
 type paletteItem struct {
 	keys, name, desc string
-	why              string   // why the action cannot act now, "" if it can
-	bind             *Binding // an action, or
-	view             *View    // a view
-	hay              string   // lower-case text the query searches
+	why              string      // why the action cannot act now, "" if it can
+	bind             *Binding    // an action, or
+	view             *model.View // a view
+	hay              string      // lower-case text the query searches
 }
 
 var viewPanels = map[string]Panel{"outages": PanelOutages, "alerts": PanelAlerts, "deps": PanelDeps, "backlog": PanelBacklog}
@@ -70,7 +59,7 @@ func (st *state) openPalette() {
 }
 
 // viewDesc says what a view shows: its filter, panel and order.
-func viewDesc(v *View) string {
+func viewDesc(v *model.View) string {
 	var parts []string
 	if f := strings.TrimSpace(v.Filter); f != "" {
 		parts = append(parts, cellText(f))
@@ -165,7 +154,7 @@ func (st *state) paletteRun() {
 }
 
 // applyView sets the view's filter, panel and backlog order.
-func (st *state) applyView(v *View) {
+func (st *state) applyView(v *model.View) {
 	st.setFilter(v.Filter)
 	if p, ok := viewPanels[v.Panel]; ok {
 		st.focus = p

@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"sitroom/ui/uitest"
 )
 
-var testViews = []ui.View{
+var testViews = []model.View{
 	{Name: "co-alerts", Filter: "service=checkout", Panel: "alerts"},
 	{Name: "tickets-by-age", Panel: "backlog", Sort: "age"},
 }
@@ -259,22 +258,6 @@ func TestNextBreach(t *testing.T) {
 	h.Type("b")
 	if !h.Contains("no ticket breaching its SLA, nor within 30m among those the filter keeps") {
 		t.Errorf("b with nothing to jump to does not say so:\n%s", screen(h))
-	}
-}
-
-// README names every action a config's keys may remap.
-func TestReadmeNamesEveryAction(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, a := range model.KeyActions() {
-		names = append(names, "`"+a+"`")
-	}
-	text := strings.Join(strings.Fields(string(readme)), " ")
-	if want := "Action names: " + strings.Join(names, ", ") + "."; !strings.Contains(text, want) {
-		t.Errorf("README's key section lacks the line %q", want)
 	}
 }
 

@@ -123,7 +123,7 @@ type state struct {
 	formPrev  mode
 	// views are the named views the palette offers; pal is the open
 	// palette (modePalette).
-	views []View
+	views []model.View
 	pal   *palette
 	// lastClock is the clock text of the last frame, for the ticker.
 	lastClock string

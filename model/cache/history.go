@@ -387,3 +387,14 @@ func (c *Cache) History(from, to time.Time) (*model.History, error) {
 	}
 	return h, nil
 }
+
+// Handoff reads the history a handoff report with these options needs and
+// builds it (model.BuildHandoff). It runs SQL: never call it on the UI
+// goroutine.
+func (c *Cache) Handoff(opt model.HandoffOptions) (*model.Handoff, error) {
+	h, err := c.History(opt.From(), opt.Window.To)
+	if err != nil {
+		return nil, err
+	}
+	return model.BuildHandoff(h, opt), nil
+}

@@ -55,3 +55,19 @@ func (v *validator) console() {
 		}
 	}
 }
+
+// ConsoleSettings hands what the config says of the console (theme,
+// remapped keys, named views, runbooks) to the dashboard.
+func (c *Config) ConsoleSettings() model.ConsoleSettings {
+	s := model.ConsoleSettings{Theme: string(c.Theme), RunbooksDir: c.RunbookDir(), RunbooksURL: c.RunbooksURL}
+	if len(c.Keys) > 0 {
+		s.Keys = make(map[string][]string, len(c.Keys))
+		for a, ks := range c.Keys {
+			s.Keys[a] = ks
+		}
+	}
+	for _, v := range c.Views {
+		s.Views = append(s.Views, model.View{Name: v.Name, Filter: v.Filter, Panel: v.Panel, Sort: v.Sort})
+	}
+	return s
+}

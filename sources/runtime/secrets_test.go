@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"context"
@@ -21,6 +21,8 @@ import (
 	"sitroom/sources"
 	"sitroom/sources/actions"
 	"sitroom/sources/cloudwatch/cwtest"
+	"sitroom/sources/runtime"
+	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
 	"sitroom/sources/tickets/jira/jiratest"
 	"sitroom/sources/tickets/servicenow/sntest"
@@ -267,7 +269,7 @@ webhooks:
 	common := []string{"--config", cfgPath, "--db", db, "--log-file", logf, "--log-level", "debug"}
 
 	var outputs []string
-	code, out, errOut := runCmd(t, append([]string{"check"}, common...)...)
+	code, out, errOut := bintest.Run(t, append([]string{"check"}, common...)...)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "readable by others and holds inline secrets", "a world-readable config with inline secrets draws a warning")
 	assert.Contains(t, out, "account 123456789012", "check resolved the planted AWS identity")
@@ -276,19 +278,19 @@ webhooks:
 	}
 	outputs = append(outputs, "check: "+out+errOut)
 
-	code, out, errOut = runCmd(t, append([]string{"poll", "--once"}, common...)...)
+	code, out, errOut = bintest.Run(t, append([]string{"poll", "--once"}, common...)...)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "2 outages", "both the Alertmanager and the CloudWatch alarm were read")
 	outputs = append(outputs, "poll: "+out+errOut)
 
 	// An escalation through both webhooks, and a forced poller panic,
 	// logged through the same log file.
-	g := globalFlags{config: cfgPath, db: db, logFile: logf, logLevel: "debug"}
+	g := runtime.Options{ConfigPath: cfgPath, DBPath: db, LogFile: logf, LogLevel: "debug"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := newSetup(ctx, g, nil)
+	s, err := runtime.Open(ctx, g)
 	require.NoError(t, err)
-	d, err := newDispatcher(s.cfg, s.cache, s.poller, false, s.log)
+	d, err := s.Dispatcher(false)
 	require.NoError(t, err)
 	res, err := d.Do(ctx, model.ActionRequest{Verb: model.VerbEscalate, Service: "checkout", Level: 2, Comment: "5xx still climbing"})
 	require.NoError(t, err)
@@ -303,24 +305,24 @@ webhooks:
 	assert.Contains(t, got["hook"][0], "Bearer "+hookTok, "the webhook's token is sent to the webhook")
 	assert.Contains(t, got["pd"][0], pdKey, "the routing key is sent to PagerDuty")
 	mu.Unlock()
-	deliveries, err := s.cache.Deliveries(res.ID)
+	deliveries, err := s.Cache.Deliveries(res.ID)
 	require.NoError(t, err)
 	require.Len(t, deliveries, 2)
 	for _, id := range append([]int64{res.ID}, escalateTickets(ctx, d)...) {
-		deliveries, err := s.cache.Deliveries(id)
+		deliveries, err := s.Cache.Deliveries(id)
 		require.NoError(t, err)
 		require.NotEmpty(t, deliveries)
 		for _, dl := range deliveries {
 			outputs = append(outputs, fmt.Sprintf("outbox row: %+v", dl))
 		}
 	}
-	audit, err := s.cache.AuditLog(time.Time{})
+	audit, err := s.Cache.AuditLog(time.Time{})
 	require.NoError(t, err)
 	for _, a := range audit {
 		outputs = append(outputs, fmt.Sprintf("audit entry: %+v", a))
 	}
 
-	jobs, err := buildJobs(s.cfg)
+	jobs, err := runtime.Jobs(s.Config)
 	require.NoError(t, err)
 	for i := range jobs {
 		if jobs[i].Source != nil {
@@ -330,7 +332,7 @@ webhooks:
 		}
 	}
 	panicked := make(chan struct{}, len(jobs))
-	p := sources.NewPoller(s.cache, jobs, sources.PollerOptions{Logger: s.log, Holder: "secrets-test",
+	p := sources.NewPoller(s.Cache, jobs, sources.PollerOptions{Logger: s.Log, Holder: "secrets-test",
 		OnPanic: func(any, []byte) { panicked <- struct{}{} }})
 	pctx, pcancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -360,7 +362,7 @@ webhooks:
 		}
 	}
 	grepFiles("cache open")
-	s.close()
+	s.Close()
 	grepFiles("cache closed")
 	logText, err := os.ReadFile(logf)
 	require.NoError(t, err)
@@ -368,7 +370,7 @@ webhooks:
 	assert.Contains(t, string(logText), "goroutine ")
 
 	for _, format := range []string{"md", "json"} {
-		code, out, errOut = runCmd(t, "handoff", "--since", "8h", "--format", format, "--config", cfgPath, "--db", db, "--log-file", logf)
+		code, out, errOut = bintest.Run(t, "handoff", "--since", "8h", "--format", format, "--config", cfgPath, "--db", db, "--log-file", logf)
 		require.Equal(t, 0, code, out+errOut)
 		assert.Contains(t, out, "checkout", "the report covers the escalated outage")
 		assert.Contains(t, out, "NOC-814", "the report lists the escalated tickets")
@@ -408,7 +410,7 @@ func TestStateFilesCreatedPrivate(t *testing.T) {
 
 	xdg := filepath.Join(t.TempDir(), "xdg-state")
 	t.Setenv("XDG_STATE_HOME", xdg)
-	code, out, errOut := runCmd(t, "poll", "--once", "--config", cfg)
+	code, out, errOut := bintest.Run(t, "poll", "--once", "--config", cfg)
 	require.Equal(t, 0, code, out+errOut)
 	for _, d := range []string{xdg, filepath.Join(xdg, "sitroom")} {
 		assert.Equal(t, os.FileMode(0o700), mode(d), d)
@@ -421,7 +423,7 @@ func TestStateFilesCreatedPrivate(t *testing.T) {
 
 	other := filepath.Join(t.TempDir(), "a", "b")
 	logf, db := filepath.Join(other, "logs", "sitroom.log"), filepath.Join(other, "db", "cache.db")
-	code, out, errOut = runCmd(t, "poll", "--once", "--config", cfg, "--log-file", logf, "--db", db)
+	code, out, errOut = bintest.Run(t, "poll", "--once", "--config", cfg, "--log-file", logf, "--db", db)
 	require.Equal(t, 0, code, out+errOut)
 	for _, d := range []string{filepath.Dir(other), other, filepath.Dir(logf), filepath.Dir(db)} {
 		assert.Equal(t, os.FileMode(0o700), mode(d), d)

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"bytes"
@@ -22,6 +22,8 @@ import (
 	"sitroom/model/cache/cachetest"
 	"sitroom/sources"
 	"sitroom/sources/alertmanager"
+	"sitroom/sources/runtime"
+	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
 	"sitroom/ui"
 	"sitroom/ui/uitest"
@@ -94,10 +96,10 @@ func TestDashboardRecoversACacheDamagedDeep(t *testing.T) {
 	p := sources.NewPoller(c, []sources.Job{{Source: alertmanager.New("am", am.URL, nil, nil), Interval: time.Hour}},
 		sources.PollerOptions{Logger: log, WatchEvery: 10 * time.Millisecond})
 	disp := &seenSnapshots{}
-	feed := observe(p, disp)
+	feed := runtime.NewFeed(p, disp)
 	h := uitest.Start(t, ui.Options{Operator: "alice"}, 200, 30)
 
-	feed.preview(previewRows, log)
+	feed.Preview(runtime.PreviewRows, log)
 	first := <-feed.Snapshots()
 	require.Equal(t, 10000, first.Loading, "the preview reads the most severe rows, before the damage")
 	h.Push(first)
@@ -152,7 +154,7 @@ func TestBinaryPollOnceRecoversACacheDamagedDeep(t *testing.T) {
 	db, logf := filepath.Join(dir, "cache.db"), filepath.Join(dir, "log")
 	uid := damagedCache(t, db)
 
-	code, out, errOut := runBinary(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
+	code, out, errOut := bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "1 firing", "the poll went into the fresh cache")
 	moved, _ := filepath.Glob(db + ".corrupt-*")
@@ -202,9 +204,9 @@ func TestFeedShowsWhyTheCacheCannotBeRead(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	p := sources.NewPoller(c, jobs, sources.PollerOptions{Logger: log})
 	disp := &seenSnapshots{}
-	feed := observe(p, disp)
+	feed := runtime.NewFeed(p, disp)
 	h := uitest.Start(t, ui.Options{Operator: "alice"}, 120, 30)
-	feed.preview(10, log)
+	feed.Preview(10, log)
 	first := <-feed.Snapshots()
 	require.Equal(t, 30, first.Loading)
 	h.Push(first)
@@ -244,7 +246,7 @@ func TestBinaryPollRecoversACacheDamagedDeepAndSaysSo(t *testing.T) {
 	damagedCache(t, db)
 
 	var stderr lockedBuffer
-	cmd := exec.Command(sitroomBinary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
+	cmd := exec.Command(bintest.Binary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)

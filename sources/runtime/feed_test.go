@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"sitroom/model/cache"
 	"sitroom/sources"
 	"sitroom/sources/alertmanager"
+	"sitroom/sources/runtime"
 	"sitroom/sources/sourcetest"
 )
 
@@ -57,10 +58,10 @@ func TestFeedPreviewThenFullSnapshot(t *testing.T) {
 	defer c.Close()
 	p := sources.NewPoller(c, jobs(), sources.PollerOptions{})
 	disp := &seenSnapshots{}
-	feed := observe(p, disp)
+	feed := runtime.NewFeed(p, disp)
 	log := slog.New(slog.DiscardHandler)
 
-	feed.preview(10, log)
+	feed.Preview(10, log)
 	first := <-feed.Snapshots()
 	assert.Equal(t, 30, first.Loading, "the first snapshot is the preview")
 	assert.Len(t, first.Signals, 10)
@@ -75,7 +76,7 @@ func TestFeedPreviewThenFullSnapshot(t *testing.T) {
 	assert.Zero(t, next.Loading, "the poller's snapshot replaces the preview")
 	assert.Len(t, next.Signals, 30)
 
-	feed.preview(10, log) // too late: a complete snapshot was shown
+	feed.Preview(10, log) // too late: a complete snapshot was shown
 	select {
 	case s := <-feed.Snapshots():
 		assert.Zero(t, s.Loading, "a preview never replaces a complete snapshot")

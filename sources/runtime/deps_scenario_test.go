@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"sitroom/model/cache"
 	"sitroom/sources"
 	"sitroom/sources/demo"
+	"sitroom/sources/runtime"
 	"sitroom/ui"
 	"sitroom/ui/uitest"
 )
@@ -54,7 +55,7 @@ func TestScenarioDemoCascadeNestsSymptoms(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 	c, err := cache.Open(filepath.Join(t.TempDir(), "cache.db"))
 	require.NoError(t, err)
-	jobs, err := buildJobs(cfg)
+	jobs, err := runtime.Jobs(cfg)
 	require.NoError(t, err)
 	p := sources.NewPoller(c, jobs, sources.PollerOptions{Catalog: cfg.Catalog(), OutageThreshold: cfg.Threshold(), Holder: "deps-test"})
 	done := make(chan struct{})

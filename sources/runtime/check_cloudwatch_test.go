@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sitroom/sources/cloudwatch/cwtest"
+	"sitroom/sources/runtime/bintest"
 )
 
 // `sitroom check` on CloudWatch sources: the identity each resolved, or
@@ -56,7 +57,7 @@ sources:
   - {name: aws-typo, type: cloudwatch, region: eu-west-1, profile: nope, endpoint: %[1]s, sts_endpoint: %[1]s}
 `, hs.URL))
 	logFile := filepath.Join(t.TempDir(), "log")
-	code, out, errOut := runCmd(t, "check", "--config", cfg, "--log-file", logFile)
+	code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--log-file", logFile)
 	assert.Equal(t, 1, code, out+errOut)
 	assert.Regexp(t, `(?m)^ok +aws-noc +cloudwatch +eu-west-1 profile noc account 123456789012 as arn:aws:iam::123456789012:user/noc +1 alerts in`, out)
 	assert.Regexp(t, `(?m)^FAIL +aws-old +cloudwatch +eu-west-1 profile old +identity: AWS credentials expired \(profile old\)`, out)

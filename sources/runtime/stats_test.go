@@ -1,4 +1,4 @@
-package main
+package runtime
 
 import (
 	"bytes"
@@ -15,13 +15,13 @@ func TestLogRuntimeLine(t *testing.T) {
 	var buf bytes.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // one line at start, then it returns
-	logRuntime(ctx, slog.New(slog.NewTextHandler(&buf, nil)))
+	LogRuntime(ctx, slog.New(slog.NewTextHandler(&buf, nil)))
 	line := buf.String()
 	if strings.Count(line, "msg=runtime") != 1 {
 		t.Fatalf("want one runtime line, got:\n%s", line)
 	}
-	s, ok := parseRuntimeLine(line)
-	if !ok || s.goroutines < 1 || s.heapInuse == 0 || s.heapLive == 0 {
+	s, ok := ParseStatsLine(line)
+	if !ok || s.Goroutines < 1 || s.HeapInuse == 0 || s.HeapLive == 0 || s.HeapObjects == 0 {
 		t.Errorf("runtime line without goroutines or heap figures: %s", line)
 	}
 	for _, k := range []string{"heap_objects=", "rss="} {
@@ -56,7 +56,7 @@ func TestRuntimeLogInterval(t *testing.T) {
 func TestLogRuntimeOff(t *testing.T) {
 	t.Setenv("SITROOM_RUNTIME_LOG_EVERY", "0")
 	var buf bytes.Buffer
-	logRuntime(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)))
+	LogRuntime(context.Background(), slog.New(slog.NewTextHandler(&buf, nil)))
 	if buf.Len() != 0 {
 		t.Errorf("SITROOM_RUNTIME_LOG_EVERY=0 still logged:\n%s", buf.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	"sitroom/model/cache"
 	"sitroom/sources"
 	"sitroom/sources/alertmanager"
+	"sitroom/sources/runtime"
 	"sitroom/ui"
 )
 
@@ -40,14 +41,14 @@ func BenchmarkFirstFrameWarm(b *testing.B) {
 					p := sources.NewPoller(c, jobs, sources.PollerOptions{})
 					var snap *model.Snapshot
 					if mode == "preview" {
-						snap, err = p.Preview(previewRows)
+						snap, err = p.Preview(runtime.PreviewRows)
 					} else {
 						snap, err = p.Snapshot()
 					}
 					if err != nil {
 						b.Fatal(err)
 					}
-					if want := map[string]int{"preview": previewRows, "full": n}[mode]; len(snap.Signals) != want {
+					if want := map[string]int{"preview": runtime.PreviewRows, "full": n}[mode]; len(snap.Signals) != want {
 						b.Fatalf("%d signals, want %d", len(snap.Signals), want)
 					}
 					ui.DrawPanel(screen, ui.PanelScreen, snap, ui.DrawOptions{Now: time.Now()})

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"sitroom/sources/runtime/bintest"
 )
 
 // colourSGR matches a foreground or background colour set by an SGR
@@ -24,7 +26,7 @@ func TestTerminalsDrawAndQuit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := sitroomBinary(t)
+	bin := bintest.Binary(t)
 	var polls atomic.Int64
 	am := fixedAlertmanager(t, &polls)
 	cfg := alertmanagerConfig(t, am.URL)
@@ -54,11 +56,11 @@ func TestTerminalsDrawAndQuit(t *testing.T) {
 				env = append(env, "NO_COLOR=1")
 			}
 			dir := t.TempDir()
-			r := startInPTY(t, bin, 80, 24, env, "--config", cfg, "--db", filepath.Join(dir, "cache.db"), "--log-file", filepath.Join(dir, "sitroom.log"))
-			r.waitFor(t, "checkout", 30*time.Second)
-			r.waitFor(t, "Outages", 5*time.Second)
+			r := bintest.StartInPTY(t, bin, 80, 24, env, "--config", cfg, "--db", filepath.Join(dir, "cache.db"), "--log-file", filepath.Join(dir, "sitroom.log"))
+			r.WaitFor(t, "checkout", 30*time.Second)
+			r.WaitFor(t, "Outages", 5*time.Second)
 			time.Sleep(300 * time.Millisecond) // the rest of the frame
-			out := r.output()
+			out := r.Output()
 			lineDrawn := bytes.Contains(out, []byte("┌")) || bytes.Contains(out, []byte("\x1b(0l"))
 			if c.ascii {
 				if lineDrawn || bytes.Contains(out, []byte("▲")) {
@@ -73,8 +75,8 @@ func TestTerminalsDrawAndQuit(t *testing.T) {
 			if got := colourSGR.Find(out); c.colour != (got != nil) {
 				t.Errorf("TERM=%s NO_COLOR=%v: colour sequence %q found, want colour %v", c.term, c.noColor, got, c.colour)
 			}
-			if err := r.quit(t); err != nil {
-				t.Errorf("q: sitroom exited with %v; the terminal got:\n%q", err, r.output()[max(0, len(r.output())-2000):])
+			if err := r.Quit(t); err != nil {
+				t.Errorf("q: sitroom exited with %v; the terminal got:\n%q", err, r.Output()[max(0, len(r.Output())-2000):])
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 	"sitroom/sources/actions"
 	"sitroom/sources/alertmanager"
 	"sitroom/sources/demo"
+	"sitroom/sources/runtime"
+	"sitroom/sources/runtime/bintest"
 )
 
 // The --demo cascade through the real path (demo upstreams over HTTP →
@@ -44,12 +46,12 @@ func TestHandoffReportOfADemoOutage(t *testing.T) {
 	dbPath := filepath.Join(dir, "cache.db")
 	c, err := cache.Open(dbPath)
 	require.NoError(t, err)
-	jobs, err := buildJobs(cfg)
+	jobs, err := runtime.Jobs(cfg)
 	require.NoError(t, err)
 	p := sources.NewPoller(c, jobs, sources.PollerOptions{Catalog: cfg.Catalog(), OutageThreshold: cfg.Threshold(), Holder: "handoff-test",
 		WatchEvery: 100 * time.Millisecond, History: sources.NewHistoryRecorder(c, sources.HistoryOptions{Grace: 500 * time.Millisecond})})
 
-	pol := policyFor(cfg, false)
+	pol := actions.PolicyFor(cfg, false)
 	pol.Roles = map[string]model.Role{"alice": model.RoleTier1, "carol": model.RoleLead}
 	mk := func(user string) *actions.Dispatcher {
 		op := model.Operator{User: user, Host: "console-1", Role: pol.RoleFor(user, nil)}
@@ -67,7 +69,7 @@ func TestHandoffReportOfADemoOutage(t *testing.T) {
 
 	var mu sync.Mutex
 	var latest *model.Snapshot
-	feed := observe(p, alice)
+	feed := runtime.NewFeed(p, alice)
 	done := make(chan struct{})
 	go func() {
 		for s := range feed.Snapshots() {
@@ -125,7 +127,7 @@ func TestHandoffReportOfADemoOutage(t *testing.T) {
 		return false
 	}, 20*time.Second, 50*time.Millisecond, "db-main's outage recorded closed after the grace period")
 
-	code, out, errOut := runCmd(t, "handoff", "--db", dbPath, "--config", filepath.Join(dir, "none.yaml"), "--since", "1h", "--format", "json")
+	code, out, errOut := bintest.Run(t, "handoff", "--db", dbPath, "--config", filepath.Join(dir, "none.yaml"), "--since", "1h", "--format", "json")
 	require.Equal(t, 0, code, errOut)
 	var r model.Handoff
 	require.NoError(t, json.Unmarshal([]byte(out), &r))
@@ -159,7 +161,7 @@ func TestHandoffReportOfADemoOutage(t *testing.T) {
 	}
 	assert.Equal(t, []string{"outage_opened:", "acked:alice", "escalated:carol", "outage_resolved:"}, compact(steps), "timeline: %v", steps)
 
-	code, md, errOut := runCmd(t, "handoff", "--db", dbPath, "--config", filepath.Join(dir, "none.yaml"), "--since", "1h")
+	code, md, errOut := bintest.Run(t, "handoff", "--db", dbPath, "--config", filepath.Join(dir, "none.yaml"), "--since", "1h")
 	require.Equal(t, 0, code, errOut)
 	for _, want := range []string{"**db-main** — critical", "first ack: alice", "escalated to level 2", "by carol", "bob ack db-main", "refused: role viewer cannot acknowledge"} {
 		assert.Contains(t, md, want)

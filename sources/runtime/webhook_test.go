@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
+	"sitroom/sources/runtime"
 )
 
 // A webhook in the config file receives escalations: PagerDuty format,
@@ -44,13 +45,13 @@ escalation:
 webhooks:
   - {name: pd, url: "`+recv.URL+`", format: pagerduty, routing_key_file: pd.key}
 `), 0o600))
-	g := globalFlags{config: cfgPath, db: filepath.Join(dir, "cache.db"), logFile: filepath.Join(dir, "log"), logLevel: "debug"}
+	g := runtime.Options{ConfigPath: cfgPath, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := newSetup(ctx, g, nil)
+	s, err := runtime.Open(ctx, g)
 	require.NoError(t, err)
-	defer s.close()
-	d, err := newDispatcher(s.cfg, s.cache, s.poller, false, s.log)
+	defer s.Close()
+	d, err := s.Dispatcher(false)
 	require.NoError(t, err)
 	res, err := d.Do(ctx, model.ActionRequest{Verb: model.VerbEscalate, Service: "checkout", Level: 2, Comment: "db failover failed"})
 	require.NoError(t, err)

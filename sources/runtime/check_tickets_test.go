@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model/cache"
+	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
 )
 
@@ -32,13 +33,13 @@ sources:
     sla_targets: {P1: 1h}
 `, srv.URL, tokenFile))
 	logFile := filepath.Join(t.TempDir(), "log")
-	code, out, errOut := runCmd(t, "check", "--config", cfg, "--log-file", logFile)
+	code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--log-file", logFile)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Regexp(t, `(?m)^ok +rt-noc +rt +`+srv.URL+` +2 open tickets in`, out)
 	assert.NotContains(t, out+errOut, srv.Token)
 
 	db := filepath.Join(t.TempDir(), "cache.db")
-	code, out, errOut = runCmd(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logFile)
+	code, out, errOut = bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logFile)
 	require.Equal(t, 0, code, out+errOut)
 	c, err := cache.Open(db)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"bytes"
@@ -29,6 +29,7 @@ import (
 	"sitroom/sources/cloudwatch"
 	"sitroom/sources/cloudwatch/cwtest"
 	"sitroom/sources/prometheus"
+	"sitroom/sources/runtime"
 	"sitroom/ui"
 	"sitroom/ui/uitest"
 )
@@ -456,15 +457,15 @@ func TestKeysAnswerWhileASourceHangs(t *testing.T) {
 	g = newFront(t, payloadHandler(amPayload("fine", 1), []byte(`[]`), &g), "application/json", nil)
 	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am-hung, type: alertmanager, url: %s, interval: 2s, timeout: 2s}\n  - {name: am-fine, type: alertmanager, url: %s, interval: 1s}\n", f.srv.URL, g.srv.URL))
 	dir := t.TempDir()
-	gf := globalFlags{config: cfg, db: filepath.Join(dir, "cache.db"), logFile: filepath.Join(dir, "log"), logLevel: "debug"}
+	gf := runtime.Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := newSetup(ctx, gf, nil)
+	s, err := runtime.Open(ctx, gf)
 	require.NoError(t, err)
 	done := make(chan struct{})
-	go func() { s.poller.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; s.close() })
+	go func() { s.Poller.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; s.Close() })
 
-	h := uitest.Start(t, ui.Options{Feed: s.poller, Operator: "noc1"}, 160, 48)
+	h := uitest.Start(t, ui.Options{Feed: s.Poller, Operator: "noc1"}, 160, 48)
 	waitScreen(t, h, 10*time.Second, "both sources' alerts", func(text string) bool {
 		return strings.Contains(text, "hung2") && strings.Contains(text, "fine1")
 	})

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"sitroom/model"
 	"sitroom/sources/cloudwatch/cwtest"
+	"sitroom/sources/runtime"
 )
 
 // Acking a CloudWatch-backed outage works like any other: a local ack,
@@ -50,19 +51,19 @@ sources:
 services:
   - {name: db-main, match: ['alarm_name="db-main-cpu-high"'], owner: team-data}
 `, hs.URL)), 0o600))
-	g := globalFlags{config: cfgPath, db: filepath.Join(dir, "cache.db"), logFile: filepath.Join(dir, "log"), logLevel: "debug"}
+	g := runtime.Options{ConfigPath: cfgPath, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := newSetup(ctx, g, nil)
+	s, err := runtime.Open(ctx, g)
 	require.NoError(t, err)
-	defer s.close()
-	require.NoError(t, s.poller.PollOnce(ctx))
-	snap, err := s.poller.Snapshot()
+	defer s.Close()
+	require.NoError(t, s.Poller.PollOnce(ctx))
+	snap, err := s.Poller.Snapshot()
 	require.NoError(t, err)
 	o := snap.Outage("db-main")
 	require.NotNil(t, o, "the CloudWatch alarm is an outage of db-main")
 
-	d, err := newDispatcher(s.cfg, s.cache, s.poller, false, s.log)
+	d, err := s.Dispatcher(false)
 	require.NoError(t, err)
 	d.Observe(snap)
 	srv.ResetRequests()
@@ -76,10 +77,10 @@ services:
 	ack := b.AckOf("db-main")
 	require.NotNil(t, ack, "the ack is recorded locally")
 	assert.Equal(t, "rds failover running", ack.Comment)
-	ds, err := s.cache.Deliveries(res.ID)
+	ds, err := s.Cache.Deliveries(res.ID)
 	require.NoError(t, err)
 	assert.Empty(t, ds, "nothing to deliver upstream for a CloudWatch alarm")
-	log, err := s.cache.AuditLog(time.Time{})
+	log, err := s.Cache.AuditLog(time.Time{})
 	require.NoError(t, err)
 	require.NotEmpty(t, log)
 	assert.Equal(t, model.VerbAck, log[len(log)-1].Verb)

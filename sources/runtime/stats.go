@@ -1,4 +1,4 @@
-package main
+package runtime
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,10 +33,10 @@ func runtimeLogInterval(log *slog.Logger) time.Duration {
 	return d
 }
 
-// runtimeStats are the figures that show a process growing over weeks on a
+// Stats are the figures that show a process growing over weeks on a
 // wall screen: goroutines, the heap (live after the last collection, and in
 // use now), its objects, and the resident set size.
-type runtimeStats struct {
+type Stats struct {
 	Goroutines  int
 	HeapLive    uint64 // bytes marked live by the last garbage collection
 	HeapInuse   uint64 // bytes in in-use heap spans now
@@ -43,9 +44,9 @@ type runtimeStats struct {
 	RSS         uint64 // bytes; 0 where /proc is not there
 }
 
-// readRuntimeStats reads the figures without stopping the world
+// ReadStats reads the figures without stopping the world
 // (runtime/metrics, not ReadMemStats).
-func readRuntimeStats() runtimeStats {
+func ReadStats() Stats {
 	samples := []metrics.Sample{
 		{Name: "/sched/goroutines:goroutines"},
 		{Name: "/gc/heap/live:bytes"},
@@ -60,7 +61,7 @@ func readRuntimeStats() runtimeStats {
 		}
 		return samples[i].Value.Uint64()
 	}
-	st := runtimeStats{
+	st := Stats{
 		Goroutines:  int(u(0)),
 		HeapLive:    u(1),
 		HeapInuse:   u(2) + u(3),
@@ -93,9 +94,9 @@ func selfRSS() uint64 {
 	return 0
 }
 
-// logRuntime logs a "runtime" line at start and then every interval until
+// LogRuntime logs a "runtime" line at start and then every interval until
 // ctx ends; an interval of 0 logs nothing.
-func logRuntime(ctx context.Context, log *slog.Logger) {
+func LogRuntime(ctx context.Context, log *slog.Logger) {
 	every := runtimeLogInterval(log)
 	if every <= 0 {
 		return
@@ -103,7 +104,7 @@ func logRuntime(ctx context.Context, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		st := readRuntimeStats()
+		st := ReadStats()
 		log.Info("runtime", "goroutines", st.Goroutines, "heap_live", st.HeapLive, "heap_inuse", st.HeapInuse,
 			"heap_objects", st.HeapObjects, "rss", st.RSS)
 		select {
@@ -112,4 +113,36 @@ func logRuntime(ctx context.Context, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// ParseStatsLine reads the figures back from a "runtime" line of the log
+// (LogRuntime's), as the soak test and anyone grepping the log do; ok is
+// false for any other line.
+func ParseStatsLine(line string) (st Stats, ok bool) {
+	if !strings.Contains(line, " msg=runtime ") {
+		return Stats{}, false
+	}
+	for _, f := range strings.Fields(line) {
+		k, v, found := strings.Cut(f, "=")
+		if !found {
+			continue
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "goroutines":
+			st.Goroutines = int(n)
+		case "heap_live":
+			st.HeapLive = n
+		case "heap_inuse":
+			st.HeapInuse = n
+		case "heap_objects":
+			st.HeapObjects = n
+		case "rss":
+			st.RSS = n
+		}
+	}
+	return st, st.Goroutines > 0
 }

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"bufio"
@@ -15,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"sitroom/sources/runtime"
+	"sitroom/sources/runtime/bintest"
 )
 
 // soakKeys is what the operator presses, one key a second, round and
@@ -85,23 +88,19 @@ func TestSoak(t *testing.T) {
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "sitroom")
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
-	build, under := []string{"build", "-race", "-o", bin, "."}, "under the race detector"
+	flags, under := []string{"-race"}, "under the race detector"
 	if os.Getenv("SOAK_RACE") == "0" {
-		build, under = []string{"build", "-o", bin, "."}, "without the race detector (SOAK_RACE=0)"
+		flags, under = nil, "without the race detector (SOAK_RACE=0)"
 	}
-	if out, err := exec.Command(gobin, build...).CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(build, " "), err, out)
+	if err := bintest.Build(bin, flags...); err != nil {
+		t.Fatal(err)
 	}
 
 	logPath := filepath.Join(dir, "sitroom.log")
 	racePrefix := filepath.Join(dir, "race")
 	args := append([]string{"--demo", "--db", filepath.Join(dir, "demo.db"), "--log-file", logPath},
 		strings.Fields(os.Getenv("SOAK_ARGS"))...)
-	master, tty := openPTY(t, 120, 40)
+	master, tty := bintest.OpenPTY(t, 120, 40)
 	defer master.Close()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = []string{"TERM=xterm-256color", "HOME=" + dir, "XDG_STATE_HOME=" + dir, "XDG_CONFIG_HOME=" + dir,
@@ -378,32 +377,10 @@ func (r *logReader) latest() (soakSample, bool) {
 	return r.last, r.seen
 }
 
-// parseRuntimeLine reads logRuntime's line: msg=runtime goroutines=N
-// heap_live=N heap_inuse=N ….
+// parseRuntimeLine reads the child's runtime log line.
 func parseRuntimeLine(line string) (soakSample, bool) {
-	if !strings.Contains(line, " msg=runtime ") {
-		return soakSample{}, false
-	}
-	var s soakSample
-	for _, f := range strings.Fields(line) {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			continue
-		}
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			continue
-		}
-		switch k {
-		case "goroutines":
-			s.goroutines = int(n)
-		case "heap_live":
-			s.heapLive = n
-		case "heap_inuse":
-			s.heapInuse = n
-		}
-	}
-	return s, s.goroutines > 0
+	st, ok := runtime.ParseStatsLine(line)
+	return soakSample{goroutines: st.Goroutines, heapLive: st.HeapLive, heapInuse: st.HeapInuse}, ok
 }
 
 // procRSS is VmRSS of the process from /proc, in bytes (0 if unreadable).

@@ -1,4 +1,4 @@
-package main
+package runtime_test
 
 import (
 	"bytes"
@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -27,63 +26,13 @@ import (
 	"sitroom/model"
 	"sitroom/model/cache"
 	"sitroom/sources/alertmanager"
+	"sitroom/sources/runtime"
+	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
 )
 
 // Crash safety: the real binary, killed with SIGKILL while it writes a
 // poll and while it delivers an ack, then started again.
-
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-	binDir  string
-)
-
-// sitroomBinary builds the binary once per test run.
-func sitroomBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "sitroom-bin-")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "sitroom")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, binErr)
-	return binPath
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// runBinary runs the binary to completion and returns its exit code,
-// stdout and stderr.
-func runBinary(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sitroomBinary(t), args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running sitroom %v: %v", args, err)
-	}
-	return code, out.String(), errb.String()
-}
 
 // A cache file that is not SQLite: the binary moves it aside, says so on
 // stderr and in the log, and works on a fresh cache.
@@ -96,7 +45,7 @@ func TestBinaryMovesAForeignCacheAside(t *testing.T) {
 	notes := []byte("shift notes the operator saved over the cache by mistake\n")
 	require.NoError(t, os.WriteFile(db, notes, 0o600))
 
-	code, out, errOut := runBinary(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
+	code, out, errOut := bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "1 firing")
 	moved, _ := filepath.Glob(db + ".corrupt-*")
@@ -111,7 +60,7 @@ func TestBinaryMovesAForeignCacheAside(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(logText), "cache moved aside")
 
-	code, _, errOut = runBinary(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
+	code, _, errOut = bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
 	require.Equal(t, 0, code, errOut)
 	assert.NotContains(t, errOut, "moved aside", "the fresh cache is used as it is")
 }
@@ -161,7 +110,7 @@ func TestKillDuringIngestLosesNothingCommitted(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am, type: alertmanager, url: %s, timeout: 10s, interval: 10s}\n", am.URL))
 	db, logf := filepath.Join(dir, "cache.db"), filepath.Join(dir, "log")
-	bin := sitroomBinary(t)
+	bin := bintest.Binary(t)
 	midWrite := 0
 	for gen := 1; gen <= 4; gen++ {
 		post(gen)
@@ -200,7 +149,7 @@ func TestKillDuringIngestLosesNothingCommitted(t *testing.T) {
 		default:
 			t.Fatalf("generation %d, killed=%v: the cache holds a mix %v; a poll must be written whole or not at all", gen, killed, gens)
 		}
-		code, out, errOut := runBinary(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
+		code, out, errOut := bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
 		require.Equal(t, 0, code, out+errOut)
 		assert.NotContains(t, errOut, "moved aside", "a killed write never corrupts the cache")
 		assert.Equal(t, map[string]int{cur: n}, generations(t, db), "the restarted poll completes generation %d", gen)
@@ -263,15 +212,15 @@ services:
 
 	// Two acks recorded by a console, which then goes away before
 	// delivering them.
-	g := globalFlags{config: cfg, db: db, logFile: logf, logLevel: "debug"}
+	g := runtime.Options{ConfigPath: cfg, DBPath: db, LogFile: logf, LogLevel: "debug"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := newSetup(ctx, g, nil)
+	s, err := runtime.Open(ctx, g)
 	require.NoError(t, err)
-	require.NoError(t, s.poller.PollOnce(ctx))
-	snap, err := s.poller.Snapshot()
+	require.NoError(t, s.Poller.PollOnce(ctx))
+	snap, err := s.Poller.Snapshot()
 	require.NoError(t, err)
-	d, err := newDispatcher(s.cfg, s.cache, s.poller, false, s.log)
+	d, err := s.Dispatcher(false)
 	require.NoError(t, err)
 	d.Observe(snap)
 	uids := map[string]string{}
@@ -282,16 +231,16 @@ services:
 		require.NoError(t, err)
 		require.Equal(t, model.ActionPending, res.State, res.Message)
 	}
-	log, err := s.cache.AuditLog(time.Time{})
+	log, err := s.Cache.AuditLog(time.Time{})
 	require.NoError(t, err)
 	for _, e := range log {
 		uids[e.Service] = e.UID
 	}
-	s.close()
+	s.Close()
 
 	// The headless poller delivers the outbox; it is killed while the
 	// first silence POST is held.
-	cmd := exec.Command(sitroomBinary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
+	cmd := exec.Command(bintest.Binary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
 	require.NoError(t, cmd.Start())
 	select {
 	case <-proxy.held:
@@ -325,7 +274,7 @@ services:
 
 	// Restart: the ack never tried is delivered; the one in flight is
 	// still claimed by the dead process, so nothing duplicates it.
-	code, out, errOut := runBinary(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
+	code, out, errOut := bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Equal(t, map[string]int{"payments": 1, "web": 1}, silences())
 
@@ -340,7 +289,7 @@ services:
 	claimed, _ := res.RowsAffected()
 	require.NoError(t, raw.Close())
 	assert.EqualValues(t, 1, claimed, "exactly the silence in flight was left pending")
-	code, out, errOut = runBinary(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
+	code, out, errOut = bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
 	require.Equal(t, 0, code, out+errOut)
 	assert.Equal(t, map[string]int{"payments": 1, "web": 1}, silences(), "exactly one silence per ack on the real Alertmanager")
 

@@ -1,0 +1,96 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"sitroom/sources/cloudwatch"
+)
+
+// Check is `sitroom check`: it validates the config, probes every source
+// and prints one line each; it returns the exit code (1 when the config
+// or any source fails). Secrets never reach its output: only names, types
+// and URLs are printed, and URLs may not carry credentials (Validate
+// refuses them).
+func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
+	cfg, stopDemo, err := LoadConfig(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "config:", err)
+		return 1
+	}
+	defer stopDemo()
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stdout, "warning:", w)
+	}
+	if dir := cfg.RunbookDir(); dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			fmt.Fprintf(stdout, "warning: runbooks_dir %s is not a directory: local runbooks will not open\n", dir)
+		}
+	}
+	fmt.Fprintf(stdout, "config ok: %d sources, %d services\n", len(cfg.Sources), len(cfg.Services))
+	jobs, err := Jobs(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "config:", err)
+		return 1
+	}
+	failed := 0
+	for i, j := range jobs {
+		timeout := j.Timeout
+		if timeout <= 0 {
+			timeout = 10 * time.Second
+		}
+		where := cfg.Sources[i].URL
+		fail := func(format string, a ...any) {
+			failed++
+			fmt.Fprintf(stdout, "FAIL  %-16s %-12s %s  %s\n", j.Name(), j.Type(), where, fmt.Sprintf(format, a...))
+		}
+		if j.Tickets != nil {
+			pctx, pcancel := context.WithTimeout(ctx, timeout)
+			start := time.Now()
+			list, err := j.Tickets.Fetch(pctx)
+			pcancel()
+			if err != nil {
+				fail("%v", err)
+				continue
+			}
+			fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d open tickets in %s\n", j.Name(), j.Type(), where, len(list),
+				time.Since(start).Round(100*time.Microsecond))
+			continue
+		}
+		if cws, ok := j.Source.(*cloudwatch.Source); ok {
+			// CloudWatch: say which identity the credential chain resolved
+			// (or why none), then probe the alarms. Only the account, ARN
+			// and region are printed, never a key.
+			where = cfg.Sources[i].Region
+			if p := cfg.Sources[i].Profile; p != "" {
+				where += " profile " + p
+			}
+			ictx, icancel := context.WithTimeout(ctx, timeout)
+			id, err := cws.Identity(ictx)
+			icancel()
+			if err != nil {
+				fail("identity: %v", err)
+				continue
+			}
+			where += " account " + id.Account + " as " + id.ARN
+		}
+		pctx, pcancel := context.WithTimeout(ctx, timeout)
+		start := time.Now()
+		alerts, err := j.Source.Fetch(pctx)
+		pcancel()
+		took := time.Since(start).Round(100 * time.Microsecond)
+		if err != nil {
+			fail("%v", err)
+			continue
+		}
+		fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d alerts in %s\n", j.Name(), j.Type(), where, len(alerts), took)
+	}
+	if failed > 0 {
+		fmt.Fprintf(stdout, "%d of %d sources failed\n", failed, len(jobs))
+		return 1
+	}
+	return 0
+}

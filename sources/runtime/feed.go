@@ -1,0 +1,96 @@
+package runtime
+
+import (
+	"log/slog"
+	"sync"
+
+	"sitroom/model"
+	"sitroom/sources"
+)
+
+// Feed is what the dashboard reads (ui.Feed): the poller's snapshots,
+// each shown to an observer (the action dispatcher: which alerts each
+// Alertmanager holds, which outages resolved) before it is passed on,
+// latest wins. Before the poller's first snapshot it may pass one preview
+// (see Preview), which is passed on only.
+type Feed struct {
+	p   *sources.Poller
+	out chan *model.Snapshot
+
+	mu    sync.Mutex
+	full  bool            // a poller snapshot was passed: a preview would be older
+	shown *model.Snapshot // the last snapshot passed
+}
+
+// Observer is what sees the poller's snapshots before the feed passes
+// them on: the action dispatcher.
+type Observer interface{ Observe(*model.Snapshot) }
+
+// Feed starts passing the poller's snapshots on, each shown to d first;
+// the feed's channel closes when the poller's does.
+func (r *Runtime) Feed(d Observer) *Feed { return NewFeed(r.Poller, d) }
+
+// NewFeed is Runtime.Feed for a poller built elsewhere (tests, benchmarks).
+func NewFeed(p *sources.Poller, d Observer) *Feed {
+	f := &Feed{p: p, out: make(chan *model.Snapshot, 1)}
+	go func() {
+		defer close(f.out)
+		for s := range p.Snapshots() {
+			if !s.Built.IsZero() { // not one that holds only why none could be built
+				d.Observe(s)
+			}
+			f.send(s, false)
+		}
+	}()
+	return f
+}
+
+// send passes s on, dropping an unread older snapshot (latest wins). A
+// preview is dropped once a poller snapshot was passed.
+func (f *Feed) send(s *model.Snapshot, preview bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if preview && f.full {
+		return
+	}
+	if s.Built.IsZero() && f.shown != nil {
+		// No snapshot could be built yet: what is shown (a preview)
+		// stays, with why.
+		c := *f.shown
+		c.CacheError = s.CacheError
+		s = &c
+	} else {
+		f.full = f.full || !preview
+	}
+	f.shown = s
+	for {
+		select {
+		case f.out <- s:
+			return
+		default:
+		}
+		select {
+		case <-f.out:
+		default:
+		}
+	}
+}
+
+// Preview passes on a snapshot of the limit most severe open alerts of
+// the cache (sources.Poller.Preview) unless the poller's first snapshot
+// got there first, so the first frame with data does not wait for the
+// cache to load every open alert. The observer never sees it.
+func (f *Feed) Preview(limit int, log *slog.Logger) {
+	snap, err := f.p.Preview(limit)
+	if err != nil {
+		log.Warn("previewing the cache", "err", err)
+		return
+	}
+	f.send(snap, true)
+}
+
+// Snapshots is the poller's snapshots, latest wins.
+func (f *Feed) Snapshots() <-chan *model.Snapshot { return f.out }
+
+// Refresh asks the poller for a poll now.
+func (f *Feed) Refresh() { f.p.Refresh() }

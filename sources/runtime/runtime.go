@@ -1,0 +1,378 @@
+// Package runtime is what the dashboard, `sitroom poll` and `sitroom
+// check` share, headless: it opens the log, the config (or starts the demo
+// upstreams), the cache (recovering a damaged one), builds the sources the
+// config names, the poller with its history recorder, and the action
+// dispatcher, and runs them. main parses the command line and hands the
+// dashboard what Open returns; nothing here knows the screen.
+//
+// Goroutines: Open and Close are called from one goroutine; Run, Serve
+// and PollOnce block until their context ends or their work is done.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+	"sitroom/model/config"
+	"sitroom/sources"
+	"sitroom/sources/actions"
+	"sitroom/sources/demo"
+	"sitroom/sources/tickets"
+
+	// The source types, each registered by its package.
+	_ "sitroom/sources/alertmanager"
+	_ "sitroom/sources/cloudwatch"
+	_ "sitroom/sources/prometheus"
+	_ "sitroom/sources/tickets/jira"
+	_ "sitroom/sources/tickets/rt"
+	_ "sitroom/sources/tickets/servicenow"
+)
+
+// Options say where the runtime's files are. The zero value reads the
+// default config and uses the default state directory.
+type Options struct {
+	ConfigPath string // the config file; "" for config.DefaultPath()
+	DBPath     string // the cache file; "" for cache.db (demo.db) in StateDir
+	LogFile    string // the log file; "" for sitroom.log in StateDir
+	LogLevel   string // debug, info, warn or error; "" for info
+	// Demo starts the built-in simulated upstreams and uses their config.
+	Demo bool
+	// OnPanic, when set, is told about a panic in the poller (already
+	// logged); see StopOnPanic.
+	OnPanic func(any, []byte)
+	// Stderr is where warnings are said before any screen is up (a config
+	// others can read holding secrets, a cache moved aside); default
+	// os.Stderr.
+	Stderr io.Writer
+}
+
+func (o Options) stderr() io.Writer {
+	if o.Stderr == nil {
+		return os.Stderr
+	}
+	return o.Stderr
+}
+
+// Runtime is everything a dashboard or a headless poller needs, open.
+type Runtime struct {
+	Config *config.Config
+	Cache  *cache.Cache
+	Poller *sources.Poller
+	Log    *slog.Logger
+
+	stderr io.Writer
+	close  func()
+}
+
+// StateDir is $XDG_STATE_HOME/sitroom (or ~/.local/state/sitroom): the
+// default home of the cache and the log.
+func StateDir() string {
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = os.TempDir()
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "sitroom")
+}
+
+func (o Options) dbPath() string {
+	switch {
+	case o.DBPath != "":
+		return o.DBPath
+	case o.Demo:
+		return filepath.Join(StateDir(), "demo.db")
+	default:
+		return filepath.Join(StateDir(), "cache.db")
+	}
+}
+
+// OpenLog opens the log file (0600 in a 0700 directory). Nothing is logged
+// to the terminal while the screen is up.
+func OpenLog(o Options) (*slog.Logger, io.Closer, error) {
+	path := o.LogFile
+	if path == "" {
+		path = filepath.Join(StateDir(), "sitroom.log")
+	}
+	var lvl slog.Level
+	if o.LogLevel != "" {
+		if err := lvl.UnmarshalText([]byte(o.LogLevel)); err != nil {
+			return nil, nil, fmt.Errorf("--log-level: %w", err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log file: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: lvl})), f, nil
+}
+
+// LoadConfig reads the config file, or starts the demo upstreams and uses
+// their config; stop stops the demo (a no-op otherwise).
+func LoadConfig(ctx context.Context, o Options) (cfg *config.Config, stop func(), err error) {
+	if o.Demo {
+		d, err := demo.Start(ctx, demo.Options{Speed: 1, Skip: 25 * time.Second})
+		if err != nil {
+			return nil, nil, fmt.Errorf("starting the demo upstreams: %w", err)
+		}
+		return d.Config(), func() { d.Close() }, nil
+	}
+	path := o.ConfigPath
+	if path == "" {
+		path = config.DefaultPath()
+	}
+	cfg, err = config.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no config file at %s: pass --config FILE (see docs/config.md), or try sitroom --demo", path)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, func() {}, nil
+}
+
+// Open wires config → sources → cache → poller (with its history
+// recorder). Config warnings, and a cache found damaged and moved aside,
+// are said on o.Stderr and in the log.
+func Open(ctx context.Context, o Options) (*Runtime, error) {
+	logger, logCloser, err := OpenLog(o)
+	if err != nil {
+		return nil, err
+	}
+	cfg, stopDemo, err := LoadConfig(ctx, o)
+	if err != nil {
+		logCloser.Close()
+		return nil, err
+	}
+	stderr := o.stderr()
+	for _, w := range cfg.Warnings() {
+		logger.Warn("config", "warning", w)
+		fmt.Fprintln(stderr, "sitroom: warning:", w)
+	}
+	// A cache file that is not SQLite, or corrupt, is moved aside with the
+	// operators' record copied out of it (cache.OpenRecover).
+	c, rec, err := cache.OpenRecover(o.dbPath())
+	if rec != nil {
+		logger.Warn("cache moved aside", "warning", rec.String())
+		fmt.Fprintln(stderr, "sitroom: warning:", rec)
+	}
+	if err != nil {
+		stopDemo()
+		logCloser.Close()
+		return nil, err
+	}
+	jobs, err := Jobs(cfg)
+	if err != nil {
+		c.Close()
+		stopDemo()
+		logCloser.Close()
+		return nil, err
+	}
+	host, _ := os.Hostname()
+	p := sources.NewPoller(c, jobs, sources.PollerOptions{
+		Catalog:         cfg.Catalog(),
+		OutageThreshold: cfg.Threshold(),
+		Logger:          logger,
+		Holder:          fmt.Sprintf("%s:%d", host, os.Getpid()),
+		OnPanic:         o.OnPanic,
+		History: sources.NewHistoryRecorder(c, sources.HistoryOptions{
+			Grace: cfg.Grace(), Retention: cfg.HistoryRetention(), Logger: logger}),
+	})
+	return &Runtime{Config: cfg, Cache: c, Poller: p, Log: logger, stderr: stderr, close: func() {
+		c.Close()
+		stopDemo()
+		logCloser.Close()
+	}}, nil
+}
+
+// Close closes the cache, stops the demo upstreams and closes the log.
+func (r *Runtime) Close() { r.close() }
+
+// Jobs makes one polling job per configured source, each built by its
+// type's registered factory (sources.New, tickets.New). The labels any
+// source names in match_ignore_labels are ignored by every source when
+// alerts are matched across sources: a Prometheus source names its
+// external labels, which only the Alertmanagers it feeds ever see.
+func Jobs(cfg *config.Config) ([]sources.Job, error) {
+	var ignore []string
+	seen := map[string]bool{}
+	for _, sc := range cfg.Sources {
+		for _, l := range sc.MatchIgnoreLabels {
+			if !seen[l] {
+				seen[l] = true
+				ignore = append(ignore, l)
+			}
+		}
+	}
+	var jobs []sources.Job
+	for i, sc := range cfg.Sources {
+		sc.MatchIgnoreLabels = ignore
+		j := sources.Job{Interval: time.Duration(sc.Interval), Timeout: time.Duration(sc.Timeout)}
+		var err error
+		if config.IsTicketType(sc.Type) {
+			j.Tickets, err = tickets.New(sc)
+		} else {
+			j.Source, err = sources.New(sc)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sources[%d] (%s): %w", i, sc.Name, err)
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// StopOnPanic makes the hook (Options.OnPanic) that turns a panic in the
+// poller (already logged) into an error on the returned channel and
+// cancels the run.
+func StopOnPanic(cancel context.CancelFunc) (<-chan error, func(any, []byte)) {
+	panicked := make(chan error, 1)
+	return panicked, func(p any, _ []byte) {
+		select {
+		case panicked <- fmt.Errorf("internal error in the poller: %v (details in the log)", p):
+		default:
+		}
+		cancel()
+	}
+}
+
+// Dispatcher builds the action dispatcher of this runtime's config and
+// cache, acting as the current operator; readOnly refuses every action.
+func (r *Runtime) Dispatcher(readOnly bool) (*actions.Dispatcher, error) {
+	return actions.FromConfig(r.Config, r.Cache, r.Poller.Polling, readOnly, r.Log)
+}
+
+// PreviewRows is how many of the most severe open alerts the dashboard
+// shows from the cache before it has loaded them all.
+const PreviewRows = 500
+
+// Run runs the dispatcher and the poller (and the runtime log line) until
+// ctx ends, feeding f. With preview > 0 it first hands f a preview of the
+// preview most severe cached alerts, so the first frame with data does not
+// wait for the cache to load every open alert. It returns when both have
+// stopped.
+func (r *Runtime) Run(ctx context.Context, d *actions.Dispatcher, f *Feed, preview int) {
+	dispDone := make(chan struct{})
+	go func() {
+		defer close(dispDone)
+		d.Run(ctx)
+	}()
+	go LogRuntime(ctx, r.Log)
+	if preview > 0 {
+		f.Preview(preview, r.Log)
+	}
+	r.Poller.Run(ctx)
+	<-dispDone
+}
+
+// Serve is `sitroom poll`: it polls every source into the cache, delivers
+// the outbox and clears the acks of resolved outages for every console
+// attached to the cache, until ctx ends. A cache found damaged while it
+// runs is replaced (see cache.OpenRecover) and said on stderr.
+func (r *Runtime) Serve(ctx context.Context, stdout io.Writer) error {
+	r.Log.Info("headless poller started", "sources", len(r.Config.Sources))
+	fmt.Fprintf(stdout, "polling %d sources into %s (Ctrl-C to stop)\n", len(r.Config.Sources), r.Cache.Path())
+	disp, err := r.Dispatcher(true)
+	if err != nil {
+		return err
+	}
+	feed := r.Feed(disp)
+	said := ""
+	if rec := r.Cache.Recovered(); rec != nil {
+		said = rec.Note() // said at start already
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for snap := range feed.Snapshots() {
+			if snap.CacheNote != "" && snap.CacheNote != said {
+				said = snap.CacheNote
+				fmt.Fprintln(r.stderr, "sitroom: warning:", said)
+			}
+		}
+	}()
+	r.Run(ctx, disp, feed, 0)
+	<-done
+	return nil
+}
+
+// PollOnce is `sitroom poll --once`: one poll of every source (recording
+// history if no other process holds the polling lease), a line of counts
+// on stdout, and one pass over the outbox, so what a process that died
+// left undelivered goes out now (exactly once: see sources/actions).
+func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
+	opened := r.Cache.Recovered()
+	err := r.Poller.PollOnce(ctx)
+	snap, serr := r.Poller.Snapshot()
+	if rec := r.Cache.Recovered(); rec != opened {
+		// Found corrupt past what Open reads, and replaced (logged by
+		// the poller), like a file found so at Open.
+		fmt.Fprintln(r.stderr, "sitroom: warning:", rec)
+	}
+	if serr == nil {
+		fmt.Fprintf(stdout, "polled %d sources: %d outages, %d firing, %d pending, %d silenced\n",
+			len(r.Config.Sources), snap.Counts.Outages, snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
+	}
+	disp, derr := r.Dispatcher(true)
+	if derr == nil {
+		if snap != nil {
+			disp.Observe(snap)
+		}
+		derr = disp.DeliverDue(ctx)
+	}
+	return errors.Join(err, serr, derr)
+}
+
+// Handoff is the dashboard's handoff source (ui.HandoffSource): the
+// current shift's report from the cache. It runs SQL: the UI calls it on
+// a worker goroutine.
+func (r *Runtime) Handoff(context.Context) (*model.Handoff, error) {
+	opt := model.HandoffOptionsAt(r.Config.ShiftSchedule(), model.HandoffSpan{Shift: "current"}, time.Now())
+	return r.Cache.Handoff(opt)
+}
+
+// Report is `sitroom handoff`: the report of span at now from the cache
+// o names, with no network. Without a config file the shifts are the
+// default ones in the host's time zone; the cache must exist.
+func Report(o Options, span model.HandoffSpan, now time.Time) (*model.Handoff, error) {
+	cfg := config.Default()
+	if !o.Demo {
+		path := o.ConfigPath
+		if path == "" {
+			path = config.DefaultPath()
+		}
+		c, err := config.Load(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// no config: default shifts
+		case err != nil:
+			return nil, err
+		default:
+			cfg = c
+		}
+	}
+	db := o.dbPath()
+	if _, err := os.Stat(db); err != nil {
+		return nil, fmt.Errorf("no cache at %s (pass --db FILE, or run the dashboard or sitroom poll first)", db)
+	}
+	c, err := cache.Open(db)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Handoff(model.HandoffOptionsAt(cfg.ShiftSchedule(), span, now))
+}
