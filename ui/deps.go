@@ -58,13 +58,6 @@ func (st *state) selectedDepRow() *depRow {
 	return nil
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
-}
-
 // serviceStateSegs describes a service's live state: its outage or
 // firing alerts, or ok.
 func (st *state) serviceStateSegs(name string) []seg {
@@ -73,7 +66,7 @@ func (st *state) serviceStateSegs(name string) []seg {
 	switch {
 	case ss.Outage != nil:
 		o := ss.Outage
-		out := []seg{{o.Severity.String(), th.severity(o.Severity)}, {" outage · " + plural(o.Alerts, "alert", "alerts"), th.Base.Bold(true)}}
+		out := []seg{{o.Severity.String(), th.severity(o.Severity)}, {" outage · " + model.Plural(o.Alerts, "alert", "alerts"), th.Base.Bold(true)}}
 		if o.Stale {
 			out = append(out, seg{" · " + staleText(st.now(), true, o.StaleSince), th.Warn})
 		}
@@ -92,7 +85,7 @@ func ticketSeg(th *Theme, ss model.ServiceState) seg {
 	if !ss.TicketsKnown {
 		return seg{" · tickets —", th.Dim}
 	}
-	return seg{" · " + plural(ss.Tickets, "ticket", "tickets"), th.Base}
+	return seg{" · " + model.Plural(ss.Tickets, "ticket", "tickets"), th.Base}
 }
 
 // treePrefixes draws the tree glyphs of pre-ordered nodes.
@@ -149,10 +142,10 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 		}
 		rest := []seg{{cellText(o.ProbableCause), th.Crit}, {" (", th.Base}}
 		rest = append(rest, stateOf(th, st.snap.Outage(o.ProbableCause))...)
-		rest = append(rest, seg{", " + plural(up, "level", "levels") + " up)", th.Base})
+		rest = append(rest, seg{", " + model.Plural(up, "level", "levels") + " up)", th.Base})
 		rows = append(rows, depRow{name: "Probable cause: ", nameSt: th.Title, wide: true, service: o.ProbableCause, rest: rest})
 	case len(o.Symptoms) > 0:
-		line(fmt.Sprintf("Probable cause of %s: nothing upstream is down.", plural(len(o.Symptoms), "other outage", "other outages")), th.Crit)
+		line(fmt.Sprintf("Probable cause of %s: nothing upstream is down.", model.Plural(len(o.Symptoms), "other outage", "other outages")), th.Crit)
 	default:
 		line("Nothing upstream is down.", th.Base)
 	}
@@ -186,7 +179,7 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 	}
 
 	rows = append(rows, depRow{})
-	line(fmt.Sprintf("Notify — %s (y copies)", plural(len(im.Notify), "team", "teams")), th.Title)
+	line(fmt.Sprintf("Notify — %s (y copies)", model.Plural(len(im.Notify), "team", "teams")), th.Title)
 	for _, t := range im.Notify {
 		owner := cellText(t.Owner)
 		if t.Owner == "" {
@@ -360,5 +353,5 @@ func (st *state) copyNotify() {
 	o := st.selectedOutage()
 	st.scr.SetClipboard([]byte(notifyText(o)))
 	st.setFlash(fmt.Sprintf("sent %s to notify for %s to the terminal clipboard (OSC 52)",
-		plural(len(o.Impact.Notify), "team", "teams"), cellText(o.Service)))
+		model.Plural(len(o.Impact.Notify), "team", "teams"), cellText(o.Service)))
 }

@@ -474,7 +474,7 @@ func (st *state) panelTitle(which Panel) string {
 		case st.flat:
 			t += " · flat"
 		case st.v.nested > 0:
-			t += " · " + plural(st.v.nested, "symptom", "symptoms") + " nested"
+			t += " · " + model.Plural(st.v.nested, "symptom", "symptoms") + " nested"
 		}
 	}
 	return t

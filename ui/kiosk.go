@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"sitroom/model"
+
 	"github.com/gdamore/tcell/v2"
 )
 
@@ -255,7 +257,7 @@ func (k *kiosk) draw(st *state, s tcell.Screen) {
 	var right [6]seg
 	n := 0
 	if down := len(st.failingSources()); down > 0 {
-		right[0], right[1] = seg{" " + plural(down, "SOURCE", "SOURCES") + " DOWN ", th.Crit.Reverse(true).Bold(true)}, seg{"  ", th.Base}
+		right[0], right[1] = seg{" " + model.Plural(down, "SOURCE", "SOURCES") + " DOWN ", th.Crit.Reverse(true).Bold(true)}, seg{"  ", th.Base}
 		n = 2
 	}
 	right[n], right[n+1] = seg{" READ-ONLY ", th.Badge}, seg{"  ", th.Base}

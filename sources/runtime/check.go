@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"sitroom/model"
 	"sitroom/sources/cloudwatch"
 )
 
@@ -30,7 +31,7 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "warning: runbooks_dir %s is not a directory: local runbooks will not open\n", dir)
 		}
 	}
-	fmt.Fprintf(stdout, "config ok: %d sources, %d services\n", len(cfg.Sources), len(cfg.Services))
+	fmt.Fprintf(stdout, "config ok: %s, %s\n", model.Plural(len(cfg.Sources), "source", "sources"), model.Plural(len(cfg.Services), "service", "services"))
 	jobs, err := Jobs(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "config:", err)
@@ -89,7 +90,7 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d alerts in %s\n", j.Name(), j.Type(), where, len(alerts), took)
 	}
 	if failed > 0 {
-		fmt.Fprintf(stdout, "%d of %d sources failed\n", failed, len(jobs))
+		fmt.Fprintf(stdout, "%d of %s failed\n", failed, model.Plural(len(jobs), "source", "sources"))
 		return 1
 	}
 	return 0

@@ -48,6 +48,7 @@ sources:
 	assert.Equal(t, 1, code, out+errOut)
 	assert.Regexp(t, `(?m)^ok +am-up +alertmanager +`+am.URL+` +0 alerts in`, out)
 	assert.Regexp(t, `(?m)^FAIL +am-dead +alertmanager +`+dead.URL+` +connection refused`, out)
+	assert.Contains(t, out, "config ok: 2 sources, 0 services")
 	assert.Contains(t, out, "1 of 2 sources failed")
 	assert.NotContains(t, out+errOut, plantedSecret)
 }
@@ -76,7 +77,7 @@ func TestPollOnceFillsTheCache(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "state", "cache.db")
 	code, out, errOut := bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", filepath.Join(t.TempDir(), "log"))
 	require.Equal(t, 0, code, out+errOut)
-	assert.Contains(t, out, "1 outages, 1 firing")
+	assert.Contains(t, out, "polled 1 source: 1 outage, 1 firing", "counts read as a NOC reads them: 1 outage, never 1 outages")
 	fi, err := os.Stat(db)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())

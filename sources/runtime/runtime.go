@@ -285,7 +285,7 @@ func (r *Runtime) Run(ctx context.Context, d *actions.Dispatcher, f *Feed, previ
 // runs is replaced (see cache.OpenRecover) and said on stderr.
 func (r *Runtime) Serve(ctx context.Context, stdout io.Writer) error {
 	r.Log.Info("headless poller started", "sources", len(r.Config.Sources))
-	fmt.Fprintf(stdout, "polling %d sources into %s (Ctrl-C to stop)\n", len(r.Config.Sources), r.Cache.Path())
+	fmt.Fprintf(stdout, "polling %s into %s (Ctrl-C to stop)\n", model.Plural(len(r.Config.Sources), "source", "sources"), r.Cache.Path())
 	disp, err := r.Dispatcher(true)
 	if err != nil {
 		return err
@@ -324,8 +324,9 @@ func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprintln(r.stderr, "sitroom: warning:", rec)
 	}
 	if serr == nil {
-		fmt.Fprintf(stdout, "polled %d sources: %d outages, %d firing, %d pending, %d silenced\n",
-			len(r.Config.Sources), snap.Counts.Outages, snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
+		fmt.Fprintf(stdout, "polled %s: %s, %d firing, %d pending, %d silenced\n",
+			model.Plural(len(r.Config.Sources), "source", "sources"), model.Plural(snap.Counts.Outages, "outage", "outages"),
+			snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
 	}
 	disp, derr := r.Dispatcher(true)
 	if derr == nil {
