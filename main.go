@@ -173,19 +173,51 @@ func (g globalFlags) options() runtime.Options {
 	return runtime.Options{ConfigPath: g.config, DBPath: g.db, LogFile: g.logFile, LogLevel: g.logLevel, Demo: g.demo}
 }
 
-func runDashboard(g globalFlags) (err error) {
+// session is an open runtime under a context that ends on SIGINT,
+// SIGTERM or SIGHUP, or on a panic in the poller, which then stops the
+// dashboard (restoring the terminal) and makes the process exit non-zero.
+type session struct {
+	ctx      context.Context
+	cancel   context.CancelFunc
+	rt       *runtime.Runtime
+	panicked <-chan error
+}
+
+func open(g globalFlags) (*session, error) {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer cancel()
-	// A panic in the poller stops the dashboard (restoring the terminal)
-	// and makes the process exit non-zero.
 	panicked, onPanic := runtime.StopOnPanic(cancel)
 	opt := g.options()
 	opt.OnPanic = onPanic
 	rt, err := runtime.Open(ctx, opt)
 	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &session{ctx: ctx, cancel: cancel, rt: rt, panicked: panicked}, nil
+}
+
+func (s *session) close() {
+	s.cancel()
+	s.rt.Close()
+}
+
+// err is the poller's panic, if there was one, else err.
+func (s *session) err(err error) error {
+	select {
+	case perr := <-s.panicked:
+		return perr
+	default:
 		return err
 	}
-	defer rt.Close()
+}
+
+func runDashboard(g globalFlags) (err error) {
+	s, err := open(g)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	ctx, cancel, rt := s.ctx, s.cancel, s.rt
 	disp, err := rt.Dispatcher(g.readOnly)
 	if err != nil {
 		return err
@@ -227,11 +259,7 @@ func runDashboard(g globalFlags) (err error) {
 		}
 		cancel()
 		<-done
-		select {
-		case perr := <-panicked:
-			err = perr
-		default:
-		}
+		err = s.err(err)
 		rt.Log.Info("dashboard stopped", "err", err)
 	}()
 	rt.Log.Info("dashboard started", "version", buildVersion(), "sources", len(rt.Config.Sources))
@@ -240,28 +268,15 @@ func runDashboard(g globalFlags) (err error) {
 
 // runPoll is `sitroom poll`: headless, until a signal, or once.
 func runPoll(g globalFlags, stdout io.Writer) error {
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer cancel()
-	panicked, onPanic := runtime.StopOnPanic(cancel)
-	opt := g.options()
-	opt.OnPanic = onPanic
-	rt, err := runtime.Open(ctx, opt)
+	s, err := open(g)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
+	defer s.close()
 	if g.once {
-		return rt.PollOnce(ctx, stdout)
+		return s.rt.PollOnce(s.ctx, stdout)
 	}
-	if err := rt.Serve(ctx, stdout); err != nil {
-		return err
-	}
-	select {
-	case err := <-panicked:
-		return err
-	default:
-	}
-	return nil
+	return s.err(s.rt.Serve(s.ctx, stdout))
 }
 
 // runHandoff is `sitroom handoff`: the shift handoff report from the cache,
