@@ -9,21 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
+	"sitroom/sources/tickets/desktest"
 	"sitroom/sources/tickets/jira"
 	"sitroom/sources/tickets/jira/jiratest"
 )
-
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
 
 func TestIncrementalFetchMergesChangesAndDropsDeparted(t *testing.T) {
 	srv := setup(t)
@@ -31,13 +20,13 @@ func TestIncrementalFetchMergesChangesAndDropsDeparted(t *testing.T) {
 	srv.Update("10812", now.Add(-30*time.Hour), func(*jiratest.Issue) {})
 	srv.Update("10813", now.Add(-40*time.Hour), func(*jiratest.Issue) {})
 	srv.Update("10814", now.Add(-time.Hour), func(*jiratest.Issue) {})
-	clk := &clock{t: now}
-	s := newSource(t, srv, func(o *jira.Options) { o.Now = clk.now; o.FullEvery = 10 * time.Minute })
+	clk := &desktest.Clock{T: now}
+	s := newSource(t, srv, func(o *jira.Options) { o.Now = clk.Now; o.FullEvery = 10 * time.Minute })
 	ctx := context.Background()
 
 	got, err := s.Fetch(ctx)
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"NOC-812", "NOC-813", "NOC-814"}, keys(byKey(got)))
+	assert.ElementsMatch(t, []string{"NOC-812", "NOC-813", "NOC-814"}, desktest.Keys(desktest.ByNumber(got)))
 	assert.Equal(t, []string{t2JQL, t1JQL}, srv.Queries())
 	slaCalls := func() int {
 		return srv.Requests("GET /rest/servicedeskapi/request/10812/sla") + srv.Requests("GET /rest/servicedeskapi/request/10813/sla") +
@@ -47,10 +36,10 @@ func TestIncrementalFetchMergesChangesAndDropsDeparted(t *testing.T) {
 
 	// Nothing changed: each tier is asked only for issues updated since
 	// 09:00 less 15 hours, and the departed search covers the same window.
-	clk.t = now.Add(time.Minute)
+	clk.T = now.Add(time.Minute)
 	got, err = s.Fetch(ctx)
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"NOC-812", "NOC-813", "NOC-814"}, keys(byKey(got)))
+	assert.ElementsMatch(t, []string{"NOC-812", "NOC-813", "NOC-814"}, desktest.Keys(desktest.ByNumber(got)))
 	window := `updated >= "2025/11/02 18:00"`
 	assert.Equal(t, []string{"(" + t2JQL + ") AND " + window, "(" + t1JQL + ") AND " + window,
 		window + " AND NOT ((" + t1JQL + ") OR (" + t2JQL + "))"}, srv.Queries())
@@ -63,11 +52,11 @@ func TestIncrementalFetchMergesChangesAndDropsDeparted(t *testing.T) {
 	srv.Update("10813", at, func(is *jiratest.Issue) { is.Status = "Done" })
 	srv.Update("10814", at, func(is *jiratest.Issue) { is.Status = "Escalated" })
 	srv.Update("10815", at, func(*jiratest.Issue) {})
-	clk.t = now.Add(2 * time.Minute)
+	clk.T = now.Add(2 * time.Minute)
 	got, err = s.Fetch(ctx)
 	require.NoError(t, err)
-	m := byKey(got)
-	assert.ElementsMatch(t, []string{"NOC-812", "NOC-814"}, keys(m))
+	m := desktest.ByNumber(got)
+	assert.ElementsMatch(t, []string{"NOC-812", "NOC-814"}, desktest.Keys(m))
 	assert.Equal(t, "BGP flap on edge-2 and edge-3", m["NOC-812"].Subject)
 	assert.Equal(t, model.Tier2, m["NOC-814"].Tier)
 	assert.Equal(t, "Escalated", m["NOC-814"].Status)
@@ -75,16 +64,16 @@ func TestIncrementalFetchMergesChangesAndDropsDeparted(t *testing.T) {
 	srv.Queries()
 
 	// The window now follows the newest update seen (10:01 less 15h).
-	clk.t = now.Add(3 * time.Minute)
+	clk.T = now.Add(3 * time.Minute)
 	_, err = s.Fetch(ctx)
 	require.NoError(t, err)
 	assert.Contains(t, srv.Queries()[0], `updated >= "2025/11/02 19:01"`)
 
 	// After FullEvery both tiers are read whole again.
-	clk.t = now.Add(10 * time.Minute)
+	clk.T = now.Add(10 * time.Minute)
 	got, err = s.Fetch(ctx)
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"NOC-812", "NOC-814"}, keys(byKey(got)))
+	assert.ElementsMatch(t, []string{"NOC-812", "NOC-814"}, desktest.Keys(desktest.ByNumber(got)))
 	assert.Equal(t, []string{t2JQL, t1JQL}, srv.Queries())
 }
 
@@ -97,18 +86,18 @@ func TestIncrementalFetchFindsChangesWhateverTheAccountTimeZone(t *testing.T) {
 			}
 			srv := setup(t)
 			srv.SetLocation(loc)
-			clk := &clock{t: now}
-			s := newSource(t, srv, func(o *jira.Options) { o.Now = clk.now })
+			clk := &desktest.Clock{T: now}
+			s := newSource(t, srv, func(o *jira.Options) { o.Now = clk.Now })
 			ctx := context.Background()
 			_, err = s.Fetch(ctx)
 			require.NoError(t, err)
 			// Updated a second after the newest update seen.
 			srv.Update("10812", now.Add(-2*time.Hour+time.Second), func(is *jiratest.Issue) { is.Summary = "renamed" })
 			srv.Update("10813", now.Add(-2*time.Hour+time.Second), func(is *jiratest.Issue) { is.Status = "Done" })
-			clk.t = now.Add(time.Minute)
+			clk.T = now.Add(time.Minute)
 			got, err := s.Fetch(ctx)
 			require.NoError(t, err)
-			m := byKey(got)
+			m := desktest.ByNumber(got)
 			assert.Equal(t, "renamed", m["NOC-812"].Subject)
 			assert.NotContains(t, m, "NOC-813")
 		})

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	pconfig "github.com/prometheus/common/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
 	"sitroom/sources"
 	"sitroom/sources/tickets"
+	"sitroom/sources/tickets/desktest"
 	"sitroom/sources/tickets/jira"
 	"sitroom/sources/tickets/jira/jiratest"
 )
@@ -49,30 +49,11 @@ func setup(t *testing.T) *jiratest.Server {
 	return srv
 }
 
-func client(t *testing.T, email, token string) *http.Client {
-	c, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: email, Password: pconfig.Secret(token)}}, "jsm")
-	require.NoError(t, err)
-	return c
-}
-
 func newSource(t *testing.T, srv *jiratest.Server, mod func(*jira.Options)) *jira.Source {
-	o := jira.Options{Common: tickets.Common{Name: "jsm", URL: srv.URL, Client: client(t, srv.Email, srv.Token),
+	t.Helper()
+	return desktest.NewSource(t, jira.New, jira.Options{Common: tickets.Common{Name: "jsm", URL: srv.URL, Client: desktest.BasicAuthClient(t, srv.Email, srv.Token, "jsm"),
 		Users: map[string]string{"alice": "acc-alice"}, ServiceField: "components", Now: func() time.Time { return now }},
-		Tier1JQL: t1JQL, Tier2JQL: t2JQL, Transition: "Escalate to Tier 2"}
-	if mod != nil {
-		mod(&o)
-	}
-	s, err := jira.New(o)
-	require.NoError(t, err)
-	return s
-}
-
-func byKey(ts []model.Ticket) map[string]model.Ticket {
-	m := map[string]model.Ticket{}
-	for _, t := range ts {
-		m[t.Number] = t
-	}
-	return m
+		Tier1JQL: t1JQL, Tier2JQL: t2JQL, Transition: "Escalate to Tier 2"}, mod)
 }
 
 func TestFetchTiersFieldsAndSLAFromServiceDesk(t *testing.T) {
@@ -82,7 +63,7 @@ func TestFetchTiersFieldsAndSLAFromServiceDesk(t *testing.T) {
 	})
 	got, err := s.Fetch(context.Background())
 	require.NoError(t, err)
-	m := byKey(got)
+	m := desktest.ByNumber(got)
 	require.Len(t, m, 3, "Done is in neither tier")
 	a := m["NOC-812"]
 	assert.Equal(t, "10812", a.ID)
@@ -131,7 +112,7 @@ func TestFetchSLAFromCustomFieldAndTokenPaging(t *testing.T) {
 	assert.Len(t, got, 10)
 	assert.Equal(t, 4, srv.Requests("GET /rest/api/3/search/jql"), "tier 1 (9 issues) in three pages of 3, tier 2 in one")
 	assert.Zero(t, srv.Requests("GET /rest/servicedeskapi/request/10812/sla"), "the SLA came with the search")
-	a := byKey(got)["NOC-812"]
+	a := desktest.ByNumber(got)["NOC-812"]
 	require.True(t, a.SLA.Known)
 	assert.Equal(t, now.Add(150*time.Minute), a.SLA.Due)
 }
@@ -169,7 +150,7 @@ func TestEscalateTransitionsByNameAndCommentsInternally(t *testing.T) {
 
 	got, err := s.Fetch(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, model.Tier2, byKey(got)["NOC-812"].Tier)
+	assert.Equal(t, model.Tier2, desktest.ByNumber(got)["NOC-812"].Tier)
 
 	// A retry after success does not transition again.
 	posts := srv.Requests("POST /rest/api/3/issue/10812/transitions")
@@ -205,7 +186,7 @@ func TestErrors(t *testing.T) {
 	srv := setup(t)
 	ctx := context.Background()
 
-	bad := newSource(t, srv, func(o *jira.Options) { o.Client = client(t, srv.Email, "wrong-token") })
+	bad := newSource(t, srv, func(o *jira.Options) { o.Client = desktest.BasicAuthClient(t, srv.Email, "wrong-token", "jsm") })
 	_, err := bad.Fetch(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Jira refused the credentials (HTTP 401)")

@@ -17,6 +17,7 @@ import (
 	"sitroom/sources"
 	"sitroom/sources/sourcetest"
 	"sitroom/sources/tickets"
+	"sitroom/sources/tickets/desktest"
 	"sitroom/sources/tickets/rt"
 )
 
@@ -31,22 +32,8 @@ func tokenClient(t *testing.T, token string) *http.Client {
 
 func newSource(t *testing.T, srv *sourcetest.RTServer, mod func(*rt.Options)) *rt.Source {
 	t.Helper()
-	o := rt.Options{Common: tickets.Common{Name: "rt-noc", URL: srv.URL, Client: tokenClient(t, srv.Token)},
-		Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}}
-	if mod != nil {
-		mod(&o)
-	}
-	s, err := rt.New(o)
-	require.NoError(t, err)
-	return s
-}
-
-func byID(ts []model.Ticket) map[string]model.Ticket {
-	m := map[string]model.Ticket{}
-	for _, t := range ts {
-		m[t.ID] = t
-	}
-	return m
+	return desktest.NewSource(t, rt.New, rt.Options{Common: tickets.Common{Name: "rt-noc", URL: srv.URL, Client: tokenClient(t, srv.Token)},
+		Tier1: []string{"NOC"}, Tier2: []string{"NOC-T2"}}, mod)
 }
 
 func ids(ts []model.Ticket) []string {
@@ -79,7 +66,7 @@ func TestRealRT(t *testing.T) {
 		got, err := s.Fetch(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, ids([]model.Ticket{{ID: t1}, {ID: t2}, {ID: t3}}), ids(got), "open tickets of the tier queues only: not %s (other queue) nor %s (resolved)", other, closed)
-		m := byID(got)
+		m := desktest.ByID(got)
 		a := m[t1]
 		assert.Equal(t, model.Tier1, a.Tier)
 		assert.Equal(t, "NOC", a.Queue)
@@ -126,16 +113,16 @@ func TestRealRT(t *testing.T) {
 		gone := srv.CreateTicket(t, "NOC", "to be resolved", 1, "")
 		mid, err := s.Fetch(ctx)
 		require.NoError(t, err)
-		require.Contains(t, byID(mid), moved)
-		require.Contains(t, byID(mid), gone)
-		assert.Equal(t, "payments-api 5xx (all regions)", byID(mid)[t2].Subject)
+		require.Contains(t, desktest.ByID(mid), moved)
+		require.Contains(t, desktest.ByID(mid), gone)
+		assert.Equal(t, "payments-api 5xx (all regions)", desktest.ByID(mid)[t2].Subject)
 
 		srv.Do(t, http.MethodPut, "/ticket/"+moved, map[string]string{"Queue": "Other"}, nil)
 		srv.Do(t, http.MethodPut, "/ticket/"+gone, map[string]string{"Status": "resolved"}, nil)
 		last, err := s.Fetch(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, ids([]model.Ticket{{ID: t1}, {ID: t2}, {ID: t3}}), ids(last), "moved to a non-tier queue and resolved tickets leave the set")
-		assert.Equal(t, "payments-api 5xx (all regions)", byID(last)[t2].Subject, "unchanged tickets are kept from earlier polls")
+		assert.Equal(t, "payments-api 5xx (all regions)", desktest.ByID(last)[t2].Subject, "unchanged tickets are kept from earlier polls")
 	})
 
 	t.Run("escalate: queue change and the comment in the history", func(t *testing.T) {
@@ -146,7 +133,7 @@ func TestRealRT(t *testing.T) {
 
 		got, err := s.Fetch(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, model.Tier2, byID(got)[t2].Tier, "the next poll sees it in tier 2")
+		assert.Equal(t, model.Tier2, desktest.ByID(got)[t2].Tier, "the next poll sees it in tier 2")
 
 		var comments []string
 		var queueMove bool
@@ -174,7 +161,7 @@ func TestRealRT(t *testing.T) {
 		assert.Equal(t, "alice.rt", string(srv.Ticket(t, t1).Owner.ID))
 		got, err := s.Fetch(ctx)
 		require.NoError(t, err)
-		assert.Equal(t, "alice.rt", byID(got)[t1].Owner)
+		assert.Equal(t, "alice.rt", desktest.ByID(got)[t1].Owner)
 
 		err = s.Take(ctx, t3, "mallory")
 		require.Error(t, err, "mallory is no RT user")
@@ -190,8 +177,7 @@ func TestRealRT(t *testing.T) {
 	})
 
 	t.Run("basic auth works, a bad token is a clear 401", func(t *testing.T) {
-		bc, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: "root", Password: pconfig.Secret(srv.Password)}}, "rt-basic")
-		require.NoError(t, err)
+		bc := desktest.BasicAuthClient(t, "root", srv.Password, "rt-basic")
 		s := newSource(t, srv, func(o *rt.Options) { o.Client = bc })
 		got, err := s.Fetch(ctx)
 		require.NoError(t, err)

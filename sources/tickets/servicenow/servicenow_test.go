@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	pconfig "github.com/prometheus/common/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
 	"sitroom/sources"
 	"sitroom/sources/tickets"
+	"sitroom/sources/tickets/desktest"
 	"sitroom/sources/tickets/servicenow"
 	"sitroom/sources/tickets/servicenow/sntest"
 )
@@ -61,25 +61,10 @@ func setup(t *testing.T) *sntest.Server {
 }
 
 func newSource(t *testing.T, srv *sntest.Server, mod func(*servicenow.Options)) *servicenow.Source {
-	c, err := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: srv.User, Password: pconfig.Secret(srv.Password)}}, "snow")
-	require.NoError(t, err)
-	o := servicenow.Options{Common: tickets.Common{Name: "snow", URL: srv.URL, Client: c,
+	t.Helper()
+	return desktest.NewSource(t, servicenow.New, servicenow.Options{Common: tickets.Common{Name: "snow", URL: srv.URL, Client: desktest.BasicAuthClient(t, srv.User, srv.Password, "snow"),
 		Users: map[string]string{"alice": alice}, ServiceField: "cmdb_ci", Now: func() time.Time { return now }},
-		Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}}
-	if mod != nil {
-		mod(&o)
-	}
-	s, err := servicenow.New(o)
-	require.NoError(t, err)
-	return s
-}
-
-func byNumber(ts []model.Ticket) map[string]model.Ticket {
-	m := map[string]model.Ticket{}
-	for _, t := range ts {
-		m[t.Number] = t
-	}
-	return m
+		Tier1: []string{"NOC Tier 1"}, Tier2: []string{"NOC Tier 2"}}, mod)
 }
 
 func TestFetchIncidentsOfTheTierGroups(t *testing.T) {
@@ -89,7 +74,7 @@ func TestFetchIncidentsOfTheTierGroups(t *testing.T) {
 	})
 	got, err := s.Fetch(context.Background())
 	require.NoError(t, err)
-	m := byNumber(got)
+	m := desktest.ByNumber(got)
 	require.Len(t, m, 2, "inactive and other groups' incidents are left out")
 	a := m["INC0041207"]
 	assert.Equal(t, inc1, a.ID)
@@ -122,7 +107,7 @@ func TestOffsetPaging(t *testing.T) {
 	got, err := s.Fetch(context.Background())
 	require.NoError(t, err)
 	assert.Len(t, got, 11)
-	assert.Len(t, byNumber(got), 11, "no incident twice")
+	assert.Len(t, desktest.ByNumber(got), 11, "no incident twice")
 	assert.Equal(t, 3, srv.Requests("GET /api/now/table/incident"), "pages of 4, 4 and 3")
 }
 
@@ -152,7 +137,7 @@ func TestEscalateChangesGroupAndAddsWorkNote(t *testing.T) {
 	assert.Equal(t, []string{note}, srv.WorkNotes(inc1))
 	got, err := s.Fetch(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, model.Tier2, byNumber(got)["INC0041207"].Tier)
+	assert.Equal(t, model.Tier2, desktest.ByNumber(got)["INC0041207"].Tier)
 	assert.Equal(t, 1, srv.Requests("GET /api/now/table/sys_user_group"), "group looked up once")
 
 	err = s.Escalate(context.Background(), "ffffffffffffffffffffffffffffffff", "x")
@@ -171,10 +156,7 @@ func TestTakeSetsAssignedTo(t *testing.T) {
 func TestErrors(t *testing.T) {
 	srv := setup(t)
 	ctx := context.Background()
-	bad := newSource(t, srv, func(o *servicenow.Options) {
-		c, _ := sources.NewHTTPClient(pconfig.HTTPClientConfig{BasicAuth: &pconfig.BasicAuth{Username: "sitroom", Password: "nope-secret"}}, "snow")
-		o.Client = c
-	})
+	bad := newSource(t, srv, func(o *servicenow.Options) { o.Client = desktest.BasicAuthClient(t, "sitroom", "nope-secret", "snow") })
 	_, err := bad.Fetch(ctx)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ServiceNow refused the credentials (HTTP 401)")
@@ -269,7 +251,7 @@ func TestIncidentStateShownByName(t *testing.T) {
 	}
 	got, err := newSource(t, srv, nil).Fetch(context.Background())
 	require.NoError(t, err)
-	m := byNumber(got)
+	m := desktest.ByNumber(got)
 	for num, want := range map[string]string{"INC0041207": "In Progress", "INC0041208": "New", "INC006000": "On Hold", "INC006001": "Resolved",
 		"INC006002": "Closed", "INC006003": "Canceled", "INC006004": "state 12", "INC006005": ""} {
 		assert.Equal(t, want, m[num].Status, num)

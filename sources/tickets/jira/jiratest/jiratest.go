@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sitroom/sources/tickets/desktest"
 )
 
 // Issue is one issue the server holds.
@@ -65,18 +67,16 @@ type Server struct {
 	// Email and Token are the accepted basic-auth credentials.
 	Email, Token string
 
+	// desk counts requests, throttles and loses comment replies.
+	desk desktest.Desk
+
 	mu          sync.Mutex
 	issues      []*Issue
 	jql         map[string]func(*Issue) bool
 	transitions []Transition
-	throttle    int
-	retryAfter  string
 	maxResults  int
-	loseReplies int
-	// Requests counts requests by "METHOD path".
-	requests map[string]int
-	queries  []string
-	loc      *time.Location
+	queries     []string
+	loc         *time.Location
 }
 
 // SetLocation sets the time zone JQL dates are read in (UTC by default),
@@ -113,9 +113,11 @@ func (s *Server) Update(id string, when time.Time, fn func(*Issue)) bool {
 
 // New starts a server; it is closed when the test ends.
 func New(t interface{ Cleanup(func()) }) *Server {
-	s := &Server{Email: "noc@example.com", Token: "jira-api-token", jql: map[string]func(*Issue) bool{}, requests: map[string]int{}, maxResults: 100}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
+	s := &Server{Email: "noc@example.com", Token: "jira-api-token", jql: map[string]func(*Issue) bool{}, maxResults: 100}
+	s.Server = s.desk.Serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("RateLimit-Reason", "jira-burst-based")
+		platformError(w, http.StatusTooManyRequests, "Rate limit exceeded.")
+	}, s.serve)
 	return s
 }
 
@@ -153,11 +155,7 @@ func (s *Server) Transitions(ts ...Transition) {
 }
 
 // Throttle makes the next n requests answer 429 with Retry-After.
-func (s *Server) Throttle(n int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttle, s.retryAfter = n, retryAfter
-}
+func (s *Server) Throttle(n int, retryAfter string) { s.desk.Throttle(n, retryAfter) }
 
 // MaxResults caps the page size the server grants (default 100).
 func (s *Server) MaxResults(n int) {
@@ -169,18 +167,10 @@ func (s *Server) MaxResults(n int) {
 // LoseCommentReplies makes the next n comment POSTs take the comment and
 // then cut the connection without an answer, as when a reply is lost on
 // the way back.
-func (s *Server) LoseCommentReplies(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loseReplies = n
-}
+func (s *Server) LoseCommentReplies(n int) { s.desk.LoseReplies(n) }
 
 // Requests returns how many requests were made to "METHOD path".
-func (s *Server) Requests(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[key]
-}
+func (s *Server) Requests(key string) int { return s.desk.Requests(key) }
 
 func (s *Server) find(id string) *Issue {
 	for _, is := range s.issues {
@@ -191,14 +181,8 @@ func (s *Server) find(id string) *Issue {
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func platformError(w http.ResponseWriter, code int, msgs ...string) {
-	writeJSON(w, code, map[string]any{"errorMessages": msgs, "errors": map[string]string{}})
+	desktest.WriteJSON(w, code, map[string]any{"errorMessages": msgs, "errors": map[string]string{}})
 }
 
 var (
@@ -254,14 +238,6 @@ func (s *Server) compile(jql string) func(*Issue) bool {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests[r.Method+" "+r.URL.Path]++
-	if s.throttle > 0 {
-		s.throttle--
-		w.Header().Set("Retry-After", s.retryAfter)
-		w.Header().Set("RateLimit-Reason", "jira-burst-based")
-		platformError(w, http.StatusTooManyRequests, "Rate limit exceeded.")
-		return
-	}
 	if u, p, ok := r.BasicAuth(); !ok || u != s.Email || p != s.Token {
 		w.Header().Set("WWW-Authenticate", `Basic realm="protected-by-api-token"`)
 		platformError(w, http.StatusUnauthorized, "You are not authenticated. Authentication required to perform this operation.")
@@ -284,7 +260,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		m := sdPath.FindStringSubmatch(p)
 		is := s.find(m[1])
 		if is == nil {
-			writeJSON(w, http.StatusNotFound, map[string]any{"errorMessage": "Request does not exist or you do not have permission to see it.", "i18nErrorMessage": map[string]any{"i18nKey": "sd.request.not.found", "parameters": []string{}}})
+			desktest.WriteJSON(w, http.StatusNotFound, map[string]any{"errorMessage": "Request does not exist or you do not have permission to see it.", "i18nErrorMessage": map[string]any{"i18nKey": "sd.request.not.found", "parameters": []string{}}})
 			return
 		}
 		s.sdOp(w, r, is, m[2])
@@ -345,7 +321,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if end < len(hits) {
 		out["nextPageToken"] = base64.RawURLEncoding.EncodeToString([]byte("off:" + strconv.Itoa(end)))
 	}
-	writeJSON(w, http.StatusOK, out)
+	desktest.WriteJSON(w, http.StatusOK, out)
 }
 
 func jiraDate(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
@@ -417,7 +393,7 @@ func (s *Server) issueOp(w http.ResponseWriter, r *http.Request, is *Issue, op s
 		if list == nil {
 			list = []map[string]any{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"expand": "transitions", "transitions": list})
+		desktest.WriteJSON(w, http.StatusOK, map[string]any{"expand": "transitions", "transitions": list})
 	case op == "transitions" && r.Method == http.MethodPost:
 		var body struct {
 			Transition struct {
@@ -435,7 +411,7 @@ func (s *Server) issueOp(w http.ResponseWriter, r *http.Request, is *Issue, op s
 				return
 			}
 		}
-		writeJSON(w, http.StatusBadRequest, map[string]any{"errorMessages": []string{}, "errors": map[string]string{"transition": "Transition id '" + body.Transition.ID + "' is not valid for this issue."}})
+		desktest.WriteJSON(w, http.StatusBadRequest, map[string]any{"errorMessages": []string{}, "errors": map[string]string{"transition": "Transition id '" + body.Transition.ID + "' is not valid for this issue."}})
 	case op == "assignee" && r.Method == http.MethodPut:
 		var body struct {
 			AccountID *string `json:"accountId"`
@@ -463,7 +439,7 @@ func (s *Server) sdOp(w http.ResponseWriter, r *http.Request, is *Issue, op stri
 		if is.SLA != nil {
 			vals = append(vals, slaJSON(is, s.URL))
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"size": len(vals), "start": 0, "limit": 50, "isLastPage": true, "values": vals,
+		desktest.WriteJSON(w, http.StatusOK, map[string]any{"size": len(vals), "start": 0, "limit": 50, "isLastPage": true, "values": vals,
 			"_links": map[string]string{"base": s.URL, "context": "", "self": s.URL + r.URL.Path}})
 	case op == "comment" && r.Method == http.MethodPost:
 		var body struct {
@@ -471,20 +447,16 @@ func (s *Server) sdOp(w http.ResponseWriter, r *http.Request, is *Issue, op stri
 			Public *bool   `json:"public"`
 		}
 		if json.NewDecoder(r.Body).Decode(&body) != nil || body.Body == nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"errorMessage": "The comment body is required.", "i18nErrorMessage": map[string]any{"i18nKey": "sd.comment.body.required", "parameters": []string{}}})
+			desktest.WriteJSON(w, http.StatusBadRequest, map[string]any{"errorMessage": "The comment body is required.", "i18nErrorMessage": map[string]any{"i18nKey": "sd.comment.body.required", "parameters": []string{}}})
 			return
 		}
 		pub := body.Public == nil || *body.Public
 		is.Comments = append(is.Comments, Comment{Body: *body.Body, Public: pub, Created: time.Now().UTC()})
 		is.Updated = time.Now().UTC()
-		if s.loseReplies > 0 {
-			s.loseReplies--
-			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-				conn.Close()
-			}
+		if s.desk.LoseReply(w) {
 			return
 		}
-		writeJSON(w, http.StatusCreated, map[string]any{"id": strconv.Itoa(1000 + len(is.Comments)), "body": *body.Body, "public": pub,
+		desktest.WriteJSON(w, http.StatusCreated, map[string]any{"id": strconv.Itoa(1000 + len(is.Comments)), "body": *body.Body, "public": pub,
 			"created": dateDTO(time.Now()), "_links": map[string]string{"self": s.URL + r.URL.Path}})
 	case op == "comment" && r.Method == http.MethodGet:
 		s.comments(w, r, is)
@@ -512,7 +484,7 @@ func (s *Server) comments(w http.ResponseWriter, r *http.Request, is *Issue) {
 	start, err1 := strconv.Atoi(cmp.Or(q.Get("start"), "0"))
 	limit, err2 := strconv.Atoi(cmp.Or(q.Get("limit"), "50"))
 	if !ok1 || !ok2 || err1 != nil || err2 != nil || start < 0 || limit <= 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"errorMessage": "Invalid request parameters.", "i18nErrorMessage": map[string]any{"i18nKey": "sd.request.param.invalid", "parameters": []string{}}})
+		desktest.WriteJSON(w, http.StatusBadRequest, map[string]any{"errorMessage": "Invalid request parameters.", "i18nErrorMessage": map[string]any{"i18nKey": "sd.request.param.invalid", "parameters": []string{}}})
 		return
 	}
 	limit = min(limit, s.maxResults)
@@ -535,6 +507,6 @@ func (s *Server) comments(w http.ResponseWriter, r *http.Request, is *Issue) {
 	if end < len(sel) {
 		links["next"] = s.URL + r.URL.Path + "?start=" + strconv.Itoa(end) + "&limit=" + strconv.Itoa(limit)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"_expands": []string{}, "size": len(vals), "start": start, "limit": limit,
+	desktest.WriteJSON(w, http.StatusOK, map[string]any{"_expands": []string{}, "size": len(vals), "start": start, "limit": limit,
 		"isLastPage": end >= len(sel), "values": vals, "_links": links})
 }

@@ -25,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"sitroom/sources/tickets/desktest"
 )
 
 // Record is one row: field name → raw value. Reference fields hold the
@@ -37,26 +39,27 @@ type Server struct {
 	// User and Password are the accepted basic-auth credentials.
 	User, Password string
 
-	mu         sync.Mutex
-	tables     map[string][]Record
-	refs       map[string]string // field → table it references
-	throttle   int
-	retryAfter string
-	loseWrites int
-	journal    int
+	// desk counts requests, throttles and loses write replies.
+	desk desktest.Desk
+
+	mu      sync.Mutex
+	tables  map[string][]Record
+	refs    map[string]string // field → table it references
+	journal int
 	// WorkNotes are the work notes written, by incident sys_id.
 	workNotes map[string][]string
-	requests  map[string]int
 	queries   []string
 	noQueries bool // RecordQueries(false)
 }
 
 // New starts a server; it is closed when the test ends.
 func New(t interface{ Cleanup(func()) }) *Server {
-	s := &Server{User: "sitroom", Password: "sn-password", tables: map[string][]Record{}, workNotes: map[string][]string{}, requests: map[string]int{},
+	s := &Server{User: "sitroom", Password: "sn-password", tables: map[string][]Record{}, workNotes: map[string][]string{},
 		refs: map[string]string{"assignment_group": "sys_user_group", "assigned_to": "sys_user", "caller_id": "sys_user", "cmdb_ci": "cmdb_ci", "task": "incident"}}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
+	s.Server = s.desk.Serve(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-RateLimit-Limit", "1000")
+		failure(w, http.StatusTooManyRequests, "Rate limit exceeded", "The rate limit rule for this user has been exceeded")
+	}, s.serve)
 	return s
 }
 
@@ -91,11 +94,7 @@ func (s *Server) WorkNotes(sysID string) []string {
 }
 
 // Requests counts requests by "METHOD path".
-func (s *Server) Requests(key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.requests[key]
-}
+func (s *Server) Requests(key string) int { return s.desk.Requests(key) }
 
 // Queries returns the sysparm_query of every list request made to table
 // since the last call, in order, and forgets them.
@@ -145,27 +144,13 @@ func (s *Server) Set(table, sysID string, fields Record) bool {
 // LoseWriteReplies makes the next n PATCH/PUT requests apply the change
 // and then cut the connection without an answer, as when a reply is lost
 // on the way back.
-func (s *Server) LoseWriteReplies(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.loseWrites = n
-}
+func (s *Server) LoseWriteReplies(n int) { s.desk.LoseReplies(n) }
 
 // Throttle makes the next n requests answer 429 with Retry-After.
-func (s *Server) Throttle(n int, retryAfter string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.throttle, s.retryAfter = n, retryAfter
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func (s *Server) Throttle(n int, retryAfter string) { s.desk.Throttle(n, retryAfter) }
 
 func failure(w http.ResponseWriter, code int, msg, detail string) {
-	writeJSON(w, code, map[string]any{"error": map[string]string{"message": msg, "detail": detail}, "status": "failure"})
+	desktest.WriteJSON(w, code, map[string]any{"error": map[string]string{"message": msg, "detail": detail}, "status": "failure"})
 }
 
 var tablePath = regexp.MustCompile(`^/api/now/table/([a-z_]+)(?:/([0-9a-f]{32}))?$`)
@@ -173,14 +158,6 @@ var tablePath = regexp.MustCompile(`^/api/now/table/([a-z_]+)(?:/([0-9a-f]{32}))
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests[r.Method+" "+r.URL.Path]++
-	if s.throttle > 0 {
-		s.throttle--
-		w.Header().Set("Retry-After", s.retryAfter)
-		w.Header().Set("X-RateLimit-Limit", "1000")
-		failure(w, http.StatusTooManyRequests, "Rate limit exceeded", "The rate limit rule for this user has been exceeded")
-		return
-	}
 	if u, p, ok := r.BasicAuth(); !ok || u != s.User || p != s.Password {
 		failure(w, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
 		return
@@ -229,14 +206,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		// Every write stamps the record, as ServiceNow does (raw UTC).
 		row["sys_updated_on"] = time.Now().UTC().Format("2006-01-02 15:04:05")
-		if s.loseWrites > 0 {
-			s.loseWrites--
-			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-				conn.Close()
-			}
+		if s.desk.LoseReply(w) {
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"result": s.render(row, q.Get("sysparm_fields"), q.Get("sysparm_exclude_reference_link") == "true")})
+		desktest.WriteJSON(w, http.StatusOK, map[string]any{"result": s.render(row, q.Get("sysparm_fields"), q.Get("sysparm_exclude_reference_link") == "true")})
 	default:
 		failure(w, http.StatusMethodNotAllowed, "Method not Supported", "")
 	}
@@ -368,7 +341,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, table string) {
 	links = append(links, link(max(0, (total-1)/max(limit, 1)*limit), "last"))
 	w.Header().Set("Link", strings.Join(links, ","))
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
-	writeJSON(w, http.StatusOK, map[string]any{"result": out})
+	desktest.WriteJSON(w, http.StatusOK, map[string]any{"result": out})
 }
 
 func (s *Server) render(row Record, fields string, noLinks bool) map[string]any {
