@@ -5,7 +5,6 @@ package alertmanager
 
 import (
 	"net/http"
-	"strings"
 
 	"sitroom/model"
 	"sitroom/sources"
@@ -39,9 +38,12 @@ var _ sources.Source = (*Source)(nil)
 // Alertmanager add (cluster, replica…), so their alerts match the same
 // alerts read from those servers' own API.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	url := strings.TrimRight(baseURL, "/") + AlertsPath
-	return &Source{sources.NewJSONSource(name, "alertmanager", url, client, NewDecoder(ignoreLabels).Decode, nil)}
+	return &Source{api.NewSource(name, baseURL, client, ignoreLabels)}
 }
+
+// api is the Alertmanager v2 alerts API, its replies read by decode;
+// failed fetches are reported as they are.
+var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode}
 
 // Decode reads an /api/v2/alerts reply (a JSON array of gettableAlert)
 // from data with sc and returns its alerts, keyed with the ignore labels
@@ -62,7 +64,7 @@ type Decoder = sources.MemoDecoder
 
 // NewDecoder returns a decoder keying alerts with ignore left out.
 func NewDecoder(ignore []string) *Decoder {
-	return sources.NewMemoDecoder(ignore, decode)
+	return api.NewDecoder(ignore)
 }
 
 // The members of an alert object sitroom keeps, as memo tags. endsAt and

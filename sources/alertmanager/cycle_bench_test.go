@@ -2,7 +2,6 @@ package alertmanager
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"sitroom/model/cache"
 	"sitroom/sources"
+	"sitroom/sources/sourcetest"
 )
 
 // The poll-cycle budgets of PRODUCT.md: read → decode → diff → cache →
@@ -18,13 +18,7 @@ import (
 // empty cache each time.
 
 func cycleServer(b *testing.B, n int) *httptest.Server {
-	payload := synthPayload(n)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(payload)
-	}))
-	b.Cleanup(srv.Close)
-	return srv
+	return sourcetest.ServeJSON(b, synthPayload(n))
 }
 
 func cyclePoller(b *testing.B, srv *httptest.Server, dir string) (*sources.Poller, *cache.Cache) {

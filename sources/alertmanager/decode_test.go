@@ -2,34 +2,32 @@ package alertmanager
 
 import (
 	stdjson "encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
 	"sitroom/sources"
+	"sitroom/sources/sourcetest"
 )
 
-var payloads = []string{"alerts.json", "alerts-silenced.json", "alerts-inhibited.json"}
-
-func readPayload(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "alertmanager", name))
-	require.NoError(t, err)
-	return b
+// decoding is this package's decoding for the shared decode tests, with
+// the replies captured from a real Alertmanager.
+var decoding = sourcetest.Decoding{
+	Upstream:   "alertmanager",
+	Payloads:   []string{"alerts.json", "alerts-silenced.json", "alerts-inhibited.json"},
+	Decode:     Decode,
+	NewDecoder: NewDecoder,
 }
 
 // The key computed for each alert is the Alertmanager's own fingerprint of
 // its labels, so silences and inhibitions (which name fingerprints) can be
 // related to rows.
 func TestDecodeCapturedPayloadsKeyIsFingerprint(t *testing.T) {
-	for _, name := range payloads {
-		data := readPayload(t, name)
+	for _, name := range decoding.Payloads {
+		data := decoding.Payload(t, name)
 		var wire []struct {
 			Fingerprint string `json:"fingerprint"`
 			Status      struct {
@@ -76,52 +74,20 @@ func TestDecodeStates(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	cases := map[string]struct {
-		in   string
-		kind sources.FetchErrorKind
-		msg  string
-	}{
-		"object":    {`{"code":400,"message":"bad"}`, sources.KindMalformed, "malformed reply: expected a JSON array of alerts, found an object (is this an Alertmanager v2 API?)"},
-		"empty":     {``, sources.KindMalformed, "malformed reply: empty body"},
-		"truncated": {`[{"labels":{"alertname":"A"},"status":{"state":"act`, sources.KindTruncated, "truncated reply"},
-		"wrong":     {`[{"status":{"silencedBy":"x"}}]`, sources.KindMalformed, `malformed reply: status.silencedBy: expected '[', found string at byte 25`},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			_, err := Decode(sources.NewJSONScanner(), []byte(c.in), nil)
-			var fe *sources.FetchError
-			require.ErrorAs(t, err, &fe)
-			assert.Equal(t, c.kind, fe.Kind)
-			assert.Equal(t, c.msg, err.Error())
-		})
-	}
+	decoding.CheckErrors(t, map[string]sourcetest.DecodeError{
+		"object":    {In: `{"code":400,"message":"bad"}`, Kind: sources.KindMalformed, Msg: "malformed reply: expected a JSON array of alerts, found an object (is this an Alertmanager v2 API?)"},
+		"empty":     {In: ``, Kind: sources.KindMalformed, Msg: "malformed reply: empty body"},
+		"truncated": {In: `[{"labels":{"alertname":"A"},"status":{"state":"act`, Kind: sources.KindTruncated, Msg: "truncated reply"},
+		"wrong":     {In: `[{"status":{"silencedBy":"x"}}]`, Kind: sources.KindMalformed, Msg: `malformed reply: status.silencedBy: expected '[', found string at byte 25`},
+	})
 }
 
 func FuzzDecodeAlertmanager(f *testing.F) {
-	for _, name := range payloads {
-		f.Add(readPayload(f, name))
-	}
+	decoding.AddPayloads(f)
 	f.Add([]byte(`[{"labels":{"a":"\u00e9"},"status":{"state":"suppressed","silencedBy":null}}]`))
-	sc := sources.NewJSONScanner()
-	valid := []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		alerts, err := Decode(sc, data, []string{"replica"})
-		if err != nil {
-			var fe *sources.FetchError
-			if assert.ErrorAs(t, err, &fe) {
-				assert.NotEmpty(t, fe.Msg)
-				assert.NotContains(t, fe.Msg, "\n")
-			}
-			return
-		}
-		assert.True(t, jsontext.Value(data).IsValid(valid...), "accepted invalid JSON %q", data)
-		for _, a := range alerts {
-			assert.Contains(t, []model.State{model.StateFiring, model.StateSuppressed}, a.State)
-			assert.NotNil(t, a.Labels)
-			assert.Equal(t, model.LabelsKey(a.Labels, []string{"replica"}), a.Key)
-			for _, s := range append(append([]string{a.GeneratorURL}, a.SilencedBy...), a.InhibitedBy...) {
-				assert.Equal(t, strings.ToValidUTF8(s, ""), s)
-			}
+	decoding.Fuzz(f, []string{"replica"}, []model.State{model.StateFiring, model.StateSuppressed}, func(t *testing.T, a model.Alert) {
+		for _, s := range append(append([]string{a.GeneratorURL}, a.SilencedBy...), a.InhibitedBy...) {
+			assert.Equal(t, strings.ToValidUTF8(s, ""), s)
 		}
 	})
 }
@@ -148,21 +114,7 @@ func TestDecoderAcrossPollsEqualsDecode(t *testing.T) {
 		`[]`,
 		base,
 	}
-	for _, name := range payloads {
-		polls = append(polls, string(readPayload(t, name)))
-	}
-	polls = append(polls, polls...)
-	d := NewDecoder([]string{"cluster"})
-	for i, p := range polls {
-		want, wantErr := Decode(sources.NewJSONScanner(), []byte(p), []string{"cluster"})
-		got, err := d.Decode([]byte(p))
-		if wantErr != nil {
-			require.EqualError(t, err, wantErr.Error(), "poll %d", i)
-			continue
-		}
-		require.NoError(t, err, "poll %d", i)
-		require.Equal(t, want, got, "poll %d", i)
-	}
+	decoding.CheckAcrossPolls(t, []string{"cluster"}, polls)
 }
 
 // The buffer a reply was read into is reused for the next reply: reused
@@ -184,24 +136,7 @@ func TestDecoderResultsOutliveTheBuffer(t *testing.T) {
 }
 
 func FuzzDecoderAfterCapturedPayloadEqualsDecode(f *testing.F) {
-	for _, name := range payloads {
-		f.Add(readPayload(f, name))
-	}
+	decoding.AddPayloads(f)
 	f.Add([]byte(`[{"labels":{"a":"\u00e9"},"status":{"state":"suppressed","silencedBy":null}}]`))
-	primer := readPayload(f, "alerts-silenced.json")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		d := NewDecoder([]string{"replica"})
-		_, err := d.Decode(primer)
-		require.NoError(t, err)
-		want, wantErr := Decode(sources.NewJSONScanner(), data, []string{"replica"})
-		for range 2 {
-			got, err := d.Decode(data)
-			if wantErr != nil {
-				require.EqualError(t, err, wantErr.Error())
-				continue
-			}
-			require.NoError(t, err)
-			require.Equal(t, want, got)
-		}
-	})
+	decoding.FuzzAfterPrimer(f, "alerts-silenced.json", []string{"replica"})
 }

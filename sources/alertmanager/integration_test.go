@@ -1,12 +1,8 @@
 package alertmanager_test
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -15,34 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
-	"sitroom/sources"
 	"sitroom/sources/alertmanager"
 	"sitroom/sources/prometheus"
 	"sitroom/sources/sourcetest"
 )
 
 var updatePayloads = flag.Bool("update-payloads", false, "rewrite testdata/alertmanager payloads captured from the real server")
-
-var rulesFile = filepath.Join("..", "..", "testdata", "rules", "noc.yml")
-
-type fetcher interface {
-	Fetch(context.Context) ([]model.Alert, error)
-}
-
-func fetch(t *testing.T, src fetcher) ([]model.Alert, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return src.Fetch(ctx)
-}
-
-func byName(alerts []model.Alert) map[string]model.Alert {
-	m := map[string]model.Alert{}
-	for _, a := range alerts {
-		m[a.Name()] = a
-	}
-	return m
-}
 
 func testAlerts(start time.Time) []sourcetest.PostableAlert {
 	return []sourcetest.PostableAlert{
@@ -80,9 +54,9 @@ func TestIntegrationPostedAlertsAndSilence(t *testing.T) {
 	})
 	am.PostAlerts(t, posted...)
 
-	alerts, err := fetch(t, src)
+	alerts, err := sourcetest.Fetch(t, src)
 	require.NoError(t, err)
-	m := byName(alerts)
+	m := sourcetest.ByName(alerts)
 	require.Len(t, m, 3, "resolved alerts are not returned: %v", alerts)
 	for _, p := range posted[:3] {
 		a := m[p.Labels["alertname"]]
@@ -100,32 +74,27 @@ func TestIntegrationPostedAlertsAndSilence(t *testing.T) {
 		assert.Empty(t, a.InhibitedBy, a.Name())
 	}
 	if *updatePayloads {
-		write(t, "alerts.json", am.Get(t, alertmanager.AlertsPath))
+		sourcetest.WritePayload(t, "alertmanager", "alerts.json", am.Get(t, alertmanager.AlertsPath))
 	}
 
 	id := am.CreateSilence(t, map[string]string{"alertname": "DiskAlmostFull"}, time.Hour, "noc-test", "maintenance")
 	sourcetest.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
-		alerts, err = fetch(t, src)
+		alerts, err = sourcetest.Fetch(t, src)
 		if err != nil {
 			return err
 		}
-		if s := byName(alerts)["DiskAlmostFull"].State; s != model.StateSuppressed {
+		if s := sourcetest.ByName(alerts)["DiskAlmostFull"].State; s != model.StateSuppressed {
 			return fmt.Errorf("DiskAlmostFull is %q", s)
 		}
 		return nil
 	})
-	m = byName(alerts)
+	m = sourcetest.ByName(alerts)
 	assert.Equal(t, []string{id}, m["DiskAlmostFull"].SilencedBy)
 	assert.Equal(t, model.StateFiring, m["HighErrorRate"].State, "only the silenced alert is suppressed")
 	assert.Equal(t, model.StateFiring, m["CertExpiringSoon"].State)
 	if *updatePayloads {
-		write(t, "alerts-silenced.json", am.Get(t, alertmanager.AlertsPath))
+		sourcetest.WritePayload(t, "alertmanager", "alerts-silenced.json", am.Get(t, alertmanager.AlertsPath))
 	}
-}
-
-func write(t *testing.T, name string, b []byte) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(filepath.Join("..", "..", "testdata", "alertmanager", name), b, 0o644))
 }
 
 func TestIntegrationInhibitedAlert(t *testing.T) {
@@ -143,21 +112,21 @@ inhibit_rules:
 	var alerts []model.Alert
 	sourcetest.Eventually(t, 15*time.Second, 200*time.Millisecond, func() error {
 		var err error
-		if alerts, err = fetch(t, src); err != nil {
+		if alerts, err = sourcetest.Fetch(t, src); err != nil {
 			return err
 		}
-		if s := byName(alerts)["HighLatency"].State; s != model.StateSuppressed {
+		if s := sourcetest.ByName(alerts)["HighLatency"].State; s != model.StateSuppressed {
 			return fmt.Errorf("HighLatency is %q", s)
 		}
 		return nil
 	})
-	m := byName(alerts)
+	m := sourcetest.ByName(alerts)
 	assert.Equal(t, model.StateFiring, m["ServiceDown"].State)
 	// InhibitedBy holds the fingerprints of the inhibiting alerts.
 	assert.Equal(t, []string{model.LabelsKey(m["ServiceDown"].Labels, nil)}, m["HighLatency"].InhibitedBy)
 	assert.Empty(t, m["HighLatency"].SilencedBy)
 	if *updatePayloads {
-		write(t, "alerts-inhibited.json", am.Get(t, alertmanager.AlertsPath))
+		sourcetest.WritePayload(t, "alertmanager", "alerts-inhibited.json", am.Get(t, alertmanager.AlertsPath))
 	}
 }
 
@@ -174,7 +143,7 @@ func TestIntegrationHAPairIsOneSignal(t *testing.T) {
 	var rows []*model.AlertRow
 	var statuses []model.SourceStatus
 	for _, src := range []*alertmanager.Source{alertmanager.New("am-a", am1.URL, nil, nil), alertmanager.New("am-b", am2.URL, nil, nil)} {
-		alerts, err := fetch(t, src)
+		alerts, err := sourcetest.Fetch(t, src)
 		require.NoError(t, err)
 		require.Len(t, alerts, 1)
 		for _, a := range alerts {
@@ -201,7 +170,7 @@ func TestIntegrationPrometheusFeedingAlertmanager(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
 	ext := map[string]string{"cluster": "eu-1", "replica": "a"}
 	prom := sourcetest.StartPrometheusWith(t, sourcetest.PromOptions{
-		RuleFiles:        []string{rulesFile},
+		RuleFiles:        []string{sourcetest.RulesFile(t)},
 		AlertmanagerURLs: []string{am.URL},
 		ExternalLabels:   ext,
 	})
@@ -213,20 +182,20 @@ func TestIntegrationPrometheusFeedingAlertmanager(t *testing.T) {
 	var amAlerts []model.Alert
 	sourcetest.Eventually(t, 30*time.Second, 500*time.Millisecond, func() error {
 		var err error
-		if amAlerts, err = fetch(t, amPlain); err != nil {
+		if amAlerts, err = sourcetest.Fetch(t, amPlain); err != nil {
 			return err
 		}
-		if _, ok := byName(amAlerts)["HighErrorRate"]; !ok {
+		if _, ok := sourcetest.ByName(amAlerts)["HighErrorRate"]; !ok {
 			return fmt.Errorf("HighErrorRate not in the Alertmanager yet (%d alerts)", len(amAlerts))
 		}
 		return nil
 	})
-	promAlerts, err := fetch(t, promSrc)
+	promAlerts, err := sourcetest.Fetch(t, promSrc)
 	require.NoError(t, err)
-	amIgn, err := fetch(t, amIgnoring)
+	amIgn, err := sourcetest.Fetch(t, amIgnoring)
 	require.NoError(t, err)
 
-	p, a, ai := byName(promAlerts)["HighErrorRate"], byName(amAlerts)["HighErrorRate"], byName(amIgn)["HighErrorRate"]
+	p, a, ai := sourcetest.ByName(promAlerts)["HighErrorRate"], sourcetest.ByName(amAlerts)["HighErrorRate"], sourcetest.ByName(amIgn)["HighErrorRate"]
 	wantLabels := map[string]string{}
 	for k, v := range p.Labels {
 		wantLabels[k] = v
@@ -263,13 +232,5 @@ func TestIntegrationPrometheusFeedingAlertmanager(t *testing.T) {
 
 func TestIntegrationStoppedServerIsConnectionRefused(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
-	src := alertmanager.New("am", am.URL, nil, nil)
-	_, err := fetch(t, src)
-	require.NoError(t, err)
-	am.Stop()
-	_, err = fetch(t, src)
-	var fe *sources.FetchError
-	require.True(t, errors.As(err, &fe), "error %v is a FetchError", err)
-	assert.Equal(t, sources.KindRefused, fe.Kind)
-	assert.Equal(t, "connection refused", err.Error())
+	sourcetest.CheckStoppedServerRefuses(t, am, alertmanager.New("am", am.URL, nil, nil))
 }

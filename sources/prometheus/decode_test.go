@@ -1,29 +1,29 @@
 package prometheus
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
 	"sitroom/sources"
+	"sitroom/sources/sourcetest"
 )
 
-func readPayload(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "prometheus", name))
-	require.NoError(t, err)
-	return b
+// decoding is this package's decoding for the shared decode tests, with
+// the replies captured from a real Prometheus.
+var decoding = sourcetest.Decoding{
+	Upstream:   "prometheus",
+	Payloads:   []string{"alerts.json", "alerts-odd.json", "error-bad-data.json"},
+	Decode:     Decode,
+	NewDecoder: NewDecoder,
 }
 
 func TestDecodeCapturedPayload(t *testing.T) {
-	alerts, err := Decode(sources.NewJSONScanner(), readPayload(t, "alerts.json"), nil)
+	alerts, err := Decode(sources.NewJSONScanner(), decoding.Payload(t, "alerts.json"), nil)
 	require.NoError(t, err)
 	states := map[string]model.State{}
 	for _, a := range alerts {
@@ -37,7 +37,7 @@ func TestDecodeCapturedPayload(t *testing.T) {
 }
 
 func TestDecodeOddPayload(t *testing.T) {
-	alerts, err := Decode(sources.NewJSONScanner(), readPayload(t, "alerts-odd.json"), []string{"service"})
+	alerts, err := Decode(sources.NewJSONScanner(), decoding.Payload(t, "alerts-odd.json"), []string{"service"})
 	require.NoError(t, err)
 	require.Len(t, alerts, 2, "the inactive alert is skipped")
 	a := alerts[0]
@@ -54,57 +54,24 @@ func TestDecodeOddPayload(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	cases := map[string]struct {
-		in   string
-		kind sources.FetchErrorKind
-		msg  string
-	}{
-		"error status":   {string(readPayload(t, "error-bad-data.json")), sources.KindAPI, `Prometheus error bad_data: invalid parameter "query": 1:2: parse error: unclosed left parenthesis`},
-		"no status":      {`{"data":{"alerts":[]}}`, sources.KindMalformed, `malformed reply: no "status" in reply (is this a Prometheus API?)`},
-		"array":          {`[]`, sources.KindMalformed, "malformed reply: expected a JSON object (is this a Prometheus API?)"},
-		"labels wrong":   {`{"status":"success","data":{"alerts":[{"labels":{"a":1}}]}}`, sources.KindMalformed, `malformed reply: labels: expected a string, found number at byte 53`},
-		"bad time":       {`{"status":"success","data":{"alerts":[{"activeAt":"yesterday"}]}}`, sources.KindMalformed, `malformed reply: activeAt: bad time "yesterday" at byte 50`},
-		"truncated":      {`{"status":"success","data":{"alerts":[{"labels":{"a":"b"}`, sources.KindTruncated, "truncated reply"},
-		"trailing":       {`{"status":"success"} x`, sources.KindMalformed, "malformed reply: data after the end of the reply at byte 21"},
-		"unknown status": {`{"status":"maybe"}`, sources.KindMalformed, `malformed reply: unknown status "maybe"`},
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) {
-			_, err := Decode(sources.NewJSONScanner(), []byte(c.in), nil)
-			var fe *sources.FetchError
-			require.ErrorAs(t, err, &fe)
-			assert.Equal(t, c.kind, fe.Kind)
-			assert.Equal(t, c.msg, err.Error())
-		})
-	}
+	decoding.CheckErrors(t, map[string]sourcetest.DecodeError{
+		"error status":   {In: string(decoding.Payload(t, "error-bad-data.json")), Kind: sources.KindAPI, Msg: `Prometheus error bad_data: invalid parameter "query": 1:2: parse error: unclosed left parenthesis`},
+		"no status":      {In: `{"data":{"alerts":[]}}`, Kind: sources.KindMalformed, Msg: `malformed reply: no "status" in reply (is this a Prometheus API?)`},
+		"array":          {In: `[]`, Kind: sources.KindMalformed, Msg: "malformed reply: expected a JSON object (is this a Prometheus API?)"},
+		"labels wrong":   {In: `{"status":"success","data":{"alerts":[{"labels":{"a":1}}]}}`, Kind: sources.KindMalformed, Msg: `malformed reply: labels: expected a string, found number at byte 53`},
+		"bad time":       {In: `{"status":"success","data":{"alerts":[{"activeAt":"yesterday"}]}}`, Kind: sources.KindMalformed, Msg: `malformed reply: activeAt: bad time "yesterday" at byte 50`},
+		"truncated":      {In: `{"status":"success","data":{"alerts":[{"labels":{"a":"b"}`, Kind: sources.KindTruncated, Msg: "truncated reply"},
+		"trailing":       {In: `{"status":"success"} x`, Kind: sources.KindMalformed, Msg: "malformed reply: data after the end of the reply at byte 21"},
+		"unknown status": {In: `{"status":"maybe"}`, Kind: sources.KindMalformed, Msg: `malformed reply: unknown status "maybe"`},
+	})
 }
 
 func FuzzDecodePrometheus(f *testing.F) {
-	for _, name := range []string{"alerts.json", "alerts-odd.json", "error-bad-data.json"} {
-		f.Add(readPayload(f, name))
-	}
+	decoding.AddPayloads(f)
 	f.Add([]byte(`{"status":"success","data":{"alerts":[{"labels":{"a":"\ud800"},"state":"firing"}]}}`))
-	sc := sources.NewJSONScanner()
-	valid := []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		alerts, err := Decode(sc, data, []string{"cluster"})
-		if err != nil {
-			var fe *sources.FetchError
-			if !assert.ErrorAs(t, err, &fe) {
-				return
-			}
-			assert.NotEmpty(t, fe.Msg)
-			assert.NotContains(t, fe.Msg, "\n")
-			return
-		}
-		assert.True(t, jsontext.Value(data).IsValid(valid...), "accepted invalid JSON %q", data)
-		for _, a := range alerts {
-			assert.Contains(t, []model.State{model.StateFiring, model.StatePending}, a.State)
-			assert.NotNil(t, a.Labels)
-			assert.Equal(t, model.LabelsKey(a.Labels, []string{"cluster"}), a.Key)
-			for k, v := range a.Labels {
-				assert.True(t, strings.ToValidUTF8(k, "") == k && strings.ToValidUTF8(v, "") == v, "invalid UTF-8 in %q=%q", k, v)
-			}
+	decoding.Fuzz(f, []string{"cluster"}, []model.State{model.StateFiring, model.StatePending}, func(t *testing.T, a model.Alert) {
+		for k, v := range a.Labels {
+			assert.True(t, strings.ToValidUTF8(k, "") == k && strings.ToValidUTF8(v, "") == v, "invalid UTF-8 in %q=%q", k, v)
 		}
 	})
 }
@@ -129,41 +96,10 @@ func TestDecoderAcrossPollsEqualsDecode(t *testing.T) {
 		`{"status":"success","data":{"alerts":[]}}`,
 		base,
 	}
-	for _, name := range []string{"alerts.json", "alerts-odd.json", "error-bad-data.json"} {
-		polls = append(polls, string(readPayload(t, name)))
-	}
-	polls = append(polls, polls...)
-	d := NewDecoder([]string{"cluster"})
-	for i, p := range polls {
-		want, wantErr := Decode(sources.NewJSONScanner(), []byte(p), []string{"cluster"})
-		got, err := d.Decode([]byte(p))
-		if wantErr != nil {
-			require.EqualError(t, err, wantErr.Error(), "poll %d", i)
-			continue
-		}
-		require.NoError(t, err, "poll %d", i)
-		require.Equal(t, want, got, "poll %d", i)
-	}
+	decoding.CheckAcrossPolls(t, []string{"cluster"}, polls)
 }
 
 func FuzzDecoderAfterCapturedPayloadEqualsDecode(f *testing.F) {
-	for _, name := range []string{"alerts.json", "alerts-odd.json", "error-bad-data.json"} {
-		f.Add(readPayload(f, name))
-	}
-	primer := readPayload(f, "alerts.json")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		d := NewDecoder([]string{"cluster"})
-		_, err := d.Decode(primer)
-		require.NoError(t, err)
-		want, wantErr := Decode(sources.NewJSONScanner(), data, []string{"cluster"})
-		for range 2 {
-			got, err := d.Decode(data)
-			if wantErr != nil {
-				require.EqualError(t, err, wantErr.Error())
-				continue
-			}
-			require.NoError(t, err)
-			require.Equal(t, want, got)
-		}
-	})
+	decoding.AddPayloads(f)
+	decoding.FuzzAfterPrimer(f, "alerts.json", []string{"cluster"})
 }

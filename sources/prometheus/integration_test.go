@@ -1,15 +1,11 @@
 package prometheus_test
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,26 +20,9 @@ import (
 
 var updatePayloads = flag.Bool("update-payloads", false, "rewrite testdata/prometheus payloads captured from the real server")
 
-var rulesFile = filepath.Join("..", "..", "testdata", "rules", "noc.yml")
-
-func fetch(t *testing.T, src *prometheus.Source) ([]model.Alert, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return src.Fetch(ctx)
-}
-
-func byName(alerts []model.Alert) map[string]model.Alert {
-	m := map[string]model.Alert{}
-	for _, a := range alerts {
-		m[a.Name()] = a
-	}
-	return m
-}
-
 func TestIntegrationFetchRules(t *testing.T) {
 	began := time.Now()
-	srv := sourcetest.StartPrometheus(t, []string{rulesFile})
+	srv := sourcetest.StartPrometheus(t, []string{sourcetest.RulesFile(t)})
 	src := prometheus.New("prom-test", srv.URL, nil, nil)
 	assert.Equal(t, "prometheus", src.Type())
 	assert.Equal(t, "prom-test", src.Name())
@@ -53,11 +32,11 @@ func TestIntegrationFetchRules(t *testing.T) {
 	var alerts []model.Alert
 	sourcetest.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
 		var err error
-		alerts, err = fetch(t, src)
+		alerts, err = sourcetest.Fetch(t, src)
 		if err != nil {
 			return err
 		}
-		m := byName(alerts)
+		m := sourcetest.ByName(alerts)
 		if m["SlowBurn"].State == model.StatePending {
 			sawSlowPending = true
 		}
@@ -68,7 +47,7 @@ func TestIntegrationFetchRules(t *testing.T) {
 	})
 	assert.True(t, sawSlowPending, "an alert with for: 3s is pending before it fires")
 
-	m := byName(alerts)
+	m := sourcetest.ByName(alerts)
 	want := map[string]struct {
 		state             model.State
 		severity, service string
@@ -94,10 +73,8 @@ func TestIntegrationFetchRules(t *testing.T) {
 	}
 
 	if *updatePayloads {
-		b := srv.Get(t, prometheus.AlertsPath)
-		require.NoError(t, os.WriteFile(filepath.Join("..", "..", "testdata", "prometheus", "alerts.json"), b, 0o644))
-		b = getStatus(t, srv.URL+"/api/v1/query?query=%28", 400)
-		require.NoError(t, os.WriteFile(filepath.Join("..", "..", "testdata", "prometheus", "error-bad-data.json"), b, 0o644))
+		sourcetest.WritePayload(t, "prometheus", "alerts.json", srv.Get(t, prometheus.AlertsPath))
+		sourcetest.WritePayload(t, "prometheus", "error-bad-data.json", getStatus(t, srv.URL+"/api/v1/query?query=%28", 400))
 	}
 }
 
@@ -130,7 +107,7 @@ func TestIntegrationAPIErrorReply(t *testing.T) {
 		_, _ = w.Write(body)
 	}))
 	defer fake.Close()
-	_, err = fetch(t, prometheus.New("p", fake.URL, nil, nil))
+	_, err = sourcetest.Fetch(t, prometheus.New("p", fake.URL, nil, nil))
 	var fe *sources.FetchError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, sources.KindAPI, fe.Kind)
@@ -141,16 +118,6 @@ func TestIntegrationAPIErrorReply(t *testing.T) {
 }
 
 func TestIntegrationStoppedServerIsConnectionRefused(t *testing.T) {
-	srv := sourcetest.StartPrometheus(t, []string{rulesFile})
-	src := prometheus.New("p", srv.URL, nil, nil)
-	_, err := fetch(t, src)
-	require.NoError(t, err)
-
-	srv.Stop()
-	_, err = fetch(t, src)
-	var fe *sources.FetchError
-	require.True(t, errors.As(err, &fe), "error %v is a FetchError", err)
-	assert.Equal(t, sources.KindRefused, fe.Kind)
-	assert.Equal(t, "connection refused", err.Error())
-	srv.Stop() // idempotent
+	srv := sourcetest.StartPrometheus(t, []string{sourcetest.RulesFile(t)})
+	sourcetest.CheckStoppedServerRefuses(t, srv, prometheus.New("p", srv.URL, nil, nil))
 }

@@ -34,9 +34,12 @@ var _ sources.Source = (*Source)(nil)
 // (http.DefaultClient when nil). ignoreLabels are left out of each alert's
 // Key, so the same alert seen elsewhere with extra labels can match.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	url := strings.TrimRight(baseURL, "/") + AlertsPath
-	return &Source{sources.NewJSONSource(name, "prometheus", url, client, NewDecoder(ignoreLabels).Decode, apiError)}
+	return &Source{api.NewSource(name, baseURL, client, ignoreLabels)}
 }
+
+// api is the Prometheus alerts API: its replies are read by decode, its
+// error replies turned into clear messages by apiError.
+var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode, MapErr: apiError}
 
 // apiError turns a non-2xx reply carrying Prometheus' error object into a
 // clear message; anything else is returned as it is.
@@ -158,7 +161,7 @@ type Decoder = sources.MemoDecoder
 
 // NewDecoder returns a decoder keying alerts with ignore left out.
 func NewDecoder(ignore []string) *Decoder {
-	return sources.NewMemoDecoder(ignore, decode)
+	return api.NewDecoder(ignore)
 }
 
 // The members of an alert object sitroom keeps, as memo tags. value is

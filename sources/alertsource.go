@@ -1,0 +1,38 @@
+package sources
+
+import (
+	"net/http"
+	"strings"
+)
+
+// AlertAPI is one upstream's alerts API as a JSONSource polls it: the
+// source type, the path under the base URL and the decoder of its replies.
+// The Prometheus and Alertmanager sources are each one AlertAPI.
+type AlertAPI struct {
+	// Type is the source type, e.g. "prometheus".
+	Type string
+	// Path is the API path polled, with its query if any, appended to the
+	// base URL.
+	Path string
+	// Decode reads one whole reply (through a memo when it is not nil).
+	Decode MemoDecodeFunc
+	// MapErr, when not nil, may turn a failed fetch into a clearer error
+	// (see NewJSONSource).
+	MapErr func(error) error
+}
+
+// NewSource returns the source called name polling api.Path under baseURL
+// (e.g. "http://127.0.0.1:9090", possibly with a path prefix; trailing
+// slashes are dropped) with client (http.DefaultClient when nil). Its
+// replies go through one NewDecoder(ignoreLabels), so the alerts of the
+// last reply are reused where they did not change.
+func (api *AlertAPI) NewSource(name, baseURL string, client *http.Client, ignoreLabels []string) *JSONSource {
+	url := strings.TrimRight(baseURL, "/") + api.Path
+	return NewJSONSource(name, api.Type, url, client, api.NewDecoder(ignoreLabels).Decode, api.MapErr)
+}
+
+// NewDecoder returns a MemoDecoder of the API's replies keying alerts
+// with ignore left out.
+func (api *AlertAPI) NewDecoder(ignore []string) *MemoDecoder {
+	return NewMemoDecoder(ignore, api.Decode)
+}
