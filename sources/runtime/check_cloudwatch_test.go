@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"sitroom/sources/cloudwatch/cwtest"
 	"sitroom/sources/runtime/bintest"
@@ -24,28 +23,13 @@ func TestCheckCloudWatchIdentityAndSecrets(t *testing.T) {
 		expKey, expSecret = "AKIAEXPIREDEXAMPLE01", "expiredPlantedSecret00000000000000000003"
 		sessionToken      = "plantedSessionTokenNeverPrinted"
 	)
-	dir := t.TempDir()
-	creds := filepath.Join(dir, "credentials")
-	require.NoError(t, os.WriteFile(creds, []byte(fmt.Sprintf(
+	isolateAWS(t, envKey, envSecret, fmt.Sprintf(
 		"[noc]\naws_access_key_id = %s\naws_secret_access_key = %s\n\n[old]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n",
-		key, secret, expKey, expSecret, sessionToken)), 0o600))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), nil, 0o600))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", envKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", envSecret)
-	t.Setenv("AWS_PROFILE", "")
+		key, secret, expKey, expSecret, sessionToken))
 
-	srv := cwtest.New()
-	srv.AddIdentity(cwtest.Identity{AccessKeyID: key, SecretAccessKey: secret, Account: "123456789012",
-		ARN: "arn:aws:iam::123456789012:user/noc"})
+	srv := cwAccount(key, secret, "db-main-cpu-high")
 	srv.AddIdentity(cwtest.Identity{AccessKeyID: expKey, SecretAccessKey: expSecret, SessionToken: sessionToken,
-		Account: "123456789012", ARN: "arn:aws:sts::123456789012:assumed-role/noc/old", Expired: true})
-	var a cwtest.MetricAlarm
-	a.AlarmName, a.StateValue = "db-main-cpu-high", "ALARM"
-	a.AlarmArn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:db-main-cpu-high"
-	srv.SetAlarms("123456789012", "eu-west-1", []cwtest.MetricAlarm{a}, nil)
+		Account: awsAccount, ARN: "arn:aws:sts::" + awsAccount + ":assumed-role/noc/old", Expired: true})
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,22 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model/cache"
-	"sitroom/sources/runtime"
 	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
-	"sitroom/ui"
 	"sitroom/ui/uitest"
 )
 
 func TestMain(m *testing.M) { os.Exit(bintest.Main(m)) }
-
-func writeConfig(t *testing.T, body string) string {
-	t.Helper()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
-	return path
-}
 
 const plantedSecret = "pl4nted-s3cret-9f2c"
 
@@ -98,16 +87,7 @@ func TestPollOnceFillsTheCache(t *testing.T) {
 func TestScenarioRealAlertmanagerUpThenDown(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
 	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am-eu, type: alertmanager, url: %s, interval: 1s}\nservices:\n  - {name: checkout, match: ['service=\"checkout\"'], owner: team-web}\n", am.URL))
-	dir := t.TempDir()
-	g := runtime.Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := runtime.Open(ctx, g)
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() { s.Poller.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; s.Close() })
-
-	h := uitest.Start(t, ui.Options{Feed: s.Poller, Operator: "noc1"}, 160, 48)
+	h := liveDashboard(t, cfg)
 	am.PostAlerts(t, sourcetest.PostableAlert{
 		Labels:      map[string]string{"alertname": "CheckoutErrors", "severity": "critical", "service": "checkout"},
 		Annotations: map[string]string{"summary": "checkout 5xx above 5%"},

@@ -21,8 +21,7 @@ func TestRTSourceCheckedAndPolled(t *testing.T) {
 	srv := sourcetest.StartRT(t, sourcetest.WithRTQueues("NOC", "NOC-T2"))
 	srv.CreateTicket(t, "NOC", "edge-2 BGP session down", 85, "ops@example.com")
 	srv.CreateTicket(t, "NOC-T2", "db-main replication lag", 55, "")
-	tokenFile := filepath.Join(t.TempDir(), "rt-token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(srv.Token), 0o600))
+	tokenFile := writeSecretFile(t, srv.Token)
 	cfg := writeConfig(t, fmt.Sprintf(`
 sources:
   - name: rt-noc

@@ -26,7 +26,6 @@ import (
 	"sitroom/model"
 	"sitroom/model/cache"
 	"sitroom/sources/alertmanager"
-	"sitroom/sources/runtime"
 	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
 )
@@ -37,11 +36,7 @@ import (
 // A cache file that is not SQLite: the binary moves it aside, says so on
 // stderr and in the log, and works on a fresh cache.
 func TestBinaryMovesAForeignCacheAside(t *testing.T) {
-	am := sourcetest.StartAlertmanager(t)
-	am.PostAlerts(t, sourcetest.PostableAlert{Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}})
-	dir := t.TempDir()
-	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am, type: alertmanager, url: %s}\n", am.URL))
-	db, logf := filepath.Join(dir, "cache.db"), filepath.Join(dir, "log")
+	cfg, db, logf := diskFullConfig(t)
 	notes := []byte("shift notes the operator saved over the cache by mistake\n")
 	require.NoError(t, os.WriteFile(db, notes, 0o600))
 
@@ -212,17 +207,10 @@ services:
 
 	// Two acks recorded by a console, which then goes away before
 	// delivering them.
-	g := runtime.Options{ConfigPath: cfg, DBPath: db, LogFile: logf, LogLevel: "debug"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := runtime.Open(ctx, g)
-	require.NoError(t, err)
-	require.NoError(t, s.Poller.PollOnce(ctx))
-	snap, err := s.Poller.Snapshot()
-	require.NoError(t, err)
-	d, err := s.Dispatcher(false)
-	require.NoError(t, err)
-	d.Observe(snap)
+	s := openRuntime(t, ctx, cfg, db, logf)
+	snap, d := observedPoll(t, ctx, s)
 	uids := map[string]string{}
 	for _, svc := range []string{"payments", "web"} {
 		o := snap.Outage(svc)

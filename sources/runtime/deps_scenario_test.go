@@ -4,34 +4,18 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	pmodel "github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model/cache"
 	"sitroom/sources"
 	"sitroom/sources/demo"
-	"sitroom/sources/runtime"
 	"sitroom/ui"
 	"sitroom/ui/uitest"
 )
-
-// stepClock is a wall clock the test moves by hand.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *stepClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // The --demo cascade through the real path (demo upstreams over HTTP →
 // Prometheus and Alertmanager sources → poller → cache → snapshot → UI):
@@ -39,25 +23,11 @@ func (c *stepClock) Set(t time.Time) {
 // symptoms and its dependencies panel lists every downstream team to
 // notify; once db-main recovers, payments leads and the rest nest under it.
 func TestScenarioDemoCascadeNestsSymptoms(t *testing.T) {
-	const speed = 60
-	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	clock := &stepClock{t: start}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := demo.Start(ctx, demo.Options{Speed: speed, Now: clock.Now})
-	require.NoError(t, err)
-	at := func(offset time.Duration) { clock.Set(start.Add(offset / speed)) }
-
-	cfg := d.Config()
-	for i := range cfg.Sources { // poll often: the test steps the scenario
-		cfg.Sources[i].Interval = pmodel.Duration(300 * time.Millisecond)
-		cfg.Sources[i].Timeout = pmodel.Duration(300 * time.Millisecond)
-	}
-	require.NoError(t, cfg.Validate())
+	d, cfg, at := steppedDemo(t, ctx, 300*time.Millisecond) // poll often: the test steps the scenario
 	c, err := cache.Open(filepath.Join(t.TempDir(), "cache.db"))
 	require.NoError(t, err)
-	jobs, err := runtime.Jobs(cfg)
-	require.NoError(t, err)
-	p := sources.NewPoller(c, jobs, sources.PollerOptions{Catalog: cfg.Catalog(), OutageThreshold: cfg.Threshold(), Holder: "deps-test"})
+	p := configPoller(t, c, cfg, sources.PollerOptions{Holder: "deps-test"})
 	done := make(chan struct{})
 	at(230 * time.Second) // db-main, payments, checkout and web all down
 	require.Equal(t, demo.PhaseWeb, d.Phase())

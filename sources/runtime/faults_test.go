@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,11 +26,7 @@ import (
 	"sitroom/sources"
 	"sitroom/sources/alertmanager"
 	"sitroom/sources/cloudwatch"
-	"sitroom/sources/cloudwatch/cwtest"
 	"sitroom/sources/prometheus"
-	"sitroom/sources/runtime"
-	"sitroom/ui"
-	"sitroom/ui/uitest"
 )
 
 // The source fault matrix: every way an upstream can misbehave, for every
@@ -195,57 +190,44 @@ type victim struct {
 
 const victimTimeout = 500 * time.Millisecond
 
-func promVictim(t *testing.T) *victim {
-	v := &victim{typ: "prometheus", alive: 3}
-	v.front = newFront(t, payloadHandler(promPayload("prom-victim", 3), []byte(`{"status":"success","data":{"alerts":[]}}`), &v.front),
-		"application/json", []byte(`{"status":"success","data":{"alerts":{"firing":3}}}`))
+// cappedSource is a source whose replies are read up to a cap.
+type cappedSource interface {
+	sources.Source
+	SetMaxBytes(n int64)
+}
+
+// jsonVictim is the victim of type typ reading a JSON API through its
+// front: full (three alerts) while healthy, empty in mode "empty" and
+// shape in mode "shape". newSource builds the source reading url, which
+// then reads at most 64 KiB.
+func jsonVictim(t *testing.T, typ string, full, empty, shape []byte, newSource func(url string) cappedSource) *victim {
+	v := &victim{typ: typ, alive: 3}
+	v.front = newFront(t, payloadHandler(full, empty, &v.front), "application/json", shape)
 	v.make = func(t *testing.T, url string) sources.Source {
-		s := prometheus.New("victim", url, &http.Client{}, nil)
+		s := newSource(url)
 		s.SetMaxBytes(64 << 10)
 		return s
 	}
 	v.empty = func() {}
 	return v
+}
+
+func promVictim(t *testing.T) *victim {
+	return jsonVictim(t, "prometheus", promPayload("prom-victim", 3), []byte(`{"status":"success","data":{"alerts":[]}}`),
+		[]byte(`{"status":"success","data":{"alerts":{"firing":3}}}`),
+		func(url string) cappedSource { return prometheus.New("victim", url, &http.Client{}, nil) })
 }
 
 func amVictim(t *testing.T) *victim {
-	v := &victim{typ: "alertmanager", alive: 3}
-	v.front = newFront(t, payloadHandler(amPayload("am-victim", 3), []byte(`[]`), &v.front),
-		"application/json", []byte(`{"alerts":[{"labels":{"alertname":"X"}}]}`))
-	v.make = func(t *testing.T, url string) sources.Source {
-		s := alertmanager.New("victim", url, &http.Client{}, nil)
-		s.SetMaxBytes(64 << 10)
-		return s
-	}
-	v.empty = func() {}
-	return v
+	return jsonVictim(t, "alertmanager", amPayload("am-victim", 3), []byte(`[]`),
+		[]byte(`{"alerts":[{"labels":{"alertname":"X"}}]}`),
+		func(url string) cappedSource { return alertmanager.New("victim", url, &http.Client{}, nil) })
 }
 
 func cwVictim(t *testing.T) *victim {
-	const (
-		key, secret = "AKIAFAULTEXAMPLE0001", "faultPlantedSecretKey0000000000000000001"
-		account     = "123456789012"
-	)
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "empty"), nil, 0o600))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "empty"))
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "empty"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", key)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	srv := cwtest.New()
-	srv.AddIdentity(cwtest.Identity{AccessKeyID: key, SecretAccessKey: secret, Account: account,
-		ARN: "arn:aws:iam::" + account + ":user/noc"})
-	var alarms []cwtest.MetricAlarm
-	for i := 1; i <= 3; i++ {
-		var a cwtest.MetricAlarm
-		a.AlarmName, a.StateValue = fmt.Sprintf("cw-victim%d", i), "ALARM"
-		a.AlarmArn = "arn:aws:cloudwatch:eu-west-1:" + account + ":alarm:" + a.AlarmName
-		alarms = append(alarms, a)
-	}
-	srv.SetAlarms(account, "eu-west-1", alarms, nil)
+	const key, secret = "AKIAFAULTEXAMPLE0001", "faultPlantedSecretKey0000000000000000001"
+	isolateAWS(t, key, secret, "")
+	srv := cwAccount(key, secret, "cw-victim1", "cw-victim2", "cw-victim3")
 	v := &victim{typ: "cloudwatch", alive: 3}
 	v.front = newFront(t, srv, "application/cbor", cbor.Encode(cbor.Map{"MetricAlarms": cbor.String("three")}))
 	v.make = func(t *testing.T, url string) sources.Source {
@@ -257,7 +239,7 @@ func cwVictim(t *testing.T) *victim {
 		require.NoError(t, err)
 		return s
 	}
-	v.empty = func() { srv.SetAlarms(account, "eu-west-1", nil, nil) }
+	v.empty = func() { srv.SetAlarms(awsAccount, "eu-west-1", nil, nil) }
 	return v
 }
 
@@ -456,16 +438,7 @@ func TestKeysAnswerWhileASourceHangs(t *testing.T) {
 	var g *front
 	g = newFront(t, payloadHandler(amPayload("fine", 1), []byte(`[]`), &g), "application/json", nil)
 	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am-hung, type: alertmanager, url: %s, interval: 2s, timeout: 2s}\n  - {name: am-fine, type: alertmanager, url: %s, interval: 1s}\n", f.srv.URL, g.srv.URL))
-	dir := t.TempDir()
-	gf := runtime.Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
-	ctx, cancel := context.WithCancel(context.Background())
-	s, err := runtime.Open(ctx, gf)
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() { s.Poller.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; s.Close() })
-
-	h := uitest.Start(t, ui.Options{Feed: s.Poller, Operator: "noc1"}, 160, 48)
+	h := liveDashboard(t, cfg)
 	waitScreen(t, h, 10*time.Second, "both sources' alerts", func(text string) bool {
 		return strings.Contains(text, "hung2") && strings.Contains(text, "fine1")
 	})

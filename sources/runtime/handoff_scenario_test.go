@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	pmodel "github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -28,27 +27,13 @@ import (
 // dispatcher): db-main goes down, alice acks it, carol escalates it, it
 // recovers; then `sitroom handoff` names each step with its operator.
 func TestHandoffReportOfADemoOutage(t *testing.T) {
-	const speed = 60
-	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	clock := &stepClock{t: start}
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := demo.Start(ctx, demo.Options{Speed: speed, Now: clock.Now})
-	require.NoError(t, err)
-	at := func(offset time.Duration) { clock.Set(start.Add(offset / speed)) }
-
-	cfg := d.Config()
-	for i := range cfg.Sources {
-		cfg.Sources[i].Interval = pmodel.Duration(200 * time.Millisecond)
-		cfg.Sources[i].Timeout = pmodel.Duration(200 * time.Millisecond)
-	}
-	require.NoError(t, cfg.Validate())
+	d, cfg, at := steppedDemo(t, ctx, 200*time.Millisecond)
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "cache.db")
 	c, err := cache.Open(dbPath)
 	require.NoError(t, err)
-	jobs, err := runtime.Jobs(cfg)
-	require.NoError(t, err)
-	p := sources.NewPoller(c, jobs, sources.PollerOptions{Catalog: cfg.Catalog(), OutageThreshold: cfg.Threshold(), Holder: "handoff-test",
+	p := configPoller(t, c, cfg, sources.PollerOptions{Holder: "handoff-test",
 		WatchEvery: 100 * time.Millisecond, History: sources.NewHistoryRecorder(c, sources.HistoryOptions{Grace: 500 * time.Millisecond})})
 
 	pol := actions.PolicyFor(cfg, false)
@@ -115,7 +100,7 @@ func TestHandoffReportOfADemoOutage(t *testing.T) {
 	at(250 * time.Second) // db-main recovered
 	require.Equal(t, demo.PhaseRecovering, d.Phase())
 	require.Eventually(t, func() bool {
-		h, err := c.History(start.Add(-time.Hour), time.Now().Add(time.Hour))
+		h, err := c.History(demoStart.Add(-time.Hour), time.Now().Add(time.Hour))
 		if err != nil {
 			return false
 		}

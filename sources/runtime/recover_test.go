@@ -147,11 +147,7 @@ func TestDashboardRecoversACacheDamagedDeep(t *testing.T) {
 // aside, stderr and the log say so, the poll is written into the fresh
 // cache with the audit log copied into it.
 func TestBinaryPollOnceRecoversACacheDamagedDeep(t *testing.T) {
-	am := sourcetest.StartAlertmanager(t)
-	am.PostAlerts(t, sourcetest.PostableAlert{Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}})
-	dir := t.TempDir()
-	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am, type: alertmanager, url: %s}\n", am.URL))
-	db, logf := filepath.Join(dir, "cache.db"), filepath.Join(dir, "log")
+	cfg, db, logf := diskFullConfig(t)
 	uid := damagedCache(t, db)
 
 	code, out, errOut := bintest.Run(t, "poll", "--once", "--config", cfg, "--db", db, "--log-file", logf)
@@ -238,11 +234,7 @@ func TestFeedShowsWhyTheCacheCannotBeRead(t *testing.T) {
 // that it replaced a cache it found corrupt after opening it, and goes on
 // polling into the fresh file.
 func TestBinaryPollRecoversACacheDamagedDeepAndSaysSo(t *testing.T) {
-	am := sourcetest.StartAlertmanager(t)
-	am.PostAlerts(t, sourcetest.PostableAlert{Labels: map[string]string{"alertname": "DiskFull", "severity": "critical"}})
-	dir := t.TempDir()
-	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: am, type: alertmanager, url: %s, interval: 1s}\n", am.URL))
-	db, logf := filepath.Join(dir, "cache.db"), filepath.Join(dir, "log")
+	cfg, db, logf := diskFullConfig(t, "interval: 1s")
 	damagedCache(t, db)
 
 	var stderr lockedBuffer

@@ -20,7 +20,6 @@ import (
 	"sitroom/model"
 	"sitroom/sources"
 	"sitroom/sources/actions"
-	"sitroom/sources/cloudwatch/cwtest"
 	"sitroom/sources/runtime"
 	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
@@ -54,7 +53,7 @@ func (p panicTickets) Fetch(ctx context.Context) ([]model.Ticket, error) {
 // sources' config entries, the secrets, and escalate, which escalates one
 // Tier 1 ticket of each system through the dispatcher and checks that each
 // system received it.
-func ticketDesks(t *testing.T, dir string) (yaml string, secrets []string, escalate func(ctx context.Context, d *actions.Dispatcher) []int64) {
+func ticketDesks(t *testing.T) (yaml string, secrets []string, escalate func(ctx context.Context, d *actions.Dispatcher) []int64) {
 	const (
 		jiraTok        = "jiraPLANTEDapitoken00000000000042"
 		snPassword     = "snPLANTEDpassword0042"
@@ -67,8 +66,7 @@ func ticketDesks(t *testing.T, dir string) (yaml string, secrets []string, escal
 	)
 	rtSrv := sourcetest.StartRT(t, sourcetest.WithRTQueues("NOC", "NOC-T2"))
 	rtTicket := rtSrv.CreateTicket(t, "NOC", "edge-2 BGP session down", 85, "ops@example.com")
-	tokenFile := filepath.Join(dir, "rt-token")
-	require.NoError(t, os.WriteFile(tokenFile, []byte(rtSrv.Token+"\n"), 0o600))
+	tokenFile := writeSecretFile(t, rtSrv.Token+"\n")
 
 	js := jiratest.New(t)
 	js.Token = jiraTok
@@ -197,22 +195,10 @@ func TestPlantedSecretsReachNoOutput(t *testing.T) {
 	secrets := []string{password, token, hookTok, awsKey, awsSec, pdKey}
 
 	dir := t.TempDir()
-	ticketYAML, ticketSecrets, escalateTickets := ticketDesks(t, dir)
+	ticketYAML, ticketSecrets, escalateTickets := ticketDesks(t)
 	secrets = append(secrets, ticketSecrets...)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "aws-config"), nil, 0o600))
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "aws-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "aws-credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", awsKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", awsSec)
-	t.Setenv("AWS_PROFILE", "")
-	cw := cwtest.New()
-	cw.AddIdentity(cwtest.Identity{AccessKeyID: awsKey, SecretAccessKey: awsSec, Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/noc"})
-	var alarm cwtest.MetricAlarm
-	alarm.AlarmName, alarm.StateValue = "db-main-cpu-high", "ALARM"
-	alarm.AlarmArn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:db-main-cpu-high"
-	cw.SetAlarms("123456789012", "eu-west-1", []cwtest.MetricAlarm{alarm}, nil)
-	cwSrv := httptest.NewServer(cw)
+	isolateAWS(t, awsKey, awsSec, "")
+	cwSrv := httptest.NewServer(cwAccount(awsKey, awsSec, "db-main-cpu-high"))
 	defer cwSrv.Close()
 
 	am := sourcetest.StartAlertmanager(t)
@@ -285,30 +271,23 @@ webhooks:
 
 	// An escalation through both webhooks, and a forced poller panic,
 	// logged through the same log file.
-	g := runtime.Options{ConfigPath: cfgPath, DBPath: db, LogFile: logf, LogLevel: "debug"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := runtime.Open(ctx, g)
-	require.NoError(t, err)
-	d, err := s.Dispatcher(false)
-	require.NoError(t, err)
-	res, err := d.Do(ctx, model.ActionRequest{Verb: model.VerbEscalate, Service: "checkout", Level: 2, Comment: "5xx still climbing"})
-	require.NoError(t, err)
-	require.NotEqual(t, model.ActionRefused, res.State, res.Message)
-	require.Eventually(t, func() bool {
-		_ = d.DeliverDue(ctx)
+	s := openRuntime(t, ctx, cfgPath, db, logf)
+	d := dispatcher(t, s)
+	escalation := escalateCheckout(t, ctx, d, "5xx still climbing", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got["hook"]) == 1 && len(got["pd"]) == 1
-	}, 10*time.Second, 20*time.Millisecond)
+	})
 	mu.Lock()
 	assert.Contains(t, got["hook"][0], "Bearer "+hookTok, "the webhook's token is sent to the webhook")
 	assert.Contains(t, got["pd"][0], pdKey, "the routing key is sent to PagerDuty")
 	mu.Unlock()
-	deliveries, err := s.Cache.Deliveries(res.ID)
+	deliveries, err := s.Cache.Deliveries(escalation)
 	require.NoError(t, err)
 	require.Len(t, deliveries, 2)
-	for _, id := range append([]int64{res.ID}, escalateTickets(ctx, d)...) {
+	for _, id := range append([]int64{escalation}, escalateTickets(ctx, d)...) {
 		deliveries, err := s.Cache.Deliveries(id)
 		require.NoError(t, err)
 		require.NotEmpty(t, deliveries)
@@ -434,12 +413,6 @@ func TestStateFilesCreatedPrivate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(logText), "desk", "the log file was written")
 	assert.NotContains(t, string(logText), sn.Password)
-}
-
-func writeSecretFile(t *testing.T, secret string) string {
-	p := filepath.Join(t.TempDir(), "secret")
-	require.NoError(t, os.WriteFile(p, []byte(secret), 0o600))
-	return p
 }
 
 func fileExists(p string) bool {

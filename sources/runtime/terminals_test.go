@@ -2,13 +2,9 @@ package runtime_test
 
 import (
 	"bytes"
-	"path/filepath"
 	"regexp"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"sitroom/sources/runtime/bintest"
 )
 
 // colourSGR matches a foreground or background colour set by an SGR
@@ -23,12 +19,8 @@ var colourSGR = regexp.MustCompile(`\x1b\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|9[0-7]|1
 // terminal has it and in ASCII where it has not, colour only where the
 // terminal and NO_COLOR allow, and q quitting cleanly.
 func TestTerminalsDrawAndQuit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := bintest.Binary(t)
-	var polls atomic.Int64
-	am := fixedAlertmanager(t, &polls)
+	bin := dashboardBinary(t)
+	am, _ := fixedAlertmanager(t)
 	cfg := alertmanagerConfig(t, am.URL)
 	for _, c := range []struct {
 		term    string
@@ -55,8 +47,7 @@ func TestTerminalsDrawAndQuit(t *testing.T) {
 			if c.noColor {
 				env = append(env, "NO_COLOR=1")
 			}
-			dir := t.TempDir()
-			r := bintest.StartInPTY(t, bin, 80, 24, env, "--config", cfg, "--db", filepath.Join(dir, "cache.db"), "--log-file", filepath.Join(dir, "sitroom.log"))
+			r := startDashboard(t, bin, env, cfg)
 			r.WaitFor(t, "checkout", 30*time.Second)
 			r.WaitFor(t, "Outages", 5*time.Second)
 			time.Sleep(300 * time.Millisecond) // the rest of the frame

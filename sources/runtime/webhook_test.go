@@ -14,9 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"sitroom/model"
-	"sitroom/sources/runtime"
 )
 
 // A webhook in the config file receives escalations: PagerDuty format,
@@ -34,34 +31,24 @@ func TestConfiguredWebhookReceivesEscalations(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer recv.Close()
-	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "pd.key"), []byte("planted-pd-routing-key\n"), 0o600))
-	cfgPath := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(`
+	cfgPath := writeConfig(t, `
 sources: [{name: am, type: alertmanager, url: "http://127.0.0.1:1"}]
 escalation:
   - {level: 1, who: "NOC tier 1"}
   - {level: 2, who: "owner on-call", contact: "#web-oncall", after: 15m}
 webhooks:
   - {name: pd, url: "`+recv.URL+`", format: pagerduty, routing_key_file: pd.key}
-`), 0o600))
-	g := runtime.Options{ConfigPath: cfgPath, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
+`)
+	dir := filepath.Dir(cfgPath)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pd.key"), []byte("planted-pd-routing-key\n"), 0o600))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	s, err := runtime.Open(ctx, g)
-	require.NoError(t, err)
-	defer s.Close()
-	d, err := s.Dispatcher(false)
-	require.NoError(t, err)
-	res, err := d.Do(ctx, model.ActionRequest{Verb: model.VerbEscalate, Service: "checkout", Level: 2, Comment: "db failover failed"})
-	require.NoError(t, err)
-	require.NotEqual(t, model.ActionRefused, res.State, res.Message)
-	require.Eventually(t, func() bool {
-		_ = d.DeliverDue(ctx)
+	d := dispatcher(t, openRuntime(t, ctx, cfgPath, filepath.Join(dir, "cache.db"), filepath.Join(dir, "log")))
+	escalateCheckout(t, ctx, d, "db failover failed", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) == 1
-	}, 10*time.Second, 20*time.Millisecond)
+	})
 	mu.Lock()
 	assert.Equal(t, "planted-pd-routing-key", got[0]["routing_key"])
 	assert.Equal(t, "trigger", got[0]["event_action"])
