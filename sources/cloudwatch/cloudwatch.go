@@ -148,16 +148,24 @@ func New(sc config.Source, opt Options) (*Source, error) {
 }
 
 // watchRetryer is the SDK's standard retryer (one per source: its token
-// bucket is the source's retry budget) noting every throttling error.
+// bucket is the source's retry budget) noting every throttling error and
+// never retrying a call the server has answered.
 type watchRetryer struct {
 	*retry.Standard
 	hit *atomic.Bool
 }
 
-// IsErrorRetryable notes a throttle and defers to the standard retryer.
+// IsErrorRetryable notes a throttle and defers to the standard retryer,
+// except after a 2xx reply: a call that failed while its reply was being
+// read (a connection lost or closed mid-body, which the standard retryer
+// takes for a network error) is not sent again, so the server never serves
+// a page twice; the poll fails in words and the next poll asks afresh.
 func (w *watchRetryer) IsErrorRetryable(err error) bool {
 	if throttled(err) {
 		w.hit.Store(true)
+	}
+	if answered(err) {
+		return false
 	}
 	return w.Standard.IsErrorRetryable(err)
 }
@@ -215,6 +223,9 @@ func (s *Source) load(ctx context.Context) (*cw.Client, *aws.Config, error) {
 			o.BaseEndpoint = aws.String(s.cfg.Endpoint)
 		}
 		o.Retryer = s.retryer
+		// The SDK has resolved its HTTP client (timeouts of the defaults
+		// mode) by now; see ownBodies.
+		o.HTTPClient = ownBodies(o.HTTPClient)
 	})
 	return s.client, s.awsCfg, nil
 }
@@ -225,6 +236,7 @@ func (s *Source) stsClient(ac aws.Config) *sts.Client {
 			o.BaseEndpoint = aws.String(s.cfg.STSEndpoint)
 		}
 		o.Retryer = s.retryer
+		o.HTTPClient = ownBodies(o.HTTPClient)
 	})
 }
 

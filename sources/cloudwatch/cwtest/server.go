@@ -173,7 +173,9 @@ func (s *Server) Fail(op, code string, n int) {
 	s.failures = append(s.failures, failure{op: op, code: code, times: n})
 }
 
-// Requests returns the requests answered so far, oldest first.
+// Requests returns the requests answered so far, oldest first. A request
+// is in the record from the moment its reply starts, before the client
+// can read any of it.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -204,6 +206,44 @@ func (s *Server) record(r Request) {
 	defer s.mu.Unlock()
 	if !s.noRecord {
 		s.requests = append(s.requests, r)
+	}
+}
+
+// recordingWriter records its request, with the reply's status, as the
+// reply starts: before any byte of it can reach the client, so a client
+// that has read a reply (or part of one) finds its request in Requests.
+type recordingWriter struct {
+	http.ResponseWriter
+	s        *Server
+	rec      *Request
+	recorded bool
+}
+
+func (s *Server) recording(w http.ResponseWriter, rec *Request) *recordingWriter {
+	return &recordingWriter{ResponseWriter: w, s: s, rec: rec}
+}
+
+func (w *recordingWriter) WriteHeader(status int) {
+	if !w.recorded {
+		w.recorded = true
+		w.rec.Status = status
+		w.s.record(*w.rec)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *recordingWriter) Write(b []byte) (int, error) {
+	if !w.recorded {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// answered records a request whose handler wrote nothing (net/http then
+// answers 200 with no body).
+func (w *recordingWriter) answered() {
+	if !w.recorded {
+		w.WriteHeader(http.StatusOK)
 	}
 }
 
@@ -400,16 +440,17 @@ func (s *Server) cwReply(w http.ResponseWriter, v cbor.Map) int {
 	return http.StatusOK
 }
 
-func (s *Server) serveCloudWatch(w http.ResponseWriter, r *http.Request, body []byte, op string) {
+func (s *Server) serveCloudWatch(hw http.ResponseWriter, r *http.Request, body []byte, op string) {
 	rec := Request{Service: "monitoring", Operation: op}
-	defer func() { s.record(rec) }()
+	w := s.recording(hw, &rec)
+	defer w.answered()
 	if r.Header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
-		rec.Status = s.cwError(w, "InvalidParameterValue", "missing Smithy-Protocol: rpc-v2-cbor")
+		s.cwError(w, "InvalidParameterValue", "missing Smithy-Protocol: rpc-v2-cbor")
 		return
 	}
 	id, region, aerr := s.authenticate(r, body, "monitoring")
 	if aerr != nil {
-		rec.Status = s.cwError(w, aerr.code, aerr.msg)
+		s.cwError(w, aerr.code, aerr.msg)
 		return
 	}
 	rec.Region, rec.AccessKey = region, id.AccessKeyID
@@ -418,28 +459,28 @@ func (s *Server) serveCloudWatch(w http.ResponseWriter, r *http.Request, body []
 		v, err := cbor.Decode(body)
 		m, ok := v.(cbor.Map)
 		if err != nil || !ok {
-			rec.Status = s.cwError(w, "InvalidParameterValue", "the request body is not a CBOR map")
+			s.cwError(w, "InvalidParameterValue", "the request body is not a CBOR map")
 			return
 		}
 		in = m
 	}
 	if code := s.takeFailure(op); code != "" {
-		rec.Status = s.cwError(w, code, "")
+		s.cwError(w, code, "")
 		return
 	}
 	if denied(id, "cloudwatch:"+op) {
-		rec.Status = s.cwError(w, "AccessDenied", fmt.Sprintf(
+		s.cwError(w, "AccessDenied", fmt.Sprintf(
 			"User: %s is not authorized to perform: cloudwatch:%s because no identity-based policy allows the cloudwatch:%s action", id.ARN, op, op))
 		return
 	}
 	switch op {
 	case "DescribeAlarms":
 		rec.StateValue, rec.NextToken = str(in["StateValue"]), str(in["NextToken"])
-		rec.Status = s.describeAlarms(w, in, id.Account, region)
+		s.describeAlarms(w, in, id.Account, region)
 	case "ListTagsForResource":
-		rec.Status = s.listTags(w, in)
+		s.listTags(w, in)
 	default:
-		rec.Status = s.cwError(w, "InvalidParameterValue", "operation not served by this test server: "+op)
+		s.cwError(w, "InvalidParameterValue", "operation not served by this test server: "+op)
 	}
 }
 
@@ -700,23 +741,24 @@ type assumeRoleResponse struct {
 	Meta responseMetadata `xml:"ResponseMetadata"`
 }
 
-func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
+func (s *Server) serveSTS(hw http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	op := form.Get("Action")
 	rec := Request{Service: "sts", Operation: op}
-	defer func() { s.record(rec) }()
+	w := s.recording(hw, &rec)
+	defer w.answered()
 	if err != nil || form.Get("Version") != "2011-06-15" {
-		rec.Status = s.stsError(w, "InvalidAction", "could not parse the request")
+		s.stsError(w, "InvalidAction", "could not parse the request")
 		return
 	}
 	id, region, aerr := s.authenticate(r, body, "sts")
 	if aerr != nil {
-		rec.Status = s.stsError(w, aerr.code, aerr.msg)
+		s.stsError(w, aerr.code, aerr.msg)
 		return
 	}
 	rec.Region, rec.AccessKey = region, id.AccessKeyID
 	if code := s.takeFailure(op); code != "" {
-		rec.Status = s.stsError(w, code, "injected failure")
+		s.stsError(w, code, "injected failure")
 		return
 	}
 	switch op {
@@ -725,11 +767,11 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
 		out.NS = stsNS
 		out.Result.Arn, out.Result.UserID, out.Result.Account = id.ARN, id.UserID, id.Account
 		out.Meta.RequestID = requestID()
-		rec.Status = s.xmlReply(w, 200, out)
+		s.xmlReply(w, 200, out)
 	case "AssumeRole":
-		rec.Status = s.assumeRole(w, id, form)
+		s.assumeRole(w, id, form)
 	default:
-		rec.Status = s.stsError(w, "InvalidAction", "operation not served by this test server: "+op)
+		s.stsError(w, "InvalidAction", "operation not served by this test server: "+op)
 	}
 }
 
