@@ -269,6 +269,31 @@ func (d *Demo) promHandler() http.Handler {
 		}
 		writeJSON(w, reply)
 	})
+	// The rules, with their for: a firing alert fired activeAt + for.
+	mux.HandleFunc("/api/v1/rules", func(w http.ResponseWriter, r *http.Request) {
+		type promRule struct {
+			Name     string            `json:"name"`
+			Type     string            `json:"type"`
+			Query    string            `json:"query"`
+			Duration float64           `json:"duration"`
+			Labels   map[string]string `json:"labels"`
+		}
+		group := struct {
+			Name  string     `json:"name"`
+			File  string     `json:"file"`
+			Rules []promRule `json:"rules"`
+		}{Name: "demo", File: "demo.yml", Rules: []promRule{}}
+		for i := range rules {
+			ru := &rules[i]
+			group.Rules = append(group.Rules, promRule{Name: ru.name, Type: "alerting", Query: ru.expr,
+				Duration: ru.pendingFor.Seconds(), Labels: map[string]string{"severity": ru.severity, "service": ru.service, "team": ru.team}})
+		}
+		reply := map[string]any{"status": "success", "data": map[string]any{"groups": []any{group}}}
+		writeJSON(w, reply)
+	})
+	mux.HandleFunc("/api/v1/status/runtimeinfo", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"status": "success", "data": map[string]any{"startTime": d.start.UTC()}})
+	})
 	mux.HandleFunc("/-/ready", plain("Prometheus Server is Ready.\n"))
 	mux.HandleFunc("/-/healthy", plain("Prometheus Server is Healthy.\n"))
 	return mux

@@ -18,6 +18,14 @@ import (
 	"sitroom/sources/sourcetest"
 )
 
+// decodeRaw decodes an /api/v1/alerts reply as the server wrote it.
+func decodeRaw(t *testing.T, body []byte) []model.Alert {
+	t.Helper()
+	alerts, err := prometheus.NewDecoder(nil).Decode(body)
+	require.NoError(t, err)
+	return alerts
+}
+
 var updatePayloads = flag.Bool("update-payloads", false, "rewrite testdata/prometheus payloads captured from the real server")
 
 func TestIntegrationFetchRules(t *testing.T) {
@@ -71,6 +79,13 @@ func TestIntegrationFetchRules(t *testing.T) {
 		assert.False(t, a.StartsAt.Before(began.Add(-time.Second)), "%s activeAt %s is before the server started", name, a.StartsAt)
 		assert.False(t, a.StartsAt.After(time.Now()), "%s activeAt %s is in the future", name, a.StartsAt)
 	}
+
+	// A firing alert starts when it fired, not when it began pending:
+	// the server's activeAt plus the rule's for (from /api/v1/rules).
+	raw := sourcetest.ByName(decodeRaw(t, srv.Get(t, prometheus.AlertsPath)))
+	assert.Equal(t, raw["SlowBurn"].StartsAt.Add(3*time.Second), m["SlowBurn"].StartsAt, "SlowBurn (for: 3s) fired 3s after it began pending")
+	assert.Equal(t, raw["HighErrorRate"].StartsAt, m["HighErrorRate"].StartsAt, "no for: fired when active")
+	assert.Equal(t, raw["CertExpiringSoon"].StartsAt, m["CertExpiringSoon"].StartsAt, "a pending alert keeps its activeAt")
 
 	if *updatePayloads {
 		sourcetest.WritePayload(t, "prometheus", "alerts.json", srv.Get(t, prometheus.AlertsPath))

@@ -4,9 +4,11 @@
 package prometheus
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"sitroom/model"
 	"sitroom/sources"
@@ -17,15 +19,20 @@ const AlertsPath = "/api/v1/alerts"
 
 // Source is one Prometheus server.
 //
-// Fetch is sources.JSONSource's; between polls the source keeps the alerts
-// of the last reply and reuses those that did not change, so the maps and
-// slices of the alerts Fetch returns are shared from poll to poll and must
-// not be modified.
+// Fetch is sources.JSONSource's, then each firing alert's StartsAt is made
+// when it fired: activeAt (the start of pending) plus its rule's `for`,
+// read from /api/v1/rules every RulesEvery. Between polls the source keeps
+// the alerts of the last reply and reuses those that did not change, so
+// the maps and slices of the alerts Fetch returns are shared from poll to
+// poll and must not be modified.
 //
 // Its Fetch returns every firing and pending alert the server holds. Alerts of
 // the v1 API carry no generator URL, so GeneratorURL is empty. Errors are
 // *sources.FetchError.
-type Source struct{ *sources.JSONSource }
+type Source struct {
+	*sources.JSONSource
+	rules *rules
+}
 
 var _ sources.Source = (*Source)(nil)
 
@@ -34,7 +41,17 @@ var _ sources.Source = (*Source)(nil)
 // (http.DefaultClient when nil). ignoreLabels are left out of each alert's
 // Key, so the same alert seen elsewhere with extra labels can match.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	return &Source{api.NewSource(name, baseURL, client, ignoreLabels)}
+	return &Source{JSONSource: api.NewSource(name, baseURL, client, ignoreLabels), rules: newRules(baseURL, client)}
+}
+
+// Fetch polls the server's alerts; firing ones start when they fired.
+func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
+	alerts, err := s.JSONSource.Fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.rules.startFiring(ctx, alerts, time.Now())
+	return alerts, nil
 }
 
 // api is the Prometheus alerts API: its replies are read by decode, its

@@ -1,0 +1,138 @@
+package prometheus
+
+import (
+	"context"
+	"io"
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-json-experiment/json"
+
+	"sitroom/model"
+	"sitroom/sources"
+)
+
+// RulesPath lists the alerting rules with their `for` durations.
+// exclude_alerts (Prometheus 2.52 and later; older servers ignore it)
+// leaves out the alerts the source already has from AlertsPath.
+const RulesPath = "/api/v1/rules?type=alert&exclude_alerts=true"
+
+// RulesEvery is how often the rules are read again; a firing alert of a
+// rule not known yet makes the next poll read them at once, at most once
+// a minute.
+const RulesEvery = 5 * time.Minute
+
+// rule is what the source needs of one alerting rule: which alerts are
+// its (alertname and its static labels) and how long they pend.
+type rule struct {
+	labels map[string]string
+	pend   time.Duration
+}
+
+// rules knows each alerting rule's `for`, so that a firing alert's start
+// is when it fired (activeAt, the start of pending, plus the rule's for),
+// not when it began pending. Safe for one polling goroutine.
+type rules struct {
+	url    string
+	client *http.Client
+
+	mu      sync.Mutex
+	byName  map[string][]rule
+	read    time.Time // last successful read
+	tried   time.Time // last attempt
+	missing bool      // a firing alert named no known rule
+}
+
+// startFiring sets the StartsAt of every firing alert to activeAt plus its
+// rule's for, reading the rules first when they are due. alerts are the
+// slice Fetch returns, filled anew each poll; the memo keeps its own
+// copies, so the change does not compound across polls. When the rules
+// cannot be read, starts stay activeAt (earlier than the truth by at
+// most the rule's for) until they can.
+func (r *rules) startFiring(ctx context.Context, alerts []model.Alert, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	due := now.Sub(r.read) >= RulesEvery || (r.missing && now.Sub(r.tried) >= time.Minute)
+	if due && now.Sub(r.tried) >= 10*time.Second {
+		r.tried = now
+		if m, err := r.fetch(ctx); err == nil {
+			r.byName, r.read, r.missing = m, now, false
+		}
+	}
+	for i := range alerts {
+		a := &alerts[i]
+		if a.State != model.StateFiring || a.StartsAt.IsZero() {
+			continue
+		}
+		pend, ok := r.pendFor(a.Labels)
+		if !ok {
+			r.missing = true
+			continue
+		}
+		a.StartsAt = a.StartsAt.Add(pend)
+	}
+}
+
+// pendFor is the `for` of the rule the alert with these labels comes from:
+// the rule of its alertname whose static labels it carries (the one with
+// the most of them when several do).
+func (r *rules) pendFor(labels map[string]string) (time.Duration, bool) {
+	best, found := -1, false
+	var pend time.Duration
+	for _, ru := range r.byName[labels["alertname"]] {
+		n := 0
+		for k, v := range ru.labels {
+			if labels[k] != v {
+				n = -1
+				break
+			}
+			n++
+		}
+		if n > best {
+			best, pend, found = n, ru.pend, true
+		}
+	}
+	return pend, found
+}
+
+// fetch reads the alerting rules.
+func (r *rules) fetch(ctx context.Context) (map[string][]rule, error) {
+	var reply struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name     string            `json:"name"`
+					Type     string            `json:"type"`
+					Duration float64           `json:"duration"` // seconds
+					Labels   map[string]string `json:"labels"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	err := sources.GetJSON(ctx, r.client, r.url, 0, func(body io.Reader) error {
+		return json.UnmarshalRead(body, &reply, json.RejectUnknownMembers(false))
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string][]rule{}
+	for _, g := range reply.Data.Groups {
+		for _, ru := range g.Rules {
+			if ru.Type != "" && ru.Type != "alerting" {
+				continue
+			}
+			m[ru.Name] = append(m[ru.Name], rule{labels: maps.Clone(ru.Labels), pend: time.Duration(ru.Duration * float64(time.Second))})
+		}
+	}
+	return m, nil
+}
+
+func newRules(baseURL string, client *http.Client) *rules {
+	if client == nil {
+		client = http.DefaultClient
+	}
+	return &rules{url: strings.TrimRight(baseURL, "/") + RulesPath, client: client}
+}
