@@ -11,7 +11,7 @@ import (
 )
 
 // HandoffVersion is the version of the report's JSON shape (docs/handoff.md).
-const HandoffVersion = 1
+const HandoffVersion = 2
 
 // Window is a span of time [From, To) with a label for people.
 type Window struct {
@@ -31,7 +31,14 @@ type HandoffOptions struct {
 	Zone *time.Location
 	// MaxTimeline caps the timeline (oldest events are kept); 0: 1000.
 	MaxTimeline int
+	// LateAfter is how long after an outage began this console may first
+	// see it before the report says it was seen late (two poll intervals
+	// of the slowest source); 0: DefaultLateAfter.
+	LateAfter time.Duration
 }
+
+// DefaultLateAfter is HandoffOptions.LateAfter when none is given.
+const DefaultLateAfter = time.Minute
 
 // Handoff is the shift handoff report. It is built by BuildHandoff from
 // stored history only: the same history and windows give the same report
@@ -60,11 +67,20 @@ type Handoff struct {
 
 // HandoffOutage is one outage that was open at some time in the window.
 type HandoffOutage struct {
-	Service  string    `json:"service"`
-	Severity string    `json:"severity"` // critical, warning, info
-	Opened   time.Time `json:"opened"`
+	Service  string `json:"service"`
+	Severity string `json:"severity"` // critical, warning, info
+	// Opened is when the outage began: its first alert began firing
+	// upstream. FirstSeen is when this console first saw it;
+	// SeenLateSeconds (FirstSeen − Opened) is set only when that is more
+	// than the options' LateAfter.
+	Opened          time.Time `json:"opened"`
+	FirstSeen       time.Time `json:"first_seen"`
+	SeenLateSeconds *int64    `json:"seen_late_seconds"`
 	// Closed is nil while the outage was still open at the window's end.
-	Closed *time.Time `json:"closed"`
+	// Provisional: it ended within the anti-flap grace before the report
+	// was built and may still come back as the same outage.
+	Closed      *time.Time `json:"closed"`
+	Provisional bool       `json:"provisional"`
 	// OpenedInWindow is false for an outage carried over from before.
 	OpenedInWindow bool `json:"opened_in_window"`
 	// ClosedInWindow is set when it closed within the window.
@@ -236,8 +252,12 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 		}
 		return outages[i].Service < outages[j].Service
 	})
+	lateAfter := opt.LateAfter
+	if lateAfter <= 0 {
+		lateAfter = DefaultLateAfter
+	}
 	for _, o := range outages {
-		if ho, ok := handoffOutage(h, o, w); ok {
+		if ho, ok := handoffOutage(h, o, w, lateAfter); ok {
 			r.Outages = append(r.Outages, ho)
 		}
 	}
@@ -373,16 +393,24 @@ func outageEnd(o OutageRecord, w Window) time.Time {
 	return w.To
 }
 
-func handoffOutage(h *History, o OutageRecord, w Window) (HandoffOutage, bool) {
+func handoffOutage(h *History, o OutageRecord, w Window, lateAfter time.Duration) (HandoffOutage, bool) {
 	if !overlaps(o.Opened, o.Closed, w) {
 		return HandoffOutage{}, false
 	}
 	end := outageEnd(o, w)
-	ho := HandoffOutage{Service: o.Service, Severity: o.Severity.Name(), Opened: o.Opened.UTC(), Alerts: o.Alerts,
-		OpenedInWindow: in(o.Opened, w), Escalations: []EscalationStep{}}
+	firstSeen := o.FirstSeen
+	if firstSeen.IsZero() {
+		firstSeen = o.Opened
+	}
+	ho := HandoffOutage{Service: o.Service, Severity: o.Severity.Name(), Opened: o.Opened.UTC(), FirstSeen: firstSeen.UTC(),
+		Alerts: o.Alerts, OpenedInWindow: in(o.Opened, w), Escalations: []EscalationStep{}}
+	if late := firstSeen.Sub(o.Opened); late > lateAfter {
+		ho.SeenLateSeconds = ptr(secs(late))
+	}
 	if !o.Closed.IsZero() && o.Closed.Before(w.To) {
 		c := o.Closed.UTC()
 		ho.Closed = &c
+		ho.Provisional = o.Provisional
 		ho.ClosedInWindow = in(o.Closed, w)
 		ho.TTRSeconds = ptr(secs(o.Closed.Sub(o.Opened)))
 	} else {

@@ -37,13 +37,19 @@ func (r *Handoff) Markdown() string {
 		state := "still open"
 		if o.Closed != nil {
 			state = "resolved " + tm(*o.Closed)
+			if o.Provisional {
+				state += " (provisional: within the anti-flap grace)"
+			}
 		}
 		carried := ""
 		if !o.OpenedInWindow {
 			carried = ", carried over"
 		}
 		line("- ", mdStrong(o.Service), " — ", o.Severity, ", opened ", tm(o.Opened), carried, ", ", state,
-			", ", FormatSeconds(o.DurationSeconds), " · ", strconv.Itoa(o.Alerts), " alerts")
+			", ", FormatSeconds(o.DurationSeconds), " · ", Plural(o.Alerts, "alert", "alerts"))
+		if o.SeenLateSeconds != nil {
+			line("  - began ", FormatSeconds(*o.SeenLateSeconds), " before this console saw it (first seen ", tm(o.FirstSeen), ")")
+		}
 		if o.FirstAck != nil {
 			line("  - first ack: ", mdText(o.FirstAck.By), " at ", hm(o.FirstAck.At), " (TTA ", FormatSeconds(*o.TTASeconds), ")",
 				quoted(o.FirstAck.Comment))
@@ -83,8 +89,8 @@ func (r *Handoff) Markdown() string {
 		line("No actions.")
 	}
 	for _, o := range r.Operators {
-		line("- ", mdText(o.Operator), ": ", strconv.Itoa(o.Acks), " acks, ", strconv.Itoa(o.Unacks), " un-acks, ",
-			strconv.Itoa(o.Escalations), " escalations, ", strconv.Itoa(o.Notes), " notes, ", strconv.Itoa(o.Refused), " refused")
+		line("- ", mdText(o.Operator), ": ", Plural(o.Acks, "ack", "acks"), ", ", Plural(o.Unacks, "un-ack", "un-acks"), ", ",
+			Plural(o.Escalations, "escalation", "escalations"), ", ", Plural(o.Notes, "note", "notes"), ", ", strconv.Itoa(o.Refused), " refused")
 	}
 	line()
 
@@ -147,7 +153,7 @@ func (r *Handoff) Markdown() string {
 	}
 	for _, a := range r.ExpiringSilences {
 		line("- ", mdStrong(a.Service), " acked by ", mdText(a.By), " at ", tm(a.At), ", expires ", tm(a.Until),
-			" (", strconv.Itoa(a.Silences), " silences)", quoted(a.Comment))
+			" (", Plural(a.Silences, "silence", "silences"), ")", quoted(a.Comment))
 	}
 	line()
 
@@ -188,7 +194,7 @@ func (r *Handoff) TimelineMarkdown() string {
 		b.WriteByte('\n')
 	}
 	if r.TimelineCut > 0 {
-		b.WriteString("- … " + strconv.Itoa(r.TimelineCut) + " later events left off\n")
+		b.WriteString("- … " + Plural(r.TimelineCut, "later event", "later events") + " left off\n")
 	}
 	return b.String()
 }

@@ -48,8 +48,10 @@ func handoffFixture(t *testing.T) (*History, HandoffOptions) {
 			{ID: 1, Service: "db-main", Severity: SevCritical, Opened: at("08:00"), Closed: at("08:40"), Alerts: 2},
 			{ID: 2, Service: "search", Severity: SevWarning, Opened: at("10:00"), Closed: at("10:30"), Alerts: 1},
 			{ID: 3, Service: "payments", Severity: SevCritical, Opened: at("14:20"), Closed: at("16:10"), Alerts: 3},
-			{ID: 4, Service: "checkout", Severity: SevCritical, Opened: at("17:00"), Alerts: 2},
-			{ID: 5, Service: "web", Severity: SevWarning, Opened: at("18:00"), Closed: at("18:05"), Alerts: 1},
+			// checkout began firing upstream 3 minutes before this console
+			// saw it; web ended within the anti-flap grace (provisional).
+			{ID: 4, Service: "checkout", Severity: SevCritical, Opened: at("17:00"), FirstSeen: at("17:03"), Alerts: 2},
+			{ID: 5, Service: "web", Severity: SevWarning, Opened: at("18:00"), Closed: at("18:05"), Provisional: true, Alerts: 1},
 		},
 		SourceOutages: []SourceOutage{
 			{ID: 1, Source: "am-eu", Down: at("19:00"), Up: at("19:12"), Error: "connection refused"},

@@ -3,15 +3,20 @@ package model
 import "time"
 
 // OutageRecord is the stored lifecycle of one outage: a service with a
-// firing alert at or above the outage threshold, from when it opened until
-// it stayed gone for the grace period. Closed is zero while it is open.
+// firing alert at or above the outage threshold, from when its first such
+// alert began firing upstream (Opened: Outage.Since) until the moment the
+// last went (Closed; zero while it is open). FirstSeen is when this console
+// first saw it. While the anti-flap grace runs after it went, Closed is
+// Provisional: the outage may come back as the same outage.
 type OutageRecord struct {
-	ID       int64
-	Service  string
-	Severity Severity // worst severity seen while open
-	Opened   time.Time
-	Closed   time.Time
-	Alerts   int // most alerts seen at once
+	ID          int64
+	Service     string
+	Severity    Severity // worst severity seen while open
+	Opened      time.Time
+	FirstSeen   time.Time
+	Closed      time.Time
+	Provisional bool
+	Alerts      int // most alerts seen at once
 }
 
 // SourceOutage is a stretch of time a source's polls failed: Down is the

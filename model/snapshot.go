@@ -32,6 +32,18 @@ type Signal struct {
 	haystack string
 }
 
+// Began is when the signal began firing upstream (StartsAt: the
+// Alertmanager's startsAt, Prometheus' activeAt plus the rule's for, the
+// alarm's transition into ALARM), guarded against clock skew: a start that
+// is unknown, or later than sitroom first saw the signal (an upstream clock
+// ahead of ours, a start in the future), counts as first seen.
+func (s *Signal) Began() time.Time {
+	if s.StartsAt.IsZero() || (!s.FirstSeen.IsZero() && s.StartsAt.After(s.FirstSeen)) {
+		return s.FirstSeen
+	}
+	return s.StartsAt
+}
+
 // Summary is the one-line text to show for the signal.
 func (s *Signal) Summary() string {
 	for _, k := range []string{"summary", "message", "description", "title"} {
@@ -85,9 +97,13 @@ type Outage struct {
 	Mapped   bool
 	Owner    string
 	Runbook  string
-	Severity Severity  // worst firing severity
-	Since    time.Time // earliest start among its firing signals
-	Alerts   int       // firing or silenced signals at or above the threshold
+	Severity Severity // worst firing severity
+	// Since is when the outage began: the earliest Began of its signals,
+	// the same instant the handoff report and stats count TTA and TTR
+	// from. FirstSeen is when this console first saw any of them.
+	Since     time.Time
+	FirstSeen time.Time
+	Alerts    int // firing or silenced signals at or above the threshold
 	// Silenced is set when every one of those signals is silenced or
 	// inhibited upstream (someone acknowledged it there); SilencedBy
 	// lists the silence ids.
@@ -303,7 +319,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		o := outages[sig.Service]
 		if o == nil {
-			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.StartsAt, Stale: true, Silenced: true}
+			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.Began(), FirstSeen: sig.FirstSeen, Stale: true, Silenced: true}
 			if svc := opt.Catalog.Lookup(sig.Service); svc != nil {
 				o.Owner, o.Runbook = svc.Owner, svc.Runbook
 			}
@@ -313,8 +329,11 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if sig.Severity > o.Severity {
 			o.Severity = sig.Severity
 		}
-		if !sig.StartsAt.IsZero() && (o.Since.IsZero() || sig.StartsAt.Before(o.Since)) {
-			o.Since = sig.StartsAt
+		if b := sig.Began(); !b.IsZero() && (o.Since.IsZero() || b.Before(o.Since)) {
+			o.Since = b
+		}
+		if !sig.FirstSeen.IsZero() && (o.FirstSeen.IsZero() || sig.FirstSeen.Before(o.FirstSeen)) {
+			o.FirstSeen = sig.FirstSeen
 		}
 		o.Alerts++
 		o.Keys = append(o.Keys, sig.Key)

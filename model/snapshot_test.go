@@ -205,3 +205,24 @@ func TestSilencedOutageStays(t *testing.T) {
 	assert.Equal(t, 1, snap.Counts.Outages)
 	assert.Equal(t, 0, snap.Counts.Firing)
 }
+
+// An outage's Since is when its alerts began firing upstream, the earliest
+// across its alerts and their sources, guarded against clock skew: a start
+// later than sitroom first saw the alert (an upstream clock an hour ahead)
+// counts as first seen; FirstSeen is when sitroom first saw any of them.
+func TestOutageSinceIsWhenItsAlertsBegan(t *testing.T) {
+	seen := t0.Add(-time.Minute)
+	late := row("am", "DiskFull", "critical", "db", StateFiring, t0.Add(-time.Hour))
+	late.FirstSeen = seen
+	other := row("prom", "DiskFull", "critical", "db", StateFiring, t0.Add(-2*time.Hour)) // same alert, earlier in this source
+	other.FirstSeen = seen
+	ahead := row("am", "CPU", "critical", "web", StateFiring, t0.Add(time.Hour)) // the upstream's clock is an hour ahead
+	ahead.FirstSeen = seen
+	snap := BuildSnapshot([]*AlertRow{late, other, ahead}, []SourceStatus{okStatus("am"), okStatus("prom")}, SnapshotOptions{Now: t0})
+	db, web := snap.Outage("db"), snap.Outage("web")
+	require.NotNil(t, db)
+	require.NotNil(t, web)
+	assert.Equal(t, t0.Add(-2*time.Hour), db.Since, "the earliest start across sources")
+	assert.Equal(t, seen, db.FirstSeen)
+	assert.Equal(t, seen, web.Since, "a start after first seen counts as first seen")
+}

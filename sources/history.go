@@ -37,17 +37,22 @@ type HistoryOptions struct {
 //
 // Observe is called by the Poller on its snapshot goroutine, only while
 // this process holds the polling lease; a recorder is not safe for
-// concurrent use. Times are the snapshots' build times (the poller's
-// clock), so an outage opens when sitroom first sees it, and sources'
-// changes are their failed and successful attempts.
+// concurrent use. An outage opens when its first alert began firing
+// upstream (model.Outage.Since, guarded against clock skew), with the
+// moment this console first saw it beside it; it closes at the snapshot in
+// which it was first gone, provisionally until the grace has passed.
+// Sources' changes are their failed and successful attempts.
 type HistoryRecorder struct {
 	c   *cache.Cache
 	opt HistoryOptions
 
-	loaded    bool
-	open      map[string]*openOutage // by service
-	down      map[string]int64       // source → source_history id
-	lastPrune time.Time
+	loaded bool
+	open   map[string]*openOutage // by service
+	// lastClosed is when each service's last outage closed here: a new
+	// one does not begin before it.
+	lastClosed map[string]time.Time
+	down       map[string]int64 // source → source_history id
+	lastPrune  time.Time
 
 	lastBacklog   map[[2]string]model.BacklogSample // (source, tier) → last sample written
 	lastBacklogAt time.Time
@@ -57,7 +62,8 @@ type openOutage struct {
 	id        int64
 	sev       model.Severity
 	alerts    int
-	goneSince time.Time // zero while the outage is in the snapshot
+	opened    time.Time
+	goneSince time.Time // zero while the outage is in the snapshot; else its provisional close
 }
 
 // NewHistoryRecorder returns a recorder writing into c.
@@ -95,24 +101,49 @@ func (r *HistoryRecorder) Observe(s *model.Snapshot) {
 	seen := make(map[string]bool, len(s.Outages))
 	for _, o := range s.Outages {
 		seen[o.Service] = true
+		// The outage began when its first alert began firing upstream
+		// (Outage.Since, guarded against skew), never before the previous
+		// outage of the service ended.
+		began, firstSeen := o.Since, o.FirstSeen
+		if firstSeen.IsZero() || firstSeen.After(now) {
+			firstSeen = now
+		}
+		if began.IsZero() || began.After(firstSeen) {
+			began = firstSeen
+		}
+		if last := r.lastClosed[o.Service]; began.Before(last) {
+			began = last
+		}
 		cur := r.open[o.Service]
 		if cur == nil {
-			id, err := r.c.OpenOutage(o.Service, o.Severity, now, o.Alerts)
+			id, err := r.c.OpenOutage(model.OutageRecord{Service: o.Service, Severity: o.Severity, Opened: began,
+				FirstSeen: firstSeen, Alerts: o.Alerts})
 			if err != nil {
 				r.opt.Logger.Error("recording an outage", "service", o.Service, "err", err)
 				continue
 			}
-			r.open[o.Service] = &openOutage{id: id, sev: o.Severity, alerts: o.Alerts}
+			r.open[o.Service] = &openOutage{id: id, sev: o.Severity, alerts: o.Alerts, opened: began}
 			continue
 		}
-		cur.goneSince = time.Time{}
-		if o.Severity > cur.sev || o.Alerts > cur.alerts {
-			sev, n := max(cur.sev, o.Severity), max(cur.alerts, o.Alerts)
-			if err := r.c.UpdateOutage(cur.id, sev, n); err != nil {
+		if !cur.goneSince.IsZero() {
+			// Back within the grace: the same outage, its provisional
+			// close taken back.
+			if err := r.c.ReopenOutage(cur.id); err != nil {
+				r.opt.Logger.Error("reopening an outage", "service", o.Service, "err", err)
+				continue
+			}
+			cur.goneSince = time.Time{}
+		}
+		if o.Severity > cur.sev || o.Alerts > cur.alerts || began.Before(cur.opened) {
+			sev, n, opened := max(cur.sev, o.Severity), max(cur.alerts, o.Alerts), cur.opened
+			if began.Before(opened) {
+				opened = began
+			}
+			if err := r.c.UpdateOutage(cur.id, sev, n, opened); err != nil {
 				r.opt.Logger.Error("updating an outage", "service", o.Service, "err", err)
 				continue
 			}
-			cur.sev, cur.alerts = sev, n
+			cur.sev, cur.alerts, cur.opened = sev, n, opened
 		}
 	}
 	for svc, cur := range r.open {
@@ -120,13 +151,20 @@ func (r *HistoryRecorder) Observe(s *model.Snapshot) {
 			continue
 		}
 		if cur.goneSince.IsZero() {
-			cur.goneSince = now
-		}
-		if now.Sub(cur.goneSince) >= r.opt.Grace {
-			if err := r.c.CloseOutage(cur.id, cur.goneSince); err != nil {
+			// Gone: closed at once, provisionally, so a report read
+			// during the grace already shows it ended when it did.
+			if err := r.c.CloseOutage(cur.id, now, true); err != nil {
 				r.opt.Logger.Error("closing an outage", "service", svc, "err", err)
 				continue
 			}
+			cur.goneSince = now
+		}
+		if now.Sub(cur.goneSince) >= r.opt.Grace {
+			if err := r.c.CloseOutage(cur.id, cur.goneSince, false); err != nil {
+				r.opt.Logger.Error("closing an outage", "service", svc, "err", err)
+				continue
+			}
+			r.lastClosed[svc] = cur.goneSince
 			delete(r.open, svc)
 		}
 	}
@@ -180,13 +218,18 @@ func (r *HistoryRecorder) load() bool {
 		return false
 	}
 	r.open = make(map[string]*openOutage, len(outs))
+	r.lastClosed = map[string]time.Time{}
 	for _, o := range outs {
 		if prev := r.open[o.Service]; prev != nil {
 			// Two open records of one service (two processes raced for the
 			// lease): keep the newer open, close the older where it was.
-			_ = r.c.CloseOutage(prev.id, o.Opened)
+			_ = r.c.CloseOutage(prev.id, o.Opened, false)
 		}
-		r.open[o.Service] = &openOutage{id: o.ID, sev: o.Severity, alerts: o.Alerts}
+		cur := &openOutage{id: o.ID, sev: o.Severity, alerts: o.Alerts, opened: o.Opened}
+		if o.Provisional {
+			cur.goneSince = o.Closed
+		}
+		r.open[o.Service] = cur
 	}
 	r.down = make(map[string]int64, len(downs))
 	for _, d := range downs {

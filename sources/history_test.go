@@ -17,7 +17,9 @@ func snapAt(at time.Time, outages []*model.Outage, sources ...model.SourceStatus
 }
 
 // A flapping outage (gone for less than the grace period) stays one
-// outage; gone for longer, it closes at the moment it went.
+// outage; gone, it is closed at once at the moment it went, provisionally
+// while the grace runs (a report then already shows it ended), for good
+// once the grace has passed.
 func TestHistoryRecorderGracePeriod(t *testing.T) {
 	c, err := cache.Open(filepath.Join(t.TempDir(), "c.db"))
 	require.NoError(t, err)
@@ -36,7 +38,8 @@ func TestHistoryRecorderGracePeriod(t *testing.T) {
 	h, err := c.History(sec(-10), sec(600))
 	require.NoError(t, err)
 	require.Len(t, h.Outages, 1, "the flap did not open a second outage")
-	assert.True(t, h.Outages[0].Closed.IsZero(), "not closed before the grace period passed")
+	assert.Equal(t, sec(90), h.Outages[0].Closed, "a report read during the grace shows it ended when it went")
+	assert.True(t, h.Outages[0].Provisional, "closed provisionally while the grace runs")
 	r.Observe(snapAt(sec(210), nil))
 	h, err = c.History(sec(-10), sec(600))
 	require.NoError(t, err)
@@ -44,6 +47,7 @@ func TestHistoryRecorderGracePeriod(t *testing.T) {
 	o := h.Outages[0]
 	assert.Equal(t, sec(0), o.Opened)
 	assert.Equal(t, sec(90), o.Closed, "closed when it went, not when the grace period ended")
+	assert.False(t, o.Provisional, "settled once the grace passed")
 	assert.Equal(t, model.SevCritical, o.Severity)
 	assert.Equal(t, 3, o.Alerts)
 
@@ -55,6 +59,53 @@ func TestHistoryRecorderGracePeriod(t *testing.T) {
 	h, err = c.History(sec(-10), sec(600))
 	require.NoError(t, err)
 	assert.Len(t, h.Outages, 2, "the second recorder found the outage the first opened")
+}
+
+// An outage begins when its alerts began firing upstream (Outage.Since),
+// with the moment this console first saw it beside it; a start later than
+// first seen (an upstream clock ahead of ours) counts as first seen; an
+// alert that began earlier joining it moves its start back; and a new
+// outage never begins before the service's last one ended.
+func TestHistoryRecorderOpensWhenTheAlertsBegan(t *testing.T) {
+	c, err := cache.Open(filepath.Join(t.TempDir(), "c.db"))
+	require.NoError(t, err)
+	defer c.Close()
+	r := NewHistoryRecorder(c, HistoryOptions{Grace: time.Minute})
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	outage := func(svc string, since, seen time.Time) *model.Outage {
+		return &model.Outage{Service: svc, Severity: model.SevCritical, Alerts: 1, Since: since, FirstSeen: seen}
+	}
+	r.Observe(snapAt(sec(0), []*model.Outage{
+		outage("late-svc", sec(-3600), sec(0)), // fired an hour before the console started
+		outage("skewed", sec(3600), sec(0)),    // the upstream's clock is an hour ahead
+	}))
+	r.Observe(snapAt(sec(10), []*model.Outage{
+		outage("late-svc", sec(-7200), sec(0)), // an alert that began earlier joins it
+		outage("skewed", sec(3600), sec(0)),
+	}))
+	h, err := c.History(sec(-9000), sec(600))
+	require.NoError(t, err)
+	by := map[string]model.OutageRecord{}
+	for _, o := range h.Outages {
+		by[o.Service] = o
+	}
+	assert.Equal(t, sec(-7200), by["late-svc"].Opened, "opened when its earliest alert began firing upstream")
+	assert.Equal(t, sec(0), by["late-svc"].FirstSeen)
+	assert.Equal(t, sec(0), by["skewed"].Opened, "a start after first seen counts as first seen")
+
+	r.Observe(snapAt(sec(20), nil))
+	r.Observe(snapAt(sec(90), nil)) // late-svc closed for good at 20s
+	r.Observe(snapAt(sec(100), []*model.Outage{outage("late-svc", sec(-3600), sec(95))}))
+	h, err = c.History(sec(-9000), sec(600))
+	require.NoError(t, err)
+	var second model.OutageRecord
+	for _, o := range h.Outages {
+		if o.Service == "late-svc" && o.Opened.After(sec(-7200)) {
+			second = o
+		}
+	}
+	assert.Equal(t, sec(20), second.Opened, "a new outage does not begin before the last one ended")
 }
 
 func TestHistoryRecorderSourceDownAndUp(t *testing.T) {

@@ -2,8 +2,8 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 5, kept in PRAGMA user_version; version 2's tables are
-// described in actions.go, version 3's in tickets.go, version 4's in
+// # Schema (version 6, kept in PRAGMA user_version; version 2's tables are
+// described in actions.go, version 3's in tickets.go, versions 4 and 6 in
 // history.go, version 5's index in preview.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
@@ -90,7 +90,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 5
+const SchemaVersion = 6
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -145,10 +145,11 @@ var migrations = []string{
 		v INTEGER NOT NULL
 	) WITHOUT ROWID;
 	INSERT INTO meta(k, v) VALUES ('seq', 0);`,
-	schemaActions,  // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
-	schemaTickets,  // 3: tickets of the ticket sources, open and closed (tickets.go)
-	schemaHistory,  // 4: outage, source and ticket backlog history (history.go)
-	schemaSeverity, // 5: open alerts by severity, for Preview (preview.go)
+	schemaActions,     // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
+	schemaTickets,     // 3: tickets of the ticket sources, open and closed (tickets.go)
+	schemaHistory,     // 4: outage, source and ticket backlog history (history.go)
+	schemaSeverity,    // 5: open alerts by severity, for Preview (preview.go)
+	schemaOutageTimes, // 6: outages' first sight and provisional close (history.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

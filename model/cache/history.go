@@ -23,7 +23,8 @@ import (
 //	                 source, tier, open, unassigned, breached. Written by
 //	                 RecordBacklog, from the poller's snapshots.
 //
-// Prune drops what is older than the retention.
+// Prune drops what is older than the retention. Version 6 adds the
+// honest times (schemaOutageTimes).
 const schemaHistory = `CREATE TABLE outage_history (
 		id        INTEGER PRIMARY KEY,
 		service   TEXT    NOT NULL,
@@ -53,13 +54,25 @@ const schemaHistory = `CREATE TABLE outage_history (
 	) WITHOUT ROWID;
 	CREATE INDEX backlog_samples_at ON backlog_samples(at);`
 
-// OpenOutage records an outage of service opening at opened and returns
-// its id. Safe for concurrent use.
-func (c *Cache) OpenOutage(service string, sev model.Severity, opened time.Time, alerts int) (int64, error) {
+// Schema version 6: an outage opens when its alerts began firing upstream,
+// and ends the moment they went:
+//
+//	first_seen   when this console first saw the outage's alerts (opened_at
+//	             is when they began firing upstream; 0 in rows written
+//	             before version 6, which opened when first seen)
+//	provisional  1 while closed_at is the moment the outage went but the
+//	             anti-flap grace has not passed: it may still reopen as the
+//	             same outage
+const schemaOutageTimes = `ALTER TABLE outage_history ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE outage_history ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;`
+
+// OpenOutage records the outage o (its Service, Severity, Opened,
+// FirstSeen and Alerts) and returns its id. Safe for concurrent use.
+func (c *Cache) OpenOutage(o model.OutageRecord) (int64, error) {
 	var id int64
 	err := c.actTx("record an outage", func(ctx context.Context, tx *sql.Conn) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO outage_history(service, severity, opened_at, alerts) VALUES (?, ?, ?, ?)`,
-			service, sev.Name(), ns(opened), alerts)
+		res, err := tx.ExecContext(ctx, `INSERT INTO outage_history(service, severity, opened_at, first_seen, alerts) VALUES (?, ?, ?, ?, ?)`,
+			o.Service, o.Severity.Name(), ns(o.Opened), ns(o.FirstSeen), o.Alerts)
 		if err != nil {
 			return c.wrap("record an outage", err)
 		}
@@ -69,10 +82,12 @@ func (c *Cache) OpenOutage(service string, sev model.Severity, opened time.Time,
 	return id, err
 }
 
-// UpdateOutage records a worse severity or more alerts for an open outage.
-func (c *Cache) UpdateOutage(id int64, sev model.Severity, alerts int) error {
+// UpdateOutage records a worse severity, more alerts or an earlier start
+// (an alert that began before the others joined it) for an open outage.
+func (c *Cache) UpdateOutage(id int64, sev model.Severity, alerts int, opened time.Time) error {
 	return c.actTx("update an outage", func(ctx context.Context, tx *sql.Conn) error {
-		_, err := tx.ExecContext(ctx, `UPDATE outage_history SET severity = ?, alerts = ? WHERE id = ?`, sev.Name(), alerts, id)
+		_, err := tx.ExecContext(ctx, `UPDATE outage_history SET severity = ?, alerts = ?, opened_at = min(opened_at, ?) WHERE id = ?`,
+			sev.Name(), alerts, ns(opened), id)
 		if err != nil {
 			return c.wrap("update an outage", err)
 		}
@@ -81,20 +96,38 @@ func (c *Cache) UpdateOutage(id int64, sev model.Severity, alerts int) error {
 }
 
 // CloseOutage records that the outage closed at closed.
-func (c *Cache) CloseOutage(id int64, closed time.Time) error {
+//
+// A provisional close is the moment the outage went, recorded at once so
+// that a report read during the anti-flap grace already shows it ended;
+// ReopenOutage takes it back if the outage returns within the grace, and a
+// final close (provisional false) settles it.
+func (c *Cache) CloseOutage(id int64, closed time.Time, provisional bool) error {
 	return c.actTx("close an outage", func(ctx context.Context, tx *sql.Conn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = ? WHERE id = ? AND closed_at = 0`, ns(closed), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = ?, provisional = ? WHERE id = ? AND (closed_at = 0 OR provisional = 1)`,
+			ns(closed), provisional, id); err != nil {
 			return c.wrap("close an outage", err)
 		}
 		return nil
 	})
 }
 
-// OpenOutageRecords lists the outages recorded as open, oldest first.
+// ReopenOutage takes back a provisional close: the outage came back within
+// the grace and is the same outage.
+func (c *Cache) ReopenOutage(id int64) error {
+	return c.actTx("reopen an outage", func(ctx context.Context, tx *sql.Conn) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = 0, provisional = 0 WHERE id = ? AND provisional = 1`, id); err != nil {
+			return c.wrap("reopen an outage", err)
+		}
+		return nil
+	})
+}
+
+// OpenOutageRecords lists the outages recorded as open or provisionally
+// closed, oldest first.
 func (c *Cache) OpenOutageRecords() ([]model.OutageRecord, error) {
 	db, done := c.pool()
 	defer done()
-	return c.outageRecords(context.Background(), db, `WHERE closed_at = 0 ORDER BY id`)
+	return c.outageRecords(context.Background(), db, `WHERE closed_at = 0 OR provisional = 1 ORDER BY id`)
 }
 
 // SourceDown records that source's polls started failing at at, with the
@@ -185,15 +218,20 @@ type querier interface {
 
 func (c *Cache) outageRecords(ctx context.Context, q querier, where string, args ...any) ([]model.OutageRecord, error) {
 	var out []model.OutageRecord
-	err := c.query(ctx, q, "read outage history", `SELECT id, service, severity, opened_at, closed_at, alerts FROM outage_history `+where,
+	err := c.query(ctx, q, "read outage history", `SELECT id, service, severity, opened_at, closed_at, alerts, first_seen, provisional
+		FROM outage_history `+where,
 		func(r *sql.Rows) error {
 			var o model.OutageRecord
 			var sev string
-			var opened, closed int64
-			if err := r.Scan(&o.ID, &o.Service, &sev, &opened, &closed, &o.Alerts); err != nil {
+			var opened, closed, firstSeen int64
+			if err := r.Scan(&o.ID, &o.Service, &sev, &opened, &closed, &o.Alerts, &firstSeen, &o.Provisional); err != nil {
 				return err
 			}
 			o.Severity, o.Opened, o.Closed = model.ParseSeverity(sev), fromNS(opened), fromNS(closed)
+			o.FirstSeen = fromNS(firstSeen)
+			if o.FirstSeen.IsZero() {
+				o.FirstSeen = o.Opened // written before version 6: opened when first seen
+			}
 			out = append(out, o)
 			return nil
 		}, args...)

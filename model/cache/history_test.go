@@ -35,21 +35,21 @@ func TestMigrationFromVersion2AddsHistory(t *testing.T) {
 	log, err := c.AuditLog(time.Time{})
 	require.NoError(t, err)
 	require.Len(t, log, 1, "schema 2's audit log survives")
-	_, err = c.OpenOutage("checkout", model.SevCritical, t0, 2)
+	_, err = c.OpenOutage(model.OutageRecord{Service: "checkout", Severity: model.SevCritical, Opened: t0, Alerts: 2})
 	require.NoError(t, err, "the history tables exist")
 }
 
 func TestOutageAndSourceHistoryInWindow(t *testing.T) {
 	c, _ := openTemp(t)
 	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
-	old, err := c.OpenOutage("db-main", model.SevWarning, h(-10), 1)
+	old, err := c.OpenOutage(model.OutageRecord{Service: "db-main", Severity: model.SevWarning, Opened: h(-10), Alerts: 1})
 	require.NoError(t, err)
-	require.NoError(t, c.CloseOutage(old, h(-9)))
-	carried, err := c.OpenOutage("payments", model.SevWarning, h(-1), 1)
+	require.NoError(t, c.CloseOutage(old, h(-9), false))
+	carried, err := c.OpenOutage(model.OutageRecord{Service: "payments", Severity: model.SevWarning, Opened: h(-1), Alerts: 1})
 	require.NoError(t, err)
-	require.NoError(t, c.UpdateOutage(carried, model.SevCritical, 3))
-	require.NoError(t, c.CloseOutage(carried, h(2)))
-	still, err := c.OpenOutage("checkout", model.SevCritical, h(3), 2)
+	require.NoError(t, c.UpdateOutage(carried, model.SevCritical, 3, h(-1)))
+	require.NoError(t, c.CloseOutage(carried, h(2), false))
+	still, err := c.OpenOutage(model.OutageRecord{Service: "checkout", Severity: model.SevCritical, Opened: h(3), Alerts: 2})
 	require.NoError(t, err)
 	src, err := c.SourceDown("am-eu", h(1), "connection refused")
 	require.NoError(t, err)
@@ -90,10 +90,10 @@ func TestOutageAndSourceHistoryInWindow(t *testing.T) {
 
 func TestPruneKeepsWhatIsOpen(t *testing.T) {
 	c, _ := openTemp(t)
-	old, err := c.OpenOutage("db-main", model.SevCritical, t0, 1)
+	old, err := c.OpenOutage(model.OutageRecord{Service: "db-main", Severity: model.SevCritical, Opened: t0, Alerts: 1})
 	require.NoError(t, err)
-	require.NoError(t, c.CloseOutage(old, t0.Add(time.Hour)))
-	_, err = c.OpenOutage("payments", model.SevCritical, t0, 1) // open for 40 days
+	require.NoError(t, c.CloseOutage(old, t0.Add(time.Hour), false))
+	_, err = c.OpenOutage(model.OutageRecord{Service: "payments", Severity: model.SevCritical, Opened: t0, Alerts: 1}) // open for 40 days
 	require.NoError(t, err)
 	up, err := c.SourceDown("am", t0, "timed out")
 	require.NoError(t, err)

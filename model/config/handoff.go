@@ -112,3 +112,25 @@ func (v *validator) history() {
 		seen[d] = i
 	}
 }
+
+// SeenLateAfter is how long after an outage began a console may first see
+// it before the handoff says it was seen late: two poll intervals of the
+// slowest alert source (DefaultInterval for sources that name none).
+func (c *Config) SeenLateAfter() time.Duration {
+	longest := DefaultInterval
+	for _, s := range c.Sources {
+		if IsTicketType(s.Type) {
+			continue
+		}
+		longest = max(longest, time.Duration(s.Interval))
+	}
+	return 2 * longest
+}
+
+// HandoffOptions are the report's options for span at now: the windows
+// from the shift schedule, and when an outage counts as seen late.
+func (c *Config) HandoffOptions(span model.HandoffSpan, now time.Time) model.HandoffOptions {
+	opt := model.HandoffOptionsAt(c.ShiftSchedule(), span, now)
+	opt.LateAfter = c.SeenLateAfter()
+	return opt
+}

@@ -182,7 +182,10 @@ func (c *stepClock) Set(t time.Time) {
 // scenario; demoStart is where its clock starts.
 const demoSpeed = 60
 
-var demoStart = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+// The upstreams' clock stands ten minutes before sitroom's, so every start
+// they report is in the past as a console sees it (a start later than
+// first seen would count as first seen).
+var demoStart = time.Now().Add(-10 * time.Minute).Truncate(time.Second)
 
 // steppedDemo starts the --demo upstreams until ctx ends, on a clock that
 // stands still at demoStart until at(offset) moves it offset of scenario

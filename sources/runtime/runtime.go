@@ -342,8 +342,7 @@ func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
 // current shift's report from the cache. It runs SQL: the UI calls it on
 // a worker goroutine.
 func (r *Runtime) Handoff(context.Context) (*model.Handoff, error) {
-	opt := model.HandoffOptionsAt(r.Config.ShiftSchedule(), model.HandoffSpan{Shift: "current"}, time.Now())
-	return r.Cache.Handoff(opt)
+	return r.Cache.Handoff(r.Config.HandoffOptions(model.HandoffSpan{Shift: "current"}, time.Now()))
 }
 
 // Report is `sitroom handoff`: the report of span at now from the cache
@@ -375,5 +374,5 @@ func Report(o Options, span model.HandoffSpan, now time.Time) (*model.Handoff, e
 		return nil, err
 	}
 	defer c.Close()
-	return c.Handoff(model.HandoffOptionsAt(cfg.ShiftSchedule(), span, now))
+	return c.Handoff(cfg.HandoffOptions(span, now))
 }

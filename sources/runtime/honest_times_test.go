@@ -1,0 +1,169 @@
+package runtime_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sitroom/model"
+	"sitroom/sources/runtime"
+	"sitroom/sources/sourcetest"
+)
+
+// Honest times, on a real Alertmanager polled every second: an outage
+// begins when its alerts began firing, the last resolve is not a fault,
+// and the screen and the report agree.
+
+// console is a runtime polling one Alertmanager, its dispatcher running,
+// with the latest snapshot kept.
+type console struct {
+	rt   *runtime.Runtime
+	opts runtime.Options
+
+	mu   sync.Mutex
+	last *model.Snapshot
+}
+
+func startConsole(t *testing.T, amURL string) *console {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`
+sources:
+  - {name: am, type: alertmanager, url: %q, interval: 1s}
+services:
+  - {name: late-svc, match: ['service="late-svc"'], owner: team-web}
+  - {name: quiet-svc, match: ['service="quiet-svc"'], owner: team-web}
+`, amURL)), 0o600))
+	opts := runtime.Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
+	ctx, cancel := context.WithCancel(context.Background())
+	rt, err := runtime.Open(ctx, opts)
+	require.NoError(t, err)
+	d, err := rt.Dispatcher(false)
+	require.NoError(t, err)
+	c := &console{rt: rt, opts: opts}
+	feed := rt.Feed(d)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rt.Run(ctx, d, feed, 0)
+	}()
+	go func() {
+		for s := range feed.Snapshots() {
+			c.mu.Lock()
+			c.last = s
+			c.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done; rt.Close() })
+	return c
+}
+
+func (c *console) snapshot() *model.Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+// waitFor waits until the latest snapshot satisfies ok, and returns it.
+func (c *console) waitFor(t *testing.T, timeout time.Duration, what string, ok func(*model.Snapshot) bool) *model.Snapshot {
+	t.Helper()
+	var s *model.Snapshot
+	require.Eventually(t, func() bool {
+		s = c.snapshot()
+		return s != nil && ok(s)
+	}, timeout, 50*time.Millisecond, what)
+	return s
+}
+
+// report is the handoff report of the last hour, as `sitroom handoff
+// --since 1h --format json` builds it from the cache.
+func (c *console) report(t *testing.T) *model.Handoff {
+	t.Helper()
+	r, err := runtime.Report(c.opts, model.HandoffSpan{Since: 2 * time.Hour}, time.Now())
+	require.NoError(t, err)
+	b, err := r.JSON()
+	require.NoError(t, err)
+	var out model.Handoff
+	require.NoError(t, json.Unmarshal(b, &out))
+	return &out
+}
+
+func outageOf(r *model.Handoff, svc string) *model.HandoffOutage {
+	for i := range r.Outages {
+		if r.Outages[i].Service == svc {
+			return &r.Outages[i]
+		}
+	}
+	return nil
+}
+
+// A critical alert that fired an hour before the console started, acked
+// as soon as the console shows it: the screen's FOR and the report's start
+// are the upstream's, TTA is an hour, and the report says the console saw
+// it late.
+func TestOutageBeganWhenItsAlertBegan(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	began := time.Now().Add(-time.Hour).Truncate(time.Second)
+	am.PostAlerts(t, sourcetest.PostableAlert{
+		Labels:   map[string]string{"alertname": "DiskFull", "severity": "critical", "service": "late-svc"},
+		StartsAt: began,
+	})
+	c := startConsole(t, am.URL)
+	snap := c.waitFor(t, 15*time.Second, "late-svc's outage shows", func(s *model.Snapshot) bool { return s.Outage("late-svc") != nil })
+	o := snap.Outage("late-svc")
+	assert.Equal(t, began.UTC(), o.Since.UTC(), "the screen's FOR runs from when the alert began firing upstream")
+
+	d, err := c.rt.Dispatcher(false)
+	require.NoError(t, err)
+	res, err := d.Do(context.Background(), model.ActionRequest{Verb: model.VerbAck, Service: "late-svc", AlertKeys: o.Keys, Comment: "on it", Expiry: time.Hour})
+	require.NoError(t, err)
+	require.NotEqual(t, model.ActionRefused, res.State, res.Message)
+
+	var ho *model.HandoffOutage
+	require.Eventually(t, func() bool {
+		ho = outageOf(c.report(t), "late-svc")
+		return ho != nil && ho.FirstAck != nil
+	}, 10*time.Second, 100*time.Millisecond, "the report has the outage and its ack")
+	assert.Equal(t, began.UTC(), ho.Opened, "opened when the alert began firing upstream")
+	require.NotNil(t, ho.TTASeconds)
+	assert.GreaterOrEqual(t, *ho.TTASeconds, int64(3600), "TTA runs from the trigger, not from when the console saw it")
+	require.NotNil(t, ho.SeenLateSeconds, "the report says the console saw it late")
+	assert.InDelta(t, 3600, *ho.SeenLateSeconds, 30)
+	assert.WithinDuration(t, time.Now(), ho.FirstSeen, 30*time.Second)
+
+	r, err := runtime.Report(c.opts, model.HandoffSpan{Since: 2 * time.Hour}, time.Now())
+	require.NoError(t, err)
+	assert.Contains(t, r.Markdown(), "began 1h00m before this console saw it")
+}
+
+// An upstream whose clock is an hour ahead reports a start in the future:
+// it counts as when this console first saw the alert, on screen and in
+// the report.
+func TestStartInTheFutureCountsAsFirstSeen(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	am.PostAlerts(t, sourcetest.PostableAlert{
+		Labels:   map[string]string{"alertname": "DiskFull", "severity": "critical", "service": "late-svc"},
+		StartsAt: time.Now().Add(time.Hour), EndsAt: time.Now().Add(2 * time.Hour),
+	})
+	c := startConsole(t, am.URL)
+	snap := c.waitFor(t, 15*time.Second, "the outage shows", func(s *model.Snapshot) bool { return s.Outage("late-svc") != nil })
+	o := snap.Outage("late-svc")
+	assert.False(t, o.Since.After(time.Now()), "the screen's FOR does not start in the future: %s", o.Since)
+	assert.Equal(t, o.FirstSeen, o.Since)
+	var ho *model.HandoffOutage
+	require.Eventually(t, func() bool {
+		ho = outageOf(c.report(t), "late-svc")
+		return ho != nil
+	}, 10*time.Second, 100*time.Millisecond, "the report has the outage")
+	assert.Equal(t, o.FirstSeen.UTC(), ho.Opened.UTC(), "the report opens it when first seen, as the screen does")
+	assert.Nil(t, ho.SeenLateSeconds)
+}
