@@ -3,6 +3,7 @@ package sources
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // AlertAPI is one upstream's alerts API as a JSONSource polls it: the
@@ -19,6 +20,11 @@ type AlertAPI struct {
 	// MapErr, when not nil, may turn a failed fetch into a clearer error
 	// (see NewJSONSource).
 	MapErr func(error) error
+	// StatusPath is the API path of the upstream's status, and Started
+	// reads from it when the upstream started (by its own clock): the
+	// source's Uptime (see Uptimer). Empty: the source has no Uptime.
+	StatusPath string
+	Started    func([]byte) (time.Time, error)
 }
 
 // NewSource returns the source called name polling api.Path under baseURL
@@ -27,8 +33,12 @@ type AlertAPI struct {
 // replies go through one NewDecoder(ignoreLabels), so the alerts of the
 // last reply are reused where they did not change.
 func (api *AlertAPI) NewSource(name, baseURL string, client *http.Client, ignoreLabels []string) *JSONSource {
-	url := strings.TrimRight(baseURL, "/") + api.Path
-	return NewJSONSource(name, api.Type, url, client, api.NewDecoder(ignoreLabels).Decode, api.MapErr)
+	base := strings.TrimRight(baseURL, "/")
+	src := NewJSONSource(name, api.Type, base+api.Path, client, api.NewDecoder(ignoreLabels).Decode, api.MapErr)
+	if api.StatusPath != "" && api.Started != nil {
+		src.statusURL, src.started = base+api.StatusPath, api.Started
+	}
+	return src
 }
 
 // NewDecoder returns a MemoDecoder of the API's replies keying alerts

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"sitroom/model"
 )
@@ -25,6 +26,8 @@ type JSONSource struct {
 	maxBytes       int64
 	decode         func([]byte) ([]model.Alert, error)
 	mapErr         func(error) error
+	statusURL      string                          // see AlertAPI.StatusPath; "" for none
+	started        func([]byte) (time.Time, error) // reads the start time from the status
 
 	mu  sync.Mutex // held for a whole Fetch; guards buf and the decoder
 	buf []byte
@@ -52,6 +55,15 @@ func (s *JSONSource) Type() string { return s.typ }
 // SetMaxBytes caps the size of a reply (DefaultMaxBytes when n <= 0).
 // Call it before the first Fetch.
 func (s *JSONSource) SetMaxBytes(n int64) { s.maxBytes = n }
+
+// Uptime is how long the upstream has been running, read from its status
+// (see AlertAPI.StatusPath); ErrNoUptime when its API has none.
+func (s *JSONSource) Uptime(ctx context.Context) (time.Duration, error) {
+	if s.statusURL == "" {
+		return 0, ErrNoUptime
+	}
+	return Uptime(ctx, s.client, s.statusURL, s.started)
+}
 
 // Fetch polls the URL once. Errors are *FetchError.
 func (s *JSONSource) Fetch(ctx context.Context) ([]model.Alert, error) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -97,6 +98,10 @@ type Poller struct {
 	dirty   chan struct{}
 	refresh []chan struct{}
 
+	// quiet[i] is set while job i's last poll was empty and the cache
+	// held nothing of it: an empty reply then needs no uptime read.
+	quiet []atomic.Bool
+
 	mu       sync.Mutex
 	leaseOK  bool
 	lastSeal uint64
@@ -126,7 +131,7 @@ func NewPoller(c *cache.Cache, jobs []Job, opt PollerOptions) *Poller {
 		opt.Holder = fmt.Sprintf("pid-%d", rand.Int64())
 	}
 	p := &Poller{
-		cache: c, jobs: jobs, opt: opt,
+		cache: c, jobs: jobs, opt: opt, quiet: make([]atomic.Bool, len(jobs)),
 		names: make(map[string]string, len(jobs)),
 		out:   make(chan *model.Snapshot, 1),
 		dirty: make(chan struct{}, 1),
@@ -359,11 +364,27 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 			"inserted", res.Inserted, "updated", res.Updated, "closed", res.Closed)
 		return nil
 	}
+	if len(alerts) == 0 && !p.quiet[i].Load() {
+		// Empty: believed unless the upstream restarted since it last
+		// had alerts (see cache.Ingest), so ask how long it has run.
+		if u, ok := job.Source.(Uptimer); ok {
+			uctx, ucancel := context.WithTimeout(ctx, job.Timeout)
+			up, uerr := u.Uptime(uctx)
+			ucancel()
+			switch {
+			case uerr == nil:
+				meta.Uptime, meta.UptimeKnown = up, true
+			case !errors.Is(uerr, ErrNoUptime):
+				p.opt.Logger.Warn("reading the upstream's uptime", "source", name, "err", uerr)
+			}
+		}
+	}
 	res, err := p.cache.Ingest(name, alerts, meta)
 	if err != nil {
 		p.opt.Logger.Error("writing a poll to the cache", "source", name, "err", err)
 		return fmt.Errorf("%s: cache: %w", name, err)
 	}
+	p.quiet[i].Store(len(alerts) == 0 && !res.Held && res.Missed == 0)
 	p.opt.Logger.Debug("polled", "source", name, "alerts", len(alerts), "latency", meta.Latency,
 		"inserted", res.Inserted, "updated", res.Updated, "resolved", res.Resolved)
 	return nil

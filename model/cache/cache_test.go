@@ -813,3 +813,39 @@ func TestTakeLeaseFromOnlyFromTheNamedHolder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "h:2", holder)
 }
+
+// An empty reply from an upstream that has been running since before the
+// last poll that had alerts is the truth: its alerts are missed at once
+// and resolved after two polls, and the source is not degraded. One that
+// restarted since is held, and its note says so.
+func TestEmptyReplyBelievedUnlessTheUpstreamRestarted(t *testing.T) {
+	up := func(sec int, uptime time.Duration) PollMeta {
+		m := at(sec)
+		m.Uptime, m.UptimeKnown = uptime, true
+		return m
+	}
+	c, _ := openTemp(t)
+	_, err := c.Ingest("am", []model.Alert{alert("A")}, at(0))
+	require.NoError(t, err)
+	res, err := c.Ingest("am", nil, up(10, 24*time.Hour))
+	require.NoError(t, err)
+	assert.False(t, res.Held)
+	assert.Equal(t, 1, res.Missed)
+	_, sts := load(t, c)
+	assert.Empty(t, sts["am"].Note)
+	assert.Equal(t, model.HealthOK, ptr(sts["am"]).Health(), "a quiet night is not a degraded source")
+	res, err = c.Ingest("am", nil, up(20, 24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Resolved, "resolved within two polls, not after EmptyHold")
+
+	c2, _ := openTemp(t)
+	_, err = c2.Ingest("am", []model.Alert{alert("A"), alert("B")}, at(0))
+	require.NoError(t, err)
+	res, err = c2.Ingest("am", nil, up(40, 5*time.Second)) // started 35s after the last poll with alerts
+	require.NoError(t, err)
+	assert.True(t, res.Held)
+	assert.Zero(t, res.Missed)
+	_, sts = load(t, c2)
+	assert.Equal(t, "empty reply; had 2 alerts; restarted 5s ago, waiting for re-sends", sts["am"].Note)
+	assert.Equal(t, model.HealthDegraded, ptr(sts["am"]).Health())
+}

@@ -29,6 +29,11 @@ type PollMeta struct {
 	At      time.Time     // when the poll started; time.Now() if zero
 	Latency time.Duration // how long it took
 	Type    string        // the source's type (prometheus, alertmanager, …)
+	// Uptime is how long the upstream had been running, read when a poll
+	// came back empty (UptimeKnown false: not read, or unreadable); see
+	// Ingest.
+	Uptime      time.Duration
+	UptimeKnown bool
 }
 
 // IngestResult counts what one Ingest did to the open rows of the source.
@@ -39,6 +44,9 @@ type IngestResult struct {
 	Missed    int  // open rows missing from this poll that stay open for now
 	Resolved  int  // rows resolved by this poll
 	Wrote     bool // whether any SQL write statement ran
+	// Held is set when the poll was empty and the source's open rows were
+	// kept, not counted as missed (see Ingest).
+	Held bool
 }
 
 const (
@@ -73,10 +81,16 @@ type plan struct {
 // transaction; see the package documentation for what is written when.
 // An open row absent from alerts is missed; after ResolveAfter consecutive
 // misses it is resolved. A poll that returns nothing while the source had
-// open rows sets the status Note ("empty reply; had N alerts"); the rows
-// are counted as missed only once the source has stayed empty for
-// EmptyHold. Alerts with an empty Key get the key of
-// their labels; a key repeated within one poll is taken once.
+// open rows is the truth when the upstream says it has been running since
+// before the last poll that had them (meta.Uptime): its rows are missed
+// like any others, and the source is not degraded. An upstream that
+// restarted since (an Alertmanager without its data answers [] until
+// Prometheus re-sends), or one whose uptime is unknown, is suspect: the
+// status Note says so ("empty reply; had N alerts", and "restarted 40s
+// ago, waiting for re-sends" when it did) and the rows are counted as
+// missed only once the source has stayed empty for EmptyHold. Alerts with
+// an empty Key get the key of their labels; a key repeated within one poll
+// is taken once.
 //
 // Ingest may be called from any goroutine; calls are serialized.
 func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (IngestResult, error) {
@@ -206,8 +220,20 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	// Alertmanager just restarted answers [] until Prometheus re-sends):
 	// its rows are not counted as missed until it has stayed empty for
 	// EmptyHold.
-	holding := false
+	holding, suspect, restarted := false, false, false
 	if len(alerts) == 0 && openBefore > 0 {
+		// The last poll that had them: the latest last_seen of the rows.
+		var lastHad time.Time
+		for _, e := range s.byKey {
+			if e.row.LastSeen.After(lastHad) {
+				lastHad = e.row.LastSeen
+			}
+		}
+		// The Date header has whole seconds: a second's margin.
+		restarted = meta.UptimeKnown && meta.Uptime <= at.Sub(lastHad)+time.Second
+		suspect = !meta.UptimeKnown || restarted
+	}
+	if suspect {
 		if s.emptySince.IsZero() {
 			s.emptySince = at
 		}
@@ -215,6 +241,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	} else {
 		s.emptySince = time.Time{}
 	}
+	p.res.Held = holding
 	for _, old := range s.rows {
 		e := s.byKey[old.Key]
 		if e == nil || e.seen == p.gen {
@@ -248,8 +275,11 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	st.Latency = meta.Latency
 	st.Items = len(alerts)
 	st.Note = ""
-	if len(alerts) == 0 && openBefore > 0 {
-		st.Note = fmt.Sprintf("%s; had %d alerts", model.EmptyReplyNote, openBefore)
+	if suspect {
+		st.Note = fmt.Sprintf("%s; had %s", model.EmptyReplyNote, model.Plural(openBefore, "alert", "alerts"))
+		if restarted {
+			st.Note += fmt.Sprintf("; restarted %s ago, waiting for re-sends", model.FormatSeconds(int64(meta.Uptime/time.Second)))
+		}
 	}
 	p.status = st
 	d := s.disk

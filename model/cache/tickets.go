@@ -206,7 +206,7 @@ func (c *Cache) ingestTicketsLocked(source string, tickets []model.Ticket, meta 
 		st.Note = ""
 		if len(tickets) == 0 && len(open) > 0 {
 			st.Items = 0
-			st.Note = fmt.Sprintf("%s; had %d tickets", model.EmptyReplyNote, len(open))
+			st.Note = fmt.Sprintf("%s; had %s", model.EmptyReplyNote, model.Plural(len(open), "ticket", "tickets"))
 		}
 		var d model.SourceStatus
 		stored := false

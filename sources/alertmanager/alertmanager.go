@@ -43,7 +43,7 @@ func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Sour
 
 // api is the Alertmanager v2 alerts API, its replies read by decode;
 // failed fetches are reported as they are.
-var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode}
+var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode, StatusPath: StatusPath, Started: started}
 
 // Decode reads an /api/v2/alerts reply (a JSON array of gettableAlert)
 // from data with sc and returns its alerts, keyed with the ignore labels

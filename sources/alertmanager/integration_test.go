@@ -38,6 +38,21 @@ func testAlerts(start time.Time) []sourcetest.PostableAlert {
 	}
 }
 
+// Uptime is how long the Alertmanager has run, by its own clock (its
+// /api/v2/status uptime against its Date header).
+func TestIntegrationUptime(t *testing.T) {
+	began := time.Now()
+	am := sourcetest.StartAlertmanager(t)
+	src := alertmanager.New("am-test", am.URL, nil, nil)
+	up, err := src.Uptime(t.Context())
+	require.NoError(t, err)
+	assert.LessOrEqual(t, up, time.Since(began)+2*time.Second, "it started with the test")
+	time.Sleep(2100 * time.Millisecond) // Date has whole seconds
+	later, err := src.Uptime(t.Context())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, later-up, time.Second, "uptime grows with the upstream's clock")
+}
+
 func TestIntegrationPostedAlertsAndSilence(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
 	src := alertmanager.New("am-test", am.URL, nil, nil)

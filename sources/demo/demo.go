@@ -418,6 +418,10 @@ func (d *Demo) amHandler() http.Handler {
 		}
 		d.userSilences.expire(w, r, d.now())
 	})
+	mux.HandleFunc("/api/v2/status", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{"uptime": d.start.UTC(), "cluster": map[string]any{"status": "ready", "peers": []any{}},
+			"versionInfo": map[string]string{"version": "demo"}, "config": map[string]string{"original": ""}})
+	})
 	mux.HandleFunc("/-/ready", plain("OK"))
 	mux.HandleFunc("/-/healthy", plain("OK"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

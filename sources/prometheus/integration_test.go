@@ -87,6 +87,12 @@ func TestIntegrationFetchRules(t *testing.T) {
 	assert.Equal(t, raw["HighErrorRate"].StartsAt, m["HighErrorRate"].StartsAt, "no for: fired when active")
 	assert.Equal(t, raw["CertExpiringSoon"].StartsAt, m["CertExpiringSoon"].StartsAt, "a pending alert keeps its activeAt")
 
+	// How long the server has run, by its own clock.
+	up, err := src.Uptime(t.Context())
+	require.NoError(t, err)
+	assert.Greater(t, up, time.Duration(0))
+	assert.LessOrEqual(t, up, time.Since(began)+2*time.Second)
+
 	if *updatePayloads {
 		sourcetest.WritePayload(t, "prometheus", "alerts.json", srv.Get(t, prometheus.AlertsPath))
 		sourcetest.WritePayload(t, "prometheus", "error-bad-data.json", getStatus(t, srv.URL+"/api/v1/query?query=%28", 400))

@@ -56,7 +56,8 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
 
 // api is the Prometheus alerts API: its replies are read by decode, its
 // error replies turned into clear messages by apiError.
-var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode, MapErr: apiError}
+var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode, MapErr: apiError,
+	StatusPath: StatusPath, Started: started}
 
 // apiError turns a non-2xx reply carrying Prometheus' error object into a
 // clear message; anything else is returned as it is.

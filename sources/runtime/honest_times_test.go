@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,6 +144,67 @@ func TestOutageBeganWhenItsAlertBegan(t *testing.T) {
 	r, err := runtime.Report(c.opts, model.HandoffSpan{Since: 2 * time.Hour}, time.Now())
 	require.NoError(t, err)
 	assert.Contains(t, r.Markdown(), "began 1h00m before this console saw it")
+}
+
+// The only alert of an Alertmanager resolves on a quiet night: the outage
+// closes within two polls, the source is not degraded, and a report read
+// at once (within the anti-flap grace) shows the outage resolved, when it
+// went, provisionally.
+func TestLastResolveIsNotAFault(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	alert := sourcetest.PostableAlert{Labels: map[string]string{"alertname": "QueueStuck", "severity": "critical", "service": "quiet-svc"}}
+	am.PostAlerts(t, alert)
+	c := startConsole(t, am.URL)
+	c.waitFor(t, 15*time.Second, "quiet-svc's outage shows", func(s *model.Snapshot) bool { return s.Outage("quiet-svc") != nil })
+	require.Eventually(t, func() bool {
+		o := outageOf(c.report(t), "quiet-svc")
+		return o != nil && o.StillOpen
+	}, 10*time.Second, 100*time.Millisecond, "the report has the open outage")
+
+	// The Alertmanager has been up for longer than a poll or two (the
+	// uptime read has whole seconds, and a start within a second of the
+	// last poll with alerts counts as a restart).
+	time.Sleep(3 * time.Second)
+	alert.EndsAt = time.Now().Add(-time.Second) // resolved upstream
+	am.PostAlerts(t, alert)
+	resolvedAt := time.Now()
+	snap := c.waitFor(t, 10*time.Second, "the outage leaves the screen", func(s *model.Snapshot) bool {
+		return s.Outage("quiet-svc") == nil && len(s.Signals) == 0
+	})
+	assert.Less(t, time.Since(resolvedAt), 5*time.Second, "gone within two polls of a second, not after the 3-minute hold")
+	require.Len(t, snap.Sources, 1)
+	st := snap.Sources[0]
+	assert.Equal(t, model.HealthOK, st.Health(), "a quiet night is not a degraded source: %q", st.Note)
+	assert.Empty(t, st.Note)
+
+	var o *model.HandoffOutage
+	require.Eventually(t, func() bool {
+		o = outageOf(c.report(t), "quiet-svc")
+		return o != nil && o.Closed != nil
+	}, 5*time.Second, 100*time.Millisecond, "a report read within the grace shows the outage resolved")
+	assert.True(t, o.Provisional, "within the grace the end is provisional")
+	assert.False(t, o.StillOpen)
+	assert.WithinDuration(t, resolvedAt, *o.Closed, 5*time.Second, "ended when it went")
+}
+
+// An Alertmanager restarted without its data answers [] until Prometheus
+// re-sends: its alerts are held, shown stale, and its chip says why.
+func TestRestartedAlertmanagerIsWaitedFor(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	am.PostAlerts(t, sourcetest.PostableAlert{Labels: map[string]string{"alertname": "DiskFull", "severity": "critical", "service": "late-svc"}})
+	c := startConsole(t, am.URL)
+	c.waitFor(t, 15*time.Second, "the outage shows", func(s *model.Snapshot) bool { return s.Outage("late-svc") != nil })
+
+	am.RestartWithoutData(t)
+	snap := c.waitFor(t, 15*time.Second, "the chip says the Alertmanager restarted", func(s *model.Snapshot) bool {
+		return len(s.Sources) == 1 && strings.Contains(s.Sources[0].Note, "restarted")
+	})
+	st := snap.Sources[0]
+	assert.Regexp(t, `^empty reply; had 1 alert; restarted \d+s ago, waiting for re-sends$`, st.Note)
+	assert.Equal(t, model.HealthDegraded, st.Health())
+	o := snap.Outage("late-svc")
+	require.NotNil(t, o, "the outage is held while the Alertmanager waits for re-sends")
+	assert.True(t, o.Stale, "its rows show stale")
 }
 
 // An upstream whose clock is an hour ahead reports a start in the future:

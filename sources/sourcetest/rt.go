@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,7 +189,7 @@ Set($Timezone, %s);
 			logf.Close()
 			t.Fatalf("starting rt-server: %v", err)
 		}
-		srv := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, LogPath: logPath, name: "rt-server", cmd: cmd, done: make(chan struct{})}
+		srv := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, LogPath: logPath, name: "rt-server", cmd: cmd, done: make(chan struct{}), stopOnce: new(sync.Once)}
 		go func() {
 			_ = cmd.Wait()
 			logf.Close()

@@ -96,15 +96,20 @@ type Server struct {
 	LogPath string
 
 	name     string
+	bin      string
+	args     []string // as run, the port filled in
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when the process has exited
-	stopOnce sync.Once
+	stopOnce *sync.Once
 }
 
 // Stop ends the server: SIGTERM, then SIGKILL if it has not exited after
 // a few seconds; it returns once the process is gone. It is idempotent and
 // may be called mid-test to simulate an outage.
 func (s *Server) Stop() {
+	if s.stopOnce == nil {
+		return
+	}
 	s.stopOnce.Do(func() {
 		if s.cmd == nil || s.cmd.Process == nil {
 			return
@@ -144,24 +149,8 @@ func start(t testing.TB, name, bin, dir string, args []string) *Server {
 		for i, a := range args {
 			real[i] = strings.ReplaceAll(a, "{port}", fmt.Sprint(port))
 		}
-		logPath := filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, attempt))
-		logf, err := os.Create(logPath)
-		if err != nil {
-			t.Fatalf("creating %s: %v", logPath, err)
-		}
-		cmd := exec.Command(bin, real...)
-		cmd.Dir = dir
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			t.Fatalf("starting %s: %v", bin, err)
-		}
-		s := &Server{URL: url, Dir: dir, LogPath: logPath, name: name, cmd: cmd, done: make(chan struct{})}
-		go func() {
-			_ = cmd.Wait()
-			logf.Close()
-			close(s.done)
-		}()
+		s := &Server{URL: url, Dir: dir, name: name, bin: bin, args: real}
+		s.launch(t, fmt.Sprintf("%s-%d.log", name, attempt))
 		t.Cleanup(s.Stop)
 		lastErr = waitReady(s, 20*time.Second)
 		if lastErr == nil {
@@ -174,6 +163,47 @@ func start(t testing.TB, name, bin, dir string, args []string) *Server {
 	}
 	t.Fatalf("%s did not become ready: %v", name, lastErr)
 	return nil
+}
+
+// launch runs the server's process, its output in the log file named
+// logName in its directory.
+func (s *Server) launch(t testing.TB, logName string) {
+	t.Helper()
+	s.LogPath = filepath.Join(s.Dir, logName)
+	logf, err := os.Create(s.LogPath)
+	if err != nil {
+		t.Fatalf("creating %s: %v", s.LogPath, err)
+	}
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Dir = s.Dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		t.Fatalf("starting %s: %v", s.bin, err)
+	}
+	done := make(chan struct{})
+	s.cmd, s.done, s.stopOnce = cmd, done, new(sync.Once)
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(done)
+	}()
+}
+
+// RestartWithoutData stops the server, removes its storage (the data
+// folder in its directory: an Alertmanager's silences and alerts) and
+// starts it again on the same port, as a server that lost its state does;
+// it returns once the server is ready.
+func (s *Server) RestartWithoutData(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	if err := os.RemoveAll(filepath.Join(s.Dir, "data")); err != nil {
+		t.Fatal(err)
+	}
+	s.launch(t, s.name+"-restarted.log")
+	if err := waitReady(s, 20*time.Second); err != nil {
+		t.Fatalf("%s did not become ready after a restart: %v", s.name, err)
+	}
 }
 
 func waitReady(s *Server, timeout time.Duration) error {
