@@ -189,9 +189,7 @@ func hostileSnapshot(strs []string) *model.Snapshot {
 // overwritten.
 func checkInert(t *testing.T, h *uitest.Harness, what string, borders map[int]rune) {
 	t.Helper()
-	var cells []tcell.SimCell
-	var w int
-	h.App.Inspect(func() { cells, w, _ = h.Screen.GetContents() })
+	cells, w, _ := h.Cells()
 	for i, c := range cells {
 		for _, r := range c.Runes {
 			if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Bidi_Control, r) || r == 0x2028 || r == 0x2029 {
@@ -213,9 +211,7 @@ func checkInert(t *testing.T, h *uitest.Harness, what string, borders map[int]ru
 // frame records the border cells of the current screen (the box-drawing
 // runes of the panel frames on the outer rows and columns of each panel).
 func frame(h *uitest.Harness) map[int]rune {
-	var cells []tcell.SimCell
-	var w, hh int
-	h.App.Inspect(func() { cells, w, hh = h.Screen.GetContents() })
+	cells, w, hh := h.Cells()
 	out := map[int]rune{}
 	for i, c := range cells {
 		if len(c.Runes) == 0 {
@@ -377,9 +373,7 @@ var wallClock = regexp.MustCompile(`READ-ONLY .* \d\d:\d\d:\d\d *$`)
 // place. (Where the box starts depends on how many rows the chips take.)
 func checkWallLayout(t *testing.T, h *uitest.Harness, what string) {
 	t.Helper()
-	var cells []tcell.SimCell
-	var w, hh int
-	h.App.Inspect(func() { cells, w, hh = h.Screen.GetContents() })
+	cells, w, hh := h.Cells()
 	at := func(x, y int) rune {
 		if c := cells[y*w+x]; len(c.Runes) > 0 {
 			return c.Runes[0]

@@ -265,6 +265,23 @@ func (h *Harness) Text() []string {
 	return lines
 }
 
+// Cells is a copy of the screen's cells and its size, read between
+// frames: the simulation screen's own slice is rewritten by every frame,
+// so it must not be read outside Inspect.
+func (h *Harness) Cells() (cells []tcell.SimCell, w, hh int) {
+	h.App.Inspect(func() {
+		var front []tcell.SimCell
+		front, w, hh = h.Screen.GetContents()
+		cells = make([]tcell.SimCell, len(front))
+		for i, c := range front {
+			c.Runes = append([]rune(nil), c.Runes...)
+			c.Bytes = append([]byte(nil), c.Bytes...)
+			cells[i] = c
+		}
+	})
+	return cells, w, hh
+}
+
 // Contains reports whether any screen line contains sub.
 func (h *Harness) Contains(sub string) bool {
 	return strings.Contains(strings.Join(h.Text(), "\n"), sub)
