@@ -108,6 +108,7 @@ type AlertRow struct {
 	Source string
 	Alert
 	FirstSeen  time.Time // first poll that returned it
+	FiredSeen  time.Time // first poll that returned it firing or suppressed; zero while only pending
 	LastSeen   time.Time // last poll that returned it
 	Missed     int       // consecutive successful polls without it
 	ResolvedAt time.Time // zero while open; set after two consecutive misses

@@ -1,6 +1,10 @@
 package model
 
-import "time"
+import (
+	"slices"
+	"sort"
+	"time"
+)
 
 // OutageRecord is the stored lifecycle of one outage: a service with a
 // firing alert at or above the outage threshold, from when its first such
@@ -30,9 +34,11 @@ type SourceOutage struct {
 	Error  string
 }
 
-// AlertEvent is one alert's stored life, merged across the sources that
-// held it: when it was first seen firing and when it resolved (zero while
-// open). Name, Service and Severity come from its labels.
+// AlertEvent is one firing episode of one alert, merged across the
+// sources that held it: when it began firing upstream and when the last
+// source holding it stopped (zero while open), and the sources that had
+// it, each once. An alert that resolves and fires again is a second
+// episode. Name, Service and Severity come from its labels.
 type AlertEvent struct {
 	Key      string
 	Name     string
@@ -41,6 +47,59 @@ type AlertEvent struct {
 	Sources  []string
 	Fired    time.Time
 	Resolved time.Time
+}
+
+// AlertSpan is one source's stored firing span of one alert: from when it
+// began firing (its upstream start, guarded: a start later than sitroom
+// first saw it firing counts as then) to when that source's row resolved
+// (zero while open). A span that was only ever pending is not one.
+type AlertSpan struct {
+	Key, Source, Name, Service string
+	Severity                   Severity
+	Began, Resolved            time.Time
+}
+
+// AlertEpisodes merges the spans of each alert into its firing episodes:
+// spans that overlap or touch are one episode (one source stopping while
+// another still has the alert is a change of sources, not a resolve); a
+// gap between them is a resolve and a re-fire. Episodes are ordered by
+// key, then start.
+func AlertEpisodes(spans []AlertSpan) []AlertEvent {
+	byKey := map[string][]AlertSpan{}
+	for _, sp := range spans {
+		byKey[sp.Key] = append(byKey[sp.Key], sp)
+	}
+	var out []AlertEvent
+	for _, k := range SortedKeys(byKey) {
+		ss := byKey[k]
+		sort.SliceStable(ss, func(i, j int) bool { return ss[i].Began.Before(ss[j].Began) })
+		var cur *AlertEvent
+		flush := func() {
+			if cur != nil {
+				sort.Strings(cur.Sources)
+				out = append(out, *cur)
+			}
+		}
+		for _, sp := range ss {
+			if cur != nil && (cur.Resolved.IsZero() || !sp.Began.After(cur.Resolved)) {
+				switch {
+				case sp.Resolved.IsZero():
+					cur.Resolved = time.Time{}
+				case !cur.Resolved.IsZero() && sp.Resolved.After(cur.Resolved):
+					cur.Resolved = sp.Resolved
+				}
+				if !slices.Contains(cur.Sources, sp.Source) {
+					cur.Sources = append(cur.Sources, sp.Source)
+				}
+				continue
+			}
+			flush()
+			cur = &AlertEvent{Key: sp.Key, Name: sp.Name, Service: sp.Service, Severity: sp.Severity,
+				Sources: []string{sp.Source}, Fired: sp.Began, Resolved: sp.Resolved}
+		}
+		flush()
+	}
+	return out
 }
 
 // AckRecord is an ack made through sitroom as stored: the ack, when it was

@@ -18,6 +18,7 @@ type Signal struct {
 	Annotations  map[string]string
 	StartsAt     time.Time // earliest across sources
 	FirstSeen    time.Time
+	FiredSeen    time.Time // first seen firing or suppressed by any source; zero while only pending
 	LastSeen     time.Time
 	Sources      []string // sorted source names that hold it
 	GeneratorURL string
@@ -25,7 +26,8 @@ type Signal struct {
 	InhibitedBy  []string
 	// Stale is set when no source holding the signal polled successfully
 	// last time: the row is shown from the cache. StaleSince is the last
-	// time any of its sources succeeded.
+	// poll of any of its sources that returned it: the age of the data
+	// shown.
 	Stale      bool
 	StaleSince time.Time
 
@@ -35,13 +37,24 @@ type Signal struct {
 // Began is when the signal began firing upstream (StartsAt: the
 // Alertmanager's startsAt, Prometheus' activeAt plus the rule's for, the
 // alarm's transition into ALARM), guarded against clock skew: a start that
-// is unknown, or later than sitroom first saw the signal (an upstream clock
-// ahead of ours, a start in the future), counts as first seen.
+// is unknown, or later than sitroom first saw the signal firing (an
+// upstream clock ahead of ours, a start in the future), counts as first
+// seen firing.
 func (s *Signal) Began() time.Time {
-	if s.StartsAt.IsZero() || (!s.FirstSeen.IsZero() && s.StartsAt.After(s.FirstSeen)) {
-		return s.FirstSeen
+	seen := s.Seen()
+	if s.StartsAt.IsZero() || (!seen.IsZero() && s.StartsAt.After(seen)) {
+		return seen
 	}
 	return s.StartsAt
+}
+
+// Seen is when sitroom first saw the signal firing (or suppressed), or
+// first saw it at all when it has only been pending.
+func (s *Signal) Seen() time.Time {
+	if !s.FiredSeen.IsZero() {
+		return s.FiredSeen
+	}
+	return s.FirstSeen
 }
 
 // Summary is the one-line text to show for the signal.
@@ -100,7 +113,7 @@ type Outage struct {
 	Severity Severity // worst firing severity
 	// Since is when the outage began: the earliest Began of its signals,
 	// the same instant the handoff report and stats count TTA and TTR
-	// from. FirstSeen is when this console first saw any of them.
+	// from. FirstSeen is when this console first saw any of them firing.
 	Since     time.Time
 	FirstSeen time.Time
 	Alerts    int // firing or silenced signals at or above the threshold
@@ -218,6 +231,11 @@ type SnapshotOptions struct {
 	Now             time.Time
 	OutageThreshold Severity // default SevCritical
 	Catalog         *Catalog
+	// Began is when each service's open outage began as recorded in the
+	// history: an outage whose alerts now start later (a Prometheus that
+	// restarted resets activeAt) keeps the older start, so the screen and
+	// the report tell one age.
+	Began map[string]time.Time
 }
 
 // BuildSnapshot merges the open rows of every configured source into
@@ -257,6 +275,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 				Annotations:  r.Annotations,
 				StartsAt:     r.StartsAt,
 				FirstSeen:    r.FirstSeen,
+				FiredSeen:    r.FiredSeen,
 				LastSeen:     r.LastSeen,
 				GeneratorURL: r.GeneratorURL,
 				Stale:        true,
@@ -274,6 +293,9 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			if r.FirstSeen.Before(sig.FirstSeen) {
 				sig.FirstSeen = r.FirstSeen
 			}
+			if !r.FiredSeen.IsZero() && (sig.FiredSeen.IsZero() || r.FiredSeen.Before(sig.FiredSeen)) {
+				sig.FiredSeen = r.FiredSeen
+			}
 			if r.LastSeen.After(sig.LastSeen) {
 				sig.LastSeen = r.LastSeen
 			}
@@ -290,8 +312,11 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if fresh {
 			sig.Stale = false
 		}
-		if st.LastSuccess.After(sig.StaleSince) {
-			sig.StaleSince = st.LastSuccess
+		// The age of the data shown: the freshest poll that returned the
+		// alert, whichever source it came from (a source that answers
+		// but is suspect did not return it).
+		if r.LastSeen.After(sig.StaleSince) {
+			sig.StaleSince = r.LastSeen
 		}
 	}
 	sort.Slice(snap.Signals, func(i, j int) bool { return signalLess(snap.Signals[i], snap.Signals[j]) })
@@ -319,7 +344,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		o := outages[sig.Service]
 		if o == nil {
-			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.Began(), FirstSeen: sig.FirstSeen, Stale: true, Silenced: true}
+			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.Began(), FirstSeen: sig.Seen(), Stale: true, Silenced: true}
 			if svc := opt.Catalog.Lookup(sig.Service); svc != nil {
 				o.Owner, o.Runbook = svc.Owner, svc.Runbook
 			}
@@ -332,8 +357,8 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if b := sig.Began(); !b.IsZero() && (o.Since.IsZero() || b.Before(o.Since)) {
 			o.Since = b
 		}
-		if !sig.FirstSeen.IsZero() && (o.FirstSeen.IsZero() || sig.FirstSeen.Before(o.FirstSeen)) {
-			o.FirstSeen = sig.FirstSeen
+		if seen := sig.Seen(); !seen.IsZero() && (o.FirstSeen.IsZero() || seen.Before(o.FirstSeen)) {
+			o.FirstSeen = seen
 		}
 		o.Alerts++
 		o.Keys = append(o.Keys, sig.Key)
@@ -349,6 +374,11 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		if sig.StaleSince.After(o.StaleSince) {
 			o.StaleSince = sig.StaleSince
+		}
+	}
+	for _, o := range snap.Outages {
+		if b, ok := opt.Began[o.Service]; ok && !b.IsZero() && b.Before(o.Since) {
+			o.Since = b
 		}
 	}
 	snap.Services = make(map[string]*ServiceState, len(outages)+16)

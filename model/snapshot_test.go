@@ -60,6 +60,7 @@ func TestBuildSnapshotStaleness(t *testing.T) {
 		row("am-b", "HighErrorRate", "critical", "checkout", StateFiring, t0),
 	}
 	only := row("am-b", "DiskFull", "critical", "storage", StateFiring, t0)
+	only.LastSeen = t0.Add(-4 * time.Minute) // its last good poll
 	snap := BuildSnapshot(append(shared, only), []SourceStatus{okStatus("am-a"), down}, SnapshotOptions{Now: t0})
 	bySvc := map[string]*Outage{}
 	for _, o := range snap.Outages {
@@ -69,6 +70,20 @@ func TestBuildSnapshotStaleness(t *testing.T) {
 	assert.True(t, bySvc["storage"].Stale, "its only source is down")
 	assert.Equal(t, t0.Add(-4*time.Minute), bySvc["storage"].StaleSince)
 	assert.Equal(t, 1, snap.Counts.Stale)
+
+	// Prometheus down for 16s, the Alertmanager it feeds answering []
+	// (suspect) a second ago: the row is as old as Prometheus' last good
+	// read, not the Alertmanager's empty one.
+	promDown := SourceStatus{Name: "prom", LastAttempt: t0, LastSuccess: t0.Add(-16 * time.Second), LastError: "connection refused"}
+	amEmpty := SourceStatus{Name: "am", LastAttempt: t0.Add(-time.Second), LastSuccess: t0.Add(-time.Second), Note: EmptyReplyNote + "; had 1 alert"}
+	fromProm := row("prom", "DiskFull", "critical", "storage", StateFiring, t0.Add(-time.Hour))
+	fromProm.LastSeen = t0.Add(-16 * time.Second)
+	fromAM := row("am", "DiskFull", "critical", "storage", StateFiring, t0.Add(-time.Hour))
+	fromAM.LastSeen = t0.Add(-20 * time.Second) // its last reply that had it
+	snap = BuildSnapshot([]*AlertRow{fromProm, fromAM}, []SourceStatus{promDown, amEmpty}, SnapshotOptions{Now: t0})
+	require.Len(t, snap.Signals, 1)
+	assert.True(t, snap.Signals[0].Stale)
+	assert.Equal(t, t0.Add(-16*time.Second), snap.Signals[0].StaleSince, "STALE 16s: the age of the data shown")
 }
 
 func TestBuildSnapshotOutagesAndThreshold(t *testing.T) {

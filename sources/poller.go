@@ -525,11 +525,30 @@ func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatu
 		}
 	}
 	snap := model.BuildSnapshot(rows, configured, model.SnapshotOptions{
-		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
+		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog, Began: p.recordedStarts(),
 	})
 	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
 	p.noteRecovery(snap)
 	return snap, configured
+}
+
+// recordedStarts is when each open outage of the history began (the
+// history's own record, which a restarted Prometheus cannot make
+// younger); nil when there is no history or it cannot be read.
+func (p *Poller) recordedStarts() map[string]time.Time {
+	if p.opt.History == nil {
+		return nil
+	}
+	recs, err := p.cache.OpenOutageRecords()
+	if err != nil {
+		p.opt.Logger.Debug("reading open outages", "err", err)
+		return nil
+	}
+	m := make(map[string]time.Time, len(recs))
+	for _, r := range recs {
+		m[r.Service] = r.Opened
+	}
+	return m
 }
 
 // noteRecovery tells the operator, in snap and once in the log, that the

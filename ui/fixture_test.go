@@ -89,6 +89,11 @@ func fixture() *model.Snapshot {
 			"bad":     "bytes \xff\xfe end \x7f\u009b",
 		}),
 	}
+	for _, r := range rows {
+		if r.Source == "prom" {
+			r.LastSeen = ago(4 * time.Minute) // its last good poll: it is down since
+		}
+	}
 	return model.BuildSnapshot(rows, statuses, model.SnapshotOptions{Now: fixedNow, Catalog: cat})
 }
 

@@ -2,15 +2,16 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 6, kept in PRAGMA user_version; version 2's tables are
-// described in actions.go, version 3's in tickets.go, versions 4 and 6 in
-// history.go, version 5's index in preview.go)
+// # Schema (version 7, kept in PRAGMA user_version; version 2's tables are
+// described in actions.go, version 3's in tickets.go, versions 4, 6 and 7
+// in history.go, version 5's index in preview.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
 //	         id, source, key, state, starts_at, generator_url (user info stripped),
 //	         labels, annotations (JSON objects), silenced_by, inhibited_by
-//	         (JSON arrays), first_seen, last_seen, missed, resolved_at
+//	         (JSON arrays), first_seen, last_seen, missed, resolved_at,
+//	         fired_seen (version 7: first seen firing or suppressed)
 //	         (NULL while open), seq (the write that last changed the row),
 //	         severity (model.Severity of the severity label; version 5).
 //	         Unique (source, key) WHERE resolved_at IS NULL, so a key that
@@ -90,7 +91,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 6
+const SchemaVersion = 7
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -150,6 +151,7 @@ var migrations = []string{
 	schemaHistory,     // 4: outage, source and ticket backlog history (history.go)
 	schemaSeverity,    // 5: open alerts by severity, for Preview (preview.go)
 	schemaOutageTimes, // 6: outages' first sight and provisional close (history.go)
+	schemaFiredSeen,   // 7: when each alert row was first seen firing (history.go)
 }
 
 // Cache is an open cache file. See the package documentation for the
@@ -482,11 +484,11 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		return st
 	}
 	s.insert = p(`INSERT INTO alerts(source, key, state, starts_at, generator_url, labels, annotations,
-		silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, seq, severity)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?)`)
+		silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, seq, severity, fired_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)`)
 	s.update = p(`UPDATE alerts SET state = ?, starts_at = ?, generator_url = ?, labels = ?,
 		annotations = ?, silenced_by = ?, inhibited_by = ?, last_seen = ?, missed = 0, seq = ?,
-		severity = ? WHERE id = ?`)
+		severity = ?, fired_seen = ? WHERE id = ?`)
 	s.touch = p(`UPDATE alerts SET last_seen = ?, missed = ?, resolved_at = ?, seq = ? WHERE id = ?`)
 	s.status = p(`INSERT INTO sources(name, type, last_attempt, last_success, last_error, latency_ns, items, note)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -849,3 +849,30 @@ func TestEmptyReplyBelievedUnlessTheUpstreamRestarted(t *testing.T) {
 	assert.Equal(t, "empty reply; had 2 alerts; restarted 5s ago, waiting for re-sends", sts["am"].Note)
 	assert.Equal(t, model.HealthDegraded, ptr(sts["am"]).Health())
 }
+
+// An alert pending for its rule's for is first seen long before it fires:
+// the poll that first returns it firing is recorded apart (fired_seen),
+// survives a reload from disk, and a pending-only alert has none.
+func TestFiredSeenIsWhenItWasFirstSeenFiring(t *testing.T) {
+	c, path := openTemp(t)
+	a := alert("SlowBurn")
+	a.State = model.StatePending
+	_, err := c.Ingest("prom", []model.Alert{a}, at(0))
+	require.NoError(t, err)
+	rows := mustRows(t, c)
+	require.Len(t, rows, 1)
+	assert.True(t, rows[0].FiredSeen.IsZero(), "only pending so far")
+	a.State = model.StateFiring
+	_, err = c.Ingest("prom", []model.Alert{a}, at(60))
+	require.NoError(t, err)
+	_, err = c.Ingest("prom", []model.Alert{a}, at(70))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+	c2, err := Open(path)
+	require.NoError(t, err)
+	defer c2.Close()
+	rows = mustRows(t, c2)
+	require.Len(t, rows, 1)
+	assert.Equal(t, t0, rows[0].FirstSeen)
+	assert.Equal(t, t0.Add(60*time.Second), rows[0].FiredSeen)
+}

@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"database/sql"
-	"sort"
 	"time"
 
 	"sitroom/model"
@@ -65,6 +64,14 @@ const schemaHistory = `CREATE TABLE outage_history (
 //	             same outage
 const schemaOutageTimes = `ALTER TABLE outage_history ADD COLUMN first_seen INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE outage_history ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;`
+
+// Schema version 7: when each alert row was first seen firing (or
+// silenced or inhibited, which are firing upstream): an alert pending for
+// its rule's `for` is first seen long before it fires, and its start is
+// checked against this, not against first_seen. Rows written before
+// version 7 that are not pending count as firing when first seen.
+const schemaFiredSeen = `ALTER TABLE alerts ADD COLUMN fired_seen INTEGER NOT NULL DEFAULT 0;
+	UPDATE alerts SET fired_seen = first_seen WHERE state != 'pending';`
 
 // OpenOutage records the outage o (its Service, Severity, Opened,
 // FirstSeen and Alerts) and returns its id. Safe for concurrent use.
@@ -368,45 +375,46 @@ func (c *Cache) History(from, to time.Time) (*model.History, error) {
 	if err != nil {
 		return nil, err
 	}
-	byKey := map[string]*model.AlertEvent{}
-	err = c.query(ctx, conn, "read alert history", `SELECT source, key, labels, first_seen, resolved_at FROM alerts
-		WHERE (first_seen >= ?1 AND first_seen < ?2) OR (resolved_at >= ?1 AND resolved_at < ?2) ORDER BY first_seen, id`,
+	// Every firing span of the alerts that fired or resolved in the span,
+	// with the spans of the same alerts that overlap it, so a source
+	// that stops while another still holds the alert is no resolve.
+	var spans []model.AlertSpan
+	err = c.query(ctx, conn, "read alert history", `SELECT source, key, labels, starts_at, first_seen, fired_seen, resolved_at FROM alerts
+		WHERE state != 'pending' AND first_seen < ?2 AND (resolved_at IS NULL OR resolved_at >= ?1)
+		AND key IN (SELECT key FROM alerts WHERE state != 'pending'
+			AND ((fired_seen >= ?1 AND fired_seen < ?2) OR (resolved_at >= ?1 AND resolved_at < ?2)))
+		ORDER BY id`,
 		func(r *sql.Rows) error {
-			var src, key, labels string
-			var first int64
+			var sp model.AlertSpan
+			var labels string
+			var starts, first, fired int64
 			var resolved sql.NullInt64
-			if err := r.Scan(&src, &key, &labels, &first, &resolved); err != nil {
+			if err := r.Scan(&sp.Source, &sp.Key, &labels, &starts, &first, &fired, &resolved); err != nil {
 				return err
 			}
-			ev := byKey[key]
-			if ev == nil {
-				l, _ := decodeMap([]byte(labels))
-				ev = &model.AlertEvent{Key: key, Name: l["alertname"], Service: l["service"], Severity: model.ParseSeverity(l["severity"]),
-					Fired: fromNS(first)}
-				if ev.Service == "" {
-					ev.Service = l["job"]
-				}
-				byKey[key] = ev
+			l, _ := decodeMap([]byte(labels))
+			sp.Name, sp.Service, sp.Severity = l["alertname"], l["service"], model.ParseSeverity(l["severity"])
+			if sp.Service == "" {
+				sp.Service = l["job"]
 			}
-			if fs := fromNS(first); fs.Before(ev.Fired) {
-				ev.Fired = fs
+			seen := fromNS(fired)
+			if seen.IsZero() {
+				seen = fromNS(first)
+			}
+			sp.Began = fromNS(starts)
+			if sp.Began.IsZero() || sp.Began.After(seen) {
+				sp.Began = seen
 			}
 			if resolved.Valid {
-				if rs := fromNS(resolved.Int64); rs.After(ev.Resolved) {
-					ev.Resolved = rs
-				}
+				sp.Resolved = fromNS(resolved.Int64)
 			}
-			ev.Sources = append(ev.Sources, src)
+			spans = append(spans, sp)
 			return nil
 		}, f, t)
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range model.SortedKeys(byKey) {
-		ev := byKey[k]
-		sort.Strings(ev.Sources)
-		h.Alerts = append(h.Alerts, *ev)
-	}
+	h.Alerts = model.AlertEpisodes(spans)
 	err = c.query(ctx, conn, "read the ticket backlog", `SELECT at, source, tier, open, unassigned, breached FROM backlog_samples
 		WHERE at < ?2 AND (at >= ?1 OR at = (SELECT max(b.at) FROM backlog_samples b WHERE b.source = backlog_samples.source
 		AND b.tier = backlog_samples.tier AND b.at <= ?1)) ORDER BY at`,

@@ -186,6 +186,9 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 		case e == nil:
 			fillRow(r, name, &alerts[i], key)
 			r.FirstSeen, r.LastSeen = at, at
+			if r.State != model.StatePending {
+				r.FiredSeen = at
+			}
 			if fresh == nil {
 				fresh = map[string]bool{}
 			}
@@ -195,7 +198,10 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 		case !sameContent(e.row, &alerts[i]):
 			e.seen = p.gen
 			fillRow(r, name, &alerts[i], key)
-			r.FirstSeen, r.LastSeen = e.row.FirstSeen, at
+			r.FirstSeen, r.FiredSeen, r.LastSeen = e.row.FirstSeen, e.row.FiredSeen, at
+			if r.FiredSeen.IsZero() && r.State != model.StatePending {
+				r.FiredSeen = at // it fired: a change of content, so written now
+			}
 			p.changes = append(p.changes, newChange(opUpdate, e, r))
 			p.res.Updated++
 		default:
@@ -356,14 +362,14 @@ func (c *Cache) exec(p *plan) error {
 			var res sql.Result
 			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), ns(r.StartsAt),
 				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.FirstSeen), ns(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels["severity"])))
+				int(model.ParseSeverity(r.Labels["severity"])), ns(r.FiredSeen))
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
 			_, err = c.st.update.ExecContext(ctx, string(r.State), ns(r.StartsAt), r.GeneratorURL,
 				ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels["severity"])), ch.e.id)
+				int(model.ParseSeverity(r.Labels["severity"])), ns(r.FiredSeen), ch.e.id)
 		case opTouch:
 			var resolved any
 			if r.Resolved() {

@@ -11,7 +11,7 @@ import (
 )
 
 const rowCols = `id, source, key, state, starts_at, generator_url, labels, annotations,
-	silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at`
+	silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, fired_seen`
 
 // Load returns the open rows of every source and the source statuses.
 //
@@ -293,6 +293,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) err
 	defer rs.Close()
 	var (
 		id, startsAt, firstSeen, lastSeen   int64
+		firedSeen                           int64
 		missed                              int
 		src, key, state, genURL             string
 		labels, annots, silenced, inhibited sql.RawBytes
@@ -300,10 +301,11 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) err
 	)
 	for rs.Next() {
 		if err := rs.Scan(&id, &src, &key, &state, &startsAt, &genURL, &labels, &annots,
-			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved); err != nil {
+			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved, &firedSeen); err != nil {
 			return c.wrap("read alerts", err)
 		}
-		r := &model.AlertRow{Source: c.internStr(src), FirstSeen: fromNS(firstSeen), LastSeen: fromNS(lastSeen), Missed: missed}
+		r := &model.AlertRow{Source: c.internStr(src), FirstSeen: fromNS(firstSeen), FiredSeen: fromNS(firedSeen),
+			LastSeen: fromNS(lastSeen), Missed: missed}
 		r.Key = key
 		r.State = model.State(c.internStr(state))
 		r.StartsAt = fromNS(startsAt)

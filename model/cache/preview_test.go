@@ -34,7 +34,8 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 	require.NoError(t, c.Close())
 	db := rawDB(t, path)
 	for _, q := range []string{`DROP INDEX alerts_open_severity`, `ALTER TABLE alerts DROP COLUMN severity`,
-		`ALTER TABLE outage_history DROP COLUMN first_seen`, `ALTER TABLE outage_history DROP COLUMN provisional`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE outage_history DROP COLUMN first_seen`, `ALTER TABLE outage_history DROP COLUMN provisional`,
+		`ALTER TABLE alerts DROP COLUMN fired_seen`, `PRAGMA user_version = 4`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}
