@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -267,4 +268,78 @@ func startDashboard(t *testing.T, bin string, env []string, cfg string) *bintest
 	t.Helper()
 	dir := t.TempDir()
 	return bintest.StartInPTY(t, bin, 80, 24, env, "--config", cfg, "--db", filepath.Join(dir, "cache.db"), "--log-file", filepath.Join(dir, "sitroom.log"))
+}
+
+// console is a runtime polling as a dashboard does (its dispatcher
+// running, history recorded), with the latest snapshot kept.
+type console struct {
+	rt   *runtime.Runtime
+	opts runtime.Options
+	stop func() // stops polling and waits for it; also at cleanup
+
+	mu   sync.Mutex
+	last *model.Snapshot
+}
+
+// startConsole runs a console on the config body, with its cache and log
+// in a temp dir.
+func startConsole(t *testing.T, body string) *console {
+	t.Helper()
+	dir := t.TempDir()
+	opts := runtime.Options{ConfigPath: writeConfig(t, body), DBPath: filepath.Join(dir, "cache.db"),
+		LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
+	ctx, cancel := context.WithCancel(context.Background())
+	rt, err := runtime.Open(ctx, opts)
+	require.NoError(t, err)
+	d, err := rt.Dispatcher(false)
+	require.NoError(t, err)
+	c := &console{rt: rt, opts: opts}
+	feed := rt.Feed(d)
+	done, read := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		rt.Run(ctx, d, feed, 0)
+	}()
+	go func() {
+		defer close(read)
+		for s := range feed.Snapshots() {
+			c.mu.Lock()
+			c.last = s
+			c.mu.Unlock()
+		}
+	}()
+	var once sync.Once
+	c.stop = func() { once.Do(func() { cancel(); <-done; <-read }) }
+	t.Cleanup(func() { c.stop(); rt.Close() })
+	return c
+}
+
+func (c *console) snapshot() *model.Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+// waitFor waits until the latest snapshot satisfies ok, and returns it.
+func (c *console) waitFor(t *testing.T, timeout time.Duration, what string, ok func(*model.Snapshot) bool) *model.Snapshot {
+	t.Helper()
+	var s *model.Snapshot
+	require.Eventually(t, func() bool {
+		s = c.snapshot()
+		return s != nil && ok(s)
+	}, timeout, 50*time.Millisecond, what)
+	return s
+}
+
+// report is the handoff report of the last hour, as `sitroom handoff
+// --since 1h --format json` builds it from the cache.
+func (c *console) report(t *testing.T) *model.Handoff {
+	t.Helper()
+	r, err := runtime.Report(c.opts, model.HandoffSpan{Since: 2 * time.Hour}, time.Now())
+	require.NoError(t, err)
+	b, err := r.JSON()
+	require.NoError(t, err)
+	var out model.Handoff
+	require.NoError(t, json.Unmarshal(b, &out))
+	return &out
 }

@@ -2,12 +2,8 @@ package runtime_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,79 +19,16 @@ import (
 // begins when its alerts began firing, the last resolve is not a fault,
 // and the screen and the report agree.
 
-// console is a runtime polling one Alertmanager, its dispatcher running,
-// with the latest snapshot kept.
-type console struct {
-	rt   *runtime.Runtime
-	opts runtime.Options
-
-	mu   sync.Mutex
-	last *model.Snapshot
-}
-
-func startConsole(t *testing.T, amURL string) *console {
-	t.Helper()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`
+// amConsole is a console polling one Alertmanager every second, with
+// the services of these tests.
+func amConsole(t *testing.T, amURL string) *console {
+	return startConsole(t, fmt.Sprintf(`
 sources:
   - {name: am, type: alertmanager, url: %q, interval: 1s}
 services:
   - {name: late-svc, match: ['service="late-svc"'], owner: team-web}
   - {name: quiet-svc, match: ['service="quiet-svc"'], owner: team-web}
-`, amURL)), 0o600))
-	opts := runtime.Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
-	ctx, cancel := context.WithCancel(context.Background())
-	rt, err := runtime.Open(ctx, opts)
-	require.NoError(t, err)
-	d, err := rt.Dispatcher(false)
-	require.NoError(t, err)
-	c := &console{rt: rt, opts: opts}
-	feed := rt.Feed(d)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		rt.Run(ctx, d, feed, 0)
-	}()
-	go func() {
-		for s := range feed.Snapshots() {
-			c.mu.Lock()
-			c.last = s
-			c.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done; rt.Close() })
-	return c
-}
-
-func (c *console) snapshot() *model.Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.last
-}
-
-// waitFor waits until the latest snapshot satisfies ok, and returns it.
-func (c *console) waitFor(t *testing.T, timeout time.Duration, what string, ok func(*model.Snapshot) bool) *model.Snapshot {
-	t.Helper()
-	var s *model.Snapshot
-	require.Eventually(t, func() bool {
-		s = c.snapshot()
-		return s != nil && ok(s)
-	}, timeout, 50*time.Millisecond, what)
-	return s
-}
-
-// report is the handoff report of the last hour, as `sitroom handoff
-// --since 1h --format json` builds it from the cache.
-func (c *console) report(t *testing.T) *model.Handoff {
-	t.Helper()
-	r, err := runtime.Report(c.opts, model.HandoffSpan{Since: 2 * time.Hour}, time.Now())
-	require.NoError(t, err)
-	b, err := r.JSON()
-	require.NoError(t, err)
-	var out model.Handoff
-	require.NoError(t, json.Unmarshal(b, &out))
-	return &out
+`, amURL))
 }
 
 func outageOf(r *model.Handoff, svc string) *model.HandoffOutage {
@@ -118,7 +51,7 @@ func TestOutageBeganWhenItsAlertBegan(t *testing.T) {
 		Labels:   map[string]string{"alertname": "DiskFull", "severity": "critical", "service": "late-svc"},
 		StartsAt: began,
 	})
-	c := startConsole(t, am.URL)
+	c := amConsole(t, am.URL)
 	snap := c.waitFor(t, 15*time.Second, "late-svc's outage shows", func(s *model.Snapshot) bool { return s.Outage("late-svc") != nil })
 	o := snap.Outage("late-svc")
 	assert.Equal(t, began.UTC(), o.Since.UTC(), "the screen's FOR runs from when the alert began firing upstream")
@@ -154,7 +87,7 @@ func TestLastResolveIsNotAFault(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
 	alert := sourcetest.PostableAlert{Labels: map[string]string{"alertname": "QueueStuck", "severity": "critical", "service": "quiet-svc"}}
 	am.PostAlerts(t, alert)
-	c := startConsole(t, am.URL)
+	c := amConsole(t, am.URL)
 	c.waitFor(t, 15*time.Second, "quiet-svc's outage shows", func(s *model.Snapshot) bool { return s.Outage("quiet-svc") != nil })
 	require.Eventually(t, func() bool {
 		o := outageOf(c.report(t), "quiet-svc")
@@ -192,7 +125,7 @@ func TestLastResolveIsNotAFault(t *testing.T) {
 func TestRestartedAlertmanagerIsWaitedFor(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
 	am.PostAlerts(t, sourcetest.PostableAlert{Labels: map[string]string{"alertname": "DiskFull", "severity": "critical", "service": "late-svc"}})
-	c := startConsole(t, am.URL)
+	c := amConsole(t, am.URL)
 	c.waitFor(t, 15*time.Second, "the outage shows", func(s *model.Snapshot) bool { return s.Outage("late-svc") != nil })
 
 	am.RestartWithoutData(t)
@@ -216,7 +149,7 @@ func TestStartInTheFutureCountsAsFirstSeen(t *testing.T) {
 		Labels:   map[string]string{"alertname": "DiskFull", "severity": "critical", "service": "late-svc"},
 		StartsAt: time.Now().Add(time.Hour), EndsAt: time.Now().Add(2 * time.Hour),
 	})
-	c := startConsole(t, am.URL)
+	c := amConsole(t, am.URL)
 	snap := c.waitFor(t, 15*time.Second, "the outage shows", func(s *model.Snapshot) bool { return s.Outage("late-svc") != nil })
 	o := snap.Outage("late-svc")
 	assert.False(t, o.Since.After(time.Now()), "the screen's FOR does not start in the future: %s", o.Since)

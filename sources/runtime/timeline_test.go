@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -57,37 +56,18 @@ func TestTimelineOfRealRules(t *testing.T) {
 	am := sourcetest.StartAlertmanager(t)
 	prom := sourcetest.StartPrometheus(t, []string{rules}, am.URL)
 
-	cfg := writeConfig(t, fmt.Sprintf(`
+	c := startConsole(t, fmt.Sprintf(`
 sources:
   - {name: prom, type: prometheus, url: %q, interval: 1s}
   - {name: am, type: alertmanager, url: %q, interval: 1s}
 `, prom.URL, am.URL))
-	opts := runtime.Options{ConfigPath: cfg, DBPath: filepath.Join(dir, "cache.db"), LogFile: filepath.Join(dir, "log")}
-	ctx, cancel := context.WithCancel(context.Background())
-	rt, err := runtime.Open(ctx, opts)
-	require.NoError(t, err)
-	d, err := rt.Dispatcher(true)
-	require.NoError(t, err)
-	feed := rt.Feed(d)
-	var last *model.Snapshot
-	done, read := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); rt.Run(ctx, d, feed, 0) }()
-	go func() {
-		defer close(read)
-		for s := range feed.Snapshots() {
-			last = s
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done; rt.Close() })
-
 	// Long enough for two flaps, the freeze and the Alertmanager's expiry
 	// of the frozen alert (four resend delays).
 	time.Sleep(time.Until(time.Unix(freezeAt, 0).Add(18 * time.Second)))
-	cancel()
-	<-done
-	<-read // the feed closes once the poller has stopped
+	c.stop()
+	last := c.snapshot()
 
-	r, err := runtime.Report(opts, model.HandoffSpan{Since: time.Hour}, time.Now())
+	r, err := runtime.Report(c.opts, model.HandoffSpan{Since: time.Hour}, time.Now())
 	require.NoError(t, err)
 	b, err := r.JSON()
 	require.NoError(t, err)
