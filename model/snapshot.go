@@ -40,12 +40,18 @@ type Signal struct {
 // is unknown, or later than sitroom first saw the signal firing (an
 // upstream clock ahead of ours, a start in the future), counts as first
 // seen firing.
-func (s *Signal) Began() time.Time {
-	seen := s.Seen()
-	if s.StartsAt.IsZero() || (!seen.IsZero() && s.StartsAt.After(seen)) {
+func (s *Signal) Began() time.Time { return BeganAt(s.StartsAt, s.Seen()) }
+
+// BeganAt is when something began firing upstream given the upstream's
+// start and when sitroom first saw it firing: the start, unless it is
+// unknown or later than seen (an upstream clock ahead of ours, a start in
+// the future), when seen counts. One guard for the screen, the history
+// recorder and the alert history.
+func BeganAt(start, seen time.Time) time.Time {
+	if start.IsZero() || (!seen.IsZero() && start.After(seen)) {
 		return seen
 	}
-	return s.StartsAt
+	return start
 }
 
 // Seen is when sitroom first saw the signal firing (or suppressed), or
@@ -209,6 +215,19 @@ type Snapshot struct {
 	CacheNote string
 }
 
+// KeepStarts makes each outage of s begin no later than began[service]
+// (when the history recorded it began): an outage whose alerts now start
+// later (a Prometheus that restarted resets activeAt) keeps the older
+// start, so the screen and the report tell one age. Call it before s is
+// published.
+func KeepStarts(s *Snapshot, began map[string]time.Time) {
+	for _, o := range s.Outages {
+		if b, ok := began[o.Service]; ok && !b.IsZero() && b.Before(o.Since) {
+			o.Since = b
+		}
+	}
+}
+
 // Service returns the state of the named service; a service with nothing
 // open has the zero state.
 func (s *Snapshot) Service(name string) ServiceState {
@@ -231,11 +250,6 @@ type SnapshotOptions struct {
 	Now             time.Time
 	OutageThreshold Severity // default SevCritical
 	Catalog         *Catalog
-	// Began is when each service's open outage began as recorded in the
-	// history: an outage whose alerts now start later (a Prometheus that
-	// restarted resets activeAt) keeps the older start, so the screen and
-	// the report tell one age.
-	Began map[string]time.Time
 }
 
 // BuildSnapshot merges the open rows of every configured source into
@@ -374,11 +388,6 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		if sig.StaleSince.After(o.StaleSince) {
 			o.StaleSince = sig.StaleSince
-		}
-	}
-	for _, o := range snap.Outages {
-		if b, ok := opt.Began[o.Service]; ok && !b.IsZero() && b.Before(o.Since) {
-			o.Since = b
 		}
 	}
 	snap.Services = make(map[string]*ServiceState, len(outages)+16)

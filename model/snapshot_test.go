@@ -241,3 +241,16 @@ func TestOutageSinceIsWhenItsAlertsBegan(t *testing.T) {
 	assert.Equal(t, seen, db.FirstSeen)
 	assert.Equal(t, seen, web.Since, "a start after first seen counts as first seen")
 }
+
+// An outage whose alerts now start later than the history recorded it
+// began (a restarted Prometheus resets activeAt) keeps the older start; a
+// record that is later than the alerts' start changes nothing.
+func TestKeepStartsKeepsTheRecordedAge(t *testing.T) {
+	snap := BuildSnapshot([]*AlertRow{
+		row("prom", "DiskFull", "critical", "db", StateFiring, t0.Add(-time.Minute)),
+		row("prom", "CPU", "critical", "web", StateFiring, t0.Add(-time.Hour)),
+	}, []SourceStatus{okStatus("prom")}, SnapshotOptions{Now: t0})
+	KeepStarts(snap, map[string]time.Time{"db": t0.Add(-30 * time.Minute), "web": t0.Add(-10 * time.Minute)})
+	assert.Equal(t, t0.Add(-30*time.Minute), snap.Outage("db").Since, "no younger than its record")
+	assert.Equal(t, t0.Add(-time.Hour), snap.Outage("web").Since)
+}

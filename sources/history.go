@@ -104,13 +104,11 @@ func (r *HistoryRecorder) Observe(s *model.Snapshot) {
 		// The outage began when its first alert began firing upstream
 		// (Outage.Since, guarded against skew), never before the previous
 		// outage of the service ended.
-		began, firstSeen := o.Since, o.FirstSeen
+		firstSeen := o.FirstSeen
 		if firstSeen.IsZero() || firstSeen.After(now) {
 			firstSeen = now
 		}
-		if began.IsZero() || began.After(firstSeen) {
-			began = firstSeen
-		}
+		began := model.BeganAt(o.Since, firstSeen)
 		if last := r.lastClosed[o.Service]; began.Before(last) {
 			began = last
 		}

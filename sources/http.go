@@ -158,6 +158,15 @@ func Do(ctx context.Context, c *http.Client, method, url, contentType string, bo
 // treats the reply as Do does. It sets Accept (unless req has one) and
 // the User-Agent, and returns the status of a 2xx reply.
 func DoRequest(c *http.Client, req *http.Request, maxBytes int64, decode func(io.Reader) error) (int, error) {
+	var dec func(http.Header, io.Reader) error
+	if decode != nil {
+		dec = func(_ http.Header, r io.Reader) error { return decode(r) }
+	}
+	return doRequest(c, req, maxBytes, dec)
+}
+
+// doRequest is DoRequest with the reply's headers handed to decode too.
+func doRequest(c *http.Client, req *http.Request, maxBytes int64, decode func(http.Header, io.Reader) error) (int, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
@@ -190,7 +199,7 @@ func DoRequest(c *http.Client, req *http.Request, maxBytes int64, decode func(io
 	}
 
 	lr := &limitedReader{r: resp.Body, left: maxBytes}
-	err = decode(lr)
+	err = decode(resp.Header, lr)
 	switch {
 	case lr.exceeded:
 		return 0, &FetchError{Kind: KindTooLarge, Msg: fmt.Sprintf("reply larger than %s", formatMiB(maxBytes)), Err: err}

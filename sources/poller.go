@@ -416,6 +416,7 @@ func (p *Poller) snapshotLoop(ctx context.Context) {
 			}
 		} else if first || seal != p.lastSeal || failing != "" {
 			first, failing = false, ""
+			p.keepRecordedStarts(snap)
 			p.lastSeal, p.last = seal, snap
 			p.publish(snap)
 		}
@@ -525,30 +526,32 @@ func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatu
 		}
 	}
 	snap := model.BuildSnapshot(rows, configured, model.SnapshotOptions{
-		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog, Began: p.recordedStarts(),
+		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
 	})
 	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
 	p.noteRecovery(snap)
 	return snap, configured
 }
 
-// recordedStarts is when each open outage of the history began (the
-// history's own record, which a restarted Prometheus cannot make
-// younger); nil when there is no history or it cannot be read.
-func (p *Poller) recordedStarts() map[string]time.Time {
-	if p.opt.History == nil {
-		return nil
+// keepRecordedStarts makes each outage of snap, which is about to be
+// published, begin no later than its open record in the history (which a
+// restarted Prometheus resetting activeAt cannot make younger), so the
+// screen and the report tell one age. It reads the history only for a
+// snapshot that is published and has outages.
+func (p *Poller) keepRecordedStarts(snap *model.Snapshot) {
+	if p.opt.History == nil || len(snap.Outages) == 0 {
+		return
 	}
 	recs, err := p.cache.OpenOutageRecords()
 	if err != nil {
 		p.opt.Logger.Debug("reading open outages", "err", err)
-		return nil
+		return
 	}
-	m := make(map[string]time.Time, len(recs))
+	began := make(map[string]time.Time, len(recs))
 	for _, r := range recs {
-		m[r.Service] = r.Opened
+		began[r.Service] = r.Opened
 	}
-	return m
+	model.KeepStarts(snap, began)
 }
 
 // noteRecovery tells the operator, in snap and once in the log, that the

@@ -3,7 +3,6 @@ package sources
 import (
 	"fmt"
 	"net/http"
-	"sort"
 	"sync"
 
 	"sitroom/model/config"
@@ -36,18 +35,6 @@ func (r *Registry[T]) Register(typ string, f func(config.Source) (T, error)) {
 	r.m[typ] = f
 }
 
-// Types lists the registered types, sorted.
-func (r *Registry[T]) Types() []string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.m))
-	for t := range r.m {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // New builds what a config entry describes, by its type.
 func (r *Registry[T]) New(sc config.Source) (T, error) {
 	r.mu.RLock()
@@ -65,9 +52,6 @@ var alertSources = NewRegistry[Source]("source")
 
 // Register makes the alert source type typ available to New.
 func Register(typ string, f func(config.Source) (Source, error)) { alertSources.Register(typ, f) }
-
-// Types lists the registered alert source types, sorted.
-func Types() []string { return alertSources.Types() }
 
 // New builds the alert source a config entry describes, by its type.
 func New(sc config.Source) (Source, error) { return alertSources.New(sc) }

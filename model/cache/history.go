@@ -401,10 +401,7 @@ func (c *Cache) History(from, to time.Time) (*model.History, error) {
 			if seen.IsZero() {
 				seen = fromNS(first)
 			}
-			sp.Began = fromNS(starts)
-			if sp.Began.IsZero() || sp.Began.After(seen) {
-				sp.Began = seen
-			}
+			sp.Began = model.BeganAt(fromNS(starts), seen)
 			if resolved.Valid {
 				sp.Resolved = fromNS(resolved.Int64)
 			}

@@ -55,6 +55,14 @@ type Options struct {
 	Stderr io.Writer
 }
 
+// configPath is the config file o names, or the default one.
+func (o Options) configPath() string {
+	if o.ConfigPath == "" {
+		return config.DefaultPath()
+	}
+	return o.ConfigPath
+}
+
 func (o Options) stderr() io.Writer {
 	if o.Stderr == nil {
 		return os.Stderr
@@ -131,10 +139,7 @@ func LoadConfig(ctx context.Context, o Options) (cfg *config.Config, stop func()
 		}
 		return d.Config(), func() { d.Close() }, nil
 	}
-	path := o.ConfigPath
-	if path == "" {
-		path = config.DefaultPath()
-	}
+	path := o.configPath()
 	cfg, err = config.Load(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("no config file at %s: pass --config FILE (see docs/config.md), or try sitroom --demo", path)
@@ -351,11 +356,7 @@ func (r *Runtime) Handoff(context.Context) (*model.Handoff, error) {
 func Report(o Options, span model.HandoffSpan, now time.Time) (*model.Handoff, error) {
 	cfg := config.Default()
 	if !o.Demo {
-		path := o.ConfigPath
-		if path == "" {
-			path = config.DefaultPath()
-		}
-		c, err := config.Load(path)
+		c, err := config.Load(o.configPath())
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			// no config: default shifts

@@ -14,9 +14,6 @@ var desks = sources.NewRegistry[TicketSource]("ticket source")
 // Register makes the ticket source type typ available to New.
 func Register(typ string, f func(config.Source) (TicketSource, error)) { desks.Register(typ, f) }
 
-// Types lists the registered ticket source types, sorted.
-func Types() []string { return desks.Types() }
-
 // New builds the ticket source a config entry describes, by its type,
 // with the entry's HTTP client settings.
 func New(sc config.Source) (TicketSource, error) { return desks.New(sc) }
