@@ -21,8 +21,7 @@ import (
 const RulesPath = "/api/v1/rules?type=alert&exclude_alerts=true"
 
 // RulesEvery is how often the rules are read again; a firing alert of a
-// rule not known yet makes the next poll read them at once, at most once
-// a minute.
+// rule not known yet has them read sooner (see startFiring).
 const RulesEvery = 5 * time.Minute
 
 // rule is what the source needs of one alerting rule: which alerts are
@@ -39,41 +38,79 @@ type rules struct {
 	url    string
 	client *http.Client
 
-	mu      sync.Mutex
-	byName  map[string][]rule
-	read    time.Time // last successful read
-	tried   time.Time // last attempt
-	missing bool      // a firing alert named no known rule
+	mu     sync.Mutex
+	byName map[string][]rule
+	read   time.Time     // last successful read
+	tried  time.Time     // last attempt
+	retry  time.Duration // wait before reading again for a firing alert of an unknown rule
 }
 
 // startFiring sets the StartsAt of every firing alert to activeAt plus its
-// rule's for, reading the rules first when they are due. alerts are the
-// slice Fetch returns, filled anew each poll; the memo keeps its own
-// copies, so the change does not compound across polls. When the rules
-// cannot be read, starts stay activeAt (earlier than the truth by at
-// most the rule's for) until they can.
+// rule's for, reading the rules when they are due (every RulesEvery) or
+// when a firing alert names a rule not known yet (a server that had not
+// loaded its rules when last read, a rule added since): at once, then
+// after 10s, 20s, … while it stays unknown. alerts are the slice Fetch
+// returns, filled anew each poll; the memo keeps its own copies, so the
+// change does not compound across polls. When the rules cannot be read,
+// starts stay activeAt (earlier than the truth by at most the rule's for).
 func (r *rules) startFiring(ctx context.Context, alerts []model.Alert, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	due := now.Sub(r.read) >= RulesEvery || (r.missing && now.Sub(r.tried) >= time.Minute)
-	if due && now.Sub(r.tried) >= 10*time.Second {
-		r.tried = now
-		if m, err := r.fetch(ctx); err == nil {
-			r.byName, r.read, r.missing = m, now, false
+	if now.Sub(r.read) >= RulesEvery {
+		r.reread(ctx, now)
+	}
+	unknown := r.apply(alerts, nil)
+	if len(unknown) > 0 && now.Sub(r.tried) >= max(r.retry, minRetry) {
+		r.reread(ctx, now)
+		unknown = r.apply(alerts, unknown)
+		if len(unknown) > 0 {
+			r.retry = min(max(2*r.retry, minRetry), RulesEvery)
+		} else {
+			r.retry = 0
 		}
 	}
-	for i := range alerts {
+}
+
+// minRetry is the least time between two reads of the rules.
+const minRetry = 10 * time.Second
+
+// reread reads the rules unless they were tried less than minRetry ago.
+func (r *rules) reread(ctx context.Context, now time.Time) {
+	if now.Sub(r.tried) < minRetry {
+		return
+	}
+	r.tried = now
+	if m, err := r.fetch(ctx); err == nil {
+		r.byName, r.read = m, now
+	}
+}
+
+// apply starts the firing alerts at indexes only (all when only is nil)
+// at activeAt plus their rule's for, and returns the indexes of those
+// whose rule is unknown (left at activeAt).
+func (r *rules) apply(alerts []model.Alert, only []int) (unknown []int) {
+	one := func(i int) {
 		a := &alerts[i]
 		if a.State != model.StateFiring || a.StartsAt.IsZero() {
-			continue
+			return
 		}
 		pend, ok := r.pendFor(a.Labels)
 		if !ok {
-			r.missing = true
-			continue
+			unknown = append(unknown, i)
+			return
 		}
 		a.StartsAt = a.StartsAt.Add(pend)
 	}
+	if only == nil {
+		for i := range alerts {
+			one(i)
+		}
+	} else {
+		for _, i := range only {
+			one(i)
+		}
+	}
+	return unknown
 }
 
 // pendFor is the `for` of the rule the alert with these labels comes from:
