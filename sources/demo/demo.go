@@ -4,8 +4,9 @@
 // servers send, and a CloudWatch test server (cwtest: Smithy RPC v2 CBOR,
 // SigV4-checked) holding one account's alarms in one region. Their alerts follow a scripted scenario that repeats every
 // Cycle: a database outage that cascades db-main → payments → checkout → web
-// and resolves again, over background noise. The scenario is a pure
-// function of the clock, so tests can assert what is served at any moment.
+// and resolves again, over background noise; `sitroom --demo` starts it at
+// Opening, as db-main goes down. The scenario is a pure function of the
+// clock, so tests can assert what is served at any moment.
 package demo
 
 import (
@@ -39,7 +40,8 @@ type Options struct {
 	// step it.
 	Now func() time.Time
 	// Skip starts the scenario this far into its first cycle (scenario
-	// time), so an interactive demo need not open on a calm screen.
+	// time), so an interactive demo need not open on a calm screen:
+	// `sitroom --demo` starts at Opening, its first outage.
 	Skip time.Duration
 }
 

@@ -358,3 +358,66 @@ func TestSkipStartsPartWayIntoTheCycle(t *testing.T) {
 	assert.Equal(t, PhaseDBLatency, d.Phase(), "50s in is the db-main latency warning")
 	assert.Equal(t, PhaseDBDown, d.PhaseAt(clock.Now().Add(15*time.Second)))
 }
+
+// `sitroom --demo` opens on its first outage: at Opening, db-main's pool
+// has just run out (critical, firing in Prometheus and both Alertmanagers,
+// started the moment the demo opened), the latency warning before it began
+// 30 s earlier, and a second earlier the scenario was still building up.
+// From there the cascade unfolds as the timeline has it.
+func TestOpeningIsTheFirstOutage(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	d, err := Start(t.Context(), Options{Speed: 1, Now: clock.Now, Skip: Opening})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, d.Close()) })
+	start := clock.Now()
+
+	assert.Equal(t, PhaseDBDown, d.Phase(), "the demo opens as db-main goes down")
+	assert.Equal(t, PhaseDBLatency, d.PhaseAt(start.Add(-time.Second)), "the outage phase starts at the opening, not before")
+	for _, base := range []string{d.AlertmanagerAURL(), d.AlertmanagerBURL()} {
+		ams := amAlerts(t, base)
+		assert.Equal(t, map[string]bool{"db-main": true}, firingCritical(ams), "the first poll finds db-main's outage")
+		for _, a := range ams {
+			switch a.Labels["alertname"] {
+			case "PostgresConnectionPoolExhausted":
+				assert.True(t, a.StartsAt.Equal(start), "fired as the demo opened: %s", a.StartsAt)
+			case "PostgresLatencyHigh":
+				assert.True(t, a.StartsAt.Equal(start.Add(-30*time.Second)), "the warning that led up to it: %s", a.StartsAt)
+			}
+		}
+	}
+	states := map[string]string{}
+	for _, a := range promAlerts(t, d).Data.Alerts {
+		states[a.Labels["alertname"]] = a.State
+		if a.Labels["alertname"] == "PostgresConnectionPoolExhausted" {
+			assert.True(t, a.ActiveAt.Equal(start), "active since the opening: %s", a.ActiveAt)
+		}
+	}
+	assert.Equal(t, "firing", states["PostgresConnectionPoolExhausted"])
+
+	// Then the cycle runs on: payments fires 45 s in (active at 75 s of the
+	// cycle, for 30 s), checkout 85 s in, web 140 s in; all recovered by
+	// 240 s; the next cycle's outage 6 minutes after the first.
+	for _, step := range []struct {
+		after time.Duration
+		phase string
+		crit  []string
+	}{
+		{44 * time.Second, PhasePayments, []string{"db-main"}},
+		{45 * time.Second, PhasePayments, []string{"db-main", "payments"}},
+		{85 * time.Second, PhaseCheckout, []string{"db-main", "payments", "checkout"}},
+		{140 * time.Second, PhaseWeb, []string{"db-main", "payments", "checkout", "web"}},
+		{240 * time.Second, PhaseRecovered, nil},
+		{Cycle - time.Second, PhaseDBLatency, nil},
+		{Cycle, PhaseDBDown, []string{"db-main"}},
+	} {
+		clock.mu.Lock()
+		clock.t = start.Add(step.after)
+		clock.mu.Unlock()
+		assert.Equal(t, step.phase, d.Phase(), "%v after the opening", step.after)
+		want := map[string]bool{}
+		for _, s := range step.crit {
+			want[s] = true
+		}
+		assert.Equal(t, want, firingCritical(amAlerts(t, d.AlertmanagerAURL())), "%v after the opening", step.after)
+	}
+}

@@ -35,6 +35,17 @@ var phases = []struct {
 	{300 * time.Second, PhaseRecovered},
 }
 
+// Opening is where in its cycle `sitroom --demo` starts (Options.Skip):
+// the moment db-main's connection pool runs out, the cycle's first
+// outage. The dashboard's first poll, made at once, finds it firing, so
+// the screen opens on db-main down with payments, checkout and web
+// downstream of it. What led up to it happened before the start and
+// says so: the latency warning has been firing for 30 s. The cascade then
+// unfolds as the timeline has it: payments fires 45 s in, checkout 85 s,
+// web 140 s; the chain recovers from 180 s and the next cycle's outage
+// comes 6 minutes after the first.
+const Opening = 60 * time.Second
+
 func phaseAt(offset time.Duration) string {
 	name := phases[0].name
 	for _, p := range phases {

@@ -133,7 +133,7 @@ func OpenLog(o Options) (*slog.Logger, io.Closer, error) {
 // their config; stop stops the demo (a no-op otherwise).
 func LoadConfig(ctx context.Context, o Options) (cfg *config.Config, stop func(), err error) {
 	if o.Demo {
-		d, err := demo.Start(ctx, demo.Options{Speed: 1, Skip: 25 * time.Second})
+		d, err := demo.Start(ctx, demo.Options{Speed: 1, Skip: demo.Opening})
 		if err != nil {
 			return nil, nil, fmt.Errorf("starting the demo upstreams: %w", err)
 		}
