@@ -16,7 +16,7 @@ type Signal struct {
 	State        State // suppressed if any source suppresses it, else firing if any fires, else pending
 	Labels       map[string]string
 	Annotations  map[string]string
-	StartsAt     time.Time // earliest across sources
+	StartsAt     time.Time // earliest across the sources that fire it (across all while only pending)
 	FirstSeen    time.Time
 	FiredSeen    time.Time // first seen firing or suppressed by any source; zero while only pending
 	LastSeen     time.Time
@@ -32,6 +32,9 @@ type Signal struct {
 	StaleSince time.Time
 
 	haystack string
+	// startPending is set while StartsAt came from a pending row: a
+	// firing row's start replaces it.
+	startPending bool
 }
 
 // Began is when the signal began firing upstream (StartsAt: the
@@ -293,6 +296,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 				LastSeen:     r.LastSeen,
 				GeneratorURL: r.GeneratorURL,
 				Stale:        true,
+				startPending: r.State == StatePending,
 			}
 			sig.Service, sig.Mapped = opt.Catalog.ServiceFor(r.Labels)
 			byKey[r.Key] = sig
@@ -301,8 +305,17 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			if mergeRank(r.State) > mergeRank(sig.State) {
 				sig.State = r.State
 			}
-			if !r.StartsAt.IsZero() && (sig.StartsAt.IsZero() || r.StartsAt.Before(sig.StartsAt)) {
-				sig.StartsAt = r.StartsAt
+			// A pending row's start is when its rule began waiting
+			// (activeAt), not when it fired: once any source fires
+			// the alert, only firing rows say when it began.
+			fired := r.State != StatePending
+			if !r.StartsAt.IsZero() {
+				switch {
+				case sig.StartsAt.IsZero() || (fired && sig.startPending):
+					sig.StartsAt, sig.startPending = r.StartsAt, !fired
+				case fired != sig.startPending && r.StartsAt.Before(sig.StartsAt):
+					sig.StartsAt = r.StartsAt
+				}
 			}
 			if r.FirstSeen.Before(sig.FirstSeen) {
 				sig.FirstSeen = r.FirstSeen
