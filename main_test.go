@@ -59,6 +59,26 @@ func TestImportRules(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, checked, 6, "the rule must see the packages it guards")
 
+	// model's libraries: prometheus/common/model and the two Alertmanager
+	// packages that parse matchers (not matcher/compat, which brings
+	// Alertmanager's feature flags and logger along).
+	modelMay := map[string]bool{"github.com/prometheus/common/model": true,
+		"github.com/prometheus/alertmanager/matcher/parse": true, "github.com/prometheus/alertmanager/pkg/labels": true}
+	out, err = exec.Command("go", "list", "-f", `{{join .Imports " "}}`, "./model").CombinedOutput()
+	require.NoError(t, err, string(out))
+	libs := 0
+	for _, dep := range strings.Fields(string(out)) {
+		first, _, _ := strings.Cut(dep, "/")
+		if !strings.Contains(first, ".") || strings.HasPrefix(dep, "sitroom/") {
+			continue // the standard library; sitroom/ is checked above
+		}
+		libs++
+		if !modelMay[dep] {
+			t.Errorf("model imports %s (rule: the standard library, prometheus/common/model, alertmanager's matcher/parse and pkg/labels only)", dep)
+		}
+	}
+	assert.Positive(t, libs, "the rule must see model's libraries")
+
 	mainMay := map[string]bool{"sitroom/model": true, "sitroom/model/config": true, "sitroom/sources/runtime": true,
 		"sitroom/sources/actions": true, "sitroom/ui": true}
 	out, err = exec.Command("go", "list", "-f", `{{join .Imports " "}}`, ".").CombinedOutput()

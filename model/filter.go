@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	pmodel "github.com/prometheus/common/model"
@@ -46,6 +47,7 @@ type FilterTerm struct {
 	Value string // unquoted
 	Pos   int    // 1-based rune position of the field in the filter text
 
+	m    *Matcher // a label term: the Alertmanager matcher it came from
 	re   *regexp.Regexp
 	dur  time.Duration
 	flag bool
@@ -125,13 +127,22 @@ func (f *Filter) Narrows(prev *Filter) bool {
 	return true
 }
 
-// FilterQuote spells s as a filter value: bare when it is a plain word,
-// else double-quoted with Go escapes.
+// FilterQuote spells s as a label term's value: bare when Alertmanager's
+// parsers read it unquoted as it is, else double-quoted with only \\, \"
+// and newline escaped (the escapes both of its parsers read alike).
 func FilterQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n\r\"\\") && utf8.ValidString(s) && strconv.Quote(s) == `"`+s+`"` {
+	if s != "" && utf8.ValidString(s) && !strings.ContainsFunc(s, amReserved) && strconv.Quote(s) == `"`+s+`"` {
 		return s
 	}
-	return strconv.Quote(s)
+	return `"` + quoteEscaper.Replace(s) + `"`
+}
+
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, `"`, `\"`)
+
+// amReserved are the runes Alertmanager's UTF-8 parser does not take in
+// an unquoted name or value.
+func amReserved(r rune) bool {
+	return unicode.IsSpace(r) || strings.ContainsRune("{}!=~,\\\"'`", r)
 }
 
 type filterLexer struct {
@@ -152,19 +163,33 @@ func isNameStart(r rune) bool { return r == '_' || r >= 'a' && r <= 'z' || r >= 
 
 func isNameRune(r rune) bool { return isNameStart(r) || r >= '0' && r <= '9' }
 
+// isLabelRune: the runes of a label name written unquoted in the filter:
+// ASCII letters, digits, _ : . - and any other character outside ASCII
+// but spaces. Other ASCII punctuation makes a word free text (a URL, an
+// address); such a name can still be written quoted ("a/b"=c).
+func isLabelRune(r rune) bool {
+	return isNameRune(r) || r == ':' || r == '.' || r == '-' || r >= utf8.RuneSelf && !unicode.IsSpace(r)
+}
+
 func isOpRune(r rune) bool { return r == '=' || r == '!' || r == '~' || r == '<' || r == '>' }
 
 // ParseFilter parses a filter line: space-separated terms, all of which
 // must match.
 //
 //	name=value  name!=value  name=~regex  name!~regex   (labels; regexes are anchored)
+//	a=b,c!=d  {a="b", c!="d"}  "a b"="c"                (Alertmanager matchers: all must match)
 //	@source=…  @state=…      (same operators)
 //	@age>10m  @sla<30m       (<, <=, >, >= with a duration: 90s, 10m, 2h, 1d)
 //	@acked=false  @tier=1    (= or !=)
 //	anything else            (case-insensitive text the item must contain)
 //
-// A value may be double-quoted (Go escapes) to hold spaces; a quoted term
-// alone is free text. An empty line is an empty filter (keeps all).
+// Label terms are read as an Alertmanager 0.35 config line reads its
+// matchers (ParseMatchers): a brace list, which may hold spaces, or a word
+// up to the next space outside double quotes, starting with a label name
+// (letters, digits, _ : . - or any non-ASCII character; any name
+// double-quoted) and an operator. A value may be double-quoted to hold
+// spaces; a quoted text alone is free text. An empty line is an empty
+// filter (keeps all), and so is {}.
 func ParseFilter(s string) (*Filter, error) {
 	l := &filterLexer{r: []rune(s)}
 	f := &Filter{}
@@ -178,9 +203,16 @@ func ParseFilter(s string) (*Filter, error) {
 		start := l.i
 		c := l.r[l.i]
 		switch {
+		case c == '{':
+			f.Terms = l.matchers(f.Terms, true)
 		case c == '"':
 			w, ok := l.quoted()
 			if !ok {
+				break
+			}
+			if l.i < len(l.r) && (l.r[l.i] == '=' || l.r[l.i] == '!') {
+				l.i = start
+				f.Terms = l.matchers(f.Terms, false)
 				break
 			}
 			if l.i < len(l.r) && !isSpace(l.r[l.i]) {
@@ -192,34 +224,36 @@ func ParseFilter(s string) (*Filter, error) {
 			}
 		case isOpRune(c):
 			l.fail(start, "expected a field name before %q", string(c))
-		case c == '@' || isNameStart(c):
-			j := l.i
-			if c == '@' {
-				j++
-			}
+		case c == '@':
+			j := l.i + 1
 			for j < len(l.r) && isNameRune(l.r[j]) {
 				j++
 			}
-			if j < len(l.r) && isOpRune(l.r[j]) {
-				if c == '@' && j == l.i+1 {
-					l.fail(j, "expected a field name after @")
-					break
-				}
+			switch {
+			case j < len(l.r) && isOpRune(l.r[j]) && j == l.i+1:
+				l.fail(j, "expected a field name after @")
+			case j < len(l.r) && isOpRune(l.r[j]):
 				name := string(l.r[l.i:j])
 				l.i = j
-				t, ok := l.term(name, start)
-				if ok {
+				if t, ok := l.term(name, start); ok {
 					f.Terms = append(f.Terms, t)
 				}
-				break
-			}
-			if c == '@' {
+			default:
 				l.fail(start, "unknown field %q (use @source, @age, @acked, @state, @tier or @sla with an operator)", string(l.r[l.i:j]))
-				break
 			}
-			fallthrough
 		default:
 			j := l.i
+			for j < len(l.r) && isLabelRune(l.r[j]) {
+				j++
+			}
+			if j > l.i && j < len(l.r) && (l.r[j] == '<' || l.r[j] == '>') {
+				l.fail(j, "%s only compares durations (@age, @sla); use =, !=, =~ or !~", string(l.r[j]))
+				break
+			}
+			if j > l.i && j < len(l.r) && isOpRune(l.r[j]) {
+				f.Terms = l.matchers(f.Terms, false)
+				break
+			}
 			for j < len(l.r) && !isSpace(l.r[j]) {
 				j++
 			}
@@ -231,6 +265,69 @@ func ParseFilter(s string) (*Filter, error) {
 		return nil, l.err
 	}
 	return f, nil
+}
+
+// matchers reads the Alertmanager matchers at l.i: a brace list up to its
+// closing brace, or else a word up to the next space, double quotes and
+// backslash escapes respected either way; and appends a term for each.
+func (l *filterLexer) matchers(terms []FilterTerm, braced bool) []FilterTerm {
+	start := l.i
+	j, quote := l.i, -1
+	if braced {
+		j++
+	}
+	end := -1
+	for j < len(l.r) && end < 0 {
+		switch r := l.r[j]; {
+		case r == '\\' && j+1 < len(l.r) && (quote >= 0 || !isSpace(l.r[j+1])):
+			j++
+		case r == '"' && quote >= 0:
+			quote = -1
+		case r == '"':
+			quote = j
+		case quote >= 0:
+		case braced && r == '}':
+			end = j + 1
+		case !braced && isSpace(r):
+			end = j
+			continue
+		}
+		j++
+	}
+	switch {
+	case quote >= 0:
+		l.fail(len(l.r), "unterminated quote (opened at %d)", quote+1)
+		return terms
+	case braced && end < 0:
+		l.fail(len(l.r), "missing closing } (opened at %d)", start+1)
+		return terms
+	case end < 0:
+		end = len(l.r)
+	}
+	if end < len(l.r) && !isSpace(l.r[end]) {
+		l.fail(end, "expected a space after }")
+		return terms
+	}
+	l.i = end
+	lms, err := parseAM(string(l.r[start:end]))
+	if err != nil {
+		e := err.(*MatcherError)
+		pos := start
+		if e.Pos > 0 {
+			pos += e.Pos - 1
+		}
+		l.fail(pos, "%s", e.Msg)
+		return terms
+	}
+	for _, lm := range lms {
+		if strings.HasPrefix(lm.Name, "@") {
+			l.fail(start, "%s is not a label: write @ fields as terms of their own", lm.Name)
+			return terms
+		}
+		m := fromLabels(lm)
+		terms = append(terms, FilterTerm{Field: m.Name, Op: FilterOp(m.Op), Value: m.Value, Pos: start + 1, m: m})
+	}
+	return terms
 }
 
 // quoted reads a double-quoted string at l.i.
@@ -257,7 +354,8 @@ func (l *filterLexer) quoted() (string, bool) {
 	return "", false
 }
 
-// term reads the operator and value of a term whose field name ends at l.i.
+// term reads the operator and value of an @ field's term whose name ends
+// at l.i. Label terms are read by matchers.
 func (l *filterLexer) term(name string, start int) (FilterTerm, bool) {
 	t := FilterTerm{Field: name, Pos: start + 1}
 	opAt := l.i
@@ -345,10 +443,8 @@ func (l *filterLexer) term(name string, start int) (FilterTerm, bool) {
 		return t, true
 	case FieldSource, FieldState:
 	default:
-		if strings.HasPrefix(name, "@") {
-			l.fail(start, "unknown field %s (use @source, @age, @acked, @state, @tier or @sla)", name)
-			return t, false
-		}
+		l.fail(start, "unknown field %s (use @source, @age, @acked, @state, @tier or @sla)", name)
+		return t, false
 	}
 	if t.Op == OpRe || t.Op == OpNre {
 		re, err := regexp.Compile("^(?:" + t.Value + ")$")
@@ -365,8 +461,12 @@ func (l *filterLexer) term(name string, start int) (FilterTerm, bool) {
 	return t, true
 }
 
-// matchString applies a string operator (=, !=, =~, !~) to v.
+// matchString applies a string operator (=, !=, =~, !~) to v; a label
+// term its Alertmanager matcher.
 func (t *FilterTerm) matchString(v string) bool {
+	if t.m != nil {
+		return t.m.MatchesValue(v)
+	}
 	switch t.Op {
 	case OpEq:
 		return v == t.Value

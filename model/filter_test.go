@@ -34,8 +34,25 @@ func TestParseFilterValid(t *testing.T) {
 		{"severity=critical pay @age>10m", []string{"severity=critical", "@age>10m"}, []string{"pay"}},
 		{"user@example.com", nil, []string{"user@example.com"}},
 		{"http://x/?a=b", nil, []string{"http://x/?a=b"}},
-		{"a-b=c", nil, []string{"a-b=c"}},
+		{"a-b=c", []string{"a-b=c"}, nil},
 		{"ÄRGER", nil, []string{"ärger"}},
+		// Alertmanager's matchers, as amtool and a route's matchers: take them
+		{"service=checkout", []string{"service=checkout"}, nil},
+		{`{severity="critical"}`, []string{"severity=critical"}, nil},
+		{`{severity="critical"} pay`, []string{"severity=critical"}, []string{"pay"}},
+		{"severity=critical,service=db", []string{"severity=critical", "service=db"}, nil},
+		{"severity=critical,", []string{"severity=critical"}, nil},
+		{`{service=~"pay.*", team!="web",}`, []string{"service=~pay.*", "team!=web"}, nil},
+		{`{"service"="checkout"}`, []string{"service=checkout"}, nil},
+		{`"team name"=web disk`, []string{"team name=web"}, []string{"disk"}},
+		{"foo🙂=bar", []string{"foo🙂=bar"}, nil},
+		{`summary="disk full, again"`, []string{"summary=disk full, again"}, nil},
+		{"severity=", []string{"severity="}, nil}, // an empty value, as in Alertmanager
+		{"severity= pay", []string{"severity="}, []string{"pay"}},
+		{`x="\q"`, []string{`x=\q`}, nil}, // the classic reading Alertmanager falls back to
+		{"job=~api-\\w+", []string{"job=~api-\\w+"}, nil},
+		{"{}", nil, nil},
+		{"{} pay", nil, []string{"pay"}},
 	}
 	for _, c := range cases {
 		f, err := ParseFilter(c.in)
@@ -75,9 +92,6 @@ func TestParseFilterInvalid(t *testing.T) {
 	}{
 		{"=critical", 1},
 		{"pay !=web", 5},
-		{"severity=", 10},
-		{"severity= pay", 10},
-		{"severity==critical", 9},
 		{"team<>web", 5},
 		{`service=~"pay(.*"`, 10},
 		{"service=~pay[", 10},
@@ -97,7 +111,14 @@ func TestParseFilterInvalid(t *testing.T) {
 		{"@colour", 1},
 		{"@=x", 2},
 		{"ok  @nope=1", 5},
-		{`x="\q"`, 3},
+		{`{severity="critical"`, 21},
+		{`{severity="critical"}x`, 22},
+		{`{a="b" c="d"}`, 8},
+		{"a=b,,c=d", 5},
+		{"foo!bar", 4},
+		{"service='checkout'", 1},
+		{"{@source=am-eu}", 1},
+		{`pay {a="x`, 10},
 	}
 	for _, c := range cases {
 		f, err := ParseFilter(c.in)
@@ -123,30 +144,37 @@ func TestFilterMatchSignal(t *testing.T) {
 		StartsAt: now.Add(-15 * time.Minute), Sources: []string{"am-eu", "prom"}}
 	acked := func(svc string) bool { return svc == "payments" }
 	cases := map[string]bool{
-		"severity=critical":           true,
-		"severity=warning":            false,
-		`service=~"pay.*"`:            true,
-		`service=~"pay"`:              false, // anchored
-		"team!=web":                   true,
-		"team!=core":                  false,
-		`region=""`:                   true,
-		"@source=am-eu":               true,
-		"@source=am-us":               false,
-		"@source!=prom":               false,
-		"@age>10m":                    true,
-		"@age>20m":                    false,
-		"@acked=true":                 true,
-		"@acked=false":                false,
-		"@state=firing":               true,
-		"@state!=firing":              false,
-		"@tier=1":                     false,
-		"@sla<30m":                    false,
-		"latency":                     true,
-		"latency severity=critical":   true,
-		"latency severity=warning":    false,
-		"latency nothing-like-it":     false,
-		`"highlatency"`:               true,
-		"@age>10m team=core @acked=1": true,
+		"severity=critical":                  true,
+		"severity=warning":                   false,
+		`service=~"pay.*"`:                   true,
+		`service=~"pay"`:                     false, // anchored
+		"team!=web":                          true,
+		"team!=core":                         false,
+		`region=""`:                          true,
+		"@source=am-eu":                      true,
+		"@source=am-us":                      false,
+		"@source!=prom":                      false,
+		"@age>10m":                           true,
+		"@age>20m":                           false,
+		"@acked=true":                        true,
+		"@acked=false":                       false,
+		"@state=firing":                      true,
+		"@state!=firing":                     false,
+		"@tier=1":                            false,
+		"@sla<30m":                           false,
+		"latency":                            true,
+		"latency severity=critical":          true,
+		"latency severity=warning":           false,
+		"latency nothing-like-it":            false,
+		`"highlatency"`:                      true,
+		"@age>10m team=core @acked=1":        true,
+		`{severity="critical"}`:              true,
+		`{severity="warning"}`:               false,
+		"severity=critical,team=core":        true,
+		"severity=critical,team=web":         false,
+		`{"team"="core", alertname=~High.*}`: true,
+		"alertname=~high.*":                  false, // case matters in a regexp
+		"region=":                            true,
 	}
 	for q, want := range cases {
 		f, err := ParseFilter(q)
@@ -166,26 +194,28 @@ func TestFilterMatchTicket(t *testing.T) {
 	it := &TicketItem{Ticket: tk, Service: "checkout"}
 	hay := "42\x00checkout slow\x00\x00\x00open\x00noc"
 	cases := map[string]bool{
-		"@tier=1":            true,
-		"@tier=2":            false,
-		"@tier!=2":           true,
-		"@sla<30m":           true,
-		"@sla<10m":           false,
-		"@sla<0":             false,
-		"@age>1h":            true,
-		"@source=rt-noc":     true,
-		"@state=open":        true,
-		"queue=noc":          true,
-		"service=checkout":   true,
-		"service=check":      false,
-		"priority=P2":        true,
-		"slow":               true,
-		"checkout @tier=2":   false,
-		"@acked=false":       true,
-		"severity=critical":  false,
-		`owner=""`:           true,
-		"@state=~op.*":       true,
-		"nobody-writes-this": false,
+		"@tier=1":                      true,
+		"@tier=2":                      false,
+		"@tier!=2":                     true,
+		"@sla<30m":                     true,
+		"@sla<10m":                     false,
+		"@sla<0":                       false,
+		"@age>1h":                      true,
+		"@source=rt-noc":               true,
+		"@state=open":                  true,
+		"queue=noc":                    true,
+		"service=checkout":             true,
+		"service=check":                false,
+		"priority=P2":                  true,
+		"slow":                         true,
+		"checkout @tier=2":             false,
+		"@acked=false":                 true,
+		"severity=critical":            false,
+		`owner=""`:                     true,
+		"@state=~op.*":                 true,
+		"nobody-writes-this":           false,
+		`{queue="noc", priority="P2"}`: true,
+		"queue=noc,priority=P1":        false,
 	}
 	for q, want := range cases {
 		f, err := ParseFilter(q)
@@ -228,7 +258,7 @@ func TestFilterNarrows(t *testing.T) {
 }
 
 func TestFilterQuoteRoundTrip(t *testing.T) {
-	for _, s := range []string{"checkout", "pay api", `we"ird`, "", "a\\b", "ünï", "x\x00y"} {
+	for _, s := range []string{"checkout", "pay api", `we"ird`, "", "a\\b", "ünï", "x\x00y", "a,b", "x=y", "it's", "{x}", "line\nbreak", "tab\there", "~", "a\\nb"} {
 		f, err := ParseFilter("service=" + FilterQuote(s))
 		if err != nil {
 			t.Fatalf("%q: %v", s, err)
@@ -246,7 +276,7 @@ func TestFilterQuoteRoundTrip(t *testing.T) {
 // the text (or one past its end), and a parsed filter can be evaluated.
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range []string{"", "severity=critical", `service=~"pay.*" team!=web`, "@age>10m @acked=false", "@tier=1 @sla<30m",
-		`"disk full"`, `x="\q"`, "@", "=", "a=~[", "ü@x=1"} {
+		`"disk full"`, `x="\q"`, "@", "=", "a=~[", "ü@x=1", `{a="b", c!~"d.*",} e`, "a=b,c!=d", `"a b"=c`, `{foo=bar}}`} {
 		f.Add(s)
 	}
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)

@@ -62,7 +62,8 @@ type AWSKeys struct {
 
 // SeverityRule maps the alarms its matcher selects to a severity.
 type SeverityRule struct {
-	// Match is a Prometheus matcher expression over the alarm's labels
+	// Match is a matcher line (as an Alertmanager route's matchers:, see
+	// model.ParseMatchers) over the alarm's labels
 	// (alarm_name, alarm_type, namespace, metric_name, dimension_<Name>,
 	// region, account, tag_<Key>), e.g. 'namespace="AWS/RDS"'.
 	Match string `yaml:"match"`

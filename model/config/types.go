@@ -90,8 +90,9 @@ type Source struct {
 type Service struct {
 	// Name is the service's unique name.
 	Name string `yaml:"name"`
-	// Match holds Prometheus matcher expressions; any one matching claims
-	// the alert.
+	// Match holds matcher lines, each read as an Alertmanager route's
+	// matchers: line (model.ParseMatchers); all matchers of a line must
+	// match, and any one line matching claims the alert.
 	Match []string `yaml:"match,omitempty"`
 	// DependsOn names the services this one needs.
 	DependsOn []string `yaml:"depends_on,omitempty"`
