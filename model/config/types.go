@@ -64,11 +64,12 @@ type Source struct {
 	// Timeout bounds one request; default 10s (or Interval if shorter),
 	// never more than Interval.
 	Timeout pmodel.Duration `yaml:"timeout,omitempty"` // per request; default 10s, at most interval
-	// MatchIgnoreLabels are dropped before an alert's identity is computed,
-	// so the same alert seen through Prometheus and the Alertmanager it
-	// feeds (which adds the Prometheus external labels) is one row. The
-	// labels every source names here are ignored by all sources alike, so
-	// a Prometheus source can simply name its own external labels.
+	// MatchIgnoreLabels are dropped before an alert's identity is computed
+	// (they stay on the row), so alerts that differ only in them are one
+	// row: an HA pair of Prometheus servers whose replica label differs.
+	// The labels every source names here are ignored by all sources alike.
+	// A Prometheus source's own external labels need no entry: it learns
+	// them from the server's config.
 	MatchIgnoreLabels []string `yaml:"match_ignore_labels,omitempty"`
 
 	// CloudWatch holds the settings of a cloudwatch source (region,

@@ -3,6 +3,7 @@ package prometheus
 import (
 	stdjson "encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -71,3 +72,28 @@ func benchFetch(b *testing.B, n int) {
 
 func BenchmarkFetch10k(b *testing.B) { benchFetch(b, 10_000) }
 func BenchmarkFetch50k(b *testing.B) { benchFetch(b, 50_000) }
+
+// BenchmarkFetch10kExternalLabels polls a server whose config has
+// external labels and an alert_relabel_config: the steady-state poll
+// reuses the labelled alerts, so it costs what BenchmarkFetch10k does.
+func BenchmarkFetch10kExternalLabels(b *testing.B) {
+	payload := synthPayload(10_000)
+	config := configReply("global:\n  external_labels: {region: eu1, replica: r1}\n" +
+		"alerting:\n  alert_relabel_configs:\n  - {action: labeldrop, regex: replica, separator: ;}\n")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == ConfigPath {
+			_, _ = w.Write([]byte(config))
+			return
+		}
+		_, _ = w.Write(payload)
+	}))
+	b.Cleanup(srv.Close)
+	sourcetest.BenchFetch(b, payload, 10_000, func(string, *http.Client) sourcetest.Fetcher {
+		src := New("bench", srv.URL, srv.Client(), nil)
+		if alerts, err := src.Fetch(b.Context()); err != nil || alerts[0].Labels["region"] != "eu1" {
+			b.Fatalf("not labelled: %v", err)
+		}
+		return src
+	})
+}

@@ -32,6 +32,7 @@ const AlertsPath = "/api/v1/alerts"
 type Source struct {
 	*sources.JSONSource
 	rules *rules
+	ext   *learner
 }
 
 var _ sources.Source = (*Source)(nil)
@@ -41,11 +42,17 @@ var _ sources.Source = (*Source)(nil)
 // (http.DefaultClient when nil). ignoreLabels are left out of each alert's
 // Key, so the same alert seen elsewhere with extra labels can match.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	return &Source{JSONSource: api.NewSource(name, baseURL, client, ignoreLabels), rules: newRules(baseURL, client)}
+	s := &Source{rules: newRules(baseURL, client), ext: newLearner(baseURL, client)}
+	a := api
+	a.Decode = s.ext.decode
+	s.JSONSource = a.NewSource(name, baseURL, client, ignoreLabels)
+	return s
 }
 
-// Fetch polls the server's alerts; firing ones start when they fired.
+// Fetch polls the server's alerts, labelled as its Alertmanagers receive
+// them (see External); firing ones start when they fired.
 func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
+	s.ext.refresh(ctx, time.Now())
 	alerts, err := s.JSONSource.Fetch(ctx)
 	if err != nil {
 		return nil, err
@@ -53,6 +60,16 @@ func (s *Source) Fetch(ctx context.Context) ([]model.Alert, error) {
 	s.rules.startFiring(ctx, alerts, time.Now())
 	return alerts, nil
 }
+
+// External is what the source learned from the server's config
+// (ConfigPath, read at the first Fetch and every ConfigEvery after): the
+// external labels it adds to each alert lacking them, then the
+// alert_relabel_configs it applies, exactly as Prometheus does before
+// sending an alert to an Alertmanager, so that the same alert read from
+// Prometheus and from its Alertmanagers is one row. A server that does not
+// serve its config (Thanos Ruler, vmalert) or refuses it has its alerts
+// shown as it lists them.
+func (s *Source) External() External { return s.ext.External() }
 
 // api is the Prometheus alerts API: its replies are read by decode, its
 // error replies turned into clear messages by apiError.
@@ -110,10 +127,16 @@ func Decode(sc *sources.JSONScanner, data []byte, ignore []string) ([]model.Aler
 }
 
 func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignore []string) ([]model.Alert, error) {
+	return decodeWith(sc, memo, data, ignore, nil)
+}
+
+// decodeWith is decode labelling each alert it decodes with ext (when not
+// nil) before keying it.
+func decodeWith(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignore []string, ext *external) ([]model.Alert, error) {
 	sc.Reset(data)
 	defer sc.Reset(nil)
 	var env envelope
-	if err := decodeEnvelope(sc, &env, func() error { return decodeAlerts(sc, memo, &env, ignore) }); err != nil {
+	if err := decodeEnvelope(sc, &env, func() error { return decodeAlerts(sc, memo, &env, ignore, ext) }); err != nil {
 		return nil, err
 	}
 	if err := sc.End(); err != nil {
@@ -223,12 +246,14 @@ func state(s string) (model.State, bool) {
 // alertsDecoder is the state of one decode of the alerts array.
 type alertsDecoder struct {
 	sources.AlertReader
-	sc     *sources.JSONScanner
-	ignore []string
+	sc      *sources.JSONScanner
+	ignore  []string
+	ext     *external
+	scratch []string
 }
 
-func decodeAlerts(sc *sources.JSONScanner, memo *sources.AlertMemo, env *envelope, ignore []string) error {
-	d := &alertsDecoder{sc: sc, ignore: ignore}
+func decodeAlerts(sc *sources.JSONScanner, memo *sources.AlertMemo, env *envelope, ignore []string, ext *external) error {
+	d := &alertsDecoder{sc: sc, ignore: ignore, ext: ext}
 	d.Start(sc, memo, ignore, &format, d.decodeMember, env.alerts)
 	_, err := sc.Array("data.alerts", d.Read)
 	env.alerts = d.Alerts
@@ -241,6 +266,9 @@ func (d *alertsDecoder) decodeMember() (err error) {
 	switch d.Cur {
 	case tagLabels:
 		d.A.Labels, d.A.Key, err = sc.Labels("labels", d.ignore)
+		if err == nil && d.ext != nil && d.A.Labels != nil && d.ext.apply(d.A.Labels) {
+			d.A.Key = sources.LabelsKey(d.A.Labels, d.ignore, &d.scratch)
+		}
 	case tagAnnotations:
 		d.A.Annotations, err = sc.StringMap("annotations")
 	case tagState:

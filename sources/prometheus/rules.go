@@ -40,8 +40,7 @@ type rules struct {
 
 	mu     sync.Mutex
 	byName map[string][]rule
-	read   time.Time     // last successful read
-	tried  time.Time     // last attempt
+	sched  reading
 	retry  time.Duration // wait before reading again for a firing alert of an unknown rule
 }
 
@@ -56,11 +55,11 @@ type rules struct {
 func (r *rules) startFiring(ctx context.Context, alerts []model.Alert, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if now.Sub(r.read) >= RulesEvery {
+	if r.sched.due(now, RulesEvery) {
 		r.reread(ctx, now)
 	}
 	unknown := r.apply(alerts, nil)
-	if len(unknown) > 0 && now.Sub(r.tried) >= max(r.retry, minRetry) {
+	if len(unknown) > 0 && now.Sub(r.sched.tried) >= max(r.retry, minRetry) {
 		r.reread(ctx, now)
 		unknown = r.apply(alerts, unknown)
 		if len(unknown) > 0 {
@@ -71,18 +70,42 @@ func (r *rules) startFiring(ctx context.Context, alerts []model.Alert, now time.
 	}
 }
 
-// minRetry is the least time between two reads of the rules.
+// minRetry is the least time between two reads of the rules, or of the
+// config.
 const minRetry = 10 * time.Second
+
+// reading is when something the source reads from the server beside its
+// alerts (the rules, the config) was last read and last tried: it is read
+// again every so often, and never twice within minRetry.
+type reading struct {
+	read  time.Time // last successful read
+	tried time.Time // last attempt
+}
+
+// due reports whether every has passed since the last successful read.
+func (s *reading) due(now time.Time, every time.Duration) bool { return now.Sub(s.read) >= every }
+
+// try calls read unless it was tried less than minRetry ago, and notes
+// the read when read returns nil.
+func (s *reading) try(now time.Time, read func() error) {
+	if now.Sub(s.tried) < minRetry {
+		return
+	}
+	s.tried = now
+	if read() == nil {
+		s.read = now
+	}
+}
 
 // reread reads the rules unless they were tried less than minRetry ago.
 func (r *rules) reread(ctx context.Context, now time.Time) {
-	if now.Sub(r.tried) < minRetry {
-		return
-	}
-	r.tried = now
-	if m, err := r.fetch(ctx); err == nil {
-		r.byName, r.read = m, now
-	}
+	r.sched.try(now, func() error {
+		m, err := r.fetch(ctx)
+		if err == nil {
+			r.byName = m
+		}
+		return err
+	})
 }
 
 // apply starts the firing alerts at indexes only (all when only is nil)

@@ -4,11 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"sitroom/model"
+	"sitroom/sources"
 	"sitroom/sources/cloudwatch"
+	"sitroom/sources/prometheus"
 )
 
 // Check is `sitroom check`: it validates the config, probes every source
@@ -87,11 +93,48 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 			fail("%v", err)
 			continue
 		}
-		fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %d alerts in %s\n", j.Name(), j.Type(), where, len(alerts), took)
+		fmt.Fprintf(stdout, "ok    %-16s %-12s %s  %s in %s\n", j.Name(), j.Type(), where, model.Plural(len(alerts), "alert", "alerts"), took)
+		if ps, ok := j.Source.(*prometheus.Source); ok {
+			printExternal(stdout, j.Name(), ps.External())
+		}
 	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d of %s failed\n", failed, model.Plural(len(jobs), "source", "sources"))
 		return 1
 	}
 	return 0
+}
+
+// printExternal prints what a Prometheus source learned from its server's
+// config: the external labels it adds to alerts as the server's
+// Alertmanagers receive them, and a warning where the same alert may show
+// as two rows.
+func printExternal(w io.Writer, name string, x prometheus.External) {
+	const twice = "the same alert from an Alertmanager may show as a row of its own (see match_ignore_labels)"
+	switch {
+	case x.Status == http.StatusNotFound: // Thanos Ruler, vmalert
+		fmt.Fprintf(w, "      %s: external labels not known: %s; alerts shown as listed\n", name, x.Unknown)
+	case x.Unknown != "":
+		fmt.Fprintf(w, "warning: %s: external labels not known: %s; %s\n", name, x.Unknown, twice)
+	default:
+		labels := "none"
+		if len(x.Labels) > 0 {
+			var b strings.Builder
+			for i, k := range slices.Sorted(maps.Keys(x.Labels)) {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "%s=%q", sources.Sanitize(k, 60), sources.Sanitize(x.Labels[k], 80))
+			}
+			labels = "{" + b.String() + "}"
+		}
+		line := "external labels " + labels
+		if x.Relabel > 0 {
+			line += ", then " + model.Plural(x.Relabel, "alert_relabel_config", "alert_relabel_configs")
+		}
+		fmt.Fprintf(w, "      %s: %s\n", name, line)
+	}
+	for _, warn := range x.Warnings {
+		fmt.Fprintf(w, "warning: %s: %s; %s\n", name, warn, twice)
+	}
 }

@@ -43,7 +43,7 @@ sources:
 	logFile := filepath.Join(t.TempDir(), "log")
 	code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--log-file", logFile)
 	assert.Equal(t, 1, code, out+errOut)
-	assert.Regexp(t, `(?m)^ok +aws-noc +cloudwatch +eu-west-1 profile noc account 123456789012 as arn:aws:iam::123456789012:user/noc +1 alerts in`, out)
+	assert.Regexp(t, `(?m)^ok +aws-noc +cloudwatch +eu-west-1 profile noc account 123456789012 as arn:aws:iam::123456789012:user/noc +1 alert in`, out)
 	assert.Regexp(t, `(?m)^FAIL +aws-old +cloudwatch +eu-west-1 profile old +identity: AWS credentials expired \(profile old\)`, out)
 	assert.Regexp(t, `(?m)^FAIL +aws-env +cloudwatch +eu-west-1 +identity: AWS rejected the credentials of profile default \(InvalidClientTokenId\)`, out)
 	assert.Regexp(t, `(?m)^FAIL +aws-typo +cloudwatch +eu-west-1 profile nope +identity: AWS profile "nope" not found`, out)

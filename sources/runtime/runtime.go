@@ -210,8 +210,7 @@ func (r *Runtime) Close() { r.close() }
 // Jobs makes one polling job per configured source, each built by its
 // type's registered factory (sources.New, tickets.New). The labels any
 // source names in match_ignore_labels are ignored by every source when
-// alerts are matched across sources: a Prometheus source names its
-// external labels, which only the Alertmanagers it feeds ever see.
+// alerts are matched across sources (an HA Prometheus pair's replica).
 func Jobs(cfg *config.Config) ([]sources.Job, error) {
 	var ignore []string
 	seen := map[string]bool{}

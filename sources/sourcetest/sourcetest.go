@@ -411,6 +411,10 @@ type PromOptions struct {
 	// ExternalLabels are added to alerts sent to Alertmanagers (but not
 	// shown by Prometheus' own /api/v1/alerts).
 	ExternalLabels map[string]string
+	// AlertRelabelConfigs are the alerting section's
+	// alert_relabel_configs, each a relabel_config as YAML keys and
+	// values (e.g. {"action": "labeldrop", "regex": "replica"}).
+	AlertRelabelConfigs []map[string]any
 }
 
 // StartPrometheus starts /usr/bin/prometheus on a free loopback port with
@@ -457,6 +461,12 @@ func StartPrometheusWith(t testing.TB, o PromOptions) *Server {
 				"static_configs": []any{map[string]any{"targets": targets}},
 			}},
 		}
+	}
+	if len(o.AlertRelabelConfigs) > 0 {
+		if cfg["alerting"] == nil {
+			cfg["alerting"] = map[string]any{}
+		}
+		cfg["alerting"].(map[string]any)["alert_relabel_configs"] = o.AlertRelabelConfigs
 	}
 	// JSON is valid YAML.
 	b, err := json.MarshalIndent(cfg, "", "  ")
