@@ -33,15 +33,31 @@ type Actor interface {
 }
 
 // form is the small form an action opens: its fields, what will happen,
-// and a confirmation step.
+// and, unless it is direct, a confirmation step.
 type form struct {
 	req     model.ActionRequest
 	title   string
 	fields  []formField
 	focus   int
 	summary []string // what will happen, shown on the form and again to confirm
-	confirm bool     // the confirmation step
-	problem string   // why Enter did not go on
+	// live, when set, says what will happen from the fields as typed (an
+	// ack's expiry) and the clock; it replaces summary.
+	live func() []string
+	// direct forms act on Enter: the form already says what will happen
+	// (an ack or un-ack of one outage, a note). The others (escalations)
+	// go through a confirmation step first.
+	direct  bool
+	send    string // what Enter does on a direct form, e.g. "acknowledge"
+	confirm bool   // the confirmation step
+	problem string // why Enter did not go on
+}
+
+// lines is what the form says will happen.
+func (f *form) lines() []string {
+	if f.live != nil {
+		return f.live()
+	}
+	return f.summary
 }
 
 type formField struct {
@@ -74,7 +90,7 @@ func (st *state) actionTarget() (service string, keys []string, what string) {
 	switch st.focus {
 	case PanelOutages:
 		if o := st.selectedOutage(); o != nil {
-			return o.Service, o.Keys, fmt.Sprintf("outage %s (%d alerts)", o.Service, len(o.Keys))
+			return o.Service, o.Keys, fmt.Sprintf("outage %s (%s)", o.Service, model.Plural(len(o.Keys), "alert", "alerts"))
 		}
 	case PanelAlerts:
 		if s := st.selectedSignal(); s != nil {
@@ -108,10 +124,12 @@ func (st *state) refused(key string, req model.ActionRequest) bool {
 	return true
 }
 
-// amsHolding names the Alertmanagers holding the given signals.
-func (st *state) amsHolding(keys []string) []string {
+// amsHolding names the Alertmanagers holding the given signals and
+// counts the signals at least one of them holds: what an ack of them
+// silences, from the snapshot (no I/O).
+func (st *state) amsHolding(keys []string) (ams []string, held int) {
 	if st.snap == nil {
-		return nil
+		return nil, 0
 	}
 	isAM := map[string]bool{}
 	for _, s := range st.snap.Sources {
@@ -125,17 +143,81 @@ func (st *state) amsHolding(keys []string) []string {
 		want[k] = true
 	}
 	for _, s := range st.snap.Signals {
-		if want[s.Key] {
-			for _, src := range s.Sources {
-				if isAM[src] {
-					set[src] = true
-				}
+		if !want[s.Key] {
+			continue
+		}
+		in := false
+		for _, src := range s.Sources {
+			if isAM[src] {
+				set[src], in = true, true
 			}
 		}
+		if in {
+			held++
+		}
 	}
-	return model.SortedKeys(set)
+	return model.SortedKeys(set), held
 }
 
+// defaultAckExpiry is the expiry an ack form starts with.
+const defaultAckExpiry = "2h"
+
+// parseExpiry reads an ack form's expiry: a positive Go duration.
+func parseExpiry(s string) (time.Duration, bool) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	return d, err == nil && d > 0
+}
+
+// expiryProblem is what the form says of an expiry it cannot read.
+const expiryProblem = "expiry: a duration such as 30m, 2h or 1h30m"
+
+// spanText is an expiry as typed by a person: 2h, 1h30m, 45m, 1d2h.
+func spanText(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d >= 24*time.Hour:
+		t := fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+		if r := d % (24 * time.Hour); r >= time.Hour {
+			t += fmt.Sprintf("%dh", int(r/time.Hour))
+		}
+		return t
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+// ackLines is what an ack form says will happen, from its expiry as typed
+// and the clock: which alerts are silenced in which Alertmanagers until
+// when, or that the ack stays in sitroom.
+func (st *state) ackLines(f *form, n int, ams []string, held int) []string {
+	until := "until ? (" + expiryProblem + ")"
+	if d, ok := parseExpiry(f.fields[1].value); ok {
+		until = fmt.Sprintf("until %s (%s)", st.now().Add(d).Format("15:04"), spanText(d))
+	}
+	var out []string
+	switch {
+	case held == 0:
+		out = append(out, "No Alertmanager alerts: acknowledged in sitroom only, "+until+".")
+	case held >= n:
+		out = append(out, fmt.Sprintf("Will silence %s in %s %s.", model.Plural(held, "alert", "alerts"), strings.Join(ams, ", "), until))
+	default:
+		// always plural: 0 < held < n, so n > 1
+		out = append(out, fmt.Sprintf("Will silence %d of the %d alerts in %s %s.", held, n, strings.Join(ams, ", "), until))
+		if n-held == 1 {
+			out = append(out, "The other has no Alertmanager: acknowledged in sitroom only.")
+		} else {
+			// always plural: n-held > 1
+			out = append(out, fmt.Sprintf("The other %d have no Alertmanager: acknowledged in sitroom only.", n-held))
+		}
+	}
+	return append(out, fmt.Sprintf("Acknowledged as %s; the ack clears when the outage resolves.", st.actor.Operator().User))
+}
+
+// startAck opens the ack form: Enter with a comment acks, since the form
+// says what will happen (one outage, or the alert selected).
 func (st *state) startAck() {
 	svc, keys, what := st.actionTarget()
 	req := model.ActionRequest{Verb: model.VerbAck, Service: svc, AlertKeys: keys, Comment: "x"}
@@ -156,19 +238,13 @@ func (st *state) startAck() {
 			return
 		}
 		keys, req.AlertKeys = rest, rest
-		what = fmt.Sprintf("the %d unacknowledged alert(s) of %s", len(rest), svc)
+		what = "the " + model.Plural(len(rest), "unacknowledged alert", "unacknowledged alerts") + " of " + svc
 	}
 	req.Comment = ""
-	f := &form{req: req, title: "Acknowledge " + what,
-		fields: []formField{{label: "Comment"}, {label: "Expiry", value: "2h"}}}
-	ams := st.amsHolding(keys)
-	f.summary = []string{fmt.Sprintf("Acknowledges %d alert(s) of %s as %s.", len(keys), svc, st.actor.Operator().User)}
-	if len(ams) > 0 {
-		f.summary = append(f.summary, fmt.Sprintf("Creates a silence on %s (equality matchers of each alert, until the expiry).", strings.Join(ams, ", ")))
-	} else {
-		f.summary = append(f.summary, "No Alertmanager holds these alerts: the ack is recorded here only.")
-	}
-	f.summary = append(f.summary, "The ack clears when the outage resolves.")
+	f := &form{req: req, title: "Acknowledge " + what, direct: true, send: "acknowledge",
+		fields: []formField{{label: "Comment"}, {label: "Expiry", value: defaultAckExpiry}}}
+	ams, held := st.amsHolding(keys)
+	f.live = func() []string { return st.ackLines(f, len(keys), ams, held) }
 	st.openForm(f)
 }
 
@@ -183,14 +259,39 @@ func (st *state) unackDisabled() string {
 	return ""
 }
 
+// startUnack opens the un-ack form: it says whose ack goes and which
+// Alertmanagers' silences expire, and Enter does it (a reason is
+// optional). Un-acking re-arms the outage's notifications, possibly under
+// a colleague's ack, so a stray key alone does not.
 func (st *state) startUnack() {
-	svc, _, _ := st.actionTarget()
+	svc, keys, _ := st.actionTarget()
 	req := model.ActionRequest{Verb: model.VerbUnack, Service: svc}
 	if st.refused(st.keyOf("unack"), req) {
 		return
 	}
-	st.setFlash("un-acking " + svc + "…")
-	st.act(req)
+	f := &form{req: req, title: "Un-acknowledge " + svc, direct: true, send: "un-acknowledge",
+		fields: []formField{{label: "Reason"}}}
+	now := st.now()
+	if a := st.board.AckOf(svc); a != nil {
+		// The ack's alerts: those it names, else the whole outage.
+		if len(a.AlertKeys) > 0 {
+			keys = a.AlertKeys
+		} else if st.snap != nil && st.snap.Outage(svc) != nil {
+			keys = st.snap.Outage(svc).Keys
+		}
+		f.summary = []string{fmt.Sprintf("Takes back %s's ack of %s (%s ago, until %s): %s", a.By, svc,
+			compactDuration(now.Sub(a.At)), a.Until.Local().Format("15:04"), a.Comment)}
+		if ams, _ := st.amsHolding(keys); len(ams) > 0 {
+			f.summary = append(f.summary, fmt.Sprintf("Expires its silences in %s: their notifications resume.", strings.Join(ams, ", ")))
+		} else {
+			f.summary = append(f.summary, "Expires any silence it made upstream; the outage shows unacknowledged again.")
+		}
+	} else if st.board != nil && st.board.Lapsed[svc] != nil {
+		l := st.board.Lapsed[svc]
+		f.summary = []string{fmt.Sprintf("Clears %s's lapsed ack of %s (it ran out at %s).", l.By, svc, l.Until.Local().Format("15:04"))}
+	}
+	f.summary = append(f.summary, "The reason is optional; it goes to the audit log.")
+	st.openForm(f)
 }
 
 func (st *state) startEscalate() {
@@ -254,7 +355,7 @@ func (st *state) startNote() {
 	if svc != "" {
 		title = "Note on " + svc
 	}
-	st.openForm(&form{req: req, title: title, fields: []formField{{label: "Note"}},
+	st.openForm(&form{req: req, title: title, fields: []formField{{label: "Note"}}, direct: true, send: "save the note",
 		summary: []string{"Kept for the handoff report; shown in the detail view."}})
 }
 
@@ -325,7 +426,9 @@ func (st *state) formErase() {
 	}
 }
 
-// formEnter goes on to the confirmation, then submits.
+// formEnter submits a direct form, or goes on to the confirmation and
+// then submits. A missing comment or an unreadable expiry keeps the form
+// open, saying so.
 func (st *state) formEnter() {
 	f := st.form
 	if f == nil {
@@ -333,29 +436,31 @@ func (st *state) formEnter() {
 	}
 	if !f.confirm {
 		f.req.Comment = strings.TrimSpace(f.fields[0].value)
-		if f.req.Verb == model.VerbAck {
-			d, err := time.ParseDuration(strings.TrimSpace(f.fields[1].value))
-			if err != nil || d <= 0 {
-				f.problem = "expiry: a duration such as 30m, 2h or 1h30m"
-				f.focus = 1
-				return
-			}
-			f.req.Expiry = d
-			f.summary[0] = fmt.Sprintf("Acknowledges %d alert(s) of %s as %s until %s.", len(f.req.AlertKeys), f.req.Service,
-				st.actor.Operator().User, st.now().Add(d).Format("15:04"))
-		}
 		if why := f.req.Validate(); why != "" {
 			f.problem = why
 			f.focus = 0
 			return
 		}
+		if f.req.Verb == model.VerbAck {
+			d, ok := parseExpiry(f.fields[1].value)
+			if !ok {
+				f.problem = expiryProblem
+				f.focus = 1
+				return
+			}
+			f.req.Expiry = d
+		}
 		f.problem = ""
-		f.confirm = true
-		return
+		if !f.direct {
+			f.confirm = true
+			return
+		}
 	}
 	req := f.req
 	st.closeForm()
-	st.setFlash(string(req.Verb) + " " + req.Target() + ": recording…")
+	// The form's title names the target in words; req.Target() would
+	// show an alert by its key.
+	st.setFlash(f.title + ": recording…")
 	st.act(req)
 }
 
@@ -517,7 +622,13 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 	}
 	th := &st.theme
 	bw := min(w, 100)
-	lines := 4 + len(f.summary) + len(f.fields) + 2
+	// What will happen, wrapped to the box: it must be read whole.
+	var summary []string
+	for _, s := range f.lines() {
+		summary = append(summary, wordWrap(Inert(s), max(bw-2, 1))...)
+	}
+	// the summary, a blank line, the fields, a blank line, the hint
+	lines := len(summary) + len(f.fields) + 3
 	bh := min(h, lines+2)
 	bx := x + (w-bw)/2
 	by := y + max((h-bh)/2, 0)
@@ -535,7 +646,7 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 			row++
 		}
 	}
-	for _, s := range f.summary {
+	for _, s := range summary {
 		put(s, th.Base)
 	}
 	row++
@@ -566,7 +677,14 @@ func (st *state) drawForm(p *painter, x, y, w, h int) {
 	case f.confirm:
 		put("Confirm: Enter does it · Esc goes back", th.Crit.Bold(true))
 	default:
-		put("Enter: review · Tab: next field · Esc: cancel", th.Dim)
+		enter := "Enter: review"
+		if f.direct {
+			enter = "Enter: " + f.send
+		}
+		if len(f.fields) > 1 {
+			enter += " · Tab: next field"
+		}
+		put(enter+" · Esc: cancel", th.Dim)
 	}
 }
 

@@ -106,7 +106,9 @@ func waitFor(t *testing.T, h *uitest.Harness, sub string) {
 	}
 }
 
-func TestAckFormConfirmAndTheRowShowsTheAck(t *testing.T) {
+// An ack of one outage is a, the comment, Enter: the form says what will
+// happen, so there is no review step. An empty comment is refused first.
+func TestAckIsCommentThenEnterAndTheRowShowsTheAck(t *testing.T) {
 	a := newFakeActor(model.RoleTier1)
 	h := startActing(t, a, false)
 	if !h.Contains("alice · tier1") {
@@ -116,25 +118,24 @@ func TestAckFormConfirmAndTheRowShowsTheAck(t *testing.T) {
 		t.Fatalf("expected payments-legacy selected, got %q", sel)
 	}
 	h.Type("a")
-	if !h.Contains("Acknowledge outage payments-legacy (1 alerts)") {
+	if !h.Contains("Acknowledge outage payments-legacy (1 alert)") {
 		t.Fatalf("no ack form:\n%s", screen(h))
 	}
-	if !h.Contains("No Alertmanager holds these alerts") {
+	if !h.Contains("No Alertmanager alerts: acknowledged in sitroom only, until 12:00 (2h).") {
 		t.Fatalf("the form does not say what will happen upstream:\n%s", screen(h))
 	}
+	if !h.Contains("Enter: acknowledge · Tab: next field · Esc: cancel") {
+		t.Fatalf("the form does not say Enter acknowledges:\n%s", screen(h))
+	}
 	h.Key(tcell.KeyEnter)
-	if !h.Contains("a comment is required") {
+	if !h.Contains("a comment is required") || !h.Contains("Acknowledge outage payments-legacy") {
 		t.Fatalf("an empty comment went through:\n%s", screen(h))
 	}
 	h.Type("replica rebuilding")
 	h.Key(tcell.KeyEnter)
-	if !h.Contains("Confirm: Enter does it") || !h.Contains("until 12:00") {
-		t.Fatalf("no confirmation step saying what will happen:\n%s", screen(h))
+	if h.Contains("Acknowledge outage") || h.Contains("Confirm") {
+		t.Fatalf("Enter with a comment did not ack at once:\n%s", screen(h))
 	}
-	if len(a.requests()) != 0 {
-		t.Fatal("the request went out before confirmation")
-	}
-	h.Key(tcell.KeyEnter)
 	waitFor(t, h, "ACK 3m alice · 2 pending")
 	waitFor(t, h, "ack recorded")
 	reqs := a.requests()
@@ -142,35 +143,86 @@ func TestAckFormConfirmAndTheRowShowsTheAck(t *testing.T) {
 		reqs[0].Service != "payments-legacy" || len(reqs[0].AlertKeys) != 1 {
 		t.Fatalf("request = %+v", reqs)
 	}
-	// A second a says who acked; u un-acks.
+	// A second a says who acked.
 	h.Type("a")
 	if !h.Contains("already acknowledged by alice") {
 		t.Fatalf("second ack not refused with who holds it:\n%s", screen(h))
 	}
+	// u says whose ack it takes back and waits for Enter.
 	h.Type("u")
+	if !h.Contains("Un-acknowledge payments-legacy") || !h.Contains("Takes back alice's ack of payments-legacy (3m ago, until 12:00): replica rebuilding") ||
+		!h.Contains("Enter: un-acknowledge · Esc: cancel") {
+		t.Fatalf("u does not show what it undoes:\n%s", screen(h))
+	}
+	if len(a.requests()) != 1 {
+		t.Fatal("u un-acked before Enter")
+	}
+	h.Type("wrong outage")
+	h.Key(tcell.KeyEnter)
 	waitFor(t, h, "unack recorded")
 	if h.Contains("ACK 3m alice") {
 		t.Fatalf("un-ack left the ack on the row:\n%s", screen(h))
 	}
+	if reqs := a.requests(); len(reqs) != 2 || reqs[1].Verb != model.VerbUnack || reqs[1].Comment != "wrong outage" {
+		t.Fatalf("un-ack request = %+v", reqs)
+	}
 }
 
-func TestAckFormOnAnAlertNamesItsAlertmanagers(t *testing.T) {
+// The ack form names the Alertmanagers it silences in and the time the
+// silences end, following the expiry as it is typed; an expiry it cannot
+// read keeps the form open.
+func TestAckFormNamesItsAlertmanagersAndFollowsTheExpiry(t *testing.T) {
 	a := newFakeActor(model.RoleTier1)
 	h := startActing(t, a, false)
 	h.Key(tcell.KeyDown) // checkout: HighErrorRate held by am-eu and am-us
 	h.Type("a")
-	if !h.Contains("Acknowledge outage checkout (2 alerts)") || !h.Contains("Creates a silence on am-eu, am-us") {
+	if !h.Contains("Acknowledge outage checkout (2 alerts)") || !h.Contains("Will silence 2 alerts in am-eu, am-us until 12:00 (2h).") {
 		t.Fatalf("form does not name the Alertmanagers:\n%s", screen(h))
 	}
 	h.Key(tcell.KeyTab)
 	h.Key(tcell.KeyCtrlU)
-	h.Type("45m")
+	h.Type("1h30m")
+	if !h.Contains("Will silence 2 alerts in am-eu, am-us until 11:30 (1h30m).") {
+		t.Fatalf("the form does not follow the expiry:\n%s", screen(h))
+	}
+	h.Type("x")
+	if !h.Contains("until ? (expiry: a duration such as 30m, 2h or 1h30m)") {
+		t.Fatalf("an unreadable expiry is not flagged:\n%s", screen(h))
+	}
+	h.Key(tcell.KeyTab)
+	h.Type("deploy rolled back")
+	h.Key(tcell.KeyEnter)
+	if !h.Contains("Acknowledge outage checkout") || len(a.requests()) != 0 {
+		t.Fatalf("an unreadable expiry went through:\n%s", screen(h))
+	}
 	h.Key(tcell.KeyEscape)
 	if h.Contains("Acknowledge outage") {
 		t.Fatalf("Esc did not cancel the form:\n%s", screen(h))
 	}
 	if len(a.requests()) != 0 {
 		t.Fatal("a cancelled form sent a request")
+	}
+}
+
+// An outage with alerts both in an Alertmanager and elsewhere says which
+// part is silenced and which stays in sitroom.
+func TestAckFormSaysWhatStaysInSitroom(t *testing.T) {
+	a := newFakeActor(model.RoleTier1)
+	h := startActing(t, a, false)
+	snap := model.BuildSnapshot([]*model.AlertRow{
+		row("am-eu", model.StateFiring, time.Hour, map[string]string{"alertname": "DBDown", "severity": "critical", "service": "db-main"}, nil),
+		row("prom", model.StateFiring, time.Hour, map[string]string{"alertname": "DBSlow", "severity": "critical", "service": "db-main"}, nil),
+		row("prom", model.StateFiring, time.Hour, map[string]string{"alertname": "DBLag", "severity": "critical", "service": "db-main"}, nil),
+	}, []model.SourceStatus{
+		{Name: "am-eu", Type: "alertmanager", LastAttempt: fixedNow, LastSuccess: fixedNow},
+		{Name: "prom", Type: "prometheus", LastAttempt: fixedNow, LastSuccess: fixedNow},
+	}, model.SnapshotOptions{Now: fixedNow})
+	h.Push(snap)
+	waitFor(t, h, "db-main")
+	h.Type("a")
+	if !h.Contains("Acknowledge outage db-main (3 alerts)") || !h.Contains("Will silence 1 of the 3 alerts in am-eu until 12:00 (2h).") ||
+		!h.Contains("The other 2 have no Alertmanager: acknowledged in sitroom only.") {
+		t.Fatalf("form does not say what stays in sitroom:\n%s", screen(h))
 	}
 }
 
@@ -186,6 +238,10 @@ func TestEscalateTwiceLevel3RefusedForTier1(t *testing.T) {
 	}
 	h.Type("replication stuck")
 	h.Key(tcell.KeyEnter)
+	// An escalation keeps its review step.
+	if !h.Contains("Confirm: Enter does it") || len(a.requests()) != 0 {
+		t.Fatalf("no review step before the escalation:\n%s", screen(h))
+	}
 	h.Key(tcell.KeyEnter)
 	waitFor(t, h, "L2 owner on-call")
 	h.Type("e")
@@ -220,8 +276,7 @@ func TestNoteShownInDetail(t *testing.T) {
 	h.Key(tcell.KeyDown) // checkout
 	h.Type("n")
 	h.Type("rolled back 4.2")
-	h.Key(tcell.KeyEnter)
-	h.Key(tcell.KeyEnter)
+	h.Key(tcell.KeyEnter) // a note is saved at once
 	waitFor(t, h, "note recorded")
 	h.Type("2")
 	h.Key(tcell.KeyDown)
@@ -309,10 +364,10 @@ func TestPartialAckShowsHowMany(t *testing.T) {
 	// a on the outage acks the rest, not what bob acked already.
 	h.Key(tcell.KeyDown) // checkout
 	h.Type("a")
-	waitFor(t, h, "Acknowledge the 1 unacknowledged alert(s) of checkout")
+	waitFor(t, h, "Acknowledge the 1 unacknowledged alert of checkout")
 	h.Type("second alert too")
 	h.Key(tcell.KeyEnter)
-	h.Key(tcell.KeyEnter)
+	waitFor(t, h, "ack recorded")
 	reqs := a.requests()
 	if len(reqs) != 1 || len(reqs[0].AlertKeys) != 1 || reqs[0].AlertKeys[0] != o.Keys[1] {
 		t.Fatalf("the top-up ack should name only the unacked alert %s, got %+v", o.Keys[1], reqs)

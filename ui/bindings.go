@@ -122,7 +122,7 @@ func bindingTable() []Binding {
 		{Action: "erase", Scope: ScopeFilter, Desc: "erase line", run: func(st *state) { st.setFilter("") }},
 		{Action: "quit", Scope: ScopeFilter, Desc: "quit", run: (*state).quit},
 
-		{Action: "submit", Scope: ScopeForm, Desc: "review, then confirm", Footer: true, Dangerous: true, run: (*state).formEnter},
+		{Action: "submit", Scope: ScopeForm, Desc: "send (an escalation: review, then confirm)", Hint: "send", Footer: true, Dangerous: true, run: (*state).formEnter},
 		{Action: "back", Scope: ScopeForm, Desc: "back / cancel", Footer: true, Dangerous: true, run: (*state).formBack},
 		{Action: "next-field", Scope: ScopeForm, Desc: "next field", Footer: true, Dangerous: true, run: (*state).formNextField},
 		{Action: "delete", Scope: ScopeForm, Desc: "delete", Dangerous: true, run: (*state).formBackspace},
