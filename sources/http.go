@@ -267,7 +267,7 @@ func formatMiB(n int64) string {
 	case n >= 1<<10 && n%(1<<10) == 0:
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return model.Plural(int(n), "byte", "bytes")
 }
 
 func isHTML(contentType string) bool {

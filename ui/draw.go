@@ -238,7 +238,7 @@ func (st *state) drawHeader(p *painter, y, w int) {
 	}
 	long := []seg{
 		{"sitroom", th.Title}, {"  ", th.Base},
-		{fmt.Sprintf("%d outages", c.Outages), hot(c.Outages, th.Crit)}, {" · ", th.Dim},
+		{model.Plural(c.Outages, "outage", "outages"), hot(c.Outages, th.Crit)}, {" · ", th.Dim},
 		{fmt.Sprintf("%d firing", c.Firing), hot(c.Firing, th.Base.Bold(true))}, {" · ", th.Dim},
 		{fmt.Sprintf("%d critical", c.Critical), hot(c.Critical, th.Crit)}, {" · ", th.Dim},
 		{fmt.Sprintf("%d silenced", c.Suppressed), th.Base}, {" · ", th.Dim},
@@ -681,7 +681,7 @@ func (st *state) drawStatus(p *painter, y, w int) {
 	}
 	var ss []seg
 	if len(down) > 1 {
-		ss = append(ss, seg{fmt.Sprintf("%d sources failing (? for all errors) · ", len(down)), th.ErrorText})
+		ss = append(ss, seg{model.Plural(len(down), "source", "sources") + " failing (? for all errors) · ", th.ErrorText})
 	}
 	ss = append(ss, seg{cellText(down[0].Name) + ": ", th.ErrorText.Bold(true)}, seg{cellText(down[0].LastError), th.ErrorText})
 	drawSegs(p, 0, y, w, ss)

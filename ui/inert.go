@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
+
+	"sitroom/model"
 )
 
 // MaxInertBytes bounds how much of one untrusted value Inert keeps: longer
@@ -74,7 +76,7 @@ func inertN(s string, limit int) string {
 		}
 	}
 	if more > 0 {
-		fmt.Fprintf(&b, "… (%d bytes more)", more)
+		b.WriteString("… (" + model.Plural(more, "byte", "bytes") + " more)")
 	}
 	return b.String()
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"sitroom/model"
 )
 
 // Recovery says what OpenRecover did with a cache file it could not use:
@@ -478,7 +480,7 @@ func restore(c *Cache, rows [][][]any, rec *Recovery) {
 				}
 			}
 			if failed > 0 {
-				lost = append(lost, fmt.Sprintf("%s: %d rows could not be written: %v", t.name, failed, firstErr))
+				lost = append(lost, fmt.Sprintf("%s: %s could not be written: %v", t.name, model.Plural(failed, "row", "rows"), firstErr))
 			}
 		}
 		return nil

@@ -193,7 +193,7 @@ func TestOpenRecoverSaysWhatItCouldNotCopy(t *testing.T) {
 	assert.Regexp(t, `audit: .*malformed`, msg)
 	assert.Contains(t, msg, "outbox: 80 rows could not be written", "outbox rows whose audit row is lost are named, not dropped quietly")
 	assert.Contains(t, msg, "acks: 40 rows could not be written")
-	assert.Contains(t, msg, "notes: 1 rows could not be written")
+	assert.Contains(t, msg, "notes: 1 row could not be written")
 }
 
 // Only a file SQLite calls not-a-database or corrupt is moved: a file of

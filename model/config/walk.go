@@ -76,6 +76,7 @@ func implementsUnmarshaler(t reflect.Type) bool {
 func (w *walker) walk(n *yaml3.Node, t reflect.Type, path string, depth int) {
 	w.budget--
 	if w.budget == 0 {
+		// always plural: maxWalkNodes is a large constant
 		w.errorf(n.Line, path, "document too large (aliases expand past %d nodes)", maxWalkNodes)
 	}
 	if w.budget <= 0 {

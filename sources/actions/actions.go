@@ -186,9 +186,9 @@ func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.Act
 		a.Until = now.Add(exp)
 		var ams []string
 		a.Deliveries, ams = d.silences(req.AlertKeys, a.Until)
-		msg = fmt.Sprintf("acked %s (%d alerts) until %s", req.Service, len(req.AlertKeys), a.Until.Local().Format("15:04"))
+		msg = fmt.Sprintf("acked %s (%s) until %s", req.Service, model.Plural(len(req.AlertKeys), "alert", "alerts"), a.Until.Local().Format("15:04"))
 		if len(ams) > 0 {
-			msg += fmt.Sprintf(" · %d silences queued for %s", len(a.Deliveries), strings.Join(ams, ", "))
+			msg += fmt.Sprintf(" · %s queued for %s", model.Plural(len(a.Deliveries), "silence", "silences"), strings.Join(ams, ", "))
 		}
 	case model.VerbUnack:
 		msg = "un-acked " + req.Service
@@ -216,7 +216,7 @@ func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.Act
 		return model.ActionResult{}, err
 	}
 	if req.Verb == model.VerbUnack && len(queued) > 0 {
-		msg += fmt.Sprintf(" · expiring its silences on %d Alertmanagers", len(queued))
+		msg += " · expiring its silences on " + model.Plural(len(queued), "Alertmanager", "Alertmanagers")
 	}
 	d.opt.Logger.Info("action recorded", "id", a.ID, "verb", req.Verb, "target", a.Target, "operator", op.User,
 		"deliveries", len(queued))

@@ -58,7 +58,7 @@ func (d *Dispatcher) EscalationComment(req model.ActionRequest, a *model.Action)
 	}
 	switch {
 	case o != nil:
-		fmt.Fprintf(&b, "Linked outage: %s, %s since %s, %d alerts.\n", o.Service, o.Severity, o.Since.UTC().Format("15:04 UTC"), o.Alerts)
+		fmt.Fprintf(&b, "Linked outage: %s, %s since %s, %s.\n", o.Service, o.Severity, o.Since.UTC().Format("15:04 UTC"), model.Plural(o.Alerts, "alert", "alerts"))
 		if o.ProbableCause != "" {
 			fmt.Fprintf(&b, "Probable cause: %s.\n", o.ProbableCause)
 		}

@@ -521,7 +521,7 @@ func thresholdText(x *types.MetricAlarm, stat string) string {
 		if x.DatapointsToAlarm != nil {
 			mm = *x.DatapointsToAlarm
 		}
-		detail = append(detail, fmt.Sprintf("%d of %d periods", mm, n))
+		detail = append(detail, fmt.Sprintf("%d of %s", mm, model.Plural(int(n), "period", "periods")))
 	}
 	if len(detail) > 0 {
 		b.WriteString(" (" + strings.Join(detail, ", ") + ")")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"sitroom/model"
 	"sitroom/sources"
 )
 
@@ -77,7 +78,7 @@ func BenchDecode(b *testing.B, payload []byte, n int, decode DecodeFunc) {
 	for b.Loop() {
 		alerts, err := decode(sc, payload, nil)
 		if err != nil || len(alerts) != n {
-			b.Fatalf("got %d alerts, err %v", len(alerts), err)
+			b.Fatalf("got %s, err %v", model.Plural(len(alerts), "alert", "alerts"), err)
 		}
 	}
 }
@@ -106,7 +107,7 @@ func BenchFetch(b *testing.B, payload []byte, n int, newSource func(url string, 
 	for b.Loop() {
 		alerts, err := src.Fetch(context.Background())
 		if err != nil || len(alerts) != n {
-			b.Fatalf("got %d alerts, err %v", len(alerts), err)
+			b.Fatalf("got %s, err %v", model.Plural(len(alerts), "alert", "alerts"), err)
 		}
 	}
 }

@@ -123,7 +123,7 @@ func Bench(b B, pages [][]byte, size, want int, decode func(page []byte) (int, e
 			n += k
 		}
 		if n != want {
-			b.Fatalf("mapped %d tickets, want %d", n, want)
+			b.Fatalf("mapped %s, want %d", model.Plural(n, "ticket", "tickets"), want)
 		}
 	}
 }

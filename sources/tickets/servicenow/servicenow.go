@@ -456,7 +456,7 @@ func (s *Source) group(ctx context.Context, name string) (string, error) {
 	case 0:
 		return "", fmt.Errorf("no assignment group called %q", name)
 	case 1:
-	default:
+	default: // always plural: two or more records here
 		return "", fmt.Errorf("%d assignment groups are called %q", len(recs), name)
 	}
 	id = string(recs[0]["sys_id"])
