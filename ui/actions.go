@@ -756,7 +756,7 @@ func (st *state) outageColumns(p *painter) ([]column, []int) {
 	cols := append(append(append([]column(nil), outageCols[:actionAt]...), actionCols...), outageCols[actionAt:]...)
 	nat := append([]int(nil), st.v.outNat[:actionAt]...)
 	for i, c := range actionCols {
-		n := max(len(c.title), c.min)
+		n := len(c.title) // the widest cell, not the minimum: "—" needs no 12 cells
 		for _, o := range st.v.outs {
 			t, _ := st.outageActionCell(o, i)
 			n = max(n, min(p.width(t), c.max))

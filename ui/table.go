@@ -10,21 +10,30 @@ import (
 	"sitroom/model"
 )
 
-// column describes one table column.
+// column describes one table column. Short columns (severity, state,
+// ages, counts, sources, ack, level: values a few cells wide) get their
+// full width first; free-text columns (text or flex: names, services,
+// owners, summaries) share what is left.
 type column struct {
 	title string
 	min   int  // narrowest useful width
 	max   int  // widest it grows to
-	flex  bool // takes whatever width is left (last column only)
+	flex  bool // free text that takes whatever width is left (last column only)
+	text  bool // free text: shares the width the short columns leave
+	first int  // of a text column: the width it gets with the short columns, before the sharing
 	right bool // right-aligned
 }
+
+// listSep joins the items of a list cell. Cell text is inert, so the
+// separator never occurs in an item.
+const listSep = "\x1f"
 
 var alertCols = []column{
 	{title: "SEV", min: 6, max: 6},
 	{title: "STATE", min: 8, max: 8},
 	{title: "AGE", min: 5, max: 5, right: true},
-	{title: "NAME", min: 12, max: 40},
-	{title: "SERVICE", min: 8, max: 24},
+	{title: "NAME", min: 12, max: 40, text: true, first: 16}, // names of 16 or fewer read whole first
+	{title: "SERVICE", min: 8, max: 24, text: true},
 	{title: "SOURCES", min: 5, max: 30},
 	{title: "", min: 9, max: 9}, // the stale marker
 	{title: "SUMMARY", min: 16, max: 1 << 16, flex: true},
@@ -32,12 +41,12 @@ var alertCols = []column{
 
 var outageCols = []column{
 	{title: "SEV", min: 6, max: 6},
-	{title: "SERVICE", min: 10, max: 32},
+	{title: "SERVICE", min: 10, max: 32}, // the outage itself: whole before the rest
 	{title: "FOR", min: 5, max: 5, right: true},
 	{title: "", min: 9, max: 9}, // the stale marker
 	{title: "ALERTS", min: 6, max: 20},
 	{title: "SOURCES", min: 7, max: 30},
-	{title: "OWNER", min: 10, max: 24},
+	{title: "OWNER", min: 10, max: 24, text: true},
 }
 
 func alertNatural(s *model.Signal, col int) int {
@@ -100,7 +109,7 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 	case 4:
 		return cellText(s.Service), base
 	case 5:
-		return cellText(strings.Join(s.Sources, ",")), base
+		return listText(s.Sources), base
 	case 6:
 		return staleText(now, s.Stale, s.StaleSince), th.Warn
 	case 7:
@@ -128,7 +137,7 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 		}
 		return t, base
 	case 5:
-		return cellText(strings.Join(o.Sources, ",")), base
+		return listText(o.Sources), base
 	case 6:
 		if !o.Mapped {
 			return "(unmapped)", th.Dim
@@ -143,7 +152,12 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 
 // fitColumns gives each column a width within avail cells (one blank cell
 // between columns). Columns with nothing to show get 0. When even the
-// minimum widths do not fit, columns are dropped from the right.
+// minimum widths do not fit, columns are dropped from the right. Every
+// column starts at its minimum; the short columns then grow to their
+// natural width, left to right, and the free-text columns (text and
+// flex) share what is left: each grows to its natural width while there
+// is room, the room split evenly among those still short of it, and the
+// flex column takes the rest.
 func fitColumns(cols []column, natural []int, avail int) []int {
 	w := make([]int, len(cols))
 	active := make([]bool, len(cols))
@@ -176,30 +190,57 @@ func fitColumns(cols []column, natural []int, avail int) []int {
 		}
 	}
 	left -= max(k-1, 0)
-	for i, c := range cols {
-		if !active[i] || c.flex || left <= 0 {
-			continue
-		}
-		grow := min(natural[i], c.max) - w[i]
-		if grow > left {
-			grow = left
-		}
-		if grow > 0 {
-			w[i] += grow
-			left -= grow
-		}
-	}
-	for i, c := range cols {
-		if active[i] && c.flex && left > 0 {
-			w[i] += left
-			left = 0
-		}
-	}
 	if left < 0 { // avail smaller than one column
 		for i := range w {
 			w[i] = 0
 		}
 		w[0] = max(avail, 0)
+		return w
+	}
+	// short columns first, to their natural width (a text column to its
+	// first width)
+	for i, c := range cols {
+		if !active[i] || c.text && c.first == 0 || c.flex || left == 0 {
+			continue
+		}
+		upto := min(natural[i], c.max)
+		if c.text {
+			upto = min(upto, c.first)
+		}
+		grow := min(upto-w[i], left)
+		if grow > 0 {
+			w[i] += grow
+			left -= grow
+		}
+	}
+	// then the free text, evenly
+	want := func(i int) int {
+		if cols[i].flex {
+			return 1 << 30
+		}
+		return min(natural[i], cols[i].max) - w[i]
+	}
+	for left > 0 {
+		short := 0
+		for i, c := range cols {
+			if active[i] && (c.text || c.flex) && want(i) > 0 {
+				short++
+			}
+		}
+		if short == 0 {
+			break
+		}
+		share := max(left/short, 1)
+		for i, c := range cols {
+			if left == 0 {
+				break
+			}
+			if active[i] && (c.text || c.flex) && want(i) > 0 {
+				grow := min(share, want(i), left)
+				w[i] += grow
+				left -= grow
+			}
+		}
 	}
 	return w
 }
@@ -285,6 +326,9 @@ func (t *vtable) draw(p *painter, th *Theme, x, y, w, h int, cols []column, natu
 }
 
 func drawAligned(p *painter, x, y, w int, text string, st tcell.Style, right bool) {
+	if strings.Contains(text, listSep) {
+		text = fitList(p, text, w)
+	}
 	if right {
 		if tw := p.width(text); tw < w {
 			x += w - tw
@@ -292,4 +336,39 @@ func drawAligned(p *painter, x, y, w int, text string, st tcell.Style, right boo
 		}
 	}
 	p.text(x, y, w, text, st)
+}
+
+// listText is the text of a list cell: its items, inert, joined by
+// listSep.
+func listText(items []string) string {
+	var b strings.Builder
+	for i, s := range items {
+		if i > 0 {
+			b.WriteString(listSep)
+		}
+		b.WriteString(cellText(s))
+	}
+	return b.String()
+}
+
+// fitList renders a list cell's items in w cells: all of them comma-
+// separated when they fit, else as many as fit followed by how many are
+// left ("am-a +2"), the first one clipped when even that is too wide; in
+// fewer cells than "am… +2" the list is clipped as it is.
+func fitList(p *painter, text string, w int) string {
+	items := strings.Split(text, listSep)
+	all := strings.Join(items, ",")
+	if p.width(all) <= w || len(items) == 1 {
+		return all
+	}
+	for k := len(items) - 1; k >= 1; k-- {
+		if s := strings.Join(items[:k], ",") + " +" + strconv.Itoa(len(items)-k); p.width(s) <= w {
+			return s
+		}
+	}
+	more := " +" + strconv.Itoa(len(items)-1)
+	if w-len(more) < 3 { // no room to name the first one: clip the list
+		return all
+	}
+	return p.truncate(items[0], w-len(more)) + more
 }

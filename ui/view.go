@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"unicode/utf8"
+
 	"sitroom/model"
 )
 
@@ -107,7 +109,7 @@ func buildView(snap *model.Snapshot, f filterSpec, flat bool, prev *view, board 
 	v.outNat = naturalWidths(outageCols, len(v.outs), func(row, col int) int {
 		n := outageNatural(v.outs[row], col)
 		if col == 1 {
-			n += len(v.outNest[row])
+			n += utf8.RuneCountInString(v.outNest[row]) // "└ " is one glyph a cell
 		}
 		return n
 	})
