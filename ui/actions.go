@@ -69,7 +69,7 @@ type formField struct {
 // an action log: the ack and the escalation level.
 var actionCols = []column{
 	{title: "ACK", min: 12, max: 30},
-	{title: "LEVEL", min: 5, max: 28},
+	{title: "LEVEL", min: 5, max: 28, alt: 5}, // "L2 service owner on-call", or "L2"
 }
 
 // setBoard swaps in new shared action state.
@@ -533,7 +533,7 @@ func (st *state) levelText(o *model.Outage) string {
 	t := fmt.Sprintf("L%d", lvl)
 	if st.actor != nil {
 		if l := st.actor.Policy().Level(lvl); l != nil && l.Who != "" {
-			t += " " + l.Who
+			t += " " + l.Who + altSep + t // "L2" where the name does not fit
 		}
 	}
 	return t
@@ -757,10 +757,16 @@ func (st *state) outageColumns(p *painter) ([]column, []int) {
 	nat := append([]int(nil), st.v.outNat[:actionAt]...)
 	for i, c := range actionCols {
 		n := len(c.title) // the widest cell, not the minimum: "—" needs no 12 cells
+		var fits []int
 		for _, o := range st.v.outs {
 			t, _ := st.outageActionCell(o, i)
-			n = max(n, min(p.width(t), c.max))
+			tw := p.width(wholeText(t))
+			n = max(n, min(tw, c.max))
+			if c.alt > 0 {
+				fits = append(fits, tw)
+			}
 		}
+		cols[actionAt+i].fits = fits
 		nat = append(nat, n)
 	}
 	nat = append(nat, st.v.outNat[actionAt:]...)

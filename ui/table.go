@@ -21,12 +21,32 @@ type column struct {
 	flex  bool // free text that takes whatever width is left (last column only)
 	text  bool // free text: shares the width the short columns leave
 	first int  // of a text column: the width it gets with the short columns, before the sharing
+	// alt, when set, is the width of the column's short form: its cells
+	// carry a shorter alternative (after altSep) drawn when the whole
+	// text does not fit, so a column that cannot have its whole width
+	// takes only alt cells and leaves the rest to the others.
+	alt int
+	// fits, of a column with a short form, are the widths of its whole
+	// texts (set per frame): a column narrower than its widest whole text
+	// keeps the width of the widest that still fits.
+	fits  []int
 	right bool // right-aligned
 }
 
 // listSep joins the items of a list cell. Cell text is inert, so the
 // separator never occurs in an item.
 const listSep = "\x1f"
+
+// altSep separates a cell's text from shorter alternatives of it ("L2
+// service owner on-call" or "L2"): the first that fits is drawn, never a
+// clipped "L2 ser…".
+const altSep = "\x1e"
+
+// wholeText is a cell's text without its shorter alternatives.
+func wholeText(text string) string {
+	whole, _, _ := strings.Cut(text, altSep)
+	return whole
+}
 
 var alertCols = []column{
 	{title: "SEV", min: 6, max: 6},
@@ -213,6 +233,20 @@ func fitColumns(cols []column, natural []int, avail int) []int {
 			left -= grow
 		}
 	}
+	// a column with a short form that did not get its whole width
+	// takes the short form's width and leaves the rest to the free text
+	for i, c := range cols {
+		if active[i] && c.alt > 0 && w[i] > c.alt && w[i] < min(natural[i], c.max) {
+			keep := c.alt
+			for _, f := range c.fits {
+				if f <= w[i] {
+					keep = max(keep, f)
+				}
+			}
+			left += w[i] - keep
+			w[i] = keep
+		}
+	}
 	// then the free text, evenly
 	want := func(i int) int {
 		if cols[i].flex {
@@ -326,6 +360,16 @@ func (t *vtable) draw(p *painter, th *Theme, x, y, w, h int, cols []column, natu
 }
 
 func drawAligned(p *painter, x, y, w int, text string, st tcell.Style, right bool) {
+	if strings.Contains(text, altSep) {
+		alts := strings.Split(text, altSep)
+		text = alts[len(alts)-1]
+		for _, a := range alts {
+			if p.width(a) <= w {
+				text = a
+				break
+			}
+		}
+	}
 	if strings.Contains(text, listSep) {
 		text = fitList(p, text, w)
 	}
