@@ -245,8 +245,26 @@ type Silence struct {
 	ID        string
 	CreatedBy string
 	Comment   string
+	StartsAt  time.Time
 	EndsAt    time.Time
+	UpdatedAt time.Time
+	// State is the Alertmanager's: active, pending (starts later) or
+	// expired.
+	State SilenceState
+	// Matchers are the silence's matchers in Alertmanager's syntax, as
+	// amtool prints them: {alertname="DBDown", instance=~"n1|n2"}.
+	Matchers string
 }
+
+// SilenceState is an Alertmanager silence's state.
+type SilenceState string
+
+// The states of an Alertmanager silence.
+const (
+	SilenceActive  SilenceState = "active"
+	SilencePending SilenceState = "pending"
+	SilenceExpired SilenceState = "expired"
+)
 
 // Deliveries counts the unfinished deliveries of one service's actions.
 type Deliveries struct {
