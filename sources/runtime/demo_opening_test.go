@@ -98,3 +98,30 @@ func TestDemoFirstScreenShowsTheOutage(t *testing.T) {
 	t.Logf("db-main's outage and its downstream on the screen %v after start", time.Since(opened).Round(time.Millisecond))
 	require.NoError(t, r.Quit(t))
 }
+
+// TestDemoStartsAFreshWorld runs the demo twice on its default cache
+// (demo.db in the state dir): the second run opens on none of the first
+// run's alerts, which came from upstreams that are gone and would show
+// stale with their old ages.
+func TestDemoStartsAFreshWorld(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	dir := t.TempDir()
+	opts := runtime.Options{Demo: true, LogFile: filepath.Join(dir, "log"), Stderr: io.Discard}
+	ctx := context.Background()
+
+	rt, err := runtime.Open(ctx, opts)
+	require.NoError(t, err)
+	require.NoError(t, rt.PollOnce(ctx, io.Discard))
+	p, err := rt.Cache.Preview(10)
+	require.NoError(t, err)
+	require.Positive(t, p.Open, "the first demo recorded its alerts")
+	rt.Close()
+
+	rt, err = runtime.Open(ctx, opts)
+	require.NoError(t, err)
+	defer rt.Close()
+	p, err = rt.Cache.Preview(10)
+	require.NoError(t, err)
+	assert.Zero(t, p.Open, "the second demo opens on none of the first one's alerts")
+	assert.Empty(t, p.Statuses, "nor on its sources' statuses")
+}

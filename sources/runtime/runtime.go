@@ -95,6 +95,17 @@ func StateDir() string {
 	return filepath.Join(base, "sitroom")
 }
 
+// freshDemoCache removes the last demo's cache (demo.db): each demo is a
+// new world on new loopback ports, and the last run's alerts and outages
+// would otherwise open the screen stale, with their old ages, from
+// upstreams that are gone. What the last run recorded stays readable
+// with `sitroom handoff --demo` until the next demo starts.
+func freshDemoCache(path string) {
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		os.Remove(p) //nolint:errcheck // a file that is not there is fine; one that stays is recovered or reported by the open
+	}
+}
+
 func (o Options) dbPath() string {
 	switch {
 	case o.DBPath != "":
@@ -167,6 +178,9 @@ func Open(ctx context.Context, o Options) (*Runtime, error) {
 	for _, w := range cfg.Warnings() {
 		logger.Warn("config", "warning", w)
 		fmt.Fprintln(stderr, "sitroom: warning:", w)
+	}
+	if o.Demo && o.DBPath == "" {
+		freshDemoCache(o.dbPath())
 	}
 	// A cache file that is not SQLite, or corrupt, is moved aside with the
 	// operators' record copied out of it (cache.OpenRecover).
