@@ -236,6 +236,8 @@ func runDashboard(g globalFlags) (err error) {
 		Logger:      rt.Log,
 		Actor:       disp,
 		Handoff:     rt,
+
+		RunbookRevision: runtime.RunbookRevision, // git, off the UI goroutine
 	}.WithConsole(rt.Config.ConsoleSettings()))
 	// The most severe alerts first, while the cache loads the rest; the
 	// wall screen's counters wait for all of them.

@@ -89,6 +89,8 @@ var defaultKeys = []KeyDef{
 	kd(ScopeDetail, "page-up", keys("PgUp"), "Ctrl-B"),
 	kd(ScopeDetail, "top", keys("g", "Home")),
 	kd(ScopeDetail, "bottom", keys("G", "End")),
+	kd(ScopeDetail, "left", keys("Left")),
+	kd(ScopeDetail, "right", keys("Right")),
 	kd(ScopeDetail, "runbook", keys("o")),
 	kd(ScopeDetail, "copy", keys("y")),
 	kd(ScopeDetail, "help", keys("?")),

@@ -69,6 +69,9 @@ type Options struct {
 	// (runbooks_url). `o` opens a runbook inside it; "" for none.
 	RunbooksDir string
 	RunbooksURL string
+	// RunbookRevision reads a local runbook's last commit and whether it
+	// is modified locally, for the top of its page; nil: no revision shown.
+	RunbookRevision RunbookRevisionFunc
 	// Keys remaps actions to keys: action name → canonical key names
 	// (model.KeyDef; the config's keys). A remap with a problem is not
 	// applied and the screen says why.
@@ -182,6 +185,9 @@ func New(opts Options) *App {
 	}
 	if opts.Handoff != nil {
 		a.st.onHandoff = a.runHandoff
+	}
+	if opts.RunbookRevision != nil {
+		a.st.onRunbookRev = a.runRunbookRevision
 	}
 	if opts.Feed != nil {
 		a.st.onRefresh = opts.Feed.Refresh

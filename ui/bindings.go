@@ -102,6 +102,8 @@ func bindingTable() []Binding {
 		{Action: "page-up", Scope: ScopeDetail, Desc: "page up", Footer: true, run: func(st *state) { st.scrollDoc(-st.docPage()) }},
 		{Action: "top", Scope: ScopeDetail, Desc: "top", run: func(st *state) { st.scrollDoc(-1 << 30) }},
 		{Action: "bottom", Scope: ScopeDetail, Desc: "bottom", run: func(st *state) { st.scrollDoc(1 << 30) }},
+		{Action: "left", Scope: ScopeDetail, Desc: "scroll code blocks left", run: func(st *state) { st.scrollDocSideways(-sidewaysStep) }, disabled: (*state).sidewaysDisabled},
+		{Action: "right", Scope: ScopeDetail, Desc: "scroll code blocks right", run: func(st *state) { st.scrollDocSideways(sidewaysStep) }, disabled: (*state).sidewaysDisabled},
 		{Action: "runbook", Scope: ScopeDetail, Desc: "open the alert's runbook", run: (*state).openRunbook, disabled: (*state).runbookDisabled},
 		{Action: "copy", Scope: ScopeDetail, Desc: "copy the runbook's web address (OSC 52)", run: (*state).copyURL, disabled: (*state).copyURLDisabled},
 		{Action: "help", Scope: ScopeDetail, Desc: "help", Footer: true, run: (*state).openHelp},

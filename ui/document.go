@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,21 +21,53 @@ type docLine struct {
 	text   string
 	lstyle tcell.Style
 	style  tcell.Style
+	// spans, when set, are the text as pieces in their own styles (a
+	// runbook's emphasis, code and links); they wrap as one text.
+	spans []span
+	// rail is drawn on every screen line the line takes (the bars of a
+	// block quote); nil for none.
+	rail *docRail
+	// verbatim text is one line of code: never wrapped nor re-flowed,
+	// cut at the right edge and scrolled sideways (document.hoff).
+	verbatim bool
+	// rule draws a horizontal line (a thematic break).
+	rule bool
+	// table is laid out when the document is wrapped to a width.
+	table *docTable
 }
 
-// screenLine is a docLine wrapped to a width.
+// docRail is text drawn at column x of every screen line of the lines
+// that share it.
+type docRail struct {
+	text string
+	x    int
+	st   tcell.Style
+}
+
+// span is a piece of text with its own style. Its text is inert.
+type span struct {
+	text string
+	st   tcell.Style
+}
+
+// screenLine is one screen line of a docLine wrapped to a width: its
+// part of the text (or of the spans, or a table row's cells) from column
+// x; the label, quote bars and styles are the docLine's.
 type screenLine struct {
+	dl    *docLine
 	x     int
-	label string
-	lx    int
 	text  string
-	lst   tcell.Style
-	st    tcell.Style
+	spans []span
+	cells []cellLine // a table row
+	first bool       // the docLine's first line: its label goes here
 }
 
 // document is a scrollable text page: the alert detail view and the help page.
 type document struct {
 	title string
+	// head are lines shown above the others (a runbook's revision); they
+	// may arrive after the document opened (setHead).
+	head  []docLine
 	lines []docLine
 	sig   *model.Signal // the signal shown, for the detail view
 	// url is the web address `y` copies (a runbook that is a web page).
@@ -48,6 +81,10 @@ type document struct {
 	page     int // lines visible in the last frame
 	wrapW    int
 	wrapped  []screenLine
+	// hoff is how far verbatim lines (code) are scrolled sideways; codeW
+	// the width the widest of them needs, from the left edge.
+	hoff  int
+	codeW int
 }
 
 func (d *document) add(l docLine) { d.lines = append(d.lines, l) }
@@ -64,9 +101,34 @@ func (d *document) scroll(delta int) {
 func (d *document) clampOffset() {
 	maxOff := max(len(d.wrapped)-d.page, 0)
 	if d.wrapW == 0 { // not drawn yet: clamp against logical lines
-		maxOff = max(len(d.lines)-1, 0)
+		maxOff = max(len(d.head)+len(d.lines)-1, 0)
 	}
 	d.offset = min(max(d.offset, 0), maxOff)
+}
+
+// scrollSideways moves verbatim lines by delta columns, within the width
+// the widest of them needs.
+func (d *document) scrollSideways(delta int) {
+	d.hoff = min(max(d.hoff+delta, 0), max(d.codeW-d.wrapW, 0))
+}
+
+// setHead replaces the lines above the document's text. A reader who has
+// scrolled keeps the same text in view.
+func (d *document) setHead(head []docLine) {
+	before := len(d.wrapped)
+	w := d.wrapW
+	d.head = head
+	if w == 0 {
+		return
+	}
+	d.wrapW = 0
+	d.wrapped = d.wrapped[:0]
+	p := newPainter(nil)
+	d.wrap(p, w)
+	if d.offset > 0 {
+		d.offset += len(d.wrapped) - before
+		d.clampOffset()
+	}
 }
 
 // wrap splits every line to width w.
@@ -75,33 +137,104 @@ func (d *document) wrap(p *painter, w int) {
 		return
 	}
 	d.wrapW = w
-	d.wrapped = d.wrapped[:0]
-	for _, l := range d.lines {
-		tx := l.indent + l.labelW
-		if l.label != "" && l.labelW == 0 {
-			tx = l.indent + p.width(l.label) + 1
-		}
-		avail := w - tx
-		if avail < 8 { // too narrow for a label column: text on its own lines
-			if l.label != "" {
-				d.wrapped = append(d.wrapped, screenLine{lx: l.indent, label: l.label, lst: l.lstyle})
-			}
-			tx, avail = l.indent, w-l.indent
-			l.label = ""
-		}
-		first := true
-		text := l.text
-		for first || text != "" {
-			chunk, rest := splitWidth(p, text, avail)
-			sl := screenLine{x: tx, text: chunk, st: l.style}
-			if first {
-				sl.label, sl.lx, sl.lst = l.label, l.indent, l.lstyle
-			}
-			d.wrapped = append(d.wrapped, sl)
-			text, first = rest, false
-		}
+	d.wrapped = slices.Grow(d.wrapped[:0], len(d.head)+len(d.lines)+len(d.lines)/4)
+	d.codeW = 0
+	for i := range d.head {
+		d.wrapLine(p, &d.head[i], w)
 	}
+	for i := range d.lines {
+		d.wrapLine(p, &d.lines[i], w)
+	}
+	d.hoff = min(d.hoff, max(d.codeW-w, 0))
 	d.clampOffset()
+}
+
+func (d *document) wrapLine(p *painter, l *docLine, w int) {
+	switch {
+	case l.table != nil:
+		for _, row := range l.table.layout(p, w-l.indent, l.indent) {
+			d.wrapped = append(d.wrapped, screenLine{dl: l, cells: row})
+		}
+		return
+	case l.rule:
+		d.wrapped = append(d.wrapped, screenLine{dl: l, x: l.indent})
+		return
+	}
+	tx := l.indent + l.labelW
+	if l.label != "" && l.labelW == 0 {
+		tx = l.indent + p.width(l.label) + 1
+	}
+	avail := w - tx
+	first := true
+	if avail < 8 && !l.verbatim { // too narrow for a label column: text on its own lines
+		if l.label != "" {
+			d.wrapped = append(d.wrapped, screenLine{dl: l, x: w, first: true})
+			first = false
+		}
+		tx, avail = l.indent, w-l.indent
+	}
+	if l.verbatim {
+		d.wrapped = append(d.wrapped, screenLine{dl: l, x: tx, text: l.text, first: first})
+		d.codeW = max(d.codeW, tx+p.width(l.text))
+		return
+	}
+	text := l.text
+	if l.spans != nil {
+		text = spansText(l.spans)
+	}
+	pos := 0 // byte offset of rest in text
+	rest := text
+	for once := true; once || rest != ""; once = false {
+		chunk, next := splitWidth(p, rest, avail)
+		sl := screenLine{dl: l, x: tx, first: first}
+		switch {
+		case l.spans != nil && len(chunk) == len(text):
+			sl.spans = l.spans // the whole line fits
+		case l.spans != nil:
+			sl.spans = sliceSpans(l.spans, pos, pos+len(chunk))
+		default:
+			sl.text = chunk
+		}
+		d.wrapped = append(d.wrapped, sl)
+		pos += len(rest) - len(next)
+		rest, first = next, false
+	}
+}
+
+// spansText is the text of spans, joined.
+func spansText(ss []span) string {
+	if len(ss) == 1 {
+		return ss[0].text
+	}
+	n := 0
+	for _, s := range ss {
+		n += len(s.text)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range ss {
+		b.WriteString(s.text)
+	}
+	return b.String()
+}
+
+// sliceSpans is the part of spans between byte offsets from and to of
+// their joined text.
+func sliceSpans(ss []span, from, to int) []span {
+	var out []span
+	at := 0
+	for _, s := range ss {
+		end := at + len(s.text)
+		if end > from && at < to {
+			a, b := max(from-at, 0), min(to-at, len(s.text))
+			out = append(out, span{text: s.text[a:b], st: s.st})
+		}
+		if end >= to {
+			break
+		}
+		at = end
+	}
+	return out
 }
 
 // splitWidth cuts s after at most w cells (at least one grapheme).
@@ -109,16 +242,21 @@ func splitWidth(p *painter, s string, w int) (head, rest string) {
 	if w <= 0 {
 		w = 1
 	}
-	used, i := 0, 0
-	r := s
-	for r != "" {
-		g, next, gw := p.next(r)
-		if used+gw > w && i > 0 {
-			break
+	i := 0
+	if n := min(len(s), w+1); isPlainASCII(s[:n]) { // one byte a cell
+		i = min(len(s), w)
+	} else {
+		used := 0
+		r := s
+		for r != "" {
+			g, next, gw := p.next(r)
+			if used+gw > w && i > 0 {
+				break
+			}
+			used += gw
+			i += len(g)
+			r = next
 		}
-		used += gw
-		i += len(g)
-		r = next
 	}
 	if i < len(s) && s[i] == ' ' { // the break falls on a space: it ends the line
 		return s[:i], s[i+1:]
@@ -140,14 +278,67 @@ func (d *document) draw(p *painter, x, y, w, h int) {
 	d.page = h
 	d.clampOffset()
 	for i := 0; i < h && d.offset+i < len(d.wrapped); i++ {
-		l := d.wrapped[d.offset+i]
-		if l.label != "" {
-			p.text(x+l.lx, y+i, min(w-l.lx, max(l.x-l.lx-1, 1)), l.label, l.lst)
+		l := &d.wrapped[d.offset+i]
+		dl := l.dl
+		if r := dl.rail; r != nil && r.x < w {
+			p.text(x+r.x, y+i, w-r.x, r.text, r.st)
 		}
-		if l.x < w {
-			p.text(x+l.x, y+i, w-l.x, l.text, l.st)
+		if l.first && dl.label != "" {
+			p.text(x+dl.indent, y+i, min(w-dl.indent, max(l.x-dl.indent-1, 1)), dl.label, dl.lstyle)
+		}
+		switch {
+		case l.x >= w:
+		case l.cells != nil:
+			for _, c := range l.cells {
+				if c.x < w {
+					c.draw(p, x, y+i, w)
+				}
+			}
+		case dl.rule:
+			p.fill(x+l.x, y+i, min(w-l.x, ruleWidth), '─', dl.style)
+		case dl.verbatim:
+			drawVerbatim(p, x+l.x, y+i, w-l.x, l.text, d.hoff, dl.style)
+		case l.spans != nil:
+			used := 0
+			for _, s := range l.spans {
+				if used >= w-l.x {
+					break
+				}
+				used += p.text(x+l.x+used, y+i, w-l.x-used, s.text, s.st)
+			}
+		default:
+			p.text(x+l.x, y+i, w-l.x, l.text, dl.style)
 		}
 	}
+}
+
+// ruleWidth is the length of a thematic break.
+const ruleWidth = 40
+
+// drawVerbatim draws a line of code from column hoff within maxW cells:
+// "…" marks text cut at either edge.
+func drawVerbatim(p *painter, x, y, maxW int, s string, hoff int, st tcell.Style) {
+	if maxW <= 0 {
+		return
+	}
+	skipped := 0
+	for skipped < hoff && s != "" {
+		var w int
+		_, s, w = p.next(s)
+		skipped += w
+	}
+	if s == "" {
+		return
+	}
+	if hoff > 0 {
+		p.text(x, y, 1, "…", st)
+		if skipped > hoff { // a wide glyph straddled the edge
+			s = strings.Repeat(" ", skipped-hoff) + s
+		}
+		_, s, _ = p.next(s)
+		x, maxW = x+1, maxW-1
+	}
+	p.text(x, y, maxW, s, st)
 }
 
 const detailLabelW = 14

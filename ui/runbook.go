@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/gdamore/tcell/v2"
@@ -117,106 +116,6 @@ func readRunbook(p, dir string, trusted bool) (string, error) {
 	return string(b), nil
 }
 
-var (
-	mdLink    = regexp.MustCompile(`\[([^\]]*)\]\(([^)\s]*)\)`)
-	mdOrdered = regexp.MustCompile(`^(\d{1,9})[.)]\s+`)
-)
-
-// mdInline renders the inline markup of one line: links become
-// "text <url>", emphasis and code marks are dropped. The result is made
-// inert: runbook text is untrusted.
-func mdInline(s string) string {
-	s = mdLink.ReplaceAllStringFunc(s, func(m string) string {
-		sub := mdLink.FindStringSubmatch(m)
-		if sub[1] == "" || sub[1] == sub[2] {
-			return sub[2]
-		}
-		return sub[1] + " <" + sub[2] + ">"
-	})
-	for _, mark := range []string{"**", "__", "`"} {
-		s = strings.ReplaceAll(s, mark, "")
-	}
-	return Inert(s)
-}
-
-// renderMarkdown lays out markdown as document lines: headings (bold; a
-// top-level one underlined), paragraphs joined and wrapped, bullet and
-// numbered lists indented by their nesting, code blocks verbatim and
-// indented, block quotes behind a bar, rules as a line. Every piece of
-// text goes through Inert; nothing in the file is interpreted beyond this.
-func (st *state) renderMarkdown(d *document, src string) {
-	th := &st.theme
-	code := false
-	var para []string
-	flush := func() {
-		if len(para) > 0 {
-			d.add(docLine{text: mdInline(strings.Join(para, " ")), style: th.Base})
-			para = para[:0]
-		}
-	}
-	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
-	for _, raw := range lines {
-		line := strings.ReplaceAll(raw, "\t", "    ")
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-			flush()
-			code = !code
-			continue
-		}
-		if code {
-			d.add(docLine{indent: 4, text: Inert(strings.TrimRight(line, " ")), style: th.Base})
-			continue
-		}
-		lead := len(line) - len(strings.TrimLeft(line, " "))
-		switch {
-		case trimmed == "":
-			flush()
-			if n := len(d.lines); n > 0 && d.lines[n-1] != (docLine{}) {
-				d.blank()
-			}
-		case strings.HasPrefix(trimmed, "#"):
-			flush()
-			level := len(trimmed) - len(strings.TrimLeft(trimmed, "#"))
-			text := strings.TrimSpace(strings.Trim(trimmed[level:], "#"))
-			if level > 6 || !strings.HasPrefix(trimmed[level:], " ") && trimmed[level:] != "" {
-				para = append(para, trimmed)
-				continue
-			}
-			h := mdInline(text)
-			if level == 1 {
-				h = strings.ToUpper(h)
-			}
-			d.add(docLine{text: h, style: th.Title.Underline(level <= 2)})
-		case trimmed == "---" || trimmed == "***" || trimmed == "___":
-			flush()
-			d.add(docLine{text: strings.Repeat(string(th.Glyphs.H), 40), style: th.Dim})
-		case strings.HasPrefix(trimmed, "- ") || strings.HasPrefix(trimmed, "* ") || strings.HasPrefix(trimmed, "+ "):
-			flush()
-			item := trimmed[2:]
-			bullet := "•"
-			if strings.HasPrefix(item, "[ ] ") {
-				bullet, item = "☐", item[4:]
-			} else if strings.HasPrefix(item, "[x] ") || strings.HasPrefix(item, "[X] ") {
-				bullet, item = "☑", item[4:]
-			}
-			d.add(docLine{indent: 2 + lead/2*2, label: bullet, labelW: 2, text: mdInline(item), lstyle: th.KeyHint, style: th.Base})
-		case mdOrdered.MatchString(trimmed):
-			flush()
-			m := mdOrdered.FindStringSubmatch(trimmed)
-			d.add(docLine{indent: 2 + lead/2*2, label: m[1] + ".", labelW: len(m[1]) + 2, text: mdInline(trimmed[len(m[0]):]), lstyle: th.KeyHint, style: th.Base})
-		case strings.HasPrefix(trimmed, ">"):
-			flush()
-			d.add(docLine{indent: 2, label: "│", labelW: 2, text: mdInline(strings.TrimSpace(trimmed[1:])), lstyle: th.Dim, style: th.Dim})
-		default:
-			para = append(para, trimmed)
-		}
-	}
-	flush()
-	for n := len(d.lines); n > 0 && d.lines[n-1] == (docLine{}); n-- {
-		d.lines = d.lines[:n-1]
-	}
-}
-
 // runbookTarget is the runbook of the selection: the detail's alert, the
 // selected alert (its runbook_url, else its outage's catalog runbook) or
 // the selected outage (its catalog runbook, else the first of its alerts
@@ -303,6 +202,9 @@ func (st *state) openRunbook() {
 			d.blank()
 			d.add(docLine{text: "(cut at 1 MiB)", style: th.Warn})
 		}
+		if st.onRunbookRev != nil {
+			st.onRunbookRev(d, rb.path)
+		}
 	}
 	st.detailOf = ""
 	st.mode = modeDetail
@@ -345,4 +247,22 @@ func (st *state) copyURLDisabled() string {
 func (st *state) copyURL() {
 	st.scr.SetClipboard([]byte(st.doc.url))
 	st.setFlash("sent the runbook address to the terminal clipboard (OSC 52)")
+}
+
+// sidewaysStep is how many columns Left and Right scroll code blocks.
+const sidewaysStep = 8
+
+func (st *state) sidewaysDisabled() string {
+	if st.doc == nil || st.doc.wrapW == 0 || st.doc.codeW <= st.doc.wrapW && st.doc.hoff == 0 {
+		return "no code block wider than the page"
+	}
+	return ""
+}
+
+// scrollDocSideways scrolls the page's code blocks (never its text, which
+// wraps) by delta columns.
+func (st *state) scrollDocSideways(delta int) {
+	if st.doc != nil {
+		st.doc.scrollSideways(delta)
+	}
 }

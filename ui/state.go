@@ -71,6 +71,9 @@ type state struct {
 	// runbooksDir and runbooksURL locate local runbooks (Options).
 	runbooksDir string
 	runbooksURL string
+	// term is the terminal's name ($TERM): whether links are drawn as
+	// OSC 8 hyperlinks (osc8Links).
+	term string
 
 	snap       *model.Snapshot
 	feedClosed bool
@@ -128,6 +131,10 @@ type state struct {
 	// lastClock is the clock text of the last frame, for the ticker.
 	lastClock string
 	wide      bool
+
+	// onRunbookRev asks a worker for the revision of the runbook file
+	// shown in d (nil when nothing reads revisions).
+	onRunbookRev func(d *document, path string)
 }
 
 func newState(opts Options, noColor bool) *state {
@@ -147,6 +154,7 @@ func newState(opts Options, noColor bool) *state {
 
 		runbooksDir: opts.RunbooksDir,
 		runbooksURL: opts.RunbooksURL,
+		term:        opts.Term,
 		focus:       PanelOutages,
 	}
 	if st.now == nil {

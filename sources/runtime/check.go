@@ -37,6 +37,7 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "warning: runbooks_dir %s is not a directory: local runbooks will not open\n", dir)
 		}
 	}
+	checkRunbooks(ctx, cfg, stdout)
 	fmt.Fprintf(stdout, "config ok: %s, %s\n", model.Plural(len(cfg.Sources), "source", "sources"), model.Plural(len(cfg.Services), "service", "services"))
 	jobs, err := Jobs(cfg)
 	if err != nil {

@@ -3,7 +3,9 @@ package runtime_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,4 +131,51 @@ func TestCheckWarnsAboutAMissingRunbooksDir(t *testing.T) {
 	code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--log-file", filepath.Join(t.TempDir(), "log"))
 	assert.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "warning: runbooks_dir "+filepath.Join(filepath.Dir(cfg), "no-such-dir")+" is not a directory")
+}
+
+// check lists the catalog's runbooks that are missing, unreadable (a
+// directory) or modified locally in their git work tree, and counts the
+// local ones; a committed, unchanged runbook and a web page are not
+// listed, and none of it fails the check.
+func TestCheckListsProblemRunbooks(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed")
+	}
+	am := sourcetest.StartAlertmanager(t)
+	dir := t.TempDir()
+	run := func(args ...string) {
+		cmd := exec.Command(git, append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "HOME="+dir, "GIT_AUTHOR_NAME=Dana Ops", "GIT_AUTHOR_EMAIL=dana@example.org",
+			"GIT_COMMITTER_NAME=Dana Ops", "GIT_COMMITTER_EMAIL=dana@example.org")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+	}
+	run("init", "-q", "-b", "main")
+	for _, f := range []string{"checkout.md", "db-main.md"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte("# "+f+"\n"), 0o644))
+	}
+	run("add", ".")
+	run("commit", "-q", "-m", "runbooks")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "db-main.md"), []byte("# edited on the console\n"), 0o644))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "search.md"), 0o755))
+	cfg := writeConfig(t, fmt.Sprintf(`runbooks_dir: %s
+runbooks_url: https://git.example/noc/runbooks/blob/main/
+sources:
+  - {name: am, type: alertmanager, url: %s}
+services:
+  - {name: checkout, match: ['service="checkout"'], runbook: %s}
+  - {name: db-main, match: ['service="db-main"'], runbook: https://git.example/noc/runbooks/blob/main/db-main.md#steps}
+  - {name: payments, match: ['service="payments"'], runbook: %s}
+  - {name: search, match: ['service="search"'], runbook: %s}
+  - {name: web, match: ['service="web"'], runbook: https://wiki.example/web}
+`, dir, am.URL, filepath.Join(dir, "checkout.md"), filepath.Join(dir, "payments.md"), filepath.Join(dir, "search.md")))
+	code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--log-file", filepath.Join(t.TempDir(), "log"))
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Regexp(t, `(?m)^warning: runbook `+regexp.QuoteMeta(filepath.Join(dir, "db-main.md"))+` \(db-main\): modified locally: uncommitted changes since [0-9a-f]{7,}$`, out)
+	assert.Contains(t, out, "warning: runbook "+filepath.Join(dir, "payments.md")+" (payments): missing\n")
+	assert.Contains(t, out, "warning: runbook "+filepath.Join(dir, "search.md")+" (search): unreadable: a directory, not a file\n")
+	assert.NotContains(t, out, "checkout.md")
+	assert.NotContains(t, out, "wiki.example")
+	assert.Contains(t, out, "runbooks: 4 local runbooks looked at, 3 problems\n")
 }
