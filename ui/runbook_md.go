@@ -89,9 +89,11 @@ func tooComplex(src string) string {
 			return "a line is longer than " + strconv.Itoa(maxMarkdownLine>>10) + " KiB"
 		}
 		if containerDepth(t) > maxMarkdownDepth {
+			// always plural: the bounds are constants well above 1
 			return "a line opens more than " + strconv.Itoa(maxMarkdownDepth) + " nested quotes or lists"
 		}
 		if len(line)-len(t) > maxMarkdownIndent {
+			// always plural: the bounds are constants well above 1
 			return "a line is indented more than " + strconv.Itoa(maxMarkdownIndent) + " columns"
 		}
 		run, opens := 0, 0
@@ -102,6 +104,7 @@ func tooComplex(src string) string {
 				continue
 			case c == '<' || c == '(' && i > 0 && line[i-1] == ']':
 				if opens++; opens > maxMarkdownOpens {
+					// always plural: the bounds are constants well above 1
 					return "a word opens more than " + strconv.Itoa(maxMarkdownOpens) + " links or tags"
 				}
 			}
