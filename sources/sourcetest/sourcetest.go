@@ -243,8 +243,9 @@ receivers:
 type AMOption func(*amOptions)
 
 type amOptions struct {
-	config string
-	args   []string
+	config  string
+	args    []string
+	cluster []string // the cluster flags; clustering off when empty
 }
 
 // WithAlertmanagerConfig replaces DefaultAlertmanagerConfig.
@@ -273,14 +274,17 @@ func StartAlertmanager(t testing.TB, opts ...AMOption) *Server {
 	if err := os.WriteFile(cfg, []byte(o.config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{
+	cluster := o.cluster
+	if len(cluster) == 0 {
+		cluster = []string{"--cluster.listen-address="}
+	}
+	args := append(append([]string{
 		"--config.file=" + cfg,
 		"--storage.path=" + filepath.Join(dir, "data"),
 		"--web.listen-address=127.0.0.1:{port}",
 		"--web.external-url=http://127.0.0.1:{port}",
-		"--cluster.listen-address=",
 		"--log.level=warn",
-	}, o.args...)
+	}, cluster...), o.args...)
 	return start(t, "alertmanager", bin, dir, args)
 }
 
