@@ -55,13 +55,16 @@ func (r Role) String() string {
 type Verb string
 
 // Verbs. VerbClear is sitroom itself lifting an ack because its outage
-// resolved; operators never send it.
+// resolved, VerbEnded sitroom recording that an ack ended upstream (a
+// silence behind it was expired, deleted or had its end changed in the
+// Alertmanager); operators never send either.
 const (
 	VerbAck      Verb = "ack"
 	VerbUnack    Verb = "unack"
 	VerbEscalate Verb = "escalate"
 	VerbNote     Verb = "note"
 	VerbClear    Verb = "clear"
+	VerbEnded    Verb = "ended"
 )
 
 // ActionState is where an action stands. An action is written to the audit
@@ -216,6 +219,11 @@ type Ack struct {
 	// External is set for a silence found upstream that sitroom did not
 	// make: By is its author.
 	External bool
+	// Ended says, for an ack that ended upstream, why in words ("silence
+	// expired", "silence expired by change-mgmt", "silence deleted"), and
+	// EndedAt when sitroom saw it.
+	Ended   string
+	EndedAt time.Time
 }
 
 // Escalation is where an outage stands on the escalation policy.
@@ -278,13 +286,28 @@ type Deliveries struct {
 // authors of upstream silences. It is built off the UI goroutine and never
 // modified after it is published.
 type Board struct {
-	Built       time.Time
-	Acks        map[string]*Ack // by service: acks in force
-	Lapsed      map[string]*Ack // by service: acks that expired while the outage stayed open
+	Built  time.Time
+	Acks   map[string]*Ack // by service: acks in force
+	Lapsed map[string]*Ack // by service: acks that expired while the outage stayed open
+	// Ended holds, by service, the service's latest ack when it ended
+	// upstream (Ack.Ended says why) and no ack was made since.
+	Ended       map[string]*Ack
 	Escalations map[string]*Escalation
 	Notes       []Note // newest first
 	Deliveries  map[string]Deliveries
 	Silences    map[string]Silence // by silence id
+}
+
+// EndedOf returns the ack of service that ended upstream during the
+// outage open since since (nil when none did, or it ended before).
+func (b *Board) EndedOf(service string, since time.Time) *Ack {
+	if b == nil {
+		return nil
+	}
+	if a := b.Ended[service]; a != nil && !a.EndedAt.Before(since) {
+		return a
+	}
+	return nil
 }
 
 // AckOf returns the ack in force on service, or nil.

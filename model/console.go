@@ -92,6 +92,7 @@ var defaultKeys = []KeyDef{
 	kd(ScopeDetail, "left", keys("Left")),
 	kd(ScopeDetail, "right", keys("Right")),
 	kd(ScopeDetail, "runbook", keys("o")),
+	kd(ScopeDetail, "inhibitor", keys("i")),
 	kd(ScopeDetail, "copy", keys("y")),
 	kd(ScopeDetail, "help", keys("?")),
 	kd(ScopeDetail, "quit", nil, "Ctrl-C"),

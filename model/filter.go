@@ -34,8 +34,8 @@ const (
 const (
 	FieldSource = "@source" // a source holding the item
 	FieldAge    = "@age"    // how long it has been open
-	FieldAcked  = "@acked"  // its service is acknowledged (true/false)
-	FieldState  = "@state"  // firing, pending, suppressed; a ticket's status
+	FieldAcked  = "@acked"  // its service is acknowledged, as Acknowledge means it (true/false)
+	FieldState  = "@state"  // firing, pending, suppressed (silenced, inhibited); a ticket's status
 	FieldTier   = "@tier"   // a ticket's tier (1 or 2)
 	FieldSLA    = "@sla"    // time left on a ticket's SLA (negative once breached)
 )
@@ -526,16 +526,49 @@ func (t *FilterTerm) matchFlag(b bool) bool {
 // ages and SLAs are measured at (the snapshot's), and whether a service is
 // acknowledged (nil: nothing is).
 type FilterEnv struct {
-	Now   time.Time
+	Now time.Time
+	// Acked reports whether a service is acknowledged: its outage by the
+	// one meaning (Acknowledge: a sitroom ack in force or upstream
+	// silences cover every alert; AckView.Service). Nil: nothing is.
 	Acked func(service string) bool
 }
 
 func (e FilterEnv) acked(service string) bool { return e.Acked != nil && e.Acked(service) }
 
+// The names @state knows a suppressed signal by: suppressed, and silenced
+// or inhibited (or both) as it is upstream.
+var (
+	stateFiring         = []string{string(StateFiring)}
+	statePending        = []string{string(StatePending)}
+	suppressedSilenced  = []string{string(StateSuppressed), "silenced"}
+	suppressedInhibited = []string{string(StateSuppressed), "inhibited"}
+	suppressedBoth      = []string{string(StateSuppressed), "silenced", "inhibited"}
+)
+
+// stateNames are the names @state matches a signal by: its state, and for
+// a suppressed one whether it is silenced, inhibited or both. An alert
+// that a source still pages is firing, whatever the others say.
+func stateNames(s *Signal) []string {
+	switch {
+	case s.State == StateFiring:
+		return stateFiring
+	case s.State == StatePending:
+		return statePending
+	case s.State != StateSuppressed:
+		return []string{string(s.State)}
+	case s.SilencedIn > 0 && s.InhibitedIn > 0:
+		return suppressedBoth
+	case s.InhibitedIn > 0:
+		return suppressedInhibited
+	}
+	return suppressedSilenced
+}
+
 // MatchSignal reports whether the filter keeps the signal. Labels are its
 // labels, except service (its catalog service) and severity (its
 // normalised severity: critical, warning, info, none); a missing label
-// reads as "". @state is firing, pending or suppressed; @age is measured
+// reads as "". @state is firing, pending or suppressed, and a suppressed
+// signal is also silenced or inhibited (or both); @age is measured
 // from StartsAt. Ticket fields (@tier, @sla) never match a signal. Free
 // text is matched with MatchesText, so the same goroutine rule applies.
 func (f *Filter) MatchSignal(s *Signal, env FilterEnv) bool {
@@ -546,7 +579,7 @@ func (f *Filter) MatchSignal(s *Signal, env FilterEnv) bool {
 		case FieldSource:
 			ok = t.matchAny(s.Sources)
 		case FieldState:
-			ok = t.matchString(string(s.State))
+			ok = t.matchAny(stateNames(s))
 		case FieldAge:
 			ok = !s.StartsAt.IsZero() && t.matchDur(env.Now.Sub(s.StartsAt))
 		case FieldAcked:

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -11,7 +12,7 @@ import (
 )
 
 // HandoffVersion is the version of the report's JSON shape (docs/handoff.md).
-const HandoffVersion = 2
+const HandoffVersion = 3
 
 // Window is a span of time [From, To) with a label for people.
 type Window struct {
@@ -24,9 +25,13 @@ type Window struct {
 type HandoffOptions struct {
 	Window   Window // the shift reported on
 	Previous Window // the shift before, for comparison
-	// Next is the shift after; silences made through sitroom that expire
-	// within it are listed.
+	// Next is the shift after; silences (sitroom's acks and upstream
+	// silences on open outages) that expire within it are listed.
 	Next Window
+	// Threshold is the outage threshold: an open outage's alerts are its
+	// service's open alerts at or above it. SevNone: at or above the
+	// outage's own severity.
+	Threshold Severity
 	// Zone is the time zone times are shown in (Markdown); nil: UTC.
 	Zone *time.Location
 	// MaxTimeline caps the timeline (oldest events are kept); 0: 1000.
@@ -97,6 +102,30 @@ type HandoffOutage struct {
 	TTASeconds *int64 `json:"tta_seconds"`
 	// TTRSeconds is time to resolve (closed − opened); nil while open.
 	TTRSeconds *int64 `json:"ttr_seconds"`
+	// Acknowledged is the one meaning of acknowledged (docs/handoff.md):
+	// for an outage still open, a sitroom ack in force or upstream
+	// silences cover every one of its alerts as the report is built; for
+	// one that closed, it was acked or silenced.
+	Acknowledged bool `json:"acknowledged"`
+	// Silences are the upstream silences sitroom did not make on the
+	// outage's alerts, ending soonest first.
+	Silences []HandoffSilence `json:"silences"`
+	// AcksEnded are the outage's sitroom acks that ended upstream (a
+	// silence behind them expired, deleted or changed): By acked, At is
+	// when the ack ended, Comment says why.
+	AcksEnded []ActionRef `json:"acks_ended"`
+}
+
+// HandoffSilence is an upstream silence: who made it, why, from when
+// until when, on which Alertmanager.
+type HandoffSilence struct {
+	Source   string    `json:"source"`
+	ID       string    `json:"id"`
+	By       string    `json:"by"`
+	Comment  string    `json:"comment"`
+	Starts   time.Time `json:"starts"`
+	Ends     time.Time `json:"ends"`
+	Matchers string    `json:"matchers"`
 }
 
 // ActionRef is who did something and when.
@@ -188,14 +217,19 @@ type HandoffSourceDown struct {
 }
 
 // ExpiringAck is an ack made through sitroom whose silences expire in the
-// next shift.
+// next shift, or (External) an upstream silence on an open outage that
+// does: By is its author, At its start, Until its end, SilenceID and
+// Source say which.
 type ExpiringAck struct {
-	Service  string    `json:"service"`
-	By       string    `json:"by"`
-	At       time.Time `json:"at"`
-	Until    time.Time `json:"until"`
-	Silences int       `json:"silences"`
-	Comment  string    `json:"comment"`
+	Service   string    `json:"service"`
+	By        string    `json:"by"`
+	At        time.Time `json:"at"`
+	Until     time.Time `json:"until"`
+	Silences  int       `json:"silences"`
+	Comment   string    `json:"comment"`
+	External  bool      `json:"external"`
+	Source    string    `json:"source"`
+	SilenceID string    `json:"silence_id"`
 }
 
 // HandoffNote is a note left in the window; Service "" is a note on the shift.
@@ -213,6 +247,7 @@ const (
 	EventOutageOpened  = "outage_opened"
 	EventAcked         = "acked"
 	EventUnacked       = "unacked"
+	EventAckEnded      = "ack_ended" // an ack ended upstream
 	EventEscalated     = "escalated"
 	EventNote          = "note"
 	EventOutageClosed  = "outage_resolved"
@@ -258,6 +293,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 	}
 	for _, o := range outages {
 		if ho, ok := handoffOutage(h, o, w, lateAfter); ok {
+			acknowledged(h, o, &ho, w, opt.Threshold)
 			r.Outages = append(r.Outages, ho)
 		}
 	}
@@ -277,7 +313,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 				continue
 			}
 		}
-		if in(a.At, w) && a.Verb != VerbClear {
+		if in(a.At, w) && a.Verb != VerbClear && a.Verb != VerbEnded {
 			op := byOp[a.Operator]
 			if op == nil {
 				op = &OperatorActivity{Operator: a.Operator}
@@ -340,6 +376,15 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 		}
 		r.ExpiringSilences = append(r.ExpiringSilences, ExpiringAck{Service: a.Service, By: a.By, At: a.At.UTC(),
 			Until: a.Until.UTC(), Silences: a.Silences, Comment: a.Comment})
+	}
+	for _, s := range h.Silences {
+		if s.EndsAt.Before(opt.Next.From) || !s.EndsAt.Before(opt.Next.To) || !s.StartsAt.Before(w.To) {
+			continue
+		}
+		for _, svc := range s.Services {
+			r.ExpiringSilences = append(r.ExpiringSilences, ExpiringAck{Service: svc, By: s.CreatedBy, At: s.StartsAt.UTC(),
+				Until: s.EndsAt.UTC(), Silences: 1, Comment: s.Comment, External: true, Source: s.Source, SilenceID: s.ID})
+		}
 	}
 	sort.SliceStable(r.ExpiringSilences, func(i, j int) bool { return r.ExpiringSilences[i].Until.Before(r.ExpiringSilences[j].Until) })
 
@@ -428,6 +473,92 @@ func handoffOutage(h *History, o OutageRecord, w Window, lateAfter time.Duration
 	}
 	sort.SliceStable(ho.Escalations, func(i, j int) bool { return ho.Escalations[i].At.Before(ho.Escalations[j].At) })
 	return ho, true
+}
+
+// acknowledged fills in what the report says of the outage's silences and
+// acks that ended upstream, and whether it is acknowledged (Acknowledge:
+// the one meaning, over the open alerts the cache holds now for an
+// outage still open).
+func acknowledged(h *History, o OutageRecord, ho *HandoffOutage, w Window, threshold Severity) {
+	end := outageEnd(o, w)
+	ho.Silences, ho.AcksEnded = []HandoffSilence{}, []ActionRef{}
+	for _, s := range h.Silences {
+		if !slices.Contains(s.Services, o.Service) || !s.StartsAt.Before(end) || !s.EndsAt.After(o.Opened) {
+			continue
+		}
+		ho.Silences = append(ho.Silences, HandoffSilence{Source: s.Source, ID: s.ID, By: s.CreatedBy, Comment: s.Comment,
+			Starts: s.StartsAt.UTC(), Ends: s.EndsAt.UTC(), Matchers: s.Matchers})
+	}
+	sort.SliceStable(ho.Silences, func(i, j int) bool { return ho.Silences[i].Ends.Before(ho.Silences[j].Ends) })
+	for _, a := range h.Audit {
+		if a.Verb == VerbEnded && a.Service == o.Service && !a.At.Before(o.Opened) && a.At.Before(end) {
+			ho.AcksEnded = append(ho.AcksEnded, ActionRef{By: endedBy(a.Comment), At: a.At.UTC(), Comment: a.Comment})
+		}
+	}
+	if !ho.StillOpen {
+		ho.Acknowledged = ho.FirstAck != nil || len(ho.Silences) > 0
+		return
+	}
+	floor := threshold
+	if floor == SevNone {
+		floor = o.Severity
+	}
+	var keys []string
+	silenced := map[string][]string{}
+	for _, a := range h.OpenAlerts {
+		if a.Service == o.Service && a.Severity >= floor {
+			keys = append(keys, a.Key)
+			silenced[a.Key] = append(silenced[a.Key], a.SilencedBy...)
+		}
+	}
+	var ack *Ack
+	for i := range h.AcksNow {
+		if a := &h.AcksNow[i]; a.Service == o.Service {
+			if ack == nil {
+				ack = a
+			} else if len(ack.AlertKeys) > 0 {
+				// several acks alert by alert: together they cover what each names
+				merged := *ack
+				merged.AlertKeys = SortedKeys(keySet(ack.AlertKeys, a.AlertKeys))
+				ack = &merged
+			}
+		}
+	}
+	if len(keys) == 0 {
+		// The cache holds no open alert of the service under this name
+		// (a catalog mapping): an ack in force or a silence on it counts.
+		ho.Acknowledged = ack != nil || len(ho.Silences) > 0
+		return
+	}
+	ho.Acknowledged = Acknowledge(dedupe(keys), ack, func(k string) []string { return silenced[k] }).Acked
+}
+
+// endedBy is the operator whose ack an ack_ended audit comment names
+// ("ack by root ended upstream: …"), or "".
+func endedBy(comment string) string {
+	rest, ok := strings.CutPrefix(comment, "ack by ")
+	if !ok {
+		return ""
+	}
+	by, _, _ := strings.Cut(rest, " ended upstream")
+	return by
+}
+
+func keySet(lists ...[]string) map[string]bool {
+	set := map[string]bool{}
+	for _, l := range lists {
+		for _, k := range l {
+			set[k] = true
+		}
+	}
+	return set
+}
+
+func dedupe(keys []string) []string {
+	if len(keys) == 0 {
+		return nil
+	}
+	return SortedKeys(keySet(keys))
 }
 
 func stats(h *History, outages []OutageRecord, w Window) HandoffStats {
@@ -540,6 +671,8 @@ func timeline(h *History, w Window, max int) ([]TimelineEvent, int) {
 			add(a.At, EventAcked, a.Target, a.Operator, a.Comment)
 		case VerbUnack:
 			add(a.At, EventUnacked, a.Target, a.Operator, a.Comment)
+		case VerbEnded:
+			add(a.At, EventAckEnded, a.Target, "", a.Comment)
 		case VerbNote:
 			add(a.At, EventNote, a.Target, a.Operator, a.Comment)
 		}
@@ -582,7 +715,7 @@ func timeline(h *History, w Window, max int) ([]TimelineEvent, int) {
 
 func kindRank(k string) int {
 	for i, x := range []string{EventSourceDown, EventAlertFired, EventOutageOpened, EventAcked, EventEscalated,
-		EventNote, EventUnacked, EventAlertResolved, EventOutageClosed, EventSourceUp} {
+		EventNote, EventUnacked, EventAckEnded, EventAlertResolved, EventOutageClosed, EventSourceUp} {
 		if x == k {
 			return i
 		}

@@ -67,6 +67,13 @@ func hostileHistory(strs []string) (*History, HandoffOptions) {
 		h.Acks = append(h.Acks, AckRecord{Ack: Ack{ActionID: int64(1000 + i), Service: svc, By: at(i + 4), At: t0.Add(time.Minute),
 			Until: to.Add(time.Duration(i+1) * time.Minute), Comment: at(i + 11)}, Silences: 1 + i%2})
 		h.Backlog = append(h.Backlog, BacklogSample{At: t0, Source: at(i + 12), Tier: at(i + 13), Open: i, Unassigned: i % 3, Breached: i % 2})
+		// An upstream silence on the outage, ending in the next shift, and
+		// an ack that ended upstream: author, comment, ids are upstream text.
+		h.Silences = append(h.Silences, SilenceRecord{Silence: Silence{Source: at(i + 1), ID: at(i + 14), CreatedBy: at(i + 15),
+			Comment: at(i + 16), StartsAt: t0, EndsAt: to.Add(time.Duration(i+1) * time.Minute), State: SilenceActive,
+			Matchers: at(i + 17)}, Services: []string{svc}})
+		h.Audit = append(h.Audit, AuditEntry{ID: int64(2000 + i), At: t0.Add(5 * time.Minute), Operator: "sitroom", Verb: VerbEnded,
+			Service: svc, Target: svc, Comment: "ack by " + at(i+4) + " ended upstream: silence expired by " + at(i+15), State: ActionDelivered})
 	}
 	return h, opt
 }
@@ -260,6 +267,17 @@ func forStrings(r *Handoff, f func(*string)) {
 			f(&o.Escalations[j].By)
 			f(&o.Escalations[j].Comment)
 		}
+		for j := range o.Silences {
+			f(&o.Silences[j].Source)
+			f(&o.Silences[j].ID)
+			f(&o.Silences[j].By)
+			f(&o.Silences[j].Comment)
+			f(&o.Silences[j].Matchers)
+		}
+		for j := range o.AcksEnded {
+			f(&o.AcksEnded[j].By)
+			f(&o.AcksEnded[j].Comment)
+		}
 	}
 	for i := range r.Operators {
 		f(&r.Operators[i].Operator)
@@ -283,6 +301,8 @@ func forStrings(r *Handoff, f func(*string)) {
 		f(&r.ExpiringSilences[i].Service)
 		f(&r.ExpiringSilences[i].By)
 		f(&r.ExpiringSilences[i].Comment)
+		f(&r.ExpiringSilences[i].Source)
+		f(&r.ExpiringSilences[i].SilenceID)
 	}
 	for i := range r.Notes {
 		f(&r.Notes[i].By)

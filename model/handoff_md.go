@@ -50,11 +50,24 @@ func (r *Handoff) Markdown() string {
 		if o.SeenLateSeconds != nil {
 			line("  - began ", FormatSeconds(*o.SeenLateSeconds), " before this console saw it (first seen ", tm(o.FirstSeen), ")")
 		}
-		if o.FirstAck != nil {
+		switch {
+		case o.FirstAck != nil:
 			line("  - first ack: ", mdText(o.FirstAck.By), " at ", hm(o.FirstAck.At), " (TTA ", FormatSeconds(*o.TTASeconds), ")",
 				quoted(o.FirstAck.Comment))
-		} else {
+		case o.Acknowledged:
+			line("  - acknowledged upstream: silenced")
+		default:
 			line("  - not acknowledged")
+		}
+		for _, s := range o.Silences {
+			line("  - silenced upstream by ", mdText(s.By), " from ", tm(s.Starts), " until ", tm(s.Ends), " (", mdText(s.Source),
+				" silence ", mdText(shortID(s.ID)), ")", quoted(s.Comment))
+		}
+		for _, a := range o.AcksEnded {
+			line("  - ", hm(a.At), " ", mdText(a.Comment))
+		}
+		if o.FirstAck != nil && o.StillOpen && !o.Acknowledged {
+			line("  - not acknowledged now")
 		}
 		for _, e := range o.Escalations {
 			who := ""
@@ -152,6 +165,11 @@ func (r *Handoff) Markdown() string {
 		line("None.")
 	}
 	for _, a := range r.ExpiringSilences {
+		if a.External {
+			line("- ", mdStrong(a.Service), " silenced upstream by ", mdText(a.By), " since ", tm(a.At), ", expires ", tm(a.Until),
+				" (", mdText(a.Source), " silence ", mdText(shortID(a.SilenceID)), ")", quoted(a.Comment))
+			continue
+		}
 		line("- ", mdStrong(a.Service), " acked by ", mdText(a.By), " at ", tm(a.At), ", expires ", tm(a.Until),
 			" (", Plural(a.Silences, "silence", "silences"), ")", quoted(a.Comment))
 	}
@@ -213,6 +231,8 @@ func EventWords(kind string) string {
 		return "acked"
 	case EventUnacked:
 		return "un-acked"
+	case EventAckEnded:
+		return "ack ended upstream on"
 	case EventEscalated:
 		return "escalated"
 	case EventNote:
@@ -225,6 +245,15 @@ func EventWords(kind string) string {
 		return "source up"
 	}
 	return kind
+}
+
+// shortID is the first 8 characters of a silence id, as amtool's
+// operators recognise them.
+func shortID(id string) string {
+	if r := []rune(id); len(r) > 8 {
+		return string(r[:8])
+	}
+	return id
 }
 
 func counts(c *BacklogCounts) string {

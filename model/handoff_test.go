@@ -72,7 +72,16 @@ func handoffFixture(t *testing.T) (*History, HandoffOptions) {
 			audit(8, "17:30", "dave", VerbEscalate, "checkout", "needs the DBA on call", ActionPending, "HTTP 503 Service Unavailable"),
 			audit(9, "22:30", "bob", VerbNote, "", "checkout still open: **DB pool** [see](http://x) \x1b[31mred\x1b[0m | watch payments", ActionDelivered, ""),
 			audit(10, "18:10", "bob", VerbTicketEscalate, "payments", "card refunds failing, needs T2", ActionDelivered, ""),
+			audit(11, "16:00", "sitroom", VerbEnded, "payments", "ack by alice ended upstream: silence expired", ActionDelivered, ""),
 		},
+		// checkout: bob's ack is in force; change-mgmt silenced one of
+		// its alerts upstream too, until after midnight (next shift).
+		Silences: []SilenceRecord{{Silence: Silence{Source: "am-eu", ID: "8f1c2d3e-0000-4000-8000-000000000001",
+			CreatedBy: "change-mgmt", Comment: "CHG-4711 planned db maintenance", StartsAt: at("22:00"), EndsAt: next("00:00"),
+			State: SilenceActive, Matchers: `{alertname="CheckoutDB"}`}, Services: []string{"checkout"}}},
+		OpenAlerts: []OpenAlert{{Service: "checkout", Key: "a1", Severity: SevCritical},
+			{Service: "checkout", Key: "a3", Severity: SevCritical, SilencedBy: []string{"8f1c2d3e-0000-4000-8000-000000000001"}}},
+		AcksNow: []Ack{{ActionID: 7, Service: "checkout", By: "bob", At: at("17:04"), Until: next("01:04"), Comment: "looking at DB pool"}},
 		Backlog: []BacklogSample{
 			{At: at("14:55"), Source: "noc-desk", Tier: "T1", Open: 6, Unassigned: 3, Breached: 1},
 			{At: at("14:55"), Source: "noc-desk", Tier: "T2", Open: 2, Unassigned: 0, Breached: 0},
@@ -154,8 +163,11 @@ func TestHandoffFigures(t *testing.T) {
 	require.Len(t, r.SourceOutages, 2)
 	assert.Equal(t, int64(12*60), r.SourceOutages[0].DurationSeconds)
 	assert.Equal(t, int64(10*60), r.SourceOutages[1].DurationSeconds, "still down: counted to the shift's end")
-	require.Len(t, r.ExpiringSilences, 1)
-	assert.Equal(t, "checkout", r.ExpiringSilences[0].Service)
+	require.Len(t, r.ExpiringSilences, 2, "bob's ack and change-mgmt's silence on checkout")
+	assert.Equal(t, "change-mgmt", r.ExpiringSilences[0].By, "ending soonest first")
+	assert.True(t, r.ExpiringSilences[0].External)
+	assert.Equal(t, "checkout", r.ExpiringSilences[1].Service)
+	assert.False(t, r.ExpiringSilences[1].External)
 	require.True(t, r.Backlog.Known)
 	require.Len(t, r.Backlog.Escalated, 1)
 	assert.Equal(t, "bob", r.Backlog.Escalated[0].Operator)

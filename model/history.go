@@ -136,4 +136,29 @@ type History struct {
 	Notes         []Note
 	Acks          []AckRecord
 	Backlog       []BacklogSample
+	// Silences are the upstream silences sitroom did not make (or whose
+	// ack ended upstream) that silence open alerts, with those alerts'
+	// services; OpenAlerts the open alerts firing or silenced upstream of
+	// the services of open outages. Both are as the cache holds them now:
+	// what the handoff says of silences and of being acknowledged.
+	Silences   []SilenceRecord
+	OpenAlerts []OpenAlert
+	// AcksNow are sitroom's acks in force as the history is read.
+	AcksNow []Ack
+}
+
+// SilenceRecord is an upstream silence with the services of the open
+// alerts it silences.
+type SilenceRecord struct {
+	Silence
+	Services []string
+}
+
+// OpenAlert is an open alert row as the handoff weighs it: firing, or
+// silenced upstream by SilencedBy.
+type OpenAlert struct {
+	Service    string
+	Key        string
+	Severity   Severity
+	SilencedBy []string
 }

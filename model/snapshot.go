@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -22,8 +23,19 @@ type Signal struct {
 	LastSeen     time.Time
 	Sources      []string // sorted source names that hold it
 	GeneratorURL string
-	SilencedBy   []string
-	InhibitedBy  []string
+	SilencedBy   []string // silence ids, across its sources
+	InhibitedBy  []string // fingerprints of the alerts inhibiting it, across its sources
+	// Voters are how many of its sources can say it is silenced or
+	// inhibited (its Alertmanagers, and any source reporting it
+	// suppressed); SilencedIn and InhibitedIn how many of those silence
+	// and inhibit it (an alert can be both). State is suppressed only when
+	// every voter suppresses it: an alert silenced on one Alertmanager of
+	// two that do not share their silences still pages from the other,
+	// which Paging names. The alerts inhibiting it are the snapshot's
+	// InhibitorsOf.
+	Voters      int
+	SilencedIn  int
+	InhibitedIn int
 	// Stale is set when no source holding the signal polled successfully
 	// last time: the row is shown from the cache. StaleSince is the last
 	// poll of any of its sources that returned it: the age of the data
@@ -32,9 +44,49 @@ type Signal struct {
 	StaleSince time.Time
 
 	haystack string
+	// paging has bit i set when Sources[i] is a voter on which it is
+	// active (no bit: every voter suppresses it); it is read once every
+	// row is merged, to settle State and Paging.
+	paging uint64
 	// startPending is set while StartsAt came from a pending row: a
 	// firing row's start replaces it.
 	startPending bool
+}
+
+// Silenced reports whether the signal is silenced upstream: suppressed,
+// and silenced by every source that can silence it (a source suppressing
+// it without saying why, such as a CloudWatch alarm whose actions are
+// held back, counts as silencing it).
+func (s *Signal) Silenced() bool {
+	return s.State == StateSuppressed && s.SilencedIn >= s.Voters
+}
+
+// Inhibited reports whether the signal is inhibited upstream by another
+// alert: suppressed, and inhibited by every source that can say so.
+func (s *Signal) Inhibited() bool {
+	return s.State == StateSuppressed && s.InhibitedIn > 0 && s.InhibitedIn >= s.Voters
+}
+
+// Paging names the sources that still page the signal while others
+// silence or inhibit it (see Disputed); nil when they agree.
+func (s *Signal) Paging() []string {
+	if !s.Disputed() {
+		return nil
+	}
+	var out []string
+	for i, src := range s.Sources {
+		if s.paging&(1<<min(i, 63)) != 0 {
+			out = append(out, src)
+		}
+	}
+	return out
+}
+
+// Disputed reports whether the sources that can silence the signal
+// disagree: some silence or inhibit it while at least one still pages
+// (Paging). Such a signal counts as firing.
+func (s *Signal) Disputed() bool {
+	return s.paging != 0 && (s.SilencedIn > 0 || s.InhibitedIn > 0)
 }
 
 // Began is when the signal began firing upstream (StartsAt: the
@@ -125,19 +177,24 @@ type Outage struct {
 	// from. FirstSeen is when this console first saw any of them firing.
 	Since     time.Time
 	FirstSeen time.Time
-	Alerts    int // firing or silenced signals at or above the threshold
-	// Silenced is set when every one of those signals is silenced or
-	// inhibited upstream (someone acknowledged it there); SilencedBy
-	// lists the silence ids.
-	Silenced       bool
-	SilencedBy     []string
-	SilencedAlerts int // how many of Alerts are silenced or inhibited
-	Total          int // every open signal of the service (any state and severity)
-	Suppressed     int // signals of the service silenced or inhibited upstream
-	Sources        []string
-	Stale          bool // every signal of the outage is stale
-	StaleSince     time.Time
-	Keys           []string // keys of the signals counted in Alerts
+	Alerts    int // firing or suppressed signals at or above the threshold
+	// Silenced is set when every one of those signals is silenced
+	// upstream (someone acknowledged it there); SilencedBy lists the
+	// silence ids. Inhibited is set when every one of them is suppressed
+	// and the Alertmanager says why is another alert (see Signal.Inhibited):
+	// such an outage is a symptom of the inhibiting alerts' outage (its
+	// ProbableCause, CauseInhibits set), not a silenced outage.
+	Silenced        bool
+	Inhibited       bool
+	SilencedBy      []string
+	SilencedAlerts  int // how many of Alerts are silenced (some of which may be inhibited too)
+	InhibitedAlerts int // how many of Alerts are inhibited and not silenced
+	Total           int // every open signal of the service (any state and severity)
+	Suppressed      int // signals of the service silenced or inhibited upstream
+	Sources         []string
+	Stale           bool // every signal of the outage is stale
+	StaleSince      time.Time
+	Keys            []string // keys of the signals counted in Alerts
 
 	// Impact is the service's place in the dependency graph (upstream,
 	// downstream, teams to notify), shared with other snapshots; nil for a
@@ -153,6 +210,10 @@ type Outage struct {
 	// listed in its cause's Symptoms, so a cause/symptom view nests one
 	// level deep.
 	Symptoms []*Outage
+	// CauseInhibits is set when ProbableCause is not a dependency but the
+	// service of the alerts inhibiting every alert of this outage: the
+	// Alertmanager's inhibit rules name the cause.
+	CauseInhibits bool
 	// causeDepth is how many dependency steps up ProbableCause is.
 	causeDepth int
 }
@@ -181,9 +242,14 @@ type Counts struct {
 	Outages    int
 	Firing     int
 	Pending    int
-	Suppressed int
-	Critical   int // firing critical signals
-	Stale      int // stale signals
+	Suppressed int // silenced or inhibited (see Signal.State)
+	// Silenced and Inhibited count the suppressed signals silenced and
+	// inhibited upstream, as the Alertmanager's silencedBy and
+	// inhibitedBy do: a signal both silenced and inhibited is in both.
+	Silenced  int
+	Inhibited int
+	Critical  int // firing critical signals
+	Stale     int // stale signals
 }
 
 // Snapshot is everything the UI draws, built off the UI goroutine and never
@@ -216,6 +282,20 @@ type Snapshot struct {
 	// cache file in one line: that it was found corrupt, moved aside and
 	// replaced by a fresh one (the log has the details).
 	CacheNote string
+
+	// inhibitors are the signals inhibiting each inhibited signal, by
+	// key; nil when nothing is inhibited. See InhibitorsOf.
+	inhibitors map[string][]*Signal
+}
+
+// InhibitorsOf returns the open signals of the alerts inhibiting s in
+// this snapshot, resolved from the Alertmanager fingerprints in its
+// InhibitedBy (those no longer open are left out).
+func (s *Snapshot) InhibitorsOf(sig *Signal) []*Signal {
+	if s == nil || sig == nil {
+		return nil
+	}
+	return s.inhibitors[sig.Key]
 }
 
 // KeepStarts makes each outage of s begin no later than began[service]
@@ -268,6 +348,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 	}
 	snap := &Snapshot{Built: opt.Now, Sources: statuses}
 	byKey := make(map[string]*Signal, len(rows))
+	inhibited := false // some row is inhibited
 	// Visit rows in source order so the merged labels are deterministic.
 	order := make([]int, 0, len(rows))
 	for i := range rows {
@@ -281,13 +362,19 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		r := rows[i]
 		st := status[r.Source]
 		fresh := st.LastError == "" && !strings.HasPrefix(st.Note, EmptyReplyNote)
+		// A suppressed row is firing upstream: the rows merge as firing,
+		// and the signal is suppressed only once every voter says so.
+		state := r.State
+		if state == StateSuppressed {
+			state = StateFiring
+		}
 		sig := byKey[r.Key]
 		if sig == nil {
 			sig = &Signal{
 				Key:          r.Key,
 				Name:         r.Labels["alertname"],
 				Severity:     ParseSeverity(r.Labels["severity"]),
-				State:        r.State,
+				State:        state,
 				Labels:       r.Labels,
 				Annotations:  r.Annotations,
 				StartsAt:     r.StartsAt,
@@ -302,8 +389,8 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			byKey[r.Key] = sig
 			snap.Signals = append(snap.Signals, sig)
 		} else {
-			if mergeRank(r.State) > mergeRank(sig.State) {
-				sig.State = r.State
+			if mergeRank(state) > mergeRank(sig.State) {
+				sig.State = state
 			}
 			// A pending row's start is when its rule began waiting
 			// (activeAt), not when it fired: once any source fires
@@ -333,6 +420,19 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 				sig.Annotations = r.Annotations
 			}
 		}
+		if r.State == StateSuppressed {
+			sig.Voters++
+			if len(r.InhibitedBy) > 0 {
+				sig.InhibitedIn++
+				inhibited = true
+			}
+			if len(r.SilencedBy) > 0 || len(r.InhibitedBy) == 0 {
+				sig.SilencedIn++
+			}
+		} else if st.Type == sourceTypeAlertmanager {
+			sig.Voters++
+			sig.paging |= 1 << min(len(sig.Sources), 63)
+		}
 		sig.Sources = append(sig.Sources, r.Source)
 		sig.SilencedBy = appendUnique(sig.SilencedBy, r.SilencedBy...)
 		sig.InhibitedBy = appendUnique(sig.InhibitedBy, r.InhibitedBy...)
@@ -345,6 +445,14 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if r.LastSeen.After(sig.StaleSince) {
 			sig.StaleSince = r.LastSeen
 		}
+	}
+	for _, sig := range snap.Signals {
+		if sig.Voters > 0 && sig.paging == 0 {
+			sig.State = StateSuppressed
+		}
+	}
+	if inhibited {
+		snap.inhibitors = resolveInhibitors(snap.Signals, byKey, rows, order, status)
 	}
 	sort.Slice(snap.Signals, func(i, j int) bool { return signalLess(snap.Signals[i], snap.Signals[j]) })
 
@@ -360,6 +468,12 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			snap.Counts.Pending++
 		case StateSuppressed:
 			snap.Counts.Suppressed++
+			if sig.SilencedIn > 0 {
+				snap.Counts.Silenced++
+			}
+			if sig.InhibitedIn > 0 {
+				snap.Counts.Inhibited++
+			}
 		}
 		if sig.Stale {
 			snap.Counts.Stale++
@@ -371,7 +485,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		o := outages[sig.Service]
 		if o == nil {
-			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.Began(), FirstSeen: sig.Seen(), Stale: true, Silenced: true}
+			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.Began(), FirstSeen: sig.Seen(), Stale: true, Silenced: true, Inhibited: true}
 			if svc := opt.Catalog.Lookup(sig.Service); svc != nil {
 				o.Owner, o.Runbook = svc.Owner, svc.Runbook
 			}
@@ -389,10 +503,17 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		o.Alerts++
 		o.Keys = append(o.Keys, sig.Key)
-		if sig.State == StateSuppressed {
+		switch {
+		case sig.State != StateSuppressed:
+			o.Silenced, o.Inhibited = false, false
+		case sig.SilencedIn > 0:
 			o.SilencedAlerts++
 			o.SilencedBy = appendUnique(o.SilencedBy, sig.SilencedBy...)
-		} else {
+			if sig.InhibitedIn == 0 {
+				o.Inhibited = false
+			}
+		default:
+			o.InhibitedAlerts++
 			o.Silenced = false
 		}
 		o.Sources = appendUnique(o.Sources, sig.Sources...)
@@ -448,25 +569,94 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		return a.Service < b.Service
 	})
 	snap.Counts.Outages = len(snap.Outages)
+	if inhibited {
+		for _, o := range snap.Outages {
+			if !o.Inhibited {
+				continue
+			}
+			if c := inhibitionCause(o, snap.inhibitors, outages); c != nil {
+				o.ProbableCause, o.CauseInhibits, o.causeDepth = c.Service, true, 1
+			}
+		}
+	}
 	linkCauses(snap.Outages, outages, opt.Catalog)
 	return snap
 }
 
+// sourceTypeAlertmanager is the type of the sources that silence and
+// inhibit alerts: each one holding an alert has a say in whether it is.
+const sourceTypeAlertmanager = "alertmanager"
+
+// resolveInhibitors sets each inhibited signal's Inhibitors from the
+// fingerprints in its InhibitedBy. An Alertmanager's fingerprint is that
+// of the alert's whole label set, which is the signal's key unless its
+// source leaves labels out of keys: only when a fingerprint is not a key
+// are the Alertmanager rows' label sets fingerprinted to find it.
+func resolveInhibitors(signals []*Signal, byKey map[string]*Signal, rows []*AlertRow, order []int, status map[string]*SourceStatus) map[string][]*Signal {
+	var byFP map[string]*Signal
+	out := map[string][]*Signal{}
+	for _, sig := range signals {
+		for _, fp := range sig.InhibitedBy {
+			by := byKey[fp]
+			if by == nil {
+				if byFP == nil {
+					byFP = make(map[string]*Signal)
+					for _, i := range order {
+						if r := rows[i]; status[r.Source].Type == sourceTypeAlertmanager {
+							byFP[LabelsKey(r.Labels, nil)] = byKey[r.Key]
+						}
+					}
+				}
+				by = byFP[fp]
+			}
+			if by != nil && by != sig && !slices.Contains(out[sig.Key], by) {
+				out[sig.Key] = append(out[sig.Key], by)
+			}
+		}
+	}
+	return out
+}
+
+// inhibitionCause is the open outage of the service whose alerts inhibit
+// every alert of o (o.Inhibited), or nil: when they come from several
+// services, the outage that opened first.
+func inhibitionCause(o *Outage, inhibitors map[string][]*Signal, byService map[string]*Outage) *Outage {
+	var best *Outage
+	for _, k := range o.Keys {
+		for _, by := range inhibitors[k] {
+			c := byService[by.Service]
+			if c == nil || c == o || c.Inhibited {
+				continue
+			}
+			if best == nil || c != best && causeBefore(c, best) {
+				best = c
+			}
+		}
+	}
+	return best
+}
+
 // linkCauses attaches each outage's dependency impact, finds its probable
 // cause among the other open outages and nests symptoms under their
-// cause. Only the upstream tree of each outage is walked: the trees
-// themselves are computed once per catalog.
+// cause. An outage whose cause is already set by inhibition
+// (CauseInhibits) keeps it, whatever the catalog says. Only the upstream
+// tree of each outage is walked: the trees themselves are computed once
+// per catalog.
 func linkCauses(list []*Outage, byService map[string]*Outage, cat *Catalog) {
-	if cat == nil || len(cat.Services) == 0 {
-		return
-	}
-	for _, o := range list {
-		o.Impact = cat.Impact(o.Service)
+	linked := false // some outage has a cause
+	if cat != nil && len(cat.Services) > 0 {
+		for _, o := range list {
+			o.Impact = cat.Impact(o.Service)
+		}
 	}
 	if len(list) < 2 {
 		return
 	}
 	for _, o := range list {
+		if o.CauseInhibits {
+			linked = true
+			continue
+		}
 		if o.Impact == nil {
 			continue
 		}
@@ -484,7 +674,11 @@ func linkCauses(list []*Outage, byService map[string]*Outage, cat *Catalog) {
 		}
 		if best != nil {
 			o.ProbableCause, o.causeDepth = best.Service, depth
+			linked = true
 		}
+	}
+	if !linked {
+		return
 	}
 	// In an acyclic graph the deepest failing upstream has no failing
 	// upstream itself. Only a cycle (never a validated config) breaks that:
@@ -501,7 +695,7 @@ func linkCauses(list []*Outage, byService map[string]*Outage, cat *Catalog) {
 		}
 	}
 	for _, o := range orphans {
-		o.ProbableCause, o.causeDepth = "", 0
+		o.ProbableCause, o.CauseInhibits, o.causeDepth = "", false, 0
 	}
 	for _, o := range list {
 		if len(o.Symptoms) > 1 {

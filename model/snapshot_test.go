@@ -113,7 +113,7 @@ func TestBuildSnapshotOutagesAndThreshold(t *testing.T) {
 	assert.Equal(t, 1, pay.SilencedAlerts)
 	assert.Equal(t, t0.Add(-30*time.Minute), pay.Since, "since the first alert at/above the threshold")
 	assert.Equal(t, Unmapped, snap.Outages[1].Service)
-	assert.Equal(t, Counts{Outages: 2, Firing: 4, Pending: 1, Suppressed: 1, Critical: 2}, snap.Counts)
+	assert.Equal(t, Counts{Outages: 2, Firing: 4, Pending: 1, Suppressed: 1, Silenced: 1, Critical: 2}, snap.Counts)
 	assert.Len(t, snap.Signals, 6, "resolved rows and rows of unconfigured sources are left out")
 
 	warn := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0, Catalog: cat, OutageThreshold: SevWarning})

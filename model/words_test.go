@@ -29,7 +29,7 @@ func TestPlural(t *testing.T) {
 // the count is not the noun's ("level %d must be", "%d of %d").
 var countWords = map[string]string{
 	// states and adjectives: "1 firing", "3 firing"
-	"firing": "state", "pending": "state", "silenced": "state", "critical": "state", "stale": "state",
+	"firing": "state", "pending": "state", "silenced": "state", "inhibited": "state", "critical": "state", "stale": "state",
 	"open": "state", "unassigned": "state", "refused": "state", "FAILED": "state", "failed": "state",
 	"breaching": "state", "more": "quantity word: \"+1 more\"",
 	// "3 SLA breached": the count is of breached tickets, SLA qualifies it

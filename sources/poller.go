@@ -25,10 +25,21 @@ import (
 // source (Tickets) polled under the same rules (schedule, back-off, lease,
 // no overlap). Exactly one of Source and Tickets is set.
 type Job struct {
-	Source   Source
-	Tickets  TicketFetcher
+	Source  Source
+	Tickets TicketFetcher
+	// Silences, for an Alertmanager source, reads its silences in the
+	// same cycle as its alerts, so a row is never shown silenced without
+	// its silence's author, and an ack whose silence ended upstream ends
+	// within one poll (cache.StoreSilences).
+	Silences SilenceReader
 	Interval time.Duration // time between the end of one poll and the start of the next
 	Timeout  time.Duration // per poll; defaults to the interval
+}
+
+// SilenceReader lists an Alertmanager's silences as sitroom keeps them,
+// each with the source name given; *alertmanager.Silencer implements it.
+type SilenceReader interface {
+	Silences(ctx context.Context, source string) ([]model.Silence, error)
 }
 
 // TicketFetcher is the reading side of a ticket source
@@ -336,11 +347,17 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	start := time.Now()
 	var alerts []model.Alert
 	var tickets []model.Ticket
-	var err error
+	var sils []model.Silence
+	var err, silErr error
 	if job.Tickets != nil {
 		tickets, err = job.Tickets.Fetch(fctx)
 	} else {
+		var wg sync.WaitGroup
+		if job.Silences != nil {
+			wg.Go(func() { sils, silErr = job.Silences.Silences(fctx, name) })
+		}
 		alerts, err = job.Source.Fetch(fctx)
+		wg.Wait()
 	}
 	cancel()
 	meta := cache.PollMeta{At: p.opt.Now(), Latency: time.Since(start), Type: job.Type()}
@@ -363,6 +380,9 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 		p.opt.Logger.Debug("polled", "source", name, "tickets", len(tickets), "latency", meta.Latency,
 			"inserted", res.Inserted, "updated", res.Updated, "closed", res.Closed)
 		return nil
+	}
+	if job.Silences != nil {
+		p.storeSilences(name, sils, silErr, meta.At)
 	}
 	if len(alerts) == 0 && !p.quiet[i].Load() {
 		// Empty: believed unless the upstream restarted since it last
@@ -388,6 +408,24 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	p.opt.Logger.Debug("polled", "source", name, "alerts", len(alerts), "latency", meta.Latency,
 		"inserted", res.Inserted, "updated", res.Updated, "resolved", res.Resolved)
 	return nil
+}
+
+// storeSilences records the silences read with a source's alerts before
+// the alerts are written, so the snapshot that shows an alert silenced
+// comes after its silence is known. A failed read keeps what was recorded.
+func (p *Poller) storeSilences(name string, sils []model.Silence, err error, at time.Time) {
+	if err != nil {
+		p.opt.Logger.Warn("reading silences", "source", name, "err", err)
+		return
+	}
+	ended, err := p.cache.StoreSilences(name, sils, at)
+	if err != nil {
+		p.opt.Logger.Error("storing silences", "source", name, "err", err)
+		return
+	}
+	for _, a := range ended {
+		p.opt.Logger.Info("ack ended upstream", "source", name, "service", a.Service, "by", a.By, "why", a.Ended)
+	}
 }
 
 func (p *Poller) markDirty() {

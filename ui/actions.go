@@ -464,35 +464,62 @@ func (st *state) formEnter() {
 	st.act(req)
 }
 
-// ackText is the ack cell of an outage row: who acked and how long ago,
-// a lapsed ack, an overdue unacknowledged outage, and deliveries not yet
-// done.
+// ackMemo is the model.AckView of the snapshot and board on screen,
+// built again only when either changes (not per frame).
+type ackMemo struct {
+	snap  *model.Snapshot
+	board *model.Board
+	view  *model.AckView
+}
+
+// acks answers "is it acknowledged?" (the one meaning, model.Acknowledge)
+// for what is on screen.
+func (st *state) acks() *model.AckView {
+	m := &st.ackMemo
+	if m.view == nil || m.snap != st.snap || m.board != st.board {
+		*m = ackMemo{snap: st.snap, board: st.board, view: model.NewAckView(st.snap, st.board)}
+	}
+	return m.view
+}
+
+// ackText is the ack cell of an outage row: who acked and how long ago
+// (how much of it, when the ack covers only some alerts), an ack that
+// ended upstream or lapsed, upstream silences covering it, an overdue
+// unacknowledged outage, and deliveries not yet done.
 func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
 	th := &st.theme
 	now := st.now()
 	b := st.board
+	ack := st.acks().Outage(o)
 	var text string
 	style := th.Base
-	switch a := b.AckOf(o.Service); {
+	switch a := ack.Ack; {
 	case a != nil:
 		text = "ACK " + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
 		style = th.Dim
-		if n := ackedOf(a, o); n < len(o.Keys) {
+		if !ack.Acked {
 			// Only some of the outage's alerts are acked (an ack from the
 			// alerts panel, or alerts that fired after the ack).
-			text = fmt.Sprintf("ACK %d/%d ", n, len(o.Keys)) + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
+			text = fmt.Sprintf("ACK %d/%d ", ack.Covered(), ack.Alerts) + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
 			style = th.Warn
 		}
-	case b != nil && b.Lapsed[o.Service] != nil:
-		text = "ACK LAPSED " + cellText(b.Lapsed[o.Service].By)
-		style = th.Crit.Bold(true)
-	case o.Silenced:
+	case ack.Acked:
 		// Acknowledged upstream: silenced in Alertmanager by someone.
 		text = "SILENCED"
-		if who := b.SilencedByAuthor(o.SilencedBy); who != "" {
+		if who := silenceAuthors(b, ack.Silences); who != "" {
 			text += " " + cellText(who)
 		}
 		style = th.Dim
+	case b.EndedOf(o.Service, o.Since) != nil:
+		// The upstream ended the ack: the outage pages again.
+		text = "ACK ENDED upstream" + altSep + "ENDED upstream" + altSep + "ENDED"
+		style = th.Crit.Bold(true)
+	case b != nil && b.Lapsed[o.Service] != nil:
+		text = "ACK LAPSED " + cellText(b.Lapsed[o.Service].By)
+		style = th.Crit.Bold(true)
+	case ack.BySilence > 0:
+		text = fmt.Sprintf("SILENCED %d/%d", ack.BySilence, ack.Alerts)
+		style = th.Warn
 	case st.actor != nil && st.actor.Policy().Overdue(o.Since, now, false):
 		text = "UNACKED " + compactDuration(now.Sub(o.Since))
 		style = th.Crit.Bold(true).Reverse(true)
@@ -513,19 +540,16 @@ func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
 	return text, style
 }
 
-// ackedOf counts the outage's alerts the ack covers. An ack that names no
-// alerts covers the whole outage.
-func ackedOf(a *model.Ack, o *model.Outage) int {
-	if len(a.AlertKeys) == 0 {
-		return len(o.Keys)
-	}
-	n := 0
-	for _, k := range o.Keys {
-		if slices.Contains(a.AlertKeys, k) {
-			n++
+// silenceAuthors names who made the silences ids: the authors the board
+// knows, first the silence ending soonest, "" when none is known yet.
+func silenceAuthors(b *model.Board, ids []string) string {
+	var who []string
+	for _, s := range b.SilencesOf(ids) {
+		if s.CreatedBy != "" && !slices.Contains(who, s.CreatedBy) {
+			who = append(who, s.CreatedBy)
 		}
 	}
-	return n
+	return strings.Join(who, ", ")
 }
 
 func (st *state) levelText(o *model.Outage) string {
@@ -561,16 +585,44 @@ func (st *state) appendActions(d *document, sig *model.Signal) {
 	}
 	d.blank()
 	d.heading("Actions on "+Inert(svc), th.Title)
-	if a := st.board.AckOf(svc); a != nil {
+	o := st.snap.Outage(svc)
+	var ack model.Acknowledgement
+	var since time.Time
+	if o != nil {
+		ack, since = st.acks().Outage(o), o.Since
+	} else {
+		ack.Ack = st.board.AckOf(svc)
+		if st.acks().Signal(sig) && ack.Ack == nil {
+			ack.Silences = sig.SilencedBy
+		}
+	}
+	if a := ack.Ack; a != nil {
 		field("Acked", fmt.Sprintf("by %s %s ago until %s: %s", Inert(a.By), compactDuration(now.Sub(a.At)),
 			a.Until.Local().Format("15:04"), Inert(a.Comment)), th.Base)
+	} else if e := st.board.EndedOf(svc, since); e != nil {
+		field("Ack ended", fmt.Sprintf("ACK ENDED upstream: %s (ack by %s at %s, ended %s)", Inert(e.Ended), Inert(e.By),
+			e.At.Local().Format("15:04"), e.EndedAt.Local().Format("15:04")), th.Crit)
 	} else if st.board != nil && st.board.Lapsed[svc] != nil {
 		a := st.board.Lapsed[svc]
 		field("Ack lapsed", fmt.Sprintf("by %s at %s: the outage is open again", Inert(a.By), a.Until.Local().Format("15:04")), th.Crit)
-	} else if who := st.board.SilenceAuthor(sig); who != "" {
-		field("Silenced", "upstream by "+Inert(who), th.Base)
-	} else {
+	} else if len(ack.Silences) == 0 {
 		field("Acked", "no", th.Base)
+	}
+	if len(ack.Silences) > 0 {
+		covers := "acknowledged upstream"
+		if o != nil && !ack.Acked {
+			covers = fmt.Sprintf("%d of %s", ack.BySilence, model.Plural(ack.Alerts, "alert", "alerts"))
+		}
+		label := "Silenced"
+		known := st.board.SilencesOf(ack.Silences)
+		if len(known) == 0 {
+			field(label, covers+" by "+model.Plural(len(ack.Silences), "silence", "silences")+" (author not read yet)", th.Base)
+		}
+		for _, s := range known {
+			field(label, fmt.Sprintf("%s by %s, %s–%s: %s", covers, Inert(s.CreatedBy), s.StartsAt.Local().Format("15:04"),
+				s.EndsAt.Local().Format("15:04"), Inert(s.Comment)), th.Base)
+			label = ""
+		}
 	}
 	lvl := st.board.LevelOf(svc)
 	lt := fmt.Sprintf("level %d", lvl)

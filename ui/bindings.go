@@ -105,6 +105,7 @@ func bindingTable() []Binding {
 		{Action: "left", Scope: ScopeDetail, Desc: "scroll code blocks left", run: func(st *state) { st.scrollDocSideways(-sidewaysStep) }, disabled: (*state).sidewaysDisabled},
 		{Action: "right", Scope: ScopeDetail, Desc: "scroll code blocks right", run: func(st *state) { st.scrollDocSideways(sidewaysStep) }, disabled: (*state).sidewaysDisabled},
 		{Action: "runbook", Scope: ScopeDetail, Desc: "open the alert's runbook", run: (*state).openRunbook, disabled: (*state).runbookDisabled},
+		{Action: "inhibitor", Scope: ScopeDetail, Desc: "open the alert inhibiting this one (Esc returns)", run: (*state).openInhibitor, disabled: (*state).inhibitorDisabled},
 		{Action: "copy", Scope: ScopeDetail, Desc: "copy the runbook's web address (OSC 52)", run: (*state).copyURL, disabled: (*state).copyURLDisabled},
 		{Action: "help", Scope: ScopeDetail, Desc: "help", Footer: true, run: (*state).openHelp},
 		{Action: "quit", Scope: ScopeDetail, Desc: "quit", run: (*state).quit},

@@ -142,7 +142,11 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 		}
 		rest := []seg{{cellText(o.ProbableCause), th.Crit}, {" (", th.Base}}
 		rest = append(rest, stateOf(th, st.snap.Outage(o.ProbableCause))...)
-		rest = append(rest, seg{", " + model.Plural(up, "level", "levels") + " up)", th.Base})
+		if o.CauseInhibits {
+			rest = append(rest, seg{", its alerts inhibit this outage's)", th.Base})
+		} else {
+			rest = append(rest, seg{", " + model.Plural(up, "level", "levels") + " up)", th.Base})
+		}
 		rows = append(rows, depRow{name: "Probable cause: ", nameSt: th.Title, wide: true, service: o.ProbableCause, rest: rest})
 	case len(o.Symptoms) > 0:
 		line(fmt.Sprintf("Probable cause of %s: nothing upstream is down.", model.Plural(len(o.Symptoms), "other outage", "other outages")), th.Crit)

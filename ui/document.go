@@ -358,7 +358,7 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	}
 	field("Name", Inert(s.Name), th.Base.Bold(true))
 	field("Severity", s.Severity.String()+" ("+s.Severity.Name()+")", th.severity(s.Severity))
-	field("State", stateText(s.State), th.Base)
+	field("State", wholeText(signalState(s)), th.Base)
 	svc := Inert(s.Service)
 	if s.Mapped {
 		svc += "  (from the service catalog)"
@@ -373,8 +373,7 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	if s.Stale {
 		field("Stale", staleText(now, true, s.StaleSince)+": no source holding it polled successfully; shown from the cache", th.Warn)
 	}
-	field("Silenced by", orDash(inertJoin(s.SilencedBy)), th.Base)
-	field("Inhibited by", orDash(inertJoin(s.InhibitedBy)), th.Base)
+	st.suppressionLines(d, s)
 	field("Runbook", orDash(Inert(s.RunbookURL())), th.Base)
 	field("Generator", orDash(Inert(s.GeneratorURL)), th.Base)
 	d.blank()

@@ -241,18 +241,27 @@ func (st *state) drawHeader(p *painter, y, w int) {
 		{model.Plural(c.Outages, "outage", "outages"), hot(c.Outages, th.Crit)}, {" · ", th.Dim},
 		{fmt.Sprintf("%d firing", c.Firing), hot(c.Firing, th.Base.Bold(true))}, {" · ", th.Dim},
 		{fmt.Sprintf("%d critical", c.Critical), hot(c.Critical, th.Crit)}, {" · ", th.Dim},
-		{fmt.Sprintf("%d silenced", c.Suppressed), th.Base}, {" · ", th.Dim},
-		{fmt.Sprintf("%d pending", c.Pending), th.Base}, {" · ", th.Dim},
-		{fmt.Sprintf("%d stale", c.Stale), hot(c.Stale, th.Warn)},
+		{fmt.Sprintf("%d silenced", c.Silenced), th.Base}, {" · ", th.Dim},
 	}
 	short := []seg{
 		{fmt.Sprintf("OUT %d", c.Outages), hot(c.Outages, th.Crit)}, {" ", th.Base},
 		{fmt.Sprintf("FIRE %d", c.Firing), hot(c.Firing, th.Base.Bold(true))}, {" ", th.Base},
 		{fmt.Sprintf("CRIT %d", c.Critical), hot(c.Critical, th.Crit)}, {" ", th.Base},
-		{fmt.Sprintf("SIL %d", c.Suppressed), th.Base}, {" ", th.Base},
-		{fmt.Sprintf("PEND %d", c.Pending), th.Base}, {" ", th.Base},
-		{fmt.Sprintf("STALE %d", c.Stale), hot(c.Stale, th.Warn)},
+		{fmt.Sprintf("SIL %d", c.Silenced), th.Base}, {" ", th.Base},
 	}
+	// Inhibited alerts are counted apart from silenced ones, as the
+	// Alertmanager does, when there are any.
+	if c.Inhibited > 0 {
+		long = append(long, seg{fmt.Sprintf("%d inhibited", c.Inhibited), th.Base}, seg{" · ", th.Dim})
+		short = append(short, seg{fmt.Sprintf("INH %d", c.Inhibited), th.Base}, seg{" ", th.Base})
+	}
+	dropTo, dropFrom := 6, len(short)+2 // silenced, inhibited and pending give way first
+	long = append(long,
+		seg{fmt.Sprintf("%d pending", c.Pending), th.Base}, seg{" · ", th.Dim},
+		seg{fmt.Sprintf("%d stale", c.Stale), hot(c.Stale, th.Warn)})
+	short = append(short,
+		seg{fmt.Sprintf("PEND %d", c.Pending), th.Base}, seg{" ", th.Base},
+		seg{fmt.Sprintf("STALE %d", c.Stale), hot(c.Stale, th.Warn)})
 	if st.snap != nil && (st.snap.Loading > 0 || st.snap.Built.IsZero() && st.snap.CacheError != "") {
 		// A preview: its counts are of the most severe alerts only. Or
 		// nothing could be read (the status line says why).
@@ -283,10 +292,10 @@ func (st *state) drawHeader(p *painter, y, w int) {
 	if segsWidth(p, long)+2+rw > w {
 		left = short
 	}
-	if segsWidth(p, left)+2+rw > w && len(short) > 12 {
+	if segsWidth(p, left)+2+rw > w && len(short) > dropFrom+2 {
 		// Still too wide (80 columns with tickets, a read-only badge and
-		// an operator): silenced and pending go first.
-		left = append(append([]seg(nil), short[:6]...), short[10:]...)
+		// an operator): silenced, inhibited and pending go first.
+		left = append(append([]seg(nil), short[:dropTo]...), short[dropFrom:]...)
 	}
 	lw := max(w-rw-2, 0)
 	drawSegs(p, 0, y, lw, left)
@@ -533,7 +542,12 @@ func (st *state) drawPanel(p *painter, which Panel, x, y, w, h int) {
 		return
 	}
 	st.alertT.draw(p, th, ix, iy, iw, ih, alertCols, v.sigNat, len(v.sigs),
-		func(row, col int) (string, tcell.Style) { return alertCell(th, now, v.sigs[row], col) },
+		func(row, col int) (string, tcell.Style) {
+			if col == 1 && st.board != nil && ackedAlert(st.board, v.sigs[row]) {
+				return "ACK", th.Base // acknowledged here: the silences are sitroom's
+			}
+			return alertCell(th, now, v.sigs[row], col)
+		},
 		func(row int) bool { return v.sigs[row].Stale }, st.marksSelection(focused))
 }
 

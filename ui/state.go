@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/gdamore/tcell/v2"
@@ -119,7 +118,9 @@ type state struct {
 	// worker (set by the App).
 	actor Actor
 	board *model.Board
-	onAct func(req model.ActionRequest, quiet bool)
+	// ackMemo answers "is it acknowledged?" for snap and board (acks).
+	ackMemo ackMemo
+	onAct   func(req model.ActionRequest, quiet bool)
 	// onHandoff asks a worker for the handoff report (nil without history).
 	onHandoff func()
 	form      *form
@@ -358,9 +359,10 @@ func (st *state) nextUnackedDisabled() string {
 	return ""
 }
 
-// nextUnacked selects the next outage nobody acknowledged (an ack that
-// covers only some of its alerts does not count, a silence upstream does),
-// or on the alerts panel the next firing alert nobody acknowledged.
+// nextUnacked selects the next outage not acknowledged (model.Acknowledge:
+// a sitroom ack or upstream silences must cover every one of its alerts;
+// an ack that ended upstream no longer counts), or on the alerts panel the
+// next firing alert nobody acknowledged.
 func (st *state) nextUnacked() {
 	what := "outage"
 	if st.focus == PanelAlerts {
@@ -368,11 +370,7 @@ func (st *state) nextUnacked() {
 		sigs := st.v.sigs
 		i, nth, total := jumpFrom(st.alertT.selected, len(sigs), func(i int) bool {
 			s := sigs[i]
-			if s.State != model.StateFiring {
-				return false
-			}
-			a := st.board.AckOf(s.Service)
-			return a == nil || len(a.AlertKeys) > 0 && !slices.Contains(a.AlertKeys, s.Key)
+			return s.State == model.StateFiring && !st.acks().Signal(s)
 		})
 		if i >= 0 {
 			st.alertT.selected = i
@@ -383,9 +381,7 @@ func (st *state) nextUnacked() {
 		st.focus = PanelOutages
 		outs := st.v.outs
 		i, nth, total := jumpFrom(st.outT.selected, len(outs), func(i int) bool {
-			o := outs[i]
-			a := st.board.AckOf(o.Service)
-			return !o.Silenced && (a == nil || ackedOf(a, o) < len(o.Keys))
+			return !st.acks().Outage(outs[i]).Acked
 		})
 		if i >= 0 {
 			st.outT.selected = i

@@ -50,7 +50,7 @@ func wholeText(text string) string {
 
 var alertCols = []column{
 	{title: "SEV", min: 6, max: 6},
-	{title: "STATE", min: 8, max: 8},
+	{title: "STATE", min: 8, max: 13}, // "INHIBITED 1/2" only when a row says it
 	{title: "AGE", min: 5, max: 5, right: true},
 	{title: "NAME", min: 12, max: 40, text: true, first: 16}, // names of 16 or fewer read whole first
 	{title: "SERVICE", min: 8, max: 24, text: true},
@@ -71,6 +71,13 @@ var outageCols = []column{
 
 func alertNatural(s *model.Signal, col int) int {
 	switch col {
+	case 1:
+		switch {
+		case s.Disputed():
+			return len(wholeText(signalState(s)))
+		case s.State == model.StateSuppressed && !s.Silenced():
+			return len("INHIBITED")
+		}
 	case 3:
 		return len(s.Name)
 	case 4:
@@ -94,11 +101,7 @@ func outageNatural(o *model.Outage, col int) int {
 			return 9
 		}
 	case 4:
-		n := len(strconv.Itoa(o.Alerts))
-		if o.SilencedAlerts > 0 {
-			n += len(" ( silenced)") + len(strconv.Itoa(o.SilencedAlerts))
-		}
-		return n
+		return len(outageAlertsText(o))
 	case 5:
 		return joinedLen(o.Sources)
 	case 6:
@@ -121,7 +124,10 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 		if s.State == model.StateFiring {
 			st = st.Bold(true)
 		}
-		return stateText(s.State), st
+		if s.Disputed() {
+			st = th.Warn.Bold(true)
+		}
+		return signalState(s), st
 	case 2:
 		return since(now, s.StartsAt), base
 	case 3:
@@ -151,11 +157,7 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 	case 3:
 		return staleText(now, o.Stale, o.StaleSince), th.Warn
 	case 4:
-		t := strconv.Itoa(o.Alerts)
-		if o.SilencedAlerts > 0 {
-			t += " (" + strconv.Itoa(o.SilencedAlerts) + " silenced)"
-		}
-		return t, base
+		return outageAlertsText(o), base
 	case 5:
 		return listText(o.Sources), base
 	case 6:
@@ -168,6 +170,45 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 		return cellText(o.Owner), base
 	}
 	return "", base
+}
+
+// signalState is the state a signal's row shows: FIRING, PENDING,
+// SILENCED (silenced upstream by every source that can silence it) or
+// INHIBITED (inhibited by another alert, not silenced). An alert that
+// some of those sources silence or inhibit while another still pages
+// counts as firing and says so: "SILENCED 1/2", "INHIBITED 1/2" (silenced
+// by 1 of 2). Narrow columns get the short forms ("SIL 1/2", "INHIB"),
+// after altSep.
+func signalState(s *model.Signal) string {
+	switch {
+	case s.Disputed():
+		of := "/" + strconv.Itoa(s.Voters)
+		if s.SilencedIn > 0 {
+			n := strconv.Itoa(s.SilencedIn)
+			return "SILENCED " + n + of + altSep + "SIL " + n + of
+		}
+		n := strconv.Itoa(s.InhibitedIn)
+		return "INHIBITED " + n + of + altSep + "INH " + n + of
+	case s.State == model.StateSuppressed && !s.Silenced() && s.Inhibited():
+		return "INHIBITED" + altSep + "INHIB"
+	}
+	return stateText(s.State)
+}
+
+// outageAlertsText is an outage's ALERTS cell: how many alerts, and how
+// many of them are silenced and inhibited upstream ("3 (1 silenced, 2
+// inhibited)").
+func outageAlertsText(o *model.Outage) string {
+	t := strconv.Itoa(o.Alerts)
+	switch {
+	case o.SilencedAlerts > 0 && o.InhibitedAlerts > 0:
+		t += " (" + strconv.Itoa(o.SilencedAlerts) + " silenced, " + strconv.Itoa(o.InhibitedAlerts) + " inhibited)"
+	case o.SilencedAlerts > 0:
+		t += " (" + strconv.Itoa(o.SilencedAlerts) + " silenced)"
+	case o.InhibitedAlerts > 0:
+		t += " (" + strconv.Itoa(o.InhibitedAlerts) + " inhibited)"
+	}
+	return t
 }
 
 // fitColumns gives each column a width within avail cells (one blank cell

@@ -38,8 +38,14 @@ func (f filterSpec) same(g filterSpec) bool {
 // acks of board.
 func filterEnv(snap *model.Snapshot, board *model.Board) model.FilterEnv {
 	env := model.FilterEnv{Now: snap.Built}
-	if board != nil {
-		env.Acked = func(service string) bool { return board.AckOf(service) != nil }
+	// @acked is the one meaning of acknowledged (model.Acknowledge), read
+	// through an AckView built the first time the filter asks.
+	var acks *model.AckView
+	env.Acked = func(service string) bool {
+		if acks == nil {
+			acks = model.NewAckView(snap, board)
+		}
+		return acks.Service(service)
 	}
 	return env
 }

@@ -502,21 +502,224 @@ func (c *Cache) AuditLog(since time.Time) ([]model.AuditEntry, error) {
 	return out, rows.Err()
 }
 
-// StoreSilences replaces the silences recorded for an Alertmanager source
-// with the ones it holds now.
-func (c *Cache) StoreSilences(source string, sils []model.Silence) error {
-	return c.actTx("store silences", func(ctx context.Context, tx *sql.Conn) error {
+// Schema version 8 keeps what an Alertmanager says of each silence and
+// how acks end upstream:
+//
+//	silences  gain starts_at, updated_at, state (active, pending,
+//	          expired) and matchers (Alertmanager's syntax).
+//	acks      gain ended_at and ended: when and why (in words) an ack
+//	          ended upstream, a silence behind it expired, deleted or
+//	          changed in the Alertmanager (cleared_by is then "upstream").
+const schemaSilenceState = `ALTER TABLE silences ADD COLUMN starts_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE silences ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE silences ADD COLUMN state TEXT NOT NULL DEFAULT 'active';
+	ALTER TABLE silences ADD COLUMN matchers TEXT NOT NULL DEFAULT '';
+	ALTER TABLE acks ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE acks ADD COLUMN ended TEXT NOT NULL DEFAULT '';
+	CREATE INDEX acks_ended ON acks(ended_at) WHERE ended_at != 0;`
+
+// EndedBy is the cleared_by of an ack that ended upstream.
+const EndedBy = "upstream"
+
+// endSlack is how far a silence's end may sit from its ack's before the
+// end counts as changed upstream (the API rounds times to milliseconds).
+const endSlack = 2 * time.Second
+
+// keepEnded is how long an expired silence that ended an ack is kept, so
+// the silence behind the notice can still be shown.
+const keepEnded = 24 * time.Hour
+
+// markedUID is the action UID of the sitroom marker in a silence's
+// comment, or "".
+func markedUID(comment string) string {
+	const p = "[sitroom action "
+	i := strings.Index(comment, p)
+	if i < 0 {
+		return ""
+	}
+	rest := comment[i+len(p):]
+	if j := strings.IndexByte(rest, ' '); j > 0 {
+		return rest[:j]
+	}
+	return ""
+}
+
+// StoreSilences records the silences an Alertmanager source holds, read
+// at at (the upstream is the truth for them), and ends every ack in force
+// whose silence on that source ended upstream, in one transaction:
+//
+//   - a silence carrying the ack's marker expired before the ack's end
+//     (expired or deleted through the API): "silence expired";
+//   - such a silence still live but ending at another time than the ack
+//     (its end changed upstream): "silence end changed to …";
+//   - a silence the ack's delivery made, recorded before, no longer
+//     listed at all: "silence deleted".
+//
+// An ended ack is cleared by EndedBy with ended/ended_at set, its silences
+// not yet created are cancelled (the outbox never makes them again) and an
+// audit row (verb ended, by "sitroom") says why. It returns the acks ended.
+// The table keeps the live silences and, for keepEnded, the expired ones
+// that ended an ack. Safe for concurrent use, also across processes.
+func (c *Cache) StoreSilences(source string, sils []model.Silence, at time.Time) ([]model.Ack, error) {
+	var ended []model.Ack
+	err := c.actTx("store silences", func(ctx context.Context, tx *sql.Conn) error {
+		now := ns(at)
+		prev := map[string]bool{}
+		err := c.query(ctx, tx, "store silences", `SELECT id FROM silences WHERE source = ?`, func(r *sql.Rows) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			prev[id] = true
+			return nil
+		}, source)
+		if err != nil {
+			return err
+		}
+		byUID := map[string][]model.Silence{}
+		listed := map[string]bool{}
+		for _, s := range sils {
+			listed[s.ID] = true
+			if uid := markedUID(s.Comment); uid != "" {
+				byUID[uid] = append(byUID[uid], s)
+			}
+		}
+		// The acks in force with a silence for this source.
+		type inForce struct {
+			ack  model.Ack
+			refs []string
+		}
+		var acks []*inForce
+		idx := map[int64]*inForce{}
+		err = c.query(ctx, tx, "store silences", `SELECT acks.id, audit.uid, acks.service, acks.by, acks.at, acks.until,
+			acks.comment, outbox.state, outbox.ref FROM acks JOIN audit ON audit.id = acks.id
+			JOIN outbox ON outbox.action_id = acks.id AND outbox.kind = ? AND outbox.dest = ?
+			WHERE acks.cleared_at = 0 AND acks.until > ? ORDER BY acks.id, outbox.id`, func(r *sql.Rows) error {
+			var a model.Ack
+			var at, until int64
+			var state, ref string
+			if err := r.Scan(&a.ActionID, &a.UID, &a.Service, &a.By, &at, &until, &a.Comment, &state, &ref); err != nil {
+				return err
+			}
+			f := idx[a.ActionID]
+			if f == nil {
+				a.At, a.Until = fromNS(at), fromNS(until)
+				f = &inForce{ack: a}
+				idx[a.ActionID] = f
+				acks = append(acks, f)
+			}
+			if model.ActionState(state) == model.ActionDelivered && ref != "" {
+				f.refs = append(f.refs, ref)
+			}
+			return nil
+		}, model.DeliverSilence, source, now)
+		if err != nil {
+			return err
+		}
+		for _, f := range acks {
+			why := endedWhy(f.ack, byUID[f.ack.UID], f.refs, prev, listed)
+			if why == "" {
+				continue
+			}
+			a := f.ack
+			a.Ended, a.EndedAt = why, at
+			if err := c.endAck(ctx, tx, a, source); err != nil {
+				return err
+			}
+			ended = append(ended, a)
+		}
+		// Keep the live silences, and the expired ones that ended an ack.
+		keep := map[string]bool{}
+		err = c.query(ctx, tx, "store silences", `SELECT audit.uid FROM acks JOIN audit ON audit.id = acks.id
+			WHERE acks.ended_at != 0 AND acks.ended_at >= ?`, func(r *sql.Rows) error {
+			var uid string
+			if err := r.Scan(&uid); err != nil {
+				return err
+			}
+			keep[uid] = true
+			return nil
+		}, now-int64(keepEnded))
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM silences WHERE source = ?`, source); err != nil {
 			return c.wrap("store silences", err)
 		}
 		for _, s := range sils {
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO silences(source, id, created_by, comment, ends_at) VALUES (?, ?, ?, ?, ?)`,
-				source, s.ID, s.CreatedBy, s.Comment, ns(s.EndsAt)); err != nil {
+			if s.State == model.SilenceExpired && !keep[markedUID(s.Comment)] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO silences(source, id, created_by, comment, ends_at,
+				starts_at, updated_at, state, matchers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				source, s.ID, s.CreatedBy, s.Comment, ns(s.EndsAt), ns(s.StartsAt), ns(s.UpdatedAt), string(s.State), s.Matchers); err != nil {
 				return c.wrap("store silences", err)
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return ended, nil
+}
+
+// endedWhy says why the ack a ended upstream, or "" while it stands: mine
+// are the listed silences carrying its marker, refs the ids its delivered
+// silences got, prev the ids recorded before and listed the ids listed now.
+func endedWhy(a model.Ack, mine []model.Silence, refs []string, prev, listed map[string]bool) string {
+	by := func(s model.Silence) string {
+		if s.CreatedBy != "" && s.CreatedBy != a.By {
+			return " by " + s.CreatedBy
+		}
+		return ""
+	}
+	for _, s := range mine {
+		if s.State == model.SilenceExpired && s.EndsAt.Before(a.Until.Add(-endSlack)) {
+			return "silence expired" + by(s)
+		}
+	}
+	for _, s := range mine {
+		if s.State != model.SilenceExpired && (s.EndsAt.Before(a.Until.Add(-endSlack)) || s.EndsAt.After(a.Until.Add(endSlack))) {
+			return "silence end changed to " + s.EndsAt.UTC().Format("2006-01-02 15:04 UTC") + by(s)
+		}
+	}
+	for _, id := range refs {
+		if prev[id] && !listed[id] {
+			return "silence deleted"
+		}
+	}
+	return ""
+}
+
+// endAck clears an ack that ended upstream, cancels its silences not yet
+// created and records why in the audit log.
+func (c *Cache) endAck(ctx context.Context, tx *sql.Conn, a model.Ack, source string) error {
+	now := ns(a.EndedAt)
+	if _, err := tx.ExecContext(ctx, `UPDATE acks SET cleared_at = ?, cleared_by = ?, ended_at = ?, ended = ? WHERE id = ? AND cleared_at = 0`,
+		now, EndedBy, now, a.Ended, a.ActionID); err != nil {
+		return c.wrap("end an ack", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ? WHERE action_id = ? AND kind = ? AND state = ?`,
+		string(model.ActionCancelled), a.ActionID, model.DeliverSilence, string(model.ActionPending)); err != nil {
+		return c.wrap("end an ack", err)
+	}
+	if err := c.settleAction(ctx, tx, a.ActionID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit(uid, at, operator, role, host, ssh_client, verb, service,
+		target, comment, upstream, state, reason) VALUES (?, ?, 'sitroom', ?, '', '', ?, ?, ?, ?, ?, ?, '')`,
+		newUID(), now, model.RoleLead.String(), string(model.VerbEnded), a.Service, a.Service,
+		EndedComment(a), source, string(model.ActionDelivered))
+	if err != nil {
+		return c.wrap("end an ack", err)
+	}
+	return nil
+}
+
+// EndedComment is the audit comment of an ack that ended upstream: whose
+// ack and why.
+func EndedComment(a model.Ack) string {
+	return "ack by " + a.By + " ended upstream: " + a.Ended
 }
 
 // OpenAcks lists the acks not cleared (in force or lapsed), oldest first,
@@ -545,7 +748,7 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 	if maxNotes <= 0 {
 		maxNotes = 200
 	}
-	b := &model.Board{Built: now, Acks: map[string]*model.Ack{}, Lapsed: map[string]*model.Ack{},
+	b := &model.Board{Built: now, Acks: map[string]*model.Ack{}, Lapsed: map[string]*model.Ack{}, Ended: map[string]*model.Ack{},
 		Escalations: map[string]*model.Escalation{}, Deliveries: map[string]model.Deliveries{}, Silences: map[string]model.Silence{}}
 	ctx := context.Background()
 	conn, err := db.Conn(ctx)
@@ -648,14 +851,38 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = q(`SELECT source, id, created_by, comment, ends_at FROM silences`, func(r *sql.Rows) error {
-		var s model.Silence
-		var ends int64
-		if err := r.Scan(&s.Source, &s.ID, &s.CreatedBy, &s.Comment, &ends); err != nil {
+	// The acks that ended upstream, each while it is its service's
+	// latest ack.
+	err = q(`SELECT acks.id, audit.uid, acks.service, acks.alert_keys, acks.by, acks.at, acks.until, acks.comment,
+		acks.ended, acks.ended_at FROM acks JOIN audit ON audit.id = acks.id
+		WHERE acks.ended_at != 0 AND acks.id = (SELECT max(a2.id) FROM acks a2 WHERE a2.service = acks.service)
+		ORDER BY acks.id`, func(r *sql.Rows) error {
+		var a model.Ack
+		var keys string
+		var at, until, endedAt int64
+		if err := r.Scan(&a.ActionID, &a.UID, &a.Service, &keys, &a.By, &at, &until, &a.Comment, &a.Ended, &endedAt); err != nil {
 			return err
 		}
-		s.EndsAt = fromNS(ends)
-		b.Silences[s.ID] = s
+		a.AlertKeys, _ = decodeList([]byte(keys))
+		a.At, a.Until, a.EndedAt = fromNS(at), fromNS(until), fromNS(endedAt)
+		b.Ended[a.Service] = &a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = q(`SELECT source, id, created_by, comment, ends_at, starts_at, updated_at, state, matchers FROM silences
+		ORDER BY source, id`, func(r *sql.Rows) error {
+		var s model.Silence
+		var ends, starts, updated int64
+		var state string
+		if err := r.Scan(&s.Source, &s.ID, &s.CreatedBy, &s.Comment, &ends, &starts, &updated, &state, &s.Matchers); err != nil {
+			return err
+		}
+		s.EndsAt, s.StartsAt, s.UpdatedAt, s.State = fromNS(ends), fromNS(starts), fromNS(updated), model.SilenceState(state)
+		if _, dup := b.Silences[s.ID]; !dup || s.State != model.SilenceExpired {
+			b.Silences[s.ID] = s // an HA pair lists one silence twice
+		}
 		return nil
 	})
 	if err != nil {

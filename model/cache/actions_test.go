@@ -221,9 +221,14 @@ func TestActionsSharedBetweenCachesOnOneFile(t *testing.T) {
 
 func TestSilencesStoredPerSource(t *testing.T) {
 	c, _ := openTemp(t)
-	require.NoError(t, c.StoreSilences("am-a", []model.Silence{{ID: "s1", CreatedBy: "dave", Comment: "maint", EndsAt: t0}}))
-	require.NoError(t, c.StoreSilences("am-b", []model.Silence{{ID: "s2", CreatedBy: "erin"}}))
-	require.NoError(t, c.StoreSilences("am-a", nil))
+	store := func(source string, sils []model.Silence) {
+		t.Helper()
+		_, err := c.StoreSilences(source, sils, t0)
+		require.NoError(t, err)
+	}
+	store("am-a", []model.Silence{{ID: "s1", CreatedBy: "dave", Comment: "maint", EndsAt: t0}})
+	store("am-b", []model.Silence{{ID: "s2", CreatedBy: "erin"}})
+	store("am-a", nil)
 	b, _ := c.Board(t0, 0)
 	assert.NotContains(t, b.Silences, "s1")
 	assert.Equal(t, "erin", b.Silences["s2"].CreatedBy)

@@ -2,9 +2,10 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 7, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 8, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, versions 4, 6 and 7
-// in history.go, version 5's index in preview.go)
+// in history.go, version 5's index in preview.go, version 8's columns in
+// actions.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -91,7 +92,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 7
+const SchemaVersion = 8
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -146,12 +147,13 @@ var migrations = []string{
 		v INTEGER NOT NULL
 	) WITHOUT ROWID;
 	INSERT INTO meta(k, v) VALUES ('seq', 0);`,
-	schemaActions,     // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
-	schemaTickets,     // 3: tickets of the ticket sources, open and closed (tickets.go)
-	schemaHistory,     // 4: outage, source and ticket backlog history (history.go)
-	schemaSeverity,    // 5: open alerts by severity, for Preview (preview.go)
-	schemaOutageTimes, // 6: outages' first sight and provisional close (history.go)
-	schemaFiredSeen,   // 7: when each alert row was first seen firing (history.go)
+	schemaActions,      // 2: audit log, outbox, acks, escalations, notes, silences (actions.go)
+	schemaTickets,      // 3: tickets of the ticket sources, open and closed (tickets.go)
+	schemaHistory,      // 4: outage, source and ticket backlog history (history.go)
+	schemaSeverity,     // 5: open alerts by severity, for Preview (preview.go)
+	schemaOutageTimes,  // 6: outages' first sight and provisional close (history.go)
+	schemaFiredSeen,    // 7: when each alert row was first seen firing (history.go)
+	schemaSilenceState, // 8: silences' start, state and matchers; acks ended upstream (actions.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

@@ -412,6 +412,9 @@ func (c *Cache) History(from, to time.Time) (*model.History, error) {
 		return nil, err
 	}
 	h.Alerts = model.AlertEpisodes(spans)
+	if err := c.readSilenced(ctx, conn, h); err != nil {
+		return nil, err
+	}
 	err = c.query(ctx, conn, "read the ticket backlog", `SELECT at, source, tier, open, unassigned, breached FROM backlog_samples
 		WHERE at < ?2 AND (at >= ?1 OR at = (SELECT max(b.at) FROM backlog_samples b WHERE b.source = backlog_samples.source
 		AND b.tier = backlog_samples.tier AND b.at <= ?1)) ORDER BY at`,
@@ -429,6 +432,93 @@ func (c *Cache) History(from, to time.Time) (*model.History, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// readSilenced reads into h what the handoff says of silences and of
+// being acknowledged: the open alerts of the services with an open
+// outage, and the upstream silences not sitroom's own (no marker, or the
+// marker of an ack that ended upstream) silencing open alerts.
+func (c *Cache) readSilenced(ctx context.Context, conn *sql.Conn, h *model.History) error {
+	open := map[string]bool{}
+	for _, o := range h.Outages {
+		if o.Closed.IsZero() {
+			open[o.Service] = true
+		}
+	}
+	services := map[string]map[string]bool{} // silence id → services
+	err := c.query(ctx, conn, "read open alerts", `SELECT key, labels, silenced_by, state FROM alerts
+		WHERE resolved_at IS NULL AND state != 'pending' ORDER BY id`, func(r *sql.Rows) error {
+		var key, labels, silenced, state string
+		if err := r.Scan(&key, &labels, &silenced, &state); err != nil {
+			return err
+		}
+		l, _ := decodeMap([]byte(labels))
+		svc := l["service"]
+		if svc == "" {
+			svc = l["job"]
+		}
+		ids, _ := decodeList([]byte(silenced))
+		for _, id := range ids {
+			if services[id] == nil {
+				services[id] = map[string]bool{}
+			}
+			services[id][svc] = true
+		}
+		if open[svc] && (model.State(state) == model.StateFiring || len(ids) > 0) {
+			h.OpenAlerts = append(h.OpenAlerts, model.OpenAlert{Service: svc, Key: key,
+				Severity: model.ParseSeverity(l["severity"]), SilencedBy: ids})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = c.query(ctx, conn, "read acks", `SELECT acks.id, acks.service, acks.alert_keys, acks.by, acks.at, acks.until, acks.comment
+		FROM acks WHERE acks.cleared_at = 0 AND acks.until > ? ORDER BY acks.id`, func(r *sql.Rows) error {
+		var a model.Ack
+		var keys string
+		var at, until int64
+		if err := r.Scan(&a.ActionID, &a.Service, &keys, &a.By, &at, &until, &a.Comment); err != nil {
+			return err
+		}
+		a.AlertKeys, _ = decodeList([]byte(keys))
+		a.At, a.Until = fromNS(at), fromNS(until)
+		h.AcksNow = append(h.AcksNow, a)
+		return nil
+	}, ns(time.Now()))
+	if err != nil {
+		return err
+	}
+	ended := map[string]bool{}
+	err = c.query(ctx, conn, "read silences", `SELECT audit.uid FROM acks JOIN audit ON audit.id = acks.id WHERE acks.ended_at != 0`,
+		func(r *sql.Rows) error {
+			var uid string
+			if err := r.Scan(&uid); err != nil {
+				return err
+			}
+			ended[uid] = true
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	return c.query(ctx, conn, "read silences", `SELECT source, id, created_by, comment, ends_at, starts_at, updated_at,
+		state, matchers FROM silences WHERE state != 'expired' ORDER BY ends_at, id, source`, func(r *sql.Rows) error {
+		var s model.Silence
+		var ends, starts, updated int64
+		var state string
+		if err := r.Scan(&s.Source, &s.ID, &s.CreatedBy, &s.Comment, &ends, &starts, &updated, &state, &s.Matchers); err != nil {
+			return err
+		}
+		s.EndsAt, s.StartsAt, s.UpdatedAt, s.State = fromNS(ends), fromNS(starts), fromNS(updated), model.SilenceState(state)
+		if uid := markedUID(s.Comment); (uid != "" && !ended[uid]) || seen[s.ID] || len(services[s.ID]) == 0 {
+			return nil // sitroom's own ack, listed by another member of the pair, or silencing nothing open
+		}
+		seen[s.ID] = true
+		h.Silences = append(h.Silences, model.SilenceRecord{Silence: s, Services: model.SortedKeys(services[s.ID])})
+		return nil
+	})
 }
 
 // Handoff reads the history a handoff report with these options needs and

@@ -35,7 +35,10 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 	db := rawDB(t, path)
 	for _, q := range []string{`DROP INDEX alerts_open_severity`, `ALTER TABLE alerts DROP COLUMN severity`,
 		`ALTER TABLE outage_history DROP COLUMN first_seen`, `ALTER TABLE outage_history DROP COLUMN provisional`,
-		`ALTER TABLE alerts DROP COLUMN fired_seen`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE alerts DROP COLUMN fired_seen`, `DROP INDEX acks_ended`, `ALTER TABLE acks DROP COLUMN ended_at`,
+		`ALTER TABLE acks DROP COLUMN ended`, `ALTER TABLE silences DROP COLUMN starts_at`,
+		`ALTER TABLE silences DROP COLUMN updated_at`, `ALTER TABLE silences DROP COLUMN state`,
+		`ALTER TABLE silences DROP COLUMN matchers`, `PRAGMA user_version = 4`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}

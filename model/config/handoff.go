@@ -132,5 +132,6 @@ func (c *Config) SeenLateAfter() time.Duration {
 func (c *Config) HandoffOptions(span model.HandoffSpan, now time.Time) model.HandoffOptions {
 	opt := model.HandoffOptionsAt(c.ShiftSchedule(), span, now)
 	opt.LateAfter = c.SeenLateAfter()
+	opt.Threshold = c.Threshold()
 	return opt
 }

@@ -8,8 +8,11 @@
 //
 // Goroutines: Do, Check and Observe may be called from any goroutine (Do
 // does cache I/O and must not run on the UI goroutine). Run owns the
-// outbox worker, the board publisher, the silence reader and the clearing
-// of acks whose outage resolved; it returns when its context ends.
+// outbox worker, the board publisher and the clearing of acks whose
+// outage resolved; it returns when its context ends. Upstream silences
+// are read by the poller with each Alertmanager's alerts
+// (sources.SilenceReader), which also ends the acks whose silences ended
+// upstream.
 package actions
 
 import (
@@ -57,8 +60,7 @@ type Options struct {
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default: discard
 	// Polling reports whether this process holds the polling lease: only
-	// then does it read upstream silences and clear acks of resolved
-	// outages. Nil means always.
+	// then does it clear acks of resolved outages. Nil means always.
 	Polling func() bool
 	// MinBackoff and MaxBackoff bound the delay between delivery attempts
 	// (default 1s and 5m; doubling per failed attempt).
@@ -66,9 +68,8 @@ type Options struct {
 	// Timeout bounds one delivery attempt (default 10s).
 	Timeout time.Duration
 	// WatchEvery is how often the board is rebuilt and the outbox looked
-	// at (default 1s); SilencesEvery how often upstream silences are read
-	// (default 15s).
-	WatchEvery, SilencesEvery time.Duration
+	// at (default 1s); a new snapshot (Observe) rebuilds it at once.
+	WatchEvery time.Duration
 }
 
 // Dispatcher is the sources side of the UI's actor.
@@ -77,6 +78,7 @@ type Dispatcher struct {
 	opt   Options
 
 	kick   chan struct{}
+	reread chan struct{} // a new snapshot: read the board now
 	boards chan *model.Board
 
 	mu   sync.Mutex
@@ -107,10 +109,8 @@ func New(c *cache.Cache, opt Options) *Dispatcher {
 	if opt.WatchEvery <= 0 {
 		opt.WatchEvery = time.Second
 	}
-	if opt.SilencesEvery <= 0 {
-		opt.SilencesEvery = 15 * time.Second
-	}
-	return &Dispatcher{cache: c, opt: opt, kick: make(chan struct{}, 1), boards: make(chan *model.Board, 1)}
+	return &Dispatcher{cache: c, opt: opt, kick: make(chan struct{}, 1), reread: make(chan struct{}, 1),
+		boards: make(chan *model.Board, 1)}
 }
 
 // Operator is who acts through this dispatcher.
@@ -125,11 +125,17 @@ func (d *Dispatcher) Boards() <-chan *model.Board { return d.boards }
 
 // Observe hands the dispatcher the latest snapshot: which sources hold
 // which alert (for silences) and which outages are still open (to clear
-// acks when they resolve). It never blocks.
+// acks when they resolve). The board is read again at once: the silences
+// and acks the poll that made the snapshot recorded reach the screen with
+// it. It never blocks.
 func (d *Dispatcher) Observe(s *model.Snapshot) {
 	d.mu.Lock()
 	d.snap = s
 	d.mu.Unlock()
+	select {
+	case d.reread <- struct{}{}:
+	default:
+	}
 }
 
 func (d *Dispatcher) snapshot() *model.Snapshot {
@@ -262,15 +268,12 @@ func (d *Dispatcher) Kick() {
 	}
 }
 
-// Run delivers the outbox, publishes boards, reads upstream silences and
-// clears acks whose outage resolved, until ctx ends.
+// Run delivers the outbox, publishes boards and clears acks whose outage
+// resolved, until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { d.outboxLoop(ctx) })
 	wg.Go(func() { d.boardLoop(ctx) })
-	if len(d.opt.Silencers) > 0 {
-		wg.Go(func() { d.silenceLoop(ctx) })
-	}
 	wg.Wait()
 }
 
@@ -388,7 +391,9 @@ func SilenceComment(comment, uid, key string) string {
 // createSilence is idempotent: a silence carrying the marker of this
 // action and alert that is still live (made by an earlier attempt whose
 // reply was lost, or gossiped from the other member of an HA pair) is
-// taken as the delivery.
+// taken as the delivery. So is one that was made and then expired
+// upstream before the ack's end: the upstream ended it, and the poller
+// ends the ack (cache.StoreSilences); making it again would undo that.
 func (d *Dispatcher) createSilence(ctx context.Context, s Silencer, dl model.Delivery) (string, error) {
 	marker := model.Marker(dl.ActionUID, dl.Key)
 	list, err := s.List(ctx)
@@ -396,7 +401,7 @@ func (d *Dispatcher) createSilence(ctx context.Context, s Silencer, dl model.Del
 		return "", err
 	}
 	for _, sil := range list {
-		if sil.Live() && strings.Contains(sil.Comment, marker) {
+		if strings.Contains(sil.Comment, marker) && (sil.Live() || sil.EndsAt.Before(dl.Until.Add(-time.Second))) {
 			return sil.ID, nil
 		}
 	}
@@ -461,6 +466,7 @@ func (d *Dispatcher) boardLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-d.reread:
 		}
 	}
 }
@@ -510,8 +516,12 @@ func boardSeal(b *model.Board) uint64 {
 	for _, k := range model.SortedKeys(b.Deliveries) {
 		fmt.Fprintf(h, "d%s|%+v\x00", k, b.Deliveries[k])
 	}
+	for _, k := range model.SortedKeys(b.Ended) {
+		fmt.Fprintf(h, "x%s|%d\x00", k, b.Ended[k].ActionID)
+	}
 	for _, k := range model.SortedKeys(b.Silences) {
-		fmt.Fprintf(h, "s%s|%s\x00", k, b.Silences[k].CreatedBy)
+		s := b.Silences[k]
+		fmt.Fprintf(h, "s%s|%s|%s|%d|%d|%s|%s\x00", k, s.CreatedBy, s.State, s.StartsAt.UnixNano(), s.EndsAt.UnixNano(), s.Comment, s.Matchers)
 	}
 	return h.Sum64() | 1
 }
@@ -574,25 +584,11 @@ func (d *Dispatcher) clearResolved(b *model.Board) int {
 	return n
 }
 
-// silenceLoop records every Alertmanager's live silences, so alerts
-// silenced by someone else show who silenced them.
-func (d *Dispatcher) silenceLoop(ctx context.Context) {
-	t := time.NewTicker(d.opt.SilencesEvery)
-	defer t.Stop()
-	for {
-		if d.polling() {
-			d.ReadSilences(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// ReadSilences reads every Alertmanager's live silences into the cache.
-// A source that cannot be read keeps what was recorded before.
+// ReadSilences reads every Alertmanager's silences into the cache now, as
+// the poller does with each poll (ending the acks whose silences ended
+// upstream): for a caller that just changed silences and wants the board
+// to follow before the next poll. A source that cannot be read keeps what
+// was recorded before.
 func (d *Dispatcher) ReadSilences(ctx context.Context) {
 	for _, name := range model.SortedKeys(d.opt.Silencers) {
 		rctx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
@@ -604,14 +600,16 @@ func (d *Dispatcher) ReadSilences(ctx context.Context) {
 			}
 			continue
 		}
-		var keep []model.Silence
-		for _, s := range list {
-			if s.Live() {
-				keep = append(keep, model.Silence{Source: name, ID: s.ID, CreatedBy: s.CreatedBy, Comment: s.Comment, EndsAt: s.EndsAt})
-			}
+		sils := make([]model.Silence, 0, len(list))
+		for i := range list {
+			sils = append(sils, list[i].Model(name))
 		}
-		if err := d.cache.StoreSilences(name, keep); err != nil {
+		ended, err := d.cache.StoreSilences(name, sils, d.opt.Now())
+		if err != nil {
 			d.opt.Logger.Warn("storing silences", "source", name, "err", err)
+		}
+		for _, a := range ended {
+			d.opt.Logger.Info("ack ended upstream", "source", name, "service", a.Service, "by", a.By, "why", a.Ended)
 		}
 	}
 }

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/alertmanager/pkg/labels"
+
+	"sitroom/model"
 	"sitroom/sources"
 )
 
@@ -22,12 +25,49 @@ type Silence struct {
 	Matchers  []SilenceMatcher       `json:"matchers"`
 	StartsAt  time.Time              `json:"startsAt"`
 	EndsAt    time.Time              `json:"endsAt"`
+	UpdatedAt time.Time              `json:"updatedAt"`
 	CreatedBy string                 `json:"createdBy"`
 	Comment   string                 `json:"comment"`
 }
 
 // Live reports whether the silence is active or pending (not expired).
 func (s *Silence) Live() bool { return s.Status.State != "expired" }
+
+// Model is the silence as sitroom keeps it, read from the source called
+// source: its state as the Alertmanager says (a state it does not know is
+// taken as active) and its matchers in Alertmanager's syntax.
+func (s *Silence) Model(source string) model.Silence {
+	st := model.SilenceState(s.Status.State)
+	switch st {
+	case model.SilenceActive, model.SilencePending, model.SilenceExpired:
+	default:
+		st = model.SilenceActive
+	}
+	return model.Silence{Source: source, ID: s.ID, CreatedBy: s.CreatedBy, Comment: s.Comment, StartsAt: s.StartsAt,
+		EndsAt: s.EndsAt, UpdatedAt: s.UpdatedAt, State: st, Matchers: MatchersText(s.Matchers)}
+}
+
+// MatchersText writes matchers as amtool prints them:
+// {alertname="DBDown", instance=~"n1|n2"}.
+func MatchersText(ms []SilenceMatcher) string {
+	parts := make([]string, 0, len(ms))
+	for _, m := range ms {
+		t := labels.MatchEqual
+		switch {
+		case m.IsRegex && m.IsEqual:
+			t = labels.MatchRegexp
+		case m.IsRegex:
+			t = labels.MatchNotRegexp
+		case !m.IsEqual:
+			t = labels.MatchNotEqual
+		}
+		// labels.Matcher.String quotes the value and, where needed, the
+		// name; a regexp that does not compile is written the same way.
+		lm := labels.Matcher{Type: t, Name: m.Name, Value: m.Value}
+		parts = append(parts, lm.String())
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
 
 // SilenceMatcher is one matcher of a silence.
 type SilenceMatcher struct {
@@ -81,6 +121,20 @@ func (s *Silencer) List(ctx context.Context) ([]Silence, error) {
 	var out []Silence
 	err := s.do(ctx, http.MethodGet, "/api/v2/silences", nil, &out)
 	return out, err
+}
+
+// Silences lists every silence the Alertmanager holds as sitroom keeps
+// them (sources.SilenceReader): the poller reads them with the alerts.
+func (s *Silencer) Silences(ctx context.Context, source string) ([]model.Silence, error) {
+	list, err := s.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Silence, 0, len(list))
+	for i := range list {
+		out = append(out, list[i].Model(source))
+	}
+	return out, nil
 }
 
 // Create posts a new silence and returns its id.

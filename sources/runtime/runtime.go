@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,7 +30,7 @@ import (
 	"sitroom/sources/tickets"
 
 	// The source types, each registered by its package.
-	_ "sitroom/sources/alertmanager"
+	"sitroom/sources/alertmanager"
 	_ "sitroom/sources/cloudwatch"
 	_ "sitroom/sources/prometheus"
 	_ "sitroom/sources/tickets/jira"
@@ -245,6 +246,13 @@ func Jobs(cfg *config.Config) ([]sources.Job, error) {
 			j.Tickets, err = tickets.New(sc)
 		} else {
 			j.Source, err = sources.New(sc)
+		}
+		if err == nil && sc.Type == alertmanager.Type {
+			// An Alertmanager's silences are read with its alerts.
+			var hc *http.Client
+			if hc, err = sources.NewHTTPClient(sc.HTTP, sc.Name); err == nil {
+				j.Silences = alertmanager.NewSilencer(sc.URL, hc)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sources[%d] (%s): %w", i, sc.Name, err)
