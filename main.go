@@ -236,6 +236,7 @@ func runDashboard(g globalFlags) (err error) {
 		Logger:      rt.Log,
 		Actor:       disp,
 		Handoff:     rt,
+		Shifts:      rt.Config.ShiftSchedule(), // the silences view marks those ending next shift
 
 		RunbookRevision: runtime.RunbookRevision, // git, off the UI goroutine
 	}.WithConsole(rt.Config.ConsoleSettings()))

@@ -109,11 +109,17 @@ type ActionRequest struct {
 	// Ticket is the ticket a ticket escalation or take acts on; Service
 	// is then the service it is linked to ("" when none).
 	Ticket TicketRef
+	// Silence is the silence an expiry or extension acts on, or the
+	// matchers of a new one; Expiry is then the extension or the new
+	// silence's length (silence_request.go).
+	Silence SilenceTarget
 }
 
 // Target is how the audit log names what the request acts on.
 func (r *ActionRequest) Target() string {
 	switch {
+	case r.Verb.silence():
+		return r.silenceTarget()
 	case r.Verb == VerbTicketEscalate || r.Verb == VerbTake:
 		return "ticket " + r.Ticket.Label()
 	case r.Service == "" && r.Verb == VerbNote:
@@ -456,6 +462,9 @@ func (p *Policy) Refusal(op Operator, req ActionRequest) string {
 	if role < RoleTier1 {
 		return fmt.Sprintf("role %s cannot %s", role, verbWords(req.Verb))
 	}
+	if why := silenceRefusal(op, req); why != "" {
+		return why
+	}
 	if req.Verb == VerbTicketEscalate && req.Ticket.Tier == Tier2 {
 		return "already Tier 2"
 	}
@@ -488,6 +497,8 @@ func verbWords(v Verb) string {
 		return "escalate tickets"
 	case VerbTake:
 		return "take tickets"
+	case VerbExpireSilence, VerbExtendSilence, VerbCreateSilence:
+		return silenceVerbWords(v)
 	}
 	return string(v)
 }
@@ -521,6 +532,8 @@ func (r *ActionRequest) Validate() string {
 		if r.Verb == VerbTicketEscalate && strings.TrimSpace(r.Comment) == "" {
 			return "a comment is required"
 		}
+	case VerbExpireSilence, VerbExtendSilence, VerbCreateSilence:
+		return r.validateSilence()
 	default:
 		return fmt.Sprintf("unknown action %q", r.Verb)
 	}

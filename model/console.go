@@ -21,6 +21,9 @@ const (
 	ScopeFilter  = "filter"  // typing a filter
 	ScopeForm    = "form"    // an action's form and its confirmation
 	ScopePalette = "palette" // the command palette
+	// ScopeSilences is the silences view: every silence of every
+	// Alertmanager source.
+	ScopeSilences = "silences"
 )
 
 // KeyDef is the keys of one action in one scope. Key names are canonical
@@ -39,7 +42,7 @@ type KeyDef struct {
 
 // Remappable reports whether the keys of scope may be remapped.
 func Remappable(scope string) bool {
-	return scope == ScopeMain || scope == ScopeDetail || scope == ScopeHelp
+	return scope == ScopeMain || scope == ScopeDetail || scope == ScopeHelp || scope == ScopeSilences
 }
 
 func kd(scope, action string, keys []string, also ...string) KeyDef {
@@ -81,6 +84,8 @@ var defaultKeys = []KeyDef{
 	kd(ScopeMain, "copy", keys("y")),
 	kd(ScopeMain, "runbook", keys("o")),
 	kd(ScopeMain, "handoff", keys("h")),
+	kd(ScopeMain, "silences", keys("S")),
+	kd(ScopeMain, "silence", keys("m")),
 
 	kd(ScopeDetail, "back", keys("Esc", "q")),
 	kd(ScopeDetail, "down", keys("j", "Down")),
@@ -96,6 +101,20 @@ var defaultKeys = []KeyDef{
 	kd(ScopeDetail, "copy", keys("y")),
 	kd(ScopeDetail, "help", keys("?")),
 	kd(ScopeDetail, "quit", nil, "Ctrl-C"),
+
+	kd(ScopeSilences, "back", keys("Esc", "q")),
+	kd(ScopeSilences, "down", keys("j", "Down")),
+	kd(ScopeSilences, "up", keys("k", "Up")),
+	kd(ScopeSilences, "page-down", keys("PgDn"), "Ctrl-F"),
+	kd(ScopeSilences, "page-up", keys("PgUp"), "Ctrl-B"),
+	kd(ScopeSilences, "top", keys("g", "Home")),
+	kd(ScopeSilences, "bottom", keys("G", "End")),
+	kd(ScopeSilences, "filter", keys("/")),
+	kd(ScopeSilences, "open", keys("Enter")),
+	kd(ScopeSilences, "expire", keys("E")),
+	kd(ScopeSilences, "extend", keys("+")),
+	kd(ScopeSilences, "help", keys("?")),
+	kd(ScopeSilences, "quit", nil, "Ctrl-C"),
 
 	kd(ScopeHelp, "close-help", keys("Esc", "q", "?")),
 	kd(ScopeHelp, "down", keys("j", "Down")),

@@ -78,6 +78,10 @@ type Options struct {
 	Keys map[string][]string
 	// Views are the named views the command palette (:) offers.
 	Views []model.View
+	// Shifts is the shift schedule (config shifts): the silences view
+	// marks the silences that end during the next shift. The zero value
+	// is the default schedule in UTC.
+	Shifts model.ShiftSchedule
 	// Kiosk draws the wall screen (kiosk.go): large counters, the clock,
 	// every source chip, and the panels in turn, each for KioskRotate
 	// (default KioskRotateDefault). It implies ReadOnly; q and Ctrl-C

@@ -21,6 +21,8 @@ const (
 	ScopeFilter  Scope = model.ScopeFilter  // while typing a filter
 	ScopeForm    Scope = model.ScopeForm    // an action's form and its confirmation
 	ScopePalette Scope = model.ScopePalette // the command palette
+	// ScopeSilences is the silences view (silences.go).
+	ScopeSilences Scope = model.ScopeSilences
 )
 
 var scopeTitles = map[Scope]string{
@@ -30,6 +32,8 @@ var scopeTitles = map[Scope]string{
 	ScopeFilter:  "Filter input",
 	ScopeForm:    "Action form",
 	ScopePalette: "Command palette",
+
+	ScopeSilences: "Silences view",
 }
 
 // keySpec is one key that triggers a binding.
@@ -94,6 +98,8 @@ func bindingTable() []Binding {
 		{Action: "next-unacked", Scope: ScopeMain, Desc: "next outage (outages panel) or firing alert (alerts panel) nobody acknowledged", run: (*state).nextUnacked, disabled: (*state).nextUnackedDisabled},
 		{Action: "next-breach", Scope: ScopeMain, Desc: "backlog: next ticket whose SLA is breached (else breaching within 30m)", run: (*state).nextBreach, disabled: (*state).nextBreachDisabled},
 		{Action: "palette", Scope: ScopeMain, Desc: "command palette: every action and named view, by name", Hint: "commands", Footer: true, run: (*state).openPalette},
+		{Action: "silences", Scope: ScopeMain, Desc: "silences view: every silence of every Alertmanager, ending soonest first", run: (*state).openSilences, disabled: (*state).silencesDisabled},
+		{Action: "silence", Scope: ScopeMain, Desc: "new silence from the selected alert's labels (matcher editor, duration, comment)", Dangerous: true, run: (*state).startCreateSilence, disabled: (*state).createSilenceDisabled},
 
 		{Action: "back", Scope: ScopeDetail, Desc: "back", Footer: true, run: (*state).closeDoc},
 		{Action: "down", Scope: ScopeDetail, Desc: "down", Footer: true, run: func(st *state) { st.scrollDoc(1) }},
@@ -110,6 +116,20 @@ func bindingTable() []Binding {
 		{Action: "help", Scope: ScopeDetail, Desc: "help", Footer: true, run: (*state).openHelp},
 		{Action: "quit", Scope: ScopeDetail, Desc: "quit", run: (*state).quit},
 
+		{Action: "back", Scope: ScopeSilences, Desc: "back to the panels", Hint: "back", Footer: true, run: (*state).closeSilences},
+		{Action: "down", Scope: ScopeSilences, Desc: "down", run: func(st *state) { st.silMove(1) }},
+		{Action: "up", Scope: ScopeSilences, Desc: "up", run: func(st *state) { st.silMove(-1) }},
+		{Action: "page-down", Scope: ScopeSilences, Desc: "page down", run: func(st *state) { st.silMove(st.sil.t.pageSize()) }},
+		{Action: "page-up", Scope: ScopeSilences, Desc: "page up", run: func(st *state) { st.silMove(-st.sil.t.pageSize()) }},
+		{Action: "top", Scope: ScopeSilences, Desc: "top", run: func(st *state) { st.silMove(-1 << 30) }},
+		{Action: "bottom", Scope: ScopeSilences, Desc: "bottom", run: func(st *state) { st.silMove(1 << 30) }},
+		{Action: "filter", Scope: ScopeSilences, Desc: "filter the silences (words in matchers, author, comment, id, source, state)", Hint: "filter", Footer: true, run: (*state).startSilFilter},
+		{Action: "open", Scope: ScopeSilences, Desc: "the alerts the selected silence matches (alerts panel, filtered by its matchers)", Hint: "its alerts", Footer: true, run: (*state).silJump, disabled: (*state).silJumpDisabled},
+		{Action: "expire", Scope: ScopeSilences, Desc: "expire the selected silence on every Alertmanager holding it (tier1: own silences; tier2: any)", Hint: "expire", Footer: true, Dangerous: true, run: (*state).startExpireSilence, disabled: (*state).expireSilenceDisabled},
+		{Action: "extend", Scope: ScopeSilences, Desc: "extend the selected silence by a duration", Hint: "extend", Footer: true, Dangerous: true, run: (*state).startExtendSilence, disabled: (*state).extendSilenceDisabled},
+		{Action: "help", Scope: ScopeSilences, Desc: "help", Footer: true, run: (*state).openHelp},
+		{Action: "quit", Scope: ScopeSilences, Desc: "quit", run: (*state).quit},
+
 		{Action: "close-help", Scope: ScopeHelp, Desc: "close help", Footer: true, run: (*state).closeDoc},
 		{Action: "down", Scope: ScopeHelp, Desc: "down", Footer: true, run: func(st *state) { st.scrollDoc(1) }},
 		{Action: "up", Scope: ScopeHelp, Desc: "up", Footer: true, run: func(st *state) { st.scrollDoc(-1) }},
@@ -125,7 +145,7 @@ func bindingTable() []Binding {
 		{Action: "erase", Scope: ScopeFilter, Desc: "erase line", run: func(st *state) { st.setFilter("") }},
 		{Action: "quit", Scope: ScopeFilter, Desc: "quit", run: (*state).quit},
 
-		{Action: "submit", Scope: ScopeForm, Desc: "send (an escalation: review, then confirm)", Hint: "send", Footer: true, Dangerous: true, run: (*state).formEnter},
+		{Action: "submit", Scope: ScopeForm, Desc: "send (an escalation: review, then confirm)", Hint: "send", Footer: true, Dangerous: true, run: (*state).formSubmit},
 		{Action: "back", Scope: ScopeForm, Desc: "back / cancel", Footer: true, Dangerous: true, run: (*state).formBack},
 		{Action: "next-field", Scope: ScopeForm, Desc: "next field", Footer: true, Dangerous: true, run: (*state).formNextField},
 		{Action: "delete", Scope: ScopeForm, Desc: "delete", Dangerous: true, run: (*state).formBackspace},

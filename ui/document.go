@@ -451,7 +451,7 @@ func (st *state) buildHelp() *document {
 		title = "Help — sitroom " + Inert(st.version)
 	}
 	d := &document{title: title}
-	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter, ScopeForm, ScopePalette} {
+	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter, ScopeForm, ScopePalette, ScopeSilences} {
 		if !hasScope(st.bindings, scope) {
 			continue // the action form in a read-only console
 		}

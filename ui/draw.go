@@ -130,6 +130,10 @@ func (st *state) draw(s tcell.Screen) {
 		st.drawDoc(p, 0, y, w, l.bottom-y)
 		return
 	}
+	if st.silencesShown() {
+		st.drawSilences(p, 0, y, w, l.bottom-y)
+		return
+	}
 	if l.tabsY >= 0 {
 		st.drawTabs(p, l.tabsY, w)
 	}

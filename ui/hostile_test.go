@@ -327,6 +327,35 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 				h.Type(":")
 				checkInert(t, h, what+" palette", nil)
 				h.Key(tcell.KeyEscape)
+				// The silences view over silences made of corpus text: its
+				// rows, the expire and extend forms, the filter line, the
+				// jump to a silence's alerts, and a new silence's editor.
+				a.publish(hostileSilences(strs))
+				h.Type("S")
+				waitFor(t, h, " expired") // the title counts them once the board is in
+				checkInert(t, h, what+" silences view", nil)
+				for i := 0; i < 3; i++ {
+					for _, k := range []string{"E", "+"} {
+						h.Type(k)
+						checkInert(t, h, what+" silences view key "+k, nil)
+						h.Key(tcell.KeyEscape)
+					}
+					h.Type("j")
+				}
+				h.Type("/" + strs[0])
+				checkInert(t, h, what+" silences filter", nil)
+				h.Key(tcell.KeyEscape)
+				h.Key(tcell.KeyEnter)
+				checkInert(t, h, what+" alerts of a silence", nil)
+				h.Key(tcell.KeyEscape)
+				h.Key(tcell.KeyEscape)
+				h.Type("2")
+				for i := 0; i < 2; i++ {
+					h.Type("m")
+					checkInert(t, h, what+" new silence form", nil)
+					h.Key(tcell.KeyEscape)
+					h.Type("j")
+				}
 			}
 			// Every named view in the palette, down to the last row.
 			h.Type(":")
@@ -348,6 +377,25 @@ func TestHostileCorpusThroughEveryPanel(t *testing.T) {
 			h.Key(tcell.KeyEscape)
 		})
 	}
+}
+
+// hostileSilences is a board whose silences are made of strs: ids,
+// sources, authors, comments and matchers (some parse, with hostile
+// values; some are hostile text as they stand), in every state.
+func hostileSilences(strs []string) *model.Board {
+	at := func(i int) string { return strs[i%len(strs)] }
+	b := &model.Board{Silences: map[string]model.Silence{}}
+	states := []model.SilenceState{model.SilenceActive, model.SilencePending, model.SilenceExpired}
+	for i := range strs {
+		m := at(i + 4)
+		if i%2 == 0 {
+			m = "{alertname=" + strconv.Quote(at(i)) + ", " + model.FilterQuote(at(i+2)) + "=~" + strconv.Quote(at(i+3)) + "}"
+		}
+		b.Silences[fmt.Sprint(i)] = model.Silence{Source: at(i), ID: at(i + 1), CreatedBy: at(i + 2), Comment: at(i + 3),
+			StartsAt: ago(time.Duration(i) * time.Minute), EndsAt: fixedNow.Add(time.Duration(i-3) * 37 * time.Minute),
+			UpdatedAt: ago(time.Duration(i) * time.Second), State: states[i%3], Matchers: m}
+	}
+	return b
 }
 
 // kioskCounters is the wall screen's counter block: the rows above the

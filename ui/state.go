@@ -37,6 +37,8 @@ const (
 	modeHelp
 	modeForm    // an action's form or its confirmation
 	modePalette // the command palette (palette.go)
+	// the silences view (silences.go)
+	modeSilences
 )
 
 // Layout thresholds.
@@ -133,6 +135,11 @@ type state struct {
 	lastClock string
 	wide      bool
 
+	// sil is the silences view (silences.go); shifts the shift schedule
+	// it marks the silences ending next shift by.
+	sil    silencesView
+	shifts model.ShiftSchedule
+
 	// onRunbookRev asks a worker for the revision of the runbook file
 	// shown in d (nil when nothing reads revisions).
 	onRunbookRev func(d *document, path string)
@@ -157,6 +164,7 @@ func newState(opts Options, noColor bool) *state {
 		runbooksURL: opts.RunbooksURL,
 		term:        opts.Term,
 		focus:       PanelOutages,
+		shifts:      opts.Shifts,
 	}
 	if st.now == nil {
 		st.now = time.Now
@@ -291,6 +299,11 @@ func (st *state) scope() Scope {
 		return ScopeForm
 	case modePalette:
 		return ScopePalette
+	case modeSilences:
+		if st.sil.typing {
+			return ScopeFilter
+		}
+		return ScopeSilences
 	}
 	return ScopeMain
 }
@@ -307,7 +320,7 @@ func (st *state) handleKey(ev *tcell.EventKey) {
 		return
 	}
 	if scope == ScopeFilter && ev.Key() == tcell.KeyRune {
-		st.setFilter(st.filterText + string(ev.Rune()))
+		st.setFilter(st.filterLine() + string(ev.Rune()))
 	}
 	if scope == ScopeForm && ev.Key() == tcell.KeyRune {
 		st.formType(ev.Rune())
@@ -460,6 +473,10 @@ func (st *state) closeDoc() {
 		st.refreshDetail()
 		return
 	}
+	if st.mode == modeHelp && st.prevMode == modeSilences {
+		st.mode, st.doc = modeSilences, nil
+		return
+	}
 	st.mode = modeMain
 	st.doc = nil
 	st.detailOf = ""
@@ -467,9 +484,20 @@ func (st *state) closeDoc() {
 
 func (st *state) startFilter() { st.mode = modeFilter }
 
-func (st *state) keepFilter() { st.mode = modeMain }
+func (st *state) keepFilter() {
+	if st.silTyping() {
+		st.sil.typing = false
+		return
+	}
+	st.mode = modeMain
+}
 
 func (st *state) clearFilter() {
+	if st.silTyping() {
+		st.sil.typing = false
+		st.setSilFilter("")
+		return
+	}
 	st.mode = modeMain
 	if st.filter.active() || st.filterText != "" {
 		st.setFilter("")
@@ -477,7 +505,7 @@ func (st *state) clearFilter() {
 }
 
 func (st *state) filterBackspace() {
-	r := []rune(st.filterText)
+	r := []rune(st.filterLine())
 	if len(r) > 0 {
 		st.setFilter(string(r[:len(r)-1]))
 	}
@@ -487,6 +515,10 @@ func (st *state) filterBackspace() {
 // last filter that did (and its rows) and records the error for the
 // filter line to show.
 func (st *state) setFilter(q string) {
+	if st.silTyping() {
+		st.setSilFilter(q)
+		return
+	}
 	st.filterText = q
 	f, err := parseFilter(q)
 	if err != nil {
@@ -504,6 +536,9 @@ func (st *state) setFilter(q string) {
 
 // keepFilterDisabled refuses to close the filter line on an error.
 func (st *state) keepFilterDisabled() string {
+	if st.silTyping() {
+		return ""
+	}
 	if e := st.filterErr; e != nil {
 		return fmt.Sprintf("the filter does not parse at %d: %s", e.Pos, e.Msg)
 	}

@@ -184,6 +184,15 @@ func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.Act
 			}
 			return model.ActionResult{ID: a.ID, State: model.ActionRefused, Message: why}, nil
 		}
+	case model.VerbExpireSilence, model.VerbExtendSilence, model.VerbCreateSilence:
+		var why string
+		if msg, why = d.planSilence(a, &req); why != "" {
+			a.State, a.Reason = model.ActionRefused, why
+			if _, err := d.cache.RecordAction(a); err != nil {
+				return model.ActionResult{}, err
+			}
+			return model.ActionResult{ID: a.ID, State: model.ActionRefused, Message: why}, nil
+		}
 	case model.VerbAck:
 		exp := req.Expiry
 		if exp == 0 {
@@ -371,6 +380,8 @@ func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery) (string, er
 		return expireSilences(ctx, s, dl.Key)
 	case model.DeliverTicketEscalate, model.DeliverTicketTake:
 		return d.deliverTicket(ctx, dl)
+	case model.DeliverSilenceExpire, model.DeliverSilenceExtend, model.DeliverSilenceCreate:
+		return d.deliverSilenceAction(ctx, dl)
 	case model.DeliverWebhook:
 		for i := range d.opt.Webhooks {
 			if d.opt.Webhooks[i].Name == dl.Dest {

@@ -78,7 +78,11 @@ type SilenceMatcher struct {
 }
 
 // PostableSilence is a new silence as POST /api/v2/silences takes it.
+// With ID set it changes that silence: the Alertmanager updates it in
+// place, or (an active one whose start or matchers changed) expires it
+// and answers with the id of the silence that replaces it.
 type PostableSilence struct {
+	ID        string           `json:"id,omitempty"`
 	Matchers  []SilenceMatcher `json:"matchers"`
 	StartsAt  time.Time        `json:"startsAt"`
 	EndsAt    time.Time        `json:"endsAt"`
