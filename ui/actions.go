@@ -68,7 +68,7 @@ type formField struct {
 // actionCols are the outage columns shown when the console is wired to
 // an action log: the ack and the escalation level.
 var actionCols = []column{
-	{title: "ACK", min: 12, max: 30},
+	{title: "ACK", min: 12, max: 30, alt: 8},  // "ACK 1/2 12m alice", or "ACK 1/2"
 	{title: "LEVEL", min: 5, max: 28, alt: 5}, // "L2 service owner on-call", or "L2"
 }
 
@@ -491,53 +491,62 @@ func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
 	now := st.now()
 	b := st.board
 	ack := st.acks().Outage(o)
-	var text string
+	// alts are the cell's forms, whole first, each shorter one drawn
+	// where the longer does not fit (altSep): "ACK 1/2" rather than a
+	// clipped "ACK 1/2 1s ro…".
+	var alts []string
 	style := th.Base
 	switch a := ack.Ack; {
 	case a != nil:
-		text = "ACK " + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
+		head := "ACK"
 		style = th.Dim
 		if !ack.Acked {
 			// Only some of the outage's alerts are acked (an ack from the
 			// alerts panel, or alerts that fired after the ack).
-			text = fmt.Sprintf("ACK %d/%d ", ack.Covered(), ack.Alerts) + compactDuration(now.Sub(a.At)) + " " + cellText(a.By)
+			head = fmt.Sprintf("ACK %d/%d", ack.Covered(), ack.Alerts)
 			style = th.Warn
 		}
+		age := compactDuration(now.Sub(a.At))
+		alts = []string{head + " " + age + " " + cellText(a.By), head + " " + age, head}
 	case ack.Acked:
 		// Acknowledged upstream: silenced in Alertmanager by someone.
-		text = "SILENCED"
+		alts = []string{"SILENCED"}
 		if who := silenceAuthors(b, ack.Silences); who != "" {
-			text += " " + cellText(who)
+			alts = []string{"SILENCED " + cellText(who), "SILENCED"}
 		}
 		style = th.Dim
 	case b.EndedOf(o.Service, o.Since) != nil:
 		// The upstream ended the ack: the outage pages again.
-		text = "ACK ENDED upstream" + altSep + "ENDED upstream" + altSep + "ENDED"
+		alts = []string{"ACK ENDED upstream", "ENDED upstream", "ENDED"}
 		style = th.Crit.Bold(true)
 	case b != nil && b.Lapsed[o.Service] != nil:
-		text = "ACK LAPSED " + cellText(b.Lapsed[o.Service].By)
+		alts = []string{"ACK LAPSED " + cellText(b.Lapsed[o.Service].By), "ACK LAPSED", "LAPSED"}
 		style = th.Crit.Bold(true)
 	case ack.BySilence > 0:
-		text = fmt.Sprintf("SILENCED %d/%d", ack.BySilence, ack.Alerts)
+		alts = []string{fmt.Sprintf("SILENCED %d/%d", ack.BySilence, ack.Alerts)}
 		style = th.Warn
 	case st.actor != nil && st.actor.Policy().Overdue(o.Since, now, false):
-		text = "UNACKED " + compactDuration(now.Sub(o.Since))
+		alts = []string{"UNACKED " + compactDuration(now.Sub(o.Since)), "UNACKED"}
 		style = th.Crit.Bold(true).Reverse(true)
 	default:
-		text = "—"
+		alts = []string{"—"}
 	}
+	suffix := ""
 	if b != nil {
 		if d := b.Deliveries[o.Service]; d.Failed > 0 {
-			text += fmt.Sprintf(" · %d FAILED", d.Failed)
+			suffix = fmt.Sprintf(" · %d FAILED", d.Failed)
 			style = th.Crit
 		} else if d.Pending > 0 {
-			text += fmt.Sprintf(" · %d pending", d.Pending)
+			suffix = fmt.Sprintf(" · %d pending", d.Pending)
 			if style == th.Dim {
 				style = th.Warn
 			}
 		}
 	}
-	return text, style
+	for i := range alts {
+		alts[i] += suffix
+	}
+	return strings.Join(alts, altSep), style
 }
 
 // silenceAuthors names who made the silences ids: the authors the board

@@ -29,7 +29,11 @@ type column struct {
 	// fits, of a column with a short form, are the widths of its whole
 	// texts (set per frame): a column narrower than its widest whole text
 	// keeps the width of the widest that still fits.
-	fits  []int
+	fits []int
+	// list marks a list cell's column (sources): a list that cannot be
+	// whole is counted ("am-a +2"), so room given back by a short form
+	// goes to the others, not to a longer count.
+	list  bool
 	right bool // right-aligned
 }
 
@@ -54,7 +58,7 @@ var alertCols = []column{
 	{title: "AGE", min: 5, max: 5, right: true},
 	{title: "NAME", min: 12, max: 40, text: true, first: 16}, // names of 16 or fewer read whole first
 	{title: "SERVICE", min: 8, max: 24, text: true},
-	{title: "SOURCES", min: 5, max: 30},
+	{title: "SOURCES", min: 5, max: 30, list: true},
 	{title: "", min: 9, max: 9}, // the stale marker
 	{title: "SUMMARY", min: 16, max: 1 << 16, flex: true},
 }
@@ -65,7 +69,7 @@ var outageCols = []column{
 	{title: "FOR", min: 5, max: 5, right: true},
 	{title: "", min: 9, max: 9}, // the stale marker
 	{title: "ALERTS", min: 6, max: 20},
-	{title: "SOURCES", min: 7, max: 30},
+	{title: "SOURCES", min: 7, max: 30, list: true},
 	{title: "OWNER", min: 10, max: 24, text: true},
 }
 
@@ -101,7 +105,7 @@ func outageNatural(o *model.Outage, col int) int {
 			return 9
 		}
 	case 4:
-		return len(outageAlertsText(o))
+		return len(wholeText(outageAlertsText(o)))
 	case 5:
 		return joinedLen(o.Sources)
 	case 6:
@@ -199,16 +203,18 @@ func signalState(s *model.Signal) string {
 // many of them are silenced and inhibited upstream ("3 (1 silenced, 2
 // inhibited)").
 func outageAlertsText(o *model.Outage) string {
-	t := strconv.Itoa(o.Alerts)
+	n := strconv.Itoa(o.Alerts)
+	sil, inh := strconv.Itoa(o.SilencedAlerts), strconv.Itoa(o.InhibitedAlerts)
+	var alts []string // whole first, then shorter (altSep)
 	switch {
 	case o.SilencedAlerts > 0 && o.InhibitedAlerts > 0:
-		t += " (" + strconv.Itoa(o.SilencedAlerts) + " silenced, " + strconv.Itoa(o.InhibitedAlerts) + " inhibited)"
+		alts = []string{n + " (" + sil + " silenced, " + inh + " inhibited)", n + " (" + sil + " sil., " + inh + " inh.)"}
 	case o.SilencedAlerts > 0:
-		t += " (" + strconv.Itoa(o.SilencedAlerts) + " silenced)"
+		alts = []string{n + " (" + sil + " silenced)", n + " (" + sil + " sil.)"}
 	case o.InhibitedAlerts > 0:
-		t += " (" + strconv.Itoa(o.InhibitedAlerts) + " inhibited)"
+		alts = []string{n + " (" + inh + " inhibited)", n + " (" + inh + " inh.)"}
 	}
-	return t
+	return strings.Join(append(alts, n), altSep)
 }
 
 // fitColumns gives each column a width within avail cells (one blank cell
@@ -259,25 +265,31 @@ func fitColumns(cols []column, natural []int, avail int) []int {
 		return w
 	}
 	// short columns first, to their natural width (a text column to its
-	// first width)
-	for i, c := range cols {
-		if !active[i] || c.text && c.first == 0 || c.flex || left == 0 {
-			continue
-		}
-		upto := min(natural[i], c.max)
-		if c.text {
-			upto = min(upto, c.first)
-		}
-		grow := min(upto-w[i], left)
-		if grow > 0 {
-			w[i] += grow
-			left -= grow
+	// first width); a column with a short form that did not get its whole
+	// width then keeps only the width of its widest text that fits (its
+	// short form's when none does), and the short columns after it get
+	// the room it leaves before the free text does
+	settled := make([]bool, len(cols))
+	growShort := func(again bool) {
+		for i, c := range cols {
+			if !active[i] || settled[i] || c.text && c.first == 0 || c.flex || left == 0 || again && c.list {
+				continue
+			}
+			upto := min(natural[i], c.max)
+			if c.text {
+				upto = min(upto, c.first)
+			}
+			grow := min(upto-w[i], left)
+			if grow > 0 {
+				w[i] += grow
+				left -= grow
+			}
 		}
 	}
-	// a column with a short form that did not get its whole width
-	// takes the short form's width and leaves the rest to the free text
+	growShort(false)
+	reclaimed := false
 	for i, c := range cols {
-		if active[i] && c.alt > 0 && w[i] > c.alt && w[i] < min(natural[i], c.max) {
+		if active[i] && c.alt > 0 && c.fits != nil && w[i] > c.alt && w[i] < min(natural[i], c.max) {
 			keep := c.alt
 			for _, f := range c.fits {
 				if f <= w[i] {
@@ -285,8 +297,11 @@ func fitColumns(cols []column, natural []int, avail int) []int {
 				}
 			}
 			left += w[i] - keep
-			w[i] = keep
+			w[i], settled[i], reclaimed = keep, true, true
 		}
+	}
+	if reclaimed {
+		growShort(true)
 	}
 	// then the free text, evenly
 	want := func(i int) int {
