@@ -268,6 +268,9 @@ type Silence struct {
 	// Matchers are the silence's matchers in Alertmanager's syntax, as
 	// amtool prints them: {alertname="DBDown", instance=~"n1|n2"}.
 	Matchers string
+	// Also names the other sources that hold the same silence (the
+	// members of a clustered pair share their silences' ids).
+	Also []string
 }
 
 // SilenceState is an Alertmanager silence's state.

@@ -114,8 +114,10 @@ func (st *state) silenceRows() []silenceRow {
 				r.s.ID = id
 				r.sources = srcs
 			}
-			if s.Source != "" && !slices.Contains(r.sources, s.Source) {
-				r.sources = append(r.sources, s.Source)
+			for _, src := range append([]string{s.Source}, s.Also...) {
+				if src != "" && !slices.Contains(r.sources, src) {
+					r.sources = append(r.sources, src)
+				}
 			}
 		}
 	}

@@ -880,8 +880,17 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 			return err
 		}
 		s.EndsAt, s.StartsAt, s.UpdatedAt, s.State = fromNS(ends), fromNS(starts), fromNS(updated), model.SilenceState(state)
-		if _, dup := b.Silences[s.ID]; !dup || s.State != model.SilenceExpired {
-			b.Silences[s.ID] = s // an HA pair lists one silence twice
+		// an HA pair lists one silence twice: one entry naming both
+		prev, dup := b.Silences[s.ID]
+		switch {
+		case !dup:
+			b.Silences[s.ID] = s
+		case s.State != model.SilenceExpired:
+			s.Also = append(append(prev.Also, prev.Source), s.Also...)
+			b.Silences[s.ID] = s
+		default:
+			prev.Also = append(prev.Also, s.Source)
+			b.Silences[s.ID] = prev
 		}
 		return nil
 	})

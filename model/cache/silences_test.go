@@ -246,3 +246,25 @@ func TestHistoryListsUpstreamSilencesOnOpenAlerts(t *testing.T) {
 	assert.Equal(t, []string{"db-main"}, h.Silences[0].Services)
 	assert.True(t, strings.HasPrefix(h.Silences[0].Comment, "CHG-4711"))
 }
+
+// A clustered pair lists each silence under the same id: the board holds
+// it once, naming both members, so the silences view and its actions
+// see every Alertmanager that has it.
+func TestBoardNamesEveryMemberHoldingASilence(t *testing.T) {
+	c, _ := openTemp(t)
+	sil := model.Silence{ID: "shared", CreatedBy: "change-mgmt", Comment: "CHG-4711", State: model.SilenceActive,
+		StartsAt: t0, EndsAt: t0.Add(2 * time.Hour), Matchers: `{service="db"}`}
+	for _, src := range []string{"am-a", "am-b"} {
+		s := sil
+		s.Source = src
+		_, err := c.StoreSilences(src, []model.Silence{s}, t0.Add(time.Minute))
+		require.NoError(t, err)
+	}
+	b, err := c.Board(t0.Add(time.Minute), 0)
+	require.NoError(t, err)
+	require.Len(t, b.Silences, 1)
+	got := b.Silences["shared"]
+	holders := append([]string{got.Source}, got.Also...)
+	assert.ElementsMatch(t, []string{"am-a", "am-b"}, holders)
+	assert.Equal(t, "change-mgmt", got.CreatedBy)
+}

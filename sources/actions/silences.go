@@ -66,8 +66,10 @@ func (d *Dispatcher) planSilence(a *model.Action, req *model.ActionRequest) (msg
 			if s.ID != t.ID {
 				continue
 			}
-			if s.Source != "" {
-				set[s.Source] = true
+			for _, src := range append([]string{s.Source}, s.Also...) {
+				if src != "" {
+					set[src] = true
+				}
 			}
 			if s.CreatedBy != "" {
 				t.CreatedBy = s.CreatedBy
