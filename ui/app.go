@@ -193,6 +193,7 @@ func New(opts Options) *App {
 	if opts.RunbookRevision != nil {
 		a.st.onRunbookRev = a.runRunbookRevision
 	}
+	a.st.onRunbookLoad = a.runRunbookLoad
 	if opts.Feed != nil {
 		a.st.onRefresh = opts.Feed.Refresh
 	}

@@ -114,6 +114,18 @@ func (d *document) scrollSideways(delta int) {
 
 // setHead replaces the lines above the document's text. A reader who has
 // scrolled keeps the same text in view.
+// setLines replaces the document's lines (a runbook laid out by a
+// worker), keeping the reader's place when it is already drawn.
+func (d *document) setLines(lines []docLine) {
+	d.lines = lines
+	if w := d.wrapW; w != 0 {
+		d.wrapW = 0
+		d.wrapped = d.wrapped[:0]
+		d.wrap(newPainter(nil), w)
+		d.clampOffset()
+	}
+}
+
 func (d *document) setHead(head []docLine) {
 	before := len(d.wrapped)
 	w := d.wrapW

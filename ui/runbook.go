@@ -191,16 +191,19 @@ func (st *state) openRunbook() {
 		d.blank()
 		d.add(docLine{text: "y copies the address to the terminal's clipboard (OSC 52: works through SSH and tmux).", style: th.Dim})
 	} else {
-		src, err := readRunbook(rb.path, st.runbooksDir, trusted)
-		if err != nil {
-			st.setFlash(fmt.Sprintf("o: cannot read the runbook %s: %s", cellText(filepath.Base(rb.path)), cellText(errText(err))))
-			return
-		}
 		d.title = "Runbook " + cellText(filepath.Base(rb.path)) + " — " + cellText(what)
-		st.renderMarkdown(d, src)
-		if len(src) >= maxRunbookBytes {
-			d.blank()
-			d.add(docLine{text: "(cut at 1 MiB)", style: th.Warn})
+		if st.onRunbookLoad != nil {
+			// read and laid out by a worker: a big runbook never holds
+			// the screen
+			d.add(docLine{text: "loading…", style: th.Dim})
+			st.onRunbookLoad(d, rb.path, trusted)
+		} else {
+			lines, err := st.loadRunbook(rb.path, trusted)
+			if err != nil {
+				st.setFlash("o: " + err.Error())
+				return
+			}
+			d.lines = lines
 		}
 		if st.onRunbookRev != nil {
 			st.onRunbookRev(d, rb.path)
@@ -209,6 +212,34 @@ func (st *state) openRunbook() {
 	st.detailOf = ""
 	st.mode = modeDetail
 	st.doc = d
+}
+
+// runbookLoader reads the local runbook at path and lays it out as lines,
+// or says in words why it cannot. It touches no state: a worker runs it.
+type runbookLoader func(path string, trusted bool) ([]docLine, error)
+
+// runbookLoader returns the loader for st's runbooks directory, theme
+// and terminal, taken now (on the UI goroutine).
+func (st *state) runbookLoader() runbookLoader {
+	dir, th, links := st.runbooksDir, st.theme, st.osc8Links()
+	return func(path string, trusted bool) ([]docLine, error) {
+		src, err := readRunbook(path, dir, trusted)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the runbook %s: %s", cellText(filepath.Base(path)), cellText(errText(err)))
+		}
+		var d document
+		renderMarkdown(&d, src, &th, links)
+		if len(src) >= maxRunbookBytes {
+			d.blank()
+			d.add(docLine{text: "(cut at 1 MiB)", style: th.Warn})
+		}
+		return d.lines, nil
+	}
+}
+
+// loadRunbook reads and lays out a runbook on the calling goroutine.
+func (st *state) loadRunbook(path string, trusted bool) ([]docLine, error) {
+	return st.runbookLoader()(path, trusted)
 }
 
 // errText is an error without the path prefix os errors carry.

@@ -35,15 +35,22 @@ var markdownParser = sync.OnceValue(func() parser.Parser {
 // thematic breaks as a line, raw HTML as text. Every piece of text goes
 // through Inert; nothing in the file is interpreted beyond this.
 func (st *state) renderMarkdown(d *document, src string) {
+	th := st.theme
+	renderMarkdown(d, src, &th, st.osc8Links())
+}
+
+// renderMarkdown lays src out into d with theme th, links as OSC 8 when
+// links is set. It touches no state, so a worker may run it.
+func renderMarkdown(d *document, src string, th *Theme, links bool) {
 	if why := tooComplex(src); why != "" {
-		st.renderPlain(d, src, why)
+		renderPlain(d, src, why, th)
 		return
 	}
 	source := []byte(src)
 	d.lines = slices.Grow(d.lines, strings.Count(src, "\n")) // about a line a line
 	doc := markdownParser().Parse(text.NewReader(source))
-	l := &mdLayout{d: d, th: &st.theme, src: source, links: st.osc8Links()}
-	l.blocks(doc, mdCtx{style: st.theme.Base}, false)
+	l := &mdLayout{d: d, th: th, src: source, links: links}
+	l.blocks(doc, mdCtx{style: th.Base}, false)
 	for n := len(d.lines); n > 0 && isBlankLine(&d.lines[n-1]); n-- {
 		d.lines = d.lines[:n-1]
 	}
@@ -144,8 +151,7 @@ func containerDepth(t string) int {
 
 // renderPlain shows src line by line as plain text (wrapped, inert),
 // after a line saying why it is not laid out as markdown.
-func (st *state) renderPlain(d *document, src, why string) {
-	th := &st.theme
+func renderPlain(d *document, src, why string, th *Theme) {
 	d.add(docLine{text: "Shown as plain text: " + why + ".", style: th.Warn})
 	d.blank()
 	for _, line := range strings.Split(src, "\n") {

@@ -39,6 +39,25 @@ func (a *App) runRunbookRevision(d *document, path string) {
 	}()
 }
 
+// runRunbookLoad is the App's side of a local runbook opened: a worker
+// reads and lays it out, and its lines replace the page's "loading…" with
+// one QueueUpdateDraw; a file that cannot be read says why on the page.
+func (a *App) runRunbookLoad(d *document, path string, trusted bool) {
+	load := a.st.runbookLoader()
+	a.beginBusy()
+	go func() {
+		lines, err := load(path, trusted)
+		a.app.QueueUpdateDraw(func() {
+			if err != nil {
+				lines = []docLine{{text: err.Error(), style: a.st.theme.ErrorText}}
+				a.st.setFlash("o: " + err.Error())
+			}
+			d.setLines(lines)
+			a.endBusy()
+		})
+	}()
+}
+
 // setRunbookRevision puts a runbook's revision at the top of its page:
 // the last commit (short hash, author, date, subject) and, when the work
 // tree holds changes to the file no commit has, "modified locally".

@@ -288,13 +288,20 @@ func TestRunbookRevisionArrivesLater(t *testing.T) {
 	}
 	h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, RunbooksDir: dir, RunbookRevision: rev}, 80, 24)
 	h.Push(runbookSnapshot("db-main-failover.md"))
-	for _, r := range "2oj" {
+	for _, r := range "2o" {
 		h.App.InjectKey(tcell.NewEventKey(tcell.KeyRune, r, tcell.ModNone))
 	}
 	if p := <-asked; p != filepath.Join(dir, "db-main-failover.md") {
 		t.Fatalf("asked for the revision of %q", p)
 	}
 	deadline := time.Now().Add(uitest.Timeout)
+	for !h.Contains("DB-MAIN: PRIMARY DOWN") { // laid out by a worker, git not answered
+		if time.Now().After(deadline) {
+			t.Fatalf("the page did not open while git had not answered:\n%s", screen(h))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.App.InjectKey(tcell.NewEventKey(tcell.KeyRune, 'j', tcell.ModNone))
 	for !h.Contains("Runbook db-main-failover.md") || h.Contains("DB-MAIN: PRIMARY DOWN") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the page did not open and scroll while git had not answered:\n%s", screen(h))
@@ -314,5 +321,22 @@ func TestRunbookRevisionArrivesLater(t *testing.T) {
 	}
 	if !strings.Contains(text, `\x1b]0;pwned\x07`) || !strings.Contains(text, "[red]fence[-] first") || strings.ContainsRune(text, 0x1b) {
 		t.Errorf("the commit subject is not shown inert:\n%s", text)
+	}
+}
+
+// A runbook that cannot be read (here a directory where the file should
+// be) opens its page, read by a worker, with the reason on it and in the
+// flash line, instead of leaving the operator at a "loading…" page.
+func TestRunbookUnreadableSaysWhyOnItsPage(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "gone.md"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	h := uitest.Start(t, ui.Options{Operator: "alice", Now: func() time.Time { return fixedNow }, RunbooksDir: dir}, 80, 24)
+	h.Push(runbookSnapshot("gone.md"))
+	h.Type("2o")
+	text := screen(h)
+	if !strings.Contains(text, "Runbook gone.md") || !strings.Contains(text, "cannot read the runbook gone.md") || strings.Contains(text, "loading…") {
+		t.Fatalf("the page does not say why the runbook cannot be read:\n%s", text)
 	}
 }

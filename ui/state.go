@@ -143,6 +143,9 @@ type state struct {
 	// onRunbookRev asks a worker for the revision of the runbook file
 	// shown in d (nil when nothing reads revisions).
 	onRunbookRev func(d *document, path string)
+	// onRunbookLoad asks a worker to read and lay out the runbook file
+	// shown in d (nil: it is done at once, on the calling goroutine).
+	onRunbookLoad func(d *document, path string, trusted bool)
 }
 
 func newState(opts Options, noColor bool) *state {
