@@ -42,6 +42,12 @@ type Backlog struct {
 	Known bool
 	Tier1 TierSummary
 	Tier2 TierSummary
+	// Stale is set when a ticket source the counts come from is failing
+	// (or its last reply is suspect): the counts are those of its last
+	// good poll, at StaleSince (the earliest such; zero when one never
+	// answered).
+	Stale      bool
+	StaleSince time.Time
 }
 
 // Tier returns the summary of tier t (Tier1 or Tier2), or nil.
@@ -91,8 +97,17 @@ func AttachTickets(snap *Snapshot, tickets []*Ticket, ticketSources []string, ca
 		status[name] = nil
 	}
 	for i := range snap.Sources {
-		if _, ok := status[snap.Sources[i].Name]; ok {
-			status[snap.Sources[i].Name] = &snap.Sources[i]
+		src := &snap.Sources[i]
+		if _, ok := status[src.Name]; !ok {
+			continue
+		}
+		status[src.Name] = src
+		if src.LastError != "" || strings.HasPrefix(src.Note, EmptyReplyNote) {
+			b := &snap.Backlog
+			if !b.Stale || src.LastSuccess.Before(b.StaleSince) {
+				b.StaleSince = src.LastSuccess
+			}
+			b.Stale = true
 		}
 	}
 	slab := make([]TicketItem, 0, len(tickets))

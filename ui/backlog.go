@@ -37,7 +37,7 @@ var ticketCols = []column{
 	{title: "TICKET", min: 10, max: 14},
 	{title: "T", min: 2, max: 2},
 	{title: "PRI", min: 3, max: 3},
-	{title: "SLA LEFT", min: 12, max: 14},
+	{title: "SLA LEFT", min: 12, max: 15}, // "BREACHED 99d23h"
 	{title: "AGE", min: 5, max: 6, right: true},
 	{title: "STATUS", min: 6, max: 12},
 	{title: "OWNER", min: 5, max: 14},
@@ -135,7 +135,7 @@ func (st *state) backlog() ([]*model.TicketItem, []int) {
 	*c = backlogCache{snap: st.snap, sort: st.tkSort, filter: st.filter, board: st.board, list: list, matched: matched, hay: c.hay, haySnap: c.haySnap}
 	c.nat = naturalWidths(ticketCols, len(list), func(row, col int) int {
 		t, _ := ticketCell(&st.theme, now, list[row], col)
-		return len(t)
+		return len(wholeText(t))
 	})
 	if keep != "" {
 		for i, it := range list {
@@ -169,7 +169,14 @@ func slaText(now time.Time, s model.TicketSLA) (string, bool) {
 		return "—", false
 	case s.BreachedAt(now):
 		if left < 0 {
-			return "BREACHED " + compactDuration(-left), true
+			// shorter forms where the whole does not fit: never a
+			// clipped "BREACHED 99d2…"
+			ago := compactDuration(-left)
+			alts := []string{"BREACHED " + ago}
+			if i := strings.IndexByte(ago, 'd'); i > 0 && i < len(ago)-1 {
+				alts = append(alts, "BREACHED "+ago[:i+1])
+			}
+			return strings.Join(append(alts, "BREACHED"), altSep), true
 		}
 		return "BREACHED", true
 	case s.Paused:
@@ -253,6 +260,15 @@ func (st *state) tierSummarySegs(s *model.TierSummary) []seg {
 		{"oldest " + since(now, s.Oldest), th.Base}, {" · ", th.Dim},
 		{fmt.Sprintf("%d SLA BREACHED", s.Breached), hot(s.Breached, th.Crit)}, {" · ", th.Dim},
 		{fmt.Sprintf("%d breaching <30m", s.BreachingSoon), hot(s.BreachingSoon, th.Warn)},
+	}
+	if b := &st.snap.Backlog; b.Stale {
+		// a ticket source is failing: these are its last good poll's,
+		// said first so a narrow line keeps it
+		asOf := "as of —"
+		if !b.StaleSince.IsZero() {
+			asOf = "as of " + b.StaleSince.Local().Format("15:04")
+		}
+		out = append(out[:2:2], append([]seg{{" " + asOf, th.Warn}}, out[2:]...)...)
 	}
 	return out
 }
@@ -414,6 +430,7 @@ func (st *state) appendTickets(d *document, service string) {
 	for _, it := range list {
 		t := it.Ticket
 		sla, breached := slaText(now, t.SLA)
+		sla = wholeText(sla)
 		style := th.Base
 		if breached {
 			style = th.Crit
@@ -447,6 +464,7 @@ func (st *state) buildTicketDetail(it *model.TicketItem) *document {
 	field("Priority", t.Priority.String()+" ("+orDash(Inert(t.PriorityRaw))+")", th.Base)
 	field("Status", Inert(t.Status), th.Base)
 	sla, breached := slaText(now, t.SLA)
+	sla = wholeText(sla)
 	style := th.Base
 	if breached {
 		style = th.Crit

@@ -282,14 +282,20 @@ func (st *state) drawHeader(p *painter, y, w int) {
 	if st.snap != nil && st.snap.Backlog.Known {
 		b := &st.snap.Backlog
 		breached := b.Tier1.Breached + b.Tier2.Breached
+		// counts from a failing ticket source are its last good poll's:
+		// marked, as its rows are
+		mark, base := "", th.Base
+		if b.Stale {
+			mark, base = "*", th.Warn
+		}
 		long = append(long, seg{" · ", th.Dim},
-			seg{fmt.Sprintf("%d T1", b.Tier1.Open), th.Base}, seg{" · ", th.Dim},
-			seg{fmt.Sprintf("%d T2", b.Tier2.Open), th.Base}, seg{" · ", th.Dim},
-			seg{fmt.Sprintf("%d SLA breached", breached), hot(breached, th.Crit)})
+			seg{fmt.Sprintf("%d T1%s", b.Tier1.Open, mark), base}, seg{" · ", th.Dim},
+			seg{fmt.Sprintf("%d T2%s", b.Tier2.Open, mark), base}, seg{" · ", th.Dim},
+			seg{fmt.Sprintf("%d SLA breached%s", breached, mark), hot(breached, th.Crit)})
 		short = append(short, seg{" ", th.Base},
-			seg{fmt.Sprintf("T1 %d", b.Tier1.Open), th.Base}, seg{" ", th.Base},
-			seg{fmt.Sprintf("T2 %d", b.Tier2.Open), th.Base}, seg{" ", th.Base},
-			seg{fmt.Sprintf("BREACH %d", breached), hot(breached, th.Crit)})
+			seg{fmt.Sprintf("T1 %d%s", b.Tier1.Open, mark), base}, seg{" ", th.Base},
+			seg{fmt.Sprintf("T2 %d%s", b.Tier2.Open, mark), base}, seg{" ", th.Base},
+			seg{fmt.Sprintf("BREACH %d%s", breached, mark), hot(breached, th.Crit)})
 	}
 	rw := segsWidth(p, right)
 	left := long
