@@ -93,23 +93,55 @@ func ParsePriority(s string) Priority {
 	return PriorityNone
 }
 
-// PriorityFromRT maps Request Tracker's numeric priority (0–99 by default,
-// higher is more urgent) onto P1–P5 by the bands RT's default
-// PriorityAsString uses: 0–19 low, 20–49 medium (moderate), 50–79 high,
-// 80 and above critical. A negative value is PriorityNone. RT has no
-// planning band.
-func PriorityFromRT(n int) Priority {
-	switch {
-	case n < 0:
-		return PriorityNone
-	case n >= 80:
-		return PriorityCritical
-	case n >= 50:
-		return PriorityHigh
-	case n >= 20:
-		return PriorityModerate
+// DefaultRTPriorities is RT 5's default %PriorityAsString map: the labels
+// it names numeric priorities by, with the lowest number of each.
+func DefaultRTPriorities() map[string]int {
+	return map[string]int{"Low": 0, "Medium": 50, "High": 100}
+}
+
+// RTPriorityName names Request Tracker's numeric priority n the way RT's
+// _PriorityAsString does with the label map m: the label with the highest
+// value at or below n ("unknown" when n is below them all). Labels of
+// equal value are taken in name order. An empty map names nothing: "".
+func RTPriorityName(m map[string]int, n int) string {
+	if len(m) == 0 {
+		return ""
 	}
-	return PriorityLow
+	best, found := "", false
+	for label, v := range m {
+		if v > n {
+			continue
+		}
+		if !found || v > m[best] || (v == m[best] && label < best) {
+			best, found = label, true
+		}
+	}
+	if !found {
+		return "unknown"
+	}
+	return best
+}
+
+// PriorityFromName is the normalised priority of an upstream priority
+// name: the one ParsePriority reads in it ("High" is P2, "Urgent" P1),
+// else, for a name of the label map m, its rank from the top of m (the
+// highest label P1, the next P2, ..., at most P5). Anything else is
+// PriorityNone.
+func PriorityFromName(name string, m map[string]int) Priority {
+	if p := ParsePriority(name); p != PriorityNone {
+		return p
+	}
+	v, ok := m[name]
+	if !ok {
+		return PriorityNone
+	}
+	rank := 1
+	for label, w := range m {
+		if w > v || (w == v && label < name) {
+			rank++
+		}
+	}
+	return Priority(min(rank, int(PriorityPlanning)))
 }
 
 // TicketSLA is the service-level deadline of a ticket, as the ticket system
@@ -195,9 +227,12 @@ type Ticket struct {
 	// assignment group (its name when known).
 	Queue string
 	// Priority is the normalised priority; PriorityRaw is the upstream's
-	// own value ("60", "High", "1").
-	Priority    Priority
-	PriorityRaw string
+	// own value ("60", "High", "1"); PriorityName is the name the
+	// upstream gives that value (RT's %PriorityAsString label "Medium",
+	// Jira's "High", ServiceNow's "Moderate"), "" when it has none.
+	Priority     Priority
+	PriorityRaw  string
+	PriorityName string
 	// Status is the upstream's status name or value (open, "In Progress",
 	// "2").
 	Status string
@@ -222,6 +257,15 @@ type Ticket struct {
 	// ticket to services (queue, subject, service, component, ci, ...).
 	// Read-only once returned by a source.
 	Fields map[string]string
+}
+
+// PriorityLabel is the priority as the upstream names it, else the
+// normalised one (P1 to P5, or "—").
+func (t *Ticket) PriorityLabel() string {
+	if t.PriorityName != "" {
+		return t.PriorityName
+	}
+	return t.Priority.String()
 }
 
 // Key identifies the ticket across sources: source name and ID.
@@ -260,6 +304,7 @@ func (t *Ticket) ContentHash() uint64 {
 	w(t.Queue)
 	w(strconv.Itoa(int(t.Priority)))
 	w(t.PriorityRaw)
+	w(t.PriorityName)
 	w(t.Status)
 	w(t.Subject)
 	w(t.Requester)

@@ -16,13 +16,41 @@ func TestParsePriorityAcrossSystems(t *testing.T) {
 			t.Errorf("ParsePriority(%q) = %v, want %v", in, got, want)
 		}
 	}
-	for n, want := range map[int]Priority{0: PriorityLow, 19: PriorityLow, 20: PriorityModerate, 50: PriorityHigh, 79: PriorityHigh, 80: PriorityCritical, 99: PriorityCritical, -1: PriorityNone} {
-		if got := PriorityFromRT(n); got != want {
-			t.Errorf("PriorityFromRT(%d) = %v, want %v", n, got, want)
-		}
-	}
 	if PriorityHigh.String() != "P2" || PriorityNone.String() != "—" || Tier2.String() != "T2" {
 		t.Error("labels")
+	}
+}
+
+// RT names a number by the highest label at or below it
+// (RT::Ticket::_PriorityAsString).
+func TestRTPriorityNameByRTsRule(t *testing.T) {
+	def := DefaultRTPriorities()
+	for n, want := range map[int]string{85: "Medium", 60: "Medium", 55: "Medium", 50: "Medium", 49: "Low", 30: "Low", 0: "Low", 100: "High", 120: "High", -1: "unknown"} {
+		if got := RTPriorityName(def, n); got != want {
+			t.Errorf("default map: %d is %q, want %q", n, got, want)
+		}
+	}
+	site := map[string]int{"Routine": 0, "Urgent": 70, "Critical": 90}
+	for n, want := range map[int]string{85: "Urgent", 60: "Routine", 90: "Critical", 70: "Urgent"} {
+		if got := RTPriorityName(site, n); got != want {
+			t.Errorf("site map: %d is %q, want %q", n, got, want)
+		}
+	}
+	if got := RTPriorityName(nil, 50); got != "" {
+		t.Errorf("no map names nothing, got %q", got)
+	}
+	for name, want := range map[string]Priority{"High": PriorityHigh, "Medium": PriorityModerate, "Low": PriorityLow, "unknown": PriorityNone} {
+		if got := PriorityFromName(name, def); got != want {
+			t.Errorf("%s: %v, want %v", name, got, want)
+		}
+	}
+	// Names ParsePriority does not know rank from the top of the map.
+	if got := PriorityFromName("Routine", site); got != PriorityModerate {
+		t.Errorf("Routine, third from the top: %v", got)
+	}
+	tk := Ticket{Priority: PriorityModerate, PriorityRaw: "85", PriorityName: "Medium"}
+	if tk.PriorityLabel() != "Medium" || (&Ticket{Priority: PriorityHigh}).PriorityLabel() != "P2" {
+		t.Error("PriorityLabel is the upstream's name, else P1-P5")
 	}
 }
 

@@ -461,7 +461,11 @@ func (st *state) buildTicketDetail(it *model.TicketItem) *document {
 	field("Subject", Inert(t.Subject), th.Base.Bold(true))
 	field("Source", Inert(t.Source)+" · id "+Inert(t.ID), th.Base)
 	field("Tier", t.Tier.String()+" · queue "+orDash(Inert(t.Queue)), th.Base)
-	field("Priority", t.Priority.String()+" ("+orDash(Inert(t.PriorityRaw))+")", th.Base)
+	prio := Inert(t.PriorityLabel()) + " (" + orDash(Inert(t.PriorityRaw)) + ")"
+	if t.PriorityName != "" {
+		prio += " " + t.Priority.String() // the upstream's name beside its number
+	}
+	field("Priority", prio, th.Base)
 	field("Status", Inert(t.Status), th.Base)
 	sla, breached := slaText(now, t.SLA)
 	sla = wholeText(sla)

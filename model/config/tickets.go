@@ -49,10 +49,20 @@ type Tickets struct {
 	// sys_ids. RT falls back to the operator's own name; Jira and
 	// ServiceNow need an entry.
 	Users map[string]string `yaml:"users,omitempty"`
-	// SLATargets gives tickets a deadline, by priority (P1–P5), when the
-	// system has no SLA of its own for them (RT; Jira issues without an
-	// SLA; ServiceNow incidents without a task_sla).
+	// SLATargets gives tickets a deadline, by priority, when the system
+	// has no SLA of its own for them (RT; Jira issues without an SLA;
+	// ServiceNow incidents without a task_sla). A key is the system's
+	// own priority name (RT's %PriorityAsString label such as Medium,
+	// Jira's High, ServiceNow's Moderate), matched case-insensitively, or
+	// P1–P5 for every ticket of that normalised priority that no name
+	// key matches.
 	SLATargets map[string]pmodel.Duration `yaml:"sla_targets,omitempty"`
+	// PriorityAsString is the RT site's %PriorityAsString: per queue name
+	// (or Default, for the others), label → lowest number of that label.
+	// RT names a ticket's numeric priority by the highest label at or
+	// below it; an empty map for a queue leaves its priorities unnamed.
+	// Default: RT 5's {Low: 0, Medium: 50, High: 100}. RT only.
+	PriorityAsString map[string]map[string]int `yaml:"priority_as_string,omitempty"`
 	// ServiceField names the ticket field that holds a service name hint:
 	// an RT custom field name, a Jira field id (components,
 	// customfield_10050), a ServiceNow incident field (cmdb_ci,
@@ -115,25 +125,15 @@ func (t *Tickets) EscalationTarget() string {
 	return ""
 }
 
-// SLATargetFor returns the configured SLA target of a priority, or 0.
-func (t *Tickets) SLATargetFor(p model.Priority) time.Duration {
-	for k, d := range t.SLATargets {
-		if model.ParsePriority(k) == p {
-			return time.Duration(d)
-		}
-	}
-	return 0
-}
-
-// SLATargetsByPriority returns the SLA targets keyed by priority, or nil
-// when none are configured.
-func (t *Tickets) SLATargetsByPriority() map[model.Priority]time.Duration {
+// SLATargetsByName returns the SLA targets keyed by the lower-cased
+// priority name or P1–P5, or nil when none are configured.
+func (t *Tickets) SLATargetsByName() map[string]time.Duration {
 	if len(t.SLATargets) == 0 {
 		return nil
 	}
-	out := make(map[model.Priority]time.Duration, len(t.SLATargets))
+	out := make(map[string]time.Duration, len(t.SLATargets))
 	for k, d := range t.SLATargets {
-		out[model.ParsePriority(k)] = time.Duration(d)
+		out[strings.ToLower(strings.TrimSpace(k))] = time.Duration(d)
 	}
 	return out
 }
@@ -222,19 +222,38 @@ func (v *validator) tickets(p string, s *Source) {
 		prios = append(prios, k)
 	}
 	sort.Strings(prios)
-	seen := map[model.Priority]string{}
+	seen := map[string]string{}
 	for _, k := range prios {
 		kp := mapKey(p+".sla_targets", k)
-		pr := model.ParsePriority(k)
+		lk := strings.ToLower(strings.TrimSpace(k))
 		switch {
-		case pr == model.PriorityNone || !strings.HasPrefix(strings.ToUpper(k), "P"):
-			v.errorf(kp, "unknown priority %q (want P1, P2, P3, P4 or P5)", clip(k))
-		case seen[pr] != "":
-			v.errorf(kp, "%s is also given as %s", k, seen[pr])
+		case lk == "" || hasControl(k):
+			v.errorf(kp, "not a priority name")
+		case seen[lk] != "":
+			v.errorf(kp, "%s is also given as %s", k, seen[lk])
 		case tk.SLATargets[k] <= 0:
 			v.errorf(kp, "must be more than 0s")
 		}
-		seen[pr] = k
+		seen[lk] = k
+	}
+	if len(tk.PriorityAsString) > 0 && s.Type != TypeRT {
+		v.errorf(p+".priority_as_string", "only for rt sources (the others name their priorities)")
+	}
+	queues := make([]string, 0, len(tk.PriorityAsString))
+	for q := range tk.PriorityAsString {
+		queues = append(queues, q)
+	}
+	sort.Strings(queues)
+	for _, q := range queues {
+		qp := mapKey(p+".priority_as_string", q)
+		if strings.TrimSpace(q) == "" || hasControl(q) {
+			v.errorf(qp, "not a queue name (or Default)")
+		}
+		for label := range tk.PriorityAsString[q] {
+			if strings.TrimSpace(label) == "" || hasControl(label) {
+				v.errorf(mapKey(qp, label), "not a priority label")
+			}
+		}
 	}
 	if tk.PageSize < 0 || tk.PageSize > 1000 || (s.Type == TypeRT && tk.PageSize > 100) {
 		max := 1000

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"sitroom/model"
@@ -25,8 +26,10 @@ type Common struct {
 	// ServiceField names the field holding a service name.
 	ServiceField string
 	// SLATargets give a ticket without an SLA of its own a deadline by
-	// priority.
-	SLATargets map[model.Priority]time.Duration
+	// priority: keyed by the lower-cased upstream priority name
+	// (model.Ticket.PriorityName), or by "p1".."p5" for a normalised
+	// priority no name key matches.
+	SLATargets map[string]time.Duration
 	// PageSize is the page size of searches; default (and at most, when
 	// the system caps it) 100.
 	PageSize int
@@ -45,7 +48,7 @@ func CommonFromConfig(sc config.Source) (Common, error) {
 		return Common{}, err
 	}
 	return Common{Name: sc.Name, URL: sc.URL, Client: hc, Users: sc.Users, ServiceField: sc.ServiceField,
-		PageSize: sc.TicketPageSize(), SLATargets: sc.SLATargetsByPriority()}, nil
+		PageSize: sc.TicketPageSize(), SLATargets: sc.SLATargetsByName()}, nil
 }
 
 // Defaults fills in the defaults of the unset options; a PageSize above
@@ -75,12 +78,17 @@ func (c *Common) CheckURL() error {
 }
 
 // TargetSLA gives t, when it has no SLA of its own, the deadline its
-// priority's SLA target sets from its creation.
+// priority's SLA target sets from its creation: the target of its
+// upstream priority name, else of its normalised priority (P1-P5).
 func (c *Common) TargetSLA(t *model.Ticket, now time.Time) {
 	if t.SLA.Known {
 		return
 	}
-	if d := c.SLATargets[t.Priority]; d > 0 {
+	d, ok := c.SLATargets[strings.ToLower(strings.TrimSpace(t.PriorityName))]
+	if !ok || t.PriorityName == "" {
+		d = c.SLATargets[strings.ToLower(t.Priority.String())]
+	}
+	if d > 0 {
 		t.SLA = model.TargetSLA(t.Created, d)
 		t.SLA.Breached = t.SLA.Due.Before(now)
 	}

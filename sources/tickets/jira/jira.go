@@ -408,7 +408,7 @@ func (s *Source) ticket(is *Issue, tier model.Tier, now time.Time) model.Ticket 
 	dec("assignee", &assignee)
 	dec("reporter", &reporter)
 	dec("project", &project)
-	t.Status, t.PriorityRaw, t.Priority = status.Name, prio.Name, model.ParsePriority(prio.Name)
+	t.Status, t.PriorityRaw, t.PriorityName, t.Priority = status.Name, prio.Name, prio.Name, model.ParsePriority(prio.Name)
 	t.Owner = assignee.DisplayName
 	if t.Owner == "" {
 		t.Owner = assignee.AccountID

@@ -59,7 +59,7 @@ func newSource(t *testing.T, srv *jiratest.Server, mod func(*jira.Options)) *jir
 func TestFetchTiersFieldsAndSLAFromServiceDesk(t *testing.T) {
 	srv := setup(t)
 	s := newSource(t, srv, func(o *jira.Options) {
-		o.SLATargets = map[model.Priority]time.Duration{model.PriorityLow: 8 * time.Hour}
+		o.SLATargets = map[string]time.Duration{"low": 8 * time.Hour}
 	})
 	got, err := s.Fetch(context.Background())
 	require.NoError(t, err)
@@ -70,6 +70,7 @@ func TestFetchTiersFieldsAndSLAFromServiceDesk(t *testing.T) {
 	assert.Equal(t, model.Tier1, a.Tier)
 	assert.Equal(t, "NOC", a.Queue)
 	assert.Equal(t, model.PriorityHigh, a.Priority)
+	assert.Equal(t, "High", a.PriorityName, "Jira's own name")
 	assert.Equal(t, "High", a.PriorityRaw)
 	assert.Equal(t, "Waiting for support", a.Status)
 	assert.Equal(t, "Mia Krystof", a.Requester)

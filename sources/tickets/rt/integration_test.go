@@ -60,7 +60,8 @@ func TestRealRT(t *testing.T) {
 
 	t.Run("queues as tiers, TicketSQL search", func(t *testing.T) {
 		s := newSource(t, srv, func(o *rt.Options) {
-			o.SLATargets = map[model.Priority]time.Duration{model.PriorityCritical: time.Hour}
+			// A P1 target as well: RT calls 85 Medium, so Medium's applies.
+			o.SLATargets = map[string]time.Duration{"p1": time.Hour, "medium": 4 * time.Hour}
 			o.ServiceField = "Service"
 		})
 		got, err := s.Fetch(ctx)
@@ -71,22 +72,47 @@ func TestRealRT(t *testing.T) {
 		assert.Equal(t, model.Tier1, a.Tier)
 		assert.Equal(t, "NOC", a.Queue)
 		assert.Equal(t, "edge-2 BGP session down", a.Subject)
-		assert.Equal(t, model.PriorityCritical, a.Priority)
+		assert.Equal(t, "Medium", a.PriorityName, "RT 5's default %PriorityAsString: Medium from 50")
+		assert.Equal(t, model.PriorityModerate, a.Priority)
 		assert.Equal(t, "85", a.PriorityRaw)
 		assert.Equal(t, "new", a.Status)
 		assert.Equal(t, "ops@example.com", a.Requester)
 		assert.Empty(t, a.Owner, "RT's Nobody is no owner")
 		assert.WithinDuration(t, time.Now(), a.Created, 2*time.Minute)
 		assert.Equal(t, time.UTC, a.Created.Location())
-		assert.True(t, a.SLA.Known, "P1 has a target in config")
-		assert.Equal(t, a.Created.Add(time.Hour), a.SLA.Due)
+		assert.True(t, a.SLA.Known, "Medium has a target in config")
+		assert.Equal(t, a.Created.Add(4*time.Hour), a.SLA.Due, "Medium's target, not P1's")
 		assert.Equal(t, srv.URL+"/Ticket/Display.html?id="+t1, a.URL)
 		assert.Equal(t, model.Tier2, m[t3].Tier)
-		assert.Equal(t, model.PriorityHigh, m[t3].Priority)
+		assert.Equal(t, "Medium", m[t3].PriorityName, "55")
+		assert.Equal(t, m[t3].Created.Add(4*time.Hour), m[t3].SLA.Due)
+		assert.Equal(t, "Low", m[t2].PriorityName, "30")
 		assert.Equal(t, "db-main", m[t3].Service, "service hint from the custom field")
 		assert.Equal(t, "db-main", m[t3].Fields["service"])
 		assert.Empty(t, a.Service)
-		assert.False(t, m[t2].SLA.Known, "P3 has no target and RT no due date")
+		assert.False(t, m[t2].SLA.Known, "Low has no target and RT no due date")
+	})
+
+	t.Run("a site %PriorityAsString with its own names drives the SLA target", func(t *testing.T) {
+		s := newSource(t, srv, func(o *rt.Options) {
+			o.PriorityAsString = map[string]map[string]int{
+				"Default": {"Routine": 0, "Urgent": 70, "Critical": 90},
+				"NOC-T2":  {}, // RT's 0: this queue's priorities stay numbers
+			}
+			o.SLATargets = map[string]time.Duration{"critical": 30 * time.Minute, "urgent": 2 * time.Hour, "p1": time.Minute}
+		})
+		got, err := s.Fetch(ctx)
+		require.NoError(t, err)
+		m := desktest.ByID(got)
+		a := m[t1]
+		assert.Equal(t, "Urgent", a.PriorityName, "85 is at or above Urgent's 70, below Critical's 90")
+		assert.Equal(t, model.PriorityCritical, a.Priority, "Urgent reads as P1")
+		assert.Equal(t, a.Created.Add(2*time.Hour), a.SLA.Due, "Urgent's target by name, not P1's")
+		assert.Equal(t, "Routine", m[t2].PriorityName)
+		assert.False(t, m[t2].SLA.Known, "Routine has no target")
+		assert.Empty(t, m[t3].PriorityName, "the NOC-T2 queue names none")
+		assert.Equal(t, "55", m[t3].PriorityRaw)
+		assert.False(t, m[t3].SLA.Known)
 	})
 
 	t.Run("paging: per_page 2 over 5 tickets", func(t *testing.T) {

@@ -50,6 +50,11 @@ type Options struct {
 	Tier1, Tier2 []string
 	// EscalateTo is the queue Escalate moves tickets to; default Tier2[0].
 	EscalateTo string
+	// PriorityAsString is the site's %PriorityAsString: per queue name,
+	// or "Default" for the others, label → lowest number of that label.
+	// It names numeric priorities when RT's reply carries no name. Nil:
+	// RT 5's default, model.DefaultRTPriorities.
+	PriorityAsString map[string]map[string]int
 }
 
 // Source reads one RT instance. Fetch keeps the last result to merge
@@ -79,6 +84,9 @@ func New(o Options) (*Source, error) {
 	if o.EscalateTo == "" {
 		o.EscalateTo = o.Tier2[0]
 	}
+	if o.PriorityAsString == nil {
+		o.PriorityAsString = map[string]map[string]int{"Default": model.DefaultRTPriorities()}
+	}
 	if err := o.CheckURL(); err != nil {
 		return nil, err
 	}
@@ -91,7 +99,7 @@ func FromConfig(sc config.Source) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := Options{Common: c, EscalateTo: sc.EscalateTo}
+	o := Options{Common: c, EscalateTo: sc.EscalateTo, PriorityAsString: sc.PriorityAsString}
 	if sc.Tiers != nil {
 		o.Tier1, o.Tier2 = sc.Tiers.Tier1.Queues, sc.Tiers.Tier2.Queues
 	}
@@ -104,8 +112,10 @@ func (s *Source) Name() string { return s.o.Name }
 // Type is "rt".
 func (s *Source) Type() string { return Type }
 
-// fields asked for in every search.
-const searchFields = "Subject,Status,Priority,Owner,Queue,Requestors,Created,LastUpdated,Due,CustomFields"
+// fields asked for in every search. RT 5's REST2 sends Priority as the
+// stored number and leaves PriorityAsString out (it is no column), but a
+// server that sends the name is believed.
+const searchFields = "Subject,Status,Priority,PriorityAsString,Owner,Queue,Requestors,Created,LastUpdated,Due,CustomFields"
 
 // Fetch returns the open tickets of the tier queues. The first poll, and
 // one every FullEvery, searches them all; the others search only tickets
@@ -173,6 +183,7 @@ type Item struct {
 	Subject     string         `json:"Subject"`
 	Status      string         `json:"Status"`
 	Priority    jsontext.Value `json:"Priority"`
+	PriorityStr string         `json:"PriorityAsString"`
 	Owner       ref            `json:"Owner"`
 	Queue       ref            `json:"Queue"`
 	Requestors  []ref          `json:"Requestors"`
@@ -319,11 +330,16 @@ func (s *Source) ticket(it *Item, now time.Time) model.Ticket {
 		t.Tier = model.Tier2
 	}
 	t.PriorityRaw = scalar(it.Priority)
-	if n, err := strconv.Atoi(t.PriorityRaw); err == nil {
-		t.Priority = model.PriorityFromRT(n)
-	} else {
-		t.Priority = model.ParsePriority(t.PriorityRaw) // PriorityAsString
+	labels := s.priorityMap(t.Queue)
+	switch n, err := strconv.Atoi(t.PriorityRaw); {
+	case it.PriorityStr != "":
+		t.PriorityName = it.PriorityStr
+	case err == nil:
+		t.PriorityName = model.RTPriorityName(labels, n)
+	default:
+		t.PriorityName = t.PriorityRaw // a name in place of the number
 	}
+	t.Priority = model.PriorityFromName(t.PriorityName, labels)
 	if it.Owner.ID != "Nobody" {
 		t.Owner = it.Owner.ID
 	}
@@ -346,6 +362,15 @@ func (s *Source) ticket(it *Item, now time.Time) model.Ticket {
 		t.Fields["cf_"+cf.Name] = strings.Join(cf.Values, ",")
 	}
 	return t
+}
+
+// priorityMap is the %PriorityAsString labels of a queue: its own, else
+// Default's.
+func (s *Source) priorityMap(queue string) map[string]int {
+	if m, ok := s.o.PriorityAsString[queue]; ok {
+		return m
+	}
+	return s.o.PriorityAsString["Default"]
 }
 
 // rtTime reads RT's ISO 8601 UTC dates; RT's "unset" date

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"sitroom/model"
 	"sitroom/sources/tickets/desktest"
 	"sitroom/sources/tickets/servicenow"
 	"sitroom/sources/tickets/servicenow/sntest"
@@ -100,7 +99,7 @@ func TestIncrementalFetchKeepsSLAsAndMarksLateBreaches(t *testing.T) {
 	s := newSource(t, srv, func(o *servicenow.Options) {
 		o.Now = clk.Now
 		o.FullEvery = 24 * time.Hour
-		o.SLATargets = map[model.Priority]time.Duration{model.ParsePriority("3"): 3 * time.Hour}
+		o.SLATargets = map[string]time.Duration{"moderate": 3 * time.Hour}
 	})
 	ctx := context.Background()
 	got, err := s.Fetch(ctx)

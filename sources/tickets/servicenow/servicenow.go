@@ -328,12 +328,16 @@ func (s *Source) list(ctx context.Context, table, query, fields string, offset i
 	return recs.Result, nil
 }
 
+// priorityNames are ServiceNow's names of the incident priority values.
+var priorityNames = map[string]string{"1": "Critical", "2": "High", "3": "Moderate", "4": "Low", "5": "Planning"}
+
 func (s *Source) ticket(r map[string]Value) model.Ticket {
 	t := model.Ticket{
 		Source: s.o.Name, ID: string(r["sys_id"]), Number: string(r["number"]),
 		Subject: string(r["short_description"]), Status: StateName(string(r["state"])),
 		PriorityRaw: string(r["priority"]), Priority: model.ParsePriority(string(r["priority"])),
-		Queue: string(r["assignment_group.name"]), Owner: string(r["assigned_to.name"]),
+		PriorityName: priorityNames[string(r["priority"])],
+		Queue:        string(r["assignment_group.name"]), Owner: string(r["assigned_to.name"]),
 		Requester: string(r["caller_id.name"]),
 		Created:   snTime(string(r["opened_at"])), Updated: snTime(string(r["sys_updated_on"])),
 	}

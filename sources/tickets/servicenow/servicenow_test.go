@@ -70,7 +70,7 @@ func newSource(t *testing.T, srv *sntest.Server, mod func(*servicenow.Options)) 
 func TestFetchIncidentsOfTheTierGroups(t *testing.T) {
 	srv := setup(t)
 	s := newSource(t, srv, func(o *servicenow.Options) {
-		o.SLATargets = map[model.Priority]time.Duration{model.PriorityModerate: 8 * time.Hour}
+		o.SLATargets = map[string]time.Duration{"p3": 8 * time.Hour}
 	})
 	got, err := s.Fetch(context.Background())
 	require.NoError(t, err)
@@ -82,6 +82,7 @@ func TestFetchIncidentsOfTheTierGroups(t *testing.T) {
 	assert.Equal(t, "NOC Tier 1", a.Queue)
 	assert.Equal(t, model.PriorityCritical, a.Priority)
 	assert.Equal(t, "1", a.PriorityRaw)
+	assert.Equal(t, "Critical", a.PriorityName, "ServiceNow's name of priority 1")
 	assert.Equal(t, "In Progress", a.Status, "the state by name, not its number")
 	assert.Empty(t, a.Owner, `empty reference ""`)
 	assert.Equal(t, "Mia Krystof", a.Requester)
