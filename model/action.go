@@ -305,6 +305,71 @@ type Board struct {
 	Notes       []Note // newest first
 	Deliveries  map[string]Deliveries
 	Silences    map[string]Silence // by silence id
+	// Pending lists the actions of the kinds that refuse a duplicate
+	// (OnePending) with a delivery still pending, oldest first.
+	Pending []Pending
+}
+
+// Pending is an action some delivery of which is still in the outbox:
+// while it is, another of the same kind on the same target is refused
+// (PendingRefusal).
+type Pending struct {
+	Verb     Verb
+	Target   string // as ActionRequest.Target names it
+	Level    int    // an escalation's level
+	Operator string
+	At       time.Time
+}
+
+// OnePending reports whether an action of verb v is refused while one of
+// the same kind on the same target is pending: escalations, ticket
+// escalations and takes. An ack needs no such rule: it is in force from
+// when it is recorded, and another ack of the alerts it covers is refused
+// as such (the cache's ErrAlreadyAcked, audited by the dispatcher).
+func OnePending(v Verb) bool {
+	switch v {
+	case VerbEscalate, VerbTicketEscalate, VerbTake:
+		return true
+	}
+	return false
+}
+
+// PendingRefusal says why an action of verb v on target (to level, for
+// an escalation) may not be made while pending are in the outbox, or ""
+// when none of them is of the same kind on the same target.
+func PendingRefusal(v Verb, target string, level int, pending []Pending) string {
+	if !OnePending(v) {
+		return ""
+	}
+	for _, p := range pending {
+		if p.Verb != v || p.Target != target || (v == VerbEscalate && p.Level != level) {
+			continue
+		}
+		var what string
+		switch v {
+		case VerbEscalate:
+			what = fmt.Sprintf("escalation of %s to level %d", target, level)
+		case VerbTicketEscalate:
+			what = "escalation of " + target + " to Tier 2"
+		case VerbTake:
+			what = "take of " + target
+		}
+		return fmt.Sprintf("%s already pending (%s at %s)", what, p.Operator, p.At.Local().Format("15:04:05"))
+	}
+	return ""
+}
+
+// PendingOf returns the pending action of verb v on target, or nil.
+func (b *Board) PendingOf(v Verb, target string) *Pending {
+	if b == nil {
+		return nil
+	}
+	for i := range b.Pending {
+		if b.Pending[i].Verb == v && b.Pending[i].Target == target {
+			return &b.Pending[i]
+		}
+	}
+	return nil
 }
 
 // EndedOf returns the ack of service that ended upstream during the

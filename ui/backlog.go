@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gdamore/tcell/v2"
 
@@ -324,9 +325,31 @@ func (st *state) drawBacklog(p *painter, x, y, w, h int) {
 		return
 	}
 	now := st.now()
+	if st.board != nil && len(st.board.Pending) > 0 && len(nat) > 6 {
+		// room for "escalating…" and "taking…" (the cached widths are
+		// the tickets' own)
+		nat = append([]int(nil), nat...)
+		nat[5], nat[6] = max(nat[5], utf8.RuneCountInString("escalating…")), max(nat[6], utf8.RuneCountInString("taking…"))
+	}
 	st.tkT.draw(p, th, ix, row, iw, iy+ih-row, ticketCols, nat, len(list),
-		func(r, col int) (string, tcell.Style) { return ticketCell(th, now, list[r], col) },
+		func(r, col int) (string, tcell.Style) { return st.pendingTicketCell(th, now, list[r], col) },
 		func(r int) bool { return list[r].Stale }, st.marksSelection(focused))
+}
+
+// pendingTicketCell is ticketCell with the actions on the ticket still in
+// the outbox shown: "escalating…" in STATUS, "taking…" in OWNER.
+func (st *state) pendingTicketCell(th *Theme, now time.Time, it *model.TicketItem, col int) (string, tcell.Style) {
+	if col == 5 || col == 6 {
+		verb, words := model.VerbTicketEscalate, "escalating…"
+		if col == 6 {
+			verb, words = model.VerbTake, "taking…"
+		}
+		ref := ticketRef(it)
+		if st.board.PendingOf(verb, (&model.ActionRequest{Verb: verb, Ticket: ref}).Target()) != nil {
+			return words, th.Info
+		}
+	}
+	return ticketCell(th, now, it, col)
 }
 
 // cycleSort switches the backlog between SLA left, age and priority order.

@@ -173,6 +173,17 @@ func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
 	var queued []model.Delivery
 	err := c.actTx("record an action", func(ctx context.Context, tx *sql.Conn) error {
 		now := ns(a.At)
+		if a.State != model.ActionRefused && model.OnePending(a.Verb) {
+			// While an action of the same kind on the same target is in
+			// the outbox, another is refused and audited as such.
+			pending, err := pendingActions(ctx, tx, a.Verb, a.Target)
+			if err != nil {
+				return c.wrap("record an action", err)
+			}
+			if why := model.PendingRefusal(a.Verb, a.Target, a.Level, pending); why != "" {
+				a.State, a.Reason, a.Deliveries = model.ActionRefused, why, nil
+			}
+		}
 		if a.State != model.ActionRefused {
 			switch a.Verb {
 			case model.VerbAck:
@@ -283,6 +294,42 @@ func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
 	}
 	a.Deliveries = queued
 	return queued, nil
+}
+
+// pendingSQL lists the actions with a delivery still pending, by verb
+// and target, oldest first.
+const pendingSQL = `SELECT audit.verb, audit.target, coalesce(escalations.level, 0), audit.operator, audit.at
+	FROM audit LEFT JOIN escalations ON escalations.id = audit.id
+	WHERE audit.id IN (SELECT action_id FROM outbox WHERE state = 'pending')`
+
+// pendingActions lists the actions of verb on target (every one when
+// verb is "") with a delivery still pending, oldest first.
+func pendingActions(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, verb model.Verb, target string) ([]model.Pending, error) {
+	query, args := pendingSQL+` ORDER BY audit.id`, []any(nil)
+	if verb != "" {
+		query, args = pendingSQL+` AND audit.verb = ? AND audit.target = ? ORDER BY audit.id`, []any{string(verb), target}
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []model.Pending
+	for rows.Next() {
+		var p model.Pending
+		var verb string
+		var at int64
+		if err := rows.Scan(&verb, &p.Target, &p.Level, &p.Operator, &at); err != nil {
+			return nil, err
+		}
+		p.Verb, p.At = model.Verb(verb), fromNS(at)
+		if model.OnePending(p.Verb) {
+			out = append(out, p)
+		}
+	}
+	return out, rows.Err()
 }
 
 // unackDeliveries finds the acks in force (or lapsed) on service (one, or
@@ -850,6 +897,9 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if b.Pending, err = pendingActions(ctx, conn, "", ""); err != nil {
+		return nil, c.wrap("read actions", err)
 	}
 	// The acks that ended upstream, each while it is its service's
 	// latest ack.

@@ -81,9 +81,10 @@ type Dispatcher struct {
 	reread chan struct{} // a new snapshot: read the board now
 	boards chan *model.Board
 
-	mu   sync.Mutex
-	snap *model.Snapshot
-	seal uint64
+	mu    sync.Mutex
+	snap  *model.Snapshot
+	seal  uint64
+	board *model.Board // the last board read
 }
 
 // New returns a dispatcher writing to c; nothing runs until Run.
@@ -145,9 +146,21 @@ func (d *Dispatcher) snapshot() *model.Snapshot {
 }
 
 // Check says why the operator may not make the request ("" when they
-// may). It does no I/O; the UI calls it before opening a form.
+// may): the policy, then an action of the same kind on the same target
+// still pending in the outbox as the last board read shows it. It does
+// no I/O; the UI calls it before opening a form. Do checks the outbox
+// again when it records the action.
 func (d *Dispatcher) Check(req model.ActionRequest) string {
-	return d.opt.Policy.Refusal(d.opt.Operator, req)
+	if why := d.opt.Policy.Refusal(d.opt.Operator, req); why != "" {
+		return why
+	}
+	d.mu.Lock()
+	b := d.board
+	d.mu.Unlock()
+	if b == nil {
+		return ""
+	}
+	return model.PendingRefusal(req.Verb, req.Target(), req.Level, b.Pending)
 }
 
 // Do carries out a request: validated, checked against the role (a
@@ -224,11 +237,19 @@ func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.Act
 	queued, err := d.cache.RecordAction(a)
 	switch {
 	case errors.Is(err, cache.ErrAlreadyAcked):
-		return model.ActionResult{Message: req.Service + " is already acknowledged (u un-acks)"}, nil
+		a.State, a.Reason, a.Deliveries = model.ActionRefused, "already acknowledged", nil
+		if _, err := d.cache.RecordAction(a); err != nil {
+			return model.ActionResult{}, err
+		}
+		return model.ActionResult{ID: a.ID, State: model.ActionRefused, Message: req.Service + " is already acknowledged (u un-acks)"}, nil
 	case errors.Is(err, cache.ErrNotAcked):
 		return model.ActionResult{Message: req.Service + " is not acknowledged"}, nil
 	case err != nil:
 		return model.ActionResult{}, err
+	}
+	if a.State == model.ActionRefused { // the same action is pending in the outbox
+		d.opt.Logger.Info("action refused", "verb", req.Verb, "target", a.Target, "operator", op.User, "reason", a.Reason)
+		return model.ActionResult{ID: a.ID, State: model.ActionRefused, Message: a.Reason}, nil
 	}
 	if req.Verb == model.VerbUnack && len(queued) > 0 {
 		msg += " · expiring its silences on " + model.Plural(len(queued), "Alertmanager", "Alertmanagers")
@@ -491,6 +512,7 @@ func (d *Dispatcher) Board() (*model.Board, error) { return d.cache.Board(d.opt.
 func (d *Dispatcher) publish(b *model.Board) {
 	s := boardSeal(b)
 	d.mu.Lock()
+	d.board = b
 	same := s == d.seal && d.seal != 0
 	d.seal = s
 	d.mu.Unlock()
@@ -526,6 +548,9 @@ func boardSeal(b *model.Board) uint64 {
 	}
 	for _, k := range model.SortedKeys(b.Deliveries) {
 		fmt.Fprintf(h, "d%s|%+v\x00", k, b.Deliveries[k])
+	}
+	for _, p := range b.Pending {
+		fmt.Fprintf(h, "p%s|%s|%d\x00", p.Verb, p.Target, p.At.UnixNano())
 	}
 	for _, k := range model.SortedKeys(b.Ended) {
 		fmt.Fprintf(h, "x%s|%d\x00", k, b.Ended[k].ActionID)
