@@ -12,7 +12,7 @@ import (
 )
 
 // HandoffVersion is the version of the report's JSON shape (docs/handoff.md).
-const HandoffVersion = 3
+const HandoffVersion = 4
 
 // Window is a span of time [From, To) with a label for people.
 type Window struct {
@@ -166,8 +166,12 @@ type OperatorActivity struct {
 	Acks        int    `json:"acks"`
 	Unacks      int    `json:"unacks"`
 	Escalations int    `json:"escalations"`
-	Notes       int    `json:"notes"`
-	Refused     int    `json:"refused"`
+	// TicketEscalations and Takes count the tickets the operator moved to
+	// Tier 2 and took (delivered or still on their way).
+	TicketEscalations int `json:"ticket_escalations"`
+	Takes             int `json:"takes"`
+	Notes             int `json:"notes"`
+	Refused           int `json:"refused"`
 }
 
 // HandoffAction is an audited action: refused, or not yet delivered.
@@ -192,10 +196,14 @@ type HandoffBacklog struct {
 
 // BacklogTier is one tier's backlog at the window's start and end.
 type BacklogTier struct {
-	Source string         `json:"source"`
-	Tier   string         `json:"tier"`
-	Start  *BacklogCounts `json:"start"`
-	End    *BacklogCounts `json:"end"`
+	Source string `json:"source"`
+	Tier   string `json:"tier"`
+	// Start is the last sample at or before the window's start; nil when
+	// there is none, and KnownFrom is then when the first sample in the
+	// window was taken: nothing is known of the backlog before it.
+	Start     *BacklogCounts `json:"start"`
+	KnownFrom *time.Time     `json:"known_from"`
+	End       *BacklogCounts `json:"end"`
 }
 
 // BacklogCounts are a tier's ticket counts at one time.
@@ -249,10 +257,15 @@ const (
 	EventUnacked       = "unacked"
 	EventAckEnded      = "ack_ended" // an ack ended upstream
 	EventEscalated     = "escalated"
-	EventNote          = "note"
-	EventOutageClosed  = "outage_resolved"
-	EventSourceDown    = "source_down"
-	EventSourceUp      = "source_up"
+	// EventTicketEscalated and EventTicketTaken are a ticket escalation
+	// and a take made here; Detail starts with the action's state
+	// (delivered, pending, failed, refused).
+	EventTicketEscalated = "ticket_escalated"
+	EventTicketTaken     = "ticket_taken"
+	EventNote            = "note"
+	EventOutageClosed    = "outage_resolved"
+	EventSourceDown      = "source_down"
+	EventSourceUp        = "source_up"
 )
 
 // TimelineEvent is one step of the shift, in time order.
@@ -328,6 +341,10 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 				op.Unacks++
 			case a.Verb == VerbEscalate:
 				op.Escalations++
+			case a.Verb == VerbTicketEscalate:
+				op.TicketEscalations++
+			case a.Verb == VerbTake:
+				op.Takes++
 			case a.Verb == VerbNote:
 				op.Notes++
 			}
@@ -618,10 +635,13 @@ func backlog(samples []BacklogSample, w Window) HandoffBacklog {
 			order = append(order, k)
 		}
 		c := &BacklogCounts{At: s.At.UTC(), Open: s.Open, Unassigned: s.Unassigned, Breached: s.Breached}
-		// Start: the last sample at or before the window's start, else the
-		// first inside it. End: the last sample before the window's end.
-		if !s.At.After(w.From) || t.Start == nil {
+		// Start: the last sample at or before the window's start; with
+		// none, the first inside it says from when the backlog is known.
+		// End: the last sample before the window's end.
+		if !s.At.After(w.From) {
 			t.Start = c
+		} else if t.Start == nil && t.KnownFrom == nil {
+			t.KnownFrom = ptr(s.At.UTC())
 		}
 		if !s.At.Before(w.From) {
 			t.End = c
@@ -663,6 +683,18 @@ func timeline(h *History, w Window, max int) ([]TimelineEvent, int) {
 		}
 	}
 	for _, a := range h.Audit {
+		if a.Verb == VerbTicketEscalate || a.Verb == VerbTake {
+			kind := EventTicketEscalated
+			if a.Verb == VerbTake {
+				kind = EventTicketTaken
+			}
+			d := string(a.State)
+			if a.Reason != "" {
+				d += ": " + a.Reason
+			}
+			add(a.At, kind, a.Target, a.Operator, d)
+			continue
+		}
 		if a.State == ActionRefused {
 			continue
 		}
@@ -715,7 +747,7 @@ func timeline(h *History, w Window, max int) ([]TimelineEvent, int) {
 
 func kindRank(k string) int {
 	for i, x := range []string{EventSourceDown, EventAlertFired, EventOutageOpened, EventAcked, EventEscalated,
-		EventNote, EventUnacked, EventAckEnded, EventAlertResolved, EventOutageClosed, EventSourceUp} {
+		EventTicketEscalated, EventTicketTaken, EventNote, EventUnacked, EventAckEnded, EventAlertResolved, EventOutageClosed, EventSourceUp} {
 		if x == k {
 			return i
 		}

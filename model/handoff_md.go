@@ -103,7 +103,9 @@ func (r *Handoff) Markdown() string {
 	}
 	for _, o := range r.Operators {
 		line("- ", mdText(o.Operator), ": ", Plural(o.Acks, "ack", "acks"), ", ", Plural(o.Unacks, "un-ack", "un-acks"), ", ",
-			Plural(o.Escalations, "escalation", "escalations"), ", ", Plural(o.Notes, "note", "notes"), ", ", strconv.Itoa(o.Refused), " refused")
+			Plural(o.Escalations, "escalation", "escalations"), ", ",
+			Plural(o.TicketEscalations, "ticket escalation", "ticket escalations"), ", ", Plural(o.Takes, "take", "takes"), ", ",
+			Plural(o.Notes, "note", "notes"), ", ", strconv.Itoa(o.Refused), " refused")
 	}
 	line()
 
@@ -131,7 +133,11 @@ func (r *Handoff) Markdown() string {
 		line("Not recorded: no ticket source was sampled in this window.")
 	}
 	for _, t := range r.Backlog.Tiers {
-		line("- ", mdText(t.Source), " ", mdText(t.Tier), ": start ", counts(t.Start), "; end ", counts(t.End))
+		start := counts(t.Start)
+		if t.Start == nil && t.KnownFrom != nil {
+			start = "not known before " + tm(*t.KnownFrom)
+		}
+		line("- ", mdText(t.Source), " ", mdText(t.Tier), ": start ", start, "; end ", counts(t.End))
 	}
 	line()
 	if len(r.Backlog.Escalated) == 0 {
@@ -235,6 +241,10 @@ func EventWords(kind string) string {
 		return "ack ended upstream on"
 	case EventEscalated:
 		return "escalated"
+	case EventTicketEscalated:
+		return "escalated to Tier 2:"
+	case EventTicketTaken:
+		return "taken:"
 	case EventNote:
 		return "note on"
 	case EventOutageClosed:
