@@ -165,10 +165,37 @@ func DoRequest(c *http.Client, req *http.Request, maxBytes int64, decode func(io
 	return doRequest(c, req, maxBytes, dec)
 }
 
+// requestTimeoutKey keys the per-request timeout in a context.
+type requestTimeoutKey struct{}
+
+// WithRequestTimeout returns ctx carrying d as the bound of each request
+// made under it through Do, DoRequest and GetJSON: every request gets its
+// own d (sooner if ctx's own deadline comes first), so a poll of several
+// requests is bounded by ctx, and each of them by d. d <= 0 sets none.
+func WithRequestTimeout(ctx context.Context, d time.Duration) context.Context {
+	if d <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, requestTimeoutKey{}, d)
+}
+
+// RequestTimeout is the per-request timeout ctx carries
+// (WithRequestTimeout), or 0 when it carries none.
+func RequestTimeout(ctx context.Context) time.Duration {
+	d, _ := ctx.Value(requestTimeoutKey{}).(time.Duration)
+	return d
+}
+
 // doRequest is DoRequest with the reply's headers handed to decode too.
 func doRequest(c *http.Client, req *http.Request, maxBytes int64, decode func(http.Header, io.Reader) error) (int, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
+	}
+	if d := RequestTimeout(req.Context()); d > 0 {
+		// Runs after the body is drained and closed (deferred first).
+		rctx, cancel := context.WithTimeout(req.Context(), d)
+		defer cancel()
+		req = req.WithContext(rctx)
 	}
 	ctx := req.Context()
 	start := time.Now()

@@ -52,6 +52,10 @@ func (s *JSONSource) Name() string { return s.name }
 // Type is the source type, e.g. "prometheus".
 func (s *JSONSource) Type() string { return s.typ }
 
+// RequestBounded marks a JSONSource as RequestBounded: every request it
+// makes goes through Do, each bounded by the poll's request timeout.
+func (s *JSONSource) RequestBounded() {}
+
 // SetMaxBytes caps the size of a reply (DefaultMaxBytes when n <= 0).
 // Call it before the first Fetch.
 func (s *JSONSource) SetMaxBytes(n int64) { s.maxBytes = n }

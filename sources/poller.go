@@ -32,8 +32,24 @@ type Job struct {
 	// its silence's author, and an ack whose silence ended upstream ends
 	// within one poll (cache.StoreSilences).
 	Silences SilenceReader
-	Interval time.Duration // time between the end of one poll and the start of the next
-	Timeout  time.Duration // per poll; defaults to the interval
+	// Interval is the time between the end of one poll and the start of
+	// the next, and the most one poll may take. A failed poll is retried
+	// after one interval too, so a recovery shows within one interval;
+	// only a throttled source backs off further (RetryDelay).
+	Interval time.Duration
+	// Timeout bounds each request of a poll (WithRequestTimeout); a poll
+	// of several requests may take up to the interval. For an alert
+	// Source that is not RequestBounded (CloudWatch, whose SDK makes its
+	// own requests) it bounds the whole poll. Defaults to the interval.
+	Timeout time.Duration
+}
+
+// RequestBounded is implemented by alert sources whose every request
+// goes through Do (JSONSource and the sources built on it), and so is
+// bounded by the Job's Timeout on its own: their poll as a whole is
+// bounded by the interval. Ticket sources always are.
+type RequestBounded interface {
+	RequestBounded()
 }
 
 // SilenceReader lists an Alertmanager's silences as sitroom keeps them,
@@ -79,7 +95,8 @@ type PollerOptions struct {
 	Holder string
 	// LeaseTTL is how long a lease lasts without renewal (default 30s).
 	LeaseTTL time.Duration
-	// MaxBackoff caps the delay after repeated failures (default 5m).
+	// MaxBackoff caps the delay after repeated throttled polls
+	// (default 5m); see RetryDelay.
 	MaxBackoff time.Duration
 	// WatchEvery is how often snapshots are rebuilt from the cache when
 	// nothing local changed, to pick up other processes' writes (default 1s).
@@ -112,6 +129,11 @@ type Poller struct {
 	// quiet[i] is set while job i's last poll was empty and the cache
 	// held nothing of it: an empty reply then needs no uptime read.
 	quiet []atomic.Bool
+	// fails[i] counts job i's consecutive failed polls; a failure is
+	// logged as a warning at the 1st, 2nd, 4th, 8th... of a run, the
+	// others at debug level, so a source down for hours does not flood
+	// the log while it is retried every interval.
+	fails []atomic.Int64
 
 	mu       sync.Mutex
 	leaseOK  bool
@@ -143,6 +165,7 @@ func NewPoller(c *cache.Cache, jobs []Job, opt PollerOptions) *Poller {
 	}
 	p := &Poller{
 		cache: c, jobs: jobs, opt: opt, quiet: make([]atomic.Bool, len(jobs)),
+		fails: make([]atomic.Int64, len(jobs)),
 		names: make(map[string]string, len(jobs)),
 		out:   make(chan *model.Snapshot, 1),
 		dirty: make(chan struct{}, 1),
@@ -329,7 +352,7 @@ func (p *Poller) sourceLoop(ctx context.Context, i int) {
 					return
 				}
 				failures++
-				delay = Backoff(job.Interval, failures, p.opt.MaxBackoff)
+				delay = RetryDelay(job.Interval, failures, err, p.opt.MaxBackoff)
 			} else {
 				failures = 0
 			}
@@ -339,11 +362,18 @@ func (p *Poller) sourceLoop(ctx context.Context, i int) {
 	}
 }
 
-// pollOne fetches one source and records the result in the cache.
+// pollOne fetches one source and records the result in the cache. The
+// poll as a whole may take up to the interval; each of its requests up to
+// the timeout (the whole poll, for a source not RequestBounded).
 func (p *Poller) pollOne(ctx context.Context, i int) error {
 	job := p.jobs[i]
 	name := job.Name()
-	fctx, cancel := context.WithTimeout(ctx, job.Timeout)
+	bound := job.Interval
+	if _, ok := job.Source.(RequestBounded); !ok && job.Tickets == nil {
+		bound = job.Timeout
+	}
+	fctx, cancel := context.WithTimeout(ctx, bound)
+	fctx = WithRequestTimeout(fctx, job.Timeout)
 	start := time.Now()
 	var alerts []model.Alert
 	var tickets []model.Ticket
@@ -365,11 +395,18 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		p.opt.Logger.Warn("poll failed", "source", name, "err", err, "latency", meta.Latency)
+		level := slog.LevelDebug
+		if n := p.fails[i].Add(1); n&(n-1) == 0 {
+			level = slog.LevelWarn
+		}
+		p.opt.Logger.Log(ctx, level, "poll failed", "source", name, "err", err, "latency", meta.Latency)
 		if rerr := p.cache.RecordFailure(name, err, meta); rerr != nil {
 			p.opt.Logger.Error("recording a failed poll", "source", name, "err", rerr)
 		}
 		return fmt.Errorf("%s: %w", name, err)
+	}
+	if p.fails[i].Swap(0) > 0 {
+		p.opt.Logger.Info("poll succeeded again", "source", name, "latency", meta.Latency)
 	}
 	if job.Tickets != nil {
 		res, err := p.cache.IngestTickets(name, tickets, meta)
@@ -389,6 +426,7 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 		// had alerts (see cache.Ingest), so ask how long it has run.
 		if u, ok := job.Source.(Uptimer); ok {
 			uctx, ucancel := context.WithTimeout(ctx, job.Timeout)
+			uctx = WithRequestTimeout(uctx, job.Timeout)
 			up, uerr := u.Uptime(uctx)
 			ucancel()
 			switch {
@@ -649,6 +687,33 @@ func seal(rows []*model.AlertRow, statuses []model.SourceStatus) uint64 {
 			st.LastError, st.Items, st.Note, st.Latency)
 	}
 	return h.Sum64()
+}
+
+// RetryDelay is the delay before the next poll after n consecutive
+// failed polls, the last failing with err. A source that is down is
+// retried every interval, so its recovery shows within one interval; a
+// throttled one (err starts with model.ThrottledPrefix: the upstream
+// asked to slow down) backs off, its interval doubled per failure up to
+// max (Backoff).
+func RetryDelay(interval time.Duration, n int, err error, max time.Duration) time.Duration {
+	if err == nil || n <= 0 || !throttled(err) {
+		return interval
+	}
+	if d := Backoff(interval, n, max); d > interval {
+		return d
+	}
+	return interval
+}
+
+// throttled reports whether err, or the error it wraps to, says the
+// upstream rate-limited the poll.
+func throttled(err error) bool {
+	var fe *FetchError
+	if errors.As(err, &fe) && fe.Kind == KindThrottled {
+		return true
+	}
+	_, msg, _ := strings.Cut(err.Error(), ": ") // "<source>: throttled: ..."
+	return strings.HasPrefix(err.Error(), model.ThrottledPrefix) || strings.HasPrefix(msg, model.ThrottledPrefix)
 }
 
 // Backoff is the delay before the next poll after n consecutive failures:

@@ -2,6 +2,7 @@ package sources_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -229,6 +230,20 @@ func TestBackoff(t *testing.T) {
 	}{{0, 10 * time.Second}, {1, 20 * time.Second}, {2, 40 * time.Second}, {5, 5 * time.Minute}, {50, 5 * time.Minute}} {
 		assert.Equal(t, c.want, sources.Backoff(10*time.Second, c.n, 5*time.Minute), "after %d failures", c.n)
 	}
+}
+
+// A source that is down is retried every interval, however long it has
+// been down; only one that is throttled backs off.
+func TestRetryDelay(t *testing.T) {
+	down := fmt.Errorf("rt-noc: %w", &sources.FetchError{Kind: sources.KindRefused, Msg: "connection refused"})
+	throttled := fmt.Errorf("rt-noc: %w", &sources.FetchError{Kind: sources.KindThrottled, Msg: "throttled: HTTP 429"})
+	aws := errors.New("aws-eu: throttled by AWS (Throttling)")
+	for _, n := range []int{1, 2, 5, 50} {
+		assert.Equal(t, 10*time.Second, sources.RetryDelay(10*time.Second, n, down, 5*time.Minute), "down, after %d failures", n)
+		assert.Equal(t, sources.Backoff(10*time.Second, n, 5*time.Minute), sources.RetryDelay(10*time.Second, n, throttled, 5*time.Minute), "throttled, after %d", n)
+		assert.Equal(t, sources.Backoff(10*time.Second, n, 5*time.Minute), sources.RetryDelay(10*time.Second, n, aws, 5*time.Minute), "throttled (words), after %d", n)
+	}
+	assert.Equal(t, 10*time.Second, sources.RetryDelay(10*time.Second, 3, throttled, time.Second), "never sooner than the interval")
 }
 
 type panicky struct{ sources.Source }

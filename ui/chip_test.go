@@ -17,6 +17,9 @@ func TestChipSaysThrottledNotDown(t *testing.T) {
 		{model.SourceStatus{Name: "aws-eu", LastAttempt: now, LastSuccess: now, Note: "throttled by AWS twice; data is current"}, "aws-eu throttled · last good 0s ago"},
 		{model.SourceStatus{Name: "am", LastAttempt: now, LastSuccess: now.Add(-time.Minute), LastError: "connection refused"}, "am down · last good 1m ago"},
 		{model.SourceStatus{Name: "am", LastAttempt: now, LastSuccess: now.Add(-5 * time.Second)}, "am ok 5s"},
+		{model.SourceStatus{Name: "rt-noc", LastAttempt: now, LastSuccess: now.Add(-4 * time.Second), Latency: 3140 * time.Millisecond}, "rt-noc ok 4s · took 3.1s"},
+		{model.SourceStatus{Name: "rt-noc", LastAttempt: now, LastSuccess: now, Latency: 75 * time.Second}, "rt-noc ok 0s · took 1m"},
+		{model.SourceStatus{Name: "am", LastAttempt: now, LastSuccess: now, Latency: 900 * time.Millisecond}, "am ok 0s"},
 	}
 	for _, c := range cases {
 		if got := chip(now, &c.st); got != c.want {

@@ -65,7 +65,7 @@ func chip(now time.Time, st *model.SourceStatus) string {
 	name := cellText(st.Name)
 	switch st.Health() {
 	case model.HealthOK:
-		return name + " ok " + compactDuration(now.Sub(st.LastSuccess))
+		return name + " ok " + compactDuration(now.Sub(st.LastSuccess)) + slowPoll(st.Latency)
 	case model.HealthDegraded:
 		return name + " degraded: " + cellText(st.Note)
 	case model.HealthDown, model.HealthThrottled:
@@ -79,6 +79,19 @@ func chip(now time.Time, st *model.SourceStatus) string {
 		return name + word + " · last good " + compactDuration(now.Sub(st.LastSuccess)) + " ago"
 	}
 	return name + " polling…"
+}
+
+// slowPoll is what an ok chip adds for a poll that took a second or
+// more: " · took 3.1s". A slow source that answers within its timeout is
+// ok; this says how slow.
+func slowPoll(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return ""
+	case d < 10*time.Second:
+		return fmt.Sprintf(" · took %.1fs", d.Seconds())
+	}
+	return " · took " + compactDuration(d)
 }
 
 // healthRank orders chips so the ones that need attention come first.

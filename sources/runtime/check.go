@@ -50,15 +50,22 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 		if timeout <= 0 {
 			timeout = 10 * time.Second
 		}
+		// As the poller does: the timeout bounds each request, the
+		// interval the probe (the timeout the whole of it for a source
+		// that is not sources.RequestBounded).
+		bound := max(j.Interval, timeout)
+		if _, ok := j.Source.(sources.RequestBounded); !ok && j.Tickets == nil {
+			bound = timeout
+		}
 		where := cfg.Sources[i].URL
 		fail := func(format string, a ...any) {
 			failed++
 			fmt.Fprintf(stdout, "FAIL  %-16s %-12s %s  %s\n", j.Name(), j.Type(), where, fmt.Sprintf(format, a...))
 		}
 		if j.Tickets != nil {
-			pctx, pcancel := context.WithTimeout(ctx, timeout)
+			pctx, pcancel := context.WithTimeout(ctx, bound)
 			start := time.Now()
-			list, err := j.Tickets.Fetch(pctx)
+			list, err := j.Tickets.Fetch(sources.WithRequestTimeout(pctx, timeout))
 			pcancel()
 			if err != nil {
 				fail("%v", err)
@@ -85,9 +92,9 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 			}
 			where += " account " + id.Account + " as " + id.ARN
 		}
-		pctx, pcancel := context.WithTimeout(ctx, timeout)
+		pctx, pcancel := context.WithTimeout(ctx, bound)
 		start := time.Now()
-		alerts, err := j.Source.Fetch(pctx)
+		alerts, err := j.Source.Fetch(sources.WithRequestTimeout(pctx, timeout))
 		pcancel()
 		took := time.Since(start).Round(100 * time.Microsecond)
 		if err != nil {
