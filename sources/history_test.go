@@ -183,14 +183,21 @@ func TestHistoryRecorderSamplesTheBacklog(t *testing.T) {
 		{41, "T1", 1, 1, 1}, {41, "T2", 0, 0, 0},
 	}, got)
 
-	rep := model.BuildHandoff(h, model.HandoffOptions{Window: model.Window{From: min(-1), To: min(60)}})
+	// A window from the first sample starts with it; one from before
+	// it does not know its start, and says from when it knows.
+	rep := model.BuildHandoff(h, model.HandoffOptions{Window: model.Window{From: min(0), To: min(60)}})
 	require.True(t, rep.Backlog.Known)
-	for _, tier := range rep.Backlog.Tiers {
+	early := model.BuildHandoff(h, model.HandoffOptions{Window: model.Window{From: min(-1), To: min(60)}})
+	for i, tier := range rep.Backlog.Tiers {
 		if tier.Tier == "T1" {
 			require.NotNil(t, tier.Start)
 			require.NotNil(t, tier.End)
 			assert.Equal(t, 2, tier.Start.Open)
 			assert.Equal(t, 1, tier.End.Breached)
+			e := early.Backlog.Tiers[i]
+			assert.Nil(t, e.Start, "no sample at or before the window's start")
+			require.NotNil(t, e.KnownFrom)
+			assert.Equal(t, min(0), e.KnownFrom.UTC())
 		}
 	}
 }

@@ -341,7 +341,10 @@ func runTicketFault(t *testing.T, v *ticketVictim, f fault, fullEvery time.Durat
 	closed, _, err := c.ClosedTickets(time.Time{})
 	require.NoError(t, err)
 	assert.Empty(t, closed, "no ticket closed by a failing source")
-	assert.Equal(t, good, snap.Backlog, "the Tier 1, Tier 2 and SLA counts keep their last good values")
+	assert.Equal(t, good.Tier1, snap.Backlog.Tier1, "the Tier 1 counts keep their last good values")
+	assert.Equal(t, good.Tier2, snap.Backlog.Tier2, "the Tier 2 and SLA counts keep their last good values")
+	assert.True(t, snap.Backlog.Stale, "and are marked as the last good poll's")
+	assert.Equal(t, statusOf(snap, "victim").LastSuccess, snap.Backlog.StaleSince, "as of the victim's last good poll")
 
 	ds := statusOf(snap, "desk")
 	assert.Equal(t, model.HealthOK, ds.Health(), "the healthy desk is unaffected: %q", ds.LastError)
