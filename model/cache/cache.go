@@ -2,10 +2,10 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 8, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 9, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, versions 4, 6 and 7
 // in history.go, version 5's index in preview.go, version 8's columns in
-// actions.go)
+// actions.go, version 9's in tickets.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -92,7 +92,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 8
+const SchemaVersion = 9
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -154,6 +154,7 @@ var migrations = []string{
 	schemaOutageTimes,  // 6: outages' first sight and provisional close (history.go)
 	schemaFiredSeen,    // 7: when each alert row was first seen firing (history.go)
 	schemaSilenceState, // 8: silences' start, state and matchers; acks ended upstream (actions.go)
+	schemaPriorityName, // 9: tickets' priority as their desk names it (tickets.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

@@ -59,9 +59,14 @@ const schemaTickets = `CREATE TABLE tickets (
 	CREATE INDEX tickets_closed ON tickets(closed_at) WHERE closed_at != 0;
 	INSERT INTO meta(k, v) VALUES ('tseq', 0);`
 
+// schemaPriorityName keeps each ticket's priority as its desk names it
+// ("Medium" for RT's 85), so a console opening on the cache shows it
+// before the first poll.
+const schemaPriorityName = `ALTER TABLE tickets ADD COLUMN priority_name TEXT NOT NULL DEFAULT '';`
+
 const ticketCols = `source, id, number, url, tier, queue, priority, priority_raw, status, subject, requester, owner,
 	created, updated, sla_known, sla_name, sla_due, sla_breached, sla_paused, sla_remaining, sla_as_of,
-	service, fields, hash, closed_at`
+	service, fields, hash, closed_at, priority_name`
 
 // ticketMirror is the in-memory copy of the open tickets, guarded by
 // connMu; pub is the published list, guarded by Cache.mu.
@@ -280,10 +285,10 @@ func (c *Cache) writeTickets(source string, changes []tkChange, at time.Time) (i
 	}
 	defer closeStmt.Close()
 	upsert, err := c.conn.PrepareContext(ctx, `INSERT INTO tickets(`+ticketCols+`, first_seen, last_seen, seq)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
 				ON CONFLICT(source, id) DO UPDATE SET number = excluded.number, url = excluded.url, tier = excluded.tier,
 				queue = excluded.queue, priority = excluded.priority, priority_raw = excluded.priority_raw,
-				status = excluded.status, subject = excluded.subject, requester = excluded.requester,
+				priority_name = excluded.priority_name, status = excluded.status, subject = excluded.subject, requester = excluded.requester,
 				owner = excluded.owner, created = excluded.created, updated = excluded.updated,
 				sla_known = excluded.sla_known, sla_name = excluded.sla_name, sla_due = excluded.sla_due,
 				sla_breached = excluded.sla_breached, sla_paused = excluded.sla_paused,
@@ -304,7 +309,7 @@ func (c *Cache) writeTickets(source string, changes []tkChange, at time.Time) (i
 				source, t.ID, t.Number, t.URL, int(t.Tier), t.Queue, int(t.Priority), t.PriorityRaw, t.Status, t.Subject,
 				t.Requester, t.Owner, ns(t.Created), ns(t.Updated), b2i(t.SLA.Known), t.SLA.Name, ns(t.SLA.Due),
 				b2i(t.SLA.Breached), b2i(t.SLA.Paused), int64(t.SLA.Remaining), ns(t.SLA.AsOf), t.Service,
-				encodeMap(t.Fields), int64(ch.hash), ns(at), ns(at), seq)
+				encodeMap(t.Fields), int64(ch.hash), t.PriorityName, ns(at), ns(at), seq)
 		}
 		if err != nil {
 			return 0, c.wrap("write tickets", err)
@@ -460,7 +465,7 @@ func (c *Cache) scanTickets(rs *sql.Rows, fn func(e *tkEntry, closedAt int64)) e
 		var fields []byte
 		if err := rs.Scan(&t.Source, &t.ID, &t.Number, &t.URL, &tier, &t.Queue, &prio, &t.PriorityRaw, &t.Status,
 			&t.Subject, &t.Requester, &t.Owner, &created, &updated, &known, &t.SLA.Name, &due, &breached, &paused,
-			&remaining, &asOf, &t.Service, &fields, &hash, &closedAt); err != nil {
+			&remaining, &asOf, &t.Service, &fields, &hash, &closedAt, &t.PriorityName); err != nil {
 			return c.wrap("read tickets", err)
 		}
 		t.Tier, t.Priority = model.Tier(tier), model.Priority(prio)

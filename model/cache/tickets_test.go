@@ -93,6 +93,7 @@ func TestTicketsSurviveReopenAndFailures(t *testing.T) {
 	c, path := openTemp(t)
 	tk := ticket("7", "payments 5xx [red]", model.Tier1)
 	tk.SLA = model.TicketSLA{Known: true, Name: "Time to resolution", Paused: true, Remaining: 42 * time.Minute, AsOf: t0}
+	tk.PriorityName = "Medium" // as the desk names it
 	tk.Service = "payments"
 	_, err := c.IngestTickets("jira", []model.Ticket{tk}, tmeta(0))
 	require.NoError(t, err)
