@@ -123,7 +123,7 @@ type SourceHealth string
 const (
 	HealthUnknown  SourceHealth = "unknown"  // never polled yet
 	HealthOK       SourceHealth = "ok"       // last poll succeeded
-	HealthDegraded SourceHealth = "degraded" // last poll succeeded but is suspect (e.g. empty after alerts)
+	HealthDegraded SourceHealth = "degraded" // last poll succeeded but is suspect (e.g. empty after alerts), or its alerting pipeline is failing
 	HealthDown     SourceHealth = "down"     // last poll failed
 	// HealthThrottled: the upstream is rate-limiting sitroom (the last poll
 	// failed, or succeeded only after backing off). Sources word such errors
@@ -150,6 +150,10 @@ type SourceStatus struct {
 	Latency     time.Duration
 	Items       int    // alerts (tickets, for a ticket source) returned by the last successful poll
 	Note        string // a warning about a successful poll, e.g. "empty reply after 12 alerts"
+	// Findings are what the upstream reports about its own alerting
+	// pipeline (failing rules, a failed reload, a split cluster), read on
+	// a slower clock than its alerts; a severe one makes it degraded.
+	Findings []Finding
 }
 
 // Health derives the chip state from the status.
@@ -163,7 +167,7 @@ func (s *SourceStatus) Health() SourceHealth {
 		return HealthDown
 	case strings.HasPrefix(s.Note, ThrottledPrefix):
 		return HealthThrottled
-	case s.Note != "":
+	case s.Note != "", s.Severe():
 		return HealthDegraded
 	}
 	return HealthOK

@@ -58,6 +58,21 @@ type SilenceReader interface {
 	Silences(ctx context.Context, source string) ([]model.Silence, error)
 }
 
+// HealthReader is implemented by alert sources whose upstream reports on
+// its own alerting pipeline (failing rules, a failed reload, a split
+// cluster, an Alertmanager not receiving): the poller calls Health after
+// a successful poll, at the first and then every HealthEvery, and stores
+// what it returns with the source's status (cache.StoreFindings). What
+// the upstream does not offer or refuses is a model.FindingNote; an error
+// returned is stored as a note too, never as a fault of the source.
+type HealthReader interface {
+	Health(ctx context.Context) ([]model.Finding, error)
+}
+
+// HealthEvery is how often a HealthReader is read: a slower clock than
+// alerts, as a pipeline's health changes seldom.
+const HealthEvery = 30 * time.Second
+
 // TicketFetcher is the reading side of a ticket source
 // (sources/tickets.TicketSource implements it): Fetch returns every open
 // ticket of its mapped queues, under the same contract as Source.Fetch.
@@ -134,6 +149,8 @@ type Poller struct {
 	// others at debug level, so a source down for hours does not flood
 	// the log while it is retried every interval.
 	fails []atomic.Int64
+	// healthAt[i] is when job i's HealthReader was last read (unix ns).
+	healthAt []atomic.Int64
 
 	mu       sync.Mutex
 	leaseOK  bool
@@ -165,7 +182,7 @@ func NewPoller(c *cache.Cache, jobs []Job, opt PollerOptions) *Poller {
 	}
 	p := &Poller{
 		cache: c, jobs: jobs, opt: opt, quiet: make([]atomic.Bool, len(jobs)),
-		fails: make([]atomic.Int64, len(jobs)),
+		fails: make([]atomic.Int64, len(jobs)), healthAt: make([]atomic.Int64, len(jobs)),
 		names: make(map[string]string, len(jobs)),
 		out:   make(chan *model.Snapshot, 1),
 		dirty: make(chan struct{}, 1),
@@ -445,7 +462,49 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	p.quiet[i].Store(len(alerts) == 0 && !res.Held && res.Missed == 0)
 	p.opt.Logger.Debug("polled", "source", name, "alerts", len(alerts), "latency", meta.Latency,
 		"inserted", res.Inserted, "updated", res.Updated, "resolved", res.Resolved)
+	p.readHealth(ctx, i)
 	return nil
+}
+
+// readHealth reads job i's pipeline health when it is a HealthReader and
+// HealthEvery has passed since the last read (at once, the first time),
+// and stores the findings; a failed read is stored as a note.
+func (p *Poller) readHealth(ctx context.Context, i int) {
+	job := p.jobs[i]
+	h, ok := job.Source.(HealthReader)
+	if !ok {
+		return
+	}
+	now := p.opt.Now()
+	if last := p.healthAt[i].Load(); last != 0 && now.Sub(time.Unix(0, last)) < HealthEvery {
+		return
+	}
+	p.healthAt[i].Store(now.UnixNano())
+	// As a poll: each request bounded by the timeout, the read by the
+	// interval.
+	hctx, cancel := context.WithTimeout(ctx, job.Interval)
+	hctx = WithRequestTimeout(hctx, job.Timeout)
+	findings, err := h.Health(hctx)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		p.opt.Logger.Debug("reading the pipeline's health", "source", job.Name(), "err", err)
+		findings = append(findings, model.Finding{Kind: model.FindingNote, Subject: "health not read", Text: err.Error()})
+	}
+	stored, wrote, err := p.cache.StoreFindings(job.Name(), findings, now)
+	if err != nil {
+		p.opt.Logger.Error("storing the pipeline's health", "source", job.Name(), "err", err)
+		return
+	}
+	if wrote {
+		for _, f := range stored {
+			if f.Severe {
+				p.opt.Logger.Warn("alerting pipeline", "source", job.Name(), "kind", f.Kind, "subject", f.Subject, "text", f.Text)
+			}
+		}
+	}
 }
 
 // storeSilences records the silences read with a source's alerts before
@@ -685,6 +744,9 @@ func seal(rows []*model.AlertRow, statuses []model.SourceStatus) uint64 {
 	for _, st := range statuses {
 		fmt.Fprintf(h, "%s|%d|%d|%s|%d|%s|%d\x00", st.Name, st.LastAttempt.UnixNano(), st.LastSuccess.UnixNano(),
 			st.LastError, st.Items, st.Note, st.Latency)
+		for _, f := range st.Findings {
+			fmt.Fprintf(h, "%s|%s|%s|%d|%t\x00", f.Kind, f.Subject, f.Text, f.Since.UnixNano(), f.Severe)
+		}
 	}
 	return h.Sum64()
 }

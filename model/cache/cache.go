@@ -2,10 +2,10 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 9, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 10, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, versions 4, 6 and 7
 // in history.go, version 5's index in preview.go, version 8's columns in
-// actions.go, version 9's in tickets.go)
+// actions.go, version 9's in tickets.go, version 10's in findings.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -20,7 +20,8 @@
 //	         index on resolved_at for history, on seq for incremental
 //	         reloads, and of the open rows on severity for Preview.
 //	sources  one row per source: type, last_attempt, last_success,
-//	         last_error, latency_ns, items, note.
+//	         last_error, latency_ns, items, note, findings (version 10:
+//	         what its upstream reports of its alerting pipeline, JSON).
 //	lease    the poller heartbeat: holder, expires_at.
 //	meta     k/v integers; "seq" counts the writes that changed alerts.
 //
@@ -92,7 +93,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 9
+const SchemaVersion = 10
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -155,6 +156,7 @@ var migrations = []string{
 	schemaFiredSeen,    // 7: when each alert row was first seen firing (history.go)
 	schemaSilenceState, // 8: silences' start, state and matchers; acks ended upstream (actions.go)
 	schemaPriorityName, // 9: tickets' priority as their desk names it (tickets.go)
+	schemaFindings,     // 10: what each source's upstream reports of its alerting pipeline (findings.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

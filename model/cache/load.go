@@ -265,10 +265,13 @@ func (c *Cache) loadStatuses() error {
 		if s.status.LastAttempt.IsZero() || d.LastAttempt.After(s.status.LastAttempt) {
 			s.status = d
 		}
+		// Findings are written on their own (StoreFindings), without
+		// moving last_attempt: the file's are the latest.
+		s.status.Findings = d.Findings
 	})
 }
 
-const statusCols = `name, type, last_attempt, last_success, last_error, latency_ns, items, note`
+const statusCols = `name, type, last_attempt, last_success, last_error, latency_ns, items, note, findings`
 
 // scanStatuses decodes source status rows and hands each to fn; it closes rs.
 func (c *Cache) scanStatuses(rs *sql.Rows, fn func(model.SourceStatus)) error {
@@ -276,9 +279,11 @@ func (c *Cache) scanStatuses(rs *sql.Rows, fn func(model.SourceStatus)) error {
 	for rs.Next() {
 		var d model.SourceStatus
 		var attempt, success, latency int64
-		if err := rs.Scan(&d.Name, &d.Type, &attempt, &success, &d.LastError, &latency, &d.Items, &d.Note); err != nil {
+		var findings string
+		if err := rs.Scan(&d.Name, &d.Type, &attempt, &success, &d.LastError, &latency, &d.Items, &d.Note, &findings); err != nil {
 			return c.wrap("read source status", err)
 		}
+		d.Findings = decodeFindings(findings)
 		d.LastAttempt, d.LastSuccess, d.Latency = fromNS(attempt), fromNS(success), time.Duration(latency)
 		fn(d)
 	}

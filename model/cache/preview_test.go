@@ -38,7 +38,8 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 		`ALTER TABLE alerts DROP COLUMN fired_seen`, `DROP INDEX acks_ended`, `ALTER TABLE acks DROP COLUMN ended_at`,
 		`ALTER TABLE acks DROP COLUMN ended`, `ALTER TABLE silences DROP COLUMN starts_at`,
 		`ALTER TABLE silences DROP COLUMN updated_at`, `ALTER TABLE silences DROP COLUMN state`,
-		`ALTER TABLE silences DROP COLUMN matchers`, `ALTER TABLE tickets DROP COLUMN priority_name`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE silences DROP COLUMN matchers`, `ALTER TABLE tickets DROP COLUMN priority_name`,
+		`ALTER TABLE sources DROP COLUMN findings`, `PRAGMA user_version = 4`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}

@@ -27,9 +27,15 @@ const AlertsPath = "/api/v2/alerts?active=true&silenced=true&inhibited=true&unpr
 // suppressed. Resolved alerts are left out by the Alertmanager itself
 // (by its own clock, which is the one that counts). Errors are
 // *sources.FetchError.
-type Source struct{ *sources.JSONSource }
+type Source struct {
+	*sources.JSONSource
+	health *health
+}
 
-var _ sources.Source = (*Source)(nil)
+var (
+	_ sources.Source       = (*Source)(nil)
+	_ sources.HealthReader = (*Source)(nil)
+)
 
 // New returns the source called name reading baseURL (e.g.
 // "http://127.0.0.1:9093", possibly with a path prefix) with client
@@ -38,7 +44,7 @@ var _ sources.Source = (*Source)(nil)
 // Alertmanager add (cluster, replica…), so their alerts match the same
 // alerts read from those servers' own API.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	return &Source{api.NewSource(name, baseURL, client, ignoreLabels)}
+	return &Source{JSONSource: api.NewSource(name, baseURL, client, ignoreLabels), health: newHealth(baseURL, client)}
 }
 
 // api is the Alertmanager v2 alerts API, its replies read by decode;

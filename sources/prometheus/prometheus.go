@@ -31,18 +31,22 @@ const AlertsPath = "/api/v1/alerts"
 // *sources.FetchError.
 type Source struct {
 	*sources.JSONSource
-	rules *rules
-	ext   *learner
+	rules  *rules
+	ext    *learner
+	health *health
 }
 
-var _ sources.Source = (*Source)(nil)
+var (
+	_ sources.Source       = (*Source)(nil)
+	_ sources.HealthReader = (*Source)(nil)
+)
 
 // New returns the source called name reading baseURL (e.g.
 // "http://127.0.0.1:9090", possibly with a path prefix) with client
 // (http.DefaultClient when nil). ignoreLabels are left out of each alert's
 // Key, so the same alert seen elsewhere with extra labels can match.
 func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Source {
-	s := &Source{rules: newRules(baseURL, client), ext: newLearner(baseURL, client)}
+	s := &Source{rules: newRules(baseURL, client), ext: newLearner(baseURL, client), health: newHealth(baseURL, client)}
 	a := api
 	a.Decode = s.ext.decode
 	s.JSONSource = a.NewSource(name, baseURL, client, ignoreLabels)

@@ -1,0 +1,162 @@
+package prometheus_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sitroom/model"
+	"sitroom/sources/prometheus"
+	"sitroom/sources/sourcetest"
+)
+
+// BrokenRules holds a rule that fails at every evaluation (a one-to-many
+// join whose "one" side has two series: "found duplicate series for the
+// match group"), a rule that always fires, and a recording rule that works.
+const BrokenRules = `groups:
+  - name: pipeline
+    interval: 1s
+    rules:
+      - alert: JoinBroken
+        expr: vector(1) * on() group_left() (label_replace(vector(1), "a", "x", "", "") or label_replace(vector(2), "a", "y", "", ""))
+        for: 5s
+      - alert: AlwaysFiring
+        expr: vector(1)
+        labels: {severity: warning}
+      - record: job:ok
+        expr: vector(3)
+`
+
+// WriteRules writes rules into a file of the test's temp dir.
+func writeRules(t *testing.T, rules string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "rules.yml")
+	require.NoError(t, os.WriteFile(p, []byte(rules), 0o600))
+	return p
+}
+
+func health(t *testing.T, src *prometheus.Source) []model.Finding {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fs, err := src.Health(ctx)
+	require.NoError(t, err)
+	return fs
+}
+
+func kinds(fs []model.Finding, k model.FindingKind) []model.Finding {
+	var out []model.Finding
+	for _, f := range fs {
+		if f.Kind == k {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// A rule that fails at evaluation on a real Prometheus is a severe
+// finding with Prometheus' own error, and nothing else is reported.
+func TestIntegrationHealthFailingRule(t *testing.T) {
+	srv := sourcetest.StartPrometheus(t, []string{writeRules(t, BrokenRules)})
+	src := prometheus.New("prom", srv.URL, nil, nil)
+	var fs []model.Finding
+	sourcetest.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
+		fs = health(t, src)
+		if len(kinds(fs, model.FindingRule)) == 0 {
+			return fmt.Errorf("no failing rule yet: %+v", fs)
+		}
+		return nil
+	})
+	notes := kinds(fs, model.FindingNote)
+	require.Len(t, notes, 1, "%+v", fs)
+	assert.Equal(t, "sends alerts to no Alertmanager", notes[0].Subject, "it has no alerting config")
+	assert.False(t, notes[0].Severe)
+	require.Len(t, fs, 2, "only the failing rule and the note: %+v", fs)
+	f := kinds(fs, model.FindingRule)[0]
+	assert.Equal(t, "pipeline/JoinBroken", f.Subject)
+	assert.Contains(t, f.Text, "duplicate series")
+	assert.True(t, f.Severe)
+	st := model.SourceStatus{Name: "prom", LastAttempt: time.Now(), LastSuccess: time.Now(), Findings: fs}
+	assert.Equal(t, model.HealthDegraded, st.Health())
+	assert.Equal(t, "1 rule failing", st.PipelineReason(time.Now()))
+}
+
+// A Prometheus whose alerting config names an Alertmanager that is down:
+// the notification errors rising between two reads say it is not
+// receiving; the first read cannot tell.
+func TestIntegrationHealthAlertmanagerDown(t *testing.T) {
+	down := fmt.Sprintf("127.0.0.1:%d", sourcetest.FreePort(t))
+	srv := sourcetest.StartPrometheus(t, []string{writeRules(t, `groups:
+  - name: g
+    interval: 1s
+    rules:
+      - alert: AlwaysFiring
+        expr: vector(1)
+`)}, "http://"+down)
+	src := prometheus.New("prom", srv.URL, nil, nil)
+	assert.Empty(t, kinds(health(t, src), model.FindingNotify), "one read cannot tell a trend")
+	var fs []model.Finding
+	sourcetest.Eventually(t, 30*time.Second, 1500*time.Millisecond, func() error {
+		fs = kinds(health(t, src), model.FindingNotify)
+		if len(fs) == 0 || !strings.HasSuffix(fs[0].Subject, "not receiving") {
+			return fmt.Errorf("not reported yet: %+v", fs)
+		}
+		return nil
+	})
+	require.Len(t, fs, 1)
+	assert.Equal(t, down+" not receiving", fs[0].Subject)
+	assert.True(t, fs[0].Severe)
+	st := model.SourceStatus{Name: "prom", LastAttempt: time.Now(), LastSuccess: time.Now(), Findings: fs}
+	assert.Equal(t, down+" not receiving", st.PipelineReason(time.Now()))
+}
+
+// A proxy in front of Prometheus that refuses the health endpoints: one
+// line of note, not severe, and the alerts still read.
+func TestIntegrationHealthRefusedByProxy(t *testing.T) {
+	srv := sourcetest.StartPrometheus(t, []string{writeRules(t, BrokenRules)})
+	target, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/alerts" || strings.HasPrefix(r.URL.Path, "/api/v1/status/config") {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path == "/api/v1/rules" && r.URL.Query().Get("type") == "alert" {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer front.Close()
+	src := prometheus.New("prom", front.URL, nil, nil)
+	fs := health(t, src)
+	require.Len(t, fs, 1, "%+v", fs)
+	assert.Equal(t, model.FindingNote, fs[0].Kind)
+	assert.False(t, fs[0].Severe)
+	assert.Equal(t, "refused (HTTP 403): /api/v1/rules, /api/v1/status/runtimeinfo, /metrics", fs[0].Subject)
+	st := model.SourceStatus{Name: "prom", LastAttempt: time.Now(), LastSuccess: time.Now(), Findings: fs}
+	assert.Equal(t, model.HealthOK, st.Health(), "a note is never a fault")
+
+	sourcetest.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
+		alerts, err := sourcetest.Fetch(t, src)
+		if err != nil {
+			return err
+		}
+		if sourcetest.ByName(alerts)["AlwaysFiring"].State != model.StateFiring {
+			return fmt.Errorf("AlwaysFiring not read through the proxy: %d alerts", len(alerts))
+		}
+		return nil
+	})
+}
