@@ -44,7 +44,7 @@ Usage:
   sitroom --kiosk [--kiosk-rotate 15s]                 the wall screen: large counters, panels in turn, read-only
   sitroom --demo                                       the dashboard on built-in simulated upstreams
   sitroom poll [--once]                                poll sources into the cache and deliver the outbox, headless
-  sitroom check [--config FILE]                        validate the config and probe each source
+  sitroom check [--config FILE] [--warn-only]          validate the config, probe each source and its alerting pipeline
   sitroom handoff [--since 8h | --shift current|previous] [--format md|json]
                                                        the shift handoff report, from the cache
   sitroom version                                      print the version
@@ -65,6 +65,7 @@ type globalFlags struct {
 	kiosk    bool
 	rotate   time.Duration
 	mouse    bool
+	warnOnly bool
 }
 
 func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
@@ -91,6 +92,7 @@ func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
 		fs.BoolVar(&g.demo, "demo", false, "poll the built-in simulated upstreams")
 	case "check":
 		fs.BoolVar(&g.demo, "demo", false, "check the built-in demo config")
+		fs.BoolVar(&g.warnOnly, "warn-only", false, "report the alerting pipeline's failures without exiting non-zero for them")
 	case "handoff":
 		fs.BoolVar(&g.demo, "demo", false, "report from the demo's cache (demo.db)")
 	}
@@ -170,7 +172,8 @@ func buildVersion() string {
 
 // options are the runtime's options the flags give.
 func (g globalFlags) options() runtime.Options {
-	return runtime.Options{ConfigPath: g.config, DBPath: g.db, LogFile: g.logFile, LogLevel: g.logLevel, Demo: g.demo}
+	return runtime.Options{ConfigPath: g.config, DBPath: g.db, LogFile: g.logFile, LogLevel: g.logLevel, Demo: g.demo,
+		WarnOnly: g.warnOnly}
 }
 
 // session is an open runtime under a context that ends on SIGINT,

@@ -67,7 +67,14 @@ func chip(now time.Time, st *model.SourceStatus) string {
 	case model.HealthOK:
 		return name + " ok " + compactDuration(now.Sub(st.LastSuccess)) + slowPoll(st.Latency)
 	case model.HealthDegraded:
-		return name + " degraded: " + cellText(st.Note)
+		why := st.Note
+		if r := st.PipelineReason(now); r != "" {
+			if why != "" {
+				why += "; "
+			}
+			why += r
+		}
+		return name + " degraded: " + cellText(why)
 	case model.HealthDown, model.HealthThrottled:
 		word := " down"
 		if st.Health() == model.HealthThrottled {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"sitroom/model"
+	"sitroom/model/cache"
 	"sitroom/sources"
 	"sitroom/sources/cloudwatch"
 	"sitroom/sources/prometheus"
@@ -44,7 +45,8 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "config:", err)
 		return 1
 	}
-	failed := 0
+	failed, severe := 0, 0
+	recorded := recordedFindings(o, time.Now())
 	for i, j := range jobs {
 		timeout := j.Timeout
 		if timeout <= 0 {
@@ -105,12 +107,106 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 		if ps, ok := j.Source.(*prometheus.Source); ok {
 			printExternal(stdout, j.Name(), ps.External())
 		}
+		if h, ok := j.Source.(sources.HealthReader); ok {
+			hctx, hcancel := context.WithTimeout(ctx, bound)
+			fs, err := h.Health(sources.WithRequestTimeout(hctx, timeout))
+			hcancel()
+			if err != nil {
+				fs = append(fs, model.Finding{Kind: model.FindingNote, Subject: "health not read", Text: err.Error()})
+			}
+			severe += printFindings(stdout, j.Name(), fs, recorded[j.Name()])
+		}
 	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d of %s failed\n", failed, model.Plural(len(jobs), "source", "sources"))
 		return 1
 	}
+	if severe > 0 {
+		line := "alerting pipeline degraded: " + model.Plural(severe, "finding", "findings")
+		if o.WarnOnly {
+			fmt.Fprintln(stdout, line+" (--warn-only: not failing)")
+			return 0
+		}
+		fmt.Fprintln(stdout, line)
+		return 1
+	}
 	return 0
+}
+
+// recordedFindings are the findings that take more than one read to make
+// (an Alertmanager not receiving, a cluster split), as the sitroom polling
+// into the cache o names last recorded them: a check reads each upstream
+// once. Only sources the cache saw polled within the last two minutes
+// count; nothing when there is no cache.
+func recordedFindings(o Options, now time.Time) map[string][]model.Finding {
+	db := o.dbPath()
+	if _, err := os.Stat(db); err != nil {
+		return nil
+	}
+	c, err := cache.Open(db)
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	pv, err := c.Preview(0) // the statuses, without loading every open alert
+	if err != nil {
+		return nil
+	}
+	out := map[string][]model.Finding{}
+	for _, st := range pv.Statuses {
+		if now.Sub(st.LastAttempt) > 2*time.Minute {
+			continue
+		}
+		for _, f := range st.Findings {
+			if f.Kind == model.FindingNotify || f.Kind == model.FindingCluster {
+				out[st.Name] = append(out[st.Name], f)
+			}
+		}
+	}
+	return out
+}
+
+// printFindings prints what a source's upstream reports of its alerting
+// pipeline, a line each, with what the polling sitroom recorded that this
+// one read could not tell; it returns how many are severe. Upstream words
+// are sanitized.
+func printFindings(w io.Writer, name string, live, recorded []model.Finding) int {
+	fs := slices.Clone(live)
+	seen := map[string]bool{}
+	for _, f := range live {
+		seen[string(f.Kind)+"\x00"+f.Subject] = true
+	}
+	from := len(fs)
+	for _, f := range recorded {
+		if !seen[string(f.Kind)+"\x00"+f.Subject] {
+			fs = append(fs, f)
+		}
+	}
+	severe := 0
+	for i, f := range fs {
+		what := sources.Sanitize(f.Subject, 120)
+		switch f.Kind {
+		case model.FindingRule:
+			what = "rule failing: " + what
+		case model.FindingStuck:
+			what = "rule group stuck: " + what
+		case model.FindingNote:
+			what = "note: " + what
+		}
+		if f.Text != "" {
+			what += ": " + sources.Sanitize(f.Text, 200)
+		}
+		if i >= from {
+			what += " (as the polling sitroom last saw it)"
+		}
+		if f.Severe {
+			severe++
+			fmt.Fprintf(w, "FAIL  %-16s pipeline: %s\n", name, what)
+		} else {
+			fmt.Fprintf(w, "      %s: %s\n", name, what)
+		}
+	}
+	return severe
 }
 
 // printExternal prints what a Prometheus source learned from its server's

@@ -50,6 +50,10 @@ type Options struct {
 	// OnPanic, when set, is told about a panic in the poller (already
 	// logged); see StopOnPanic.
 	OnPanic func(any, []byte)
+	// WarnOnly makes `sitroom check` print what it finds wrong with the
+	// alerting pipeline (failing rules, a failed reload, a split cluster,
+	// an Alertmanager not receiving) without exiting non-zero for it.
+	WarnOnly bool
 	// Stderr is where warnings are said before any screen is up (a config
 	// others can read holding secrets, a cache moved aside); default
 	// os.Stderr.
