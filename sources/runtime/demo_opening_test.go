@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,30 +30,7 @@ func startDemoConsole(t *testing.T) *console {
 	t.Helper()
 	dir := t.TempDir()
 	opts := runtime.Options{Demo: true, DBPath: filepath.Join(dir, "demo.db"), LogFile: filepath.Join(dir, "log"), LogLevel: "debug", Stderr: io.Discard}
-	ctx, cancel := context.WithCancel(context.Background())
-	rt, err := runtime.Open(ctx, opts)
-	require.NoError(t, err)
-	d, err := rt.Dispatcher(false)
-	require.NoError(t, err)
-	c := &console{rt: rt, opts: opts}
-	feed := rt.Feed(d)
-	done, read := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		rt.Run(ctx, d, feed, 500)
-	}()
-	go func() {
-		defer close(read)
-		for s := range feed.Snapshots() {
-			c.mu.Lock()
-			c.last = s
-			c.mu.Unlock()
-		}
-	}()
-	var once sync.Once
-	c.stop = func() { once.Do(func() { cancel(); <-done; <-read }) }
-	t.Cleanup(func() { c.stop(); rt.Close() })
-	return c
+	return runConsole(t, opts, 500)
 }
 
 // TestDemoOpensOnItsFirstOutage runs --demo's runtime as the dashboard

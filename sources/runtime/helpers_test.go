@@ -288,6 +288,13 @@ func startConsole(t *testing.T, body string) *console {
 	dir := t.TempDir()
 	opts := runtime.Options{ConfigPath: writeConfig(t, body), DBPath: filepath.Join(dir, "cache.db"),
 		LogFile: filepath.Join(dir, "log"), LogLevel: "debug"}
+	return runConsole(t, opts, 0)
+}
+
+// runConsole opens the runtime of opts and runs it as the dashboard does
+// (preview rows shown first), keeping the latest snapshot.
+func runConsole(t *testing.T, opts runtime.Options, preview int) *console {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	rt, err := runtime.Open(ctx, opts)
 	require.NoError(t, err)
@@ -298,7 +305,7 @@ func startConsole(t *testing.T, body string) *console {
 	done, read := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		rt.Run(ctx, d, feed, 0)
+		rt.Run(ctx, d, feed, preview)
 	}()
 	go func() {
 		defer close(read)
