@@ -271,8 +271,25 @@ type learner struct {
 	sched   reading
 	ext     *external
 	info    External
-	gen     uint64 // bumped when ext changes
-	decoded uint64 // the gen of the last successful decode
+	gen     uint64    // bumped when ext changes
+	decoded uint64    // the gen of the last successful decode
+	loaded  time.Time // when the server says its running config was loaded
+}
+
+// configLoaded tells the learner when the server's running config was
+// loaded (runtimeinfo's lastConfigTime, read with its health): a config
+// reloaded since the last time it was told is read again at the next
+// poll instead of within ConfigEvery. Zero: the server does not say.
+func (l *learner) configLoaded(t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.loaded.IsZero() && !t.Equal(l.loaded) {
+		l.sched.read, l.sched.tried = time.Time{}, time.Time{} // due now: a health read comes at most every 30 s
+	}
+	l.loaded = t
 }
 
 func newLearner(baseURL string, client *http.Client) *learner {

@@ -124,6 +124,7 @@ type fakeProm struct {
 	alerts      string
 	config      string // the reply; "" answers with configStatus
 	status      int
+	loaded      string // runtimeinfo's lastConfigTime; "" for none
 	configReads atomic.Int64
 }
 
@@ -135,6 +136,8 @@ func newFakeProm(t *testing.T) *fakeProm {
 		switch r.URL.Path {
 		case AlertsPath:
 			fmt.Fprint(w, f.alerts)
+		case StatusPath:
+			fmt.Fprintf(w, `{"status":"success","data":{"reloadConfigSuccess":true,"lastConfigTime":%q}}`, f.loaded)
 		case ConfigPath:
 			f.configReads.Add(1)
 			w.WriteHeader(f.status)
@@ -298,4 +301,34 @@ func TestLearnedDecodeAcrossPollsEqualsDecode(t *testing.T) {
 		require.NoError(t, err, "poll %d", i)
 		require.Equal(t, want, got, "poll %d", i)
 	}
+}
+
+// A config reloaded on the server (runtimeinfo's lastConfigTime moves,
+// read with its health every 30 s) is read again at the next poll, not
+// within ConfigEvery; a health read that sees the same load asks nothing.
+func TestReloadedConfigIsReadAtTheNextPoll(t *testing.T) {
+	f := newFakeProm(t)
+	f.set(twoAlerts, configReply("global:\n  external_labels:\n    replica: r1\n"), http.StatusOK)
+	f.mu.Lock()
+	f.loaded = "2026-11-26T09:00:00Z"
+	f.mu.Unlock()
+	src := New("p", f.URL, nil, nil)
+	_, err := sourcetest.Fetch(t, src)
+	require.NoError(t, err)
+	_, err = src.Health(t.Context())
+	require.NoError(t, err)
+	_, err = sourcetest.Fetch(t, src)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, f.configReads.Load(), "the same load: not read again")
+
+	f.set(twoAlerts, configReply("global:\n  external_labels:\n    replica: r2\n"), http.StatusOK)
+	f.mu.Lock()
+	f.loaded = "2026-11-26T10:05:00Z"
+	f.mu.Unlock()
+	_, err = src.Health(t.Context())
+	require.NoError(t, err)
+	alerts, err := sourcetest.Fetch(t, src)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, f.configReads.Load(), "a reloaded config is read at the next poll")
+	assert.Equal(t, "r2", labelsOf(t, alerts, nil)["A"]["replica"])
 }

@@ -65,9 +65,10 @@ func (s *Source) Health(ctx context.Context) ([]model.Finding, error) {
 	if notes.Add("/api/v1/rules", err) {
 		out = append(out, fs...)
 	}
-	fs, err = s.health.reload(ctx)
+	fs, loaded, err := s.health.reload(ctx)
 	if notes.Add(StatusPath, err) {
 		out = append(out, fs...)
+		s.ext.configLoaded(loaded) // a reloaded config: its external labels are read again now
 	}
 	fs, err = s.health.notify(ctx)
 	if notes.Add(MetricsPath, err) {
@@ -132,8 +133,9 @@ func (r *rules) learned(m map[string][]rule, now time.Time) {
 	r.sched.read, r.sched.tried = now, now
 }
 
-// reload reads whether the last config reload succeeded.
-func (h *health) reload(ctx context.Context) ([]model.Finding, error) {
+// reload reads whether the last config reload succeeded, and when the
+// config running was loaded (zero when the server does not say).
+func (h *health) reload(ctx context.Context) ([]model.Finding, time.Time, error) {
 	var st struct {
 		Data struct {
 			ReloadConfigSuccess *bool     `json:"reloadConfigSuccess"`
@@ -143,14 +145,18 @@ func (h *health) reload(ctx context.Context) ([]model.Finding, error) {
 	err := sources.GetJSON(ctx, h.client, h.base+StatusPath, 0, func(body io.Reader) error {
 		return json.UnmarshalRead(body, &st, json.RejectUnknownMembers(false))
 	})
+	loaded := st.Data.LastConfigTime
+	if loaded.Year() <= 1 {
+		loaded = time.Time{}
+	}
 	if err != nil || st.Data.ReloadConfigSuccess == nil || *st.Data.ReloadConfigSuccess {
-		return nil, err
+		return nil, loaded, err
 	}
 	text := "reloadConfigSuccess false"
 	if st.Data.LastConfigTime.Year() > 1 {
 		text += "; running the config loaded at " + st.Data.LastConfigTime.UTC().Format(time.RFC3339)
 	}
-	return []model.Finding{{Kind: model.FindingReload, Subject: "config reload failed", Text: text, Severe: true}}, nil
+	return []model.Finding{{Kind: model.FindingReload, Subject: "config reload failed", Text: text, Severe: true}}, loaded, nil
 }
 
 // notify reads the notification counters and reports the Alertmanagers
