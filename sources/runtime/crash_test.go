@@ -188,6 +188,29 @@ func newHoldProxy(t *testing.T, target string) *holdProxy {
 	return p
 }
 
+// killPollerMidPost starts the headless poller on cfg and db, kills it
+// with SIGKILL while p holds its first silence POST, and waits for p to
+// forward that POST: the Alertmanager took the silence, the reply was
+// lost with the process.
+func (p *holdProxy) killPollerMidPost(t *testing.T, cfg, db, logf string) {
+	t.Helper()
+	cmd := exec.Command(bintest.Binary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
+	require.NoError(t, cmd.Start())
+	select {
+	case <-p.held:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the poller never posted a silence")
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	select {
+	case <-p.forwarded:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the held POST was never forwarded")
+	}
+}
+
 // kill -9 while an ack's silence is in flight: the next start delivers
 // what was left, and each alert ends up with exactly one silence.
 func TestKillDuringOutboxDeliveryDeliversOnce(t *testing.T) {
@@ -228,21 +251,7 @@ services:
 
 	// The headless poller delivers the outbox; it is killed while the
 	// first silence POST is held.
-	cmd := exec.Command(bintest.Binary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
-	require.NoError(t, cmd.Start())
-	select {
-	case <-proxy.held:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("the poller never posted a silence")
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	_ = cmd.Wait()
-	select {
-	case <-proxy.forwarded:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the held POST was never forwarded")
-	}
+	proxy.killPollerMidPost(t, cfg, db, logf)
 
 	silences := func() map[string]int {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,21 +78,7 @@ services:
 	s.Close()
 
 	// The headless poller is killed while the new silence's POST is held.
-	cmd := exec.Command(bintest.Binary(t), "poll", "--config", cfg, "--db", db, "--log-file", logf)
-	require.NoError(t, cmd.Start())
-	select {
-	case <-proxy.held:
-	case <-time.After(10 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("the poller never posted the silence")
-	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	_ = cmd.Wait()
-	select {
-	case <-proxy.forwarded:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the held POST was never forwarded")
-	}
+	proxy.killPollerMidPost(t, cfg, db, logf)
 
 	// counts is, per member: live new silences, live maintenance
 	// silences, and whether the maintenance now ends an hour later.
