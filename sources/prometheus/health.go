@@ -136,14 +136,10 @@ func (r *rules) learned(m map[string][]rule, now time.Time) {
 // reload reads whether the last config reload succeeded, and when the
 // config running was loaded (zero when the server does not say).
 func (h *health) reload(ctx context.Context) ([]model.Finding, time.Time, error) {
-	var st struct {
-		Data struct {
-			ReloadConfigSuccess *bool     `json:"reloadConfigSuccess"`
-			LastConfigTime      time.Time `json:"lastConfigTime"`
-		} `json:"data"`
-	}
-	err := sources.GetJSON(ctx, h.client, h.base+StatusPath, 0, func(body io.Reader) error {
-		return json.UnmarshalRead(body, &st, json.RejectUnknownMembers(false))
+	var st runtimeInfo
+	err := sources.GetJSON(ctx, h.client, h.base+StatusPath, 0, func(body io.Reader) (err error) {
+		st, err = readRuntimeInfo(body)
+		return err
 	})
 	loaded := st.Data.LastConfigTime
 	if loaded.Year() <= 1 {
