@@ -1,6 +1,7 @@
 package model
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -40,13 +41,19 @@ type Finding struct {
 	// Severe findings make the source degraded and `sitroom check` fail;
 	// notes are not severe.
 	Severe bool
+	// Labels are, for a failing alerting rule, the rule's own labels and
+	// its alertname: what its alerts carry, so they can be told apart
+	// and the catalog can say which service the rule watches. Nil for
+	// other findings.
+	Labels map[string]string
 }
 
 // SameFindings reports whether a and b hold the same findings in the same
 // order.
 func SameFindings(a, b []Finding) bool {
 	return slices.EqualFunc(a, b, func(x, y Finding) bool {
-		return x.Kind == y.Kind && x.Subject == y.Subject && x.Text == y.Text && x.Severe == y.Severe && x.Since.Equal(y.Since)
+		return x.Kind == y.Kind && x.Subject == y.Subject && x.Text == y.Text && x.Severe == y.Severe && x.Since.Equal(y.Since) &&
+			maps.Equal(x.Labels, y.Labels)
 	})
 }
 

@@ -18,11 +18,12 @@ const schemaFindings = `ALTER TABLE sources ADD COLUMN findings TEXT NOT NULL DE
 
 // storedFinding is a model.Finding as the findings column holds it.
 type storedFinding struct {
-	Kind    string `json:"kind"`
-	Subject string `json:"subject,omitempty"`
-	Text    string `json:"text,omitempty"`
-	Since   int64  `json:"since,omitempty"` // unix nanoseconds
-	Severe  bool   `json:"severe,omitempty"`
+	Kind    string            `json:"kind"`
+	Subject string            `json:"subject,omitempty"`
+	Text    string            `json:"text,omitempty"`
+	Since   int64             `json:"since,omitempty"` // unix nanoseconds
+	Severe  bool              `json:"severe,omitempty"`
+	Labels  map[string]string `json:"labels,omitempty"`
 }
 
 func encodeFindings(fs []model.Finding) (string, error) {
@@ -31,7 +32,7 @@ func encodeFindings(fs []model.Finding) (string, error) {
 	}
 	out := make([]storedFinding, len(fs))
 	for i, f := range fs {
-		out[i] = storedFinding{Kind: string(f.Kind), Subject: f.Subject, Text: f.Text, Since: ns(f.Since), Severe: f.Severe}
+		out[i] = storedFinding{Kind: string(f.Kind), Subject: f.Subject, Text: f.Text, Since: ns(f.Since), Severe: f.Severe, Labels: f.Labels}
 	}
 	b, err := json.Marshal(out)
 	return string(b), err
@@ -49,7 +50,7 @@ func decodeFindings(s string) []model.Finding {
 	}
 	out := make([]model.Finding, len(in))
 	for i, f := range in {
-		out[i] = model.Finding{Kind: model.FindingKind(f.Kind), Subject: f.Subject, Text: f.Text, Since: fromNS(f.Since), Severe: f.Severe}
+		out[i] = model.Finding{Kind: model.FindingKind(f.Kind), Subject: f.Subject, Text: f.Text, Since: fromNS(f.Since), Severe: f.Severe, Labels: f.Labels}
 	}
 	return out
 }

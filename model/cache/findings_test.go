@@ -32,7 +32,8 @@ func TestFindingsSharedKeptAndWrittenOnChange(t *testing.T) {
 	c, path := openTemp(t)
 	_, err := c.Ingest("prom", []model.Alert{alert("A")}, at(0))
 	require.NoError(t, err)
-	failing := []model.Finding{{Kind: model.FindingRule, Subject: "g/Broken", Text: "found duplicate series", Severe: true}}
+	failing := []model.Finding{{Kind: model.FindingRule, Subject: "g/Broken", Text: "found duplicate series", Severe: true,
+		Labels: map[string]string{"alertname": "Broken", "service": "checkout"}}}
 	got, wrote, err := c.StoreFindings("prom", failing, t0.Add(5*time.Second))
 	require.NoError(t, err)
 	assert.True(t, wrote)
@@ -46,6 +47,7 @@ func TestFindingsSharedKeptAndWrittenOnChange(t *testing.T) {
 	assert.Equal(t, model.HealthDegraded, st.Health(), "another console sees the failing rule")
 	assert.Equal(t, "1 rule failing", st.PipelineReason(t0))
 	assert.Equal(t, "found duplicate series", st.Findings[0].Text)
+	assert.Equal(t, "checkout", st.Findings[0].Labels["service"], "the rule's labels travel with it")
 
 	// A poll's status write leaves the findings alone.
 	_, err = c.Ingest("prom", []model.Alert{alert("A"), alert("B")}, at(30))

@@ -113,7 +113,15 @@ func (s *Source) ruleHealth(ctx context.Context, now time.Time) ([]model.Finding
 		}
 		for _, ru := range g.Rules {
 			if ru.Health == "err" {
-				out = append(out, model.Finding{Kind: model.FindingRule, Subject: g.Name + "/" + ru.Name, Text: ru.LastError, Severe: true})
+				f := model.Finding{Kind: model.FindingRule, Subject: g.Name + "/" + ru.Name, Text: ru.LastError, Severe: true}
+				if ru.Type == "alerting" {
+					f.Labels = maps.Clone(ru.Labels)
+					if f.Labels == nil {
+						f.Labels = map[string]string{}
+					}
+					f.Labels["alertname"] = ru.Name
+				}
+				out = append(out, f)
 			}
 			if ru.Type == "" || ru.Type == "alerting" { // as the rules reader takes them
 				byName[ru.Name] = append(byName[ru.Name], rule{labels: maps.Clone(ru.Labels), pend: time.Duration(ru.Duration * float64(time.Second))})

@@ -31,6 +31,7 @@ const BrokenRules = `groups:
       - alert: JoinBroken
         expr: vector(1) * on() group_left() (label_replace(vector(1), "a", "x", "", "") or label_replace(vector(2), "a", "y", "", ""))
         for: 5s
+        labels: {severity: critical, service: checkout}
       - alert: AlwaysFiring
         expr: vector(1)
         labels: {severity: warning}
@@ -87,6 +88,8 @@ func TestIntegrationHealthFailingRule(t *testing.T) {
 	assert.Equal(t, "pipeline/JoinBroken", f.Subject)
 	assert.Contains(t, f.Text, "duplicate series")
 	assert.True(t, f.Severe)
+	assert.Equal(t, map[string]string{"alertname": "JoinBroken", "severity": "critical", "service": "checkout"}, f.Labels,
+		"the labels its alerts carry, so they can be marked and the rule mapped to its service")
 	st := model.SourceStatus{Name: "prom", LastAttempt: time.Now(), LastSuccess: time.Now(), Findings: fs}
 	assert.Equal(t, model.HealthDegraded, st.Health())
 	assert.Equal(t, "1 rule failing", st.PipelineReason(time.Now()))
