@@ -42,6 +42,14 @@ type Signal struct {
 	// shown.
 	Stale      bool
 	StaleSince time.Time
+	// RuleFailing is set when the rule behind the alert fails at
+	// evaluation upstream (a FindingRule of one of its sources whose
+	// labels the alert carries): since when sitroom has seen it failing.
+	// Such an alert is frozen in whatever state it was last evaluated to,
+	// so its state is in doubt ("FIRING?"). RuleError is the upstream's
+	// words (lastError), untrusted.
+	RuleFailing time.Time
+	RuleError   string
 
 	haystack string
 	// paging has bit i set when Sources[i] is a voter on which it is
@@ -216,6 +224,13 @@ type Outage struct {
 	CauseInhibits bool
 	// causeDepth is how many dependency steps up ProbableCause is.
 	causeDepth int
+
+	// Pipeline is set on an outage of the alerting pipeline itself: a
+	// rule group of a source whose alerting rules fail at evaluation,
+	// where the catalog maps those rules to services (Blinds, sorted):
+	// while it lasts, those services are not watched by them.
+	Pipeline bool
+	Blinds   []string
 }
 
 // IsSymptom reports whether the outage sits downstream of another open
