@@ -68,3 +68,11 @@ func RegisterHTTP(typ string, newSource func(name, baseURL string, client *http.
 		return newSource(sc.Name, sc.URL, hc, sc.MatchIgnoreLabels), nil
 	})
 }
+
+// AlertmanagerNamer is a source whose upstream sends alerts to
+// Alertmanagers and reports on them (a Prometheus server: "not
+// receiving"): told the configured Alertmanager sources' names by their
+// base URLs, it names those Alertmanagers as the config does.
+type AlertmanagerNamer interface {
+	NameAlertmanagers(byURL map[string]string)
+}

@@ -36,6 +36,7 @@ type health struct {
 	client *http.Client
 
 	mu      sync.Mutex
+	named   map[string]string  // alertmanager (amKey) → its sitroom source name
 	errs    map[string]float64 // prometheus_notifications_errors_total by alertmanager
 	sent    map[string]float64 // prometheus_notifications_sent_total by alertmanager
 	dropped float64
@@ -226,7 +227,7 @@ func (h *health) notify(ctx context.Context) ([]model.Finding, error) {
 	}
 	sort.Strings(ams)
 	for _, am := range ams {
-		out = append(out, model.Finding{Kind: model.FindingNotify, Subject: amName(am) + " not receiving",
+		out = append(out, model.Finding{Kind: model.FindingNotify, Subject: h.amName(am) + " not receiving",
 			Text: "prometheus_notifications_errors_total{alertmanager=" + am + "} rising", Severe: true})
 	}
 	if none {
@@ -239,13 +240,51 @@ func (h *health) notify(ctx context.Context) ([]model.Finding, error) {
 	return out, nil
 }
 
-// amName is an Alertmanager's URL as Prometheus labels it, in short: its
-// host and port.
-func amName(u string) string {
+// amName is an Alertmanager's URL as Prometheus labels it (its alerts
+// endpoint, e.g. "http://127.0.0.1:9093/api/v2/alerts"), in short: the
+// name of the Alertmanager source configured at that host, port and path
+// prefix, else its host and port. h.mu is held.
+func (h *health) amName(u string) string {
+	if n := h.named[amKey(u)]; n != "" {
+		return n
+	}
 	if p, err := url.Parse(u); err == nil && p.Host != "" {
 		return p.Host
 	}
 	return u
+}
+
+// amKey is what an Alertmanager's base URL and the URL Prometheus sends
+// to it at (the base URL and /api/v1/alerts or /api/v2/alerts) have in
+// common: lowercase host and port, then the path prefix without a
+// trailing slash. The scheme is left out: a source may read through a
+// proxy what Prometheus reaches directly.
+func amKey(u string) string {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || p.Host == "" {
+		return ""
+	}
+	path := strings.TrimRight(p.Path, "/")
+	for _, api := range []string{"/api/v2/alerts", "/api/v1/alerts"} {
+		path = strings.TrimSuffix(path, api)
+	}
+	return strings.ToLower(p.Host) + strings.TrimRight(path, "/")
+}
+
+// NameAlertmanagers (sources.AlertmanagerNamer) takes the configured
+// Alertmanager sources' names by their base URLs: an Alertmanager the
+// server cannot deliver to is then reported by its source name ("am-b not
+// receiving") rather than its host and port.
+func (s *Source) NameAlertmanagers(byURL map[string]string) {
+	named := make(map[string]string, len(byURL))
+	for u, name := range byURL {
+		if k := amKey(u); k != "" {
+			named[k] = name
+		}
+	}
+	s.health.mu.Lock()
+	defer s.health.mu.Unlock()
+	s.health.named = named
 }
 
 func newHealth(baseURL string, client *http.Client) *health {

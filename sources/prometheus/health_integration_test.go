@@ -95,33 +95,78 @@ func TestIntegrationHealthFailingRule(t *testing.T) {
 	assert.Equal(t, "1 rule failing", st.PipelineReason(time.Now()))
 }
 
-// A Prometheus whose alerting config names an Alertmanager that is down:
-// the notification errors rising between two reads say it is not
-// receiving; the first read cannot tell.
+// A Prometheus whose alerting config names two Alertmanagers that are
+// down: the notification errors rising between two reads say they are
+// not receiving; the first read cannot tell. The one the config has as a
+// source (served under a path prefix, its URL with a trailing slash) is
+// named as the source; the other by its host and port.
 func TestIntegrationHealthAlertmanagerDown(t *testing.T) {
 	down := fmt.Sprintf("127.0.0.1:%d", sourcetest.FreePort(t))
+	named := fmt.Sprintf("127.0.0.1:%d", sourcetest.FreePort(t))
 	srv := sourcetest.StartPrometheus(t, []string{writeRules(t, `groups:
   - name: g
     interval: 1s
     rules:
       - alert: AlwaysFiring
         expr: vector(1)
-`)}, "http://"+down)
-	src := prometheus.New("prom", srv.URL, nil, nil)
+`)}, "http://"+down, "http://"+named+"/am")
+	src := prometheus.New("prom-eu", srv.URL, nil, nil)
+	src.NameAlertmanagers(map[string]string{"http://" + named + "/am/": "am-b"})
 	assert.Empty(t, kinds(health(t, src), model.FindingNotify), "one read cannot tell a trend")
 	var fs []model.Finding
 	sourcetest.Eventually(t, 30*time.Second, 1500*time.Millisecond, func() error {
 		fs = kinds(health(t, src), model.FindingNotify)
-		if len(fs) == 0 || !strings.HasSuffix(fs[0].Subject, "not receiving") {
+		if len(fs) < 2 {
 			return fmt.Errorf("not reported yet: %+v", fs)
 		}
 		return nil
 	})
-	require.Len(t, fs, 1)
-	assert.Equal(t, down+" not receiving", fs[0].Subject)
+	require.Len(t, fs, 2, "%+v", fs)
+	subjects := []string{fs[0].Subject, fs[1].Subject}
+	assert.ElementsMatch(t, []string{down + " not receiving", "am-b not receiving"}, subjects)
+	for _, f := range fs {
+		assert.True(t, f.Severe)
+		if f.Subject == "am-b not receiving" {
+			assert.Equal(t, "prometheus_notifications_errors_total{alertmanager=http://"+named+"/am/api/v2/alerts} rising", f.Text,
+				"the URL Prometheus sends to, as it labels it")
+		}
+	}
+	st := model.SourceStatus{Name: "prom-eu", LastAttempt: time.Now(), LastSuccess: time.Now(), Findings: fs}
+	assert.Contains(t, st.PipelineReason(time.Now()), "not receiving")
+}
+
+// A rules file rewritten with YAML Prometheus cannot parse, then reloaded:
+// the reload fails, Prometheus keeps running its last good config, and the
+// health read says so, severe; once the file is fixed and reloaded again
+// the finding is gone.
+func TestIntegrationHealthFailedReload(t *testing.T) {
+	const good = `groups:
+  - name: g
+    interval: 1s
+    rules:
+      - record: job:ok
+        expr: vector(1)
+`
+	rules := writeRules(t, good)
+	srv := sourcetest.StartPrometheus(t, []string{rules})
+	src := prometheus.New("prom", srv.URL, nil, nil)
+	assert.Empty(t, kinds(health(t, src), model.FindingReload), "started with a good config")
+
+	require.NoError(t, os.WriteFile(rules, []byte("groups:\n  - name: g\n    rules: [\n"), 0o600))
+	err := srv.Reload(t)
+	require.Error(t, err, "Prometheus refuses a rules file it cannot parse")
+	assert.Contains(t, err.Error(), "500")
+	fs := kinds(health(t, src), model.FindingReload)
+	require.Len(t, fs, 1, "%+v", fs)
+	assert.Equal(t, "config reload failed", fs[0].Subject)
 	assert.True(t, fs[0].Severe)
+	assert.Contains(t, fs[0].Text, "reloadConfigSuccess false; running the config loaded at ")
 	st := model.SourceStatus{Name: "prom", LastAttempt: time.Now(), LastSuccess: time.Now(), Findings: fs}
-	assert.Equal(t, down+" not receiving", st.PipelineReason(time.Now()))
+	assert.Equal(t, model.HealthDegraded, st.Health())
+
+	require.NoError(t, os.WriteFile(rules, []byte(good), 0o600))
+	require.NoError(t, srv.Reload(t))
+	assert.Empty(t, kinds(health(t, src), model.FindingReload), "the fixed file reloaded")
 }
 
 // A proxy in front of Prometheus that refuses the health endpoints: one

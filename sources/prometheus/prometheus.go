@@ -37,8 +37,9 @@ type Source struct {
 }
 
 var (
-	_ sources.Source       = (*Source)(nil)
-	_ sources.HealthReader = (*Source)(nil)
+	_ sources.Source            = (*Source)(nil)
+	_ sources.HealthReader      = (*Source)(nil)
+	_ sources.AlertmanagerNamer = (*Source)(nil)
 )
 
 // New returns the source called name reading baseURL (e.g.

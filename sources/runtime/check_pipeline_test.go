@@ -67,28 +67,79 @@ func TestCheckFailsOnAFailingRule(t *testing.T) {
 	assert.Contains(t, out, "alerting pipeline degraded: 1 finding (--warn-only: not failing)")
 }
 
-// Health endpoints refused by a proxy: one line of note, check passes.
+// Health endpoints refused (403) or not offered (404) by a proxy: one
+// line of note, the alerts still read, check passes. One Prometheus
+// behind both proxies.
 func TestCheckHealthRefusedIsANote(t *testing.T) {
 	srv := startBrokenPrometheus(t)
 	target, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	proxy := httputil.NewSingleHostReverseProxy(target)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/v1/alerts" || r.URL.Path == "/api/v1/status/config" ||
-			r.URL.Path == "/api/v1/rules" && r.URL.Query().Get("type") == "alert" {
-			proxy.ServeHTTP(w, r)
-			return
-		}
-		http.Error(w, "forbidden", http.StatusForbidden)
-	}))
-	defer front.Close()
-	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: prom, type: prometheus, url: %s}\n", front.URL))
-	code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--db", filepath.Join(t.TempDir(), "cache.db"),
-		"--log-file", filepath.Join(t.TempDir(), "log"))
+	for _, tc := range []struct {
+		status int
+		note   string
+	}{
+		{http.StatusForbidden, "      prom: note: refused (HTTP 403): /api/v1/rules, /api/v1/status/runtimeinfo, /metrics\n"},
+		{http.StatusNotFound, "      prom: note: not offered: /api/v1/rules, /api/v1/status/runtimeinfo, /metrics\n"},
+	} {
+		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/api/v1/alerts" || r.URL.Path == "/api/v1/status/config" ||
+					r.URL.Path == "/api/v1/rules" && r.URL.Query().Get("type") == "alert" {
+					proxy.ServeHTTP(w, r)
+					return
+				}
+				http.Error(w, http.StatusText(tc.status), tc.status)
+			}))
+			defer front.Close()
+			cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: prom, type: prometheus, url: %s}\n", front.URL))
+			code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--db", filepath.Join(t.TempDir(), "cache.db"),
+				"--log-file", filepath.Join(t.TempDir(), "log"))
+			assert.Equal(t, 0, code, out+errOut)
+			assert.Regexp(t, `(?m)^ok +prom +prometheus +\S+  \d+ alerts? in `, out, "the alerts still read")
+			assert.Contains(t, out, tc.note)
+			assert.Equal(t, 1, strings.Count(out, "note:"), "one line: %s", out)
+			assert.NotContains(t, out, "FAIL")
+		})
+	}
+}
+
+// A rules file rewritten with YAML Prometheus cannot parse, then reloaded:
+// check fails and says the reload failed (--warn-only: prints it, exits
+// 0); the file fixed and reloaded, check passes again.
+func TestCheckFailsOnAFailedReload(t *testing.T) {
+	const good = `groups:
+  - name: g
+    interval: 1s
+    rules:
+      - record: job:ok
+        expr: vector(1)
+`
+	rules := filepath.Join(t.TempDir(), "rules.yml")
+	require.NoError(t, os.WriteFile(rules, []byte(good), 0o600))
+	srv := sourcetest.StartPrometheus(t, []string{rules})
+	require.NoError(t, os.WriteFile(rules, []byte("groups:\n  - name: g\n    rules: [\n"), 0o600))
+	require.Error(t, srv.Reload(t), "Prometheus refuses a rules file it cannot parse")
+
+	cfg := writeConfig(t, fmt.Sprintf("sources:\n  - {name: prom, type: prometheus, url: %s}\n", srv.URL))
+	db := filepath.Join(t.TempDir(), "cache.db")
+	log := filepath.Join(t.TempDir(), "log")
+	code, out, errOut := bintest.Run(t, "check", "--config", cfg, "--db", db, "--log-file", log)
+	assert.Equal(t, 1, code, out+errOut)
+	assert.Regexp(t, `(?m)^ok +prom +prometheus +`, out, "the source itself answers: it runs its last good config")
+	assert.Regexp(t, `(?m)^FAIL +prom +pipeline: config reload failed: reloadConfigSuccess false; running the config loaded at \d{4}-`, out)
+	assert.Contains(t, out, "alerting pipeline degraded: 1 finding\n")
+
+	code, out, errOut = bintest.Run(t, "check", "--warn-only", "--config", cfg, "--db", db, "--log-file", log)
 	assert.Equal(t, 0, code, out+errOut)
-	assert.Contains(t, out, "      prom: note: refused (HTTP 403): /api/v1/rules, /api/v1/status/runtimeinfo, /metrics\n")
-	assert.Equal(t, 1, strings.Count(out, "403"), out)
-	assert.NotContains(t, out, "FAIL")
+	assert.Contains(t, out, "pipeline: config reload failed: reloadConfigSuccess false")
+	assert.Contains(t, out, "alerting pipeline degraded: 1 finding (--warn-only: not failing)")
+
+	require.NoError(t, os.WriteFile(rules, []byte(good), 0o600))
+	require.NoError(t, srv.Reload(t))
+	code, out, errOut = bintest.Run(t, "check", "--config", cfg, "--db", db, "--log-file", log)
+	assert.Equal(t, 0, code, out+errOut)
+	assert.NotContains(t, out, "reload")
 }
 
 // poll --once reads the pipeline's health with the alerts: the failing

@@ -230,10 +230,16 @@ func (r *Runtime) Close() { r.close() }
 // type's registered factory (sources.New, tickets.New). The labels any
 // source names in match_ignore_labels are ignored by every source when
 // alerts are matched across sources (an HA Prometheus pair's replica).
+// A source that reports on the Alertmanagers its upstream sends to
+// (sources.AlertmanagerNamer) is told the Alertmanager sources' names.
 func Jobs(cfg *config.Config) ([]sources.Job, error) {
 	var ignore []string
 	seen := map[string]bool{}
+	ams := map[string]string{} // the Alertmanager sources' names by URL
 	for _, sc := range cfg.Sources {
+		if sc.Type == alertmanager.Type {
+			ams[sc.URL] = sc.Name
+		}
 		for _, l := range sc.MatchIgnoreLabels {
 			if !seen[l] {
 				seen[l] = true
@@ -260,6 +266,9 @@ func Jobs(cfg *config.Config) ([]sources.Job, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sources[%d] (%s): %w", i, sc.Name, err)
+		}
+		if n, ok := j.Source.(sources.AlertmanagerNamer); ok {
+			n.NameAlertmanagers(ams)
 		}
 		jobs = append(jobs, j)
 	}

@@ -410,7 +410,8 @@ type PromOptions struct {
 	// RuleFiles are rule files to load (made absolute).
 	RuleFiles []string
 	// AlertmanagerURLs are Alertmanagers to send alerts to, as
-	// "http://host:port".
+	// "http://host:port", or "http://host:port/prefix" for one served
+	// under a path.
 	AlertmanagerURLs []string
 	// ExternalLabels are added to alerts sent to Alertmanagers (but not
 	// shown by Prometheus' own /api/v1/alerts).
@@ -423,8 +424,9 @@ type PromOptions struct {
 
 // StartPrometheus starts /usr/bin/prometheus on a free loopback port with
 // the rule files, evaluating every second and (re)sending alerts to the
-// Alertmanagers every second, storage in a temp dir and --web.external-url
-// set to its own URL, and waits until it is ready. It is stopped when the
+// Alertmanagers every second, storage in a temp dir, --web.external-url
+// set to its own URL and the lifecycle API on (Reload), and waits until
+// it is ready. It is stopped when the
 // test ends.
 func StartPrometheus(t testing.TB, ruleFiles []string, alertmanagerURLs ...string) *Server {
 	t.Helper()
@@ -444,9 +446,28 @@ func StartPrometheusWith(t testing.TB, o PromOptions) *Server {
 		}
 		rules = append(rules, abs)
 	}
-	var targets []string
+	// One alertmanagers entry per path prefix (an Alertmanager served
+	// under a path: "http://host:port/am").
+	var ams []any
+	byPrefix := map[string]int{}
 	for _, u := range o.AlertmanagerURLs {
-		targets = append(targets, strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://"))
+		target := strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+		prefix := ""
+		if i := strings.IndexByte(target, '/'); i >= 0 {
+			target, prefix = target[:i], strings.TrimRight(target[i:], "/")
+		}
+		i, ok := byPrefix[prefix]
+		if !ok {
+			i = len(ams)
+			byPrefix[prefix] = i
+			am := map[string]any{"api_version": "v2", "static_configs": []any{map[string]any{"targets": []string{}}}}
+			if prefix != "" {
+				am["path_prefix"] = prefix
+			}
+			ams = append(ams, am)
+		}
+		sc := ams[i].(map[string]any)["static_configs"].([]any)[0].(map[string]any)
+		sc["targets"] = append(sc["targets"].([]string), target)
 	}
 	cfg := map[string]any{
 		"global": map[string]any{
@@ -458,13 +479,8 @@ func StartPrometheusWith(t testing.TB, o PromOptions) *Server {
 	if len(o.ExternalLabels) > 0 {
 		cfg["global"].(map[string]any)["external_labels"] = o.ExternalLabels
 	}
-	if len(targets) > 0 {
-		cfg["alerting"] = map[string]any{
-			"alertmanagers": []any{map[string]any{
-				"api_version":    "v2",
-				"static_configs": []any{map[string]any{"targets": targets}},
-			}},
-		}
+	if len(ams) > 0 {
+		cfg["alerting"] = map[string]any{"alertmanagers": ams}
 	}
 	if len(o.AlertRelabelConfigs) > 0 {
 		if cfg["alerting"] == nil {
@@ -487,8 +503,35 @@ func StartPrometheusWith(t testing.TB, o PromOptions) *Server {
 		"--web.listen-address=127.0.0.1:{port}",
 		"--web.external-url=http://127.0.0.1:{port}",
 		"--rules.alert.resend-delay=1s",
+		"--web.enable-lifecycle", // for Reload
 		"--log.level=warn",
 	})
+}
+
+// Reload makes a Prometheus started by StartPrometheus read its config
+// and rule files again (POST /-/reload) and returns the server's error
+// when the reload failed (Prometheus answers 500 and keeps running the
+// config it had: /api/v1/status/runtimeinfo then says
+// reloadConfigSuccess false). It fails the test when the server cannot
+// be reached.
+func (s *Server) Reload(t testing.TB) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/-/reload", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST /-/reload: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST /-/reload: %s: %s", resp.Status, strings.TrimSpace(string(b)))
+	}
+	return nil
 }
 
 // Eventually calls check every interval until it returns nil or timeout
