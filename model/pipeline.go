@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FindingKind is what part of an upstream's alerting pipeline a Finding
@@ -108,4 +109,165 @@ func roughAgo(d time.Duration) string {
 		return itoa(int(d/time.Hour)) + "h"
 	}
 	return itoa(int(d/(24*time.Hour))) + "d"
+}
+
+// ruleFailure is a severe FindingRule with labels, as BuildSnapshot uses
+// it: the source that reports it and the finding.
+type ruleFailure struct {
+	source string
+	f      *Finding
+}
+
+// ruleFailures indexes the severe FindingRule findings with labels of
+// every status by the alertname their alerts carry; nil when there are
+// none, which is the common case and costs one pass over the findings.
+func ruleFailures(statuses []SourceStatus) map[string][]ruleFailure {
+	var idx map[string][]ruleFailure
+	for i := range statuses {
+		st := &statuses[i]
+		for j := range st.Findings {
+			f := &st.Findings[j]
+			if f.Kind != FindingRule || !f.Severe || f.Labels == nil {
+				continue
+			}
+			if idx == nil {
+				idx = make(map[string][]ruleFailure)
+			}
+			name := f.Labels["alertname"]
+			idx[name] = append(idx[name], ruleFailure{source: st.Name, f: f})
+		}
+	}
+	return idx
+}
+
+// markRuleFailing marks each signal whose rule fails upstream: one of its
+// sources reports a failing rule whose every label (alertname included)
+// the signal carries with the same value. When several do, the one failing
+// longest marks it. The signal's state does not change: it is still what
+// the upstream last evaluated, only in doubt.
+func markRuleFailing(signals []*Signal, idx map[string][]ruleFailure) {
+	for _, sig := range signals {
+		cands := idx[sig.Name]
+		if len(cands) == 0 {
+			continue
+		}
+		var best *Finding
+		for _, c := range cands {
+			if !slices.Contains(sig.Sources, c.source) || !carries(sig.Labels, c.f.Labels) {
+				continue
+			}
+			if best == nil || c.f.Since.Before(best.Since) {
+				best = c.f
+			}
+		}
+		if best != nil {
+			sig.RuleFailing, sig.RuleError = best.Since, best.Text
+		}
+	}
+}
+
+// carries reports whether labels holds every label of want with the same
+// value.
+func carries(labels, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// PipelineAlertName is the alertname of the signals sitroom makes of
+// failing alerting rules (see SnapshotOptions.PipelineOutages).
+const PipelineAlertName = "RuleFailing"
+
+// pipelineSummaryMax bounds the upstream's words in a pipeline signal's
+// summary, in bytes.
+const pipelineSummaryMax = 200
+
+// pipelineSignals makes one signal of each severe failing alerting rule
+// that the catalog maps to a service, keyed so it cannot collide with an
+// upstream fingerprint ("pipeline/<source>/<group>/<rule>"), of the
+// service "<source>/<group> rules": one outage per source and rule group,
+// whose blinds (sorted) it returns by that name. Signals whose key is
+// already taken are left out. The catalog is asked once per finding.
+func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Signal) ([]*Signal, map[string][]string) {
+	var out []*Signal
+	var blinds map[string][]string
+	for i := range statuses {
+		st := &statuses[i]
+		for j := range st.Findings {
+			f := &st.Findings[j]
+			if f.Kind != FindingRule || !f.Severe || f.Labels == nil {
+				continue
+			}
+			watched, mapped := cat.ServiceFor(f.Labels)
+			if !mapped {
+				continue
+			}
+			key := "pipeline/" + st.Name + "/" + f.Subject
+			if taken[key] != nil {
+				continue
+			}
+			group, rule := f.Subject, f.Labels["alertname"]
+			if k := strings.LastIndexByte(f.Subject, '/'); k >= 0 {
+				group, rule = f.Subject[:k], f.Subject[k+1:]
+			}
+			service := st.Name + "/" + group + " rules"
+			labels := map[string]string{
+				"alertname":  PipelineAlertName,
+				"rule":       rule,
+				"rule_group": group,
+				"service":    watched,
+			}
+			if sev := f.Labels["severity"]; sev != "" {
+				labels["severity"] = sev
+			}
+			sig := &Signal{
+				Key:      key,
+				Name:     PipelineAlertName,
+				Service:  service,
+				Severity: ParseSeverity(labels["severity"]),
+				State:    StateFiring,
+				Labels:   labels,
+				Annotations: map[string]string{
+					"summary": "rule " + rule + " failing: " + clipText(f.Text, pipelineSummaryMax),
+					"description": "Rule " + rule + " of group " + group + " on " + st.Name +
+						" fails at evaluation: " + watched + " is not watched by it while it fails.",
+				},
+				StartsAt:   f.Since,
+				FirstSeen:  f.Since,
+				FiredSeen:  f.Since,
+				LastSeen:   st.LastSuccess,
+				Sources:    []string{st.Name},
+				Stale:      st.LastError != "",
+				StaleSince: st.LastSuccess,
+			}
+			taken[key] = sig
+			out = append(out, sig)
+			if blinds == nil {
+				blinds = make(map[string][]string)
+			}
+			if !slices.Contains(blinds[service], watched) {
+				blinds[service] = append(blinds[service], watched)
+			}
+		}
+	}
+	for _, b := range blinds {
+		slices.Sort(b)
+	}
+	return out, blinds
+}
+
+// clipText cuts s to at most n bytes on a rune boundary, with "…" when
+// it was cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

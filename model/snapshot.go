@@ -348,6 +348,13 @@ type SnapshotOptions struct {
 	Now             time.Time
 	OutageThreshold Severity // default SevCritical
 	Catalog         *Catalog
+	// PipelineOutages makes each severe failing alerting rule that the
+	// catalog maps to a service a signal of its own (alertname
+	// RuleFailing), whose service is "<source>/<group> rules": at or
+	// above the threshold, an outage of the alerting pipeline (Pipeline
+	// set, Blinds naming the services its failing rules watch), acked,
+	// escalated and noted like any other.
+	PipelineOutages bool
 }
 
 // BuildSnapshot merges the open rows of every configured source into
@@ -466,6 +473,17 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			sig.State = StateSuppressed
 		}
 	}
+	// The alerts of a rule failing upstream are marked; with
+	// PipelineOutages, the failing rules become signals of their own.
+	var blinds map[string][]string
+	if failing := ruleFailures(statuses); failing != nil {
+		markRuleFailing(snap.Signals, failing)
+		if opt.PipelineOutages {
+			var extra []*Signal
+			extra, blinds = pipelineSignals(statuses, opt.Catalog, byKey)
+			snap.Signals = append(snap.Signals, extra...)
+		}
+	}
 	if inhibited {
 		snap.inhibitors = resolveInhibitors(snap.Signals, byKey, rows, order, status)
 	}
@@ -503,6 +521,9 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			o = &Outage{Service: sig.Service, Mapped: sig.Mapped, Since: sig.Began(), FirstSeen: sig.Seen(), Stale: true, Silenced: true, Inhibited: true}
 			if svc := opt.Catalog.Lookup(sig.Service); svc != nil {
 				o.Owner, o.Runbook = svc.Owner, svc.Runbook
+			}
+			if b, ok := blinds[sig.Service]; ok && !sig.Mapped {
+				o.Pipeline, o.Blinds = true, b
 			}
 			outages[sig.Service] = o
 			snap.Outages = append(snap.Outages, o)
