@@ -102,6 +102,10 @@ func (j *Job) Type() string {
 type PollerOptions struct {
 	Catalog         *model.Catalog
 	OutageThreshold model.Severity
+	// PipelineOutages makes failing alerting rules the catalog maps to
+	// services outages of the alerting pipeline (see
+	// model.SnapshotOptions.PipelineOutages).
+	PipelineOutages bool
 	Now             func() time.Time // default time.Now
 	Logger          *slog.Logger     // default: discard
 	// Holder names this process for the polling lease (e.g. "host:pid").
@@ -662,6 +666,7 @@ func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatu
 	}
 	snap := model.BuildSnapshot(rows, configured, model.SnapshotOptions{
 		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
+		PipelineOutages: p.opt.PipelineOutages,
 	})
 	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
 	p.noteRecovery(snap)

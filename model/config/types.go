@@ -21,6 +21,11 @@ type Config struct {
 	// OutageThreshold is the lowest severity that makes a firing alert an
 	// outage: critical (default), warning or info.
 	OutageThreshold string `yaml:"outage_threshold,omitempty"`
+	// PipelineOutages, on unless set false, makes a rule group whose
+	// alerting rules fail at evaluation, where the catalog maps those
+	// rules to services, an outage of the alerting pipeline (see
+	// PipelineOutagesOn).
+	PipelineOutages *bool `yaml:"pipeline_outages,omitempty"`
 	// Sources are the upstream systems to poll.
 	Sources []Source `yaml:"sources"`
 	// Services is the service catalog: how alerts map to services and how

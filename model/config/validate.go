@@ -287,6 +287,13 @@ func (c *Config) Threshold() model.Severity {
 	return model.SevCritical
 }
 
+// PipelineOutagesOn reports whether failing alerting rules the catalog
+// maps to services make outages of the alerting pipeline: the
+// pipeline_outages key, true unless set false.
+func (c *Config) PipelineOutagesOn() bool {
+	return c.PipelineOutages == nil || *c.PipelineOutages
+}
+
 // Catalog builds the service catalog. Call it after Validate: a matcher
 // that does not parse is skipped. A runbook given as a relative file path
 // resolves against the config file's directory; URLs are kept as written.

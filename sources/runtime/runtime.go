@@ -210,6 +210,7 @@ func Open(ctx context.Context, o Options) (*Runtime, error) {
 	p := sources.NewPoller(c, jobs, sources.PollerOptions{
 		Catalog:         cfg.Catalog(),
 		OutageThreshold: cfg.Threshold(),
+		PipelineOutages: cfg.PipelineOutagesOn(),
 		Logger:          logger,
 		Holder:          fmt.Sprintf("%s:%d", host, os.Getpid()),
 		OnPanic:         o.OnPanic,
