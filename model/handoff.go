@@ -12,7 +12,7 @@ import (
 )
 
 // HandoffVersion is the version of the report's JSON shape (docs/handoff.md).
-const HandoffVersion = 4
+const HandoffVersion = 5
 
 // Window is a span of time [From, To) with a label for people.
 type Window struct {
@@ -62,6 +62,7 @@ type Handoff struct {
 	Unfinished       []HandoffAction     `json:"unfinished"`
 	Backlog          HandoffBacklog      `json:"backlog"`
 	SourceOutages    []HandoffSourceDown `json:"source_outages"`
+	Pipeline         []HandoffPipeline   `json:"pipeline"`
 	ExpiringSilences []ExpiringAck       `json:"expiring_silences"`
 	Notes            []HandoffNote       `json:"notes"`
 	Timeline         []TimelineEvent     `json:"timeline"`
@@ -224,6 +225,40 @@ type HandoffSourceDown struct {
 	DurationSeconds int64 `json:"duration_seconds"`
 }
 
+// HandoffPipeline is an episode of a source's alerting pipeline degraded
+// (a severe Finding: a failing rule, a stuck rule group, a failed reload,
+// a split cluster, an Alertmanager not receiving) that overlaps the window.
+type HandoffPipeline struct {
+	Source string `json:"source"`
+	Kind   string `json:"kind"` // rule, stuck, reload, cluster, notify
+	// Subject is what the finding is about, in sitroom's words; What is
+	// the episode in a few words for people ("rule g/r failing").
+	Subject string `json:"subject"`
+	What    string `json:"what"`
+	// Text is the upstream's latest words about it (untrusted).
+	Text  string     `json:"text"`
+	Began time.Time  `json:"began"`
+	Ended *time.Time `json:"ended"` // nil: still reported at the window's end
+	// Seconds is the time degraded within the window; TotalSeconds from
+	// Began to Ended, or to the window's end.
+	Seconds      int64 `json:"seconds"`
+	TotalSeconds int64 `json:"total_seconds"`
+}
+
+// PipelineWhat says what a finding of this kind and subject is about in a
+// few words: "rule g/r failing", "rule group g stuck", or the subject
+// (which already says it: "config reload failed", "cluster split (1 of 2
+// peers)", "127.0.0.1:9093 not receiving").
+func PipelineWhat(kind FindingKind, subject string) string {
+	switch kind {
+	case FindingRule:
+		return "rule " + subject + " failing"
+	case FindingStuck:
+		return "rule group " + subject + " stuck"
+	}
+	return subject
+}
+
 // ExpiringAck is an ack made through sitroom whose silences expire in the
 // next shift, or (External) an upstream silence on an open outage that
 // does: By is its author, At its start, Until its end, SilenceID and
@@ -290,8 +325,8 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 	r := &Handoff{Version: HandoffVersion, Zone: loc.String(), Window: utcWindow(w), Previous: utcWindow(opt.Previous),
 		Next: utcWindow(opt.Next), loc: loc,
 		Outages: []HandoffOutage{}, Operators: []OperatorActivity{}, Refused: []HandoffAction{}, Unfinished: []HandoffAction{},
-		Backlog: HandoffBacklog{Tiers: []BacklogTier{}}, SourceOutages: []HandoffSourceDown{}, ExpiringSilences: []ExpiringAck{},
-		Notes: []HandoffNote{}, Timeline: []TimelineEvent{}}
+		Backlog: HandoffBacklog{Tiers: []BacklogTier{}}, SourceOutages: []HandoffSourceDown{}, Pipeline: []HandoffPipeline{},
+		ExpiringSilences: []ExpiringAck{}, Notes: []HandoffNote{}, Timeline: []TimelineEvent{}}
 
 	outages := append([]OutageRecord(nil), h.Outages...)
 	sort.SliceStable(outages, func(i, j int) bool {
@@ -383,6 +418,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 		r.SourceOutages = append(r.SourceOutages, sd)
 	}
 	sort.SliceStable(r.SourceOutages, func(i, j int) bool { return r.SourceOutages[i].Down.Before(r.SourceOutages[j].Down) })
+	r.Pipeline = pipeline(h.Pipeline, w)
 
 	for _, a := range h.Acks {
 		if !a.At.Before(w.To) || (!a.Cleared.IsZero() && !a.Cleared.After(w.To)) {
@@ -414,6 +450,46 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 
 	r.Timeline, r.TimelineCut = timeline(h, w, opt.MaxTimeline)
 	return r
+}
+
+// pipeline lists the alerting pipeline episodes overlapping w, by start
+// (then source, what), with the time each was degraded within w and in
+// all up to w's end.
+func pipeline(eps []PipelineEpisode, w Window) []HandoffPipeline {
+	out := []HandoffPipeline{}
+	for _, e := range eps {
+		if !overlaps(e.Began, e.Ended, w) {
+			continue
+		}
+		p := HandoffPipeline{Source: e.Source, Kind: string(e.Kind), Subject: e.Subject, What: PipelineWhat(e.Kind, e.Subject),
+			Text: e.Text, Began: e.Began.UTC()}
+		end := w.To
+		if !e.Ended.IsZero() && e.Ended.Before(w.To) {
+			p.Ended = ptr(e.Ended.UTC())
+			end = e.Ended
+		}
+		p.Seconds = secs(end.Sub(later(e.Began, w.From)))
+		p.TotalSeconds = secs(end.Sub(e.Began))
+		out = append(out, p)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.Began.Equal(b.Began) {
+			return a.Began.Before(b.Began)
+		}
+		if a.Source != b.Source {
+			return a.Source < b.Source
+		}
+		return a.What < b.What
+	})
+	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func utcWindow(w Window) Window { return Window{Label: w.Label, From: w.From.UTC(), To: w.To.UTC()} }

@@ -165,6 +165,21 @@ func (r *Handoff) Markdown() string {
 	}
 	line()
 
+	line("## Alerting pipeline")
+	line()
+	if len(r.Pipeline) == 0 {
+		line("No degradation of the alerting pipeline in this shift.")
+	}
+	for _, p := range r.Pipeline {
+		end := "still degraded"
+		if p.Ended != nil {
+			end = "ended " + tm(*p.Ended)
+		}
+		line("- ", mdStrong(p.Source), " ", mdText(p.What), ": began ", tm(p.Began), ", ", end, " (",
+			FormatSeconds(p.Seconds), " in this shift, ", FormatSeconds(p.TotalSeconds), " in all)", quoted(p.Text))
+	}
+	line()
+
 	line("## Silences expiring next shift")
 	line()
 	if len(r.ExpiringSilences) == 0 {

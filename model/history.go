@@ -34,6 +34,22 @@ type SourceOutage struct {
 	Error  string
 }
 
+// PipelineEpisode is one stretch of time a source's upstream reported a
+// severe Finding about its own alerting pipeline (a failing rule, a
+// failed reload, a split cluster, an Alertmanager not receiving): from
+// the finding's Since to the first health read without it (Ended; zero
+// while it is still reported). Kind and Subject are the finding's, in
+// sitroom's words; Text is the upstream's latest words (untrusted).
+type PipelineEpisode struct {
+	ID      int64
+	Source  string
+	Kind    FindingKind
+	Subject string
+	Text    string
+	Began   time.Time
+	Ended   time.Time
+}
+
 // AlertEvent is one firing episode of one alert, merged across the
 // sources that held it: when it began firing upstream and when the last
 // source holding it stopped (zero while open), and the sources that had
@@ -145,6 +161,11 @@ type History struct {
 	OpenAlerts []OpenAlert
 	// AcksNow are sitroom's acks in force as the history is read.
 	AcksNow []Ack
+
+	// Pipeline are the episodes of degradation of the sources' alerting
+	// pipelines (severe findings) that began before To and ended at or
+	// after From (or are open), by start.
+	Pipeline []PipelineEpisode
 }
 
 // SilenceRecord is an upstream silence with the services of the open

@@ -2,10 +2,10 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 10, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 11, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, versions 4, 6 and 7
 // in history.go, version 5's index in preview.go, version 8's columns in
-// actions.go, version 9's in tickets.go, version 10's in findings.go)
+// actions.go, version 9's in tickets.go, versions 10 and 11 in findings.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -22,6 +22,8 @@
 //	sources  one row per source: type, last_attempt, last_success,
 //	         last_error, latency_ns, items, note, findings (version 10:
 //	         what its upstream reports of its alerting pipeline, JSON).
+//	pipeline_history  (version 11) each episode of a severe finding:
+//	         source, kind, subject, text, began, ended (0 while open).
 //	lease    the poller heartbeat: holder, expires_at.
 //	meta     k/v integers; "seq" counts the writes that changed alerts.
 //
@@ -93,7 +95,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 10
+const SchemaVersion = 11
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -157,6 +159,7 @@ var migrations = []string{
 	schemaSilenceState, // 8: silences' start, state and matchers; acks ended upstream (actions.go)
 	schemaPriorityName, // 9: tickets' priority as their desk names it (tickets.go)
 	schemaFindings,     // 10: what each source's upstream reports of its alerting pipeline (findings.go)
+	schemaPipeline,     // 11: the episodes of those findings, for the handoff (findings.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

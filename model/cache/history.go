@@ -185,9 +185,9 @@ func (c *Cache) RecordBacklog(samples []model.BacklogSample) error {
 }
 
 // Prune deletes history older than before: closed outages, ended source
-// outages, backlog samples, resolved alerts, notes, and settled actions
+// outages, ended alerting pipeline episodes, backlog samples, resolved alerts, notes, and settled actions
 // (with their deliveries) that no ack or escalation in force refers to.
-// Open outages, down sources, pending deliveries and acks or escalations
+// Open outages, down sources, open pipeline episodes, pending deliveries and acks or escalations
 // not yet cleared are kept whatever their age. It returns how many rows
 // went. It runs one write transaction: call it off the UI goroutine.
 func (c *Cache) Prune(before time.Time) (int64, error) {
@@ -197,6 +197,7 @@ func (c *Cache) Prune(before time.Time) (int64, error) {
 		for _, q := range []string{
 			`DELETE FROM outage_history WHERE closed_at != 0 AND closed_at < ?1`,
 			`DELETE FROM source_history WHERE up_at != 0 AND up_at < ?1`,
+			`DELETE FROM pipeline_history WHERE ended != 0 AND ended < ?1`,
 			`DELETE FROM backlog_samples WHERE at < ?1`,
 			`DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?1`,
 			`DELETE FROM notes WHERE at < ?1`,
@@ -279,7 +280,8 @@ func (c *Cache) query(ctx context.Context, q querier, op, query string, scan fun
 }
 
 // History reads, in one read transaction, everything a handoff report for
-// [from, to) needs: outages and source outages overlapping it, alerts that
+// [from, to) needs: outages, source outages and alerting pipeline
+// episodes overlapping it, alerts that
 // fired or resolved in it, the actions in it (and, for outages opened
 // before from, their earlier acks and escalations), actions still
 // unfinished, notes, acks in force at to with their silence counts, and
@@ -308,6 +310,9 @@ func (c *Cache) History(from, to time.Time) (*model.History, error) {
 		earliest = min(earliest, ns(o.Opened))
 	}
 	if h.SourceOutages, err = c.sourceOutages(ctx, conn, `WHERE down_at < ? AND (up_at = 0 OR up_at >= ?) ORDER BY down_at, id`, t, f); err != nil {
+		return nil, err
+	}
+	if h.Pipeline, err = c.pipelineEpisodes(ctx, conn, f, t); err != nil {
 		return nil, err
 	}
 	err = c.query(ctx, conn, "read the audit log", `SELECT id, uid, at, operator, role, host, ssh_client, verb,

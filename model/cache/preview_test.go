@@ -39,7 +39,7 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 		`ALTER TABLE acks DROP COLUMN ended`, `ALTER TABLE silences DROP COLUMN starts_at`,
 		`ALTER TABLE silences DROP COLUMN updated_at`, `ALTER TABLE silences DROP COLUMN state`,
 		`ALTER TABLE silences DROP COLUMN matchers`, `ALTER TABLE tickets DROP COLUMN priority_name`,
-		`ALTER TABLE sources DROP COLUMN findings`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE sources DROP COLUMN findings`, `DROP TABLE pipeline_history`, `PRAGMA user_version = 4`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}
