@@ -32,7 +32,7 @@ var countWords = map[string]string{
 	"firing": "state", "pending": "state", "silenced": "state", "inhibited": "state", "critical": "state", "stale": "state",
 	"open": "state", "unassigned": "state", "refused": "state", "FAILED": "state", "failed": "state",
 	"breaching": "state", "more": "quantity word: \"+1 more\"",
-	"active": "state of a silence", "expired": "state of a silence",
+	"active": "state of a silence", "expired": "state of a silence", "severe": "state of a finding",
 	// "3 SLA breached": the count is of breached tickets, SLA qualifies it
 	"SLA": "qualifier",
 	// tiers and units

@@ -17,6 +17,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -510,6 +511,10 @@ type DrawOptions struct {
 	Detail   string // for PanelDetail: the signal key (default: the selected signal)
 	// TicketSort is the backlog's order: 0 SLA left, 1 age, 2 priority.
 	TicketSort int
+	// From, for PanelDetail and PanelHelp, scrolls the page so that the
+	// first screen line holding this text is at the top, as a reader
+	// scrolling down to it would see it.
+	From string
 }
 
 // DrawPanel draws one panel, or the whole screen, for snap onto s filling
@@ -563,14 +568,32 @@ func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions)
 			st.detailOf, st.mode = key, modeDetail
 			st.doc = st.buildDetail(sig, false)
 		}
-		st.drawDoc(p, 0, 0, w, h)
+		st.drawDocFrom(p, s, o.From, w, h)
 	case PanelHelp:
 		st.openHelp()
-		st.drawDoc(p, 0, 0, w, h)
+		st.drawDocFrom(p, s, o.From, w, h)
 	default:
 		st.draw(s)
 	}
 	s.Show()
+}
+
+// drawDocFrom draws the open page filling w×h, scrolled so the first
+// screen line holding from is at the top (when from is set and found).
+func (st *state) drawDocFrom(p *painter, s tcell.Screen, from string, w, h int) {
+	st.drawDoc(p, 0, 0, w, h)
+	if from == "" || st.doc == nil {
+		return
+	}
+	for i, l := range st.doc.wrapped {
+		if strings.Contains(l.text, from) || l.first && strings.Contains(l.dl.label, from) {
+			st.doc.offset = i
+			st.doc.clampOffset()
+			s.Clear()
+			st.drawDoc(p, 0, 0, w, h)
+			return
+		}
+	}
 }
 
 // Current is the snapshot on screen. Call it only on the UI goroutine

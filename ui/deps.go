@@ -125,6 +125,9 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 		return nil
 	}
 	name := cellText(o.Service)
+	if o.Pipeline && o.Impact == nil {
+		return st.pipelineDepRows(o)
+	}
 	if o.Impact == nil {
 		line(name+": not in the service catalog (unmapped).", th.Base)
 		line("No dependencies are claimed for it;", th.Dim)
@@ -196,6 +199,32 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 		rows = append(rows, depRow{name: " " + owner, nameSt: th.Base.Bold(true), group: 2,
 			rest: []seg{{contacts, th.Base}, {"  (" + inertJoin(t.Services) + ")", th.Dim}}})
 	}
+	return rows
+}
+
+// pipelineDepRows lays out the panel for an outage of the alerting
+// pipeline: which services its failing rules watch, one a row (Enter
+// goes to it), since nothing watches them while the rules fail.
+func (st *state) pipelineDepRows(o *model.Outage) []depRow {
+	th := &st.theme
+	var rows []depRow
+	line := func(text string, style tcell.Style) {
+		rows = append(rows, depRow{name: text, nameSt: style, wide: true})
+	}
+	line(cellText(o.Service)+": alerting rules fail upstream.", th.Base)
+	line("Their alerts show FIRING?: frozen as last evaluated.", th.Dim)
+	rows = append(rows, depRow{})
+	if len(o.Blinds) == 0 {
+		line("Not watched while its rules fail: no service in the catalog", th.Dim)
+	} else {
+		line(fmt.Sprintf("Not watched while its rules fail (%d)", len(o.Blinds)), th.Title)
+	}
+	for _, svc := range o.Blinds {
+		rest := append([]seg{{"unwatched · ", th.Warn}}, st.serviceStateSegs(svc)...)
+		rows = append(rows, depRow{name: " " + cellText(svc), nameSt: th.Base, service: svc, rest: rest, group: 1})
+	}
+	rows = append(rows, depRow{})
+	line("The source's findings are on the ? page (Sources).", th.Dim)
 	return rows
 }
 
@@ -326,6 +355,8 @@ func (st *state) copyDisabled() string {
 	switch {
 	case o == nil:
 		return "no outage selected"
+	case o.Impact == nil && o.Pipeline:
+		return cellText(o.Service) + " is an outage of the alerting pipeline: no team in the catalog to notify"
 	case o.Impact == nil:
 		return cellText(o.Service) + " is not in the service catalog: no team to notify"
 	case st.scr == nil:

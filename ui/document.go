@@ -371,6 +371,13 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	field("Name", Inert(s.Name), th.Base.Bold(true))
 	field("Severity", s.Severity.String()+" ("+s.Severity.Name()+")", th.severity(s.Severity))
 	field("State", wholeText(signalState(s)), th.Base)
+	if !s.RuleFailing.IsZero() {
+		rule := "failing upstream since " + utc(s.RuleFailing) + ago(now, s.RuleFailing)
+		if s.RuleError != "" {
+			rule += ": " + inertN(s.RuleError, maxDetailBytes)
+		}
+		field("Rule", rule, th.Warn)
+	}
 	svc := Inert(s.Service)
 	if s.Mapped {
 		svc += "  (from the service catalog)"
@@ -452,6 +459,47 @@ func orDash(s string) string {
 	return s
 }
 
+// pipelineBlock lists what a source reports of its own alerting pipeline,
+// one finding after another: its kind, subject and since when, then the
+// upstream's own words (inert) on a line of their own. Severe findings
+// are drawn in the warning style, notes dimmed. Nothing is added for a
+// source without findings: that its pipeline is fine is not knowable.
+func pipelineBlock(d *document, th *Theme, now time.Time, fs []model.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	severe := 0
+	for _, f := range fs {
+		if f.Severe {
+			severe++
+		}
+	}
+	head := model.Plural(len(fs), "finding", "findings")
+	hst := th.Base
+	if severe > 0 {
+		head += fmt.Sprintf(" (%d severe)", severe)
+		hst = th.Warn
+	}
+	d.add(docLine{indent: 4, label: "pipeline", labelW: 14, text: head, lstyle: th.Dim, style: hst})
+	for _, f := range fs {
+		style := th.Base
+		switch {
+		case f.Severe:
+			style = th.Warn
+		case f.Kind == model.FindingNote:
+			style = th.Dim
+		}
+		text := Inert(f.Subject)
+		if !f.Since.IsZero() {
+			text += " · since " + clock(now, f.Since) + ago(now, f.Since)
+		}
+		d.add(docLine{indent: 6, label: Inert(string(f.Kind)), labelW: 9, text: text, lstyle: style.Bold(f.Severe), style: style})
+		if f.Text != "" {
+			d.add(docLine{indent: 6, labelW: 9, text: inertN(f.Text, maxDetailBytes), style: style})
+		}
+	}
+}
+
 // buildHelp lists every binding of the table by scope, then the full state
 // of every source (including its last error, which the header chip cannot
 // hold), then a legend.
@@ -523,6 +571,7 @@ func (st *state) buildHelp() *document {
 			if s.Note != "" {
 				sub("note", Inert(s.Note), th.Warn)
 			}
+			pipelineBlock(d, th, now, s.Findings)
 		}
 	}
 	if st.snap != nil && (st.snap.CacheError != "" || st.snap.CacheNote != "") {
@@ -540,6 +589,7 @@ func (st *state) buildHelp() *document {
 	for _, l := range [][2]string{
 		{"CRIT WARN INFO", "severity (also coloured red, yellow, blue)"},
 		{"FIRING", "active upstream; PENDING: waiting for its for: duration; SILENCED: silenced or inhibited"},
+		{"FIRING?", "its rule fails upstream: frozen in the state it was last evaluated to"},
 		{"STALE 4m", "no source holding the row polled successfully for 4m; shown from the cache"},
 		{"(unmapped)", "a service named by the alert's labels, not in the service catalog"},
 		{"ok 5s", "source chip: last successful poll 5s ago; down: the last poll failed"},

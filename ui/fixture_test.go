@@ -49,7 +49,11 @@ func row(source string, state model.State, started time.Duration, labels, annota
 // a mapped and an unmapped outage, a stale outage (its source is down), a
 // silenced alert, a pending one, a degraded and a never-polled source, and
 // hostile text.
-func fixture() *model.Snapshot {
+func fixture() *model.Snapshot { return buildFixture(nil) }
+
+// buildFixture is the fixture with edit applied to its source statuses
+// and the extra rows added before the snapshot is built.
+func buildFixture(edit func([]model.SourceStatus), extra ...*model.AlertRow) *model.Snapshot {
 	statuses := []model.SourceStatus{
 		{Name: "am-eu", Type: "alertmanager", LastAttempt: ago(5 * time.Second), LastSuccess: ago(5 * time.Second), Items: 5, Latency: 42 * time.Millisecond},
 		{Name: "am-us", Type: "alertmanager", LastAttempt: ago(3 * time.Second), LastSuccess: ago(3 * time.Second), Items: 2, Latency: 38 * time.Millisecond},
@@ -94,6 +98,10 @@ func fixture() *model.Snapshot {
 			r.LastSeen = ago(4 * time.Minute) // its last good poll: it is down since
 		}
 	}
+	if edit != nil {
+		edit(statuses)
+	}
+	rows = append(rows, extra...)
 	return model.BuildSnapshot(rows, statuses, model.SnapshotOptions{Now: fixedNow, Catalog: cat})
 }
 

@@ -121,3 +121,16 @@ func utc(t time.Time) string {
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
+
+// clock renders an absolute time as its UTC time of day when it falls on
+// now's UTC day ("09:48:00 UTC"), else as utc does.
+func clock(now, t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	ny, nm, nd := now.UTC().Date()
+	if y, m, d := t.UTC().Date(); y == ny && m == nm && d == nd {
+		return t.UTC().Format("15:04:05 UTC")
+	}
+	return utc(t)
+}

@@ -21,9 +21,11 @@ func pipelineFixture() *model.Snapshot {
 		switch st.Name {
 		case "prom":
 			st.LastError, st.LastSuccess = "", st.LastAttempt
-			for _, r := range []string{"HighLatency", "JoinBroken", "DiskFill"} {
+			for _, r := range []string{"HighErrorRate", "JoinBroken", "DiskFill"} {
 				st.Findings = append(st.Findings, model.Finding{Kind: model.FindingRule, Subject: "api/" + r,
-					Text: "found duplicate series for the match group {} on the right hand-side of the operation", Severe: true})
+					Text:  "found duplicate series for the match group {} on the right hand-side of the operation",
+					Since: fixedNow.Add(-40 * time.Minute), Severe: true,
+					Labels: map[string]string{"alertname": r, "severity": "critical", "service": "checkout"}})
 			}
 			st.Findings = append(st.Findings, model.Finding{Kind: model.FindingReload, Subject: "config reload failed",
 				Since: fixedNow.Add(-12 * time.Minute), Severe: true})

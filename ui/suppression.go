@@ -64,7 +64,11 @@ func (st *state) suppressionLines(d *document, s *model.Signal) {
 		if i == 0 {
 			label = "Inhibited by"
 		}
-		text := inhibitorName(s, by) + "  (" + Inert(by.Service) + ", " + stateText(by.State) + ")"
+		state := stateText(by.State)
+		if ruleInDoubt(by) {
+			state += "?" // its rule fails upstream: frozen as last evaluated
+		}
+		text := inhibitorName(s, by) + "  (" + Inert(by.Service) + ", " + state + ")"
 		if i == 0 {
 			if k := st.detailKeyOf("inhibitor"); k != "" {
 				text += "  " + k + ": open it"

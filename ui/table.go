@@ -109,6 +109,9 @@ func outageNatural(o *model.Outage, col int) int {
 	case 5:
 		return joinedLen(o.Sources)
 	case 6:
+		if o.Pipeline {
+			return len("(pipeline)")
+		}
 		if !o.Mapped {
 			return len("(unmapped)")
 		}
@@ -128,7 +131,7 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 		if s.State == model.StateFiring {
 			st = st.Bold(true)
 		}
-		if s.Disputed() {
+		if s.Disputed() || ruleInDoubt(s) {
 			st = th.Warn.Bold(true)
 		}
 		return signalState(s), st
@@ -143,6 +146,9 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 	case 6:
 		return staleText(now, s.Stale, s.StaleSince), th.Warn
 	case 7:
+		if ruleInDoubt(s) { // why the state is in doubt comes first
+			return "rule failing since " + s.RuleFailing.UTC().Format("15:04") + " · " + cellText(s.Summary()), base
+		}
 		return cellText(s.Summary()), base
 	}
 	return "", base
@@ -165,6 +171,9 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 	case 5:
 		return listText(o.Sources), base
 	case 6:
+		if o.Pipeline {
+			return "(pipeline)", th.Dim
+		}
 		if !o.Mapped {
 			return "(unmapped)", th.Dim
 		}
@@ -182,9 +191,13 @@ func outageCell(th *Theme, now time.Time, o *model.Outage, col int) (string, tce
 // some of those sources silence or inhibit while another still pages
 // counts as firing and says so: "SILENCED 1/2", "INHIBITED 1/2" (silenced
 // by 1 of 2). Narrow columns get the short forms ("SIL 1/2", "INHIB"),
-// after altSep.
+// after altSep. An alert whose rule fails upstream is frozen in the state
+// it was last evaluated to, so a firing or pending one reads "FIRING?",
+// "PENDING?".
 func signalState(s *model.Signal) string {
 	switch {
+	case ruleInDoubt(s):
+		return stateText(s.State) + "?"
 	case s.Disputed():
 		of := "/" + strconv.Itoa(s.Voters)
 		if s.SilencedIn > 0 {
@@ -197,6 +210,13 @@ func signalState(s *model.Signal) string {
 		return "INHIBITED" + altSep + "INHIB"
 	}
 	return stateText(s.State)
+}
+
+// ruleInDoubt reports whether the signal's state is in doubt because the
+// rule behind it fails upstream: a firing or pending alert whose row is
+// not disputed between Alertmanagers (that says more).
+func ruleInDoubt(s *model.Signal) bool {
+	return !s.RuleFailing.IsZero() && !s.Disputed() && (s.State == model.StateFiring || s.State == model.StatePending)
 }
 
 // outageAlertsText is an outage's ALERTS cell: how many alerts, and how
