@@ -1,0 +1,147 @@
+package runtime_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sitroom/model"
+	"sitroom/sources/sourcetest"
+	"sitroom/ui"
+	"sitroom/ui/uitest"
+)
+
+// joinRules holds JoinBroken, a checkout rule, with the expression expr.
+func joinRules(expr string) string {
+	return `groups:
+  - name: pipeline
+    interval: 1s
+    rules:
+      - alert: JoinBroken
+        expr: ` + expr + `
+        labels: {severity: critical, service: checkout}
+      - alert: AlwaysFiring
+        expr: vector(1)
+        labels: {severity: warning}
+`
+}
+
+// brokenJoin fails at every evaluation on Prometheus 2.42: a one-to-many
+// join whose "one" side has two series.
+const brokenJoin = `vector(1) * on() group_left() (label_replace(vector(1), "a", "x", "", "") or label_replace(vector(2), "a", "y", "", ""))`
+
+// frozenPrometheus is a real Prometheus in the state an SRE finds it in
+// after two bad changes: JoinBroken fired, then its rule was changed into
+// one that fails at every evaluation (its alert stays frozen as firing in
+// /api/v1/alerts), then a reload of an unparsable rules file failed.
+func frozenPrometheus(t *testing.T) *sourcetest.Server {
+	t.Helper()
+	rules := filepath.Join(t.TempDir(), "rules.yml")
+	require.NoError(t, os.WriteFile(rules, []byte(joinRules("vector(1)")), 0o600))
+	srv := sourcetest.StartPrometheus(t, []string{rules})
+	sourcetest.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
+		if !strings.Contains(string(srv.Get(t, "/api/v1/alerts")), `"alertname":"JoinBroken"`) {
+			return fmt.Errorf("JoinBroken does not fire yet")
+		}
+		return nil
+	})
+	require.NoError(t, os.WriteFile(rules, []byte(joinRules(brokenJoin)), 0o600))
+	require.NoError(t, srv.Reload(t))
+	sourcetest.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
+		if !strings.Contains(string(srv.Get(t, "/api/v1/rules")), `"health":"err"`) {
+			return fmt.Errorf("the rule has not failed yet")
+		}
+		return nil
+	})
+	require.NoError(t, os.WriteFile(rules, []byte("groups: [\n"), 0o600))
+	require.Error(t, srv.Reload(t), "an unparsable rules file fails the reload")
+	require.Contains(t, string(srv.Get(t, "/api/v1/alerts")), `"alertname":"JoinBroken"`,
+		"the failing rule's alert stays in Prometheus' alerts, frozen")
+	return srv
+}
+
+// A failing rule and a failed reload on a real Prometheus, as a NOC sees
+// them: the chip degraded with why, the frozen alert marked FIRING?, the
+// failing rule group an outage of the pipeline that names what it leaves
+// unwatched and can be acknowledged, and the shift's handoff saying what
+// degraded since when.
+func TestPipelineOnScreenAndInTheHandoff(t *testing.T) {
+	srv := frozenPrometheus(t)
+	c := startConsole(t, fmt.Sprintf(`sources:
+  - {name: prom, type: prometheus, url: %s, interval: 1s}
+services:
+  - {name: checkout, match: ['service="checkout"'], owner: team-web}
+`, srv.URL))
+	snap := c.waitFor(t, 30*time.Second, "a pipeline outage", func(s *model.Snapshot) bool {
+		return s.Outage("prom/pipeline rules") != nil
+	})
+	po := snap.Outage("prom/pipeline rules")
+	assert.True(t, po.Pipeline)
+	assert.Equal(t, []string{"checkout"}, po.Blinds)
+	assert.Equal(t, model.SevCritical, po.Severity, "a rule watching for critical alerts is blind")
+	var frozen *model.Signal
+	for _, s := range snap.Signals {
+		if s.Name == "JoinBroken" {
+			frozen = s
+		}
+	}
+	require.NotNil(t, frozen, "the frozen alert is still shown")
+	assert.False(t, frozen.RuleFailing.IsZero(), "marked: its rule fails")
+	assert.Contains(t, frozen.RuleError, "duplicate series")
+	for _, s := range snap.Signals {
+		if s.Name == "AlwaysFiring" {
+			assert.True(t, s.RuleFailing.IsZero(), "an alert of a working rule is not marked")
+		}
+	}
+	require.Len(t, snap.Sources, 1)
+	assert.Regexp(t, `^1 rule failing; config reload failed \d+s ago$`, snap.Sources[0].PipelineReason(time.Now()))
+
+	// On screen, at 200x60: the chip, the pipeline outage, the mark.
+	s := uitest.NewScreen(t, 200, 60)
+	ui.DrawPanel(s, ui.PanelHeader, snap, ui.DrawOptions{Now: time.Now(), Operator: "noc1"})
+	header := strings.Join(uitest.ScreenText(s), "\n")
+	assert.Contains(t, header, "prom degraded: 1 rule failing; config reload failed")
+	s = uitest.NewScreen(t, 200, 60)
+	ui.DrawPanel(s, ui.PanelOutages, snap, ui.DrawOptions{Now: time.Now(), Operator: "noc1"})
+	outages := strings.Join(uitest.ScreenText(s), "\n")
+	assert.Regexp(t, `CRIT prom/pipeline rules +\S+ 1 +prom +\(pipeline\)`, outages)
+	s = uitest.NewScreen(t, 200, 60)
+	ui.DrawPanel(s, ui.PanelAlerts, snap, ui.DrawOptions{Now: time.Now(), Operator: "noc1"})
+	alerts := strings.Join(uitest.ScreenText(s), "\n")
+	assert.Regexp(t, `FIRING\? +\S+ JoinBroken +checkout +prom +rule failing since \d\d:\d\d · `, alerts)
+	assert.Regexp(t, `FIRING +\S+ AlwaysFiring`, alerts)
+
+	// The pipeline outage is acknowledged like any outage.
+	d := dispatcher(t, c.rt)
+	d.Observe(snap)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := d.Do(ctx, model.ActionRequest{Verb: model.VerbAck, Service: po.Service, AlertKeys: po.Keys, Comment: "rules fix in review"})
+	require.NoError(t, err)
+	assert.Equal(t, model.ActionDelivered, res.State, res.Message)
+	b, err := d.Board()
+	require.NoError(t, err)
+	require.NotNil(t, b.AckOf(po.Service), "acked")
+
+	// The handoff says what degraded, since when, and lists the outage.
+	r := c.report(t)
+	var whats []string
+	for _, p := range r.Pipeline {
+		assert.Equal(t, "prom", p.Source)
+		assert.Nil(t, p.Ended, "still degraded")
+		whats = append(whats, p.What)
+	}
+	assert.ElementsMatch(t, []string{"rule pipeline/JoinBroken failing", "config reload failed"}, whats)
+	var services []string
+	for _, o := range r.Outages {
+		services = append(services, o.Service)
+	}
+	assert.Contains(t, services, "prom/pipeline rules")
+}
