@@ -13,6 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model"
+	"sitroom/model/cache"
+	"sitroom/model/config"
+	"sitroom/sources"
+	"sitroom/sources/runtime"
+	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
 	"sitroom/ui"
 	"sitroom/ui/uitest"
@@ -144,4 +149,84 @@ services:
 		services = append(services, o.Service)
 	}
 	assert.Contains(t, services, "prom/pipeline rules")
+}
+
+// An Alertmanager HA pair whose member b was restarted without its
+// --cluster.peer (a gossip split: silences made on one no longer reach
+// the other), as the console polling it records it: its chip degraded
+// with why, `sitroom check` on the same cache failing with the split, and
+// the handoff saying since when.
+func TestClusterSplitOnScreenInCheckAndInTheHandoff(t *testing.T) {
+	a, b := sourcetest.StartAlertmanagerPair(t)
+	body := fmt.Sprintf("sources:\n  - {name: am-a, type: alertmanager, url: %s}\n  - {name: am-b, type: alertmanager, url: %s}\n", a.URL, b.URL)
+	cfgPath := writeConfig(t, body)
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	db := filepath.Join(t.TempDir(), "cache.db")
+	c, err := cache.Open(db)
+	require.NoError(t, err)
+	defer c.Close()
+	clock := &stepClock{t: time.Now()}
+	p := configPoller(t, c, cfg, sources.PollerOptions{Now: clock.Now})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, p.PollOnce(ctx), "both members healthy: each sees 2 peers")
+	snap, err := p.Snapshot()
+	require.NoError(t, err)
+	for _, st := range snap.Sources {
+		require.Empty(t, st.Findings, "%s: a healthy pair", st.Name)
+	}
+
+	b.RestartWithoutPeers(t)
+	sourcetest.Eventually(t, 20*time.Second, 200*time.Millisecond, func() error {
+		if !strings.Contains(string(b.Get(t, "/api/v2/status")), `"peers":[{`) {
+			return fmt.Errorf("am-b not up yet")
+		}
+		return nil
+	})
+	var reason string
+	sourcetest.Eventually(t, 20*time.Second, 500*time.Millisecond, func() error {
+		clock.Set(clock.Now().Add(sources.HealthEvery + time.Second)) // the next health read is due
+		if err := p.PollOnce(ctx); err != nil {
+			return err
+		}
+		snap, err = p.Snapshot()
+		if err != nil {
+			return err
+		}
+		for _, st := range snap.Sources {
+			if st.Name == "am-b" {
+				reason = st.PipelineReason(clock.Now())
+			}
+		}
+		if reason == "" {
+			return fmt.Errorf("am-b not found split yet")
+		}
+		return nil
+	})
+	assert.Equal(t, "cluster split (1 of 2 peers)", reason)
+
+	s := uitest.NewScreen(t, 200, 60)
+	ui.DrawPanel(s, ui.PanelHeader, snap, ui.DrawOptions{Now: clock.Now(), Operator: "noc1"})
+	assert.Contains(t, strings.Join(uitest.ScreenText(s), "\n"), "am-b degraded: cluster split (1 of 2 peers)")
+
+	logf := filepath.Join(t.TempDir(), "log")
+	code, out, errOut := bintest.Run(t, "check", "--config", cfgPath, "--db", db, "--log-file", logf)
+	assert.NotEqual(t, 0, code, out+errOut)
+	assert.Contains(t, out, "cluster split (1 of 2 peers)")
+	code, out, errOut = bintest.Run(t, "check", "--warn-only", "--config", cfgPath, "--db", db, "--log-file", logf)
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "cluster split (1 of 2 peers)")
+
+	r, err := runtime.Report(runtime.Options{ConfigPath: cfgPath, DBPath: db}, model.HandoffSpan{Since: time.Hour}, clock.Now().Add(time.Second))
+	require.NoError(t, err)
+	var split []model.HandoffPipeline
+	for _, e := range r.Pipeline {
+		if e.Source == "am-b" && e.Kind == "cluster" {
+			split = append(split, e)
+		}
+	}
+	require.Len(t, split, 1, "%+v", r.Pipeline)
+	assert.Equal(t, "cluster split (1 of 2 peers)", split[0].What)
+	assert.Nil(t, split[0].Ended, "still split")
 }
