@@ -50,7 +50,8 @@ type wording struct {
 
 // wordAfter is the word that starts s after one space ("alerts" in " alerts
 // in %s"), or "" when s does not start with a space and a letter (a
-// unit glued to the number, "45s", or punctuation).
+// unit glued to the number, "45s", or punctuation) or the word is a key
+// of key=value text (" user=postgres" in a connection string).
 func wordAfter(s string) string {
 	if len(s) < 2 || s[0] != ' ' {
 		return ""
@@ -59,6 +60,9 @@ func wordAfter(s string) string {
 	end := 0
 	for end < len(s) && (s[end] >= 'a' && s[end] <= 'z' || s[end] >= 'A' && s[end] <= 'Z' || end > 0 && s[end] >= '0' && s[end] <= '9') {
 		end++
+	}
+	if end < len(s) && s[end] == '=' {
+		return ""
 	}
 	return s[:end]
 }

@@ -1,0 +1,279 @@
+package teamstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// migrateLock is the key of the transaction-level advisory lock each
+// migration runs under, so consoles starting at once apply it once.
+const migrateLock = 0x5173_7472_6d01 // "sitrm" 1
+
+// writeLock is the key of the advisory lock every write takes until its
+// transaction ends (Store.write takes it first; the seq trigger takes it
+// too, for writers other than sitroom): writes are serialized, so the
+// order of seq is the order of commits and a reader that has seen seq n
+// has seen every change before it. The team's write rate (operators'
+// actions, one recorder, a status row per source and poll) is far below
+// what that allows.
+const writeLock = 0x5173_7472_6d02
+
+// migrations are the schema versions, in order; version i+1 is
+// migrations[i]. A version, once released, never changes: a change is a
+// new version.
+var migrations = []string{
+	// 1: what operators do, the outbox, the lease, the sources' status.
+	//
+	// Every table has seq, set from the one sequence change_seq on insert
+	// and update (trigger set_seq), and a statement trigger notifying
+	// channel sitroom with the table's name: Changes reads every row with
+	// a seq past a cursor, Listen hears that there is something to read.
+	`CREATE SEQUENCE change_seq;
+	CREATE FUNCTION set_seq() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		PERFORM pg_advisory_xact_lock(` + fmt.Sprint(writeLock) + `);
+		NEW.seq := nextval('change_seq');
+		RETURN NEW;
+	END $$;
+	CREATE FUNCTION notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		PERFORM pg_notify('sitroom', TG_TABLE_NAME);
+		RETURN NULL;
+	END $$;
+	CREATE TABLE audit (
+		uid        text        PRIMARY KEY,
+		at         timestamptz NOT NULL,
+		operator   text        NOT NULL,
+		role       text        NOT NULL,
+		host       text        NOT NULL,
+		ssh_client text        NOT NULL,
+		verb       text        NOT NULL,
+		service    text        NOT NULL,
+		target     text        NOT NULL,
+		comment    text        NOT NULL,
+		upstream   text        NOT NULL DEFAULT '',
+		state      text        NOT NULL,
+		reason     text        NOT NULL DEFAULT '',
+		seq        bigint      NOT NULL
+	);
+	CREATE INDEX audit_at ON audit(at);
+	CREATE INDEX audit_seq ON audit(seq);
+	CREATE TABLE acks (
+		uid        text        PRIMARY KEY REFERENCES audit(uid),
+		service    text        NOT NULL,
+		alert_keys text[]      NOT NULL,
+		operator   text        NOT NULL,
+		at         timestamptz NOT NULL,
+		until      timestamptz NOT NULL,
+		comment    text        NOT NULL,
+		cleared_at timestamptz,
+		cleared_by text        NOT NULL DEFAULT '',
+		ended_at   timestamptz,
+		ended      text        NOT NULL DEFAULT '',
+		seq        bigint      NOT NULL
+	);
+	CREATE INDEX acks_open ON acks(service) WHERE cleared_at IS NULL;
+	CREATE INDEX acks_seq ON acks(seq);
+	CREATE TABLE escalations (
+		uid        text        PRIMARY KEY REFERENCES audit(uid),
+		service    text        NOT NULL,
+		level      integer     NOT NULL,
+		who        text        NOT NULL,
+		contact    text        NOT NULL,
+		operator   text        NOT NULL,
+		at         timestamptz NOT NULL,
+		comment    text        NOT NULL,
+		cleared_at timestamptz,
+		seq        bigint      NOT NULL
+	);
+	CREATE INDEX escalations_open ON escalations(service) WHERE cleared_at IS NULL;
+	CREATE INDEX escalations_seq ON escalations(seq);
+	CREATE TABLE notes (
+		uid      text        PRIMARY KEY REFERENCES audit(uid),
+		service  text        NOT NULL,
+		operator text        NOT NULL,
+		at       timestamptz NOT NULL,
+		text     text        NOT NULL,
+		seq      bigint      NOT NULL
+	);
+	CREATE INDEX notes_at ON notes(at);
+	CREATE INDEX notes_seq ON notes(seq);
+	CREATE TABLE deliveries (
+		id         bigserial   PRIMARY KEY,
+		action_uid text        NOT NULL REFERENCES audit(uid),
+		kind       text        NOT NULL,
+		dest       text        NOT NULL,
+		key        text        NOT NULL,
+		payload    text        NOT NULL,
+		state      text        NOT NULL,
+		attempts   integer     NOT NULL DEFAULT 0,
+		next_at    timestamptz NOT NULL,
+		claimed_by text        NOT NULL DEFAULT '',
+		ref        text        NOT NULL DEFAULT '',
+		error      text        NOT NULL DEFAULT '',
+		until      timestamptz,
+		seq        bigint      NOT NULL,
+		UNIQUE (action_uid, kind, dest, key)
+	);
+	CREATE INDEX deliveries_due ON deliveries(next_at) WHERE state = 'pending';
+	CREATE INDEX deliveries_seq ON deliveries(seq);
+	CREATE TABLE team_lease (
+		name       text        PRIMARY KEY,
+		holder     text        NOT NULL,
+		expires_at timestamptz NOT NULL,
+		seq        bigint      NOT NULL
+	);
+	CREATE TABLE source_status (
+		host         text        NOT NULL,
+		source       text        NOT NULL,
+		type         text        NOT NULL,
+		last_attempt timestamptz,
+		last_success timestamptz,
+		last_error   text        NOT NULL,
+		latency_us   bigint      NOT NULL,
+		items        integer     NOT NULL,
+		note         text        NOT NULL,
+		findings     jsonb       NOT NULL DEFAULT '[]',
+		seq          bigint      NOT NULL,
+		PRIMARY KEY (host, source)
+	);
+	CREATE INDEX source_status_seq ON source_status(seq);`,
+
+	// 2: the history a shift handoff is built from, recorded by the
+	// console holding the team lease: one outage_history row per outage
+	// for the whole team (unique on service and opened_at, so two consoles
+	// recording it make one), source outages, ticket backlog samples.
+	`CREATE TABLE outage_history (
+		id          bigserial   PRIMARY KEY,
+		service     text        NOT NULL,
+		severity    text        NOT NULL,
+		opened_at   timestamptz NOT NULL,
+		first_seen  timestamptz NOT NULL,
+		closed_at   timestamptz,
+		provisional boolean     NOT NULL DEFAULT false,
+		alerts      integer     NOT NULL,
+		seq         bigint      NOT NULL,
+		UNIQUE (service, opened_at)
+	);
+	CREATE INDEX outage_history_open ON outage_history(service) WHERE closed_at IS NULL;
+	CREATE INDEX outage_history_seq ON outage_history(seq);
+	CREATE TABLE source_history (
+		id      bigserial   PRIMARY KEY,
+		source  text        NOT NULL,
+		down_at timestamptz NOT NULL,
+		up_at   timestamptz,
+		error   text        NOT NULL,
+		seq     bigint      NOT NULL,
+		UNIQUE (source, down_at)
+	);
+	CREATE INDEX source_history_seq ON source_history(seq);
+	CREATE TABLE backlog_samples (
+		at         timestamptz NOT NULL,
+		source     text        NOT NULL,
+		tier       text        NOT NULL,
+		open       integer     NOT NULL,
+		unassigned integer     NOT NULL,
+		breached   integer     NOT NULL,
+		seq        bigint      NOT NULL,
+		PRIMARY KEY (source, tier, at)
+	);
+	CREATE INDEX backlog_samples_at ON backlog_samples(at);
+	CREATE INDEX backlog_samples_seq ON backlog_samples(seq);`,
+}
+
+// tables lists every table Changes reads, each with the seq and notify
+// triggers; version says which migration made it.
+var tables = []struct {
+	name    string
+	version int
+}{
+	{"audit", 1}, {"acks", 1}, {"escalations", 1}, {"notes", 1}, {"deliveries", 1}, {"team_lease", 1},
+	{"source_status", 1}, {"outage_history", 2}, {"source_history", 2}, {"backlog_samples", 2},
+}
+
+// triggers returns the statements giving the tables of migration v their
+// seq and notify triggers.
+func triggers(v int) string {
+	var s string
+	for _, t := range tables {
+		if t.version != v {
+			continue
+		}
+		s += fmt.Sprintf(`CREATE TRIGGER %[1]s_seq BEFORE INSERT OR UPDATE ON %[1]s FOR EACH ROW EXECUTE FUNCTION set_seq();
+			CREATE TRIGGER %[1]s_notify AFTER INSERT OR UPDATE OR DELETE ON %[1]s FOR EACH STATEMENT EXECUTE FUNCTION notify_change();
+`, t.name)
+	}
+	return s
+}
+
+// SchemaVersion is the schema version this package writes and reads.
+var SchemaVersion = len(migrations)
+
+// ErrNewerSchema is returned by Open when the database holds a schema
+// newer than this console knows: a newer sitroom migrated it.
+var ErrNewerSchema = errors.New("the team store's schema is newer than this sitroom knows; upgrade sitroom")
+
+// currentVersion reads the schema version, 0 for an empty database.
+func currentVersion(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (int, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT to_regclass('schema_version') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return 0, err
+	}
+	var v int
+	err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&v)
+	return v, err
+}
+
+// migrate applies the versions the database lacks, each in its own
+// transaction under the migration lock: of several consoles opening an
+// empty database at once, one applies each version and the others find
+// it applied once they get the lock.
+func migrate(ctx context.Context, c *pgx.Conn) error {
+	v, err := currentVersion(ctx, c)
+	if err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return ErrNewerSchema
+	}
+	for v < len(migrations) {
+		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+				version    integer     PRIMARY KEY,
+				applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+				return err
+			}
+			cur, err := currentVersion(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if cur != v {
+				v = cur // applied meanwhile by another console
+				return nil
+			}
+			if _, err := tx.Exec(ctx, migrations[v]+"\n"+triggers(v+1)); err != nil {
+				return fmt.Errorf("schema version %d: %w", v+1, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_version(version) VALUES ($1)`, v+1); err != nil {
+				return err
+			}
+			v++
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if v > len(migrations) {
+			return ErrNewerSchema
+		}
+	}
+	return nil
+}
