@@ -43,6 +43,8 @@ type Config struct {
 	Display `yaml:",inline"`
 	// Console is keys and views: remapped keys and named views (keys.go).
 	Console `yaml:",inline"`
+	// Team names the team store shared by every console (team.go).
+	Team Team `yaml:"team,omitempty"`
 
 	// baseDir is the directory relative paths resolve against.
 	baseDir string

@@ -64,6 +64,7 @@ func (c *Config) Validate() error {
 	v.webhooks()
 	v.history()
 	v.console()
+	v.team()
 	if c.OutageThreshold != "" && !contains(thresholds, c.OutageThreshold) {
 		v.errorf("outage_threshold", "unknown severity %q (want %s)", clip(c.OutageThreshold), oneOf(thresholds))
 	}
