@@ -308,6 +308,8 @@ type Board struct {
 	// Pending lists the actions of the kinds that refuse a duplicate
 	// (OnePending) with a delivery still pending, oldest first.
 	Pending []Pending
+	// Team is the team store as this console sees it (team mode).
+	Team TeamState
 }
 
 // Pending is an action some delivery of which is still in the outbox:
