@@ -127,21 +127,28 @@ func pushOne(ctx context.Context, tx pgx.Tx, a *model.Action) (bool, error) {
 		return false, err
 	}
 	for _, d := range a.Deliveries {
-		next := d.NextAt
-		if next.IsZero() {
-			next = a.At
-		}
-		st := d.State
-		if st == "" {
-			st = model.ActionPending
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO deliveries(action_uid, kind, dest, key, payload, state, attempts, next_at, ref, error, until)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (action_uid, kind, dest, key) DO NOTHING`,
-			a.UID, d.Kind, d.Dest, d.Key, d.Payload, string(st), d.Attempts, next, d.Ref, clip(d.Error), tz(d.Until)); err != nil {
+		if err := insertDelivery(ctx, tx, a.UID, a.At, d); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
+}
+
+// insertDelivery queues d for the action uid made at at (its first try
+// then when d has no NextAt), in d's state, pending when it has none.
+func insertDelivery(ctx context.Context, tx pgx.Tx, uid string, at time.Time, d model.Delivery) error {
+	next := d.NextAt
+	if next.IsZero() {
+		next = at
+	}
+	st := d.State
+	if st == "" {
+		st = model.ActionPending
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO deliveries(action_uid, kind, dest, key, payload, state, attempts, next_at, ref, error, until)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (action_uid, kind, dest, key) DO NOTHING`,
+		uid, d.Kind, d.Dest, d.Key, d.Payload, string(st), d.Attempts, next, d.Ref, clip(d.Error), tz(d.Until))
+	return err
 }
 
 // EndAck records that the ack uid ended upstream at at, and why in words
@@ -164,17 +171,17 @@ func (s *Store) EndAck(ctx context.Context, uid, why string, at time.Time) error
 
 // settle derives an action's audit state from its deliveries: delivered
 // when every one is done, failed when one failed for good, with the
-// upstream references and the last error.
+// upstream references and the last error. The row is written only when
+// that changes it (its seq moves only then); a refused one never is.
 func settle(ctx context.Context, tx pgx.Tx, uid string) error {
-	_, err := tx.Exec(ctx, `UPDATE audit SET
-		state = CASE WHEN bool_or_failed THEN 'failed' WHEN bool_or_pending THEN 'pending' ELSE 'delivered' END,
-		upstream = refs, reason = last_error
-		FROM (SELECT coalesce(bool_or(state = 'failed'), false) AS bool_or_failed,
-			coalesce(bool_or(state = 'pending'), false) AS bool_or_pending,
+	_, err := tx.Exec(ctx, `UPDATE audit SET state = d.new_state, upstream = d.refs, reason = d.last_error
+		FROM (SELECT CASE WHEN coalesce(bool_or(state = 'failed'), false) THEN 'failed'
+				WHEN coalesce(bool_or(state = 'pending'), false) THEN 'pending' ELSE 'delivered' END AS new_state,
 			coalesce(string_agg(nullif(ref, ''), ',' ORDER BY id), '') AS refs,
 			coalesce((array_agg(error ORDER BY id DESC) FILTER (WHERE error != ''))[1], '') AS last_error
 			FROM deliveries WHERE action_uid = $1) AS d
-		WHERE uid = $1 AND state != 'refused'`, uid)
+		WHERE uid = $1 AND audit.state != 'refused'
+			AND (audit.state, audit.upstream, audit.reason) IS DISTINCT FROM (d.new_state, d.refs, d.last_error)`, uid)
 	return err
 }
 

@@ -78,3 +78,58 @@ func BenchmarkClaimFinish(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSyncNoop syncs an ack with two silences the store already has:
+// what each console pays for every action copied back and forth.
+func BenchmarkSyncNoop(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	a := model.TeamAction{Action: ack("u1", "svc", t0, silence("am1", "k1"), silence("am2", "k1"))}
+	if _, err := s.Sync(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if n, err := s.Sync(ctx, a); err != nil || n != 0 {
+			b.Fatalf("changed %d, err %v", n, err)
+		}
+	}
+}
+
+// BenchmarkTeamChangesIdle is the periodic catch-up read of actions when
+// nothing changed.
+func BenchmarkTeamChangesIdle(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	for i := range 200 {
+		if _, err := s.Push(ctx, ack(fmt.Sprintf("u%d", i), "svc", t0, silence("am1", "k1"))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ch, err := s.TeamChanges(ctx, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.TeamChanges(ctx, ch.Next); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTeamChangesAll reads 200 acks with a silence each whole, as
+// a console starting with an empty cursor does.
+func BenchmarkTeamChangesAll(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	for i := range 200 {
+		if _, err := s.Push(ctx, ack(fmt.Sprintf("u%d", i), "svc", t0, silence("am1", "k1"))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		ch, err := s.TeamChanges(ctx, 0)
+		if err != nil || len(ch.Actions) != 200 {
+			b.Fatalf("read %d, err %v", len(ch.Actions), err)
+		}
+	}
+}

@@ -7,10 +7,12 @@
 // between the two is the runtime's (not wired yet).
 //
 // The audit row's uid is the idempotency key: pushing an action twice, or
-// from two consoles, makes one row. Every row carries seq, from one
-// sequence, set on insert and update; Changes returns every row changed
-// past a cursor, and Listen hears (LISTEN/NOTIFY) that there is something
-// to read. Times are the server's where they decide (the lease, claims,
+// from two consoles, makes one row. Consoles exchange whole actions
+// (model.TeamAction): Sync records new ones and merges known ones forward,
+// writing nothing when nothing moves. Every row carries seq, from one
+// sequence, set on insert and update; TeamChanges returns every action
+// with a row changed past a cursor, whole, Changes every row, and Listen
+// hears (LISTEN/NOTIFY) that there is something to read. Times are the server's where they decide (the lease, claims,
 // due deliveries) and stored to the microsecond.
 //
 // A Store holds at most two connections: one for its queries (serialized,
