@@ -515,6 +515,9 @@ type DrawOptions struct {
 	// first screen line holding this text is at the top, as a reader
 	// scrolling down to it would see it.
 	From string
+	// Board is the shared action state drawn over snap (acks,
+	// escalations, the team store's chip); nil draws none.
+	Board *model.Board
 }
 
 // DrawPanel draws one panel, or the whole screen, for snap onto s filling
@@ -529,6 +532,9 @@ func DrawPanel(s tcell.Screen, which Panel, snap *model.Snapshot, o DrawOptions)
 	}
 	st.flat = o.Flat
 	st.setSnapshot(snap)
+	if o.Board != nil {
+		st.setBoard(o.Board)
+	}
 	if o.Filter != "" {
 		st.setFilter(o.Filter)
 	}

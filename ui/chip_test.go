@@ -31,3 +31,29 @@ func TestChipSaysThrottledNotDown(t *testing.T) {
 		t.Error("a throttled chip must not look like a down one")
 	}
 }
+
+// The team store's chip says whether this console reaches the team's
+// shared state, how long ago it last did, and how much waits for it.
+func TestTeamChipWords(t *testing.T) {
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		st   model.TeamState
+		want string
+		h    model.SourceHealth
+	}{
+		{model.TeamState{Configured: true, OK: true, LastSync: now.Add(-time.Second)}, "team ok", model.HealthOK},
+		{model.TeamState{Configured: true}, "team connecting…", model.HealthUnknown},
+		{model.TeamState{Configured: true, Since: now.Add(-2 * time.Minute), LastSync: now.Add(-2 * time.Minute), Error: "connection refused"},
+			"team down · last sync 2m ago", model.HealthDown},
+		{model.TeamState{Configured: true, Since: now, Error: "password authentication failed", Unsynced: 1},
+			"team down · never synced · 1 to sync", model.HealthDown},
+		{model.TeamState{Configured: true, Since: now.Add(-time.Hour), LastSync: now.Add(-75 * time.Minute), Error: "timeout", Unsynced: 3},
+			"team down · last sync 1h15m ago · 3 to sync", model.HealthDown},
+	}
+	for _, c := range cases {
+		got, h := teamChip(now, c.st)
+		if got != c.want || h != c.h {
+			t.Errorf("teamChip(%+v) = %q, %s; want %q, %s", c.st, got, h, c.want, c.h)
+		}
+	}
+}

@@ -500,6 +500,38 @@ func pipelineBlock(d *document, th *Theme, now time.Time, fs []model.Finding) {
 	}
 }
 
+// teamHelp is the team store's entry in the help page's Sources: its
+// state, when it last synced, since when it is down and why, and how many
+// of this console's changes wait for it.
+func teamHelp(d *document, th *Theme, now time.Time, t model.TeamState) {
+	_, h := teamChip(now, t)
+	state := "OK"
+	switch h {
+	case model.HealthDown:
+		state = "DOWN"
+	case model.HealthUnknown:
+		state = "CONNECTING"
+	}
+	d.add(docLine{indent: 2, label: "team", text: state + "  team store (PostgreSQL)", lstyle: th.health(h).Bold(true), style: th.health(h)})
+	sub := func(label, text string, style tcell.Style) {
+		d.add(docLine{indent: 4, label: label, labelW: 14, text: text, lstyle: th.Dim, style: style})
+	}
+	last := "never this run"
+	if !t.LastSync.IsZero() {
+		last = utc(t.LastSync) + ago(now, t.LastSync)
+	}
+	sub("last sync", last, th.Base)
+	if !t.OK && !t.Since.IsZero() {
+		sub("down since", utc(t.Since)+ago(now, t.Since), th.Base)
+	}
+	if t.Error != "" {
+		sub("error", Inert(t.Error), th.ErrorText)
+	}
+	if t.Unsynced > 0 {
+		sub("to sync", model.Plural(t.Unsynced, "change", "changes")+" of this console not yet in the team store", th.Warn)
+	}
+}
+
 // buildHelp lists every binding of the table by scope, then the full state
 // of every source (including its last error, which the header chip cannot
 // hold), then a legend.
@@ -573,6 +605,9 @@ func (st *state) buildHelp() *document {
 			}
 			pipelineBlock(d, th, now, s.Findings)
 		}
+	}
+	if st.board != nil && st.board.Team.Configured {
+		teamHelp(d, th, now, st.board.Team)
 	}
 	if st.snap != nil && (st.snap.CacheError != "" || st.snap.CacheNote != "") {
 		d.blank()

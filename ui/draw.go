@@ -326,8 +326,11 @@ func groupDigits(n int) string {
 
 // drawChips paints one chip per source from row y over at most lines
 // rows, the ones that need attention first; chips that do not fit end in
-// "+N more". With loud (the wall screen) a failing source's chip is drawn
-// in reverse. It returns the rows used.
+// "+N more". In team mode the team store's chip follows the sources'
+// chips, except when the store is down: then it comes first, so that a
+// console cut off from its team says so even at 80 columns, where the
+// sources' chips give way to it. With loud (the wall screen) a failing
+// chip is drawn in reverse. It returns the rows used.
 func (st *state) drawChips(p *painter, y, w, lines int, now time.Time, loud bool) int {
 	th := &st.theme
 	if st.snap == nil {
@@ -338,29 +341,41 @@ func (st *state) drawChips(p *painter, y, w, lines int, now time.Time, loud bool
 		p.text(0, y, w, msg, th.Unknown)
 		return 1
 	}
-	if len(st.snap.Sources) == 0 {
-		p.text(0, y, w, "no sources configured", th.Unknown)
-		return 1
+	type chipItem struct {
+		text string
+		h    model.SourceHealth
 	}
-	idx := make([]int, len(st.snap.Sources))
+	srcs := st.snap.Sources
+	items := make([]chipItem, 0, len(srcs)+1)
+	if len(srcs) == 0 {
+		items = append(items, chipItem{"no sources configured", model.HealthUnknown})
+	}
+	idx := make([]int, len(srcs))
 	for i := range idx {
 		idx[i] = i
 	}
-	srcs := st.snap.Sources
 	sort.SliceStable(idx, func(a, b int) bool {
 		return healthRank(srcs[idx[a]].Health()) < healthRank(srcs[idx[b]].Health())
 	})
+	for _, i := range idx {
+		items = append(items, chipItem{chip(now, &srcs[i]), srcs[i].Health()})
+	}
+	if st.board != nil && st.board.Team.Configured {
+		text, h := teamChip(now, st.board.Team)
+		if h == model.HealthDown {
+			items = append([]chipItem{{text, h}}, items...)
+		} else {
+			items = append(items, chipItem{text, h})
+		}
+	}
 	x, line := 0, 0
-	for n, i := range idx {
-		s := &srcs[i]
-		h := s.Health()
-		style := th.health(h)
-		if loud && (h == model.HealthDown || h == model.HealthThrottled) {
+	for n, it := range items {
+		style := th.health(it.h)
+		if loud && (it.h == model.HealthDown || it.h == model.HealthThrottled) {
 			style = style.Reverse(true).Bold(true)
 		}
-		text := chip(now, s)
-		cw := p.width(text)
-		restAfter := len(idx) - n - 1
+		cw := p.width(it.text)
+		restAfter := len(items) - n - 1
 		moreW := func() int {
 			if restAfter > 0 && line == lines-1 {
 				return len(fmt.Sprintf("  +%d more", restAfter))
@@ -375,9 +390,9 @@ func (st *state) drawChips(p *painter, y, w, lines int, now time.Time, loud bool
 			line, x, sep = line+1, 0, 0 // on the next row
 		}
 		if x+sep+cw+moreW() > w {
-			more := len(idx) - n
+			more := len(items) - n
 			if x == 0 { // not even one chip fits whole on a row: cut it
-				x += p.text(x, y+line, max(w-moreW(), 1), text, style)
+				x += p.text(x, y+line, max(w-moreW(), 1), it.text, style)
 				more--
 			}
 			if more > 0 {
@@ -386,7 +401,7 @@ func (st *state) drawChips(p *painter, y, w, lines int, now time.Time, loud bool
 			return line + 1
 		}
 		x += sep
-		x += p.text(x, y+line, w-x, text, style)
+		x += p.text(x, y+line, w-x, it.text, style)
 	}
 	return line + 1
 }

@@ -88,6 +88,27 @@ func chip(now time.Time, st *model.SourceStatus) string {
 	return name + " polling…"
 }
 
+// teamChip is the text of the team store's header chip and the health it
+// is drawn in: "team ok"; "team connecting…" before the first answer;
+// "team down · last sync 2m ago" (or "· never synced") once it failed,
+// with "· 3 to sync" while this console's changes wait for the store.
+func teamChip(now time.Time, t model.TeamState) (string, model.SourceHealth) {
+	switch {
+	case t.OK:
+		return "team ok", model.HealthOK
+	case t.Error == "" && t.LastSync.IsZero() && t.Since.IsZero():
+		return "team connecting…", model.HealthUnknown
+	}
+	text := "team down · never synced"
+	if !t.LastSync.IsZero() {
+		text = "team down · last sync " + compactDuration(now.Sub(t.LastSync)) + " ago"
+	}
+	if t.Unsynced > 0 {
+		text += fmt.Sprintf(" · %d to sync", t.Unsynced)
+	}
+	return text, model.HealthDown
+}
+
 // slowPoll is what an ok chip adds for a poll that took a second or
 // more: " · took 3.1s". A slow source that answers within its timeout is
 // ok; this says how slow.
