@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -9,10 +10,15 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"sitroom/model"
 	"sitroom/model/cache"
+	"sitroom/model/config"
+	"sitroom/model/teamstore"
 	"sitroom/sources"
 	"sitroom/sources/cloudwatch"
 	"sitroom/sources/prometheus"
@@ -117,8 +123,12 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 			severe += printFindings(stdout, j.Name(), fs, recorded[j.Name()])
 		}
 	}
+	teamFailed := cfg.TeamMode() && !checkTeam(ctx, cfg, stdout)
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d of %s failed\n", failed, model.Plural(len(jobs), "source", "sources"))
+		return 1
+	}
+	if teamFailed {
 		return 1
 	}
 	if severe > 0 {
@@ -131,6 +141,64 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// teamCheckTimeout bounds check's visit to the team store: connecting,
+// the schema and reading its state.
+const teamCheckTimeout = 10 * time.Second
+
+// checkTeam connects to the team store the config names and prints one
+// line, as for a source: the server's version, the schema version, the
+// role and database, or why not. A role that cannot write the store fails:
+// a console on it could not share its operators' work. The password
+// (team.password_file, PGPASSWORD or ~/.pgpass) never reaches the output.
+// It reports whether the store is fit for use.
+func checkTeam(ctx context.Context, cfg *config.Config, w io.Writer) bool {
+	where := cfg.Team.Postgres // Validate refuses a URL holding a password
+	fail := func(msg string) bool {
+		fmt.Fprintf(w, "FAIL  %-16s %-12s %s  %s\n", "team", "postgres", where, msg)
+		return false
+	}
+	tctx, cancel := context.WithTimeout(ctx, teamCheckTimeout)
+	defer cancel()
+	host, _ := os.Hostname()
+	st, err := teamstore.Open(tctx, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host})
+	if err != nil {
+		return fail(teamFailure(err))
+	}
+	defer st.Close()
+	in, err := st.Info(tctx)
+	if err != nil {
+		return fail(teamFailure(err))
+	}
+	version, _, _ := strings.Cut(strings.TrimSpace(in.ServerVersion), " ") // "15.18 (Debian 15.18-0+deb12u1)"
+	what := fmt.Sprintf("PostgreSQL %s, schema %d, as %s on %s", sources.Sanitize(version, 40), in.SchemaVersion,
+		sources.Sanitize(in.User, 64), sources.Sanitize(in.Database, 64))
+	if !in.CanWrite {
+		return fail(fmt.Sprintf("connected as %s, which cannot write the team store (%s)", sources.Sanitize(in.User, 64), what))
+	}
+	fmt.Fprintf(w, "ok    %-16s %-12s %s  %s (can write)\n", "team", "postgres", where, what)
+	return true
+}
+
+// teamFailure is a team store failure in words: what the server said, or
+// why it could not be reached, with what to look at for the usual ones.
+// The store's errors never hold the password.
+func teamFailure(err error) string {
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && (pe.Code == "28P01" || pe.Code == "28000"):
+		return sources.Sanitize(pe.Message, 200) + " (see team.password_file, PGPASSWORD, ~/.pgpass)"
+	case errors.As(err, &pe) && pe.Code == "3D000":
+		return sources.Sanitize(pe.Message, 200) + ": the database named in team.postgres does not exist"
+	case errors.As(err, &pe):
+		return sources.Sanitize(pe.Message, 200) + " (SQLSTATE " + sources.Sanitize(pe.Code, 5) + ")"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: no PostgreSQL is listening there"
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Sprintf("no answer within %s", teamCheckTimeout)
+	}
+	return sources.Sanitize(err, 400)
 }
 
 // recordedFindings are the findings that take more than one read to make
