@@ -236,7 +236,7 @@ func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
 			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO audit(uid, at, operator, role, host, ssh_client, verb, service,
-			target, comment, upstream, state, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			target, comment, upstream, state, reason, team) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
 			a.UID, now, a.Operator, a.Role.String(), a.Host, a.SSHClient, string(a.Verb), a.Service,
 			a.Target, a.Comment, a.Upstream, string(a.State), a.Reason)
 		if err != nil {
@@ -253,13 +253,14 @@ func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
 			_, err = tx.ExecContext(ctx, `INSERT INTO acks(id, service, alert_keys, by, at, until, comment) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				a.ID, a.Service, encodeList(a.AlertKeys), a.Operator, now, ns(a.Until), a.Comment)
 		case model.VerbUnack, model.VerbClear:
+			// unackDeliveries settled (and so bumped) each ack cleared here.
 			_, err = tx.ExecContext(ctx, `UPDATE acks SET cleared_at = ?, cleared_by = ? WHERE service = ? AND cleared_at = 0`,
 				now, a.Operator, a.Service)
 			if err == nil && a.Verb == model.VerbClear {
-				_, err = tx.ExecContext(ctx, `UPDATE escalations SET cleared_at = ? WHERE service = ? AND cleared_at = 0`, now, a.Service)
+				err = clearEscalations(ctx, tx, a.Service, now)
 			}
 		case model.VerbEscalate:
-			_, err = tx.ExecContext(ctx, `UPDATE escalations SET cleared_at = ? WHERE service = ? AND cleared_at = 0`, now, a.Service)
+			err = clearEscalations(ctx, tx, a.Service, now)
 			if err == nil {
 				_, err = tx.ExecContext(ctx, `INSERT INTO escalations(id, service, level, who, contact, by, at, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 					a.ID, a.Service, a.Level, a.Who, a.Contact, a.Operator, now, a.Comment)
@@ -294,6 +295,16 @@ func (c *Cache) RecordAction(a *model.Action) ([]model.Delivery, error) {
 	}
 	a.Deliveries = queued
 	return queued, nil
+}
+
+// clearEscalations clears the escalation of service in force, bumping its
+// action's team counter.
+func clearEscalations(ctx context.Context, tx *sql.Conn, service string, now int64) error {
+	if err := bumpTeam(ctx, tx, `SELECT id FROM escalations WHERE service = ? AND cleared_at = 0`, service); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE escalations SET cleared_at = ? WHERE service = ? AND cleared_at = 0`, now, service)
+	return err
 }
 
 // pendingSQL lists the actions with a delivery still pending, by verb
@@ -407,9 +418,12 @@ func scanDelivery(rs interface{ Scan(...any) error }) (model.Delivery, error) {
 
 // DueDeliveries lists up to limit pending deliveries due at now, oldest
 // first (so a silence is created before a later expiry of it is tried).
+// Deliveries merged from another console of the team (ImportTeam) are
+// that console's to make and never listed.
 // Safe for concurrent use.
 func (c *Cache) DueDeliveries(now time.Time, limit int) ([]model.Delivery, error) {
-	return c.deliveries(`WHERE outbox.state = 'pending' AND outbox.next_at <= ? ORDER BY outbox.id LIMIT ?`, ns(now), limit)
+	return c.deliveries(`WHERE outbox.state = 'pending' AND outbox.remote = 0 AND outbox.next_at <= ? ORDER BY outbox.id LIMIT ?`,
+		ns(now), limit)
 }
 
 // Deliveries lists every delivery of an action, in the order queued.
@@ -440,14 +454,14 @@ func (c *Cache) deliveries(where string, args ...any) ([]model.Delivery, error) 
 	return out, nil
 }
 
-// NextDue is when the earliest pending delivery is due; zero when none is
-// pending.
+// NextDue is when the earliest pending delivery of this console is due
+// (one merged from another console is not); zero when none is pending.
 func (c *Cache) NextDue() (time.Time, error) {
 	db, done := c.pool()
 	defer done()
 	var v sql.NullInt64
 	if err := db.QueryRowContext(context.Background(),
-		`SELECT min(next_at) FROM outbox WHERE state = 'pending'`).Scan(&v); err != nil {
+		`SELECT min(next_at) FROM outbox WHERE state = 'pending' AND remote = 0`).Scan(&v); err != nil {
 		return time.Time{}, c.closedOr("read the outbox", err)
 	}
 	if !v.Valid {
@@ -471,15 +485,20 @@ func (c *Cache) closedOr(op string, err error) error {
 // (cancelled meanwhile) is left alone. Safe for concurrent use.
 func (c *Cache) FinishDelivery(d model.Delivery) error {
 	return c.actTx("record a delivery", func(ctx context.Context, tx *sql.Conn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, next_at = ?, ref = ?, error = ?
-			WHERE id = ? AND state = 'pending'`, string(d.State), ns(d.NextAt), d.Ref, clipError(d.Error), d.ID); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, next_at = ?, ref = ?, error = ?
+			WHERE id = ? AND state = 'pending' AND remote = 0`, string(d.State), ns(d.NextAt), d.Ref, clipError(d.Error), d.ID)
+		if err != nil {
 			return c.wrap("record a delivery", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // cancelled meanwhile: nothing changed
 		}
 		return c.settleAction(ctx, tx, d.ActionID)
 	})
 }
 
-// settleAction derives an action's audit state from its deliveries.
+// settleAction derives an action's audit state from its deliveries, after
+// one of them changed, and bumps its team counter (schema 12).
 func (c *Cache) settleAction(ctx context.Context, tx *sql.Conn, id int64) error {
 	rows, err := tx.QueryContext(ctx, `SELECT state, ref, error FROM outbox WHERE action_id = ? ORDER BY id`, id)
 	if err != nil {
@@ -515,7 +534,8 @@ func (c *Cache) settleAction(ctx context.Context, tx *sql.Conn, id int64) error 
 	case pending:
 		state = model.ActionPending
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE audit SET state = ?, upstream = ?, reason = ? WHERE id = ? AND state != 'refused'`,
+	_, err = tx.ExecContext(ctx, `UPDATE audit SET state = ?, upstream = ?, reason = ?, team = team + 1
+		WHERE id = ? AND state != 'refused'`,
 		string(state), strings.Join(refs, ","), lastErr, id)
 	if err != nil {
 		return c.wrap("settle an action", err)
@@ -754,7 +774,7 @@ func (c *Cache) endAck(ctx context.Context, tx *sql.Conn, a model.Ack, source st
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit(uid, at, operator, role, host, ssh_client, verb, service,
-		target, comment, upstream, state, reason) VALUES (?, ?, 'sitroom', ?, '', '', ?, ?, ?, ?, ?, ?, '')`,
+		target, comment, upstream, state, reason, team) VALUES (?, ?, 'sitroom', ?, '', '', ?, ?, ?, ?, ?, ?, '', 1)`,
 		newUID(), now, model.RoleLead.String(), string(model.VerbEnded), a.Service, a.Service,
 		EndedComment(a), source, string(model.ActionDelivered))
 	if err != nil {
@@ -952,13 +972,14 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 
 // ClaimDelivery takes a due delivery for one attempt: it moves its next_at
 // to until, if the delivery is still pending with the next_at d was read
-// with. Of several processes racing for one delivery exactly one wins; if
-// the winner dies mid-attempt the delivery is due again at until. Safe for
+// with and is this console's (not merged from another, see ImportTeam).
+// Of several processes racing for one delivery exactly one wins; if the
+// winner dies mid-attempt the delivery is due again at until. Safe for
 // concurrent use.
 func (c *Cache) ClaimDelivery(d model.Delivery, until time.Time) (bool, error) {
 	var n int64
 	err := c.actTx("claim a delivery", func(ctx context.Context, tx *sql.Conn) error {
-		res, err := tx.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ? AND state = 'pending' AND next_at = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET next_at = ? WHERE id = ? AND state = 'pending' AND remote = 0 AND next_at = ?`,
 			ns(until), d.ID, ns(d.NextAt))
 		if err != nil {
 			return c.wrap("claim a delivery", err)

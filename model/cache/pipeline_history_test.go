@@ -177,7 +177,8 @@ func TestPipelineMigrationFromVersion10(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	db := rawDB(t, path)
-	for _, q := range []string{`DROP TABLE pipeline_history`, `PRAGMA user_version = 10`} {
+	for _, q := range []string{`DROP TABLE pipeline_history`, `DROP INDEX audit_team`, `ALTER TABLE audit DROP COLUMN team`,
+		`ALTER TABLE outbox DROP COLUMN remote`, `PRAGMA user_version = 10`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}

@@ -39,7 +39,8 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 		`ALTER TABLE acks DROP COLUMN ended`, `ALTER TABLE silences DROP COLUMN starts_at`,
 		`ALTER TABLE silences DROP COLUMN updated_at`, `ALTER TABLE silences DROP COLUMN state`,
 		`ALTER TABLE silences DROP COLUMN matchers`, `ALTER TABLE tickets DROP COLUMN priority_name`,
-		`ALTER TABLE sources DROP COLUMN findings`, `DROP TABLE pipeline_history`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE sources DROP COLUMN findings`, `DROP TABLE pipeline_history`, `DROP INDEX audit_team`,
+		`ALTER TABLE audit DROP COLUMN team`, `ALTER TABLE outbox DROP COLUMN remote`, `PRAGMA user_version = 4`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}
