@@ -70,6 +70,9 @@ type Options struct {
 	// WatchEvery is how often the board is rebuilt and the outbox looked
 	// at (default 1s); a new snapshot (Observe) rebuilds it at once.
 	WatchEvery time.Duration
+	// Team, in team mode, says how the team store stands: it is put on
+	// every board read (model.Board.Team). Nil outside team mode.
+	Team func() model.TeamState
 }
 
 // Dispatcher is the sources side of the UI's actor.
@@ -133,6 +136,20 @@ func (d *Dispatcher) Observe(s *model.Snapshot) {
 	d.mu.Lock()
 	d.snap = s
 	d.mu.Unlock()
+	select {
+	case d.reread <- struct{}{}:
+	default:
+	}
+}
+
+// FollowTeam puts the team store's state, as state reports it, on every
+// board (Options.Team); call it before Run.
+func (d *Dispatcher) FollowTeam(state func() model.TeamState) { d.opt.Team = state }
+
+// Reread has the board read again at once: the cache changed under it
+// (another console's actions merged from the team store). It never
+// blocks.
+func (d *Dispatcher) Reread() {
 	select {
 	case d.reread <- struct{}{}:
 	default:
@@ -506,7 +523,13 @@ func (d *Dispatcher) boardLoop(ctx context.Context) {
 func (d *Dispatcher) polling() bool { return d.opt.Polling == nil || d.opt.Polling() }
 
 // Board reads the action state from the cache now.
-func (d *Dispatcher) Board() (*model.Board, error) { return d.cache.Board(d.opt.Now(), 0) }
+func (d *Dispatcher) Board() (*model.Board, error) {
+	b, err := d.cache.Board(d.opt.Now(), 0)
+	if b != nil && d.opt.Team != nil {
+		b.Team = d.opt.Team()
+	}
+	return b, err
+}
 
 // publish hands b to the UI if it differs from the last one published.
 func (d *Dispatcher) publish(b *model.Board) {
@@ -551,6 +574,15 @@ func boardSeal(b *model.Board) uint64 {
 	}
 	for _, p := range b.Pending {
 		fmt.Fprintf(h, "p%s|%s|%d\x00", p.Verb, p.Target, p.At.UnixNano())
+	}
+	if t := b.Team; t.Configured {
+		// The last sync moves every exchange while the store is ok; it is
+		// shown only once it is down.
+		last := int64(0)
+		if !t.OK {
+			last = t.LastSync.UnixNano()
+		}
+		fmt.Fprintf(h, "t%t|%s|%d|%d|%d\x00", t.OK, t.Error, t.Since.UnixNano(), t.Unsynced, last)
 	}
 	for _, k := range model.SortedKeys(b.Ended) {
 		fmt.Fprintf(h, "x%s|%d\x00", k, b.Ended[k].ActionID)
