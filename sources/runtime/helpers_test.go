@@ -274,6 +274,7 @@ func startDashboard(t *testing.T, bin string, env []string, cfg string) *bintest
 // running, history recorded), with the latest snapshot kept.
 type console struct {
 	rt   *runtime.Runtime
+	d    *actions.Dispatcher // the dispatcher it runs
 	opts runtime.Options
 	stop func() // stops polling and waits for it; also at cleanup
 
@@ -300,7 +301,7 @@ func runConsole(t *testing.T, opts runtime.Options, preview int) *console {
 	require.NoError(t, err)
 	d, err := rt.Dispatcher(false)
 	require.NoError(t, err)
-	c := &console{rt: rt, opts: opts}
+	c := &console{rt: rt, d: d, opts: opts}
 	feed := rt.Feed(d)
 	done, read := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -24,6 +24,7 @@ import (
 	"sitroom/model"
 	"sitroom/model/cache"
 	"sitroom/model/config"
+	"sitroom/model/teamstore"
 	"sitroom/sources"
 	"sitroom/sources/actions"
 	"sitroom/sources/demo"
@@ -81,6 +82,9 @@ type Runtime struct {
 	Cache  *cache.Cache
 	Poller *sources.Poller
 	Log    *slog.Logger
+	// Team keeps the cache and the team store in step (team mode); nil
+	// without a team store.
+	Team *TeamSync
 
 	stderr io.Writer
 	close  func()
@@ -217,7 +221,11 @@ func Open(ctx context.Context, o Options) (*Runtime, error) {
 		History: sources.NewHistoryRecorder(c, sources.HistoryOptions{
 			Grace: cfg.Grace(), Retention: cfg.HistoryRetention(), Logger: logger}),
 	})
-	return &Runtime{Config: cfg, Cache: c, Poller: p, Log: logger, stderr: stderr, close: func() {
+	var team *TeamSync
+	if cfg.TeamMode() {
+		team = NewTeamSync(c, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host}, logger, nil)
+	}
+	return &Runtime{Config: cfg, Cache: c, Poller: p, Log: logger, Team: team, stderr: stderr, close: func() {
 		c.Close()
 		stopDemo()
 		logCloser.Close()
@@ -293,18 +301,25 @@ func StopOnPanic(cancel context.CancelFunc) (<-chan error, func(any, []byte)) {
 // Dispatcher builds the action dispatcher of this runtime's config and
 // cache, acting as the current operator; readOnly refuses every action.
 func (r *Runtime) Dispatcher(readOnly bool) (*actions.Dispatcher, error) {
-	return actions.FromConfig(r.Config, r.Cache, r.Poller.Polling, readOnly, r.Log)
+	d, err := actions.FromConfig(r.Config, r.Cache, r.Poller.Polling, readOnly, r.Log)
+	if err == nil && r.Team != nil {
+		// The board carries the team store's state, and is read again
+		// when other consoles' actions were merged.
+		d.FollowTeam(r.Team.State)
+		r.Team.OnChange(d.Reread)
+	}
+	return d, err
 }
 
 // PreviewRows is how many of the most severe open alerts the dashboard
 // shows from the cache before it has loaded them all.
 const PreviewRows = 500
 
-// Run runs the dispatcher and the poller (and the runtime log line) until
-// ctx ends, feeding f. With preview > 0 it first hands f a preview of the
-// preview most severe cached alerts, so the first frame with data does not
-// wait for the cache to load every open alert. It returns when both have
-// stopped.
+// Run runs the dispatcher, the poller and, in team mode, the team sync
+// (and the runtime log line) until ctx ends, feeding f. With preview > 0
+// it first hands f a preview of the preview most severe cached alerts, so
+// the first frame with data does not wait for the cache to load every
+// open alert. It returns when all have stopped.
 func (r *Runtime) Run(ctx context.Context, d *actions.Dispatcher, f *Feed, preview int) {
 	dispDone := make(chan struct{})
 	go func() {
@@ -312,11 +327,19 @@ func (r *Runtime) Run(ctx context.Context, d *actions.Dispatcher, f *Feed, previ
 		d.Run(ctx)
 	}()
 	go LogRuntime(ctx, r.Log)
+	teamDone := make(chan struct{})
+	go func() {
+		defer close(teamDone)
+		if r.Team != nil {
+			r.Team.Run(ctx)
+		}
+	}()
 	if preview > 0 {
 		f.Preview(preview, r.Log)
 	}
 	r.Poller.Run(ctx)
 	<-dispDone
+	<-teamDone
 }
 
 // Serve is `sitroom poll`: it polls every source into the cache, delivers

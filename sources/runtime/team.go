@@ -1,0 +1,271 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+	"sitroom/model/teamstore"
+)
+
+// Team sync timing: how often this console's own changes are looked for
+// (pushed at once when there are), how often the store is read when no
+// notification came (the catch-up that bounds a missed one), and the
+// back-off between attempts to reach a store that is down.
+const (
+	TeamPushEvery  = 200 * time.Millisecond
+	TeamCatchUp    = 5 * time.Second
+	teamRetryFirst = time.Second
+	teamRetryMax   = 10 * time.Second
+	teamBatch      = 200 // actions per push
+)
+
+// teamStore is what the sync needs of the team store (teamstore.Store).
+type teamStore interface {
+	Sync(ctx context.Context, actions ...model.TeamAction) (int, error)
+	TeamChanges(ctx context.Context, cursor int64) (model.TeamChanges, error)
+	Listen(ctx context.Context, fn func(table string)) error
+	Close() error
+}
+
+// TeamSync keeps this console's cache and the team store in step (team
+// mode): this console's actions, and what became of them, go up as soon as
+// they are recorded (every TeamPushEvery at most); every other console's
+// come down when the store announces a change (LISTEN/NOTIFY) and at least
+// every TeamCatchUp. Both ways are idempotent (model.TeamAction): an
+// action pushed twice or merged twice is one. While the store cannot be
+// reached the console works on its cache alone, its changes wait in it
+// (model.TeamState.Unsynced), and they go up when the store is back:
+// nothing is lost, nothing is recorded twice.
+type TeamSync struct {
+	cache   *cache.Cache
+	open    func(context.Context) (teamStore, error)
+	log     *slog.Logger
+	changed func() // the cache changed under the board: read it again
+
+	mu    sync.Mutex
+	state model.TeamState
+}
+
+// NewTeamSync is the sync of c with the team store opt names. changed is
+// called after others' actions were merged into c (may be nil).
+func NewTeamSync(c *cache.Cache, opt teamstore.Options, log *slog.Logger, changed func()) *TeamSync {
+	return newTeamSync(c, func(ctx context.Context) (teamStore, error) {
+		s, err := teamstore.Open(ctx, opt)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}, log, changed)
+}
+
+func newTeamSync(c *cache.Cache, open func(context.Context) (teamStore, error), log *slog.Logger, changed func()) *TeamSync {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if changed == nil {
+		changed = func() {}
+	}
+	return &TeamSync{cache: c, open: open, log: log, changed: changed, state: model.TeamState{Configured: true}}
+}
+
+// State is the team store as this console last found it. Safe for
+// concurrent use.
+func (t *TeamSync) State() model.TeamState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state
+}
+
+// OnChange sets what is called after others' actions were merged into the
+// cache; call it before Run.
+func (t *TeamSync) OnChange(fn func()) { t.changed = fn }
+
+// Run keeps the cache and the store in step until ctx ends: it connects
+// (again and again, with back-off, while the store is down), then pushes
+// and pulls until the store fails it.
+func (t *TeamSync) Run(ctx context.Context) {
+	wait := teamRetryFirst
+	for ctx.Err() == nil {
+		s, err := t.open(ctx)
+		if err == nil {
+			err = t.session(ctx, s)
+			s.Close()
+			wait = teamRetryFirst
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		t.down(err)
+		if !t.waitDown(ctx, wait) {
+			return
+		}
+		wait = min(2*wait, teamRetryMax)
+	}
+}
+
+// waitDown waits d before the next attempt to reach the store, counting
+// the changes that wait for it every second meanwhile (an action taken
+// while the store is down shows at once in the chip's "1 to sync"). It
+// reports false when ctx ended.
+func (t *TeamSync) waitDown(ctx context.Context, d time.Duration) bool {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-deadline.C:
+			return true
+		case <-tick.C:
+			if n, err := t.cache.TeamUnsynced(); err == nil {
+				t.mu.Lock()
+				t.state.Unsynced = n
+				t.mu.Unlock()
+			}
+		}
+	}
+}
+
+// session exchanges with one connected store until it fails.
+func (t *TeamSync) session(ctx context.Context, s teamStore) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	heard := make(chan struct{}, 1)
+	go func() {
+		// Listen reconnects by itself and says so with fn(""): then a
+		// catch-up read is due, as after any notification.
+		err := s.Listen(ctx, func(string) {
+			select {
+			case heard <- struct{}{}:
+			default:
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			t.log.Warn("team store: listening", "err", err)
+		}
+	}()
+	push := time.NewTicker(TeamPushEvery)
+	defer push.Stop()
+	catchUp := time.NewTicker(TeamCatchUp)
+	defer catchUp.Stop()
+	pull := true // a first read at once
+	for {
+		if err := t.push(ctx, s); err != nil {
+			return err
+		}
+		if pull {
+			if err := t.pull(ctx, s); err != nil {
+				return err
+			}
+			pull = false
+		}
+		t.ok()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-push.C:
+		case <-heard:
+			pull = true
+		case <-catchUp.C:
+			pull = true
+		}
+	}
+}
+
+// push sends this console's actions not yet in the store, a batch at a
+// time, and marks each as in it unless it changed meanwhile.
+func (t *TeamSync) push(ctx context.Context, s teamStore) error {
+	for {
+		acts, counters, err := t.cache.TeamPending(teamBatch)
+		if err != nil {
+			return localError{err}
+		}
+		if len(acts) == 0 {
+			return nil
+		}
+		if _, err := s.Sync(ctx, acts...); err != nil {
+			return err
+		}
+		uids := make([]string, len(acts))
+		for i := range acts {
+			uids[i] = acts[i].UID
+		}
+		if err := t.cache.TeamPushed(uids, counters); err != nil {
+			return localError{err}
+		}
+		t.log.Debug("team store: pushed", "actions", len(acts))
+		if len(acts) < teamBatch {
+			return nil
+		}
+	}
+}
+
+// pull merges into the cache every action changed in the store since the
+// cursor the cache keeps.
+func (t *TeamSync) pull(ctx context.Context, s teamStore) error {
+	cursor, err := t.cache.TeamCursor()
+	if err != nil {
+		return localError{err}
+	}
+	ch, err := s.TeamChanges(ctx, cursor)
+	if err != nil {
+		return err
+	}
+	if len(ch.Actions) == 0 && ch.Next == cursor {
+		return nil
+	}
+	changed, err := t.cache.ImportTeam(ch)
+	if err != nil {
+		return localError{err}
+	}
+	if changed {
+		t.log.Debug("team store: merged", "actions", len(ch.Actions))
+		t.changed()
+	}
+	return nil
+}
+
+// localError is a failure of the cache, not of the team store: the sync
+// retries it like a store failure, but the store is not said to be down
+// for it.
+type localError struct{ error }
+
+func (e localError) Unwrap() error { return e.error }
+
+func (t *TeamSync) ok() {
+	n, _ := t.cache.TeamUnsynced()
+	t.mu.Lock()
+	t.state = model.TeamState{Configured: true, OK: true, LastSync: time.Now(), Unsynced: n}
+	t.mu.Unlock()
+}
+
+func (t *TeamSync) down(err error) {
+	if err == nil {
+		err = errors.New("connection closed")
+	}
+	var le localError
+	local := errors.As(err, &le)
+	n, _ := t.cache.TeamUnsynced()
+	t.mu.Lock()
+	st := t.state
+	if !local {
+		if st.OK || st.Since.IsZero() {
+			st.Since = time.Now()
+			t.log.Warn("team store down", "err", err)
+		}
+		st.OK, st.Error = false, err.Error()
+	}
+	st.Unsynced = n
+	t.state = st
+	t.mu.Unlock()
+	if local {
+		t.log.Warn("team sync: the cache", "err", err)
+	}
+}
