@@ -223,7 +223,8 @@ func Open(ctx context.Context, o Options) (*Runtime, error) {
 	})
 	var team *TeamSync
 	if cfg.TeamMode() {
-		team = NewTeamSync(c, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host}, logger, nil)
+		team = NewTeamSync(c, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host},
+			fmt.Sprintf("%s:%d", host, os.Getpid()), logger, nil)
 	}
 	return &Runtime{Config: cfg, Cache: c, Poller: p, Log: logger, Team: team, stderr: stderr, close: func() {
 		c.Close()

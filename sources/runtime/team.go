@@ -22,6 +22,10 @@ const (
 	teamRetryFirst = time.Second
 	teamRetryMax   = 10 * time.Second
 	teamBatch      = 200 // actions per push
+	// TeamLeaseTTL is how long the team lease lasts unless renewed; it is
+	// renewed every TeamLeaseTTL/4, so a console that dies leaves it to
+	// another within TeamLeaseTTL.
+	TeamLeaseTTL = 12 * time.Second
 )
 
 // teamStore is what the sync needs of the team store (teamstore.Store).
@@ -29,6 +33,8 @@ type teamStore interface {
 	Sync(ctx context.Context, actions ...model.TeamAction) (int, error)
 	TeamChanges(ctx context.Context, cursor int64) (model.TeamChanges, error)
 	Listen(ctx context.Context, fn func(table string)) error
+	TryLease(ctx context.Context, holder string, ttl time.Duration) (bool, error)
+	Release(ctx context.Context, holder string) error
 	Close() error
 }
 
@@ -41,20 +47,26 @@ type teamStore interface {
 // reached the console works on its cache alone, its changes wait in it
 // (model.TeamState.Unsynced), and they go up when the store is back:
 // nothing is lost, nothing is recorded twice.
+//
+// One console of the team holds the team lease (in the store, by the
+// server's clock): Leader reports whether this one does.
 type TeamSync struct {
 	cache   *cache.Cache
 	open    func(context.Context) (teamStore, error)
+	holder  string // this console in the team lease: host:pid
 	log     *slog.Logger
 	changed func() // the cache changed under the board: read it again
 
-	mu    sync.Mutex
-	state model.TeamState
+	mu     sync.Mutex
+	state  model.TeamState
+	leader bool
 }
 
-// NewTeamSync is the sync of c with the team store opt names. changed is
-// called after others' actions were merged into c (may be nil).
-func NewTeamSync(c *cache.Cache, opt teamstore.Options, log *slog.Logger, changed func()) *TeamSync {
-	return newTeamSync(c, func(ctx context.Context) (teamStore, error) {
+// NewTeamSync is the sync of c with the team store opt names, as holder
+// (this console in the team lease). changed is called after others'
+// actions were merged into c (may be nil).
+func NewTeamSync(c *cache.Cache, opt teamstore.Options, holder string, log *slog.Logger, changed func()) *TeamSync {
+	return newTeamSync(c, holder, func(ctx context.Context) (teamStore, error) {
 		s, err := teamstore.Open(ctx, opt)
 		if err != nil {
 			return nil, err
@@ -63,14 +75,33 @@ func NewTeamSync(c *cache.Cache, opt teamstore.Options, log *slog.Logger, change
 	}, log, changed)
 }
 
-func newTeamSync(c *cache.Cache, open func(context.Context) (teamStore, error), log *slog.Logger, changed func()) *TeamSync {
+func newTeamSync(c *cache.Cache, holder string, open func(context.Context) (teamStore, error), log *slog.Logger, changed func()) *TeamSync {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if changed == nil {
 		changed = func() {}
 	}
-	return &TeamSync{cache: c, open: open, log: log, changed: changed, state: model.TeamState{Configured: true}}
+	return &TeamSync{cache: c, holder: holder, open: open, log: log, changed: changed, state: model.TeamState{Configured: true}}
+}
+
+// Leader reports whether this console holds the team lease: it alone
+// records the team's history and clears the acks of resolved outages. A
+// console cut off from the store never does. Safe for concurrent use.
+func (t *TeamSync) Leader() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.leader
+}
+
+func (t *TeamSync) setLeader(on bool) {
+	t.mu.Lock()
+	was := t.leader
+	t.leader = on
+	t.mu.Unlock()
+	if on != was {
+		t.log.Info("team lease", "held", on, "holder", t.holder)
+	}
 }
 
 // State is the team store as this console last found it. Safe for
@@ -155,8 +186,29 @@ func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 	defer push.Stop()
 	catchUp := time.NewTicker(TeamCatchUp)
 	defer catchUp.Stop()
-	pull := true // a first read at once
+	lease := time.NewTicker(TeamLeaseTTL / 4)
+	defer lease.Stop()
+	defer func() {
+		if t.Leader() {
+			t.setLeader(false)
+			// Handed on at once rather than when it lapses; the
+			// session's ctx may be over, so a short one of its own.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			_ = s.Release(rctx, t.holder)
+		}
+	}()
+	pull, renew := true, true // a first read and lease at once
 	for {
+		if renew {
+			held, err := s.TryLease(ctx, t.holder, TeamLeaseTTL)
+			if err != nil {
+				t.setLeader(false)
+				return err
+			}
+			t.setLeader(held)
+			renew = false
+		}
 		if err := t.push(ctx, s); err != nil {
 			return err
 		}
@@ -175,6 +227,8 @@ func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 			pull = true
 		case <-catchUp.C:
 			pull = true
+		case <-lease.C:
+			renew = true
 		}
 	}
 }
@@ -247,6 +301,7 @@ func (t *TeamSync) ok() {
 }
 
 func (t *TeamSync) down(err error) {
+	t.setLeader(false)
 	if err == nil {
 		err = errors.New("connection closed")
 	}
