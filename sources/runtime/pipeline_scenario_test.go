@@ -230,3 +230,66 @@ func TestClusterSplitOnScreenInCheckAndInTheHandoff(t *testing.T) {
 	assert.Equal(t, "cluster split (1 of 2 peers)", split[0].What)
 	assert.Nil(t, split[0].Ended, "still split")
 }
+
+// A real Prometheus whose alerting config names an Alertmanager that is
+// down (am-b in the config, so named): the console's health reads see its
+// notification errors rise, the chip says "prom degraded: am-b not
+// receiving", `sitroom check` on the same cache fails with it, and the
+// handoff lists it.
+func TestUndeliverableAlertmanagerOnScreenInCheckAndInTheHandoff(t *testing.T) {
+	down := fmt.Sprintf("http://127.0.0.1:%d", sourcetest.FreePort(t))
+	rules := filepath.Join(t.TempDir(), "rules.yml")
+	require.NoError(t, os.WriteFile(rules, []byte(joinRules("vector(1)")), 0o600))
+	srv := sourcetest.StartPrometheus(t, []string{rules}, down)
+	body := fmt.Sprintf("sources:\n  - {name: prom, type: prometheus, url: %s}\n  - {name: am-b, type: alertmanager, url: %s}\n", srv.URL, down)
+	cfgPath := writeConfig(t, body)
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	db := filepath.Join(t.TempDir(), "cache.db")
+	c, err := cache.Open(db)
+	require.NoError(t, err)
+	defer c.Close()
+	clock := &stepClock{t: time.Now()}
+	p := configPoller(t, c, cfg, sources.PollerOptions{Now: clock.Now})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var snap *model.Snapshot
+	var reason string
+	sourcetest.Eventually(t, 30*time.Second, time.Second, func() error {
+		_ = p.PollOnce(ctx) // am-b is down: that poll fails, prom's does not
+		clock.Set(clock.Now().Add(sources.HealthEvery + time.Second))
+		if snap, err = p.Snapshot(); err != nil {
+			return err
+		}
+		for _, st := range snap.Sources {
+			if st.Name == "prom" {
+				reason = st.PipelineReason(clock.Now())
+			}
+		}
+		// A Prometheus just started may first report alerts dropped
+		// before it found its Alertmanagers: wait for the trend.
+		if reason != "am-b not receiving" {
+			return fmt.Errorf("prom not found sending to am-b in vain yet: %q", reason)
+		}
+		return nil
+	})
+
+	s := uitest.NewScreen(t, 200, 60)
+	ui.DrawPanel(s, ui.PanelHeader, snap, ui.DrawOptions{Now: clock.Now(), Operator: "noc1"})
+	header := strings.Join(uitest.ScreenText(s), "\n")
+	assert.Contains(t, header, "prom degraded: am-b not receiving")
+	assert.Contains(t, header, "am-b down")
+
+	logf := filepath.Join(t.TempDir(), "log")
+	code, out, errOut := bintest.Run(t, "check", "--config", cfgPath, "--db", db, "--log-file", logf)
+	assert.NotEqual(t, 0, code, out+errOut)
+	assert.Contains(t, out, "am-b not receiving")
+
+	r, err := runtime.Report(runtime.Options{ConfigPath: cfgPath, DBPath: db}, model.HandoffSpan{Since: time.Hour}, clock.Now().Add(time.Second))
+	require.NoError(t, err)
+	var whats []string
+	for _, e := range r.Pipeline {
+		whats = append(whats, e.Source+": "+e.What)
+	}
+	assert.Contains(t, whats, "prom: am-b not receiving")
+}
