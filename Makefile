@@ -3,7 +3,7 @@ PKGS      ?= ./...
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test deps vet lint bench bench-budgets fuzz soak clean
+.PHONY: all build test deps vet lint bench bench-budgets team-load fuzz soak clean
 
 all: build
 
@@ -32,6 +32,13 @@ bench:
 BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|FirstFrameWarm|MemoryIdle
 bench-budgets:
 	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache ./sources/runtime
+
+# The team-mode budget: 20 consoles on one PostgreSQL, 5 actions a second
+# for TEAM_LOAD; logs p50/p99 from an action on one console to another's
+# cache, connections per console and the server's CPU (TestTeamLoad).
+TEAM_LOAD ?= 5m
+team-load:
+	SITROOM_TEAM_LOAD=$(TEAM_LOAD) $(GO) test -count=1 -run '^TestTeamLoad$$' -timeout 0 -v ./sources/runtime
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
