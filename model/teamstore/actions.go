@@ -203,18 +203,28 @@ func scanDelivery(r pgx.Row) (model.Delivery, error) {
 // again hold from now, so a claim whose console died is taken up again
 // then. Rows another console is claiming at the same moment are skipped
 // (FOR UPDATE SKIP LOCKED): of twenty consoles claiming at once, each
-// delivery goes to one. The ActionID of a delivery is 0; ActionUID names
+// delivery goes to one. A claim that finds nothing due writes nothing
+// (notifies no one). The ActionID of a delivery is 0; ActionUID names
 // its action.
 func (s *Store) ClaimDeliveries(ctx context.Context, holder string, limit int, hold time.Duration) ([]model.Delivery, error) {
 	var out []model.Delivery
 	err := s.write(ctx, "claim deliveries", func(c pgx.Tx) error {
 		out = out[:0]
-		rows, err := c.Query(ctx, `WITH due AS (
-				SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= now()
-				ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-			UPDATE deliveries d SET next_at = now() + $2 * interval '1 microsecond', claimed_by = $3
-			FROM due, audit a WHERE d.id = due.id AND a.uid = d.action_uid
-			RETURNING `+deliveryCols, limit, hold.Microseconds(), holder)
+		// Locked first, updated only when some are due: an update of no
+		// row would still notify every console (the statement trigger),
+		// and the lease holder claims several times a second.
+		rows, err := c.Query(ctx, `SELECT id FROM deliveries WHERE state = 'pending' AND next_at <= now()
+			ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, limit)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		rows, err = c.Query(ctx, `UPDATE deliveries d SET next_at = now() + $2 * interval '1 microsecond', claimed_by = $3
+			FROM audit a WHERE d.id = ANY($1) AND a.uid = d.action_uid
+			RETURNING `+deliveryCols, ids, hold.Microseconds(), holder)
 		if err != nil {
 			return err
 		}

@@ -18,8 +18,11 @@ import (
 //   - a delivery (matched by kind, destination and key) missing from the
 //     store is queued in its state; a pending one takes the incoming
 //     state, reference, error, attempts (the most) and next try when the
-//     incoming one is final (delivered, failed, cancelled); a final one
-//     never changes. The audit row then follows its deliveries (a refused
+//     incoming one is final (delivered, failed, cancelled), or its
+//     attempts, error and next try when the incoming one is still pending
+//     after more attempts and no console holds a claim on it (the
+//     console's own attempt, under way when it handed the delivery to the
+//     team, is to be retried); a final one never changes. The audit row then follows its deliveries (a refused
 //     action never changes);
 //   - an ack takes ClearedAt and ClearedBy if not cleared yet, and
 //     EndedAt and Ended if not ended yet; an ack ended upstream and not
@@ -81,11 +84,13 @@ func syncOne(ctx context.Context, tx pgx.Tx, a *model.TeamAction) (bool, error) 
 
 	type key struct{ kind, dest, key string }
 	type stored struct {
-		id    int64
-		state model.ActionState
+		id       int64
+		state    model.ActionState
+		attempts int
+		claimed  string
 	}
 	have := map[key]stored{}
-	rows, err := tx.Query(ctx, `SELECT id, kind, dest, key, state FROM deliveries WHERE action_uid = $1`, a.UID)
+	rows, err := tx.Query(ctx, `SELECT id, kind, dest, key, state, attempts, claimed_by FROM deliveries WHERE action_uid = $1`, a.UID)
 	if err != nil {
 		return changed, err
 	}
@@ -93,7 +98,7 @@ func syncOne(ctx context.Context, tx pgx.Tx, a *model.TeamAction) (bool, error) 
 		var k key
 		var d stored
 		var st string
-		if err := rows.Scan(&d.id, &k.kind, &k.dest, &k.key, &st); err != nil {
+		if err := rows.Scan(&d.id, &k.kind, &k.dest, &k.key, &st, &d.attempts, &d.claimed); err != nil {
 			rows.Close()
 			return changed, err
 		}
@@ -114,6 +119,14 @@ func syncOne(ctx context.Context, tx pgx.Tx, a *model.TeamAction) (bool, error) 
 			_, err = tx.Exec(ctx, `UPDATE deliveries SET state = $2, ref = $3, error = $4, attempts = greatest(attempts, $5),
 				next_at = coalesce($6, next_at), claimed_by = '' WHERE id = $1`,
 				cur.id, string(d.State), d.Ref, clip(d.Error), d.Attempts, tz(d.NextAt))
+		case cur.state == model.ActionPending && d.State == model.ActionPending && d.Attempts > cur.attempts &&
+			cur.claimed == "" && !d.NextAt.IsZero():
+			// The console's own attempt, under way when it handed the
+			// delivery to the team, failed and is to be retried: at its
+			// back-off time, not when its claim would have lapsed. No
+			// lease holder has tried it since (it has fewer attempts).
+			_, err = tx.Exec(ctx, `UPDATE deliveries SET attempts = $2, error = $3, next_at = $4 WHERE id = $1`,
+				cur.id, d.Attempts, clip(d.Error), d.NextAt)
 		default:
 			continue
 		}
