@@ -419,7 +419,8 @@ func scanDelivery(rs interface{ Scan(...any) error }) (model.Delivery, error) {
 // DueDeliveries lists up to limit pending deliveries due at now, oldest
 // first (so a silence is created before a later expiry of it is tried).
 // Deliveries merged from another console of the team (ImportTeam) are
-// that console's to make and never listed.
+// that console's to make, and those handed to the team (TeamHandOver) the
+// team lease holder's: neither is listed.
 // Safe for concurrent use.
 func (c *Cache) DueDeliveries(now time.Time, limit int) ([]model.Delivery, error) {
 	return c.deliveries(`WHERE outbox.state = 'pending' AND outbox.remote = 0 AND outbox.next_at <= ? ORDER BY outbox.id LIMIT ?`,
@@ -455,7 +456,8 @@ func (c *Cache) deliveries(where string, args ...any) ([]model.Delivery, error) 
 }
 
 // NextDue is when the earliest pending delivery of this console is due
-// (one merged from another console is not); zero when none is pending.
+// (one merged from another console, or handed to the team, is not); zero
+// when none is pending.
 func (c *Cache) NextDue() (time.Time, error) {
 	db, done := c.pool()
 	defer done()
@@ -482,11 +484,13 @@ func (c *Cache) closedOr(op string, err error) error {
 // attempts is incremented. The action's audit row follows: delivered when
 // every delivery is done, failed when one failed for good, with the
 // upstream references and the last error. A delivery no longer pending
-// (cancelled meanwhile) is left alone. Safe for concurrent use.
+// (cancelled meanwhile, or finished by the team) is left alone; one
+// handed to the team while this attempt was under way takes its outcome,
+// which goes up with the action. Safe for concurrent use.
 func (c *Cache) FinishDelivery(d model.Delivery) error {
 	return c.actTx("record a delivery", func(ctx context.Context, tx *sql.Conn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = ?, attempts = attempts + 1, next_at = ?, ref = ?, error = ?
-			WHERE id = ? AND state = 'pending' AND remote = 0`, string(d.State), ns(d.NextAt), d.Ref, clipError(d.Error), d.ID)
+			WHERE id = ? AND state = 'pending' AND remote != 1`, string(d.State), ns(d.NextAt), d.Ref, clipError(d.Error), d.ID)
 		if err != nil {
 			return c.wrap("record a delivery", err)
 		}
@@ -972,7 +976,8 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 
 // ClaimDelivery takes a due delivery for one attempt: it moves its next_at
 // to until, if the delivery is still pending with the next_at d was read
-// with and is this console's (not merged from another, see ImportTeam).
+// with and is this console's (not merged from another, see ImportTeam,
+// nor handed to the team, see TeamHandOver).
 // Of several processes racing for one delivery exactly one wins; if the
 // winner dies mid-attempt the delivery is due again at until. Safe for
 // concurrent use.

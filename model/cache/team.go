@@ -19,7 +19,10 @@ import (
 //	        so their history goes up the first time the file joins a team.
 //	outbox  gains remote: 1 for a delivery merged from another console,
 //	        which only that console makes (it is shown, never delivered
-//	        here).
+//	        here); 2 for one of this console's handed to the team
+//	        (TeamHandOver): the team lease holder makes it from the
+//	        store, this console no longer does, and its outcome comes
+//	        back with the action (ImportTeam).
 //	meta    "team_cursor": the team store's cursor of the last change
 //	        merged.
 //
@@ -172,6 +175,43 @@ func (c *Cache) TeamPushed(uids []string, counters []int64) error {
 	})
 }
 
+// TeamHandOver hands this console's pending deliveries to the team, and
+// reports how many: from then on the team lease holder makes them from
+// the store, and this console's outbox worker no longer does
+// (DueDeliveries, NextDue and ClaimDelivery skip them). Call it before
+// TeamPending, while the store is reachable: each is in the store once
+// its action is pushed (an action already pushed has its deliveries
+// there). A delivery is handed over with the next try it has then, so
+// one this console is attempting right now (claimed: due again only when
+// its claim lapses) is not tried by the lease holder before that attempt
+// is over, and its outcome (FinishDelivery) still goes up with the
+// action. It writes only when there is something to hand over. Safe for
+// concurrent use, also across processes.
+func (c *Cache) TeamHandOver() (int, error) {
+	const op = "hand deliveries to the team"
+	db, done := c.pool()
+	var some bool
+	err := db.QueryRowContext(context.Background(),
+		`SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending' AND remote = 0)`).Scan(&some)
+	done()
+	if err != nil {
+		return 0, c.closedOr(op, err)
+	}
+	if !some {
+		return 0, nil
+	}
+	var n int64
+	err = c.actTx(op, func(ctx context.Context, tx *sql.Conn) error {
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET remote = 2 WHERE state = 'pending' AND remote = 0`)
+		if err != nil {
+			return c.wrap(op, err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // TeamUnsynced counts the actions with changes not yet in the team store
 // (model.TeamState.Unsynced). Safe for concurrent use.
 func (c *Cache) TeamUnsynced() (int, error) {
@@ -211,6 +251,8 @@ func (c *Cache) TeamCursor() (int64, error) {
 //     before it, and an escalation the earlier escalations), and its
 //     deliveries, marked remote: they are shown (pending, failed) but
 //     never delivered here;
+//   - a delivery handed to the team (TeamHandOver) takes the outcome the
+//     lease holder recorded, as another console's does;
 //   - a known one: its audit state goes from pending to a final one
 //     (delivered, failed, cancelled) with its upstream references and
 //     reason; a delivery (matched by kind, destination and key) from
@@ -297,8 +339,9 @@ func (c *Cache) importOne(ctx context.Context, tx *sql.Conn, a *model.TeamAction
 			ok, err = execChanged(ctx, tx, `UPDATE outbox SET state = ?, ref = ?, error = ?, attempts = max(attempts, ?)
 				WHERE id = ? AND state = 'pending'`, string(d.State), d.Ref, clipError(d.Error), d.Attempts, did)
 		case d.Attempts > attempts:
-			// Another console's retry: its count and last error, shown.
-			ok, err = execChanged(ctx, tx, `UPDATE outbox SET attempts = ?, error = ?, next_at = ? WHERE id = ? AND remote = 1`,
+			// Another console's retry (the lease holder's, of one
+			// handed to the team): its count and last error, shown.
+			ok, err = execChanged(ctx, tx, `UPDATE outbox SET attempts = ?, error = ?, next_at = ? WHERE id = ? AND remote != 0`,
 				d.Attempts, clipError(d.Error), ns(d.NextAt), did)
 		}
 		if err != nil {
