@@ -59,8 +59,9 @@ type Options struct {
 	Tickets map[string]tickets.TicketSource
 	Now     func() time.Time // default time.Now
 	Logger  *slog.Logger     // default: discard
-	// Polling reports whether this process holds the polling lease: only
-	// then does it clear acks of resolved outages. Nil means always.
+	// Polling reports whether this process clears the acks of resolved
+	// outages: when it holds the polling lease, and in team mode the team
+	// lease too (one console of the team clears them). Nil means always.
 	Polling func() bool
 	// MinBackoff and MaxBackoff bound the delay between delivery attempts
 	// (default 1s and 5m; doubling per failed attempt).
@@ -359,28 +360,9 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		dl.Attempts++
-		actx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
-		ref, derr := d.deliver(actx, dl)
-		cancel()
+		dl = d.DeliverOne(ctx, dl)
 		if ctx.Err() != nil {
 			return ctx.Err() // leave it claimed: it is due again when the claim lapses
-		}
-		dl.Ref, dl.Error = ref, ""
-		switch {
-		case derr == nil:
-			dl.State = model.ActionDelivered
-		case permanent(derr):
-			dl.State, dl.Error = model.ActionFailed, sources.Sanitize(derr, 300)
-		default:
-			dl.State, dl.Error = model.ActionPending, sources.Sanitize(derr, 300)
-			dl.NextAt = d.opt.Now().Add(sources.Backoff(d.opt.MinBackoff, dl.Attempts-1, d.opt.MaxBackoff))
-		}
-		if derr != nil {
-			d.opt.Logger.Warn("delivery failed", "id", dl.ID, "kind", dl.Kind, "dest", dl.Dest, "attempt", dl.Attempts,
-				"state", dl.State, "err", dl.Error)
-		} else {
-			d.opt.Logger.Info("delivered", "id", dl.ID, "kind", dl.Kind, "dest", dl.Dest, "ref", ref)
 		}
 		if err := d.cache.FinishDelivery(dl); err != nil {
 			return err
@@ -388,6 +370,45 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) error {
 	}
 	return nil
 }
+
+// DeliverOne makes one attempt at a delivery claimed for it (from this
+// console's outbox, or from the team store by the team lease holder) and
+// returns it with the outcome, for the caller to record: delivered;
+// failed for good (a 4xx other than 401/408/429, a destination the
+// config does not name); or pending again at the back-off time (1s
+// doubling to 5m by default), with the error in words. Attempts counts
+// this one. The attempt is bounded by AttemptTimeout. When ctx ends
+// during the attempt its outcome is unknown: the caller records nothing
+// and leaves the delivery to its claim's lapse. Safe for concurrent use.
+func (d *Dispatcher) DeliverOne(ctx context.Context, dl model.Delivery) model.Delivery {
+	dl.Attempts++
+	actx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
+	ref, derr := d.deliver(actx, dl)
+	cancel()
+	dl.Ref, dl.Error = ref, ""
+	switch {
+	case derr == nil:
+		dl.State = model.ActionDelivered
+	case permanent(derr):
+		dl.State, dl.Error = model.ActionFailed, sources.Sanitize(derr, 300)
+	default:
+		dl.State, dl.Error = model.ActionPending, sources.Sanitize(derr, 300)
+		dl.NextAt = d.opt.Now().Add(sources.Backoff(d.opt.MinBackoff, dl.Attempts-1, d.opt.MaxBackoff))
+	}
+	if ctx.Err() != nil {
+		return dl
+	}
+	if derr != nil {
+		d.opt.Logger.Warn("delivery failed", "id", dl.ID, "action", dl.ActionUID, "kind", dl.Kind, "dest", dl.Dest,
+			"attempt", dl.Attempts, "state", dl.State, "err", dl.Error)
+	} else {
+		d.opt.Logger.Info("delivered", "id", dl.ID, "action", dl.ActionUID, "kind", dl.Kind, "dest", dl.Dest, "ref", ref)
+	}
+	return dl
+}
+
+// AttemptTimeout bounds one delivery attempt (Options.Timeout).
+func (d *Dispatcher) AttemptTimeout() time.Duration { return d.opt.Timeout }
 
 type permanentErr interface{ Permanent() bool }
 

@@ -164,8 +164,9 @@ func (w *Webhook) body(dl model.Delivery) ([]byte, error) {
 }
 
 // post sends one delivery; the reply's start is the upstream reference.
-// The action's uid goes in an Idempotency-Key header (and the PagerDuty
-// dedup_key names the outage), so a receiver can drop a retried duplicate.
+// The action's uid and the webhook's name go in an Idempotency-Key header
+// (and the PagerDuty dedup_key names the outage), so a receiver can drop
+// a retried duplicate.
 func (w *Webhook) post(ctx context.Context, dl model.Delivery) (string, error) {
 	b, err := w.body(dl)
 	if err != nil {
@@ -176,7 +177,9 @@ func (w *Webhook) post(ctx context.Context, dl model.Delivery) (string, error) {
 		return "", deadErr{err}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", dl.ActionUID+"/"+fmt.Sprint(dl.ID))
+	// The same for every attempt of this call, by whichever console of
+	// the team makes it (the outbox ids differ from cache to store).
+	req.Header.Set("Idempotency-Key", dl.ActionUID+"/"+dl.Dest)
 	c := w.Client
 	if c == nil {
 		c = httpClient

@@ -224,7 +224,7 @@ func Open(ctx context.Context, o Options) (*Runtime, error) {
 	var team *TeamSync
 	if cfg.TeamMode() {
 		team = NewTeamSync(c, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host},
-			fmt.Sprintf("%s:%d", host, os.Getpid()), logger, nil)
+			teamHolder(host), logger, nil)
 	}
 	return &Runtime{Config: cfg, Cache: c, Poller: p, Log: logger, Team: team, stderr: stderr, close: func() {
 		c.Close()
@@ -301,13 +301,23 @@ func StopOnPanic(cancel context.CancelFunc) (<-chan error, func(any, []byte)) {
 
 // Dispatcher builds the action dispatcher of this runtime's config and
 // cache, acting as the current operator; readOnly refuses every action.
+//
+// In team mode the acks of resolved outages are cleared by the console
+// that holds both the polling lease (of its cache) and the team lease,
+// and the team's outbox is delivered through this dispatcher while this
+// console holds the team lease (TeamSync.DeliverWith).
 func (r *Runtime) Dispatcher(readOnly bool) (*actions.Dispatcher, error) {
-	d, err := actions.FromConfig(r.Config, r.Cache, r.Poller.Polling, readOnly, r.Log)
+	polling := r.Poller.Polling
+	if team := r.Team; team != nil {
+		polling = func() bool { return r.Poller.Polling() && team.Leader() }
+	}
+	d, err := actions.FromConfig(r.Config, r.Cache, polling, readOnly, r.Log)
 	if err == nil && r.Team != nil {
 		// The board carries the team store's state, and is read again
 		// when other consoles' actions were merged.
 		d.FollowTeam(r.Team.State)
 		r.Team.OnChange(d.Reread)
+		r.Team.DeliverWith(d.DeliverOne, d.AttemptTimeout())
 	}
 	return d, err
 }

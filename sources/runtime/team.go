@@ -3,8 +3,11 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sitroom/model"
@@ -26,7 +29,26 @@ const (
 	// renewed every TeamLeaseTTL/4, so a console that dies leaves it to
 	// another within TeamLeaseTTL.
 	TeamLeaseTTL = 12 * time.Second
+	// teamClaimBatch is how many of the team's deliveries the lease
+	// holder claims at a time.
+	teamClaimBatch = 10
+	// teamFinishWithin bounds recording an attempt's outcome in the store.
+	teamFinishWithin = 5 * time.Second
 )
+
+// teamConsoles counts the team syncs this process opened (teamHolder).
+var teamConsoles atomic.Int64
+
+// teamHolder names a console of this process in the team lease:
+// host:pid, and a second console of one process (tests run several) is
+// another console, with a name of its own.
+func teamHolder(host string) string {
+	holder := fmt.Sprintf("%s:%d", host, os.Getpid())
+	if n := teamConsoles.Add(1); n > 1 {
+		holder += fmt.Sprintf("/%d", n)
+	}
+	return holder
+}
 
 // teamStore is what the sync needs of the team store (teamstore.Store).
 type teamStore interface {
@@ -35,6 +57,8 @@ type teamStore interface {
 	Listen(ctx context.Context, fn func(table string)) error
 	TryLease(ctx context.Context, holder string, ttl time.Duration) (bool, error)
 	Release(ctx context.Context, holder string) error
+	ClaimDeliveries(ctx context.Context, holder string, limit int, hold time.Duration) ([]model.Delivery, error)
+	FinishDelivery(ctx context.Context, d model.Delivery) error
 	Close() error
 }
 
@@ -49,13 +73,24 @@ type teamStore interface {
 // nothing is lost, nothing is recorded twice.
 //
 // One console of the team holds the team lease (in the store, by the
-// server's clock): Leader reports whether this one does.
+// server's clock): Leader reports whether this one does. A console hands
+// its pending deliveries to the team as it pushes their actions
+// (cache.TeamHandOver); the lease holder delivers the team's outbox from
+// the store (DeliverWith), each delivery once whatever the number of
+// consoles, and another console takes it over within TeamLeaseTTL when
+// the holder dies.
 type TeamSync struct {
 	cache   *cache.Cache
 	open    func(context.Context) (teamStore, error)
 	holder  string // this console in the team lease: host:pid
 	log     *slog.Logger
 	changed func() // the cache changed under the board: read it again
+
+	// deliver makes one attempt at a delivery of the team's outbox
+	// (DeliverWith), each bounded by attempt; nil: this console does not
+	// deliver the team's outbox.
+	deliver func(context.Context, model.Delivery) model.Delivery
+	attempt time.Duration
 
 	mu     sync.Mutex
 	state  model.TeamState
@@ -86,8 +121,9 @@ func newTeamSync(c *cache.Cache, holder string, open func(context.Context) (team
 }
 
 // Leader reports whether this console holds the team lease: it alone
-// records the team's history and clears the acks of resolved outages. A
-// console cut off from the store never does. Safe for concurrent use.
+// records the team's history, delivers the team's outbox (DeliverWith)
+// and clears the acks of resolved outages. A console cut off from the
+// store never does. Safe for concurrent use.
 func (t *TeamSync) Leader() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -115,6 +151,27 @@ func (t *TeamSync) State() model.TeamState {
 // OnChange sets what is called after others' actions were merged into the
 // cache; call it before Run.
 func (t *TeamSync) OnChange(fn func()) { t.changed = fn }
+
+// DeliverWith has this console deliver the team's outbox while it holds
+// the team lease, one attempt at a time through fn (the dispatcher's
+// DeliverOne: the same calls as for its own outbox), each bounded by
+// attempt; call it before Run. The holder claims what is due in the store
+// (FOR UPDATE SKIP LOCKED) for ClaimHold(attempt), when the store
+// announces a change and every TeamPushEvery, and records each outcome
+// there (delivered, failed for good, or pending again at its back-off
+// time); every console merges it with the action. A claim whose holder
+// died is taken up by the next holder once its hold has passed.
+func (t *TeamSync) DeliverWith(fn func(context.Context, model.Delivery) model.Delivery, attempt time.Duration) {
+	t.deliver, t.attempt = fn, attempt
+}
+
+// ClaimHold is how long the lease holder holds a delivery of the team's
+// outbox it claimed, for attempts bounded by attempt: twice that (20 s
+// for the dispatcher's 10 s), and an attempt is started only while it
+// can end a tenth of the hold (2 s) before the hold does, so no other
+// console claims a delivery while an attempt at it may still be under
+// way.
+func ClaimHold(attempt time.Duration) time.Duration { return 2 * max(attempt, time.Second) }
 
 // Run keeps the cache and the store in step until ctx ends: it connects
 // (again and again, with back-off, while the store is down), then pushes
@@ -168,14 +225,16 @@ func (t *TeamSync) waitDown(ctx context.Context, d time.Duration) bool {
 func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	heard := make(chan struct{}, 1)
+	heard, claim := make(chan struct{}, 1), make(chan struct{}, 1)
 	go func() {
 		// Listen reconnects by itself and says so with fn(""): then a
 		// catch-up read is due, as after any notification.
 		err := s.Listen(ctx, func(string) {
-			select {
-			case heard <- struct{}{}:
-			default:
+			for _, ch := range []chan struct{}{heard, claim} {
+				select {
+				case ch <- struct{}{}:
+				default:
+				}
 			}
 		})
 		if err != nil && ctx.Err() == nil {
@@ -198,6 +257,14 @@ func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 			_ = s.Release(rctx, t.holder)
 		}
 	}()
+	if t.deliver != nil {
+		// Stopped before the lease is released (deferred later, run
+		// first): the next holder finds no attempt of this one going.
+		dctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { t.deliverLoop(dctx, s, claim) })
+		defer func() { stop(); wg.Wait() }()
+	}
 	pull, renew := true, true // a first read and lease at once
 	for {
 		if renew {
@@ -233,9 +300,20 @@ func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 	}
 }
 
-// push sends this console's actions not yet in the store, a batch at a
-// time, and marks each as in it unless it changed meanwhile.
+// push hands this console's pending deliveries to the team, then sends
+// its actions not yet in the store, a batch at a time, and marks each as
+// in it unless it changed meanwhile. A delivery handed over waits for the
+// store if the push fails: it is never made twice.
 func (t *TeamSync) push(ctx context.Context, s teamStore) error {
+	if t.deliver != nil {
+		n, err := t.cache.TeamHandOver()
+		if err != nil {
+			return localError{err}
+		}
+		if n > 0 {
+			t.log.Debug("team store: deliveries handed to the team", "deliveries", n)
+		}
+	}
 	for {
 		acts, counters, err := t.cache.TeamPending(teamBatch)
 		if err != nil {
@@ -323,4 +401,60 @@ func (t *TeamSync) down(err error) {
 	if local {
 		t.log.Warn("team sync: the cache", "err", err)
 	}
+}
+
+// deliverLoop delivers the team's outbox while this console holds the
+// team lease, until ctx ends: when the store announces a change and every
+// TeamPushEvery.
+func (t *TeamSync) deliverLoop(ctx context.Context, s teamStore, wake <-chan struct{}) {
+	tick := time.NewTicker(TeamPushEvery)
+	defer tick.Stop()
+	for {
+		if t.Leader() {
+			if err := t.deliverTeam(ctx, s); err != nil && ctx.Err() == nil {
+				t.log.Warn("team outbox", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// deliverTeam claims what is due in the team's outbox and makes one
+// attempt at each, recording the outcomes, while this console holds the
+// lease. A delivery whose attempt could not end well within its claim's
+// hold is not started: it is left to the claim's lapse.
+func (t *TeamSync) deliverTeam(ctx context.Context, s teamStore) error {
+	hold := ClaimHold(t.attempt)
+	for t.Leader() && ctx.Err() == nil {
+		claimed := time.Now()
+		ds, err := s.ClaimDeliveries(ctx, t.holder, teamClaimBatch, hold)
+		if err != nil || len(ds) == 0 {
+			return err
+		}
+		for i, d := range ds {
+			if time.Since(claimed)+t.attempt > hold-hold/10 || !t.Leader() {
+				t.log.Debug("team outbox: left to the claim's lapse", "deliveries", len(ds)-i)
+				return nil
+			}
+			out := t.deliver(ctx, d)
+			if ctx.Err() != nil {
+				return nil // outcome unknown: the claim lapses
+			}
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teamFinishWithin)
+			err := s.FinishDelivery(fctx, out)
+			cancel()
+			if err != nil {
+				return err
+			}
+		}
+		if len(ds) < teamClaimBatch {
+			return nil
+		}
+	}
+	return nil
 }
