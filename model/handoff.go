@@ -67,6 +67,9 @@ type Handoff struct {
 	Notes            []HandoffNote       `json:"notes"`
 	Timeline         []TimelineEvent     `json:"timeline"`
 	TimelineCut      int                 `json:"timeline_cut"` // events left off the timeline
+	// Team is set in team mode: whose history the report reads, and when
+	// this host was cut off from the team store (handoff_team.go).
+	Team *HandoffTeam `json:"team,omitempty"`
 
 	loc *time.Location
 }
@@ -115,6 +118,8 @@ type HandoffOutage struct {
 	// silence behind them expired, deleted or changed): By acked, At is
 	// when the ack ended, Comment says why.
 	AcksEnded []ActionRef `json:"acks_ended"`
+	// Hosts are the hosts whose consoles saw it (the team's history).
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 // HandoffSilence is an upstream silence: who made it, why, from when
@@ -223,6 +228,8 @@ type HandoffSourceDown struct {
 	Error  string     `json:"error"`
 	// DurationSeconds is the time down within the window.
 	DurationSeconds int64 `json:"duration_seconds"`
+	// Host is the host whose console saw it down (the team's history).
+	Host string `json:"host,omitempty"`
 }
 
 // HandoffPipeline is an episode of a source's alerting pipeline degraded
@@ -403,7 +410,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 		if !overlaps(s.Down, s.Up, w) {
 			continue
 		}
-		sd := HandoffSourceDown{Source: s.Source, Down: s.Down.UTC(), Error: s.Error}
+		sd := HandoffSourceDown{Source: s.Source, Down: s.Down.UTC(), Error: s.Error, Host: s.Host}
 		end := w.To
 		if !s.Up.IsZero() && s.Up.Before(w.To) {
 			up := s.Up.UTC()
@@ -449,6 +456,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 	sort.SliceStable(r.Notes, func(i, j int) bool { return r.Notes[i].At.Before(r.Notes[j].At) })
 
 	r.Timeline, r.TimelineCut = timeline(h, w, opt.MaxTimeline)
+	r.Team = handoffTeam(h.Team, w)
 	return r
 }
 
@@ -541,7 +549,7 @@ func handoffOutage(h *History, o OutageRecord, w Window, lateAfter time.Duration
 		firstSeen = o.Opened
 	}
 	ho := HandoffOutage{Service: o.Service, Severity: o.Severity.Name(), Opened: o.Opened.UTC(), FirstSeen: firstSeen.UTC(),
-		Alerts: o.Alerts, OpenedInWindow: in(o.Opened, w), Escalations: []EscalationStep{}}
+		Alerts: o.Alerts, OpenedInWindow: in(o.Opened, w), Escalations: []EscalationStep{}, Hosts: o.Hosts}
 	if late := firstSeen.Sub(o.Opened); late > lateAfter {
 		ho.SeenLateSeconds = ptr(secs(late))
 	}
@@ -796,9 +804,13 @@ func timeline(h *History, w Window, max int) ([]TimelineEvent, int) {
 		add(e.At, EventEscalated, e.Service, e.By, d)
 	}
 	for _, s := range h.SourceOutages {
-		add(s.Down, EventSourceDown, s.Source, "", s.Error)
+		from := ""
+		if s.Host != "" {
+			from = "from " + s.Host + ": " // the team's history: each host's view
+		}
+		add(s.Down, EventSourceDown, s.Source, "", from+s.Error)
 		if !s.Up.IsZero() {
-			add(s.Up, EventSourceUp, s.Source, "", "down "+FormatSeconds(secs(s.Up.Sub(s.Down))))
+			add(s.Up, EventSourceUp, s.Source, "", from+"down "+FormatSeconds(secs(s.Up.Sub(s.Down))))
 		}
 	}
 	sort.SliceStable(ev, func(i, j int) bool {

@@ -26,6 +26,21 @@ func (r *Handoff) Markdown() string {
 	line()
 	line("Window: ", tm(r.Window.From), " – ", tm(r.Window.To), " (", mdText(r.Zone), ")  ")
 	line("Previous: ", tm(r.Previous.From), " – ", tm(r.Previous.To))
+	if t := r.Team; t != nil {
+		line()
+		if t.Note != "" {
+			line("**", mdText(t.Note), "**", errSuffix(t.Error))
+		} else {
+			line("History: the team's (every host's view)")
+		}
+		for _, c := range t.CutOff {
+			to := "still cut off"
+			if c.To != nil {
+				to = "back " + tm(*c.To)
+			}
+			line("- this host cut off from the team store ", tm(c.From), ", ", to, " (", FormatSeconds(c.Seconds), " in this shift)")
+		}
+	}
 	line()
 
 	line("## Outages")
@@ -47,6 +62,9 @@ func (r *Handoff) Markdown() string {
 		}
 		line("- ", mdStrong(o.Service), " — ", o.Severity, ", opened ", tm(o.Opened), carried, ", ", state,
 			", ", FormatSeconds(o.DurationSeconds), " · ", Plural(o.Alerts, "alert", "alerts"))
+		if len(o.Hosts) > 0 {
+			line("  - seen by ", mdText(strings.Join(o.Hosts, ", ")))
+		}
 		if o.SeenLateSeconds != nil {
 			line("  - began ", FormatSeconds(*o.SeenLateSeconds), " before this console saw it (first seen ", tm(o.FirstSeen), ")")
 		}
@@ -161,7 +179,11 @@ func (r *Handoff) Markdown() string {
 		if s.Up != nil {
 			up = "up " + tm(*s.Up)
 		}
-		line("- ", mdStrong(s.Source), " down ", tm(s.Down), ", ", up, " (", FormatSeconds(s.DurationSeconds), " in this shift): ", mdText(s.Error))
+		from := ""
+		if s.Host != "" {
+			from = " from " + mdText(s.Host)
+		}
+		line("- ", mdStrong(s.Source), from, " down ", tm(s.Down), ", ", up, " (", FormatSeconds(s.DurationSeconds), " in this shift): ", mdText(s.Error))
 	}
 	line()
 
@@ -354,4 +376,12 @@ func mdText(s string) string {
 		return t[:n] + `\` + t[n:]
 	}
 	return t
+}
+
+// errSuffix is ": err" in Markdown, or nothing.
+func errSuffix(err string) string {
+	if err == "" {
+		return ""
+	}
+	return ": " + mdText(err)
 }

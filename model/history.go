@@ -21,6 +21,9 @@ type OutageRecord struct {
 	Closed      time.Time
 	Provisional bool
 	Alerts      int // most alerts seen at once
+	// Hosts are the hosts whose consoles saw the outage, in the team's
+	// history (team mode); empty in one host's own.
+	Hosts []string
 }
 
 // SourceOutage is a stretch of time a source's polls failed: Down is the
@@ -32,6 +35,9 @@ type SourceOutage struct {
 	Down   time.Time
 	Up     time.Time
 	Error  string
+	// Host is the host whose console saw the source down, in the team's
+	// history (team mode); "" in one host's own.
+	Host string
 }
 
 // PipelineEpisode is one stretch of time a source's upstream reported a
@@ -166,6 +172,11 @@ type History struct {
 	// pipelines (severe findings) that began before To and ended at or
 	// after From (or are open), by start.
 	Pipeline []PipelineEpisode
+
+	// Team says whose history this is in team mode: the team's, or this
+	// host's alone when the team store could not be read, and when this
+	// host was cut off from the store (handoff_team.go).
+	Team TeamHistory
 }
 
 // SilenceRecord is an upstream silence with the services of the open

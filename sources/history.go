@@ -42,6 +42,12 @@ type HistoryOptions struct {
 // moment this console first saw it beside it; it closes at the snapshot in
 // which it was first gone, provisionally until the grace has passed.
 // Sources' changes are their failed and successful attempts.
+//
+// In team mode every host's recorder records what its own console sees,
+// whoever holds the team lease: each write leaves the record to be
+// mirrored into the team store as this host's view (runtime.TeamHistory),
+// from which the team's history is derived, so an outage only one host
+// sees is recorded too.
 type HistoryRecorder struct {
 	c   *cache.Cache
 	opt HistoryOptions

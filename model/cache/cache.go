@@ -2,11 +2,11 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 12, kept in PRAGMA user_version; version 2's tables are
-// described in actions.go, version 3's in tickets.go, versions 4, 6 and 7
-// in history.go, version 5's index in preview.go, version 8's columns in
-// actions.go, version 9's in tickets.go, versions 10 and 11 in findings.go,
-// version 12's columns in team.go)
+// # Schema (version 13, kept in PRAGMA user_version; version 2's tables are
+// described in actions.go, version 3's in tickets.go, versions 4, 6, 7 and
+// 13 in history.go, version 5's index in preview.go, version 8's columns
+// in actions.go, version 9's in tickets.go, versions 10 and 11 in
+// findings.go, version 12's columns in team.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -27,7 +27,8 @@
 //	         source, kind, subject, text, began, ended (0 while open).
 //	lease    the poller heartbeat: holder, expires_at.
 //	meta     k/v integers; "seq" counts the writes that changed alerts,
-//	         "team_cursor" is the team store's cursor (version 12).
+//	         "team_cursor" is the team store's cursor (version 12),
+//	         "team_history_id" the file's id in the team's history views.
 //
 // Every time is stored as INTEGER unix nanoseconds (UTC); 0 is the zero time.
 // Migrations run in one IMMEDIATE transaction at Open; a file whose schema
@@ -97,7 +98,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 12
+const SchemaVersion = 13
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -163,6 +164,7 @@ var migrations = []string{
 	schemaFindings,     // 10: what each source's upstream reports of its alerting pipeline (findings.go)
 	schemaPipeline,     // 11: the episodes of those findings, for the handoff (findings.go)
 	schemaTeam,         // 12: what a console of a team has to push, deliveries of others, the team cursor (team.go)
+	schemaTeamHistory,  // 13: history records not yet in the team store, cut-offs from it (history.go)
 }
 
 // Cache is an open cache file. See the package documentation for the

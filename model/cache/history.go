@@ -73,6 +73,27 @@ const schemaOutageTimes = `ALTER TABLE outage_history ADD COLUMN first_seen INTE
 const schemaFiredSeen = `ALTER TABLE alerts ADD COLUMN fired_seen INTEGER NOT NULL DEFAULT 0;
 	UPDATE alerts SET fired_seen = first_seen WHERE state != 'pending';`
 
+// Schema version 13: team mode (model/teamstore) keeps every host's view
+// of the history in the team store, pushed from here:
+//
+//	outage_history, source_history  gain team: how many local writes to
+//	                 the record are not yet in the team store (each write
+//	                 adds one; 0 once pushed, see TeamHistoryPending). Rows
+//	                 existing at migration keep 1, so a cache that joins a
+//	                 team brings its history.
+//	team_cutoff      each stretch this console could not reach the team
+//	                 store: down_at (the sync found it down), up_at (back;
+//	                 0 while cut off).
+const schemaTeamHistory = `ALTER TABLE outage_history ADD COLUMN team INTEGER NOT NULL DEFAULT 1;
+	ALTER TABLE source_history ADD COLUMN team INTEGER NOT NULL DEFAULT 1;
+	CREATE INDEX outage_history_team ON outage_history(id) WHERE team > 0;
+	CREATE INDEX source_history_team ON source_history(id) WHERE team > 0;
+	CREATE TABLE team_cutoff (
+		id      INTEGER PRIMARY KEY,
+		down_at INTEGER NOT NULL,
+		up_at   INTEGER NOT NULL DEFAULT 0
+	);`
+
 // OpenOutage records the outage o (its Service, Severity, Opened,
 // FirstSeen and Alerts) and returns its id. Safe for concurrent use.
 func (c *Cache) OpenOutage(o model.OutageRecord) (int64, error) {
@@ -93,7 +114,7 @@ func (c *Cache) OpenOutage(o model.OutageRecord) (int64, error) {
 // (an alert that began before the others joined it) for an open outage.
 func (c *Cache) UpdateOutage(id int64, sev model.Severity, alerts int, opened time.Time) error {
 	return c.actTx("update an outage", func(ctx context.Context, tx *sql.Conn) error {
-		_, err := tx.ExecContext(ctx, `UPDATE outage_history SET severity = ?, alerts = ?, opened_at = min(opened_at, ?) WHERE id = ?`,
+		_, err := tx.ExecContext(ctx, `UPDATE outage_history SET severity = ?, alerts = ?, opened_at = min(opened_at, ?), team = team + 1 WHERE id = ?`,
 			sev.Name(), alerts, ns(opened), id)
 		if err != nil {
 			return c.wrap("update an outage", err)
@@ -110,7 +131,8 @@ func (c *Cache) UpdateOutage(id int64, sev model.Severity, alerts int, opened ti
 // final close (provisional false) settles it.
 func (c *Cache) CloseOutage(id int64, closed time.Time, provisional bool) error {
 	return c.actTx("close an outage", func(ctx context.Context, tx *sql.Conn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = ?, provisional = ? WHERE id = ? AND (closed_at = 0 OR provisional = 1)`,
+		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = ?, provisional = ?, team = team + 1
+			WHERE id = ? AND (closed_at = 0 OR provisional = 1)`,
 			ns(closed), provisional, id); err != nil {
 			return c.wrap("close an outage", err)
 		}
@@ -122,7 +144,7 @@ func (c *Cache) CloseOutage(id int64, closed time.Time, provisional bool) error 
 // the grace and is the same outage.
 func (c *Cache) ReopenOutage(id int64) error {
 	return c.actTx("reopen an outage", func(ctx context.Context, tx *sql.Conn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = 0, provisional = 0 WHERE id = ? AND provisional = 1`, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE outage_history SET closed_at = 0, provisional = 0, team = team + 1 WHERE id = ? AND provisional = 1`, id); err != nil {
 			return c.wrap("reopen an outage", err)
 		}
 		return nil
@@ -156,7 +178,7 @@ func (c *Cache) SourceDown(source string, at time.Time, errText string) (int64, 
 // SourceUp records that the source outage id ended at at.
 func (c *Cache) SourceUp(id int64, at time.Time) error {
 	return c.actTx("record a source recovery", func(ctx context.Context, tx *sql.Conn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE source_history SET up_at = ? WHERE id = ? AND up_at = 0`, ns(at), id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE source_history SET up_at = ?, team = team + 1 WHERE id = ? AND up_at = 0`, ns(at), id); err != nil {
 			return c.wrap("record a source recovery", err)
 		}
 		return nil
@@ -185,7 +207,7 @@ func (c *Cache) RecordBacklog(samples []model.BacklogSample) error {
 }
 
 // Prune deletes history older than before: closed outages, ended source
-// outages, ended alerting pipeline episodes, backlog samples, resolved alerts, notes, and settled actions
+// outages, ended cut-offs from the team store, ended alerting pipeline episodes, backlog samples, resolved alerts, notes, and settled actions
 // (with their deliveries) that no ack or escalation in force refers to.
 // Open outages, down sources, open pipeline episodes, pending deliveries and acks or escalations
 // not yet cleared are kept whatever their age. It returns how many rows
@@ -197,6 +219,7 @@ func (c *Cache) Prune(before time.Time) (int64, error) {
 		for _, q := range []string{
 			`DELETE FROM outage_history WHERE closed_at != 0 AND closed_at < ?1`,
 			`DELETE FROM source_history WHERE up_at != 0 AND up_at < ?1`,
+			`DELETE FROM team_cutoff WHERE up_at != 0 AND up_at < ?1`,
 			`DELETE FROM pipeline_history WHERE ended != 0 AND ended < ?1`,
 			`DELETE FROM backlog_samples WHERE at < ?1`,
 			`DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?1`,

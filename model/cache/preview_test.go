@@ -40,7 +40,9 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 		`ALTER TABLE silences DROP COLUMN updated_at`, `ALTER TABLE silences DROP COLUMN state`,
 		`ALTER TABLE silences DROP COLUMN matchers`, `ALTER TABLE tickets DROP COLUMN priority_name`,
 		`ALTER TABLE sources DROP COLUMN findings`, `DROP TABLE pipeline_history`, `DROP INDEX audit_team`,
-		`ALTER TABLE audit DROP COLUMN team`, `ALTER TABLE outbox DROP COLUMN remote`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE audit DROP COLUMN team`, `ALTER TABLE outbox DROP COLUMN remote`,
+		`DROP INDEX outage_history_team`, `DROP INDEX source_history_team`, `ALTER TABLE outage_history DROP COLUMN team`,
+		`ALTER TABLE source_history DROP COLUMN team`, `DROP TABLE team_cutoff`, `PRAGMA user_version = 4`} {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}

@@ -144,9 +144,97 @@ func (s *Store) RecordBacklog(ctx context.Context, samples []model.BacklogSample
 	})
 }
 
+// PushViews records this host's view (Options.Host) of the outages and
+// source outages its console recorded in the cache cacheID, each keyed by
+// its id there: a record pushed again is rewritten only when it changed
+// (a close, a reopen, a worse severity), so pushing the same views twice
+// changes nothing. The team's history is derived from every host's views
+// (History).
+func (s *Store) PushViews(ctx context.Context, cacheID int64, outages []model.OutageRecord, sources []model.SourceOutage) error {
+	if len(outages) == 0 && len(sources) == 0 {
+		return nil
+	}
+	return s.write(ctx, "push this host's history", func(tx pgx.Tx) error {
+		for _, o := range outages {
+			if _, err := tx.Exec(ctx, `INSERT INTO outage_views AS v(host, cache_id, local_id, service, severity, opened_at,
+				first_seen, closed_at, provisional, alerts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT (host, cache_id, local_id) DO UPDATE SET service = excluded.service, severity = excluded.severity,
+				opened_at = excluded.opened_at, first_seen = excluded.first_seen, closed_at = excluded.closed_at,
+				provisional = excluded.provisional, alerts = excluded.alerts
+				WHERE (v.service, v.severity, v.opened_at, v.first_seen, v.closed_at, v.provisional, v.alerts) IS DISTINCT FROM
+				(excluded.service, excluded.severity, excluded.opened_at, excluded.first_seen, excluded.closed_at,
+				excluded.provisional, excluded.alerts)`,
+				s.host, cacheID, o.ID, o.Service, o.Severity.Name(), o.Opened, o.FirstSeen, ptrTime(o.Closed), o.Provisional && !o.Closed.IsZero(),
+				o.Alerts); err != nil {
+				return err
+			}
+		}
+		for _, d := range sources {
+			if _, err := tx.Exec(ctx, `INSERT INTO source_views AS v(host, cache_id, local_id, source, down_at, up_at, error)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (host, cache_id, local_id) DO UPDATE SET source = excluded.source, down_at = excluded.down_at,
+				up_at = excluded.up_at, error = excluded.error
+				WHERE (v.source, v.down_at, v.up_at, v.error) IS DISTINCT FROM (excluded.source, excluded.down_at,
+				excluded.up_at, excluded.error)`,
+				s.host, cacheID, d.ID, d.Source, d.Down, ptrTime(d.Up), clip(d.Error)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// ptrTime is t, or NULL for the zero time.
+func ptrTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// teamOutages derives the team's outages from every host's view (and
+// the records of outage_history, written by consoles of schema 2, as a
+// view of no host): one outage per service and opened_at — when its
+// first alert began firing upstream, which every host watching it agrees
+// on. It is closed only when no host holds it open, at the latest close
+// among hosts (provisional if that close is); its severity is the worst,
+// its alerts the most, its first sight the earliest any host had; hosts
+// are the hosts that saw it. $1 and $2 are the span: outages opened
+// before $2 and closed at or after $1, or open.
+const teamOutages = `WITH v AS (
+		SELECT host, service, severity, opened_at, first_seen, closed_at, provisional, alerts FROM outage_views
+		UNION ALL
+		SELECT '', service, severity, opened_at, first_seen, closed_at, provisional, alerts FROM outage_history
+	), g AS (
+		SELECT service, opened_at,
+			(array_agg(severity ORDER BY CASE severity WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 WHEN 'info' THEN 1 ELSE 0 END DESC))[1] AS severity,
+			min(first_seen) AS first_seen,
+			bool_or(closed_at IS NULL) AS open,
+			max(closed_at) AS closed_at,
+			(array_agg(provisional ORDER BY closed_at DESC NULLS LAST, provisional DESC))[1] AS provisional,
+			max(alerts) AS alerts,
+			coalesce(array_agg(DISTINCT host ORDER BY host) FILTER (WHERE host != ''), '{}') AS hosts
+		FROM v WHERE (service, opened_at) IN (SELECT service, opened_at FROM v
+			WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1))
+		GROUP BY service, opened_at
+	)
+	SELECT 0::bigint, service, severity, opened_at, first_seen, CASE WHEN open THEN NULL ELSE closed_at END,
+		NOT open AND provisional, alerts, hosts
+	FROM g WHERE opened_at < $2 AND (open OR closed_at >= $1) ORDER BY opened_at, service`
+
+// teamSourceOutages lists every host's view of its sources' outages,
+// with the host, and the records of source_history (of no host),
+// overlapping the span [$1, $2).
+const teamSourceOutages = `SELECT 0::bigint, source, down_at, up_at, error, host FROM (
+		SELECT host, source, down_at, up_at, error FROM source_views
+		UNION ALL
+		SELECT '', source, down_at, up_at, error FROM source_history
+	) s WHERE down_at < $2 AND (up_at IS NULL OR up_at >= $1) ORDER BY down_at, host, source`
+
 // History reads, in one snapshot, what the team store holds of [from,
-// to) for a handoff, as Cache.History reads it: outages and source
-// outages overlapping it, the actions in it (and, for outages opened
+// to) for a handoff, as Cache.History reads it: the team's outages
+// (teamOutages: one per outage whichever hosts saw it, with those hosts)
+// and every host's source outages (with the host) overlapping it, the actions in it (and, for outages opened
 // before from, their earlier ones) and those still unfinished,
 // escalations, notes, acks in force at to with their silence counts,
 // backlog samples (with the last one before from), and the acks in force
@@ -157,12 +245,16 @@ func (s *Store) History(ctx context.Context, from, to time.Time) (*model.History
 	err := s.do(ctx, "read history", func(c *pgx.Conn) error {
 		h = &model.History{From: from, To: to}
 		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT `+outageCols+` FROM outage_history
-				WHERE opened_at < $2 AND (closed_at IS NULL OR closed_at >= $1) ORDER BY opened_at, id`, from, to)
+			rows, err := tx.Query(ctx, teamOutages, from, to)
 			if err != nil {
 				return err
 			}
-			if h.Outages, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.OutageRecord, error) { return scanOutage(r) }); err != nil {
+			if h.Outages, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.OutageRecord, error) {
+				var hosts []string
+				o, err := scanOutage(r, &hosts)
+				o.Hosts = hosts
+				return o, err
+			}); err != nil {
 				return err
 			}
 			earliest := from
@@ -171,12 +263,16 @@ func (s *Store) History(ctx context.Context, from, to time.Time) (*model.History
 					earliest = o.Opened
 				}
 			}
-			rows, err = tx.Query(ctx, `SELECT id, source, down_at, up_at, error FROM source_history
-				WHERE down_at < $2 AND (up_at IS NULL OR up_at >= $1) ORDER BY down_at, id`, from, to)
+			rows, err = tx.Query(ctx, teamSourceOutages, from, to)
 			if err != nil {
 				return err
 			}
-			if h.SourceOutages, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.SourceOutage, error) { return scanSourceOutage(r) }); err != nil {
+			if h.SourceOutages, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (model.SourceOutage, error) {
+				var host string
+				d, err := scanSourceOutage(r, &host)
+				d.Host = host
+				return d, err
+			}); err != nil {
 				return err
 			}
 			rows, err = tx.Query(ctx, `SELECT `+auditCols+` FROM audit

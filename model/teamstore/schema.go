@@ -182,6 +182,42 @@ var migrations = []string{
 	);
 	CREATE INDEX backlog_samples_at ON backlog_samples(at);
 	CREATE INDEX backlog_samples_seq ON backlog_samples(seq);`,
+
+	// 3: every host's view of the history. Each console mirrors the
+	// outages and source outages its own poller recorded, keyed by host,
+	// the cache they live in (cache_id, random per cache file) and the
+	// record's id there; the team's outage history is derived from them
+	// (History: one outage per service and opened_at).
+	`CREATE TABLE outage_views (
+		host        text        NOT NULL,
+		cache_id    bigint      NOT NULL,
+		local_id    bigint      NOT NULL,
+		service     text        NOT NULL,
+		severity    text        NOT NULL,
+		opened_at   timestamptz NOT NULL,
+		first_seen  timestamptz NOT NULL,
+		closed_at   timestamptz,
+		provisional boolean     NOT NULL DEFAULT false,
+		alerts      integer     NOT NULL,
+		seq         bigint      NOT NULL,
+		PRIMARY KEY (host, cache_id, local_id)
+	);
+	CREATE INDEX outage_views_outage ON outage_views(service, opened_at);
+	CREATE INDEX outage_views_opened ON outage_views(opened_at);
+	CREATE INDEX outage_views_seq ON outage_views(seq);
+	CREATE TABLE source_views (
+		host     text        NOT NULL,
+		cache_id bigint      NOT NULL,
+		local_id bigint      NOT NULL,
+		source   text        NOT NULL,
+		down_at  timestamptz NOT NULL,
+		up_at    timestamptz,
+		error    text        NOT NULL,
+		seq      bigint      NOT NULL,
+		PRIMARY KEY (host, cache_id, local_id)
+	);
+	CREATE INDEX source_views_down ON source_views(down_at);
+	CREATE INDEX source_views_seq ON source_views(seq);`,
 }
 
 // tables lists every table Changes reads, each with the seq and notify
@@ -192,6 +228,7 @@ var tables = []struct {
 }{
 	{"audit", 1}, {"acks", 1}, {"escalations", 1}, {"notes", 1}, {"deliveries", 1}, {"team_lease", 1},
 	{"source_status", 1}, {"outage_history", 2}, {"source_history", 2}, {"backlog_samples", 2},
+	{"outage_views", 3}, {"source_views", 3},
 }
 
 // triggers returns the statements giving the tables of migration v their

@@ -413,15 +413,28 @@ func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
 }
 
 // Handoff is the dashboard's handoff source (ui.HandoffSource): the
-// current shift's report from the cache. It runs SQL: the UI calls it on
-// a worker goroutine.
-func (r *Runtime) Handoff(context.Context) (*model.Handoff, error) {
-	return r.Cache.Handoff(r.Config.HandoffOptions(model.HandoffSpan{Shift: "current"}, time.Now()))
+// current shift's report from the cache, and in team mode the team's
+// history from the team store (see handoff; while the team sync finds the
+// store down, this host's history, saying so). It runs SQL: the UI calls
+// it on a worker goroutine.
+func (r *Runtime) Handoff(ctx context.Context) (*model.Handoff, error) {
+	skip := ""
+	if r.Team != nil {
+		if st := r.Team.State(); !st.OK && !st.Since.IsZero() {
+			skip = st.Error
+			if skip == "" {
+				skip = "down"
+			}
+		}
+	}
+	return handoff(ctx, r.Cache, r.Config, r.Config.HandoffOptions(model.HandoffSpan{Shift: "current"}, time.Now()), skip)
 }
 
 // Report is `sitroom handoff`: the report of span at now from the cache
-// o names, with no network. Without a config file the shifts are the
-// default ones in the host's time zone; the cache must exist.
+// o names; in team mode, with the team's history read from the team store
+// (this host's alone, saying so, when the store cannot be reached).
+// Without a config file the shifts are the default ones in the host's
+// time zone; the cache must exist.
 func Report(o Options, span model.HandoffSpan, now time.Time) (*model.Handoff, error) {
 	cfg := config.Default()
 	if !o.Demo {
@@ -444,5 +457,5 @@ func Report(o Options, span model.HandoffSpan, now time.Time) (*model.Handoff, e
 		return nil, err
 	}
 	defer c.Close()
-	return c.Handoff(cfg.HandoffOptions(span, now))
+	return handoff(context.Background(), c, cfg, cfg.HandoffOptions(span, now), "")
 }

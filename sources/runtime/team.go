@@ -81,6 +81,7 @@ type teamStore interface {
 // the holder dies.
 type TeamSync struct {
 	cache   *cache.Cache
+	history *TeamHistory // this host's history mirrored into the store
 	open    func(context.Context) (teamStore, error)
 	holder  string // this console in the team lease: host:pid
 	log     *slog.Logger
@@ -117,12 +118,14 @@ func newTeamSync(c *cache.Cache, holder string, open func(context.Context) (team
 	if changed == nil {
 		changed = func() {}
 	}
-	return &TeamSync{cache: c, holder: holder, open: open, log: log, changed: changed, state: model.TeamState{Configured: true}}
+	return &TeamSync{cache: c, history: NewTeamHistory(c, log), holder: holder, open: open, log: log, changed: changed,
+		state: model.TeamState{Configured: true}}
 }
 
 // Leader reports whether this console holds the team lease: it alone
-// records the team's history, delivers the team's outbox (DeliverWith)
-// and clears the acks of resolved outages. A console cut off from the
+// delivers the team's outbox (DeliverWith) and clears the acks of
+// resolved outages. (The history is every host's: each mirrors its own
+// view, TeamHistory.) A console cut off from the
 // store never does. Safe for concurrent use.
 func (t *TeamSync) Leader() bool {
 	t.mu.Lock()
@@ -279,6 +282,9 @@ func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 		if err := t.push(ctx, s); err != nil {
 			return err
 		}
+		if err := t.history.Connected(ctx, s); err != nil {
+			return err
+		}
 		if pull {
 			if err := t.pull(ctx, s); err != nil {
 				return err
@@ -393,6 +399,7 @@ func (t *TeamSync) down(err error) {
 			st.Since = time.Now()
 			t.log.Warn("team store down", "err", err)
 		}
+		t.history.Down(st.Since)
 		st.OK, st.Error = false, err.Error()
 	}
 	st.Unsynced = n
