@@ -48,7 +48,8 @@ func clip(s string) string {
 // un-clears, and an action pushed late (a console copying what it did
 // while the store was down) clears only what was made before it; an ack
 // or escalation pushed after a later un-ack or escalation of its service
-// arrives already cleared. It reports how many actions were new.
+// arrives already cleared. It reports how many actions were new; an
+// action the server refuses stops it with a *RefusedError (see Sync).
 func (s *Store) Push(ctx context.Context, actions ...model.Action) (int, error) {
 	n := 0
 	for i := range actions {
@@ -63,6 +64,9 @@ func (s *Store) Push(ctx context.Context, actions ...model.Action) (int, error) 
 			return err
 		})
 		if err != nil {
+			if r := s.refusal(ctx, a, err); r != nil {
+				return n, r
+			}
 			return n, err
 		}
 		if added {
@@ -80,12 +84,17 @@ func pushOne(ctx context.Context, tx pgx.Tx, a *model.Action) (bool, error) {
 			state = model.ActionPending
 		}
 	}
+	// The audit row is immutable (the server stamps and chains it); what
+	// changes of the action later lives in action_state.
 	tag, err := tx.Exec(ctx, `INSERT INTO audit(uid, at, operator, role, host, ssh_client, verb, service, target,
-		comment, upstream, state, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		comment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (uid) DO NOTHING`,
-		a.UID, a.At, a.Operator, a.Role.String(), a.Host, a.SSHClient, string(a.Verb), a.Service, a.Target,
-		a.Comment, a.Upstream, string(state), a.Reason)
+		a.UID, a.At, a.Operator, a.Role.String(), a.Host, a.SSHClient, string(a.Verb), a.Service, a.Target, a.Comment)
 	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO action_state(uid, state, upstream, reason) VALUES ($1, $2, $3, $4)`,
+		a.UID, string(state), a.Upstream, a.Reason); err != nil {
 		return false, err
 	}
 	if state == model.ActionRefused {
@@ -99,9 +108,10 @@ func pushOne(ctx context.Context, tx pgx.Tx, a *model.Action) (bool, error) {
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO acks(uid, service, alert_keys, operator, at, until, comment, cleared_at, cleared_by)
 			SELECT $1::text, $2::text, $3::text[], $4::text, $5::timestamptz, $6::timestamptz, $7::text, u.at, coalesce(u.operator, '')
-			FROM (SELECT NULL) AS one LEFT JOIN LATERAL (SELECT at, operator FROM audit
-				WHERE service = $2 AND verb IN ('unack', 'clear') AND state != 'refused' AND at > $5
-				ORDER BY at LIMIT 1) AS u ON true`,
+			FROM (SELECT NULL) AS one LEFT JOIN LATERAL (SELECT au.at, au.operator FROM audit au
+				JOIN action_state st ON st.uid = au.uid
+				WHERE au.service = $2 AND au.verb IN ('unack', 'clear') AND st.state != 'refused' AND au.at > $5
+				ORDER BY au.at LIMIT 1) AS u ON true`,
 			a.UID, a.Service, keys, a.Operator, a.At, a.Until, a.Comment)
 	case model.VerbUnack, model.VerbClear:
 		_, err = tx.Exec(ctx, `UPDATE acks SET cleared_at = $2, cleared_by = $3
@@ -169,19 +179,19 @@ func (s *Store) EndAck(ctx context.Context, uid, why string, at time.Time) error
 	})
 }
 
-// settle derives an action's audit state from its deliveries: delivered
+// settle derives an action's state (action_state) from its deliveries: delivered
 // when every one is done, failed when one failed for good, with the
 // upstream references and the last error. The row is written only when
 // that changes it (its seq moves only then); a refused one never is.
 func settle(ctx context.Context, tx pgx.Tx, uid string) error {
-	_, err := tx.Exec(ctx, `UPDATE audit SET state = d.new_state, upstream = d.refs, reason = d.last_error
+	_, err := tx.Exec(ctx, `UPDATE action_state SET state = d.new_state, upstream = d.refs, reason = d.last_error
 		FROM (SELECT CASE WHEN coalesce(bool_or(state = 'failed'), false) THEN 'failed'
 				WHEN coalesce(bool_or(state = 'pending'), false) THEN 'pending' ELSE 'delivered' END AS new_state,
 			coalesce(string_agg(nullif(ref, ''), ',' ORDER BY id), '') AS refs,
 			coalesce((array_agg(error ORDER BY id DESC) FILTER (WHERE error != ''))[1], '') AS last_error
 			FROM deliveries WHERE action_uid = $1) AS d
-		WHERE uid = $1 AND audit.state != 'refused'
-			AND (audit.state, audit.upstream, audit.reason) IS DISTINCT FROM (d.new_state, d.refs, d.last_error)`, uid)
+		WHERE uid = $1 AND action_state.state != 'refused'
+			AND (action_state.state, action_state.upstream, action_state.reason) IS DISTINCT FROM (d.new_state, d.refs, d.last_error)`, uid)
 	return err
 }
 
@@ -278,7 +288,9 @@ const leaseName = "team"
 // TryLease takes or renews the team lease for holder until ttl from now
 // by the server's clock, if it is free, lapsed or already holder's. It
 // reports whether holder holds it after the call. Of several consoles
-// racing for a lapsed lease exactly one wins.
+// racing for a lapsed lease exactly one wins. A console whose role may not
+// hold the lease (a viewer: the holder delivers the team's outbox and
+// records its history) never takes it: false, and no error.
 func (s *Store) TryLease(ctx context.Context, holder string, ttl time.Duration) (bool, error) {
 	if holder == "" || ttl <= 0 {
 		return false, s.wrap("take the team lease", errors.New("a holder and a positive ttl are needed"))
@@ -293,6 +305,9 @@ func (s *Store) TryLease(ctx context.Context, holder string, ttl time.Duration) 
 		n = tag.RowsAffected()
 		return err
 	})
+	if denied(err) {
+		return false, nil
+	}
 	return n == 1, err
 }
 
@@ -302,6 +317,9 @@ func (s *Store) Release(ctx context.Context, holder string) error {
 	return s.write(ctx, "release the team lease", func(c pgx.Tx) error {
 		_, err := c.Exec(ctx, `UPDATE team_lease SET holder = '', expires_at = now() WHERE name = $1 AND holder = $2`,
 			leaseName, holder)
+		if denied(err) {
+			return nil // a role that may not hold the lease holds none
+		}
 		return err
 	})
 }
@@ -441,7 +459,9 @@ func (s *Store) Changes(ctx context.Context, cursor int64) (Changes, int64, erro
 				query string
 				scan  func(pgx.Rows) (int64, error)
 			}{
-				{`SELECT ` + auditCols + `, seq FROM audit WHERE seq > $1 ORDER BY seq`, func(r pgx.Rows) (int64, error) {
+				{`SELECT ` + auditCols + `, greatest(a.seq, s.seq) AS seq FROM ` + auditFrom + `
+					WHERE a.uid IN (SELECT uid FROM audit WHERE seq > $1 UNION SELECT uid FROM action_state WHERE seq > $1)
+					ORDER BY 14`, func(r pgx.Rows) (int64, error) {
 					var seq int64
 					e, err := scanAudit(r, &seq)
 					ch.Audit = append(ch.Audit, e)
@@ -542,7 +562,13 @@ func (s *Store) Changes(ctx context.Context, cursor int64) (Changes, int64, erro
 	return ch, next, nil
 }
 
-const auditCols = `uid, at, operator, role, host, ssh_client, verb, service, target, comment, upstream, state, reason`
+// auditCols are an action's audit row (a) and state (s), as auditFrom
+// names them.
+const auditCols = `a.uid, a.at, a.operator, a.role, a.host, a.ssh_client, a.verb, a.service, a.target, a.comment,
+	s.upstream, s.state, s.reason`
+
+// auditFrom joins each audit row to its action's state.
+const auditFrom = `audit a JOIN action_state s ON s.uid = a.uid`
 
 func scanAudit(r pgx.Row, extra ...any) (model.AuditEntry, error) {
 	var e model.AuditEntry
@@ -558,7 +584,7 @@ func scanAudit(r pgx.Row, extra ...any) (model.AuditEntry, error) {
 func (s *Store) AuditLog(ctx context.Context, since time.Time) ([]model.AuditEntry, error) {
 	var out []model.AuditEntry
 	err := s.do(ctx, "read the audit log", func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, `SELECT `+auditCols+` FROM audit WHERE at >= $1 ORDER BY at, seq`, since)
+		rows, err := c.Query(ctx, `SELECT `+auditCols+` FROM `+auditFrom+` WHERE a.at >= $1 ORDER BY a.at, a.seq`, since)
 		if err != nil {
 			return err
 		}

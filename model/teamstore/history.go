@@ -275,8 +275,8 @@ func (s *Store) History(ctx context.Context, from, to time.Time) (*model.History
 			}); err != nil {
 				return err
 			}
-			rows, err = tx.Query(ctx, `SELECT `+auditCols+` FROM audit
-				WHERE at < $1 AND (at >= $2 OR state IN ('pending', 'failed')) ORDER BY at, seq`, to, earliest)
+			rows, err = tx.Query(ctx, `SELECT `+auditCols+` FROM `+auditFrom+`
+				WHERE a.at < $1 AND (a.at >= $2 OR s.state IN ('pending', 'failed')) ORDER BY a.at, a.seq`, to, earliest)
 			if err != nil {
 				return err
 			}

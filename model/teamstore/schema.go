@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // migrateLock is the key of the transaction-level advisory lock each
@@ -218,6 +219,61 @@ var migrations = []string{
 	);
 	CREATE INDEX source_views_down ON source_views(down_at);
 	CREATE INDEX source_views_seq ON source_views(seq);`,
+
+	// 4: security. The audit log becomes immutable: what changes of an
+	// action after it is made (its state, upstream references, reason)
+	// moves to action_state; each audit row is stamped by the server
+	// (stamped_by, stamped_at: forced by the trigger audit_stamp whatever
+	// the client sends) and chained (prev_hash, hash: sha256 of the row
+	// before's hash and the row's canonical text, see auditCanon), so an
+	// alteration by a role allowed to make one shows (VerifyAudit). Rows
+	// made before are chained here, in seq order. escalation_levels holds
+	// each level's min_role group, written by Init. The grants and
+	// policies depend on the group roles' names: Init installs them.
+	`CREATE TABLE action_state (
+		uid      text   PRIMARY KEY REFERENCES audit(uid),
+		state    text   NOT NULL,
+		upstream text   NOT NULL DEFAULT '',
+		reason   text   NOT NULL DEFAULT '',
+		seq      bigint NOT NULL
+	);
+	CREATE INDEX action_state_seq ON action_state(seq);
+	INSERT INTO action_state(uid, state, upstream, reason, seq) SELECT uid, state, upstream, reason, seq FROM audit;
+	DROP TRIGGER audit_seq ON audit;
+	ALTER TABLE audit DROP COLUMN state, DROP COLUMN upstream, DROP COLUMN reason,
+		ADD COLUMN stamped_by text NOT NULL DEFAULT current_user,
+		ADD COLUMN stamped_at timestamptz NOT NULL DEFAULT now(),
+		ADD COLUMN prev_hash bytea,
+		ADD COLUMN hash bytea;
+	DO $$
+	DECLARE
+		r record;
+		prev bytea;
+	BEGIN
+		FOR r IN SELECT uid FROM audit ORDER BY seq LOOP
+			UPDATE audit SET prev_hash = prev, hash = sha256(coalesce(prev, ''::bytea) || convert_to(` + auditCanon("audit") + `, 'UTF8'))
+				WHERE uid = r.uid RETURNING hash INTO prev;
+		END LOOP;
+	END $$;
+	CREATE TRIGGER audit_seq BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION set_seq();
+	CREATE FUNCTION audit_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+	DECLARE
+		prev bytea;
+	BEGIN
+		PERFORM pg_advisory_xact_lock(` + fmt.Sprint(writeLock) + `);
+		NEW.stamped_by := current_user;
+		NEW.stamped_at := now();
+		SELECT hash INTO prev FROM audit ORDER BY seq DESC LIMIT 1;
+		NEW.prev_hash := prev;
+		NEW.hash := sha256(coalesce(prev, ''::bytea) || convert_to(` + auditCanon("NEW") + `, 'UTF8'));
+		RETURN NEW;
+	END $$;
+	-- after audit_seq (triggers fire in name order): the hash covers seq.
+	CREATE TRIGGER audit_stamp BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION audit_stamp();
+	CREATE TABLE escalation_levels (
+		level    integer PRIMARY KEY,
+		min_role text    NOT NULL
+	);`,
 }
 
 // tables lists every table Changes reads, each with the seq and notify
@@ -228,7 +284,7 @@ var tables = []struct {
 }{
 	{"audit", 1}, {"acks", 1}, {"escalations", 1}, {"notes", 1}, {"deliveries", 1}, {"team_lease", 1},
 	{"source_status", 1}, {"outage_history", 2}, {"source_history", 2}, {"backlog_samples", 2},
-	{"outage_views", 3}, {"source_views", 3},
+	{"outage_views", 3}, {"source_views", 3}, {"action_state", 4},
 }
 
 // triggers returns the statements giving the tables of migration v their
@@ -269,14 +325,15 @@ func currentVersion(ctx context.Context, q interface {
 // migrate applies the versions the database lacks, each in its own
 // transaction under the migration lock: of several consoles opening an
 // empty database at once, one applies each version and the others find
-// it applied once they get the lock.
-func migrate(ctx context.Context, c *pgx.Conn) error {
+// it applied once they get the lock. It returns the versions it applied.
+func migrate(ctx context.Context, c *pgx.Conn) ([]int, error) {
+	var applied []int
 	v, err := currentVersion(ctx, c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if v > len(migrations) {
-		return ErrNewerSchema
+		return nil, ErrNewerSchema
 	}
 	for v < len(migrations) {
 		err := pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
@@ -303,14 +360,56 @@ func migrate(ctx context.Context, c *pgx.Conn) error {
 				return err
 			}
 			v++
+			applied = append(applied, v)
 			return nil
 		})
 		if err != nil {
-			return err
+			return applied, err
 		}
 		if v > len(migrations) {
-			return ErrNewerSchema
+			return applied, ErrNewerSchema
 		}
 	}
-	return nil
+	return applied, nil
+}
+
+// openMigrate is Open's migration rule: the versions the database lacks
+// are applied only by a role that may (a superuser, the schema's owner,
+// or anyone with CREATE on an empty database: the lab setup); a console
+// of an operator finds the schema behind and is told to have the
+// administrator run `sitroom team init`.
+//
+// A login that may not even read the schema's version (a member of none
+// of the team's roles, or one revoked) opens the store all the same:
+// Identity then says it is no operator, and its reads are refused.
+func openMigrate(ctx context.Context, c *pgx.Conn) error {
+	v, err := currentVersion(ctx, c)
+	if denied(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if v > len(migrations) {
+		return ErrNewerSchema
+	}
+	if v == len(migrations) {
+		return nil
+	}
+	var may bool
+	if err := c.QueryRow(ctx, `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+		OR CASE WHEN to_regclass('audit') IS NULL THEN has_schema_privilege(current_schema(), 'CREATE')
+		ELSE (SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass('audit')) END`).Scan(&may); err != nil {
+		return err
+	}
+	older := fmt.Errorf("%w (the store is at version %d, this sitroom needs %d)", ErrOlderSchema, v, len(migrations))
+	if !may {
+		return older
+	}
+	_, err = migrate(ctx, c)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42501" {
+		return older
+	}
+	return err
 }

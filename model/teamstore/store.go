@@ -15,6 +15,12 @@
 // hears (LISTEN/NOTIFY) that there is something to read. Times are the server's where they decide (the lease, claims,
 // due deliveries) and stored to the microsecond.
 //
+// Each operator may log in as themselves (security.go): Init sets the
+// group roles, grants and row-level security policies up, Identity says
+// who the login is and whether the store holds it, May asks before an
+// action, and the audit log is append-only, stamped and hash-chained by
+// the server (VerifyAudit).
+//
 // A Store holds at most two connections: one for its queries (serialized,
 // reconnected after a failure) and, while Listen runs, one listening.
 package teamstore
@@ -44,6 +50,9 @@ type Options struct {
 	PasswordFile string
 	// Host names this console in what it writes (source status).
 	Host string
+	// Roles names the team's group roles (zero: DefaultRoles): the
+	// operator's role is the highest of them the login is a member of.
+	Roles Roles
 }
 
 // Store is an open team store. Its methods are safe for concurrent use.
@@ -51,6 +60,7 @@ type Store struct {
 	cfg      *pgx.ConnConfig
 	host     string
 	password string
+	roles    Roles
 
 	mu     sync.Mutex // serializes the query connection
 	conn   *pgx.Conn
@@ -65,15 +75,31 @@ const DefaultConnectTimeout = 5 * time.Second
 var ErrClosed = errors.New("team store closed")
 
 // Open connects to the team store and applies the schema versions it
-// lacks (safe when several consoles open an empty database at once).
+// lacks when its role may (see openMigrate; safe when several consoles
+// open an empty database at once). A console whose role may not finds a
+// schema behind this sitroom an error wrapping ErrOlderSchema.
 func Open(ctx context.Context, opt Options) (*Store, error) {
-	s := &Store{host: opt.Host}
+	s, err := newStore(opt)
+	if err != nil {
+		return nil, err
+	}
+	err = s.do(ctx, "apply the schema", func(c *pgx.Conn) error { return openMigrate(ctx, c) })
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newStore reads the options into a Store, not connected yet.
+func newStore(opt Options) (*Store, error) {
+	s := &Store{host: opt.Host, roles: opt.Roles.orDefault()}
 	if opt.PasswordFile != "" {
-		b, err := os.ReadFile(opt.PasswordFile)
+		pw, err := readPassword(opt.PasswordFile)
 		if err != nil {
 			return nil, fmt.Errorf("team store: password_file: %w", err)
 		}
-		s.password = strings.TrimRight(string(b), "\r\n")
+		s.password = pw
 	}
 	cfg, err := pgx.ParseConfig(opt.URL)
 	if err != nil {
@@ -96,11 +122,6 @@ func Open(ctx context.Context, opt Options) (*Store, error) {
 		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
 	s.cfg = cfg
-	err = s.do(ctx, "apply the schema", func(c *pgx.Conn) error { return migrate(ctx, c) })
-	if err != nil {
-		s.Close()
-		return nil, err
-	}
 	return s, nil
 }
 

@@ -34,19 +34,36 @@ import (
 // (or an older copy of it) writes nothing, moves no seq and notifies no
 // one, so two consoles copying each other's actions come to rest. It
 // reports how many actions changed anything.
+//
+// An action the server refuses (the login may not record it: another
+// operator's, a viewer's, an escalation above its role) stops the call
+// with a *RefusedError naming it; nothing of it is recorded, the actions
+// before it are, and the caller goes on with those after it. What the
+// login may not write of an action the store already has (a viewer's
+// copy of another's delivery outcome) is left out, without an error.
 func (s *Store) Sync(ctx context.Context, actions ...model.TeamAction) (changed int, err error) {
 	for i := range actions {
 		a := &actions[i]
 		if a.UID == "" {
 			return changed, s.wrap("sync an action", errors.New("action without uid"))
 		}
-		var did bool
+		var did, known bool
 		err := s.write(ctx, "sync an action", func(tx pgx.Tx) error {
 			var err error
-			did, err = syncOne(ctx, tx, a)
+			known = false
+			did, err = syncOne(ctx, tx, a, &known)
 			return err
 		})
+		if known && denied(err) {
+			// The action is the team's already; what this login may not
+			// write of it (a viewer's copy of a delivery's outcome) is
+			// left to those who may.
+			continue
+		}
 		if err != nil {
+			if r := s.refusal(ctx, &a.Action, err); r != nil {
+				return changed, r
+			}
 			return changed, err
 		}
 		if did {
@@ -64,16 +81,17 @@ func final(st model.ActionState) bool {
 // syncOne merges one action (see Sync) and reports whether it wrote
 // anything. Every statement that would write nothing is left out: a
 // statement trigger notifies even when no row changed.
-func syncOne(ctx context.Context, tx pgx.Tx, a *model.TeamAction) (bool, error) {
+func syncOne(ctx context.Context, tx pgx.Tx, a *model.TeamAction, known *bool) (bool, error) {
 	changed := false
 	var state string
-	err := tx.QueryRow(ctx, `SELECT state FROM audit WHERE uid = $1`, a.UID).Scan(&state)
+	err := tx.QueryRow(ctx, `SELECT state FROM action_state WHERE uid = $1`, a.UID).Scan(&state)
+	*known = err == nil
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := pushOne(ctx, tx, &a.Action); err != nil {
 			return false, err
 		}
 		changed = true
-		err = tx.QueryRow(ctx, `SELECT state FROM audit WHERE uid = $1`, a.UID).Scan(&state)
+		err = tx.QueryRow(ctx, `SELECT state FROM action_state WHERE uid = $1`, a.UID).Scan(&state)
 	}
 	if err != nil {
 		return changed, err
@@ -223,16 +241,18 @@ func (s *Store) TeamChanges(ctx context.Context, cursor int64) (model.TeamChange
 		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 			rows, err := tx.Query(ctx, `WITH changed AS (
 					SELECT uid, seq FROM audit WHERE seq > $1
+					UNION ALL SELECT uid, seq FROM action_state WHERE seq > $1
 					UNION ALL SELECT uid, seq FROM acks WHERE seq > $1
 					UNION ALL SELECT uid, seq FROM escalations WHERE seq > $1
 					UNION ALL SELECT uid, seq FROM notes WHERE seq > $1
 					UNION ALL SELECT action_uid, seq FROM deliveries WHERE seq > $1),
 				u AS (SELECT uid, max(seq) AS seq FROM changed GROUP BY uid)
 				SELECT a.uid, a.at, a.operator, a.role, a.host, a.ssh_client, a.verb, a.service, a.target,
-					coalesce(n.text, a.comment), a.upstream, a.state, a.reason,
+					coalesce(n.text, a.comment), s.upstream, s.state, s.reason,
 					k.alert_keys, k.until, coalesce(e.level, 0), coalesce(e.who, ''), coalesce(e.contact, ''),
 					coalesce(k.cleared_at, e.cleared_at), coalesce(k.cleared_by, ''), k.ended_at, coalesce(k.ended, ''), u.seq
 				FROM u JOIN audit a ON a.uid = u.uid
+					JOIN action_state s ON s.uid = a.uid
 					LEFT JOIN acks k ON k.uid = a.uid
 					LEFT JOIN escalations e ON e.uid = a.uid
 					LEFT JOIN notes n ON n.uid = a.uid
