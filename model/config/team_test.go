@@ -23,6 +23,13 @@ func TestTeamStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, c.TeamMode())
 	assert.Equal(t, filepath.Join(dir, "pg"), c.TeamPasswordFile(), "relative to the config file")
+	assert.Equal(t, TeamRoles{Viewer: "sitroom_viewer", Tier1: "sitroom_tier1", Tier2: "sitroom_tier2", Lead: "sitroom_lead"},
+		c.TeamRoles(), "the default group roles")
+
+	c, err = Parse([]byte(teamSources+"team: {postgres: 'postgres://db/noc', roles: {tier1: noc_ops, lead: noc_leads}}\n"), dir)
+	require.NoError(t, err)
+	assert.Equal(t, TeamRoles{Viewer: "sitroom_viewer", Tier1: "noc_ops", Tier2: "sitroom_tier2", Lead: "noc_leads"}, c.TeamRoles(),
+		"names given replace the defaults, one by one")
 
 	for doc, want := range map[string]string{
 		"team: {postgres: 'mysql://db/noc'}":                       "team.postgres: not a PostgreSQL URL",
@@ -31,8 +38,12 @@ func TestTeamStore(t *testing.T) {
 		"team: {postgres: 'postgresql://db/noc?password=hunter2'}": "team.postgres: the URL holds a password (password=)",
 		"team: {postgres: 'postgres://db/noc', password_file: missing}": "team.password_file: cannot read the password file: open " +
 			filepath.Join(dir, "missing"),
-		"team: {password_file: pg}":                "team.postgres: team.password_file is set but team.postgres is not",
-		"team: {postgres: 'postgres://db', pw: x}": "team.pw",
+		"team: {password_file: pg}":                                                "team.postgres: team.password_file is set but team.postgres is not",
+		"team: {roles: {tier1: ops}}":                                              "team.postgres: team.roles is set but team.postgres is not",
+		"team: {postgres: 'postgres://db', pw: x}":                                 "team.pw",
+		"team: {postgres: 'postgres://db', roles: {tier1: 'Ops-T1'}}":              `team.roles.tier1: "Ops-T1" is not a PostgreSQL role name`,
+		"team: {postgres: 'postgres://db', roles: {tier2: noc_t1, tier1: noc_t1}}": `team.roles.tier2: "noc_t1" is already the tier1 role`,
+		"team: {postgres: 'postgres://db', roles: {admin: x}}":                     "team.roles.admin",
 	} {
 		_, err := Parse([]byte(teamSources+doc+"\n"), dir)
 		require.Error(t, err, doc)
