@@ -39,7 +39,7 @@ var countWords = map[string]string{
 	"T1": "tier name", "T2": "tier name", "MiB": "unit symbol", "KiB": "unit symbol",
 	// the count is an ordinal or a position, not a quantity of a noun
 	"of": "\"%d of %d\"", "to": "\"schema %d to %d\"", "in": "\"position %d in\"",
-	"must": "\"level %d must be\"",
+	"must": "\"level %d must be\"", "needs": "\"level %d needs\"",
 }
 
 // A wording problem: where and what.
