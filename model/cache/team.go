@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -477,4 +478,119 @@ func insertRemote(ctx context.Context, tx *sql.Conn, actionID int64, at time.Tim
 		until, remote) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`, actionID, d.Kind, d.Dest, d.Key, d.Payload, string(d.State),
 		d.Attempts, ns(d.NextAt), d.Ref, clipError(d.Error), ns(d.Until))
 	return err
+}
+
+// TeamIdentity is who a console of a team last acted as, as the team
+// store authenticated it (SetTeamIdentity): kept so a console started
+// while the store cannot be reached acts as the operator it last was.
+type TeamIdentity struct {
+	// Store names the team store (its URL, without a password): an
+	// identity read from another store is not this one's.
+	Store    string     `json:"store"`
+	User     string     `json:"user"`
+	Role     model.Role `json:"role"`
+	Enforced bool       `json:"enforced"`
+}
+
+// TeamIdentity is the identity last kept by SetTeamIdentity; ok is false
+// when none was. Safe for concurrent use.
+func (c *Cache) TeamIdentity() (id TeamIdentity, ok bool, err error) {
+	db, done := c.pool()
+	defer done()
+	var v string
+	err = db.QueryRowContext(context.Background(), `SELECT CAST(v AS TEXT) FROM meta WHERE k = 'team_identity'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return TeamIdentity{}, false, nil
+	}
+	if err != nil {
+		return TeamIdentity{}, false, c.closedOr("read the team identity", err)
+	}
+	if json.Unmarshal([]byte(v), &id) != nil {
+		return TeamIdentity{}, false, nil // unreadable: as if none was kept
+	}
+	return id, true, nil
+}
+
+// SetTeamIdentity keeps id as the identity this console acts as in the
+// team (TeamIdentity); it writes only when it changed. Safe for
+// concurrent use, also across processes.
+func (c *Cache) SetTeamIdentity(id TeamIdentity) error {
+	if cur, ok, err := c.TeamIdentity(); err == nil && ok && cur == id {
+		return nil
+	}
+	b, err := json.Marshal(id)
+	if err != nil {
+		return err
+	}
+	// meta's v is an INTEGER column; SQLite keeps text that does not
+	// read as a number as text.
+	return c.actTx("keep the team identity", func(ctx context.Context, tx *sql.Conn) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta(k, v) VALUES ('team_identity', ?)
+			ON CONFLICT(k) DO UPDATE SET v = excluded.v`, string(b))
+		if err != nil {
+			return c.wrap("keep the team identity", err)
+		}
+		return nil
+	})
+}
+
+// RefuseTeamAction records that the team store refused this console's
+// action uid when it was pushed (made while the store was down, allowed
+// by the console's own policy, refused by the store's): its audit row
+// becomes refused with reason, as a refusal at the time would have been
+// recorded; what it did is undone here (an ack, escalation or note is
+// removed; what an un-ack or clear cleared, and the escalation an
+// escalation superseded, stand again); its pending deliveries are
+// cancelled; and it counts as pushed, never sent again. A delivery
+// already made upstream stays made. It reports whether the action was
+// found. Safe for concurrent use, also across processes.
+func (c *Cache) RefuseTeamAction(uid, reason string) (bool, error) {
+	const op = "record an action refused by the team store"
+	found := false
+	err := c.actTx(op, func(ctx context.Context, tx *sql.Conn) error {
+		var id, at int64
+		var verb, service, operator, state string
+		err := tx.QueryRowContext(ctx, `SELECT id, at, verb, service, operator, state FROM audit WHERE uid = ?`, uid).
+			Scan(&id, &at, &verb, &service, &operator, &state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return c.wrap(op, err)
+		}
+		found = true
+		type stmt struct {
+			q    string
+			args []any
+		}
+		stmts := []stmt{
+			{`UPDATE audit SET team = 0 WHERE id = ?`, []any{id}},
+		}
+		if model.ActionState(state) != model.ActionRefused {
+			stmts = append(stmts,
+				stmt{`UPDATE audit SET state = 'refused', reason = ? WHERE id = ?`, []any{reason, id}},
+				stmt{`UPDATE outbox SET state = 'cancelled' WHERE action_id = ? AND state = 'pending'`, []any{id}},
+				stmt{`DELETE FROM acks WHERE id = ?`, []any{id}},
+				stmt{`DELETE FROM escalations WHERE id = ?`, []any{id}},
+				stmt{`DELETE FROM notes WHERE id = ?`, []any{id}},
+			)
+			switch model.Verb(verb) {
+			case model.VerbUnack, model.VerbClear:
+				stmts = append(stmts, stmt{`UPDATE acks SET cleared_at = 0, cleared_by = '' WHERE service = ? AND cleared_at = ? AND cleared_by = ? AND ended_at = 0`,
+					[]any{service, at, operator}})
+				if model.Verb(verb) == model.VerbClear {
+					stmts = append(stmts, stmt{`UPDATE escalations SET cleared_at = 0 WHERE service = ? AND cleared_at = ?`, []any{service, at}})
+				}
+			case model.VerbEscalate:
+				stmts = append(stmts, stmt{`UPDATE escalations SET cleared_at = 0 WHERE service = ? AND cleared_at = ?`, []any{service, at}})
+			}
+		}
+		for _, s := range stmts {
+			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
+				return c.wrap(op, err)
+			}
+		}
+		return nil
+	})
+	return found, err
 }
