@@ -47,4 +47,44 @@ type TeamState struct {
 	Error string
 	// Unsynced counts this console's changes not yet in the store.
 	Unsynced int
+
+	// Who this console acts as (docs/team.md, "Who acts"). User is the
+	// operator its actions are recorded as and Role what they may do: the
+	// store's current_user and their membership of the team's group roles
+	// when the store vouches for them (Enforced), else the OS user and
+	// the role the config gives them (a store whose URL connects as its
+	// owner: the lab setup). OSUser is the OS user running the console.
+	// Verified is set once the identity was read from the store this run;
+	// until then it is the one last read for this cache and store, or the
+	// OS user's.
+	User     string
+	OSUser   string
+	Role     Role
+	Enforced bool
+	Verified bool
+	// Refused is the last of this console's actions the store refused
+	// when it was pushed (an action made while the store was down that
+	// the client's policy allowed), in words, at RefusedAt; the console
+	// marks it refused in its cache and pushes the rest.
+	Refused   string
+	RefusedAt time.Time
+}
+
+// OperatorLabel is how the header names who acts: "ops1 · tier1", or
+// "ops1 (database) as OS user root · tier1" when the store's user is not
+// the OS user, with " (unverified)" while the identity was not read from
+// the store this run. "" when no identity is known.
+func (t TeamState) OperatorLabel() string {
+	if t.User == "" {
+		return ""
+	}
+	s := t.User
+	if t.Enforced && t.OSUser != "" && t.OSUser != t.User {
+		s += " (database) as OS user " + t.OSUser
+	}
+	s += " · " + t.Role.String()
+	if !t.Verified {
+		s += " (unverified)"
+	}
+	return s
 }

@@ -74,6 +74,11 @@ type Options struct {
 	// Team, in team mode, says how the team store stands: it is put on
 	// every board read (model.Board.Team). Nil outside team mode.
 	Team func() model.TeamState
+	// Gate, in team mode, asks the team store whether the operator may
+	// make a request the policy allowed, before anything is recorded: a
+	// refusal in words (recorded and returned as any refusal), or "" when
+	// the store allows it or cannot be asked (the policy then decides).
+	Gate func(ctx context.Context, req model.ActionRequest) string
 }
 
 // Dispatcher is the sources side of the UI's actor.
@@ -89,6 +94,10 @@ type Dispatcher struct {
 	snap  *model.Snapshot
 	seal  uint64
 	board *model.Board // the last board read
+
+	opMu    sync.RWMutex
+	op      model.Operator // who acts now (SetOperator)
+	vouched bool           // the team store vouches for op
 }
 
 // New returns a dispatcher writing to c; nothing runs until Run.
@@ -115,11 +124,35 @@ func New(c *cache.Cache, opt Options) *Dispatcher {
 		opt.WatchEvery = time.Second
 	}
 	return &Dispatcher{cache: c, opt: opt, kick: make(chan struct{}, 1), reread: make(chan struct{}, 1),
-		boards: make(chan *model.Board, 1)}
+		boards: make(chan *model.Board, 1), op: opt.Operator}
 }
 
-// Operator is who acts through this dispatcher.
-func (d *Dispatcher) Operator() model.Operator { return d.opt.Operator }
+// Operator is who acts through this dispatcher now (Options.Operator,
+// then what SetOperator set). Safe for concurrent use.
+func (d *Dispatcher) Operator() model.Operator {
+	d.opMu.RLock()
+	defer d.opMu.RUnlock()
+	return d.op
+}
+
+// SetOperator makes op who acts through this dispatcher from now on: in
+// team mode, the operator the team store authenticated, with the role
+// their membership gives them. vouched says the store vouches for op (it
+// records actions only as the user it authenticated): the acks this
+// console clears when their outage resolved are then cleared as op, not
+// as "sitroom". The board is read again at once. Safe for concurrent
+// use.
+func (d *Dispatcher) SetOperator(op model.Operator, vouched bool) {
+	d.opMu.Lock()
+	d.op, d.vouched = op, vouched
+	d.opMu.Unlock()
+	d.Reread()
+}
+
+// SetGate sets Options.Gate; call it before Run.
+func (d *Dispatcher) SetGate(gate func(ctx context.Context, req model.ActionRequest) string) {
+	d.opt.Gate = gate
+}
 
 // Policy is the policy requests are checked against.
 func (d *Dispatcher) Policy() *model.Policy { return d.opt.Policy }
@@ -169,7 +202,7 @@ func (d *Dispatcher) snapshot() *model.Snapshot {
 // no I/O; the UI calls it before opening a form. Do checks the outbox
 // again when it records the action.
 func (d *Dispatcher) Check(req model.ActionRequest) string {
-	if why := d.opt.Policy.Refusal(d.opt.Operator, req); why != "" {
+	if why := d.opt.Policy.Refusal(d.Operator(), req); why != "" {
 		return why
 	}
 	d.mu.Lock()
@@ -192,11 +225,17 @@ func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.Act
 		return model.ActionResult{Message: why}, nil
 	}
 	now := d.opt.Now()
-	op := d.opt.Operator
+	op := d.Operator()
 	a := &model.Action{AuditEntry: model.AuditEntry{At: now, Operator: op.User, Role: op.Role, Host: op.Host,
 		SSHClient: op.SSHClient, Verb: req.Verb, Service: req.Service, Target: req.Target(), Comment: req.Comment},
 		AlertKeys: req.AlertKeys}
-	if why := d.Check(req); why != "" {
+	why := d.Check(req)
+	if why == "" && d.opt.Gate != nil {
+		// The team store's word, asked before anything is recorded or
+		// delivered: its policies decide what it will take.
+		why = d.opt.Gate(ctx, req)
+	}
+	if why != "" {
 		a.State, a.Reason = model.ActionRefused, why
 		if _, err := d.cache.RecordAction(a); err != nil {
 			return model.ActionResult{}, err
@@ -541,6 +580,14 @@ func (d *Dispatcher) boardLoop(ctx context.Context) {
 	}
 }
 
+// clearer is who clears the acks of resolved outages: this console's
+// operator when the team store vouches for them.
+func (d *Dispatcher) clearer() (model.Operator, bool) {
+	d.opMu.RLock()
+	defer d.opMu.RUnlock()
+	return d.op, d.vouched
+}
+
 func (d *Dispatcher) polling() bool { return d.opt.Polling == nil || d.opt.Polling() }
 
 // Board reads the action state from the cache now.
@@ -604,6 +651,7 @@ func boardSeal(b *model.Board) uint64 {
 			last = t.LastSync.UnixNano()
 		}
 		fmt.Fprintf(h, "t%t|%s|%d|%d|%d\x00", t.OK, t.Error, t.Since.UnixNano(), t.Unsynced, last)
+		fmt.Fprintf(h, "i%s|%s|%d|%t|%t|%d\x00", t.User, t.OSUser, t.Role, t.Enforced, t.Verified, t.RefusedAt.UnixNano())
 	}
 	for _, k := range model.SortedKeys(b.Ended) {
 		fmt.Fprintf(h, "x%s|%d\x00", k, b.Ended[k].ActionID)
@@ -654,8 +702,14 @@ func (d *Dispatcher) clearResolved(b *model.Board) int {
 			if still {
 				continue
 			}
-			a := &model.Action{AuditEntry: model.AuditEntry{At: d.opt.Now(), Operator: "sitroom", Role: model.RoleLead,
-				Host: d.opt.Operator.Host, Verb: model.VerbClear, Service: svc, Target: svc,
+			by, role := "sitroom", model.RoleLead
+			if op, vouched := d.clearer(); vouched {
+				// The team store records actions only as the user it
+				// authenticated.
+				by, role = op.User, op.Role
+			}
+			a := &model.Action{AuditEntry: model.AuditEntry{At: d.opt.Now(), Operator: by, Role: role,
+				Host: d.Operator().Host, Verb: model.VerbClear, Service: svc, Target: svc,
 				Comment: fmt.Sprintf("outage resolved; clearing the ack by %s", ack.By)}}
 			if _, err := d.cache.RecordAction(a); err != nil {
 				if !errors.Is(err, cache.ErrNotAcked) {

@@ -96,7 +96,7 @@ func (d *Dispatcher) planSilence(a *model.Action, req *model.ActionRequest) (msg
 		return "", "no configured Alertmanager holds silence " + t.ID
 	}
 	// The role check again, now that the author is the recorded one.
-	if why := d.opt.Policy.Refusal(d.opt.Operator, *req); why != "" {
+	if why := d.opt.Policy.Refusal(d.Operator(), *req); why != "" {
 		return "", why
 	}
 	on := strings.Join(ams, ", ")
