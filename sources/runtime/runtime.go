@@ -223,7 +223,8 @@ func Open(ctx context.Context, o Options) (*Runtime, error) {
 	})
 	var team *TeamSync
 	if cfg.TeamMode() {
-		team = NewTeamSync(c, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host},
+		team = NewTeamSync(c, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host,
+			Roles: teamstore.Roles(cfg.TeamRoles())},
 			teamHolder(host), logger, nil)
 	}
 	return &Runtime{Config: cfg, Cache: c, Poller: p, Log: logger, Team: team, stderr: stderr, close: func() {
@@ -305,7 +306,11 @@ func StopOnPanic(cancel context.CancelFunc) (<-chan error, func(any, []byte)) {
 // In team mode the acks of resolved outages are cleared by the console
 // that holds both the polling lease (of its cache) and the team lease,
 // and the team's outbox is delivered through this dispatcher while this
-// console holds the team lease (TeamSync.DeliverWith).
+// console holds the team lease (TeamSync.DeliverWith). Who acts is the
+// operator the team store authenticated, with the role their membership
+// gives them (TeamSync.Identify: until the store is reached, the one it
+// last named for this cache, or the OS user with the config's role), and
+// the store is asked before each action (TeamSync.Gate).
 func (r *Runtime) Dispatcher(readOnly bool) (*actions.Dispatcher, error) {
 	polling := r.Poller.Polling
 	if team := r.Team; team != nil {
@@ -318,6 +323,8 @@ func (r *Runtime) Dispatcher(readOnly bool) (*actions.Dispatcher, error) {
 		d.FollowTeam(r.Team.State)
 		r.Team.OnChange(d.Reread)
 		r.Team.DeliverWith(d.DeliverOne, d.AttemptTimeout())
+		d.SetGate(r.Team.Gate)
+		r.Team.Identify(d.Operator(), d.SetOperator)
 	}
 	return d, err
 }

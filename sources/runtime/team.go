@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,6 +36,9 @@ const (
 	teamClaimBatch = 10
 	// teamFinishWithin bounds recording an attempt's outcome in the store.
 	teamFinishWithin = 5 * time.Second
+	// teamGateWithin bounds asking the store before an action (Gate):
+	// past it, the console's own policy decides.
+	teamGateWithin = 2 * time.Second
 )
 
 // teamConsoles counts the team syncs this process opened (teamHolder).
@@ -59,6 +64,8 @@ type teamStore interface {
 	Release(ctx context.Context, holder string) error
 	ClaimDeliveries(ctx context.Context, holder string, limit int, hold time.Duration) ([]model.Delivery, error)
 	FinishDelivery(ctx context.Context, d model.Delivery) error
+	Identity(ctx context.Context) (teamstore.Identity, error)
+	May(ctx context.Context, verb model.Verb, level int) (string, error)
 	Close() error
 }
 
@@ -93,22 +100,35 @@ type TeamSync struct {
 	deliver func(context.Context, model.Delivery) model.Delivery
 	attempt time.Duration
 
+	// Who acts (Identify): the store's name for the identity kept in the
+	// cache, this host, the OS user with the config's role, and what is
+	// told of the operator to act as.
+	key    string
+	host   string
+	osOp   model.Operator
+	apply  func(op model.Operator, vouched bool)
+	warned bool // "identities not enforced" logged
+
 	mu     sync.Mutex
 	state  model.TeamState
 	leader bool
+	cur    teamStore       // the store while a session runs (Gate)
+	selves map[string]bool // the users this console acted as this run
 }
 
 // NewTeamSync is the sync of c with the team store opt names, as holder
 // (this console in the team lease). changed is called after others'
 // actions were merged into c (may be nil).
 func NewTeamSync(c *cache.Cache, opt teamstore.Options, holder string, log *slog.Logger, changed func()) *TeamSync {
-	return newTeamSync(c, holder, func(ctx context.Context) (teamStore, error) {
+	t := newTeamSync(c, holder, func(ctx context.Context) (teamStore, error) {
 		s, err := teamstore.Open(ctx, opt)
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	}, log, changed)
+	t.key, t.host = opt.URL, opt.Host
+	return t
 }
 
 func newTeamSync(c *cache.Cache, holder string, open func(context.Context) (teamStore, error), log *slog.Logger, changed func()) *TeamSync {
@@ -119,7 +139,7 @@ func newTeamSync(c *cache.Cache, holder string, open func(context.Context) (team
 		changed = func() {}
 	}
 	return &TeamSync{cache: c, history: NewTeamHistory(c, log), holder: holder, open: open, log: log, changed: changed,
-		state: model.TeamState{Configured: true}}
+		state: model.TeamState{Configured: true}, selves: map[string]bool{}}
 }
 
 // Leader reports whether this console holds the team lease: it alone
@@ -228,6 +248,17 @@ func (t *TeamSync) waitDown(ctx context.Context, d time.Duration) bool {
 func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if err := t.identify(ctx, s); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.cur = s
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		t.cur = nil
+		t.mu.Unlock()
+	}()
 	heard, claim := make(chan struct{}, 1), make(chan struct{}, 1)
 	go func() {
 		// Listen reconnects by itself and says so with fn(""): then a
@@ -270,6 +301,12 @@ func (t *TeamSync) session(ctx context.Context, s teamStore) error {
 	}
 	pull, renew := true, true // a first read and lease at once
 	for {
+		if renew && !t.mayLead() {
+			// A console whose operator may not act (a viewer) cannot
+			// record the outcomes of the team's deliveries nor clear
+			// acks: it leaves the lease to one that can.
+			renew = false
+		}
 		if renew {
 			held, err := s.TryLease(ctx, t.holder, TeamLeaseTTL)
 			if err != nil {
@@ -329,7 +366,16 @@ func (t *TeamSync) push(ctx context.Context, s teamStore) error {
 			return nil
 		}
 		if _, err := s.Sync(ctx, acts...); err != nil {
-			return err
+			var re *teamstore.RefusedError
+			if !errors.As(err, &re) {
+				return err
+			}
+			// The store refused one action (its policies: who may do
+			// what); those before it are in, the rest go again.
+			if err := t.refused(acts, counters, re); err != nil {
+				return err
+			}
+			continue
 		}
 		uids := make([]string, len(acts))
 		for i := range acts {
@@ -380,7 +426,9 @@ func (e localError) Unwrap() error { return e.error }
 func (t *TeamSync) ok() {
 	n, _ := t.cache.TeamUnsynced()
 	t.mu.Lock()
-	t.state = model.TeamState{Configured: true, OK: true, LastSync: time.Now(), Unsynced: n}
+	st := t.state
+	st.OK, st.Since, st.Error, st.LastSync, st.Unsynced = true, time.Time{}, "", time.Now(), n
+	t.state = st
 	t.mu.Unlock()
 }
 
@@ -463,5 +511,155 @@ func (t *TeamSync) deliverTeam(ctx context.Context, s teamStore) error {
 			return nil
 		}
 	}
+	return nil
+}
+
+// Identify tells the sync who acts on this console until the store says:
+// osOp is the OS user with the role the config gives them. apply is told
+// the operator to act as, and whether the store vouches for them, at
+// once (the identity last read from this store, kept in the cache, or
+// osOp) and whenever the store names another (at each connection). Call it
+// before Run.
+func (t *TeamSync) Identify(osOp model.Operator, apply func(op model.Operator, vouched bool)) {
+	t.osOp, t.apply = osOp, apply
+	op, enforced := osOp, false
+	if id, ok, err := t.cache.TeamIdentity(); err != nil {
+		t.log.Warn("team identity: the cache", "err", err)
+	} else if ok && id.Store == t.key && id.Enforced {
+		op.User, op.Role, enforced = id.User, id.Role, true
+	}
+	t.mu.Lock()
+	t.state.User, t.state.OSUser, t.state.Role, t.state.Enforced, t.state.Verified = op.User, osOp.User, op.Role, enforced, false
+	t.selves[osOp.User], t.selves[op.User] = true, true
+	t.mu.Unlock()
+	if apply != nil {
+		apply(op, enforced)
+	}
+}
+
+// identify reads who the store authenticated this console as, and makes
+// them who acts: current_user with the role their membership gives
+// (viewer when they are a member of no group of the team) when the store
+// enforces identities; the OS user with the config's role when it does
+// not (a URL connecting as the schema's owner: the lab setup).
+func (t *TeamSync) identify(ctx context.Context, s teamStore) error {
+	id, err := s.Identity(ctx)
+	if err != nil {
+		return err
+	}
+	op := t.osOp
+	if id.Enforced {
+		op.User, op.Role = id.User, id.Role
+		if !id.Operator || op.Role < model.RoleViewer {
+			op.Role = model.RoleViewer
+		}
+	} else if !t.warned {
+		t.warned = true
+		t.log.Warn("team store: identities not enforced", "user", id.User, "why", id.Why)
+	}
+	t.mu.Lock()
+	st := t.state
+	changed := st.User != op.User || st.Role != op.Role || st.Enforced != id.Enforced || !st.Verified
+	st.User, st.OSUser, st.Role, st.Enforced, st.Verified = op.User, t.osOp.User, op.Role, id.Enforced, true
+	t.state = st
+	t.selves[op.User] = true
+	t.mu.Unlock()
+	if !changed {
+		return nil
+	}
+	t.log.Info("team identity", "user", op.User, "role", op.Role.String(), "enforced", id.Enforced, "os_user", t.osOp.User)
+	if err := t.cache.SetTeamIdentity(cache.TeamIdentity{Store: t.key, User: op.User, Role: op.Role, Enforced: id.Enforced}); err != nil {
+		t.log.Warn("team identity: the cache", "err", err)
+	}
+	if t.apply != nil {
+		t.apply(op, id.Enforced)
+	}
+	return nil
+}
+
+// mayLead reports whether this console may hold the team lease: its
+// operator may act (tier1 or above), or the store does not enforce roles.
+func (t *TeamSync) mayLead() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return !t.state.Enforced || t.state.Role >= model.RoleTier1
+}
+
+// Gate asks the team store whether this console's operator may make req
+// (the store's policies: their membership, an escalation level's
+// min_role), before the dispatcher records it: a refusal in words, or ""
+// when the store allows it. While the store cannot be reached, or does
+// not answer within teamGateWithin, it says "" and the console's own
+// policy decides (the push may then be refused later: refused). Safe for
+// concurrent use.
+func (t *TeamSync) Gate(ctx context.Context, req model.ActionRequest) string {
+	t.mu.Lock()
+	s := t.cur
+	t.mu.Unlock()
+	if s == nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, teamGateWithin)
+	defer cancel()
+	why, err := s.May(ctx, req.Verb, req.Level)
+	if err != nil {
+		t.log.Warn("team store: asking before an action", "verb", req.Verb, "err", err)
+		return ""
+	}
+	if why == "" {
+		return ""
+	}
+	return refusedByStore(why)
+}
+
+// refusedByStore is the reason recorded for an action the store refused.
+func refusedByStore(why string) string {
+	const prefix = "refused by the team store: "
+	if strings.HasPrefix(why, prefix) {
+		return why
+	}
+	return prefix + why
+}
+
+// refused handles the store's refusal of one action of a push (42501:
+// its grants or row-level security). One this console made (while the
+// store was down, its own policy allowing it) is marked refused in the
+// cache, with the store's reason, undone here and never pushed again,
+// and said on the board; a change this console made to another's action
+// and may not make in the store (a viewer's console seeing an ack end
+// upstream) is left to the consoles that may. Either way it is not sent
+// again, so the push goes on with the rest.
+func (t *TeamSync) refused(acts []model.TeamAction, counters []int64, re *teamstore.RefusedError) error {
+	i := slices.IndexFunc(acts, func(a model.TeamAction) bool { return a.UID == re.UID })
+	if i < 0 {
+		return re // not one of this push's: the push is retried
+	}
+	a := &acts[i]
+	t.mu.Lock()
+	mine := a.Host == t.host && t.selves[a.Operator]
+	t.mu.Unlock()
+	why := refusedByStore(re.Reason)
+	if !mine {
+		t.log.Info("team store: a change to another's action refused", "uid", a.UID, "verb", a.Verb, "operator", a.Operator, "reason", why)
+		if err := t.cache.TeamPushed([]string{a.UID}, []int64{counters[i]}); err != nil {
+			return localError{err}
+		}
+		return nil
+	}
+	if _, err := t.cache.RefuseTeamAction(a.UID, why); err != nil {
+		return localError{err}
+	}
+	if a.State == model.ActionRefused {
+		// Refused here already (a viewer's console, whose refusals the
+		// store does not take): said when it was made.
+		t.log.Debug("team store: a refusal not recorded in the store", "uid", a.UID, "reason", why)
+		return nil
+	}
+	t.log.Warn("team store refused an action", "uid", a.UID, "verb", a.Verb, "target", a.Target, "operator", a.Operator, "reason", why)
+	t.mu.Lock()
+	t.state.Refused = fmt.Sprintf("%s %s by %s: %s", a.Verb, a.Target, a.Operator, why)
+	t.state.RefusedAt = time.Now()
+	t.mu.Unlock()
+	t.changed()
 	return nil
 }
