@@ -74,6 +74,12 @@ var actionCols = []column{
 
 // setBoard swaps in new shared action state.
 func (st *state) setBoard(b *model.Board) {
+	if b != nil && b.Team.Refused != "" && (st.board == nil || b.Team.RefusedAt.After(st.board.Team.RefusedAt)) {
+		// An action the team store refused when it was pushed (made
+		// while the store was down): said once, as a refusal at the time
+		// would have been.
+		st.setFlash(cellText(b.Team.Refused))
+	}
 	st.board = b
 	if st.filter.f.UsesAcks() {
 		st.rebuild(st.selectedOutageService(), st.selectedSignalKey())

@@ -530,6 +530,18 @@ func teamHelp(d *document, th *Theme, now time.Time, t model.TeamState) {
 	if t.Unsynced > 0 {
 		sub("to sync", model.Plural(t.Unsynced, "change", "changes")+" of this console not yet in the team store", th.Warn)
 	}
+	if l := t.OperatorLabel(); l != "" {
+		sub("acting as", Inert(l), th.Base)
+		switch {
+		case t.Enforced:
+			sub("identity", "authenticated by the team store, role from its group roles", th.Base)
+		case t.Verified:
+			sub("identity", "not enforced by the team store: the OS user, with the config's role", th.Warn)
+		}
+	}
+	if t.Refused != "" {
+		sub("last refused", Inert(t.Refused)+ago(now, t.RefusedAt), th.Warn)
+	}
 }
 
 // buildHelp lists every binding of the table by scope, then the full state

@@ -213,6 +213,29 @@ func drawSegs(p *painter, x, y, maxW int, ss []seg) int {
 	return used
 }
 
+// operatorLabel is who acts, as the header names them: in team mode the
+// operator the team store authenticated, with their role
+// (model.TeamState.OperatorLabel), else the OS user with the config's.
+func (st *state) operatorLabel() string {
+	if st.board != nil && st.board.Team.Configured {
+		if l := st.board.Team.OperatorLabel(); l != "" {
+			return l
+		}
+	}
+	return st.operator
+}
+
+// operatorShort is operatorLabel without the OS user ("ops1 · tier1"),
+// for a header too narrow for both it and the counts.
+func (st *state) operatorShort() string {
+	if st.board != nil && st.board.Team.Configured && st.board.Team.User != "" {
+		t := st.board.Team
+		t.OSUser = ""
+		return t.OperatorLabel()
+	}
+	return st.operator
+}
+
 // drawHeader paints the two header lines: counts, operator and clock; then
 // one chip per source.
 func (st *state) drawHeader(p *painter, y, w int) {
@@ -225,8 +248,10 @@ func (st *state) drawHeader(p *painter, y, w int) {
 	if st.readOnly {
 		right = append(right, seg{" READ-ONLY ", th.Badge}, seg{" ", th.Base})
 	}
-	if st.operator != "" {
-		right = append(right, seg{cellText(st.operator), th.Base.Bold(true)}, seg{"  ", th.Base})
+	opAt := -1
+	if op := st.operatorLabel(); op != "" {
+		opAt = len(right)
+		right = append(right, seg{cellText(op), th.Base.Bold(true)}, seg{"  ", th.Base})
 	}
 	right = append(right, seg{clock, th.Title})
 
@@ -298,6 +323,12 @@ func (st *state) drawHeader(p *painter, y, w int) {
 			seg{fmt.Sprintf("BREACH %d%s", breached, mark), hot(breached, th.Crit)})
 	}
 	rw := segsWidth(p, right)
+	if opAt >= 0 && segsWidth(p, short)+2+rw > w {
+		// Too narrow for the counts and "ops1 (database) as OS user
+		// root": the OS user gives way (the help page still says it).
+		right[opAt].text = cellText(st.operatorShort())
+		rw = segsWidth(p, right)
+	}
 	left := long
 	if segsWidth(p, long)+2+rw > w {
 		left = short
