@@ -44,9 +44,14 @@ Usage:
   sitroom --kiosk [--kiosk-rotate 15s]                 the wall screen: large counters, panels in turn, read-only
   sitroom --demo                                       the dashboard on built-in simulated upstreams
   sitroom poll [--once]                                poll sources into the cache and deliver the outbox, headless
-  sitroom check [--config FILE] [--warn-only]          validate the config, probe each source and its alerting pipeline
+  sitroom check [--config FILE] [--warn-only] [--audit]
+                                                       validate the config, probe each source and its alerting pipeline;
+                                                       --audit: verify the team store's audit log has not been altered
   sitroom handoff [--since 8h | --shift current|previous] [--format md|json]
                                                        the shift handoff report, from the cache
+  sitroom team init --admin-url URL [--admin-password-file FILE] [--config FILE]
+                                                       as the team store's administrator, once (and after upgrades):
+                                                       its schema, the group roles, grants and policies
   sitroom version                                      print the version
 
 Flags:
@@ -66,6 +71,7 @@ type globalFlags struct {
 	rotate   time.Duration
 	mouse    bool
 	warnOnly bool
+	audit    bool
 }
 
 func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
@@ -93,6 +99,7 @@ func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
 	case "check":
 		fs.BoolVar(&g.demo, "demo", false, "check the built-in demo config")
 		fs.BoolVar(&g.warnOnly, "warn-only", false, "report the alerting pipeline's failures without exiting non-zero for them")
+		fs.BoolVar(&g.audit, "audit", false, "verify the team store's audit log (its hash chain): fail when a row was altered or removed")
 	case "handoff":
 		fs.BoolVar(&g.demo, "demo", false, "report from the demo's cache (demo.db)")
 	}
@@ -109,6 +116,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "sitroom", "poll", "check":
 	case "handoff":
 		return runHandoff(args, stdout, stderr)
+	case "team":
+		return runTeam(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sitroom", buildVersion())
 		return 0
@@ -173,7 +182,7 @@ func buildVersion() string {
 // options are the runtime's options the flags give.
 func (g globalFlags) options() runtime.Options {
 	return runtime.Options{ConfigPath: g.config, DBPath: g.db, LogFile: g.logFile, LogLevel: g.logLevel, Demo: g.demo,
-		WarnOnly: g.warnOnly}
+		WarnOnly: g.warnOnly, Audit: g.audit}
 }
 
 // session is an open runtime under a context that ends on SIGINT,
@@ -283,6 +292,33 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 		return s.rt.PollOnce(s.ctx, stdout)
 	}
 	return s.err(s.rt.Serve(s.ctx, stdout))
+}
+
+// runTeam is `sitroom team init`: the team store's schema, roles, grants
+// and policies, made by its administrator.
+func runTeam(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "init" {
+		fmt.Fprintln(stderr, "sitroom team: want: sitroom team init --admin-url URL [--admin-password-file FILE] [--config FILE]")
+		return 2
+	}
+	var g globalFlags
+	fset := newFlagSet("team init", &g, stderr)
+	var ti runtime.TeamInitOptions
+	fset.StringVar(&ti.AdminURL, "admin-url", "", "libpq URL of a role with CREATEROLE that owns the team store's database (no password in it)")
+	fset.StringVar(&ti.AdminPasswordFile, "admin-password-file", "", "file holding that role's password (else PGPASSWORD, PGPASSFILE or ~/.pgpass)")
+	if err := fset.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fset.NArg() > 0 {
+		fmt.Fprintf(stderr, "sitroom team init: unexpected argument %q\n", fset.Arg(0))
+		return 2
+	}
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	return runtime.TeamInit(ctx, g.options(), ti, stdout, stderr)
 }
 
 // runHandoff is `sitroom handoff`: the shift handoff report from the cache,

@@ -112,6 +112,30 @@ func TestVersionAndUsage(t *testing.T) {
 	assert.Contains(t, errOut, `unexpected argument "extra"`)
 }
 
+// sitroom team init: in the usage; without a subcommand, or without the
+// admin URL, it says what it wants before connecting anywhere.
+func TestTeamInitCommandLine(t *testing.T) {
+	code, out, _ := runCmd(t, "help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "sitroom team init --admin-url URL [--admin-password-file FILE] [--config FILE]")
+	assert.Contains(t, out, "[--audit]")
+	for _, args := range [][]string{{"team"}, {"team", "frob"}} {
+		code, _, errOut := runCmd(t, args...)
+		assert.Equal(t, 2, code, args)
+		assert.Contains(t, errOut, "want: sitroom team init --admin-url URL", args)
+	}
+	code, _, errOut := runCmd(t, "team", "init", "--admin-url", "")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "sitroom team init: --admin-url: required")
+	code, _, errOut = runCmd(t, "team", "init", "--admin-url", "postgres://admin:s3cret-adm1n@db/noc")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "the URL holds a password")
+	assert.NotContains(t, errOut, "s3cret-adm1n")
+	code, _, errOut = runCmd(t, "team", "init", "extra")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unexpected argument "extra"`)
+}
+
 // The wall screen's flags: listed in the usage, a rotation shorter than a
 // second refused before anything starts.
 func TestKioskFlags(t *testing.T) {

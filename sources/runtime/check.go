@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -123,7 +124,10 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 			severe += printFindings(stdout, j.Name(), fs, recorded[j.Name()])
 		}
 	}
-	teamFailed := cfg.TeamMode() && !checkTeam(ctx, cfg, stdout)
+	teamFailed := cfg.TeamMode() && !checkTeam(ctx, cfg, stdout, o.Audit)
+	if o.Audit && !cfg.TeamMode() {
+		fmt.Fprintln(stdout, "      audit: no team store in the config, nothing to verify (--audit verifies the team store's audit log)")
+	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d of %s failed\n", failed, model.Plural(len(jobs), "source", "sources"))
 		return 1
@@ -147,13 +151,21 @@ func Check(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 // the schema and reading its state.
 const teamCheckTimeout = 10 * time.Second
 
+// auditCheckTimeout bounds `check --audit`'s read of the whole audit log.
+const auditCheckTimeout = 5 * time.Minute
+
 // checkTeam connects to the team store the config names and prints one
 // line, as for a source: the server's version, the schema version, the
-// role and database, or why not. A role that cannot write the store fails:
-// a console on it could not share its operators' work. The password
-// (team.password_file, PGPASSWORD or ~/.pgpass) never reaches the output.
-// It reports whether the store is fit for use.
-func checkTeam(ctx context.Context, cfg *config.Config, w io.Writer) bool {
+// role and database, or why not; then the identity model in force (each
+// operator logs in as themselves and the server holds them to their role,
+// or a warning when the connection is the schema's owner, whom no policy
+// holds). A role that cannot write the store fails, unless it is a
+// viewer's: a console on it could not share its operators' work. With
+// audit, it then verifies the audit log's hash chain and fails when a row
+// was altered or removed. The password (team.password_file, PGPASSWORD or
+// ~/.pgpass) never reaches the output. It reports whether the store is
+// fit for use.
+func checkTeam(ctx context.Context, cfg *config.Config, w io.Writer, audit bool) bool {
 	where := cfg.Team.Postgres // Validate refuses a URL holding a password
 	fail := func(msg string) bool {
 		fmt.Fprintf(w, "FAIL  %-16s %-12s %s  %s\n", "team", "postgres", where, msg)
@@ -162,23 +174,112 @@ func checkTeam(ctx context.Context, cfg *config.Config, w io.Writer) bool {
 	tctx, cancel := context.WithTimeout(ctx, teamCheckTimeout)
 	defer cancel()
 	host, _ := os.Hostname()
-	st, err := teamstore.Open(tctx, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host})
+	roles := teamRoles(cfg)
+	st, err := teamstore.Open(tctx, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host,
+		Roles: roles})
+	noRole := func(who string) { // "": not known
+		role := who
+		if who == "" {
+			who, role = "the role", "it"
+		}
+		fmt.Fprintf(w, "      team: %s is in none of the team's roles (%s, %s, %s, %s), or was revoked: GRANT %s TO %s, as the admin\n",
+			who, roles.Viewer, roles.Tier1, roles.Tier2, roles.Lead, roles.Tier1, role)
+	}
+	if denied(err) { // a role in none of the groups may not even read the schema's version
+		fail(teamFailure(err))
+		noRole("")
+		return false
+	}
 	if err != nil {
 		return fail(teamFailure(err))
 	}
 	defer st.Close()
 	in, err := st.Info(tctx)
+	if denied(err) {
+		fail(teamFailure(err))
+		if id, ierr := st.Identity(tctx); ierr == nil && !id.Operator {
+			noRole(sources.Sanitize(id.User, 64))
+		} else {
+			noRole("")
+		}
+		return false
+	}
 	if err != nil {
 		return fail(teamFailure(err))
 	}
 	version, _, _ := strings.Cut(strings.TrimSpace(in.ServerVersion), " ") // "15.18 (Debian 15.18-0+deb12u1)"
+	user := sources.Sanitize(in.User, 64)
 	what := fmt.Sprintf("PostgreSQL %s, schema %d, as %s on %s", sources.Sanitize(version, 40), in.SchemaVersion,
-		sources.Sanitize(in.User, 64), sources.Sanitize(in.Database, 64))
-	if !in.CanWrite {
-		return fail(fmt.Sprintf("connected as %s, which cannot write the team store (%s)", sources.Sanitize(in.User, 64), what))
+		user, sources.Sanitize(in.Database, 64))
+	id, idErr := st.Identity(tctx)
+	viewer := idErr == nil && id.Enforced && id.Operator && id.Role == model.RoleViewer
+	if !in.CanWrite && !viewer {
+		fail(fmt.Sprintf("connected as %s, which cannot write the team store (%s)", user, what))
+		if idErr == nil && id.Enforced && !id.Operator {
+			noRole(user)
+		}
+		return false
 	}
-	fmt.Fprintf(w, "ok    %-16s %-12s %s  %s (can write)\n", "team", "postgres", where, what)
+	if idErr != nil {
+		return fail("who the store takes this console for: " + teamFailure(idErr))
+	}
+	access := "can write"
+	if !in.CanWrite {
+		access = "read-only: viewer"
+	}
+	fmt.Fprintf(w, "ok    %-16s %-12s %s  %s (%s)\n", "team", "postgres", where, what, access)
+	if id.Enforced {
+		fmt.Fprintf(w, "      team: identities enforced: %s is %s\n", sources.Sanitize(id.User, 64), id.Role)
+	} else {
+		why := sources.Sanitize(id.Why, 200)
+		if why == "" {
+			why = "the store's policies do not hold " + user
+		}
+		fmt.Fprintf(w, "warning: team: identities not enforced: %s; any console on this URL may act as anyone (docs/team.md, Running a team)\n", why)
+	}
+	if !audit {
+		return true
+	}
+	actx, acancel := context.WithTimeout(ctx, auditCheckTimeout) // reads the whole log
+	defer acancel()
+	ac, err := st.VerifyAudit(actx)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintf(w, "FAIL  %-16s not read within %s\n", "audit", auditCheckTimeout)
+		return false
+	case err != nil:
+		fmt.Fprintf(w, "FAIL  %-16s %s\n", "audit", teamFailure(err))
+		return false
+	case !ac.OK:
+		fmt.Fprintf(w, "FAIL  %-16s row %d (uid %s) altered or removed: %s\n", "audit", ac.BrokenSeq,
+			sources.Sanitize(ac.BrokenUID, 64), sources.Sanitize(ac.Why, 300))
+		return false
+	}
+	rows := thousands(ac.Rows) + " rows"
+	if ac.Rows == 1 {
+		rows = "1 row"
+	}
+	fmt.Fprintf(w, "ok    %-16s %s, hash chain intact\n", "audit", rows)
 	return true
+}
+
+// denied reports whether the server refused for want of a privilege or
+// by a row-level security policy (SQLSTATE 42501).
+func denied(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42501"
+}
+
+// thousands writes n with a comma every three digits: 12,345.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // teamFailure is a team store failure in words: what the server said, or

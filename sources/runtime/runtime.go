@@ -55,6 +55,9 @@ type Options struct {
 	// alerting pipeline (failing rules, a failed reload, a split cluster,
 	// an Alertmanager not receiving) without exiting non-zero for it.
 	WarnOnly bool
+	// Audit makes `sitroom check` verify the team store's audit log: its
+	// hash chain, that no row was altered or removed.
+	Audit bool
 	// Stderr is where warnings are said before any screen is up (a config
 	// others can read holding secrets, a cache moved aside); default
 	// os.Stderr.
