@@ -24,11 +24,12 @@ import (
 //     console's own attempt, under way when it handed the delivery to the
 //     team, is to be retried); a final one never changes. The audit row then follows its deliveries (a refused
 //     action never changes);
-//   - an ack takes ClearedAt and ClearedBy if not cleared yet, and
-//     EndedAt and Ended if not ended yet; an ack ended upstream and not
-//     cleared is cleared by "upstream" at EndedAt (as EndAck does), and
-//     its silences still pending are cancelled;
-//   - an escalation takes ClearedAt if not cleared yet.
+//   - an ack takes EndedAt and Ended if not ended yet; an ack ended
+//     upstream and not cleared is cleared by "upstream" at EndedAt (as
+//     EndAck does), and its silences still pending are cancelled. Its
+//     ClearedAt, and an escalation's, are not taken: the store clears
+//     them itself when it records the un-ack, clear or later escalation
+//     that cleared them, which it may refuse.
 //
 // Only what changes is written: syncing an action the store already has
 // (or an older copy of it) writes nothing, moves no seq and notifies no
@@ -164,12 +165,12 @@ func syncOne(ctx context.Context, tx pgx.Tx, a *model.TeamAction, known *bool) (
 		if err != nil {
 			return changed, err
 		}
-		if cleared == nil && (!a.ClearedAt.IsZero() || !a.EndedAt.IsZero()) {
-			at, by := a.ClearedAt, a.ClearedBy
-			if at.IsZero() {
-				at, by = a.EndedAt, "upstream"
-			}
-			if _, err := tx.Exec(ctx, `UPDATE acks SET cleared_at = $2, cleared_by = $3 WHERE uid = $1`, a.UID, at, by); err != nil {
+		// An ack is cleared in the store by the un-ack or clear that
+		// cleared it (recorded as an action of its own, which the store
+		// may refuse), never on a console's word: only its end upstream
+		// is taken from here.
+		if cleared == nil && !a.EndedAt.IsZero() {
+			if _, err := tx.Exec(ctx, `UPDATE acks SET cleared_at = $2, cleared_by = 'upstream' WHERE uid = $1`, a.UID, a.EndedAt); err != nil {
 				return changed, err
 			}
 			changed = true
@@ -193,24 +194,6 @@ func syncOne(ctx context.Context, tx pgx.Tx, a *model.TeamAction, known *bool) (
 				}
 				resettle = true
 			}
-		}
-	case model.VerbEscalate:
-		if a.ClearedAt.IsZero() {
-			break
-		}
-		var cleared *time.Time
-		err := tx.QueryRow(ctx, `SELECT cleared_at FROM escalations WHERE uid = $1`, a.UID).Scan(&cleared)
-		if errors.Is(err, pgx.ErrNoRows) {
-			break
-		}
-		if err != nil {
-			return changed, err
-		}
-		if cleared == nil {
-			if _, err := tx.Exec(ctx, `UPDATE escalations SET cleared_at = $2 WHERE uid = $1`, a.UID, a.ClearedAt); err != nil {
-				return changed, err
-			}
-			changed = true
 		}
 	}
 	if resettle {

@@ -174,18 +174,31 @@ func TestSyncAckClearedAndEndedForward(t *testing.T) {
 	plain := team(ack("u1", "db", t0))
 	_, err := a.Sync(ctx, plain)
 	require.NoError(t, err)
+	// A console's word that the ack was cleared is not taken: the store
+	// clears it when it records the un-ack that cleared it (which it may
+	// refuse), so a refused un-ack leaves the ack in force for everyone.
 	cleared := plain
 	cleared.ClearedAt, cleared.ClearedBy = t0.Add(time.Minute), "bob"
-	later := plain
-	later.ClearedAt, later.ClearedBy = t0.Add(time.Hour), "erin"
-	changed, err := b.Sync(ctx, cleared, later, plain)
+	changed, err := b.Sync(ctx, cleared, plain)
 	require.NoError(t, err)
-	assert.Equal(t, 1, changed, "only the first clearing")
+	assert.Zero(t, changed, "no clear without the un-ack")
 	ch := changes(t, a, 0)
 	require.Len(t, ch.Actions, 1)
-	assert.True(t, ch.Actions[0].ClearedAt.Equal(t0.Add(time.Minute)), "%v", ch.Actions[0].ClearedAt)
-	assert.Equal(t, "bob", ch.Actions[0].ClearedBy)
-	cur := ch.Next
+	assert.True(t, ch.Actions[0].ClearedAt.IsZero(), "%v", ch.Actions[0].ClearedAt)
+	u := team(unack("u3", "db", t0.Add(time.Minute)))
+	u.Operator = "bob"
+	changed, err = b.Sync(ctx, u, cleared)
+	require.NoError(t, err)
+	assert.Equal(t, 1, changed, "the un-ack is recorded, and clears the ack")
+	var cleared1 model.TeamAction
+	for _, x := range changes(t, a, 0).Actions {
+		if x.UID == "u1" {
+			cleared1 = x
+		}
+	}
+	assert.True(t, cleared1.ClearedAt.Equal(t0.Add(time.Minute)), "%v", cleared1.ClearedAt)
+	assert.Equal(t, "bob", cleared1.ClearedBy)
+	cur := changes(t, a, 0).Next
 
 	pend := team(ack("u2", "web", t0, silence("am1", "k1")))
 	_, err = a.Sync(ctx, pend)
