@@ -99,6 +99,7 @@ func Parse(data []byte, baseDir string) (*Config, error) {
 			c.Webhooks[i].setDirectory(baseDir)
 		}
 	}
+	c.notifyDirectories(baseDir)
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

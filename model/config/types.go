@@ -45,6 +45,14 @@ type Config struct {
 	Console `yaml:",inline"`
 	// Team names the team store shared by every console (team.go).
 	Team Team `yaml:"team,omitempty"`
+	// Teams are the teams services' owner names, with their channels
+	// (notify.go).
+	Teams []OwnerTeam `yaml:"teams,omitempty"`
+	// SMTP is the mail relay of email channels.
+	SMTP *SMTP `yaml:"smtp,omitempty"`
+	// NotifyAfter is how soon every impacted team must be told of an
+	// outage before it shows UNTOLD; 0 (the default) is off.
+	NotifyAfter pmodel.Duration `yaml:"notify_after,omitempty"`
 
 	// baseDir is the directory relative paths resolve against.
 	baseDir string

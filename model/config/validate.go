@@ -65,6 +65,7 @@ func (c *Config) Validate() error {
 	v.history()
 	v.console()
 	v.team()
+	v.notify()
 	if c.OutageThreshold != "" && !contains(thresholds, c.OutageThreshold) {
 		v.errorf("outage_threshold", "unknown severity %q (want %s)", clip(c.OutageThreshold), oneOf(thresholds))
 	}
