@@ -113,6 +113,11 @@ type ActionRequest struct {
 	// matchers of a new one; Expiry is then the extension or the new
 	// silence's length (silence_request.go).
 	Silence SilenceTarget
+	// Teams are the teams a notify action tells, by name; Notify is the
+	// message they get (the dispatcher fills in its uid, team, operator
+	// and time).
+	Teams  []string
+	Notify *NotifyMessage
 }
 
 // Target is how the audit log names what the request acts on.
@@ -310,6 +315,9 @@ type Board struct {
 	Pending []Pending
 	// Team is the team store as this console sees it (team mode).
 	Team TeamState
+	// Notices holds, by service, what each team was told about its outage
+	// (the latest notify action per team), in team name order.
+	Notices map[string][]Notice
 }
 
 // Pending is an action some delivery of which is still in the outbox:
@@ -460,6 +468,9 @@ type Policy struct {
 	Levels []EscalationLevel
 	// ReadOnly refuses every action (the wall-screen kiosk).
 	ReadOnly bool
+	// NotifyAfter is how long an outage may stay open before the teams it
+	// affects and that were not told are shown as UNTOLD; 0 is off.
+	NotifyAfter time.Duration
 }
 
 // RoleFor is the role of a user in the given groups: the user's own entry
@@ -567,6 +578,8 @@ func verbWords(v Verb) string {
 		return "escalate tickets"
 	case VerbTake:
 		return "take tickets"
+	case VerbNotify:
+		return "notify teams"
 	case VerbExpireSilence, VerbExtendSilence, VerbCreateSilence:
 		return silenceVerbWords(v)
 	}
@@ -590,6 +603,10 @@ func (r *ActionRequest) Validate() string {
 	case VerbUnack:
 		if r.Service == "" {
 			return "select an outage or alert"
+		}
+	case VerbNotify:
+		if r.Service == "" {
+			return "select an outage"
 		}
 	case VerbNote:
 		if strings.TrimSpace(r.Comment) == "" {

@@ -12,7 +12,7 @@ import (
 )
 
 // HandoffVersion is the version of the report's JSON shape (docs/handoff.md).
-const HandoffVersion = 5
+const HandoffVersion = 6
 
 // Window is a span of time [From, To) with a label for people.
 type Window struct {
@@ -40,6 +40,13 @@ type HandoffOptions struct {
 	// see it before the report says it was seen late (two poll intervals
 	// of the slowest source); 0: DefaultLateAfter.
 	LateAfter time.Duration
+	// Catalog gives the teams each outage affected (its owner, the owners
+	// downstream, its probable cause's); nil: none is listed as never
+	// told.
+	Catalog *Catalog
+	// NotifyTeams are the teams configured with channels: only they are
+	// listed as never told. nil: every owner counts.
+	NotifyTeams []string
 }
 
 // DefaultLateAfter is HandoffOptions.LateAfter when none is given.
@@ -64,9 +71,12 @@ type Handoff struct {
 	SourceOutages    []HandoffSourceDown `json:"source_outages"`
 	Pipeline         []HandoffPipeline   `json:"pipeline"`
 	ExpiringSilences []ExpiringAck       `json:"expiring_silences"`
-	Notes            []HandoffNote       `json:"notes"`
-	Timeline         []TimelineEvent     `json:"timeline"`
-	TimelineCut      int                 `json:"timeline_cut"` // events left off the timeline
+	// Notifications say, per outage, which teams were told, and which
+	// impacted teams never were (handoff_notify.go).
+	Notifications []HandoffNotification `json:"notifications"`
+	Notes         []HandoffNote         `json:"notes"`
+	Timeline      []TimelineEvent       `json:"timeline"`
+	TimelineCut   int                   `json:"timeline_cut"` // events left off the timeline
 	// Team is set in team mode: whose history the report reads, and when
 	// this host was cut off from the team store (handoff_team.go).
 	Team *HandoffTeam `json:"team,omitempty"`
@@ -177,7 +187,10 @@ type OperatorActivity struct {
 	TicketEscalations int `json:"ticket_escalations"`
 	Takes             int `json:"takes"`
 	Notes             int `json:"notes"`
-	Refused           int `json:"refused"`
+	// Notifications counts the notify actions (one per send, whatever the
+	// number of teams).
+	Notifications int `json:"notifications"`
+	Refused       int `json:"refused"`
 }
 
 // HandoffAction is an audited action: refused, or not yet delivered.
@@ -333,7 +346,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 		Next: utcWindow(opt.Next), loc: loc,
 		Outages: []HandoffOutage{}, Operators: []OperatorActivity{}, Refused: []HandoffAction{}, Unfinished: []HandoffAction{},
 		Backlog: HandoffBacklog{Tiers: []BacklogTier{}}, SourceOutages: []HandoffSourceDown{}, Pipeline: []HandoffPipeline{},
-		ExpiringSilences: []ExpiringAck{}, Notes: []HandoffNote{}, Timeline: []TimelineEvent{}}
+		ExpiringSilences: []ExpiringAck{}, Notifications: []HandoffNotification{}, Notes: []HandoffNote{}, Timeline: []TimelineEvent{}}
 
 	outages := append([]OutageRecord(nil), h.Outages...)
 	sort.SliceStable(outages, func(i, j int) bool {
@@ -352,6 +365,7 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 			r.Outages = append(r.Outages, ho)
 		}
 	}
+	r.Notifications = notifications(h, r.Outages, opt, w)
 	r.Stats = stats(h, outages, w)
 	r.PreviousStats = stats(h, outages, opt.Previous)
 
@@ -389,6 +403,8 @@ func BuildHandoff(h *History, opt HandoffOptions) *Handoff {
 				op.Takes++
 			case a.Verb == VerbNote:
 				op.Notes++
+			case a.Verb == VerbNotify:
+				op.Notifications++
 			}
 		}
 		ha := HandoffAction{At: a.At.UTC(), Operator: a.Operator, Verb: string(a.Verb), Target: a.Target, State: string(a.State), Reason: a.Reason}

@@ -30,6 +30,7 @@ func hostileHistory(strs []string) (*History, HandoffOptions) {
 		Next:     Window{Label: at(2), From: to, To: to.Add(8 * time.Hour)},
 	}
 	h := &History{From: opt.Previous.From, To: to}
+	var services []*Service
 	verbs := []Verb{VerbAck, VerbEscalate, VerbNote, VerbUnack, VerbTicketEscalate}
 	states := []ActionState{ActionDelivered, ActionRefused, ActionPending, ActionFailed}
 	for i := range strs {
@@ -74,7 +75,17 @@ func hostileHistory(strs []string) (*History, HandoffOptions) {
 			Matchers: at(i + 17)}, Services: []string{svc}})
 		h.Audit = append(h.Audit, AuditEntry{ID: int64(2000 + i), At: t0.Add(5 * time.Minute), Operator: "sitroom", Verb: VerbEnded,
 			Service: svc, Target: svc, Comment: "ack by " + at(i+4) + " ended upstream: silence expired by " + at(i+15), State: ActionDelivered})
+		// The service's team (config text) told through two channels, of
+		// upstream-named types, one failing with upstream text.
+		services = append(services, &Service{Name: svc, Owner: at(i + 18)})
+		uid := fmt.Sprintf("n%d", i)
+		h.Notifications = append(h.Notifications,
+			NotificationRecord{ActionUID: uid, At: t0.Add(2 * time.Minute), Operator: at(i + 4), Service: svc, Team: at(i + 18),
+				Channel: at(i + 19), Index: 0, Kind: at(i + 20), State: states[i%len(states)], Error: at(i + 7)},
+			NotificationRecord{ActionUID: uid, At: t0.Add(2 * time.Minute), Operator: at(i + 4), Service: svc, Team: at(i + 18),
+				Channel: at(i + 21), Index: 1, Kind: at(i + 20), State: ActionPending, Error: at(i + 22)})
 	}
+	opt.Catalog = NewCatalog(services)
 	return h, opt
 }
 
@@ -245,6 +256,7 @@ func TestHandoffJSONOfHostileText(t *testing.T) {
 		assert.Equal(t, want, back, "%s: the JSON round trip", what)
 		// The test sees the corpus at all: the shift's label is its first string.
 		require.NotEmpty(t, back.Notes, what)
+		require.NotEmpty(t, back.Notifications, what)
 		require.Equal(t, string([]rune(strs[0])), back.Window.Label, what)
 	}
 }
@@ -303,6 +315,23 @@ func forStrings(r *Handoff, f func(*string)) {
 		f(&r.ExpiringSilences[i].Comment)
 		f(&r.ExpiringSilences[i].Source)
 		f(&r.ExpiringSilences[i].SilenceID)
+	}
+	for i := range r.Notifications {
+		n := &r.Notifications[i]
+		f(&n.Service)
+		for j := range n.Told {
+			t := &n.Told[j]
+			f(&t.By)
+			f(&t.Team)
+			f(&t.Kind)
+			for k := range t.Channels {
+				f(&t.Channels[k].Type)
+				f(&t.Channels[k].Error)
+			}
+		}
+		for j := range n.NeverTold {
+			f(&n.NeverTold[j])
+		}
 	}
 	for i := range r.Notes {
 		f(&r.Notes[i].By)

@@ -67,7 +67,7 @@ func TestHandoffCountsTicketEscalationsAndTakes(t *testing.T) {
 	assert.Equal(t, 2, op.Takes)
 	assert.Equal(t, 1, op.Refused)
 	md := r.Markdown()
-	assert.Contains(t, md, "- alice: 0 acks, 0 un-acks, 0 escalations, 5 ticket escalations, 2 takes, 0 notes, 1 refused")
+	assert.Contains(t, md, "- alice: 0 acks, 0 un-acks, 0 escalations, 5 ticket escalations, 2 takes, 0 notes, 0 notifications, 1 refused")
 	tl := r.TimelineMarkdown()
 	for _, want := range []string{
 		"- 15:01:00 escalated to Tier 2: ticket rt-noc \\#100 by alice — delivered",

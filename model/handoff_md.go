@@ -123,7 +123,8 @@ func (r *Handoff) Markdown() string {
 		line("- ", mdText(o.Operator), ": ", Plural(o.Acks, "ack", "acks"), ", ", Plural(o.Unacks, "un-ack", "un-acks"), ", ",
 			Plural(o.Escalations, "escalation", "escalations"), ", ",
 			Plural(o.TicketEscalations, "ticket escalation", "ticket escalations"), ", ", Plural(o.Takes, "take", "takes"), ", ",
-			Plural(o.Notes, "note", "notes"), ", ", strconv.Itoa(o.Refused), " refused")
+			Plural(o.Notes, "note", "notes"), ", ", Plural(o.Notifications, "notification", "notifications"), ", ",
+			strconv.Itoa(o.Refused), " refused")
 	}
 	line()
 
@@ -215,6 +216,26 @@ func (r *Handoff) Markdown() string {
 		}
 		line("- ", mdStrong(a.Service), " acked by ", mdText(a.By), " at ", tm(a.At), ", expires ", tm(a.Until),
 			" (", Plural(a.Silences, "silence", "silences"), ")", quoted(a.Comment))
+	}
+	line()
+
+	line("## Notifications")
+	line()
+	if len(r.Notifications) == 0 {
+		line("None: no team was told of an outage, and none had to be.")
+	}
+	for _, n := range r.Notifications {
+		line("- ", mdStrong(n.Service), " (opened ", tm(n.Opened), ")")
+		for _, t := range n.Told {
+			line("  - ", hm(t.At), " ", mdText(t.By), " told ", mdStrong(t.Team), " (", mdText(t.Kind), ") through ", toldVia(t))
+		}
+		if len(n.NeverTold) > 0 {
+			never := make([]string, len(n.NeverTold))
+			for i, t := range n.NeverTold {
+				never[i] = mdStrong(t)
+			}
+			line("  - never told: ", strings.Join(never, ", "))
+		}
 	}
 	line()
 
@@ -376,6 +397,27 @@ func mdText(s string) string {
 		return t[:n] + `\` + t[n:]
 	}
 	return t
+}
+
+// toldVia is a message's channels and what became of it: "slack, email —
+// delivered" when every channel fared alike, else each channel's state
+// ("slack delivered, email pending: HTTP 500 … — pending").
+func toldVia(t HandoffTold) string {
+	same := true
+	for _, c := range t.Channels {
+		same = same && c.State == t.Channels[0].State
+	}
+	via := make([]string, len(t.Channels))
+	failure := ""
+	for i, c := range t.Channels {
+		via[i] = mdText(c.Type)
+		if !same {
+			via[i] += " " + mdText(c.State) + errSuffix(c.Error)
+		} else if c.Error != "" {
+			failure = c.Error
+		}
+	}
+	return strings.Join(via, ", ") + " — " + mdText(t.State) + errSuffix(failure)
 }
 
 // errSuffix is ": err" in Markdown, or nothing.

@@ -108,7 +108,7 @@ func TestHandoffPipelineJSON(t *testing.T) {
 		Pipeline []map[string]any `json:"pipeline"`
 	}
 	require.NoError(t, json.Unmarshal(js, &doc))
-	assert.Equal(t, 5, doc.Version)
+	assert.Equal(t, 6, doc.Version)
 	require.Len(t, doc.Pipeline, 3)
 	first := doc.Pipeline[0]
 	assert.Equal(t, map[string]any{"source": "prom-eu", "kind": "rule", "subject": "checkout/CheckoutErrors",
@@ -129,7 +129,7 @@ func TestHandoffPipelineJSON(t *testing.T) {
 	}
 	sort.Strings(keys)
 	assert.Len(t, keys, 9)
-	assert.Contains(t, string(spec), "## JSON shape (version 5)")
+	assert.Contains(t, string(spec), "## JSON shape (version 6)")
 
 	// An empty section is an empty list, never null.
 	h.Pipeline = nil

@@ -34,6 +34,11 @@ func handoffFixture(t *testing.T) (*History, HandoffOptions) {
 		Previous: Window{Label: "previous shift", From: pf, To: pt},
 		Next:     Window{Label: "next shift", From: nf, To: nt},
 		Zone:     loc,
+		Catalog: NewCatalog([]*Service{{Name: "db-main", Owner: "dba"},
+			{Name: "payments", Owner: "payments", DependsOn: []string{"db-main"}},
+			{Name: "checkout", Owner: "checkout", DependsOn: []string{"payments"}},
+			{Name: "web", Owner: "web", DependsOn: []string{"checkout"}},
+			{Name: "search", Owner: "search"}}),
 	}
 	audit := func(id int64, hhmm, op string, verb Verb, svc, comment string, state ActionState, reason string) AuditEntry {
 		target := svc
@@ -69,10 +74,24 @@ func handoffFixture(t *testing.T) (*History, HandoffOptions) {
 			audit(5, "15:40", "alice", VerbNote, "payments", "processor says fix by 16:00", ActionDelivered, ""),
 			audit(6, "17:02", "eve", VerbAck, "checkout", "mine", ActionRefused, "role viewer cannot acknowledge"),
 			audit(7, "17:04", "bob", VerbAck, "checkout", "looking at DB pool", ActionDelivered, ""),
+			audit(12, "17:10", "bob", VerbNotify, "checkout", "DB pool exhausted", ActionFailed, "HTTP 403 Forbidden: invalid_token"),
 			audit(8, "17:30", "dave", VerbEscalate, "checkout", "needs the DBA on call", ActionPending, "HTTP 503 Service Unavailable"),
+			audit(13, "17:40", "bob", VerbNotify, "checkout", "still on it", ActionPending, "HTTP 500 Internal Server Error"),
 			audit(9, "22:30", "bob", VerbNote, "", "checkout still open: **DB pool** [see](http://x) \x1b[31mred\x1b[0m | watch payments", ActionDelivered, ""),
 			audit(10, "18:10", "bob", VerbTicketEscalate, "payments", "card refunds failing, needs T2", ActionDelivered, ""),
 			audit(11, "16:00", "sitroom", VerbEnded, "payments", "ack by alice ended upstream: silence expired", ActionDelivered, ""),
+		},
+		// bob told checkout (slack, email) and web (msteams: refused) of
+		// checkout's outage, then sent checkout an update still retried.
+		Notifications: []NotificationRecord{
+			{ActionUID: "n1", At: at("17:10"), Operator: "bob", Service: "checkout", Team: "checkout", Channel: "slack", Index: 0,
+				Kind: NotifyOutage, State: ActionDelivered},
+			{ActionUID: "n1", At: at("17:10"), Operator: "bob", Service: "checkout", Team: "checkout", Channel: "email", Index: 1,
+				Kind: NotifyOutage, State: ActionDelivered},
+			{ActionUID: "n1", At: at("17:10"), Operator: "bob", Service: "checkout", Team: "web", Channel: "msteams", Index: 0,
+				Kind: NotifyOutage, State: ActionFailed, Error: "HTTP 403 Forbidden: invalid_token"},
+			{ActionUID: "n2", At: at("17:40"), Operator: "bob", Service: "checkout", Team: "checkout", Channel: "slack", Index: 0,
+				Kind: NotifyUpdate, State: ActionPending, Error: "HTTP 500 Internal Server Error"},
 		},
 		// checkout: bob's ack is in force; change-mgmt silenced one of
 		// its alerts upstream too, until after midnight (next shift).
@@ -158,8 +177,14 @@ func TestHandoffFigures(t *testing.T) {
 
 	require.Len(t, r.Refused, 1)
 	assert.Equal(t, "eve", r.Refused[0].Operator)
-	require.Len(t, r.Unfinished, 1)
-	assert.Equal(t, "dave", r.Unfinished[0].Operator)
+	require.Len(t, r.Unfinished, 3, "dave's escalation and bob's two notifications")
+	assert.Equal(t, "dave", r.Unfinished[1].Operator)
+	assert.Equal(t, []string{"notify", "escalate", "notify"}, []string{r.Unfinished[0].Verb, r.Unfinished[1].Verb, r.Unfinished[2].Verb})
+	for _, op := range r.Operators {
+		if op.Operator == "bob" {
+			assert.Equal(t, 2, op.Notifications)
+		}
+	}
 	require.Len(t, r.SourceOutages, 2)
 	assert.Equal(t, int64(12*60), r.SourceOutages[0].DurationSeconds)
 	assert.Equal(t, int64(10*60), r.SourceOutages[1].DurationSeconds, "still down: counted to the shift's end")

@@ -167,6 +167,9 @@ type History struct {
 	OpenAlerts []OpenAlert
 	// AcksNow are sitroom's acks in force as the history is read.
 	AcksNow []Ack
+	// Notifications are the messages of the notify actions in History's
+	// Audit: one per team and channel, in time order.
+	Notifications []NotificationRecord
 
 	// Pipeline are the episodes of degradation of the sources' alerting
 	// pipelines (severe findings) that began before To and ended at or
@@ -177,6 +180,21 @@ type History struct {
 	// host's alone when the team store could not be read, and when this
 	// host was cut off from the store (handoff_team.go).
 	Team TeamHistory
+}
+
+// NotificationRecord is one notify message to one team through one of
+// its channels, and what became of it.
+type NotificationRecord struct {
+	ActionUID string
+	At        time.Time
+	Operator  string
+	Service   string
+	Team      string
+	Channel   string // the channel's type: slack, msteams, …
+	Index     int    // the channel's index in the team's config
+	Kind      string // NotifyOutage, NotifyUpdate or NotifyResolved
+	State     ActionState
+	Error     string // the last failure in words
 }
 
 // SilenceRecord is an upstream silence with the services of the open

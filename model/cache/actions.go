@@ -925,6 +925,9 @@ func (c *Cache) Board(now time.Time, maxNotes int) (*model.Board, error) {
 	if b.Pending, err = pendingActions(ctx, conn, "", ""); err != nil {
 		return nil, c.wrap("read actions", err)
 	}
+	if b.Notices, err = notices(ctx, conn); err != nil {
+		return nil, c.wrap("read actions", err)
+	}
 	// The acks that ended upstream, each while it is its service's
 	// latest ack.
 	err = q(`SELECT acks.id, audit.uid, acks.service, acks.alert_keys, acks.by, acks.at, acks.until, acks.comment,

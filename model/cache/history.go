@@ -307,8 +307,9 @@ func (c *Cache) query(ctx context.Context, q querier, op, query string, scan fun
 // episodes overlapping it, alerts that
 // fired or resolved in it, the actions in it (and, for outages opened
 // before from, their earlier acks and escalations), actions still
-// unfinished, notes, acks in force at to with their silence counts, and
-// backlog samples. It reads the file on a pooled connection, never the
+// unfinished, notes, the notify actions' messages with their channels'
+// states, acks in force at to with their silence counts, and backlog
+// samples. It reads the file on a pooled connection, never the
 // poll's; call it off the UI goroutine. Safe for concurrent use.
 func (c *Cache) History(from, to time.Time) (*model.History, error) {
 	db, done := c.pool()
@@ -354,6 +355,9 @@ func (c *Cache) History(from, to time.Time) (*model.History, error) {
 		return nil
 	}, t, earliest)
 	if err != nil {
+		return nil, err
+	}
+	if h.Notifications, err = c.notificationRecords(ctx, conn, earliest, t); err != nil {
 		return nil, err
 	}
 	err = c.query(ctx, conn, "read escalations", `SELECT id, service, level, who, contact, by, at, comment FROM escalations

@@ -128,10 +128,18 @@ func (c *Config) SeenLateAfter() time.Duration {
 }
 
 // HandoffOptions are the report's options for span at now: the windows
-// from the shift schedule, and when an outage counts as seen late.
+// from the shift schedule, when an outage counts as seen late, and with
+// teams configured the catalog and those teams, for the impacted teams
+// never told of an outage.
 func (c *Config) HandoffOptions(span model.HandoffSpan, now time.Time) model.HandoffOptions {
 	opt := model.HandoffOptionsAt(c.ShiftSchedule(), span, now)
 	opt.LateAfter = c.SeenLateAfter()
 	opt.Threshold = c.Threshold()
+	if len(c.Teams) > 0 {
+		opt.Catalog = c.Catalog()
+		for _, t := range c.Teams {
+			opt.NotifyTeams = append(opt.NotifyTeams, t.Name)
+		}
+	}
 	return opt
 }
