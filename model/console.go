@@ -71,6 +71,7 @@ var defaultKeys = []KeyDef{
 	kd(ScopeMain, "take", keys("t")),
 	kd(ScopeMain, "sort", keys("s")),
 	kd(ScopeMain, "note", keys("n")),
+	kd(ScopeMain, "notify", keys("N")),
 	kd(ScopeMain, "refresh", keys("r")),
 	kd(ScopeMain, "next-unacked", keys("]")),
 	kd(ScopeMain, "next-breach", keys("b")),

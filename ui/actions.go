@@ -456,6 +456,15 @@ func (st *state) formEnter() {
 			}
 			f.req.Expiry = d
 		}
+		if f.req.Verb == model.VerbNotify && f.req.Notify != nil {
+			if f.req.Comment == "" {
+				f.problem = "the message is empty"
+				return
+			}
+			m := *f.req.Notify
+			m.Text = f.req.Comment
+			f.req.Notify = &m
+		}
 		f.problem = ""
 		if !f.direct {
 			f.confirm = true
@@ -548,6 +557,15 @@ func (st *state) ackText(o *model.Outage) (string, tcell.Style) {
 				style = th.Warn
 			}
 		}
+	}
+	if u := st.untoldText(o); u != "" {
+		// Some team the outage affects was not told in time: said before
+		// the ack state, which it outranks.
+		for i := range alts {
+			alts[i] = u + " " + alts[i]
+		}
+		alts = append(alts, u)
+		style = th.Crit.Bold(true)
 	}
 	for i := range alts {
 		alts[i] += suffix

@@ -84,6 +84,7 @@ func bindingTable() []Binding {
 		{Action: "take", Scope: ScopeMain, Desc: "take the selected ticket (assign it to you)", Dangerous: true, run: (*state).startTake, disabled: (*state).takeDisabled},
 		{Action: "sort", Scope: ScopeMain, Desc: "backlog: sort by SLA left / age / priority", run: (*state).cycleSort, disabled: (*state).sortDisabled},
 		{Action: "note", Scope: ScopeMain, Desc: "note on the selected outage (outages panel) or on the shift", Hint: "note", Dangerous: true, run: (*state).startNote, disabled: (*state).noteDisabled},
+		{Action: "notify", Scope: ScopeMain, Desc: "notify the teams the selected outage affects through their channels (review, then send; again: an update)", Hint: "notify", Dangerous: true, run: (*state).startNotify, disabled: (*state).notifyDisabled},
 		{Action: "refresh", Scope: ScopeMain, Desc: "refresh now", Hint: "refresh", Footer: true, run: (*state).refresh, disabled: (*state).refreshDisabled},
 		{Action: "down", Scope: ScopeMain, Desc: "down", run: func(st *state) { st.moveSel(1) }},
 		{Action: "up", Scope: ScopeMain, Desc: "up", run: func(st *state) { st.moveSel(-1) }},

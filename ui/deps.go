@@ -26,6 +26,8 @@ type depRow struct {
 // one snapshot, so frames and keys do not rebuild them.
 type depsCache struct {
 	snap    *model.Snapshot
+	board   *model.Board
+	minute  int64 // the clock's minute: "told 12m ago" follows it
 	service string
 	built   bool
 	rows    []depRow
@@ -40,13 +42,14 @@ func (st *state) depRows() []depRow {
 		svc = o.Service
 	}
 	c := &st.deps
-	if c.built && c.snap == st.snap && c.service == svc {
+	minute := st.now().Unix() / 60
+	if c.built && c.snap == st.snap && c.board == st.board && c.minute == minute && c.service == svc {
 		return c.rows
 	}
 	if c.service != svc {
 		st.depT.selected, st.depT.offset = 0, 0
 	}
-	*c = depsCache{snap: st.snap, service: svc, built: true, rows: st.buildDepRows(o)}
+	*c = depsCache{snap: st.snap, board: st.board, minute: minute, service: svc, built: true, rows: st.buildDepRows(o)}
 	return c.rows
 }
 
@@ -186,7 +189,14 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 	}
 
 	rows = append(rows, depRow{})
-	line(fmt.Sprintf("Notify — %s (y copies)", model.Plural(len(im.Notify), "team", "teams")), th.Title)
+	// The probable cause's owner is told too: its outage is theirs.
+	cause := st.causeToTell(o)
+	n := len(im.Notify)
+	if cause != nil {
+		n++
+	}
+	line(fmt.Sprintf("Notify — %s (y copies)", model.Plural(n, "team", "teams")), th.Title)
+	chans := st.teamChannels()
 	for _, t := range im.Notify {
 		owner := cellText(t.Owner)
 		if t.Owner == "" {
@@ -196,8 +206,20 @@ func (st *state) buildDepRows(o *model.Outage) []depRow {
 		if contacts == "" {
 			contacts = "no contact in the catalog"
 		}
-		rows = append(rows, depRow{name: " " + owner, nameSt: th.Base.Bold(true), group: 2,
-			rest: []seg{{contacts, th.Base}, {"  (" + inertJoin(t.Services) + ")", th.Dim}}})
+		rest := []seg{{contacts, th.Base}, {"  (" + inertJoin(t.Services) + ")", th.Dim}}
+		if t.Owner != "" {
+			if n := st.noticeSeg(o, t.Owner, chans); n.text != "" {
+				rest = append([]seg{n, {" · ", th.Dim}}, rest...)
+			}
+		}
+		rows = append(rows, depRow{name: " " + owner, nameSt: th.Base.Bold(true), group: 2, rest: rest})
+	}
+	if c := cause; c != nil {
+		rest := []seg{{"owns the probable cause", th.Base}, {"  (" + cellText(c.Service) + ")", th.Dim}}
+		if n := st.noticeSeg(o, c.Owner, chans); n.text != "" {
+			rest = append([]seg{n, {" · ", th.Dim}}, rest...)
+		}
+		rows = append(rows, depRow{name: " " + cellText(c.Owner), nameSt: th.Base.Bold(true), group: 2, rest: rest})
 	}
 	return rows
 }
@@ -368,7 +390,7 @@ func (st *state) copyDisabled() string {
 // notifyText is what `y` copies: who to tell about the selected outage,
 // one team a line. Contacts come from the config and are made inert like
 // any other text.
-func notifyText(o *model.Outage) string {
+func notifyText(o *model.Outage, cause *model.Outage) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Outage %s (%s) — notify:\n", Inert(o.Service), o.Severity.String())
 	for _, t := range o.Impact.Notify {
@@ -378,7 +400,26 @@ func notifyText(o *model.Outage) string {
 		}
 		fmt.Fprintf(&b, "%s: %s (%s)\n", owner, orDash(inertJoin(t.Contacts)), inertJoin(t.Services))
 	}
+	if cause != nil {
+		fmt.Fprintf(&b, "%s: owns the probable cause (%s)\n", Inert(cause.Owner), Inert(cause.Service))
+	}
 	return b.String()
+}
+
+// causeToTell is the outage of o's probable cause when its owner is not
+// among the teams o's impact already names, else nil: the dependencies
+// panel and y list that owner too.
+func (st *state) causeToTell(o *model.Outage) *model.Outage {
+	c := st.snap.Outage(o.ProbableCause)
+	if c == nil || c.Owner == "" || o.Impact == nil {
+		return nil
+	}
+	for _, t := range o.Impact.Notify {
+		if t.Owner == c.Owner {
+			return nil
+		}
+	}
+	return c
 }
 
 // copyNotify puts who to notify on the terminal's clipboard with OSC 52.
@@ -386,7 +427,12 @@ func notifyText(o *model.Outage) string {
 // nothing in the text can reach the terminal as a control sequence.
 func (st *state) copyNotify() {
 	o := st.selectedOutage()
-	st.scr.SetClipboard([]byte(notifyText(o)))
+	cause := st.causeToTell(o)
+	n := len(o.Impact.Notify)
+	if cause != nil {
+		n++
+	}
+	st.scr.SetClipboard([]byte(notifyText(o, cause)))
 	st.setFlash(fmt.Sprintf("sent %s to notify for %s to the terminal clipboard (OSC 52)",
-		model.Plural(len(o.Impact.Notify), "team", "teams"), cellText(o.Service)))
+		model.Plural(n, "team", "teams"), cellText(o.Service)))
 }
