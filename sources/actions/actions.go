@@ -57,8 +57,11 @@ type Options struct {
 	// Tickets are the ticket sources by name, for ticket escalations and
 	// takes (tickets.go).
 	Tickets map[string]tickets.TicketSource
-	Now     func() time.Time // default time.Now
-	Logger  *slog.Logger     // default: discard
+	// Teams are the config's teams with their notify channels
+	// (notify.go), for the notify action.
+	Teams  []NotifyTeam
+	Now    func() time.Time // default time.Now
+	Logger *slog.Logger     // default: discard
 	// Polling reports whether this process clears the acks of resolved
 	// outages: when it holds the polling lease, and in team mode the team
 	// lease too (one console of the team clears them). Nil means always.
@@ -258,6 +261,15 @@ func (d *Dispatcher) Do(ctx context.Context, req model.ActionRequest) (model.Act
 		var why string
 		if msg, why = d.planSilence(a, &req); why != "" {
 			a.State, a.Reason = model.ActionRefused, why
+			if _, err := d.cache.RecordAction(a); err != nil {
+				return model.ActionResult{}, err
+			}
+			return model.ActionResult{ID: a.ID, State: model.ActionRefused, Message: why}, nil
+		}
+	case model.VerbNotify:
+		var why string
+		if msg, why = d.planNotify(a, req); why != "" {
+			a.State, a.Reason, a.Deliveries = model.ActionRefused, why, nil
 			if _, err := d.cache.RecordAction(a); err != nil {
 				return model.ActionResult{}, err
 			}
@@ -480,6 +492,8 @@ func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery) (string, er
 		return d.deliverTicket(ctx, dl)
 	case model.DeliverSilenceExpire, model.DeliverSilenceExtend, model.DeliverSilenceCreate:
 		return d.deliverSilenceAction(ctx, dl)
+	case model.DeliverNotify:
+		return d.deliverNotify(ctx, dl)
 	case model.DeliverWebhook:
 		for i := range d.opt.Webhooks {
 			if d.opt.Webhooks[i].Name == dl.Dest {
@@ -563,7 +577,7 @@ func (d *Dispatcher) boardLoop(ctx context.Context) {
 			}
 		} else {
 			if d.polling() {
-				if n := d.clearResolved(b); n > 0 {
+				if n := d.clearResolved(b) + d.notifyResolved(b); n > 0 {
 					if nb, err := d.Board(); err == nil {
 						b = nb
 					}
@@ -652,6 +666,11 @@ func boardSeal(b *model.Board) uint64 {
 		}
 		fmt.Fprintf(h, "t%t|%s|%d|%d|%d\x00", t.OK, t.Error, t.Since.UnixNano(), t.Unsynced, last)
 		fmt.Fprintf(h, "i%s|%s|%d|%t|%t|%d\x00", t.User, t.OSUser, t.Role, t.Enforced, t.Verified, t.RefusedAt.UnixNano())
+	}
+	for _, k := range model.SortedKeys(b.Notices) {
+		for _, n := range b.Notices[k] {
+			fmt.Fprintf(h, "N%s|%s|%s|%s|%d|%s|%s\x00", k, n.Team, n.State, n.By, n.At.UnixNano(), n.Error, n.Kind)
+		}
 	}
 	for _, k := range model.SortedKeys(b.Ended) {
 		fmt.Fprintf(h, "x%s|%d\x00", k, b.Ended[k].ActionID)

@@ -12,13 +12,14 @@ import (
 	"sitroom/model/config"
 	"sitroom/sources"
 	"sitroom/sources/alertmanager"
+	"sitroom/sources/notify"
 	"sitroom/sources/tickets"
 )
 
 // PolicyFor builds the action policy from the config: operator roles,
 // escalation levels and the read-only switch.
 func PolicyFor(cfg *config.Config, readOnly bool) *model.Policy {
-	p := &model.Policy{ReadOnly: readOnly, Roles: map[string]model.Role{}}
+	p := &model.Policy{ReadOnly: readOnly, Roles: map[string]model.Role{}, NotifyAfter: time.Duration(cfg.NotifyAfter)}
 	for who, r := range cfg.OperatorRoles {
 		if role, ok := model.ParseRole(r); ok {
 			p.Roles[who] = role
@@ -65,7 +66,8 @@ func CurrentOperator(p *model.Policy) model.Operator {
 // FromConfig builds the dispatcher the config describes, acting as the
 // current operator: a silencer per Alertmanager source (with that source's
 // HTTP client settings), the escalation webhooks and a client per ticket
-// source for ticket escalations and takes. polling reports whether this
+// source for ticket escalations and takes, and the teams' notify
+// channels (Dest "<team>/<i>"). polling reports whether this
 // process holds the polling lease (Options.Polling).
 func FromConfig(cfg *config.Config, c *cache.Cache, polling func() bool, readOnly bool, log *slog.Logger) (*Dispatcher, error) {
 	pol := PolicyFor(cfg, readOnly)
@@ -97,13 +99,35 @@ func FromConfig(cfg *config.Config, c *cache.Cache, polling func() bool, readOnl
 	if err != nil {
 		return nil, err
 	}
+	teams, err := notifyTeams(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return New(c, Options{
 		Operator:  CurrentOperator(pol),
 		Policy:    pol,
 		Silencers: sil,
 		Webhooks:  hooks,
 		Tickets:   tks,
+		Teams:     teams,
 		Logger:    log,
 		Polling:   polling,
 	}), nil
+}
+
+// notifyTeams builds each config team's channels, in config order.
+func notifyTeams(cfg *config.Config) ([]NotifyTeam, error) {
+	var out []NotifyTeam
+	for _, t := range cfg.Teams {
+		nt := NotifyTeam{Name: t.Name, OnResolve: t.NotifyOnResolve}
+		for i, ch := range t.Notify {
+			n, err := notify.New(ch, cfg.SMTP, notifyDest(t.Name, i))
+			if err != nil {
+				return nil, err
+			}
+			nt.Channels = append(nt.Channels, n)
+		}
+		out = append(out, nt)
+	}
+	return out, nil
 }

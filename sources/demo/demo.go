@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	pconfig "github.com/prometheus/common/config"
 	pmodel "github.com/prometheus/common/model"
 
 	"sitroom/model"
@@ -56,6 +57,8 @@ type Demo struct {
 
 	prom, amA, amB *server
 	cw             *server
+	notify         *server        // the teams' notify webhooks (notify.go)
+	notified       notifyReceiver // what it accepted
 	cwAPI          *cwtest.Server // behind cw (cloudwatch.go)
 	sn             *sntest.Server // the noc-desk ServiceNow (tickets.go)
 	cleanup        cleanups
@@ -110,9 +113,13 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		d.Close()
 		return nil, err
 	}
+	if d.notify, err = d.listen("notify", d.notified.handler()); err != nil {
+		d.Close()
+		return nil, err
+	}
 	d.startDesk()
 	// Every URL is known before any server answers (the handlers read them).
-	for _, s := range []*server{d.prom, d.amA, d.amB, d.cw} {
+	for _, s := range []*server{d.prom, d.amA, d.amB, d.cw, d.notify} {
 		s.serve()
 	}
 	go func() {
@@ -154,7 +161,7 @@ func (d *Demo) Close() error {
 	d.closeOnce.Do(func() {
 		close(d.done)
 		var errs []error
-		for _, s := range []*server{d.prom, d.amA, d.amB, d.cw} {
+		for _, s := range []*server{d.prom, d.amA, d.amB, d.cw, d.notify} {
 			if s == nil {
 				continue
 			}
@@ -576,7 +583,13 @@ func (d *Demo) Config() *config.Config {
 			Contacts:  []string{s.contact, strings.TrimPrefix(s.owner, "team-") + "-oncall@example.com"},
 			Runbook:   runbookURL(s.name),
 		})
+		// Each team is told through a webhook the demo accepts (notify.go).
+		if c.TeamNamed(s.owner) == nil {
+			c.Teams = append(c.Teams, config.OwnerTeam{Name: s.owner, NotifyOnResolve: true, Notify: []config.NotifyChannel{
+				{Type: config.ChannelWebhook, URL: pconfig.Secret(d.notify.url + "/notify/" + s.owner)}}})
+		}
 	}
+	c.NotifyAfter = pmodel.Duration(10 * time.Minute)
 	c.Escalation = []config.Level{
 		{Level: 1, Who: "NOC tier 1", Contact: "#noc", After: 0},
 		{Level: 2, Who: "service owner on-call", Contact: "owner's channel", After: pmodel.Duration(15 * time.Minute), MinRole: "tier1"},
