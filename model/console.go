@@ -74,6 +74,7 @@ var defaultKeys = []KeyDef{
 	kd(ScopeMain, "notify", keys("N")),
 	kd(ScopeMain, "refresh", keys("r")),
 	kd(ScopeMain, "next-unacked", keys("]")),
+	kd(ScopeMain, "next-untold", keys("}")),
 	kd(ScopeMain, "next-breach", keys("b")),
 	kd(ScopeMain, "down", keys("j", "Down")),
 	kd(ScopeMain, "up", keys("k", "Up")),

@@ -97,6 +97,7 @@ func bindingTable() []Binding {
 		{Action: "runbook", Scope: ScopeMain, Desc: "open the runbook of the selected outage or alert (markdown in runbooks_dir, or its web address)", Hint: "runbook", run: (*state).openRunbook, disabled: (*state).runbookDisabled},
 		{Action: "handoff", Scope: ScopeMain, Desc: "shift handoff: the current shift's report and timeline", run: (*state).openHandoff, disabled: (*state).handoffDisabled},
 		{Action: "next-unacked", Scope: ScopeMain, Desc: "next outage (outages panel) or firing alert (alerts panel) nobody acknowledged", run: (*state).nextUnacked, disabled: (*state).nextUnackedDisabled},
+		{Action: "next-untold", Scope: ScopeMain, Desc: "next outage some affected team of which was not told within notify_after (UNTOLD)", run: (*state).nextUntold, disabled: (*state).nextUntoldDisabled},
 		{Action: "next-breach", Scope: ScopeMain, Desc: "backlog: next ticket whose SLA is breached (else breaching within 30m)", run: (*state).nextBreach, disabled: (*state).nextBreachDisabled},
 		{Action: "palette", Scope: ScopeMain, Desc: "command palette: every action and named view, by name", Hint: "commands", Footer: true, run: (*state).openPalette},
 		{Action: "silences", Scope: ScopeMain, Desc: "silences view: every silence of every Alertmanager, ending soonest first", run: (*state).openSilences, disabled: (*state).silencesDisabled},

@@ -238,6 +238,34 @@ func (st *state) untoldText(o *model.Outage) string {
 	return "UNTOLD"
 }
 
+func (st *state) nextUntoldDisabled() string {
+	switch {
+	case st.actor == nil:
+		return "no action log in this console: notifications are not known"
+	case st.actor.Policy().NotifyAfter <= 0:
+		return "notify_after is not set: no outage is UNTOLD"
+	}
+	return ""
+}
+
+// nextUntold selects the next outage marked UNTOLD: some team it affects
+// was not told within notify_after.
+func (st *state) nextUntold() {
+	st.focus = PanelOutages
+	outs := st.v.outs
+	i, nth, total := jumpFrom(st.outT.selected, len(outs), func(i int) bool { return st.untoldText(outs[i]) != "" })
+	if i >= 0 {
+		st.outT.selected = i
+		st.setFlash(fmt.Sprintf("UNTOLD outage %d of %d", nth, total))
+		return
+	}
+	msg := "no UNTOLD outage"
+	if st.filter.active() {
+		msg += " matches the filter"
+	}
+	st.setFlash(msg)
+}
+
 // noticeRows are the Notify section's state rows of the dependencies
 // panel: per team to tell, what it was told.
 func (st *state) noticeSeg(o *model.Outage, team string, chans map[string][]string) seg {

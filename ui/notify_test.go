@@ -185,6 +185,8 @@ func TestUntoldOutage(t *testing.T) {
 	if !strings.Contains(outageLine(h, "db-main"), "UNTOLD") {
 		t.Fatalf("db-main is not the UNTOLD outage:\n%s", screen(h))
 	}
+	h.Type("}") // the jump to the next UNTOLD outage: db-main and payments are
+	waitFor(t, h, "UNTOLD outage 2 of 2")
 	var ns []model.Notice
 	for _, team := range []string{"team-data", "team-payments", "team-web"} {
 		ns = append(ns, model.Notice{Service: "db-main", Team: team, State: model.ActionDelivered, By: "alice",
@@ -200,6 +202,8 @@ func TestUntoldOutage(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	h.Type("}") // payments' team is still not told
+	waitFor(t, h, "UNTOLD outage 1 of 1")
 }
 
 // outageLine is the screen line of the outage row of svc.
