@@ -1,99 +1,18 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"os"
-	"os/exec"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"sitroom/model/config"
+	"sitroom/sources/sourcetest"
 )
-
-const aiosmtpd = "/usr/bin/aiosmtpd"
-
-// syncBuffer is a bytes.Buffer safe for the process's writer and the
-// test's reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// smtpServer runs Debian's aiosmtpd on a free loopback port; it prints
-// every message it receives on its standard output, which out collects.
-// It offers neither STARTTLS nor AUTH, so the client sends plain text.
-func smtpServer(t *testing.T) (port int, out *syncBuffer) {
-	t.Helper()
-	if _, err := os.Stat(aiosmtpd); err != nil {
-		if os.Getenv("SITROOM_REQUIRE_INTEGRATION") != "" {
-			t.Fatalf("%s is missing (python3-aiosmtpd; .ci/ensure-deps installs it)", aiosmtpd)
-		}
-		t.Skipf("%s is missing (python3-aiosmtpd)", aiosmtpd)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port = l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	out = &syncBuffer{}
-	cmd := exec.Command(aiosmtpd, "-n", "-l", "127.0.0.1:"+strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
-		if err == nil {
-			c.Close()
-			return port, out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aiosmtpd did not listen on %d: %v\n%s", port, err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// waitFor waits until out holds n complete messages, and returns them.
-func waitFor(t *testing.T, out *syncBuffer, n int) []string {
-	t.Helper()
-	const end = "------------ END MESSAGE ------------"
-	deadline := time.Now().Add(20 * time.Second)
-	for strings.Count(out.String(), end) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d messages expected; aiosmtpd printed:\n%s", n, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	var msgs []string
-	for _, m := range strings.Split(out.String(), "---------- MESSAGE FOLLOWS ----------")[1:] {
-		msgs = append(msgs, strings.ReplaceAll(m[:strings.Index(m, end)], "\r\n", "\n"))
-	}
-	return msgs
-}
 
 // header returns the message's header block (aiosmtpd prints the
 // envelope's options, a blank line, then the message).
@@ -107,7 +26,8 @@ func header(msg string) string {
 }
 
 func TestEmailThroughRealSMTP(t *testing.T) {
-	port, out := smtpServer(t)
+	srv := sourcetest.StartSMTP(t)
+	port, out := srv.Port, srv
 	smtp := &config.SMTP{Host: "127.0.0.1", Port: port, From: "noc@example.com", TLS: config.SMTPNone}
 	c, err := New(config.NotifyChannel{Type: "email", To: []string{"web-oncall@example.com", "web-lead@example.com"}}, smtp, "team-web/1")
 	require.NoError(t, err)
@@ -117,7 +37,7 @@ func TestEmailThroughRealSMTP(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, ref, "2 addresses")
 
-	msgs := waitFor(t, out, 1)
+	msgs := out.Messages(t, 1)
 	h := header(msgs[0])
 	assert.Contains(t, h, "Subject: CRIT db-main down since 09:12 UTC")
 	assert.Contains(t, h, "From: <noc@example.com>")
@@ -132,7 +52,7 @@ func TestEmailThroughRealSMTP(t *testing.T) {
 	// Message-ID; another channel's does not.
 	_, err = c.Send(context.Background(), message(), "a1b2/team-web/1")
 	require.NoError(t, err)
-	msgs = waitFor(t, out, 2)
+	msgs = out.Messages(t, 2)
 	assert.Contains(t, header(msgs[1]), "Message-ID: <"+MessageID("a1b2/team-web/1", "noc@example.com")+">")
 	assert.NotEqual(t, MessageID("a1b2/team-web/1", "noc@example.com"), MessageID("a1b2/team-db/0", "noc@example.com"))
 }
@@ -140,7 +60,8 @@ func TestEmailThroughRealSMTP(t *testing.T) {
 // TestEmailHeaderInjection: a service name carrying CR/LF and a header of
 // its own stays inside the Subject.
 func TestEmailHeaderInjection(t *testing.T) {
-	port, out := smtpServer(t)
+	srv := sourcetest.StartSMTP(t)
+	port, out := srv.Port, srv
 	smtp := &config.SMTP{Host: "127.0.0.1", Port: port, From: "noc@example.com", TLS: config.SMTPNone}
 	c, err := New(config.NotifyChannel{Type: "email", To: []string{"web-oncall@example.com"}}, smtp, "team-web/1")
 	require.NoError(t, err)
@@ -152,7 +73,7 @@ func TestEmailHeaderInjection(t *testing.T) {
 		_, err := c.Send(context.Background(), m, "k/"+h)
 		require.NoError(t, err)
 	}
-	msgs := waitFor(t, out, len(hostile))
+	msgs := out.Messages(t, len(hostile))
 	for i, msg := range msgs {
 		hd := header(msg)
 		for _, l := range strings.Split(hd, "\n") {
@@ -160,7 +81,7 @@ func TestEmailHeaderInjection(t *testing.T) {
 		}
 		assert.NotContains(t, hd, "evil@example.com\n")
 	}
-	assert.NotContains(t, out.String(), "X-RcptTo: evil", "no extra recipient")
+	assert.NotContains(t, out.Output(), "X-RcptTo: evil", "no extra recipient")
 }
 
 // TestEmailRefusedAndUnreachable: nothing listening is retried, and the

@@ -1,19 +1,15 @@
 package runtime_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -81,61 +77,6 @@ func (r *receiver) requests() int {
 	return len(r.keys)
 }
 
-// smtpOut collects what aiosmtpd prints: every message it receives.
-type smtpOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *smtpOut) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *smtpOut) messages() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), "------------ END MESSAGE ------------")
-}
-
-func (s *smtpOut) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// startSMTP runs Debian's aiosmtpd on a free loopback port (no STARTTLS,
-// no AUTH: the relay sends plain text on loopback).
-func startSMTP(t *testing.T) (int, *smtpOut) {
-	t.Helper()
-	const bin = "/usr/bin/aiosmtpd"
-	if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("SITROOM_REQUIRE_INTEGRATION") != "" {
-			t.Fatalf("%s is missing (python3-aiosmtpd)", bin)
-		}
-		t.Skipf("%s is missing (python3-aiosmtpd)", bin)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	out := &smtpOut{}
-	cmd := exec.Command(bin, "-n", "-l", "127.0.0.1:"+strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	require.Eventually(t, func() bool {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, 20*time.Second, 50*time.Millisecond, "aiosmtpd did not listen")
-	return port, out
-}
-
 // cascade starts a real Alertmanager with db-main, payments and checkout
 // down, and returns the services part of a config mapping them into the
 // chain db-main → payments → checkout, each owned by its team.
@@ -175,7 +116,8 @@ func notifyDBMain(t *testing.T, ctx context.Context, d *actions.Dispatcher, snap
 func TestNotifyCascadeTellsEachTeamOnce(t *testing.T) {
 	amURL, services := cascade(t)
 	slack, mm, hook := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
-	port, mail := startSMTP(t)
+	mail := sourcetest.StartSMTP(t)
+	port := mail.Port
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "slack.url"), []byte(slack.URL+"/services/T000/B000/planted-slack-token\n"), 0o600))
 	cfgPath := filepath.Join(dir, "config.yaml")
@@ -205,7 +147,7 @@ teams:
 	assert.Equal(t, "telling 3 teams about db-main through 4 channels", res.Message)
 	require.Eventually(t, func() bool {
 		_ = d.DeliverDue(ctx)
-		return len(slack.got()) == 1 && len(mm.got()) == 1 && len(hook.got()) == 1 && mail.messages() == 1
+		return len(slack.got()) == 1 && len(mm.got()) == 1 && len(hook.got()) == 1 && mail.Count() == 1
 	}, 20*time.Second, 50*time.Millisecond)
 
 	// Again, and from another dispatcher on the same cache: nothing is due.
@@ -214,13 +156,13 @@ teams:
 	assert.Len(t, slack.got(), 1)
 	assert.Len(t, mm.got(), 1)
 	assert.Len(t, hook.got(), 1)
-	assert.Equal(t, 1, mail.messages(), mail.String())
+	assert.Equal(t, 1, mail.Count(), mail.Output())
 
 	assert.Contains(t, slack.got()[0], "db-main")
 	assert.NotContains(t, slack.got()[0], "<!channel>", "a mention from the operator's text is inert in Slack")
 	assert.Contains(t, hook.got()[0], `"service":"db-main"`)
-	assert.Contains(t, mail.String(), "db-main")
-	assert.Contains(t, mail.String(), "data-oncall@example.com")
+	assert.Contains(t, mail.Output(), "db-main")
+	assert.Contains(t, mail.Output(), "data-oncall@example.com")
 
 	b, err := d.Board()
 	require.NoError(t, err)

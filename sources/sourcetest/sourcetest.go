@@ -42,6 +42,7 @@ var debianPackage = map[string]string{
 	"prometheus-alertmanager": "prometheus-alertmanager",
 	"amtool":                  "prometheus-alertmanager",
 	"promtool":                "prometheus",
+	"aiosmtpd":                "python3-aiosmtpd",
 }
 
 // RequireBinary returns the path of the server binary name (a base name
