@@ -423,11 +423,13 @@ type localError struct{ error }
 
 func (e localError) Unwrap() error { return e.error }
 
+// ok records an exchange that succeeded. It follows a push that sent
+// every change there was, so nothing waits: no count is read for it (a
+// change made since goes up at the next push).
 func (t *TeamSync) ok() {
-	n, _ := t.cache.TeamUnsynced()
 	t.mu.Lock()
 	st := t.state
-	st.OK, st.Since, st.Error, st.LastSync, st.Unsynced = true, time.Time{}, "", time.Now(), n
+	st.OK, st.Since, st.Error, st.LastSync, st.Unsynced = true, time.Time{}, "", time.Now(), 0
 	t.state = st
 	t.mu.Unlock()
 }
