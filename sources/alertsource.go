@@ -17,6 +17,10 @@ type AlertAPI struct {
 	Path string
 	// Decode reads one whole reply (through a memo when it is not nil).
 	Decode MemoDecodeFunc
+	// Elements, when not nil, reads a reply that is one JSON array of
+	// alert objects element by element, as it arrives (see
+	// MemoDecoder.DecodeStream); its results must equal Decode's.
+	Elements MemoStartFunc
 	// MapErr, when not nil, may turn a failed fetch into a clearer error
 	// (see NewJSONSource).
 	MapErr func(error) error
@@ -34,7 +38,11 @@ type AlertAPI struct {
 // last reply are reused where they did not change.
 func (api *AlertAPI) NewSource(name, baseURL string, client *http.Client, ignoreLabels []string) *JSONSource {
 	base := strings.TrimRight(baseURL, "/")
-	src := NewJSONSource(name, api.Type, base+api.Path, client, api.NewDecoder(ignoreLabels).Decode, api.MapErr)
+	dec := api.NewDecoder(ignoreLabels)
+	src := NewJSONSource(name, api.Type, base+api.Path, client, dec.Decode, api.MapErr)
+	if dec.Streams() {
+		src.stream = dec.DecodeStream
+	}
 	if api.StatusPath != "" && api.Started != nil {
 		src.statusURL, src.started = base+api.StatusPath, api.Started
 	}
@@ -44,5 +52,7 @@ func (api *AlertAPI) NewSource(name, baseURL string, client *http.Client, ignore
 // NewDecoder returns a MemoDecoder of the API's replies keying alerts
 // with ignore left out.
 func (api *AlertAPI) NewDecoder(ignore []string) *MemoDecoder {
-	return NewMemoDecoder(ignore, api.Decode)
+	d := NewMemoDecoder(ignore, api.Decode)
+	d.start = api.Elements
+	return d
 }

@@ -550,6 +550,7 @@ func ReadAll(dst []byte, r io.Reader) ([]byte, error) {
 type JSONScanner struct {
 	data    []byte
 	pos     int
+	base    int // offset in the reply of data[0], for errors (DecodeStream)
 	depth   int
 	strBuf  []byte
 	nameBuf []byte
@@ -575,7 +576,7 @@ func NewJSONScanner() *JSONScanner {
 // Reset starts scanning data. The scanner keeps no reference to data
 // once the decode that follows is done.
 func (s *JSONScanner) Reset(data []byte) {
-	s.data, s.pos, s.depth = data, 0, 0
+	s.data, s.pos, s.base, s.depth = data, 0, 0, 0
 }
 
 func (s *JSONScanner) ws() {
@@ -609,7 +610,7 @@ func (s *JSONScanner) errAt(what, msg string) error {
 	if what != "" {
 		msg = what + ": " + msg
 	}
-	return MalformedError(fmt.Sprintf("%s at byte %d", msg, s.pos))
+	return MalformedError(fmt.Sprintf("%s at byte %d", msg, s.base+s.pos))
 }
 
 func (s *JSONScanner) expect(c byte, what string) error {

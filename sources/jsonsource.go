@@ -16,15 +16,17 @@ import (
 //
 // Fetch is meant to be called from one goroutine at a time; concurrent
 // calls are safe but run one after the other. Between polls the source
-// keeps the last reply's buffer, and its decoder may keep the alerts of the
-// last reply to reuse where they did not change, so the maps and slices of
-// the alerts Fetch returns are shared from poll to poll and must not be
-// modified.
+// keeps its read buffer (the last reply; for an API read as it arrives,
+// a chunk or the largest alert object), and its decoder may keep the
+// alerts of the last reply to reuse where they did not change, so the
+// maps and slices of the alerts Fetch returns are shared from poll to
+// poll and must not be modified.
 type JSONSource struct {
 	name, typ, url string
 	client         *http.Client
 	maxBytes       int64
 	decode         func([]byte) ([]model.Alert, error)
+	stream         func(io.Reader, *[]byte) ([]model.Alert, error) // nil: decode the whole reply
 	mapErr         func(error) error
 	statusURL      string                          // see AlertAPI.StatusPath; "" for none
 	started        func([]byte) (time.Time, error) // reads the start time from the status
@@ -76,6 +78,10 @@ func (s *JSONSource) Fetch(ctx context.Context) ([]model.Alert, error) {
 	var alerts []model.Alert
 	err := GetJSON(ctx, s.client, s.url, s.maxBytes, func(r io.Reader) error {
 		var err error
+		if s.stream != nil {
+			alerts, err = s.stream(r, &s.buf)
+			return err
+		}
 		if s.buf, err = ReadAll(s.buf, r); err != nil {
 			return err
 		}

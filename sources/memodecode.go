@@ -1,6 +1,11 @@
 package sources
 
-import "sitroom/model"
+import (
+	"errors"
+	"io"
+
+	"sitroom/model"
+)
 
 // MemoDecoder decodes the successive replies of one source, reusing the
 // alerts of the previous reply that did not change (see AlertMemo): an
@@ -14,7 +19,14 @@ type MemoDecoder struct {
 	memo   *AlertMemo
 	ignore []string
 	decode MemoDecodeFunc
+	start  MemoStartFunc // nil: the replies are not one array of alerts
 }
+
+// MemoStartFunc readies one decode of a reply that is a JSON array of
+// alert objects: it returns the AlertReader (Start called) whose Read
+// reads one element at sc's position, through memo when it is not nil,
+// keying alerts with ignore left out.
+type MemoStartFunc func(sc *JSONScanner, memo *AlertMemo, ignore []string) *AlertReader
 
 // MemoDecodeFunc decodes one reply from data with sc, keying alerts with
 // ignore left out and reading them through memo when it is not nil.
@@ -25,6 +37,9 @@ type MemoDecodeFunc func(sc *JSONScanner, memo *AlertMemo, data []byte, ignore [
 func NewMemoDecoder(ignore []string, decode MemoDecodeFunc) *MemoDecoder {
 	return &MemoDecoder{sc: NewJSONScanner(), memo: NewAlertMemo(), ignore: append([]string(nil), ignore...), decode: decode}
 }
+
+// Streams reports whether DecodeStream reads replies as they arrive.
+func (d *MemoDecoder) Streams() bool { return d.start != nil }
 
 // Decode decodes one reply. A failed decode leaves the memo as the last
 // successful one left it.
@@ -155,4 +170,200 @@ func (r *AlertReader) member(name []byte) error {
 		r.hash = r.memo.Mix(r.hash, tag, raw)
 	}
 	return nil
+}
+
+// streamChunk is how much of a reply DecodeStream reads at a time (more
+// for an alert object larger than that).
+const streamChunk = 64 << 10
+
+// DecodeStream decodes one reply read from r as it arrives: for an API
+// whose reply is one JSON array of alert objects (a MemoStartFunc), each
+// object is checked, hashed and looked up in the memo (or decoded) as
+// soon as its bytes are in, so decoding overlaps the transfer and the
+// reply is never held whole; *buf, reused from reply to reply, holds the
+// unread part and the object being read. Its results and its errors
+// (wording and byte offsets alike) equal Decode's of the whole reply; a
+// reply that does not start as an array is read whole and handed to
+// Decode. A read error of r is returned as it is. A failed decode leaves
+// the memo as the last successful one left it.
+func (d *MemoDecoder) DecodeStream(r io.Reader, buf *[]byte) ([]model.Alert, error) {
+	if cap(*buf) < streamChunk {
+		*buf = make([]byte, 0, streamChunk)
+	}
+	st := &replyStream{r: r, buf: (*buf)[:0]}
+	alerts, err := d.decodeStream(st)
+	*buf = st.buf[:0]
+	d.sc.Reset(nil)
+	if err != nil {
+		d.memo.Discard()
+		return nil, err
+	}
+	d.memo.Commit()
+	return alerts, nil
+}
+
+func (d *MemoDecoder) decodeStream(st *replyStream) ([]model.Alert, error) {
+	sc := d.sc
+	sc.Reset(st.buf)
+	st.keep = true
+	c, err := st.nonSpace(sc)
+	if err != nil {
+		return nil, err
+	}
+	st.keep = false
+	if c != '[' {
+		// Not an array: the whole reply, with Decode's wording.
+		if err := st.readAll(); err != nil {
+			return nil, err
+		}
+		return d.decode(sc, d.memo, st.buf, d.ignore)
+	}
+	sc.pos++
+	rd := d.start(sc, d.memo, d.ignore)
+	if c, err = st.nonSpace(sc); err != nil || c == ']' {
+		if err == nil {
+			sc.pos++
+			err = st.end(sc)
+		}
+		return nil, err
+	}
+	for {
+		if err := st.element(sc, rd.Read); err != nil {
+			return nil, err
+		}
+		c, err := st.nonSpace(sc)
+		if err != nil {
+			return nil, err
+		}
+		switch c {
+		case ',':
+			sc.pos++
+			if _, err := st.nonSpace(sc); err != nil {
+				return nil, err
+			}
+			continue
+		case ']':
+			sc.pos++
+			if err := st.end(sc); err != nil {
+				return nil, err
+			}
+			if len(rd.Alerts) == 0 {
+				return nil, nil
+			}
+			return rd.Alerts, nil
+		}
+		return nil, sc.errAt("alerts", "expected ',' or ']', found "+sc.found())
+	}
+}
+
+// replyStream is the part of a reply read and not yet consumed: buf[0]
+// is byte base of the reply, and the scanner reads buf from its pos.
+type replyStream struct {
+	r    io.Reader
+	buf  []byte
+	base int
+	eof  bool
+	err  error // a read error other than EOF
+	keep bool  // keep the whole reply read so far (until its first value)
+}
+
+// more reads at least want more bytes (fewer at the end of the reply),
+// first dropping what the scanner has consumed, and points the scanner at
+// the new buffer. It reports whether it read anything.
+func (st *replyStream) more(sc *JSONScanner, want int) bool {
+	if st.eof || st.err != nil {
+		return false
+	}
+	if sc.pos > 0 && !st.keep {
+		n := copy(st.buf, st.buf[sc.pos:])
+		st.base += sc.pos
+		st.buf = st.buf[:n]
+		sc.pos = 0
+	}
+	if free := cap(st.buf) - len(st.buf); free < max(want, streamChunk/2) {
+		st.buf = append(st.buf[:cap(st.buf)], make([]byte, max(want, cap(st.buf)))...)[:len(st.buf)]
+	}
+	got := 0
+	for got < want && len(st.buf) < cap(st.buf) {
+		n, err := st.r.Read(st.buf[len(st.buf):cap(st.buf)])
+		st.buf = st.buf[:len(st.buf)+n]
+		got += n
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				st.eof = true
+			} else {
+				st.err = err
+			}
+			break
+		}
+	}
+	sc.data, sc.base = st.buf, st.base
+	return got > 0
+}
+
+// nonSpace skips whitespace, reading more as needed, and returns the
+// next byte (0 at the end of the reply).
+func (st *replyStream) nonSpace(sc *JSONScanner) (byte, error) {
+	for {
+		if c := sc.Peek(); c != 0 {
+			return c, nil
+		}
+		if !st.more(sc, 1) {
+			return 0, st.err
+		}
+	}
+}
+
+// element runs read on the value at the scanner's position, reading more
+// of the reply and starting it again while it fails for want of the rest
+// of the value; its own error once the reply has no more.
+func (st *replyStream) element(sc *JSONScanner, read func() error) error {
+	at := sc.pos
+	for {
+		sc.pos, sc.depth = at, 1
+		err := read()
+		if err == nil {
+			sc.depth = 0
+			return nil
+		}
+		var fe *FetchError
+		short := (errors.As(err, &fe) && fe.Kind == KindTruncated) || sc.pos+8 >= len(sc.data)
+		sc.pos = at
+		if !short || !st.more(sc, len(st.buf)-at) {
+			if st.err != nil {
+				return st.err
+			}
+			return err
+		}
+		at = 0
+	}
+}
+
+// end checks that nothing but whitespace follows the array.
+func (st *replyStream) end(sc *JSONScanner) error {
+	for {
+		if c := sc.Peek(); c != 0 {
+			return sc.End()
+		}
+		if !st.more(sc, streamChunk) {
+			return st.err
+		}
+	}
+}
+
+// readAll reads the rest of the reply into buf, from its start.
+func (st *replyStream) readAll() error {
+	for !st.eof && st.err == nil {
+		if len(st.buf) == cap(st.buf) {
+			st.buf = append(st.buf, 0)[:len(st.buf)]
+		}
+		n, err := st.r.Read(st.buf[len(st.buf):cap(st.buf)])
+		st.buf = st.buf[:len(st.buf)+n]
+		if errors.Is(err, io.EOF) {
+			st.eof = true
+		} else if err != nil {
+			st.err = err
+		}
+	}
+	return st.err
 }

@@ -162,6 +162,12 @@ type Poller struct {
 	seenRec  *cache.Recovery // the cache's last Recovery already logged (mu)
 
 	last *model.Snapshot // the last snapshot published by snapshotLoop
+
+	// recorded is the snapshot PollOnce showed the history recorder and
+	// recordedSeal its cache state (mu): Snapshot hands it out again
+	// while the cache still holds that state, instead of building it twice.
+	recorded     *model.Snapshot
+	recordedSeal uint64
 }
 
 // NewPoller prepares a poller; nothing runs until Run or PollOnce.
@@ -233,6 +239,7 @@ func (p *Poller) Polling() bool {
 func (p *Poller) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	p.renewLease()
+	wg.Go(p.cache.Preload) // while the first requests are in flight
 	wg.Go(func() { p.guard(func() { p.leaseLoop(ctx) }) })
 	for i := range p.jobs {
 		wg.Go(func() { p.guard(func() { p.sourceLoop(ctx, i) }) })
@@ -270,6 +277,8 @@ func (p *Poller) guard(f func()) {
 func (p *Poller) PollOnce(ctx context.Context) error {
 	errs := make([]error, len(p.jobs))
 	var wg sync.WaitGroup
+	// The mirror loads while the requests are in flight, not before.
+	wg.Go(p.cache.Preload)
 	for i := range p.jobs {
 		wg.Go(func() { errs[i] = p.pollOne(ctx, i) })
 	}
@@ -295,16 +304,38 @@ func (p *Poller) recordOnce() error {
 		p.leaseOK = false
 		p.mu.Unlock()
 	}()
-	snap, _, err := p.build()
+	snap, sl, err := p.build()
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	p.record(snap, false)
+	p.mu.Lock()
+	p.recorded, p.recordedSeal = snap, sl
+	p.mu.Unlock()
 	return nil
 }
 
-// Snapshot builds a snapshot from the cache now.
+// Snapshot builds a snapshot from the cache now (after PollOnce, the one
+// it showed the history recorder when the cache has not changed since).
 func (p *Poller) Snapshot() (*model.Snapshot, error) {
+	p.mu.Lock()
+	prev, prevSeal := p.recorded, p.recordedSeal
+	p.recorded = nil
+	p.mu.Unlock()
+	if prev != nil {
+		rows, statuses, err := p.cache.Load()
+		if err != nil {
+			return nil, err
+		}
+		tickets, err := p.cache.Tickets()
+		if err != nil {
+			return nil, err
+		}
+		configured, _ := p.configuredOf(statuses)
+		if seal(rows, configured)^sealTickets(tickets) == prevSeal {
+			return prev, nil
+		}
+	}
 	snap, _, err := p.build()
 	return snap, err
 }
@@ -396,6 +427,8 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	fctx, cancel := context.WithTimeout(ctx, bound)
 	fctx = WithRequestTimeout(fctx, job.Timeout)
 	start := time.Now()
+	// The health is read beside the alerts, not after them.
+	health := p.startHealth(ctx, i)
 	var alerts []model.Alert
 	var tickets []model.Ticket
 	var sils []model.Silence
@@ -413,6 +446,7 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	cancel()
 	meta := cache.PollMeta{At: p.opt.Now(), Latency: time.Since(start), Type: job.Type()}
 	if err != nil {
+		health(false)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -460,36 +494,62 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	}
 	res, err := p.cache.Ingest(name, alerts, meta)
 	if err != nil {
+		health(false)
 		p.opt.Logger.Error("writing a poll to the cache", "source", name, "err", err)
 		return fmt.Errorf("%s: cache: %w", name, err)
 	}
 	p.quiet[i].Store(len(alerts) == 0 && !res.Held && res.Missed == 0)
 	p.opt.Logger.Debug("polled", "source", name, "alerts", len(alerts), "latency", meta.Latency,
 		"inserted", res.Inserted, "updated", res.Updated, "resolved", res.Resolved)
-	p.readHealth(ctx, i)
+	health(true)
 	return nil
 }
 
-// readHealth reads job i's pipeline health when it is a HealthReader and
-// HealthEvery has passed since the last read (at once, the first time),
-// and stores the findings; a failed read is stored as a note.
-func (p *Poller) readHealth(ctx context.Context, i int) {
+// startHealth starts reading job i's pipeline health, beside its poll,
+// when it is a HealthReader and HealthEvery has passed since the last read
+// (at once, the first time). The poll calls the function it returns once:
+// with true after the poll is stored, to wait for the read and store the
+// findings (a failed read is stored as a note); with false after the poll
+// failed, to drop the read, so the next poll reads the health again.
+func (p *Poller) startHealth(ctx context.Context, i int) func(store bool) {
 	job := p.jobs[i]
 	h, ok := job.Source.(HealthReader)
 	if !ok {
-		return
+		return func(bool) {}
 	}
 	now := p.opt.Now()
-	if last := p.healthAt[i].Load(); last != 0 && now.Sub(time.Unix(0, last)) < HealthEvery {
-		return
+	last := p.healthAt[i].Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < HealthEvery {
+		return func(bool) {}
 	}
 	p.healthAt[i].Store(now.UnixNano())
 	// As a poll: each request bounded by the timeout, the read by the
 	// interval.
 	hctx, cancel := context.WithTimeout(ctx, job.Interval)
 	hctx = WithRequestTimeout(hctx, job.Timeout)
-	findings, err := h.Health(hctx)
-	cancel()
+	var findings []model.Finding
+	var err error
+	done := make(chan struct{})
+	go p.guard(func() {
+		defer close(done)
+		findings, err = h.Health(hctx)
+	})
+	return func(store bool) {
+		if !store {
+			cancel()
+			<-done
+			p.healthAt[i].CompareAndSwap(now.UnixNano(), last)
+			return
+		}
+		<-done
+		cancel()
+		p.storeHealth(ctx, job, findings, err, now)
+	}
+}
+
+// storeHealth stores the findings of a health read, or the note of a
+// failed one.
+func (p *Poller) storeHealth(ctx context.Context, job Job, findings []model.Finding, err error, now time.Time) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -646,6 +706,20 @@ func (p *Poller) build() (*model.Snapshot, uint64, error) {
 // statuses and tickets read from the cache; it returns the statuses of
 // the configured sources too.
 func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatus, tickets []*model.Ticket) (*model.Snapshot, []model.SourceStatus) {
+	configured, ticketSources := p.configuredOf(statuses)
+	snap := model.BuildSnapshot(rows, configured, model.SnapshotOptions{
+		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
+		PipelineOutages: p.opt.PipelineOutages,
+	})
+	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
+	p.noteRecovery(snap)
+	return snap, configured
+}
+
+// configuredOf returns the statuses of the configured sources, in the
+// config's order, from the cache's statuses, and the names of the ticket
+// sources.
+func (p *Poller) configuredOf(statuses []model.SourceStatus) ([]model.SourceStatus, []string) {
 	byName := make(map[string]model.SourceStatus, len(statuses))
 	for _, st := range statuses {
 		byName[st.Name] = st
@@ -664,13 +738,7 @@ func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatu
 			ticketSources = append(ticketSources, j.Name())
 		}
 	}
-	snap := model.BuildSnapshot(rows, configured, model.SnapshotOptions{
-		Now: p.opt.Now(), OutageThreshold: p.opt.OutageThreshold, Catalog: p.opt.Catalog,
-		PipelineOutages: p.opt.PipelineOutages,
-	})
-	model.AttachTickets(snap, tickets, ticketSources, p.opt.Catalog)
-	p.noteRecovery(snap)
-	return snap, configured
+	return configured, ticketSources
 }
 
 // keepRecordedStarts makes each outage of snap, which is about to be

@@ -46,6 +46,16 @@ func (c *Cache) Load() ([]*model.AlertRow, []model.SourceStatus, error) {
 	return rows, append([]model.SourceStatus(nil), sts...), err
 }
 
+// Preload fills the mirror now if it is not filled yet, so that the
+// first Load or Ingest does not wait for it: a poller calls it on a
+// goroutine of its own while its first requests are in flight. A failure
+// is left for the call that needs the mirror to meet and report.
+func (c *Cache) Preload() {
+	if !c.loaded.Load() {
+		_, _, _ = c.Load()
+	}
+}
+
 // lockToRead takes connMu for Load or Tickets and reports whether it did:
 // it does not wait for a write of this Cache once the mirror is loaded,
 // but before that it must (an empty view would read as "nothing open").

@@ -49,7 +49,7 @@ func New(name, baseURL string, client *http.Client, ignoreLabels []string) *Sour
 
 // api is the Alertmanager v2 alerts API, its replies read by decode;
 // failed fetches are reported as they are.
-var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode, StatusPath: StatusPath, Started: started}
+var api = sources.AlertAPI{Type: Type, Path: AlertsPath, Decode: decode, Elements: start, StatusPath: StatusPath, Started: started}
 
 // Decode reads an /api/v2/alerts reply (a JSON array of gettableAlert)
 // from data with sc and returns its alerts, keyed with the ignore labels
@@ -137,9 +137,7 @@ func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignor
 		}
 		return nil, sources.MalformedError("expected a JSON array of alerts")
 	}
-	d := &decoder{sc: sc, ignore: ignore}
-	d.statusFn = d.statusMember
-	d.Start(sc, memo, ignore, &format, d.decodeMember, nil)
+	d := start(sc, memo, ignore)
 	if _, err := sc.Array("alerts", d.Read); err != nil {
 		return nil, err
 	}
@@ -150,6 +148,15 @@ func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignor
 		return nil, nil
 	}
 	return d.Alerts, nil
+}
+
+// start readies one decode of the alert objects of a reply, read one by
+// one with the returned reader's Read (sources.MemoStartFunc).
+func start(sc *sources.JSONScanner, memo *sources.AlertMemo, ignore []string) *sources.AlertReader {
+	d := &decoder{sc: sc, ignore: ignore}
+	d.statusFn = d.statusMember
+	d.Start(sc, memo, ignore, &format, d.decodeMember, nil)
+	return &d.AlertReader
 }
 
 // decodeMember decodes the member tagged d.Cur into d.A and d.State.

@@ -1,0 +1,108 @@
+package alertmanager
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sitroom/sources"
+)
+
+// readers hands a reply to DecodeStream whole, a byte at a time and in
+// halves, as a network may.
+var readers = map[string]func([]byte) io.Reader{
+	"whole":    func(b []byte) io.Reader { return bytes.NewReader(b) },
+	"one-byte": func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
+	"half":     func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) },
+}
+
+// checkStreamEqualsDecode decodes in with Decode of the whole reply and
+// with DecodeStream through every reader, and wants the same alerts or
+// the same error, word for word.
+func checkStreamEqualsDecode(t *testing.T, name string, in []byte) {
+	t.Helper()
+	want, wantErr := NewDecoder([]string{"cluster"}).Decode(in)
+	for rname, reader := range readers {
+		var buf []byte
+		got, err := NewDecoder([]string{"cluster"}).DecodeStream(reader(in), &buf)
+		if wantErr != nil {
+			require.Error(t, err, "%s, %s reader", name, rname)
+			var wfe, gfe *sources.FetchError
+			require.True(t, errors.As(wantErr, &wfe) && errors.As(err, &gfe), "%s, %s: %v / %v", name, rname, wantErr, err)
+			assert.Equal(t, wfe.Kind, gfe.Kind, "%s, %s reader", name, rname)
+			assert.Equal(t, wfe.Msg, gfe.Msg, "%s, %s reader", name, rname)
+			continue
+		}
+		require.NoError(t, err, "%s, %s reader", name, rname)
+		assert.Equal(t, want, got, "%s, %s reader", name, rname)
+		if len(in) > 256<<10 && bytes.Count(in, []byte(`"labels"`)) > 1000 {
+			assert.LessOrEqual(t, cap(buf), 64<<10, "%s, %s reader: the buffer holds a few alerts at a time, not the reply", name, rname)
+		}
+	}
+}
+
+// A reply read as it arrives decodes to what the whole reply decodes to,
+// and fails with the same words at the same byte, however the network
+// splits it.
+func TestDecodeStreamEqualsDecode(t *testing.T) {
+	for _, name := range decoding.Payloads {
+		checkStreamEqualsDecode(t, name, decoding.Payload(t, name))
+	}
+	checkStreamEqualsDecode(t, "synthetic 2k", synthPayload(2000))
+	big := `[{"labels":{"alertname":"Big"},"annotations":{"description":"` + strings.Repeat("x", 300<<10) + `"},"status":{"state":"active"}},` +
+		`{"labels":{"alertname":"After"},"status":{"state":"active"}}]`
+	checkStreamEqualsDecode(t, "an alert larger than a read", []byte(big))
+	for name, in := range map[string]string{
+		"empty array":        `[]`,
+		"spaced":             " \n [ \t{\"labels\":{\"alertname\":\"A\"},\"status\":{\"state\":\"active\"}} ,\n {\"labels\":{\"alertname\":\"B\"},\"status\":{\"state\":\"suppressed\"}} ] \n",
+		"object":             `{"code":400,"message":"bad"}`,
+		"empty":              ``,
+		"only spaces":        strings.Repeat(" ", 100<<10),
+		"spaces then object": strings.Repeat(" ", 100<<10) + `{"a":1}`,
+		"null":               `null`,
+		"truncated":          `[{"labels":{"alertname":"A"},"status":{"state":"act`,
+		"truncated after":    `[{"labels":{"alertname":"A"},"status":{"state":"active"}}`,
+		"truncated comma":    `[{"labels":{"alertname":"A"},"status":{"state":"active"}},`,
+		"wrong":              `[{"status":{"silencedBy":"x"}}]`,
+		"not objects":        `[1,2]`,
+		"bad separator":      `[{"labels":{"alertname":"A"},"status":{"state":"active"}} {"labels":{}}]`,
+		"data after":         `[{"labels":{"alertname":"A"},"status":{"state":"active"}}] x`,
+		"bad literal":        `[{"labels":{"alertname":"A"},"status":{"state":"active"},"x":nul}]`,
+		"bad time far in":    strings.Repeat(" ", 70<<10) + `[{"labels":{"alertname":"A"},"status":{"state":"active"}},{"labels":{"alertname":"B"},"startsAt":"yesterday","status":{"state":"active"}}]`,
+		"escapes":            `[{"labels":{"alertname":"A\u00e9\"\\"},"annotations":{"s":"\ud83d\ude00"},"status":{"state":"active"}}]`,
+		"invalid utf-8":      "[{\"labels\":{\"alertname\":\"A\xff\"},\"status\":{\"state\":\"active\"}}]",
+	} {
+		checkStreamEqualsDecode(t, name, []byte(in))
+	}
+}
+
+// A connection that fails in the middle of a reply fails the decode with
+// the read error (which the fetch turns into "truncated reply" or the
+// transport's words), and the memo keeps the last good reply.
+func TestDecodeStreamReadError(t *testing.T) {
+	d := NewDecoder(nil)
+	in := synthPayload(200)
+	var buf []byte
+	first, err := d.DecodeStream(bytes.NewReader(in), &buf)
+	require.NoError(t, err)
+	cut := io.MultiReader(bytes.NewReader(in[:len(in)/2]), iotest.ErrReader(io.ErrUnexpectedEOF))
+	_, err = d.DecodeStream(cut, &buf)
+	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	again, err := d.DecodeStream(bytes.NewReader(in), &buf)
+	require.NoError(t, err)
+	assert.Equal(t, first, again)
+}
+
+func FuzzDecodeStreamEqualsDecode(f *testing.F) {
+	decoding.AddPayloads(f)
+	f.Add([]byte(`[{"labels":{"a":"\u00e9"},"status":{"state":"suppressed","silencedBy":null}}]`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		checkStreamEqualsDecode(t, "fuzz", in)
+	})
+}

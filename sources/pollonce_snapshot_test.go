@@ -1,0 +1,94 @@
+package sources_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"sitroom/model"
+	"sitroom/model/cache"
+	"sitroom/sources"
+	"sitroom/sources/sourcetest"
+)
+
+// poll --once prints the snapshot of what it just polled: the one the
+// history recorder saw, while the cache still holds what it was built
+// from; once another process has written to the cache since, what the
+// cache holds now. What the cache held before the poll (its mirror loaded
+// while the request is in flight) is part of it: an alert missing from
+// one reply stays open.
+func TestPollOnceSnapshotIsTheCacheNow(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	am.PostAlerts(t, sourcetest.PostableAlert{Labels: map[string]string{"alertname": "CheckoutDown", "severity": "critical", "service": "checkout"}})
+	path := filepath.Join(t.TempDir(), "cache.db")
+	other := openCache(t, path)
+	meta := func() cache.PollMeta { return cache.PollMeta{At: time.Now(), Type: "alertmanager"} }
+	_, err := other.Ingest("am", []model.Alert{{Labels: map[string]string{"alertname": "DiskFull", "service": "storage"}, State: model.StateFiring}}, meta())
+	require.NoError(t, err)
+
+	c := openCache(t, path)
+	p := sources.NewPoller(c, []sources.Job{{Source: amSource(t, "am", am), Interval: time.Minute}},
+		sources.PollerOptions{History: sources.NewHistoryRecorder(c, sources.HistoryOptions{})})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, p.PollOnce(ctx))
+	snap, err := p.Snapshot()
+	require.NoError(t, err)
+	assert.NotNil(t, signalNamed(snap, "CheckoutDown"), "the polled alert is in the snapshot")
+	assert.NotNil(t, signalNamed(snap, "DiskFull"), "an open row missing from one reply stays open")
+	require.Len(t, snap.Sources, 1, "only the configured source has a chip")
+	assert.Equal(t, "am", snap.Sources[0].Name)
+	assert.Empty(t, snap.Sources[0].LastError)
+
+	require.NoError(t, p.PollOnce(ctx))
+	_, err = other.Ingest("am", []model.Alert{{Labels: map[string]string{"alertname": "QueueBacklog", "service": "billing"}, State: model.StateFiring}}, meta())
+	require.NoError(t, err)
+	snap, err = p.Snapshot()
+	require.NoError(t, err)
+	assert.NotNil(t, signalNamed(snap, "QueueBacklog"), "a write by another process after the poll shows")
+}
+
+// failingOnce is a healthy source whose alerts cannot be read while down.
+type failingOnce struct {
+	*healthy
+	down atomic.Bool
+}
+
+func (f *failingOnce) Fetch(ctx context.Context) ([]model.Alert, error) {
+	if f.down.Load() {
+		return nil, &sources.FetchError{Kind: sources.KindRefused, Msg: "connection refused"}
+	}
+	return f.healthy.Fetch(ctx)
+}
+
+// The pipeline's health is read beside the alerts; when the alerts cannot
+// be read, what the health read found is not stored (the chip says the
+// source is down, not what its pipeline said) and the next poll that
+// reads the alerts reads the health again.
+func TestFailedPollDropsTheHealthRead(t *testing.T) {
+	c := openCache(t, filepath.Join(t.TempDir(), "cache.db"))
+	src := &failingOnce{healthy: &healthy{}}
+	src.set([]model.Finding{{Kind: model.FindingRule, Subject: "g/JoinBroken", Text: "found duplicate series", Severe: true}}, nil)
+	src.down.Store(true)
+	p := sources.NewPoller(c, []sources.Job{{Source: src, Interval: 5 * time.Second}}, sources.PollerOptions{})
+	ctx := context.Background()
+
+	require.Error(t, p.PollOnce(ctx))
+	snap, err := p.Snapshot()
+	require.NoError(t, err)
+	require.Len(t, snap.Sources, 1)
+	assert.Equal(t, "connection refused", snap.Sources[0].LastError)
+	assert.Empty(t, snap.Sources[0].Findings, "nothing of a health read beside a failed poll is stored")
+
+	src.down.Store(false)
+	require.NoError(t, p.PollOnce(ctx))
+	assert.EqualValues(t, 2, src.reads.Load(), "the first poll that reads the alerts reads the health again")
+	snap, err = p.Snapshot()
+	require.NoError(t, err)
+	assert.Equal(t, "1 rule failing", snap.Sources[0].PipelineReason(time.Now()))
+}
