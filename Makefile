@@ -3,7 +3,7 @@ PKGS      ?= ./...
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test deps vet lint bench bench-budgets team-load fuzz soak clean
+.PHONY: all build test deps vet lint bench bench-budgets poll-vs-curl team-load fuzz soak clean
 
 all: build
 
@@ -29,9 +29,17 @@ bench:
 
 # Only the benchmarks behind the budgets of PRODUCT.md (poll cycle, start-up,
 # memory), 5 runs each; compare runs with benchstat.
-BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|FirstFrameWarm|MemoryIdle
+BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|FirstFrameWarm|FirstFrameFresh|MemoryIdle|MemoryPolling
 bench-budgets:
 	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache ./sources/runtime
+
+# The cold-poll budget: the built binary's `poll --once` (warm and fresh
+# cache) against curl fetching the same reply from a real Alertmanager
+# holding 10k alerts, POLL_RUNS alternations; logs each run, the medians
+# and their ratios (budget: ≤ 1.3× curl).
+POLL_RUNS ?= 9
+poll-vs-curl:
+	$(GO) test -run '^$$' -bench '^BenchmarkPollVersusCurl10k$$' -benchtime $(POLL_RUNS)x -count 1 -v ./sources/runtime
 
 # The team-mode budget: 20 consoles on one PostgreSQL, 5 actions a second
 # for TEAM_LOAD; logs p50/p99 from an action on one console to another's
