@@ -539,18 +539,27 @@ func ptr[T any](v T) *T { return &v }
 func firstAck(h *History, o OutageRecord, end time.Time) *AuditEntry {
 	for i := range h.Audit {
 		a := &h.Audit[i]
-		if a.Verb == VerbAck && a.State != ActionRefused && a.Service == o.Service &&
-			!a.At.Before(o.Opened) && a.At.Before(end) {
+		if a.Verb == VerbAck && a.State != ActionRefused && a.Service == o.Service && ackCounts(a.At, o.Opened, end) {
 			return a
 		}
 	}
 	return nil
 }
 
+// ackCounts says whether an ack at this time is an outage's ack for its
+// TTA, the handoff's and the statistics' one rule: made at or after the
+// outage opened and before it stopped counting (end: outageEnd).
+func ackCounts(at, opened, end time.Time) bool {
+	return !at.IsZero() && !at.Before(opened) && at.Before(end)
+}
+
 // outageEnd is when the outage stops counting: closed, or the window's end.
-func outageEnd(o OutageRecord, w Window) time.Time {
-	if !o.Closed.IsZero() && o.Closed.Before(w.To) {
-		return o.Closed
+func outageEnd(o OutageRecord, w Window) time.Time { return closedOrEnd(o.Closed, w) }
+
+// closedOrEnd is closed when the outage closed before w's end, else w's end.
+func closedOrEnd(closed time.Time, w Window) time.Time {
+	if !closed.IsZero() && closed.Before(w.To) {
+		return closed
 	}
 	return w.To
 }
@@ -708,8 +717,8 @@ func percentile(v []int64, p float64) *int64 {
 	if len(v) == 0 {
 		return nil
 	}
-	s := append([]int64(nil), v...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	s := slices.Clone(v)
+	slices.Sort(s)
 	rank := int(math.Ceil(p / 100 * float64(len(s))))
 	if rank < 1 {
 		rank = 1
