@@ -2,11 +2,12 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 13, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 14, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, versions 4, 6, 7 and
 // 13 in history.go, version 5's index in preview.go, version 8's columns
 // in actions.go, version 9's in tickets.go, versions 10 and 11 in
-// findings.go, version 12's columns in team.go)
+// findings.go, version 12's columns in team.go, version 14's rollups in
+// stats.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -98,7 +99,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 13
+const SchemaVersion = 14
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -165,6 +166,7 @@ var migrations = []string{
 	schemaPipeline,     // 11: the episodes of those findings, for the handoff (findings.go)
 	schemaTeam,         // 12: what a console of a team has to push, deliveries of others, the team cursor (team.go)
 	schemaTeamHistory,  // 13: history records not yet in the team store, cut-offs from it (history.go)
+	schemaStats,        // 14: alert episode rollups and the indexes stats read a year through (stats.go)
 }
 
 // Cache is an open cache file. See the package documentation for the
@@ -206,6 +208,8 @@ type Cache struct {
 	statuses []model.SourceStatus
 
 	tk ticketMirror // open tickets (tickets.go): mirror under connMu, published list under mu
+
+	statsMu sync.Mutex // one StatsFacts at a time takes its connections (stats.go)
 }
 
 // source is the mirror of one source: its open rows and status.
@@ -484,6 +488,7 @@ func wrapErr(path string, busy time.Duration, op string, err error) error {
 // stmts are the statements prepared once on the dedicated connection.
 type stmts struct {
 	insert, update, touch, status, bumpSeq *sql.Stmt
+	hour, svcHour, keyCount                *sql.Stmt // the alert rollups (stats.go)
 }
 
 func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
@@ -509,11 +514,17 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		last_success = excluded.last_success, last_error = excluded.last_error,
 		latency_ns = excluded.latency_ns, items = excluded.items, note = excluded.note`)
 	s.bumpSeq = p(`UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v`)
+	s.hour = p(`INSERT INTO alert_hours(hour, source, fired) VALUES (?, ?, ?)
+		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`)
+	s.svcHour = p(`INSERT INTO alert_svc_hours(service, hour, source, fired) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`)
+	s.keyCount = p(`INSERT INTO alert_key_counts(width, period, key_id, fired) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`)
 	return err
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.insert, s.update, s.touch, s.status, s.bumpSeq} {
+	for _, st := range []*sql.Stmt{s.insert, s.update, s.touch, s.status, s.bumpSeq, s.hour, s.svcHour, s.keyCount} {
 		if st != nil {
 			st.Close()
 		}

@@ -206,41 +206,10 @@ func (c *Cache) RecordBacklog(samples []model.BacklogSample) error {
 	})
 }
 
-// Prune deletes history older than before: closed outages, ended source
-// outages, ended cut-offs from the team store, ended alerting pipeline episodes, backlog samples, resolved alerts, notes, and settled actions
-// (with their deliveries) that no ack or escalation in force refers to.
-// Open outages, down sources, open pipeline episodes, pending deliveries and acks or escalations
-// not yet cleared are kept whatever their age. It returns how many rows
-// went. It runs one write transaction: call it off the UI goroutine.
+// Prune deletes history older than before, the resolved alert rows too:
+// PruneHistory with one horizon.
 func (c *Cache) Prune(before time.Time) (int64, error) {
-	var n int64
-	b := ns(before)
-	err := c.actTx("prune history", func(ctx context.Context, tx *sql.Conn) error {
-		for _, q := range []string{
-			`DELETE FROM outage_history WHERE closed_at != 0 AND closed_at < ?1`,
-			`DELETE FROM source_history WHERE up_at != 0 AND up_at < ?1`,
-			`DELETE FROM team_cutoff WHERE up_at != 0 AND up_at < ?1`,
-			`DELETE FROM pipeline_history WHERE ended != 0 AND ended < ?1`,
-			`DELETE FROM backlog_samples WHERE at < ?1`,
-			`DELETE FROM alerts WHERE resolved_at IS NOT NULL AND resolved_at < ?1`,
-			`DELETE FROM notes WHERE at < ?1`,
-			`DELETE FROM acks WHERE at < ?1 AND cleared_at != 0`,
-			`DELETE FROM escalations WHERE at < ?1 AND cleared_at != 0`,
-			`DELETE FROM outbox WHERE state != 'pending' AND action_id IN (SELECT id FROM audit WHERE at < ?1 AND state != 'pending')
-				AND action_id NOT IN (SELECT id FROM acks) AND action_id NOT IN (SELECT id FROM escalations)`,
-			`DELETE FROM audit WHERE at < ?1 AND state != 'pending' AND id NOT IN (SELECT action_id FROM outbox)
-				AND id NOT IN (SELECT id FROM acks) AND id NOT IN (SELECT id FROM escalations) AND id NOT IN (SELECT id FROM notes)`,
-		} {
-			res, err := tx.ExecContext(ctx, q, b)
-			if err != nil {
-				return c.wrap("prune history", err)
-			}
-			k, _ := res.RowsAffected()
-			n += k
-		}
-		return nil
-	})
-	return n, err
+	return c.PruneHistory(Retention{Before: before})
 }
 
 type querier interface {

@@ -381,6 +381,11 @@ func (c *Cache) exec(p *plan) error {
 			return c.wrap("write alerts", err)
 		}
 	}
+	// The episodes that began: the rollups stats read (stats.go), in the
+	// same transaction, judged against the mirror before apply.
+	if err := c.writeRollup(c.rollupOf(p)); err != nil {
+		return err
+	}
 	if p.writeSt {
 		if err := c.writeStatus(p.status); err != nil {
 			return err

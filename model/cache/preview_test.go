@@ -33,7 +33,7 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	db := rawDB(t, path)
-	for _, q := range []string{`DROP INDEX alerts_open_severity`, `ALTER TABLE alerts DROP COLUMN severity`,
+	for _, q := range append(dropStatsSchema, []string{`DROP INDEX alerts_open_severity`, `ALTER TABLE alerts DROP COLUMN severity`,
 		`ALTER TABLE outage_history DROP COLUMN first_seen`, `ALTER TABLE outage_history DROP COLUMN provisional`,
 		`ALTER TABLE alerts DROP COLUMN fired_seen`, `DROP INDEX acks_ended`, `ALTER TABLE acks DROP COLUMN ended_at`,
 		`ALTER TABLE acks DROP COLUMN ended`, `ALTER TABLE silences DROP COLUMN starts_at`,
@@ -42,7 +42,7 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 		`ALTER TABLE sources DROP COLUMN findings`, `DROP TABLE pipeline_history`, `DROP INDEX audit_team`,
 		`ALTER TABLE audit DROP COLUMN team`, `ALTER TABLE outbox DROP COLUMN remote`,
 		`DROP INDEX outage_history_team`, `DROP INDEX source_history_team`, `ALTER TABLE outage_history DROP COLUMN team`,
-		`ALTER TABLE source_history DROP COLUMN team`, `DROP TABLE team_cutoff`, `PRAGMA user_version = 4`} {
+		`ALTER TABLE source_history DROP COLUMN team`, `DROP TABLE team_cutoff`, `PRAGMA user_version = 4`}...) {
 		_, err = db.Exec(q)
 		require.NoError(t, err, q)
 	}

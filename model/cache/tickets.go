@@ -300,11 +300,21 @@ func (c *Cache) writeTickets(source string, changes []tkChange, at time.Time) (i
 	}
 	defer upsert.Close()
 	for _, ch := range changes {
+		// The stats rollup first (stats.go): it reads the row as it was.
+		t := ch.t
+		next := ticketCounts{exists: true, tier: int(t.Tier), created: ns(t.Created), slaKnown: t.SLA.Known,
+			slaDue: ns(t.SLA.Due), slaBreachedSet: t.SLA.Breached}
+		var closeAt int64
+		if ch.closed {
+			closeAt = ns(at)
+		}
+		if err := c.ticketRollup(ctx, source, t.ID, next, closeAt); err != nil {
+			return 0, err
+		}
 		var err error
 		if ch.closed {
 			_, err = closeStmt.ExecContext(ctx, ns(at), seq, source, ch.t.ID)
 		} else {
-			t := ch.t
 			_, err = upsert.ExecContext(ctx,
 				source, t.ID, t.Number, t.URL, int(t.Tier), t.Queue, int(t.Priority), t.PriorityRaw, t.Status, t.Subject,
 				t.Requester, t.Owner, ns(t.Created), ns(t.Updated), b2i(t.SLA.Known), t.SLA.Name, ns(t.SLA.Due),
