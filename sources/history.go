@@ -2,6 +2,7 @@ package sources
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"sitroom/model"
@@ -11,7 +12,9 @@ import (
 // Defaults of a HistoryRecorder.
 const (
 	DefaultOutageGrace = 2 * time.Minute
-	DefaultRetention   = 30 * 24 * time.Hour
+	DefaultRetention   = 400 * 24 * time.Hour
+	// DefaultAlertRetention is how long resolved alert rows are kept.
+	DefaultAlertRetention = 30 * 24 * time.Hour
 	// PruneEvery is how often the recorder prunes history past retention.
 	PruneEvery = time.Hour
 	// BacklogEvery is how often the ticket backlog is sampled when it does
@@ -27,7 +30,10 @@ type HistoryOptions struct {
 	Grace time.Duration
 	// Retention is how long history is kept; default DefaultRetention.
 	Retention time.Duration
-	Logger    *slog.Logger
+	// AlertRetention is how long resolved alert rows are kept (at most
+	// Retention); default DefaultAlertRetention.
+	AlertRetention time.Duration
+	Logger         *slog.Logger
 }
 
 // HistoryRecorder turns the snapshots the polling process builds into the
@@ -59,6 +65,7 @@ type HistoryRecorder struct {
 	lastClosed map[string]time.Time
 	down       map[string]int64 // source → source_history id
 	lastPrune  time.Time
+	pruning    atomic.Bool // a prune runs in the background
 
 	lastBacklog   map[[2]string]model.BacklogSample // (source, tier) → last sample written
 	lastBacklogAt time.Time
@@ -80,6 +87,10 @@ func NewHistoryRecorder(c *cache.Cache, opt HistoryOptions) *HistoryRecorder {
 	if opt.Retention <= 0 {
 		opt.Retention = DefaultRetention
 	}
+	if opt.AlertRetention <= 0 {
+		opt.AlertRetention = DefaultAlertRetention
+	}
+	opt.AlertRetention = min(opt.AlertRetention, opt.Retention)
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -199,14 +210,20 @@ func (r *HistoryRecorder) Observe(s *model.Snapshot) {
 		}
 	}
 	r.sampleBacklog(s, now)
-	if now.Sub(r.lastPrune) >= PruneEvery {
+	if now.Sub(r.lastPrune) >= PruneEvery && r.pruning.CompareAndSwap(false, true) {
+		// In the background, in short transactions (cache.PruneHistory):
+		// neither the polls nor the next snapshot wait for a big prune.
 		r.lastPrune = now
-		n, err := r.c.Prune(now.Add(-r.opt.Retention))
-		if err != nil {
-			r.opt.Logger.Error("pruning history", "err", err)
-		} else if n > 0 {
-			r.opt.Logger.Info("pruned history", "rows", n, "retention", r.opt.Retention)
-		}
+		ret := cache.Retention{Before: now.Add(-r.opt.Retention), AlertsBefore: now.Add(-r.opt.AlertRetention)}
+		go func() {
+			defer r.pruning.Store(false)
+			n, err := r.c.PruneHistory(ret)
+			if err != nil {
+				r.opt.Logger.Error("pruning history", "err", err)
+			} else if n > 0 {
+				r.opt.Logger.Info("pruned history", "rows", n, "retention", r.opt.Retention, "alert_retention", r.opt.AlertRetention)
+			}
+		}()
 	}
 }
 

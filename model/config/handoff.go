@@ -12,16 +12,34 @@ import (
 
 // Defaults of the history settings.
 const (
-	DefaultRetention   = 30 * 24 * time.Hour
+	// DefaultRetention is history.keep's default: a year of stats and
+	// then some.
+	DefaultRetention = 400 * 24 * time.Hour
+	// DefaultKeepAlerts is history.keep_alerts' default: the resolved
+	// alert rows, with their labels, the handoff reads.
+	DefaultKeepAlerts  = 30 * 24 * time.Hour
 	DefaultOutageGrace = 2 * time.Minute
 )
+
+// HistoryKeep is the `history:` block: how long history is kept.
+type HistoryKeep struct {
+	// Keep bounds the compact history (outages, source outages, actions,
+	// notes, alert rollups, closed tickets, backlog samples); default
+	// 400d. The top-level `retention` is its older name.
+	Keep pmodel.Duration `yaml:"keep,omitempty"`
+	// KeepAlerts bounds the resolved alert rows with their labels and
+	// annotations (the bulk of the file; the handoff lists them, stats
+	// read the rollups instead); default 30d, at most keep.
+	KeepAlerts pmodel.Duration `yaml:"keep_alerts,omitempty"`
+}
 
 // History holds the settings of the history kept for shift handoffs; its
 // keys sit at the top level of the file.
 type History struct {
-	// Retention is how long history (outages, source outages, actions,
-	// notes, resolved alerts) is kept; default 30d.
+	// Retention is history.keep's older name.
 	Retention pmodel.Duration `yaml:"retention,omitempty"`
+	// Keep is the `history:` block: how long history is kept.
+	Keep HistoryKeep `yaml:"history,omitempty"`
 	// OutageGrace is how long an outage must stay gone before it counts as
 	// closed, so a flapping alert is one outage; default 2m.
 	OutageGrace pmodel.Duration `yaml:"outage_grace,omitempty"`
@@ -38,12 +56,26 @@ type Shifts struct {
 	Starts []string `yaml:"starts,omitempty"`
 }
 
-// HistoryRetention is retention with its default.
+// HistoryRetention is history.keep (or its older name retention) with
+// its default.
 func (c *Config) HistoryRetention() time.Duration {
-	if c.Retention > 0 {
+	switch {
+	case c.Keep.Keep > 0:
+		return time.Duration(c.Keep.Keep)
+	case c.Retention > 0:
 		return time.Duration(c.Retention)
 	}
 	return DefaultRetention
+}
+
+// AlertRetention is history.keep_alerts with its default, never longer
+// than HistoryRetention.
+func (c *Config) AlertRetention() time.Duration {
+	d := DefaultKeepAlerts
+	if c.Keep.KeepAlerts > 0 {
+		d = time.Duration(c.Keep.KeepAlerts)
+	}
+	return min(d, c.HistoryRetention())
 }
 
 // Grace is outage_grace with its default.
@@ -87,8 +119,20 @@ func parseClock(s string) (time.Duration, bool) {
 
 func (v *validator) history() {
 	c := v.c
+	if c.Retention != 0 && c.Keep.Keep != 0 {
+		v.errorf("history.keep", "history.keep and retention (its older name) are both set: keep history.keep only")
+	}
 	if c.Retention != 0 && time.Duration(c.Retention) < 24*time.Hour {
 		v.errorf("retention", "retention %s is too short: at least 1d, so the previous shift can be compared", c.Retention)
+	}
+	if c.Keep.Keep < 0 || (c.Keep.Keep != 0 && time.Duration(c.Keep.Keep) < 24*time.Hour) {
+		v.errorf("history.keep", "history.keep %s is too short: at least 1d, so the previous shift can be compared", c.Keep.Keep)
+	}
+	if c.Keep.KeepAlerts < 0 || (c.Keep.KeepAlerts != 0 && time.Duration(c.Keep.KeepAlerts) < 24*time.Hour) {
+		v.errorf("history.keep_alerts", "history.keep_alerts %s is too short: at least 1d, so the previous shift's alerts are listed", c.Keep.KeepAlerts)
+	} else if c.Keep.KeepAlerts != 0 && time.Duration(c.Keep.KeepAlerts) > c.HistoryRetention() {
+		v.errorf("history.keep_alerts", "history.keep_alerts %s is longer than history.keep %s: the alert rows go with the rest of the history",
+			c.Keep.KeepAlerts, pmodel.Duration(c.HistoryRetention()))
 	}
 	if c.OutageGrace < 0 || time.Duration(c.OutageGrace) > time.Hour {
 		v.errorf("outage_grace", "outage_grace %s must be between 0s and 1h", c.OutageGrace)

@@ -23,7 +23,8 @@ func TestHistorySettings(t *testing.T) {
 
 	d, err := Load(filepath.Join(fixtures, "good", "minimal.yaml"))
 	require.NoError(t, err)
-	assert.Equal(t, 30*24*time.Hour, d.HistoryRetention(), "retention: 30d by default")
+	assert.Equal(t, 400*24*time.Hour, d.HistoryRetention(), "history.keep: 400d by default")
+	assert.Equal(t, 30*24*time.Hour, d.AlertRetention(), "history.keep_alerts: 30d by default")
 	assert.Equal(t, 2*time.Minute, d.Grace())
 	assert.Empty(t, d.ShiftSchedule().Starts, "default starts (07:00, 15:00, 23:00) come from the model")
 }

@@ -222,7 +222,7 @@ func Open(ctx context.Context, o Options) (*Runtime, error) {
 		Holder:          fmt.Sprintf("%s:%d", host, os.Getpid()),
 		OnPanic:         o.OnPanic,
 		History: sources.NewHistoryRecorder(c, sources.HistoryOptions{
-			Grace: cfg.Grace(), Retention: cfg.HistoryRetention(), Logger: logger}),
+			Grace: cfg.Grace(), Retention: cfg.HistoryRetention(), AlertRetention: cfg.AlertRetention(), Logger: logger}),
 	})
 	var team *TeamSync
 	if cfg.TeamMode() {
