@@ -24,6 +24,9 @@ const (
 	// ScopeSilences is the silences view: every silence of every
 	// Alertmanager source.
 	ScopeSilences = "silences"
+	// ScopeStats is the Stats view: the NOC statistics of the last 7 or
+	// 30 days.
+	ScopeStats = "stats"
 )
 
 // KeyDef is the keys of one action in one scope. Key names are canonical
@@ -42,7 +45,7 @@ type KeyDef struct {
 
 // Remappable reports whether the keys of scope may be remapped.
 func Remappable(scope string) bool {
-	return scope == ScopeMain || scope == ScopeDetail || scope == ScopeHelp || scope == ScopeSilences
+	return scope == ScopeMain || scope == ScopeDetail || scope == ScopeHelp || scope == ScopeSilences || scope == ScopeStats
 }
 
 func kd(scope, action string, keys []string, also ...string) KeyDef {
@@ -88,6 +91,7 @@ var defaultKeys = []KeyDef{
 	kd(ScopeMain, "handoff", keys("h")),
 	kd(ScopeMain, "silences", keys("S")),
 	kd(ScopeMain, "silence", keys("m")),
+	kd(ScopeMain, "stats", keys("T")),
 
 	kd(ScopeDetail, "back", keys("Esc", "q")),
 	kd(ScopeDetail, "down", keys("j", "Down")),
@@ -117,6 +121,20 @@ var defaultKeys = []KeyDef{
 	kd(ScopeSilences, "extend", keys("+")),
 	kd(ScopeSilences, "help", keys("?")),
 	kd(ScopeSilences, "quit", nil, "Ctrl-C"),
+
+	kd(ScopeStats, "back", keys("Esc", "q")),
+	kd(ScopeStats, "down", keys("j", "Down")),
+	kd(ScopeStats, "up", keys("k", "Up")),
+	kd(ScopeStats, "page-down", keys("PgDn"), "Ctrl-F", "Space"),
+	kd(ScopeStats, "page-up", keys("PgUp"), "Ctrl-B"),
+	kd(ScopeStats, "top", keys("g", "Home")),
+	kd(ScopeStats, "bottom", keys("G", "End")),
+	kd(ScopeStats, "stats-span", keys("p")),
+	kd(ScopeStats, "stats-bucket", keys("b")),
+	kd(ScopeStats, "stats-service", keys("s")),
+	kd(ScopeStats, "refresh", keys("r")),
+	kd(ScopeStats, "help", keys("?")),
+	kd(ScopeStats, "quit", nil, "Ctrl-C"),
 
 	kd(ScopeHelp, "close-help", keys("Esc", "q", "?")),
 	kd(ScopeHelp, "down", keys("j", "Down")),

@@ -65,6 +65,8 @@ type Options struct {
 	Actor Actor
 	// Handoff builds the shift handoff report `h` opens; nil: h says so.
 	Handoff HandoffSource
+	// Stats reads the figures of the Stats view (`T`); nil: T says so.
+	Stats StatsSource
 	// RunbooksDir is the local runbooks checkout (config runbooks_dir,
 	// absolute); RunbooksURL the web address it is published under
 	// (runbooks_url). `o` opens a runbook inside it; "" for none.
@@ -89,6 +91,9 @@ type Options struct {
 	// quit, Tab and 1–4 change the panel, no other key or mouse event acts.
 	Kiosk       bool
 	KioskRotate time.Duration
+	// KioskStats puts the Stats view (the last 7 days, read from Stats)
+	// in the wall screen's rotation, after the panels.
+	KioskStats bool
 	// Mouse turns on the mouse (mouse.go): click a tab or panel to focus
 	// it, a row to select it, the selected row again (or a double click)
 	// to open it; the wheel scrolls. Off by default; never needed.
@@ -175,7 +180,7 @@ func New(opts Options) *App {
 	}
 	a.st = newState(opts, opts.NoColor)
 	if opts.Kiosk {
-		a.kiosk = newKiosk(opts.KioskRotate)
+		a.kiosk = newKiosk(opts.KioskRotate, opts.KioskStats && opts.Stats != nil)
 		a.st.wall = true
 	}
 	a.st.onQuit = a.Stop
@@ -190,6 +195,9 @@ func New(opts Options) *App {
 	}
 	if opts.Handoff != nil {
 		a.st.onHandoff = a.runHandoff
+	}
+	if opts.Stats != nil {
+		a.st.onStats = a.runStats
 	}
 	if opts.RunbookRevision != nil {
 		a.st.onRunbookRev = a.runRunbookRevision

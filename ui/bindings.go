@@ -23,6 +23,8 @@ const (
 	ScopePalette Scope = model.ScopePalette // the command palette
 	// ScopeSilences is the silences view (silences.go).
 	ScopeSilences Scope = model.ScopeSilences
+	// ScopeStats is the Stats view (stats_view.go).
+	ScopeStats Scope = model.ScopeStats
 )
 
 var scopeTitles = map[Scope]string{
@@ -34,6 +36,7 @@ var scopeTitles = map[Scope]string{
 	ScopePalette: "Command palette",
 
 	ScopeSilences: "Silences view",
+	ScopeStats:    "Stats view",
 }
 
 // keySpec is one key that triggers a binding.
@@ -102,6 +105,7 @@ func bindingTable() []Binding {
 		{Action: "palette", Scope: ScopeMain, Desc: "command palette: every action and named view, by name", Hint: "commands", Footer: true, run: (*state).openPalette},
 		{Action: "silences", Scope: ScopeMain, Desc: "silences view: every silence of every Alertmanager, ending soonest first", run: (*state).openSilences, disabled: (*state).silencesDisabled},
 		{Action: "silence", Scope: ScopeMain, Desc: "new silence from the selected alert's labels (matcher editor, duration, comment)", Dangerous: true, run: (*state).startCreateSilence, disabled: (*state).createSilenceDisabled},
+		{Action: "stats", Scope: ScopeMain, Desc: "Stats view: outages, MTTA/MTTR, escalations, tickets, top services and flapping alerts of the last 7 or 30 days", run: (*state).openStats, disabled: (*state).statsDisabled},
 
 		{Action: "back", Scope: ScopeDetail, Desc: "back", Footer: true, run: (*state).closeDoc},
 		{Action: "down", Scope: ScopeDetail, Desc: "down", Footer: true, run: func(st *state) { st.scrollDoc(1) }},
@@ -131,6 +135,20 @@ func bindingTable() []Binding {
 		{Action: "extend", Scope: ScopeSilences, Desc: "extend the selected silence by a duration", Hint: "extend", Footer: true, Dangerous: true, run: (*state).startExtendSilence, disabled: (*state).extendSilenceDisabled},
 		{Action: "help", Scope: ScopeSilences, Desc: "help", Footer: true, run: (*state).openHelp},
 		{Action: "quit", Scope: ScopeSilences, Desc: "quit", run: (*state).quit},
+
+		{Action: "back", Scope: ScopeStats, Desc: "back to the panels", Hint: "back", Footer: true, run: (*state).closeStats},
+		{Action: "down", Scope: ScopeStats, Desc: "down", run: func(st *state) { st.statsScroll(1) }},
+		{Action: "up", Scope: ScopeStats, Desc: "up", run: func(st *state) { st.statsScroll(-1) }},
+		{Action: "page-down", Scope: ScopeStats, Desc: "page down", run: func(st *state) { st.statsScroll(st.statsPage()) }},
+		{Action: "page-up", Scope: ScopeStats, Desc: "page up", run: func(st *state) { st.statsScroll(-st.statsPage()) }},
+		{Action: "top", Scope: ScopeStats, Desc: "top", run: func(st *state) { st.statsScroll(-1 << 30) }},
+		{Action: "bottom", Scope: ScopeStats, Desc: "bottom", run: func(st *state) { st.statsScroll(1 << 30) }},
+		{Action: "stats-span", Scope: ScopeStats, Desc: "the last 7 days / the last 30 days", Hint: "7d/30d", Footer: true, run: (*state).statsSpan},
+		{Action: "stats-bucket", Scope: ScopeStats, Desc: "rows by day / by week", Hint: "day/week", Footer: true, run: (*state).statsBucket},
+		{Action: "stats-service", Scope: ScopeStats, Desc: "next service of the figures (then every service again)", Hint: "service", Footer: true, run: (*state).statsService},
+		{Action: "refresh", Scope: ScopeStats, Desc: "read the figures again", run: (*state).loadStats},
+		{Action: "help", Scope: ScopeStats, Desc: "help", Footer: true, run: (*state).openHelp},
+		{Action: "quit", Scope: ScopeStats, Desc: "quit", run: (*state).quit},
 
 		{Action: "close-help", Scope: ScopeHelp, Desc: "close help", Footer: true, run: (*state).closeDoc},
 		{Action: "down", Scope: ScopeHelp, Desc: "down", Footer: true, run: func(st *state) { st.scrollDoc(1) }},

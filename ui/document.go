@@ -555,7 +555,7 @@ func (st *state) buildHelp() *document {
 		title = "Help — sitroom " + Inert(st.version)
 	}
 	d := &document{title: title}
-	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter, ScopeForm, ScopePalette, ScopeSilences} {
+	for _, scope := range []Scope{ScopeMain, ScopeDetail, ScopeHelp, ScopeFilter, ScopeForm, ScopePalette, ScopeStats, ScopeSilences} {
 		if !hasScope(st.bindings, scope) {
 			continue // the action form in a read-only console
 		}

@@ -61,7 +61,7 @@ func (st *state) layout(w, h int) screenLayout {
 		l.bottom--
 		l.filter = true
 	}
-	if st.mode == modeDetail || st.mode == modeHelp || st.mode == modeForm && (st.formPrev == modeDetail || st.formPrev == modeHelp) {
+	if st.mode == modeDetail || st.mode == modeHelp || st.mode == modeStats || st.mode == modeForm && (st.formPrev == modeDetail || st.formPrev == modeHelp) {
 		l.doc = true
 		return l
 	}
@@ -125,6 +125,10 @@ func (st *state) draw(s tcell.Screen) {
 	}
 	if st.mode == modePalette {
 		defer st.drawPalette(p, 0, y, w, l.bottom-y)
+	}
+	if st.mode == modeStats {
+		st.drawStats(p, 0, y, w, l.bottom-y)
+		return
 	}
 	if l.doc {
 		st.drawDoc(p, 0, y, w, l.bottom-y)

@@ -26,13 +26,65 @@ const KioskRotateDefault = 15 * time.Second
 type kiosk struct {
 	rotate time.Duration
 	next   time.Time // when the next panel shows (the App's clock); zero before the first frame
+	// stats puts the Stats view (the last 7 days) in the rotation, after
+	// the panels (Options.KioskStats); onStats is set while it shows.
+	stats   bool
+	onStats bool
 }
 
-func newKiosk(rotate time.Duration) *kiosk {
+// kioskStatsEvery is how old the wall's statistics may be when they show
+// again before they are read afresh.
+const kioskStatsEvery = 5 * time.Minute
+
+func newKiosk(rotate time.Duration, stats bool) *kiosk {
 	if rotate <= 0 {
 		rotate = KioskRotateDefault
 	}
-	return &kiosk{rotate: rotate}
+	return &kiosk{rotate: rotate, stats: stats}
+}
+
+// advance shows the panel after (d = 1) or before (d = -1) the one shown,
+// the Stats view between the last panel and the first when it rotates
+// too.
+func (k *kiosk) advance(st *state, d int) {
+	if !k.stats {
+		st.focus = k.nextPanel(st, d)
+		return
+	}
+	if k.onStats {
+		k.onStats = false
+		st.focus = PanelOutages
+		if d < 0 {
+			st.focus = k.nextPanel(st, -1)
+		}
+		return
+	}
+	next := k.nextPanel(st, d)
+	if d > 0 && panelIndex(next) <= panelIndex(st.focus) || d < 0 && panelIndex(next) >= panelIndex(st.focus) {
+		k.showStats(st)
+		return
+	}
+	st.focus = next
+}
+
+// showStats shows the Stats view, reading its figures when they are
+// missing or older than kioskStatsEvery.
+func (k *kiosk) showStats(st *state) {
+	k.onStats = true
+	v := &st.stats
+	v.req = StatsRequest{Days: 7, Bucket: model.BucketDay}
+	if !v.loading && (v.data == nil || v.dataReq != v.req || st.now().Sub(v.at) > kioskStatsEvery) {
+		st.loadStats()
+	}
+}
+
+func panelIndex(p Panel) int {
+	for i, q := range focusOrder {
+		if q == p {
+			return i
+		}
+	}
+	return 0
 }
 
 // nextPanel is the panel after (d = 1) or before (d = -1) the shown one in
@@ -63,18 +115,20 @@ func (k *kiosk) rotateIfDue(st *state, now time.Time) {
 	if now.Before(k.next) {
 		return
 	}
-	st.focus = k.nextPanel(st, 1)
+	k.advance(st, 1)
 	k.next = now.Add(k.rotate)
 }
 
 func (k *kiosk) show(st *state, p Panel) {
 	st.focus = p
+	k.onStats = false
 	k.next = st.now().Add(k.rotate)
 }
 
 // handleKey is the wall screen's key dispatch: the keys the binding table
 // gives the panels' quit, next-panel, prev-panel, outages, alerts, deps
-// and backlog actions (remaps too) quit or show another panel; any other
+// and backlog actions (remaps too) quit or show another panel (and, with
+// the Stats view in the rotation, the stats action shows it); any other
 // key only flashes what the screen is. Nothing else in the table runs, so
 // no key opens a form, a filter or a document.
 func (k *kiosk) handleKey(st *state, ev *tcell.EventKey) {
@@ -88,11 +142,19 @@ func (k *kiosk) handleKey(st *state, ev *tcell.EventKey) {
 			st.quit()
 			return
 		case "next-panel":
-			k.show(st, k.nextPanel(st, 1))
+			k.advance(st, 1)
+			k.next = st.now().Add(k.rotate)
 			return
 		case "prev-panel":
-			k.show(st, k.nextPanel(st, -1))
+			k.advance(st, -1)
+			k.next = st.now().Add(k.rotate)
 			return
+		case "stats":
+			if k.stats && st.onStats != nil {
+				k.showStats(st)
+				k.next = st.now().Add(k.rotate)
+				return
+			}
 		case "outages":
 			k.show(st, PanelOutages)
 			return
@@ -292,8 +354,17 @@ func (k *kiosk) draw(st *state, s tcell.Screen) {
 	y += st.drawKioskCounters(p, y, w, scale, cs[:n])
 
 	bottom := h - 2 // status line, footer
-	st.drawTabs(p, y, w)
+	if !k.onStats {
+		st.drawTabs(p, y, w)
+	}
 	y++
+	switch {
+	case k.onStats:
+		st.drawStats(p, 0, y, w, bottom-y)
+		st.drawStatus(p, h-2, w)
+		k.drawFooter(p, st, h-1, w)
+		return
+	}
 	switch st.focus {
 	case PanelDeps:
 		st.drawDeps(p, 0, y, w, bottom-y)

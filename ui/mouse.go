@@ -40,6 +40,9 @@ func (m *mouseTracker) handle(st *state, ev *tcell.EventMouse, action tview.Mous
 	case modeDetail, modeHelp:
 		st.scrollDoc(wheel * wheelDocLines)
 		return
+	case modeStats:
+		st.statsScroll(wheel * wheelDocLines)
+		return
 	case modeMain:
 	default:
 		return

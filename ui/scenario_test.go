@@ -151,7 +151,7 @@ func TestPanelSwitching(t *testing.T) {
 }
 
 func TestHelpListsEveryBinding(t *testing.T) {
-	h := start(t, 160, 120)
+	h := start(t, 160, 140)
 	h.Push(fixture())
 	h.Type("?")
 	text := screen(h)

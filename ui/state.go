@@ -39,6 +39,8 @@ const (
 	modePalette // the command palette (palette.go)
 	// the silences view (silences.go)
 	modeSilences
+	// the Stats view (stats_view.go)
+	modeStats
 )
 
 // Layout thresholds.
@@ -125,8 +127,12 @@ type state struct {
 	onAct   func(req model.ActionRequest, quiet bool)
 	// onHandoff asks a worker for the handoff report (nil without history).
 	onHandoff func()
-	form      *form
-	formPrev  mode
+	// stats is the Stats view; onStats asks a worker for its figures
+	// (nil without a StatsSource).
+	stats    statsView
+	onStats  func(q StatsRequest)
+	form     *form
+	formPrev mode
 	// views are the named views the palette offers; pal is the open
 	// palette (modePalette).
 	views []model.View
@@ -307,6 +313,8 @@ func (st *state) scope() Scope {
 			return ScopeFilter
 		}
 		return ScopeSilences
+	case modeStats:
+		return ScopeStats
 	}
 	return ScopeMain
 }
@@ -478,6 +486,10 @@ func (st *state) closeDoc() {
 	}
 	if st.mode == modeHelp && st.prevMode == modeSilences {
 		st.mode, st.doc = modeSilences, nil
+		return
+	}
+	if st.mode == modeHelp && st.prevMode == modeStats {
+		st.mode, st.doc = modeStats, nil
 		return
 	}
 	st.mode = modeMain
