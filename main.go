@@ -41,7 +41,7 @@ const usage = `sitroom — a terminal dashboard for NOC operators
 Usage:
   sitroom [--config FILE] [--db FILE] [--read-only] [--theme dark|light|colorblind] [--mouse]
                                                        the dashboard
-  sitroom --kiosk [--kiosk-rotate 15s]                 the wall screen: large counters, panels in turn, read-only
+  sitroom --kiosk [--kiosk-rotate 15s] [--kiosk-stats] the wall screen: large counters, panels in turn, read-only
   sitroom --demo                                       the dashboard on built-in simulated upstreams
   sitroom poll [--once]                                poll sources into the cache and deliver the outbox, headless
   sitroom check [--config FILE] [--warn-only] [--audit]
@@ -49,6 +49,9 @@ Usage:
                                                        --audit: verify the team store's audit log has not been altered
   sitroom handoff [--since 8h | --shift current|previous] [--format md|json]
                                                        the shift handoff report, from the cache
+  sitroom stats [--since 30d | --from DATE --to DATE] [--service S | --team T] [--shift HH:MM]
+                [--bucket day|week] [--format text|md|json|csv|html] [--top N]
+                                                       NOC statistics over weeks (docs/stats.md)
   sitroom team init --admin-url URL [--admin-password-file FILE] [--config FILE]
                                                        as the team store's administrator, once (and after upgrades):
                                                        its schema, the group roles, grants and policies
@@ -69,6 +72,7 @@ type globalFlags struct {
 	theme    string
 	kiosk    bool
 	rotate   time.Duration
+	kstats   bool
 	mouse    bool
 	warnOnly bool
 	audit    bool
@@ -92,6 +96,7 @@ func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
 		fs.StringVar(&g.theme, "theme", "", "colour theme: dark, light or colorblind (default: config theme, else dark; NO_COLOR turns colour off)")
 		fs.BoolVar(&g.kiosk, "kiosk", false, "wall screen: large counters, the clock, every source, the panels in turn; read-only, q quits")
 		fs.DurationVar(&g.rotate, "kiosk-rotate", ui.KioskRotateDefault, "how long the wall screen shows each panel")
+		fs.BoolVar(&g.kstats, "kiosk-stats", false, "the wall screen shows the Stats view (the last 7 days) after the panels")
 		fs.BoolVar(&g.mouse, "mouse", false, "click to focus a panel and select a row (again to open it); the wheel scrolls")
 	case "poll":
 		fs.BoolVar(&g.once, "once", false, "poll every source once and exit")
@@ -100,7 +105,7 @@ func newFlagSet(name string, g *globalFlags, stderr io.Writer) *flag.FlagSet {
 		fs.BoolVar(&g.demo, "demo", false, "check the built-in demo config")
 		fs.BoolVar(&g.warnOnly, "warn-only", false, "report the alerting pipeline's failures without exiting non-zero for them")
 		fs.BoolVar(&g.audit, "audit", false, "verify the team store's audit log (its hash chain): fail when a row was altered or removed")
-	case "handoff":
+	case "handoff", "stats":
 		fs.BoolVar(&g.demo, "demo", false, "report from the demo's cache (demo.db)")
 	}
 	return fs
@@ -116,6 +121,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "sitroom", "poll", "check":
 	case "handoff":
 		return runHandoff(args, stdout, stderr)
+	case "stats":
+		return runStats(args, stdout, stderr)
 	case "team":
 		return runTeam(args, stdout, stderr)
 	case "version":
@@ -243,11 +250,13 @@ func runDashboard(g globalFlags) (err error) {
 		ReadOnly:    g.readOnly,
 		Kiosk:       g.kiosk,
 		KioskRotate: g.rotate,
+		KioskStats:  g.kstats,
 		Mouse:       g.mouse,
 		Version:     buildVersion(),
 		Logger:      rt.Log,
 		Actor:       disp,
 		Handoff:     rt,
+		Stats:       statsSource{rt},
 		Shifts:      rt.Config.ShiftSchedule(), // the silences view marks those ending next shift
 
 		RunbookRevision: runtime.RunbookRevision, // git, off the UI goroutine
@@ -374,4 +383,84 @@ func runHandoff(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprint(stdout, strings.TrimRight(r.Markdown(), "\n")+"\n\n"+r.TimelineMarkdown())
 	return 0
+}
+
+// runStats is `sitroom stats`: the NOC statistics from the cache (and the
+// team store in team mode), as text, md, json, csv or html.
+func runStats(args []string, stdout, stderr io.Writer) int {
+	var g globalFlags
+	fset := newFlagSet("stats", &g, stderr)
+	var req runtime.StatsRequest
+	since := fset.String("since", "", "the last DURATION (default 30d); whole days start at local midnight")
+	fset.StringVar(&req.From, "from", "", "the first day (2026-03-01), instead of --since")
+	fset.StringVar(&req.To, "to", "", "the last day, included (default: up to now)")
+	fset.StringVar(&req.Service, "service", "", "only this service")
+	fset.StringVar(&req.Team, "team", "", "only the services this team owns (config services' owner)")
+	fset.StringVar(&req.Shift, "shift", "", "only outages opened in the shifts starting at HH:MM")
+	bucket := fset.String("bucket", "day", "rows by day or week")
+	format := fset.String("format", "text", "text, md, json, csv or html (docs/stats.md)")
+	fset.IntVar(&req.Top, "top", 10, "how many rows each top list has")
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "sitroom stats: "+format+"\n", a...)
+		return 2
+	}
+	if fset.NArg() > 0 {
+		return bad("unexpected argument %q", fset.Arg(0))
+	}
+	if *since != "" {
+		d, err := pmodel.ParseDuration(*since)
+		if err != nil || d <= 0 {
+			return bad("--since %q: want a duration such as 7d or 12h", *since)
+		}
+		req.Since = time.Duration(d)
+	}
+	if req.Bucket = model.StatsBucket(*bucket); req.Bucket != model.BucketDay && req.Bucket != model.BucketWeek {
+		return bad("--bucket %q: want day or week", *bucket)
+	}
+	if !slices.Contains([]string{"text", "md", "json", "csv", "html"}, *format) {
+		return bad("--format %q: want text, md, json, csv or html", *format)
+	}
+	if req.Top < 1 {
+		return bad("--top %d: want at least 1", req.Top)
+	}
+	s, err := runtime.NocStats(g.options(), req, time.Now())
+	var badReq *runtime.StatsRequestError
+	if errors.As(err, &badReq) {
+		return bad("%s", badReq.Msg)
+	}
+	var out []byte
+	switch {
+	case err != nil:
+	case *format == "text":
+		err = ui.StatsText(stdout, s, ui.StatsTextOptions{Width: runtime.TerminalWidth(), Color: runtime.ColorTerminal(stdout), Span: runtime.SpanWords(req)})
+	case *format == "md":
+		out = []byte(s.Markdown())
+	case *format == "json":
+		out, err = s.JSON()
+	case *format == "csv":
+		out, err = s.CSV()
+	default:
+		out, err = s.HTML()
+	}
+	if err == nil {
+		_, err = stdout.Write(out)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sitroom stats:", err)
+		return 1
+	}
+	return 0
+}
+
+// statsSource is the Stats view's figures, read by the runtime.
+type statsSource struct{ rt *runtime.Runtime }
+
+func (s statsSource) Stats(ctx context.Context, q ui.StatsRequest) (*model.Stats, error) {
+	return s.rt.Stats(ctx, q.Days, q.Bucket, q.Service)
 }

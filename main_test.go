@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -150,4 +152,36 @@ func TestKioskFlags(t *testing.T) {
 	code, _, errOut = runCmd(t, "--kiosk-rotate", "soon")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "kiosk-rotate")
+}
+
+// sitroom stats: in the usage; a flag it cannot honour exits 2 with a
+// message naming it, before any cache is read; an unknown service names
+// the known ones.
+func TestStatsCommandLine(t *testing.T) {
+	code, out, _ := runCmd(t, "help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "sitroom stats [--since 30d | --from DATE --to DATE]")
+	assert.Contains(t, out, "--kiosk-stats")
+	cfg := filepath.Join(t.TempDir(), "sitroom.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("services:\n  - {name: db-main, owner: team-data}\n"), 0o600))
+	db := filepath.Join(t.TempDir(), "none.db")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bucket", "month"}, `--bucket "month": want day or week`},
+		{[]string{"--format", "pdf"}, `--format "pdf": want text, md, json, csv or html`},
+		{[]string{"--since", "lately"}, `--since "lately": want a duration`},
+		{[]string{"--from", "yesterday"}, `--from "yesterday": want a date such as 2026-03-01`},
+		{[]string{"--top", "0"}, "--top 0: want at least 1"},
+		{[]string{"--service", "ledger"}, `--service "ledger": no such service in the config (known: db-main)`},
+		{[]string{"extra"}, `unexpected argument "extra"`},
+	} {
+		code, _, errOut := runCmd(t, append([]string{"stats", "--config", cfg, "--db", db}, c.args...)...)
+		assert.Equal(t, 2, code, c.args)
+		assert.Contains(t, errOut, "sitroom stats: "+c.want, c.args)
+	}
+	code, _, errOut := runCmd(t, "stats", "--config", cfg, "--db", db)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no cache at "+db)
 }
