@@ -260,6 +260,7 @@ func runDashboard(g globalFlags) (err error) {
 		Shifts:      rt.Config.ShiftSchedule(), // the silences view marks those ending next shift
 
 		RunbookRevision: runtime.RunbookRevision, // git, off the UI goroutine
+		AlertDetail:     rt,                      // annotations from the cache, off the UI goroutine
 	}.WithConsole(rt.Config.ConsoleSettings()))
 	// The most severe alerts first, while the cache loads the rest; the
 	// wall screen's counters wait for all of them.

@@ -5,7 +5,6 @@ package model
 
 import (
 	"hash/fnv"
-	"sort"
 	"strings"
 	"time"
 
@@ -39,8 +38,8 @@ type Alert struct {
 	// Key identifies the alert across sources: the fingerprint of its labels
 	// minus the labels the source was told to ignore (see LabelsKey).
 	Key          string
-	Labels       map[string]string
-	Annotations  map[string]string
+	Labels       Labels
+	Annotations  Labels
 	State        State
 	StartsAt     time.Time
 	GeneratorURL string
@@ -49,15 +48,15 @@ type Alert struct {
 }
 
 // Name is the alertname label.
-func (a *Alert) Name() string { return a.Labels["alertname"] }
+func (a *Alert) Name() string { return a.Labels.Get("alertname") }
 
 // LabelsKey computes the identity of a label set, ignoring the named labels
 // (for example a Prometheus replica or external label that its Alertmanager
 // sees but its own API does not). It is the Prometheus fingerprint (FNV-64a
 // over sorted pairs) in hex, so it is stable across processes and versions.
-func LabelsKey(labels map[string]string, ignore []string) string {
-	ls := make(pmodel.LabelSet, len(labels))
-	for k, v := range labels {
+func LabelsKey(labels Labels, ignore []string) string {
+	ls := make(pmodel.LabelSet, 16)
+	for k, v := range labels.All() {
 		ls[pmodel.LabelName(k)] = pmodel.LabelValue(v)
 	}
 	for _, k := range ignore {
@@ -89,15 +88,10 @@ func (a *Alert) ContentHash() uint64 {
 	return h.Sum64()
 }
 
-func writeMap(w func(string), m map[string]string) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+func writeMap(w func(string), l Labels) {
+	for k, v := range l.All() {
 		w(k)
-		w(m[k])
+		w(v)
 	}
 }
 

@@ -68,7 +68,7 @@ func LinkTicket(cat *Catalog, t *Ticket) string {
 	if t.Service != "" {
 		return t.Service
 	}
-	if cat != nil && len(t.Fields) > 0 {
+	if cat != nil && !t.Fields.IsEmpty() {
 		for _, s := range cat.Services {
 			for _, alt := range s.Match {
 				if MatchAll(alt, t.Fields) {

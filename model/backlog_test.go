@@ -15,7 +15,7 @@ func TestAttachTicketsSummaryLinksAndOrder(t *testing.T) {
 	cat := NewCatalog([]*Service{{Name: "db-main", Match: [][]*Matcher{ms}}, {Name: "payments"}})
 	tk := func(src, id string, tier Tier, owner string, created time.Duration, due time.Duration, p Priority, subject string) *Ticket {
 		x := &Ticket{Source: src, ID: id, Tier: tier, Owner: owner, Priority: p, Subject: subject,
-			Created: now.Add(-created), Fields: map[string]string{"subject": subject}}
+			Created: now.Add(-created), Fields: LabelsFromMap(map[string]string{"subject": subject})}
 		if due != 0 {
 			x.SLA = TicketSLA{Known: true, Due: now.Add(due)}
 		}

@@ -91,7 +91,7 @@ const Unmapped = "unmapped"
 // ServiceFor names the service an alert belongs to, and whether the name
 // came from the catalog. Alerts no catalog entry claims fall back to their
 // `service` label, then `job`, then Unmapped.
-func (c *Catalog) ServiceFor(labels map[string]string) (name string, mapped bool) {
+func (c *Catalog) ServiceFor(labels Labels) (name string, mapped bool) {
 	if c != nil {
 		for _, s := range c.Services {
 			for _, alt := range s.Match {
@@ -101,10 +101,10 @@ func (c *Catalog) ServiceFor(labels map[string]string) (name string, mapped bool
 			}
 		}
 	}
-	if v := labels["service"]; v != "" {
+	if v := labels.Get("service"); v != "" {
 		return v, false
 	}
-	if v := labels["job"]; v != "" {
+	if v := labels.Get("job"); v != "" {
 		return v, false
 	}
 	return Unmapped, false

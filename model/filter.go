@@ -591,7 +591,7 @@ func (f *Filter) MatchSignal(s *Signal, env FilterEnv) bool {
 		case "severity":
 			ok = t.matchString(s.Severity.Name())
 		default:
-			ok = t.matchString(s.Labels[t.Field])
+			ok = t.matchString(s.Labels.Get(t.Field))
 		}
 		if !ok {
 			return false
@@ -673,5 +673,5 @@ func ticketField(it *TicketItem, name string) string {
 		}
 		return tk.Priority.String()
 	}
-	return tk.Fields[name]
+	return tk.Fields.Get(name)
 }

@@ -140,7 +140,7 @@ func TestParseFilterInvalid(t *testing.T) {
 func TestFilterMatchSignal(t *testing.T) {
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	sig := &Signal{Name: "HighLatency", Service: "payments", Severity: SevCritical, State: StateFiring,
-		Labels:   map[string]string{"alertname": "HighLatency", "team": "core", "severity": "page"},
+		Labels:   LabelsFromMap(map[string]string{"alertname": "HighLatency", "team": "core", "severity": "page"}),
 		StartsAt: now.Add(-15 * time.Minute), Sources: []string{"am-eu", "prom"}}
 	acked := func(svc string) bool { return svc == "payments" }
 	cases := map[string]bool{
@@ -280,7 +280,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	sig := &Signal{Name: "A", Service: "s", Labels: map[string]string{"a": "b"}, Sources: []string{"am"}, StartsAt: now}
+	sig := &Signal{Name: "A", Service: "s", Labels: LabelsFromMap(map[string]string{"a": "b"}), Sources: []string{"am"}, StartsAt: now}
 	it := &TicketItem{Ticket: &Ticket{Source: "rt", Tier: Tier1}}
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := ParseFilter(s)

@@ -39,8 +39,8 @@ func fromLabels(lm *labels.Matcher) *Matcher {
 
 // Matches reports whether the label set satisfies the matcher. A missing
 // label has the empty value, as in Prometheus and Alertmanager.
-func (m *Matcher) Matches(labels map[string]string) bool {
-	return m.lm.Matches(labels[m.Name])
+func (m *Matcher) Matches(labels Labels) bool {
+	return m.lm.Matches(labels.Get(m.Name))
 }
 
 // MatchesValue reports whether the value v satisfies the matcher.
@@ -175,7 +175,7 @@ func matcherError(s string, err error) *MatcherError {
 }
 
 // MatchAll reports whether every matcher matches.
-func MatchAll(ms []*Matcher, labels map[string]string) bool {
+func MatchAll(ms []*Matcher, labels Labels) bool {
 	for _, m := range ms {
 		if !m.Matches(labels) {
 			return false

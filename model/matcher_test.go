@@ -171,7 +171,7 @@ func TestParseMatchers(t *testing.T) {
 	for _, c := range cases {
 		ms, err := ParseMatchers(c.expr)
 		require.NoError(t, err, c.expr)
-		assert.Equal(t, c.match, MatchAll(ms, labels), c.expr)
+		assert.Equal(t, c.match, MatchAll(ms, LabelsFromMap(labels)), c.expr)
 	}
 }
 
@@ -224,7 +224,7 @@ func FuzzParseMatchers(f *testing.F) {
 			return
 		}
 		for _, m := range ms {
-			m.Matches(map[string]string{"a": s})
+			m.Matches(LabelsFromMap(map[string]string{"a": s}))
 			back, err := ParseMatchers(m.String())
 			if err != nil {
 				t.Fatalf("matcher %q from %q does not parse back: %v", m.String(), s, err)

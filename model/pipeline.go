@@ -161,16 +161,16 @@ func markRuleFailing(signals []*Signal, idx map[string][]ruleFailure) {
 			}
 		}
 		if best != nil {
-			sig.RuleFailing, sig.RuleError = best.Since, best.Text
+			sig.RuleFailing = &RuleFailure{Since: best.Since, Error: best.Text}
 		}
 	}
 }
 
 // carries reports whether labels holds every label of want with the same
 // value.
-func carries(labels, want map[string]string) bool {
+func carries(labels Labels, want map[string]string) bool {
 	for k, v := range want {
-		if got, ok := labels[k]; !ok || got != v {
+		if got, ok := labels.Lookup(k); !ok || got != v {
 			return false
 		}
 	}
@@ -201,7 +201,7 @@ func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Si
 			if f.Kind != FindingRule || !f.Severe || f.Labels == nil {
 				continue
 			}
-			watched, mapped := cat.ServiceFor(f.Labels)
+			watched, mapped := cat.ServiceFor(LabelsFromMap(f.Labels))
 			if !mapped {
 				continue
 			}
@@ -229,12 +229,12 @@ func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Si
 				Service:  service,
 				Severity: ParseSeverity(labels["severity"]),
 				State:    StateFiring,
-				Labels:   labels,
-				Annotations: map[string]string{
-					"summary": "rule " + rule + " failing: " + clipText(f.Text, pipelineSummaryMax),
-					"description": "Rule " + rule + " of group " + group + " on " + st.Name +
-						" fails at evaluation: " + watched + " is not watched by it while it fails.",
-				},
+				Labels:   LabelsFromMap(labels),
+				Annotations: LabelsFromPairs(
+					"summary", "rule "+rule+" failing: "+clipText(f.Text, pipelineSummaryMax),
+					"description", "Rule "+rule+" of group "+group+" on "+st.Name+
+						" fails at evaluation: "+watched+" is not watched by it while it fails.",
+				),
 				StartsAt:   f.Since,
 				FirstSeen:  f.Since,
 				FiredSeen:  f.Since,

@@ -39,7 +39,7 @@ func BenchmarkBuildSnapshotRuleFailing(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			marked := 0
 			for _, sig := range BuildSnapshot(rows, tc.sts, opt).Signals {
-				if !sig.RuleFailing.IsZero() {
+				if !sig.RuleFailingSince().IsZero() {
 					marked++
 				}
 			}

@@ -22,7 +22,7 @@ func failingRule(group, name string, since time.Time, labels map[string]string) 
 
 // promRow is a firing alert of a prometheus-like source with labels.
 func promRow(source string, labels map[string]string) *AlertRow {
-	return &AlertRow{Source: source, Alert: Alert{Key: LabelsKey(labels, nil), Labels: labels, State: StateFiring,
+	return &AlertRow{Source: source, Alert: Alert{Key: LabelsKey(LabelsFromMap(labels), nil), Labels: LabelsFromMap(labels), State: StateFiring,
 		StartsAt: t0.Add(-time.Hour)}, FirstSeen: t0.Add(-time.Hour), FiredSeen: t0.Add(-time.Hour), LastSeen: t0}
 }
 
@@ -77,12 +77,12 @@ func TestFailingRuleMarksItsAlerts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			snap := BuildSnapshot(tc.rows, tc.statuses, SnapshotOptions{Now: t0})
 			for _, sig := range snap.Signals {
-				if tc.marked[sig.Labels["team"]] && sig.Name == "HighErrorRate" {
-					assert.Equal(t, since, sig.RuleFailing, "%v", sig.Labels)
-					assert.Equal(t, finding.Text, sig.RuleError)
+				if tc.marked[sig.Labels.Get("team")] && sig.Name == "HighErrorRate" {
+					require.NotNil(t, sig.RuleFailing, "%v", sig.Labels)
+					assert.Equal(t, since, sig.RuleFailing.Since, "%v", sig.Labels)
+					assert.Equal(t, finding.Text, sig.RuleFailing.Error)
 				} else {
-					assert.True(t, sig.RuleFailing.IsZero(), "not marked: %v", sig.Labels)
-					assert.Empty(t, sig.RuleError)
+					assert.Nil(t, sig.RuleFailing, "not marked: %v", sig.Labels)
 				}
 				assert.Equal(t, StateFiring, sig.State, "a marked alert keeps its state")
 			}
@@ -125,17 +125,17 @@ func TestFailingRuleGroupIsAPipelineOutage(t *testing.T) {
 		require.NotNil(t, sig)
 		assert.Equal(t, "prom/api/v2 rules", sig.Service)
 		assert.Equal(t, map[string]string{"alertname": "RuleFailing", "rule": "PaymentsErrors", "rule_group": "api/v2",
-			"service": "payments", "severity": "critical"}, sig.Labels)
+			"service": "payments", "severity": "critical"}, sig.Labels.Map())
 		assert.Equal(t, "rule PaymentsErrors failing: "+crit.Text, sig.Summary())
-		assert.Contains(t, sig.Annotations["description"], "payments is not watched")
+		assert.Contains(t, sig.Annotations.Get("description"), "payments is not watched")
 		assert.Equal(t, StateFiring, sig.State)
 		assert.Equal(t, t0, sig.LastSeen)
 		assert.False(t, sig.Stale)
 
-		real := signalByKey(snap, LabelsKey(alert, nil))
+		real := signalByKey(snap, LabelsKey(LabelsFromMap(alert), nil))
 		require.NotNil(t, real)
 		assert.Equal(t, "payments", real.Service, "the rule's own alert stays with its service")
-		assert.Equal(t, since, real.RuleFailing)
+		assert.Equal(t, since, real.RuleFailingSince())
 		require.NotNil(t, snap.Outage("payments"))
 		assert.False(t, snap.Outage("payments").Pipeline)
 		assert.Equal(t, 2, snap.Counts.Outages)
@@ -174,7 +174,7 @@ func TestFailingRuleGroupIsAPipelineOutage(t *testing.T) {
 		snap := build(false, prom(crit, crit2))
 		assert.Len(t, snap.Signals, 1)
 		assert.Nil(t, snap.Outage("prom/api/v2 rules"))
-		assert.Equal(t, since, snap.Signals[0].RuleFailing)
+		assert.Equal(t, since, snap.Signals[0].RuleFailingSince())
 	})
 
 	t.Run("a source that is down makes its pipeline alerts stale", func(t *testing.T) {

@@ -12,11 +12,10 @@ type Signal struct {
 	Key          string
 	Name         string
 	Service      string
-	Mapped       bool // Service came from the catalog
 	Severity     Severity
 	State        State // suppressed if any source suppresses it, else firing if any fires, else pending
-	Labels       map[string]string
-	Annotations  map[string]string
+	Labels       Labels
+	Annotations  Labels
 	StartsAt     time.Time // earliest across the sources that fire it (across all while only pending)
 	FirstSeen    time.Time
 	FiredSeen    time.Time // first seen firing or suppressed by any source; zero while only pending
@@ -25,6 +24,23 @@ type Signal struct {
 	GeneratorURL string
 	SilencedBy   []string // silence ids, across its sources
 	InhibitedBy  []string // fingerprints of the alerts inhibiting it, across its sources
+	// Stale is set when no source holding the signal polled successfully
+	// last time: the row is shown from the cache. StaleSince is the last
+	// poll of any of its sources that returned it: the age of the data
+	// shown.
+	StaleSince time.Time
+	// RuleFailing is set when the rule behind the alert fails at
+	// evaluation upstream (a FindingRule of one of its sources whose
+	// labels the alert carries). Such an alert is frozen in whatever
+	// state it was last evaluated to, so its state is in doubt
+	// ("FIRING?"). Few alerts have one: nil for the others.
+	RuleFailing *RuleFailure
+
+	haystack *string // built on the first text filter: most signals never need it
+	// paging has bit i set when Sources[i] is a voter on which it is
+	// active (no bit: every voter suppresses it); it is read once every
+	// row is merged, to settle State and Paging.
+	paging uint64
 	// Voters are how many of its sources can say it is silenced or
 	// inhibited (its Alertmanagers, and any source reporting it
 	// suppressed); SilencedIn and InhibitedIn how many of those silence
@@ -32,33 +48,33 @@ type Signal struct {
 	// every voter suppresses it: an alert silenced on one Alertmanager of
 	// two that do not share their silences still pages from the other,
 	// which Paging names. The alerts inhibiting it are the snapshot's
-	// InhibitorsOf.
-	Voters      int
-	SilencedIn  int
-	InhibitedIn int
-	// Stale is set when no source holding the signal polled successfully
-	// last time: the row is shown from the cache. StaleSince is the last
-	// poll of any of its sources that returned it: the age of the data
-	// shown.
-	Stale      bool
-	StaleSince time.Time
-	// RuleFailing is set when the rule behind the alert fails at
-	// evaluation upstream (a FindingRule of one of its sources whose
-	// labels the alert carries): since when sitroom has seen it failing.
-	// Such an alert is frozen in whatever state it was last evaluated to,
-	// so its state is in doubt ("FIRING?"). RuleError is the upstream's
-	// words (lastError), untrusted.
-	RuleFailing time.Time
-	RuleError   string
-
-	haystack string
-	// paging has bit i set when Sources[i] is a voter on which it is
-	// active (no bit: every voter suppresses it); it is read once every
-	// row is merged, to settle State and Paging.
-	paging uint64
+	// InhibitorsOf. (int32, packed with the flags below: there is a signal
+	// per open alert, 100k of them, each a size class smaller.)
+	Voters      int32
+	SilencedIn  int32
+	InhibitedIn int32
 	// startPending is set while StartsAt came from a pending row: a
 	// firing row's start replaces it.
 	startPending bool
+	Mapped       bool // Service came from the catalog
+	Stale        bool // see StaleSince
+}
+
+// RuleFailure is how the rule behind a signal fails upstream: since when
+// sitroom has seen it failing, and the upstream's words (lastError),
+// untrusted.
+type RuleFailure struct {
+	Since time.Time
+	Error string
+}
+
+// RuleFailingSince is when the signal's rule was first seen failing;
+// zero when it is not failing.
+func (s *Signal) RuleFailingSince() time.Time {
+	if s.RuleFailing == nil {
+		return time.Time{}
+	}
+	return s.RuleFailing.Since
 }
 
 // Silenced reports whether the signal is silenced upstream: suppressed,
@@ -126,50 +142,87 @@ func (s *Signal) Seen() time.Time {
 	return s.FirstSeen
 }
 
-// Summary is the one-line text to show for the signal.
-func (s *Signal) Summary() string {
-	for _, k := range []string{"summary", "message", "description", "title"} {
-		if v := s.Annotations[k]; v != "" {
-			return v
+// The annotations a summary and a runbook are read from, first set first.
+var (
+	summaryKeys = []string{"summary", "message", "description", "title"}
+	runbookKeys = []string{"runbook_url", "runbook"}
+)
+
+func firstSet(a Labels, keys []string) (string, string) {
+	for _, k := range keys {
+		if v := a.Get(k); v != "" {
+			return k, v
 		}
 	}
-	return ""
+	return "", ""
+}
+
+// Summary is the one-line text to show for the signal.
+func (s *Signal) Summary() string {
+	_, v := firstSet(s.Annotations, summaryKeys)
+	return v
 }
 
 // RunbookURL is the runbook annotation, if any.
 func (s *Signal) RunbookURL() string {
-	for _, k := range []string{"runbook_url", "runbook"} {
-		if v := s.Annotations[k]; v != "" {
-			return v
-		}
+	_, v := firstSet(s.Annotations, runbookKeys)
+	return v
+}
+
+// ShownAnnotations is the part of an alert's annotations that the
+// panels, the filter and the keys read: the summary (the first set of
+// summary, message, description and title) and the runbook (runbook_url,
+// else runbook). The cache holds only these in memory; the detail view
+// reads the whole set from the file.
+func ShownAnnotations(a Labels) Labels {
+	sk, sv := firstSet(a, summaryKeys)
+	rk, rv := firstSet(a, runbookKeys)
+	n := 0
+	if sk != "" {
+		n++
 	}
-	return ""
+	if rk != "" {
+		n++
+	}
+	if n == a.Len() {
+		return a // nothing else to drop
+	}
+	var pairs [4]string
+	p := pairs[:0]
+	if sk != "" {
+		p = append(p, sk, sv)
+	}
+	if rk != "" {
+		p = append(p, rk, rv)
+	}
+	return LabelsFromPairs(p...)
 }
 
 // MatchesText reports whether q (already lower-case) occurs in the signal's
-// name, service, state, severity, sources, summary or any label value or
-// annotation. The text searched is built on first use and kept, so only
+// name, service, state, severity, sources, summary, runbook or any label
+// name or value. The text searched is built on first use and kept, so only
 // one goroutine (the UI's) may call it on a published snapshot.
 func (s *Signal) MatchesText(q string) bool {
 	if q == "" {
 		return true
 	}
-	if s.haystack == "" {
+	if s.haystack == nil {
 		var b strings.Builder
 		for _, p := range []string{s.Name, s.Service, string(s.State), s.Severity.String(), s.Summary()} {
 			b.WriteString(p)
 			b.WriteByte(0)
 		}
 		b.WriteString(strings.Join(s.Sources, "\x00"))
-		for k, v := range s.Labels {
+		for k, v := range s.Labels.All() {
 			b.WriteString(k + "=" + v + "\x00")
 		}
-		for _, v := range s.Annotations {
+		for _, v := range s.Annotations.All() {
 			b.WriteString(v + "\x00")
 		}
-		s.haystack = strings.ToLower(b.String())
+		h := strings.ToLower(b.String())
+		s.haystack = &h
 	}
-	return strings.Contains(s.haystack, q)
+	return strings.Contains(*s.haystack, q)
 }
 
 // Outage is a service with at least one firing signal at or above the
@@ -394,8 +447,8 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if sig == nil {
 			sig = &Signal{
 				Key:          r.Key,
-				Name:         r.Labels["alertname"],
-				Severity:     ParseSeverity(r.Labels["severity"]),
+				Name:         r.Labels.Get("alertname"),
+				Severity:     ParseSeverity(r.Labels.Get("severity")),
 				State:        state,
 				Labels:       r.Labels,
 				Annotations:  r.Annotations,
@@ -438,7 +491,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			if sig.GeneratorURL == "" {
 				sig.GeneratorURL = r.GeneratorURL
 			}
-			if len(r.Annotations) > len(sig.Annotations) {
+			if r.Annotations.Len() > sig.Annotations.Len() {
 				sig.Annotations = r.Annotations
 			}
 		}

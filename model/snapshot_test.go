@@ -18,8 +18,8 @@ func row(source, name, sev, service string, state State, started time.Time) *Ale
 	return &AlertRow{
 		Source: source,
 		Alert: Alert{
-			Key: LabelsKey(labels, nil), Labels: labels, State: state, StartsAt: started,
-			Annotations: map[string]string{"summary": name + " on " + service},
+			Key: LabelsKey(LabelsFromMap(labels), nil), Labels: LabelsFromMap(labels), State: state, StartsAt: started,
+			Annotations: LabelsFromMap(map[string]string{"summary": name + " on " + service}),
 		},
 		FirstSeen: started, LastSeen: t0,
 	}
@@ -124,15 +124,15 @@ func TestBuildSnapshotOutagesAndThreshold(t *testing.T) {
 
 func TestServiceForFallbacks(t *testing.T) {
 	cat := mustCatalog(t, [2]string{"checkout", `{service="checkout", env="prod"}`})
-	name, mapped := cat.ServiceFor(map[string]string{"service": "checkout", "env": "prod"})
+	name, mapped := cat.ServiceFor(LabelsFromMap(map[string]string{"service": "checkout", "env": "prod"}))
 	assert.Equal(t, "checkout", name)
 	assert.True(t, mapped)
-	name, mapped = cat.ServiceFor(map[string]string{"service": "checkout", "env": "dev"})
+	name, mapped = cat.ServiceFor(LabelsFromMap(map[string]string{"service": "checkout", "env": "dev"}))
 	assert.Equal(t, "checkout", name, "falls back to the service label")
 	assert.False(t, mapped)
-	name, _ = cat.ServiceFor(map[string]string{"job": "node"})
+	name, _ = cat.ServiceFor(LabelsFromMap(map[string]string{"job": "node"}))
 	assert.Equal(t, "node", name)
-	name, _ = (*Catalog)(nil).ServiceFor(map[string]string{})
+	name, _ = (*Catalog)(nil).ServiceFor(LabelsFromMap(map[string]string{}))
 	assert.Equal(t, Unmapped, name)
 }
 
@@ -154,21 +154,21 @@ func TestSignalOrderingAndText(t *testing.T) {
 }
 
 func TestLabelsKeyIgnores(t *testing.T) {
-	a := LabelsKey(map[string]string{"alertname": "X", "replica": "1"}, []string{"replica"})
-	b := LabelsKey(map[string]string{"alertname": "X"}, nil)
-	c := LabelsKey(map[string]string{"alertname": "X", "replica": "1"}, nil)
+	a := LabelsKey(LabelsFromMap(map[string]string{"alertname": "X", "replica": "1"}), []string{"replica"})
+	b := LabelsKey(LabelsFromMap(map[string]string{"alertname": "X"}), nil)
+	c := LabelsKey(LabelsFromMap(map[string]string{"alertname": "X", "replica": "1"}), nil)
 	assert.Equal(t, a, b)
 	assert.NotEqual(t, a, c)
 }
 
 func TestContentHashIgnoresMapOrderButSeesChanges(t *testing.T) {
-	a := Alert{Key: "k", Labels: map[string]string{"a": "1", "b": "2"}, State: StateFiring}
-	b := Alert{Key: "k", Labels: map[string]string{"b": "2", "a": "1"}, State: StateFiring}
+	a := Alert{Key: "k", Labels: LabelsFromMap(map[string]string{"a": "1", "b": "2"}), State: StateFiring}
+	b := Alert{Key: "k", Labels: LabelsFromMap(map[string]string{"b": "2", "a": "1"}), State: StateFiring}
 	assert.Equal(t, a.ContentHash(), b.ContentHash())
 	b.State = StateSuppressed
 	assert.NotEqual(t, a.ContentHash(), b.ContentHash())
 	c := a
-	c.Annotations = map[string]string{"summary": "x"}
+	c.Annotations = LabelsFromMap(map[string]string{"summary": "x"})
 	assert.NotEqual(t, a.ContentHash(), c.ContentHash())
 }
 

@@ -22,9 +22,9 @@ func benchSuppressionRows(n int, inhibit bool) ([]*AlertRow, []SourceStatus) {
 			"instance":  fmt.Sprintf("10.0.%d.%d:9100", i/250, i%250),
 			"pod":       fmt.Sprintf("api-%d-7f9c", i),
 		}
-		keys[i] = LabelsKey(labels, nil)
-		a := Alert{Key: keys[i], Labels: labels, State: StateFiring, StartsAt: at.Add(-time.Duration(i) * time.Second),
-			Annotations: map[string]string{"summary": "error rate above 5%"}}
+		keys[i] = LabelsKey(LabelsFromMap(labels), nil)
+		a := Alert{Key: keys[i], Labels: LabelsFromMap(labels), State: StateFiring, StartsAt: at.Add(-time.Duration(i) * time.Second),
+			Annotations: LabelsFromMap(map[string]string{"summary": "error rate above 5%"})}
 		am := a
 		switch {
 		case i%10 == 3:

@@ -30,7 +30,7 @@ func amRow(src string, labels map[string]string, silencedBy, inhibitedBy []strin
 	if len(silencedBy)+len(inhibitedBy) > 0 {
 		st = StateSuppressed
 	}
-	return &AlertRow{Source: src, Alert: Alert{Labels: labels, State: st, SilencedBy: silencedBy, InhibitedBy: inhibitedBy}}
+	return &AlertRow{Source: src, Alert: Alert{Labels: LabelsFromMap(labels), State: st, SilencedBy: silencedBy, InhibitedBy: inhibitedBy}}
 }
 
 func TestSilencedOnlyWhereEverySourceSaysSo(t *testing.T) {
@@ -45,8 +45,8 @@ func TestSilencedOnlyWhereEverySourceSaysSo(t *testing.T) {
 	}
 	assert.Equal(t, StateFiring, onA.State, "am-b still pages")
 	assert.True(t, onA.Disputed())
-	assert.Equal(t, 2, onA.Voters, "the Prometheus has no say in silences")
-	assert.Equal(t, 1, onA.SilencedIn)
+	assert.Equal(t, int32(2), onA.Voters, "the Prometheus has no say in silences")
+	assert.Equal(t, int32(1), onA.SilencedIn)
 	assert.Equal(t, []string{"am-b"}, onA.Paging())
 	assert.Equal(t, Counts{Outages: 1, Firing: 1, Critical: 1, Suppressed: 1, Silenced: 1}, snap.Counts)
 	o := snap.Outage("pay")
@@ -64,7 +64,7 @@ func TestSilencedOnlyWhereEverySourceSaysSo(t *testing.T) {
 
 func TestInhibitedIsNotSilenced(t *testing.T) {
 	node := map[string]string{"alertname": "NodeDown", "instance": "n1", "severity": "critical", "service": "node"}
-	fp := LabelsKey(node, nil)
+	fp := LabelsKey(LabelsFromMap(node), nil)
 	db := map[string]string{"alertname": "DBDown", "instance": "n1", "severity": "critical", "service": "db"}
 	half := map[string]string{"alertname": "DiskFull", "instance": "n1", "severity": "critical", "service": "disk"}
 	snap := suppressionSnapshot(t,
@@ -103,7 +103,7 @@ func TestInhibitedIsNotSilenced(t *testing.T) {
 // the Alertmanager's fingerprints, which are of the whole label set.
 func TestInhibitorFoundWithIgnoredLabels(t *testing.T) {
 	node := map[string]string{"alertname": "NodeDown", "instance": "n1", "replica": "a"}
-	fp := LabelsKey(node, nil)
+	fp := LabelsKey(LabelsFromMap(node), nil)
 	db := map[string]string{"alertname": "DBDown", "instance": "n1", "replica": "a"}
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	rows := []*AlertRow{amRow("am-a", node, nil, nil), amRow("am-a", db, nil, []string{fp})}

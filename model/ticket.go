@@ -256,7 +256,7 @@ type Ticket struct {
 	// Fields are ticket fields catalog matchers run over to link the
 	// ticket to services (queue, subject, service, component, ci, ...).
 	// Read-only once returned by a source.
-	Fields map[string]string
+	Fields Labels
 }
 
 // PriorityLabel is the priority as the upstream names it, else the

@@ -83,7 +83,7 @@ func TestTicketSLALeft(t *testing.T) {
 }
 
 func TestTicketContentHashSeesEveryShownField(t *testing.T) {
-	base := Ticket{Source: "rt", ID: "1", Subject: "a", Fields: map[string]string{"queue": "NOC"}, SLA: TicketSLA{Known: true, Due: time.Unix(100, 0)}}
+	base := Ticket{Source: "rt", ID: "1", Subject: "a", Fields: LabelsFromMap(map[string]string{"queue": "NOC"}), SLA: TicketSLA{Known: true, Due: time.Unix(100, 0)}}
 	h := base.ContentHash()
 	asof := base
 	asof.SLA.AsOf = time.Unix(5, 0)
@@ -96,7 +96,7 @@ func TestTicketContentHashSeesEveryShownField(t *testing.T) {
 		"subject":  func(x *Ticket) { x.Subject = "b" },
 		"due":      func(x *Ticket) { x.SLA.Due = time.Unix(200, 0) },
 		"breached": func(x *Ticket) { x.SLA.Breached = true },
-		"fields":   func(x *Ticket) { x.Fields = map[string]string{"queue": "NOC-T2"} },
+		"fields":   func(x *Ticket) { x.Fields = LabelsFromMap(map[string]string{"queue": "NOC-T2"}) },
 		"updated":  func(x *Ticket) { x.Updated = time.Unix(7, 0) },
 	} {
 		c := base

@@ -43,7 +43,7 @@ func TestAlertAPINewSource(t *testing.T) {
 			memos = append(memos, memo)
 			assert.Equal(t, `["x"]`, string(data))
 			assert.Equal(t, []string{"cluster"}, ignore)
-			return []model.Alert{{Labels: map[string]string{"alertname": "A"}}}, nil
+			return []model.Alert{{Labels: model.LabelsFromMap(map[string]string{"alertname": "A"})}}, nil
 		},
 	}
 	src := api.NewSource("f", srv.URL+"/prefix//", nil, []string{"cluster"})

@@ -926,22 +926,49 @@ func (s *JSONScanner) StringMap(what string) (map[string]string, error) {
 	return m, nil
 }
 
-// Labels reads a label set like StringMap and also returns its key, as
-// LabelsKey(labels, ignore) computes it. null reads as an empty map.
-func (s *JSONScanner) Labels(what string, ignore []string) (map[string]string, string, error) {
+// Labels reads a label set like StringMap, as a model.Labels, and also
+// returns its key, as LabelsKey(labels, ignore) computes it. null reads as
+// the empty set.
+func (s *JSONScanner) Labels(what string, ignore []string) (model.Labels, string, error) {
 	if _, err := s.readPairs(what); err != nil {
-		return nil, "", err
+		return model.Labels{}, "", err
 	}
-	m := s.pairsMap()
+	var l model.Labels
 	var key string
-	if len(m) != len(s.pairs)/2 {
-		// Duplicate names: the map kept the last value of each.
-		key = LabelsKey(m, ignore, nil)
+	if hasDuplicateNames(s.pairs) {
+		// The last value of each name counts, as in a map.
+		l = model.LabelsFromPairs(s.pairs...)
+		key = LabelsKey(l, ignore)
 	} else {
-		key = pairsKey(s.pairs, ignore)
+		key = pairsKey(s.pairs, ignore) // sorts the pairs by name
+		l = model.SortedLabels(s.pairs...)
 	}
 	clear(s.pairs)
-	return m, key, nil
+	return l, key, nil
+}
+
+// StringLabels reads an object of strings like StringMap, as a
+// model.Labels (annotations); null reads as the empty set.
+func (s *JSONScanner) StringLabels(what string) (model.Labels, error) {
+	ok, err := s.readPairs(what)
+	if err != nil || !ok {
+		return model.Labels{}, err
+	}
+	l := model.LabelsFromPairs(s.pairs...)
+	clear(s.pairs)
+	return l, nil
+}
+
+// hasDuplicateNames reports whether a name repeats in pairs (name, value, …).
+func hasDuplicateNames(p []string) bool {
+	for i := 0; i < len(p); i += 2 {
+		for j := i + 2; j < len(p); j += 2 {
+			if p[i] == p[j] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // StringSlice reads an array of strings; null and [] read as nil.
@@ -1163,30 +1190,17 @@ func fingerprintHex(h uint64) string {
 
 // LabelsKey is model.LabelsKey computed without copying the labels: the
 // Prometheus fingerprint (FNV-64a over the sorted name/value pairs, each
-// followed by 0xff) of labels minus ignore, as 16 hex digits. scratch is
-// reused for sorting names and may be nil.
-func LabelsKey(labels map[string]string, ignore []string, scratch *[]string) string {
-	var names []string
-	if scratch != nil {
-		names = (*scratch)[:0]
-	}
+// followed by 0xff) of labels minus ignore, as 16 hex digits.
+func LabelsKey(labels model.Labels, ignore []string) string {
+	h := uint64(fnvOffset64)
 outer:
-	for k := range labels {
+	for k, v := range labels.All() {
 		for _, ig := range ignore {
 			if k == ig {
 				continue outer
 			}
 		}
-		names = append(names, k)
-	}
-	sortStrings(names)
-	h := uint64(fnvOffset64)
-	for _, k := range names {
-		h = fnvPair(h, k, labels[k])
-	}
-	if scratch != nil {
-		clear(names)
-		*scratch = names[:0]
+		h = fnvPair(h, k, v)
 	}
 	return fingerprintHex(h)
 }

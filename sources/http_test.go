@@ -309,7 +309,6 @@ func TestNewHTTPClientErrorsHideSecrets(t *testing.T) {
 
 func TestLabelsKeyMatchesModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var scratch []string
 	for i := 0; i < 2000; i++ {
 		labels := map[string]string{}
 		for k := rng.IntN(12); k > 0; k-- {
@@ -319,8 +318,7 @@ func TestLabelsKeyMatchesModel(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			ignore = []string{"l1", "l2", "absent"}
 		}
-		assert.Equal(t, model.LabelsKey(labels, ignore), LabelsKey(labels, ignore, &scratch))
-		assert.Equal(t, model.LabelsKey(labels, ignore), LabelsKey(labels, ignore, nil))
+		assert.Equal(t, model.LabelsKey(model.LabelsFromMap(labels), ignore), LabelsKey(model.LabelsFromMap(labels), ignore))
 	}
 }
 
@@ -329,13 +327,13 @@ func TestScannerLabelsKeyAndDuplicates(t *testing.T) {
 	sc.Reset([]byte(`{"b":"2","a":"1","cluster":"eu","a":"3"}`))
 	m, key, err := sc.Labels("labels", []string{"cluster"})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"a": "3", "b": "2", "cluster": "eu"}, m, "the last duplicate wins")
+	assert.Equal(t, map[string]string{"a": "3", "b": "2", "cluster": "eu"}, m.Map(), "the last duplicate wins")
 	assert.Equal(t, model.LabelsKey(m, []string{"cluster"}), key)
 
 	sc.Reset([]byte(`{"z":"\u00e9\n\"q\"","y":"` + "\xff" + `"}`))
 	m, key, err = sc.Labels("labels", nil)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"z": "é\n\"q\"", "y": "\ufffd"}, m, "escapes decoded, invalid UTF-8 replaced")
+	assert.Equal(t, map[string]string{"z": "é\n\"q\"", "y": "\ufffd"}, m.Map(), "escapes decoded, invalid UTF-8 replaced")
 	assert.Equal(t, model.LabelsKey(m, nil), key)
 }
 
@@ -407,7 +405,7 @@ func TestAlertMemoReusesCommittedAlertsOnly(t *testing.T) {
 	assert.NotEqual(t, h1, h3, "member names count")
 	assert.Equal(t, h1, m.Mix(m.Mix(RawHash{}, 1, []byte(`{"a":"1"}`)), 2, []byte(`"x"`)))
 
-	a := model.Alert{Key: "k1", Labels: map[string]string{"a": "1"}}
+	a := model.Alert{Key: "k1", Labels: model.LabelsFromMap(map[string]string{"a": "1"})}
 	m.Keep(h1, &a)
 	_, ok := m.Lookup(h1)
 	assert.False(t, ok, "nothing is reused before Commit")

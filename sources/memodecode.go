@@ -145,9 +145,8 @@ func (r *AlertReader) Read() error {
 		return nil
 	}
 	a.State = state
-	if a.Labels == nil {
-		a.Labels = map[string]string{}
-		a.Key = LabelsKey(a.Labels, r.ignore, nil)
+	if a.Labels.IsEmpty() {
+		a.Key = LabelsKey(a.Labels, r.ignore)
 	}
 	r.Alerts = append(r.Alerts, *a)
 	if r.memo != nil {

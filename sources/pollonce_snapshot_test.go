@@ -28,7 +28,7 @@ func TestPollOnceSnapshotIsTheCacheNow(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cache.db")
 	other := openCache(t, path)
 	meta := func() cache.PollMeta { return cache.PollMeta{At: time.Now(), Type: "alertmanager"} }
-	_, err := other.Ingest("am", []model.Alert{{Labels: map[string]string{"alertname": "DiskFull", "service": "storage"}, State: model.StateFiring}}, meta())
+	_, err := other.Ingest("am", []model.Alert{{Labels: model.LabelsFromMap(map[string]string{"alertname": "DiskFull", "service": "storage"}), State: model.StateFiring}}, meta())
 	require.NoError(t, err)
 
 	c := openCache(t, path)
@@ -46,7 +46,7 @@ func TestPollOnceSnapshotIsTheCacheNow(t *testing.T) {
 	assert.Empty(t, snap.Sources[0].LastError)
 
 	require.NoError(t, p.PollOnce(ctx))
-	_, err = other.Ingest("am", []model.Alert{{Labels: map[string]string{"alertname": "QueueBacklog", "service": "billing"}, State: model.StateFiring}}, meta())
+	_, err = other.Ingest("am", []model.Alert{{Labels: model.LabelsFromMap(map[string]string{"alertname": "QueueBacklog", "service": "billing"}), State: model.StateFiring}}, meta())
 	require.NoError(t, err)
 	snap, err = p.Snapshot()
 	require.NoError(t, err)

@@ -67,6 +67,9 @@ type Options struct {
 	Handoff HandoffSource
 	// Stats reads the figures of the Stats view (`T`); nil: T says so.
 	Stats StatsSource
+	// AlertDetail reads an alert's full annotations for its detail view,
+	// off the UI goroutine; nil: the detail shows the snapshot's.
+	AlertDetail AlertDetailer
 	// RunbooksDir is the local runbooks checkout (config runbooks_dir,
 	// absolute); RunbooksURL the web address it is published under
 	// (runbooks_url). `o` opens a runbook inside it; "" for none.
@@ -201,6 +204,9 @@ func New(opts Options) *App {
 	}
 	if opts.RunbookRevision != nil {
 		a.st.onRunbookRev = a.runRunbookRevision
+	}
+	if opts.AlertDetail != nil {
+		a.st.onAlertDetail = a.runAlertDetail
 	}
 	a.st.onRunbookLoad = a.runRunbookLoad
 	if opts.Feed != nil {

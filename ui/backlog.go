@@ -510,7 +510,7 @@ func (st *state) buildTicketDetail(it *model.TicketItem) *document {
 		field("Stale", staleText(now, true, it.StaleSince)+": its source is failing; shown from the cache", th.Warn)
 	}
 	d.blank()
-	kvSection(d, th, fmt.Sprintf("Fields (%d)", len(t.Fields)), t.Fields)
+	kvSection(d, th, fmt.Sprintf("Fields (%d)", t.Fields.Len()), t.Fields)
 	return d
 }
 

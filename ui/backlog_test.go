@@ -21,7 +21,7 @@ func ticketFixture() *model.Snapshot {
 	tk := func(id string, tier model.Tier, p model.Priority, status, subject, requester, owner string, age, due time.Duration) *model.Ticket {
 		t := &model.Ticket{Source: "rt", ID: id, Number: "#" + id, Tier: tier, Queue: map[model.Tier]string{model.Tier1: "NOC", model.Tier2: "NOC-T2"}[tier],
 			Priority: p, Status: status, Subject: subject, Requester: requester, Owner: owner, Created: ago(age),
-			Fields: map[string]string{"subject": subject}}
+			Fields: model.LabelsFromMap(map[string]string{"subject": subject})}
 		if due != 0 {
 			t.SLA = model.TicketSLA{Known: true, Name: "target", Due: fixedNow.Add(due)}
 		}

@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -371,10 +370,10 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	field("Name", Inert(s.Name), th.Base.Bold(true))
 	field("Severity", s.Severity.String()+" ("+s.Severity.Name()+")", th.severity(s.Severity))
 	field("State", wholeText(signalState(s)), th.Base)
-	if !s.RuleFailing.IsZero() {
-		rule := "failing upstream since " + utc(s.RuleFailing) + ago(now, s.RuleFailing)
-		if s.RuleError != "" {
-			rule += ": " + inertN(s.RuleError, maxDetailBytes)
+	if f := s.RuleFailing; f != nil {
+		rule := "failing upstream since " + utc(f.Since) + ago(now, f.Since)
+		if f.Error != "" {
+			rule += ": " + inertN(f.Error, maxDetailBytes)
 		}
 		field("Rule", rule, th.Warn)
 	}
@@ -396,9 +395,9 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	field("Runbook", orDash(Inert(s.RunbookURL())), th.Base)
 	field("Generator", orDash(Inert(s.GeneratorURL)), th.Base)
 	d.blank()
-	kvSection(d, th, fmt.Sprintf("Labels (%d)", len(s.Labels)), s.Labels)
+	kvSection(d, th, fmt.Sprintf("Labels (%d)", s.Labels.Len()), s.Labels)
 	d.blank()
-	kvSection(d, th, fmt.Sprintf("Annotations (%d)", len(s.Annotations)), s.Annotations)
+	st.annotationSection(d, s)
 	st.appendActions(d, s)
 	st.appendTickets(d, s.Service)
 	return d
@@ -412,13 +411,9 @@ func ago(now, t time.Time) string {
 	return " (" + compactDuration(now.Sub(t)) + " ago)"
 }
 
-func kvSection(d *document, th *Theme, title string, m map[string]string) {
+func kvSection(d *document, th *Theme, title string, m model.Labels) {
 	d.heading(title, th.Title)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := m.Names() // sorted
 	lw := 0
 	for _, k := range keys {
 		lw = max(lw, len(Inert(k)))
@@ -426,7 +421,7 @@ func kvSection(d *document, th *Theme, title string, m map[string]string) {
 	lw = min(lw, 24) + 2
 	for _, k := range keys {
 		label := Inert(k)
-		v := m[k]
+		v := m.Get(k)
 		if len(v) > maxDetailBytes {
 			v = inertN(v, maxDetailBytes) // bound before splitting into lines
 		}

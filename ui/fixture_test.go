@@ -32,9 +32,9 @@ func row(source string, state model.State, started time.Duration, labels, annota
 	return &model.AlertRow{
 		Source: source,
 		Alert: model.Alert{
-			Key:          model.LabelsKey(labels, nil),
-			Labels:       labels,
-			Annotations:  annotations,
+			Key:          model.LabelsKey(model.LabelsFromMap(labels), nil),
+			Labels:       model.LabelsFromMap(labels),
+			Annotations:  model.LabelsFromMap(annotations),
 			State:        state,
 			StartsAt:     ago(started),
 			GeneratorURL: "http://prom.example:9090/graph?g0.expr=up",

@@ -161,14 +161,14 @@ func hostileSnapshot(strs []string) *model.Snapshot {
 		t := &model.Ticket{Source: "rt", ID: at(i), Number: at(i + 1), URL: at(i + 2), Tier: model.Tier(1 + i%2),
 			Queue: at(i + 3), Priority: model.Priority(i % 6), PriorityRaw: at(i + 4), Status: at(i + 5), Subject: at(i + 6),
 			Requester: at(i + 7), Created: ago(time.Duration(i+1) * 7 * time.Minute),
-			Fields: map[string]string{"subject": at(i + 6), "queue": at(i + 3), at(i + 8): at(i + 9)}}
+			Fields: model.LabelsFromMap(map[string]string{"subject": at(i + 6), "queue": at(i + 3), at(i + 8): at(i + 9)})}
 		if i%3 != 0 {
 			t.Owner = at(i + 8)
 		}
 		if i%2 == 0 {
 			t.Service = at(i + 10) // a service hint naming no configured service
 		} else {
-			t.Fields["service"] = at(i + 10) // linked to checkout by its matcher
+			t.Fields = t.Fields.With("service", at(i+10)) // linked to checkout by its matcher
 		}
 		switch i % 4 {
 		case 1:

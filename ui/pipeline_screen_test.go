@@ -46,7 +46,7 @@ func pipelineScreenFixture(ruleErr string) *model.Snapshot {
 	}
 	for _, s := range snap.Signals {
 		if s.Name == "HighErrorRate" {
-			s.RuleFailing, s.RuleError = fixedNow.Add(-40*time.Minute), ruleErr
+			s.RuleFailing = &model.RuleFailure{Since: fixedNow.Add(-40 * time.Minute), Error: ruleErr}
 		}
 	}
 	o := snap.Outage("prom/api rules")

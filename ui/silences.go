@@ -399,12 +399,12 @@ func (st *state) createSilenceDisabled() string {
 
 // alertMatchers are a silence's matchers for exactly the alert: one
 // equality per label, alertname first.
-func alertMatchers(labels map[string]string) string {
-	names := model.SortedKeys(labels)
+func alertMatchers(labels model.Labels) string {
+	names := labels.Names()
 	sort.SliceStable(names, func(i, j int) bool { return names[i] == "alertname" && names[j] != "alertname" })
 	parts := make([]string, 0, len(names))
 	for _, n := range names {
-		parts = append(parts, model.FilterQuote(n)+"="+strconv.Quote(labels[n]))
+		parts = append(parts, model.FilterQuote(n)+"="+strconv.Quote(labels.Get(n)))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
 }

@@ -152,6 +152,11 @@ type state struct {
 	// onRunbookLoad asks a worker to read and lay out the runbook file
 	// shown in d (nil: it is done at once, on the calling goroutine).
 	onRunbookLoad func(d *document, path string, trusted bool)
+	// onAlertDetail asks a worker for the full annotations of the alert
+	// whose detail opens (nil: the snapshot's are shown); detailAnn is
+	// its answer, for one alert at a time.
+	onAlertDetail func(key string, sources []string)
+	detailAnn     detailAnnotations
 }
 
 func newState(opts Options, noColor bool) *state {
@@ -495,6 +500,7 @@ func (st *state) closeDoc() {
 	st.mode = modeMain
 	st.doc = nil
 	st.detailOf = ""
+	st.detailAnn = detailAnnotations{} // read again when it opens again
 }
 
 func (st *state) startFilter() { st.mode = modeFilter }

@@ -30,8 +30,8 @@ func (st *state) suppressionLines(d *document, s *model.Signal) {
 		if n == 0 {
 			what, n = "inhibited", s.InhibitedIn
 		}
-		field("Still paging", "from "+inertJoin(s.Paging())+": "+what+" on "+strconv.Itoa(n)+" of its "+
-			model.Plural(s.Voters, "Alertmanager", "Alertmanagers")+" only, so it counts as firing", th.Warn)
+		field("Still paging", "from "+inertJoin(s.Paging())+": "+what+" on "+strconv.Itoa(int(n))+" of its "+
+			model.Plural(int(s.Voters), "Alertmanager", "Alertmanagers")+" only, so it counts as firing", th.Warn)
 	}
 	if len(s.SilencedBy) == 0 {
 		field("Silenced by", "—", th.Base)
@@ -122,8 +122,8 @@ func (st *state) silenceText(id string) (text, at string) {
 // alertname are left out; at most three values are named.
 func inhibitorName(s, by *model.Signal) string {
 	var names []string
-	for k, v := range by.Labels {
-		if k == "alertname" || k == "severity" || v == "" || s.Labels[k] != v {
+	for k, v := range by.Labels.All() {
+		if k == "alertname" || k == "severity" || v == "" || s.Labels.Get(k) != v {
 			continue
 		}
 		names = append(names, k)
@@ -134,7 +134,7 @@ func inhibitorName(s, by *model.Signal) string {
 		if len(parts) > 3 {
 			break
 		}
-		parts = append(parts, Inert(by.Labels[k]))
+		parts = append(parts, Inert(by.Labels.Get(k)))
 	}
 	return strings.Join(parts, " ")
 }

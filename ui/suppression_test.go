@@ -31,7 +31,7 @@ func suppressionFixture() (*model.Snapshot, *model.Board) {
 		{Name: "am-b", Type: "alertmanager", LastAttempt: ago(3 * time.Second), LastSuccess: ago(3 * time.Second)},
 	}
 	node := map[string]string{"alertname": "NodeDown", "instance": "n1", "severity": "critical", "service": "node"}
-	nodeFP := model.LabelsKey(node, nil)
+	nodeFP := model.LabelsKey(model.LabelsFromMap(node), nil)
 	search := map[string]string{"alertname": "SearchLag", "severity": "critical", "service": "search"}
 	var rows []*model.AlertRow
 	both := func(labels, ann map[string]string, started time.Duration, edit func(src string, r *model.AlertRow)) {
@@ -71,7 +71,7 @@ func suppressionFixture() (*model.Snapshot, *model.Board) {
 	}
 	b := &model.Board{
 		Acks: map[string]*model.Ack{"search": {Service: "search", By: "alice", At: ago(5 * time.Minute), Until: fixedNow.Add(time.Hour),
-			AlertKeys: []string{model.LabelsKey(search, nil)}, Comment: "reindexing"}},
+			AlertKeys: []string{model.LabelsKey(model.LabelsFromMap(search), nil)}, Comment: "reindexing"}},
 		Lapsed: map[string]*model.Ack{}, Escalations: map[string]*model.Escalation{}, Deliveries: map[string]model.Deliveries{},
 		Silences: map[string]model.Silence{
 			"a1f3c2d4-0001": sil("am-a", "a1f3c2d4-0001", "bob", "deploying payments 4.2", 30*time.Minute),

@@ -147,7 +147,7 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 		return staleText(now, s.Stale, s.StaleSince), th.Warn
 	case 7:
 		if ruleInDoubt(s) { // why the state is in doubt comes first
-			return "rule failing since " + s.RuleFailing.UTC().Format("15:04") + " · " + cellText(s.Summary()), base
+			return "rule failing since " + s.RuleFailing.Since.UTC().Format("15:04") + " · " + cellText(s.Summary()), base
 		}
 		return cellText(s.Summary()), base
 	}
@@ -199,12 +199,12 @@ func signalState(s *model.Signal) string {
 	case ruleInDoubt(s):
 		return stateText(s.State) + "?"
 	case s.Disputed():
-		of := "/" + strconv.Itoa(s.Voters)
+		of := "/" + strconv.Itoa(int(s.Voters))
 		if s.SilencedIn > 0 {
-			n := strconv.Itoa(s.SilencedIn)
+			n := strconv.Itoa(int(s.SilencedIn))
 			return "SILENCED " + n + of + altSep + "SIL " + n + of
 		}
-		n := strconv.Itoa(s.InhibitedIn)
+		n := strconv.Itoa(int(s.InhibitedIn))
 		return "INHIBITED " + n + of + altSep + "INH " + n + of
 	case s.State == model.StateSuppressed && !s.Silenced() && s.Inhibited():
 		return "INHIBITED" + altSep + "INHIB"
@@ -216,7 +216,7 @@ func signalState(s *model.Signal) string {
 // rule behind it fails upstream: a firing or pending alert whose row is
 // not disputed between Alertmanagers (that says more).
 func ruleInDoubt(s *model.Signal) bool {
-	return !s.RuleFailing.IsZero() && !s.Disputed() && (s.State == model.StateFiring || s.State == model.StatePending)
+	return s.RuleFailing != nil && !s.Disputed() && (s.State == model.StateFiring || s.State == model.StatePending)
 }
 
 // outageAlertsText is an outage's ALERTS cell: how many alerts, and how

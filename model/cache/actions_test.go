@@ -46,7 +46,7 @@ func TestMigrationFromVersion1KeepsAlerts(t *testing.T) {
 	rows, _, err := c.Load()
 	require.NoError(t, err)
 	require.Len(t, rows, 1, "the alert written by schema 1 survives the migration")
-	assert.Equal(t, "A", rows[0].Labels["alertname"])
+	assert.Equal(t, "A", rows[0].Labels.Get("alertname"))
 	var v int
 	require.NoError(t, c.db.QueryRow("PRAGMA user_version").Scan(&v))
 	assert.Equal(t, SchemaVersion, v)

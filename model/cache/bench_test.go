@@ -29,13 +29,13 @@ func benchAlerts(n int) []model.Alert {
 			"prometheus": "monitoring/k8s",
 		}
 		out[i] = model.Alert{
-			Key:    model.LabelsKey(labels, nil),
-			Labels: labels,
-			Annotations: map[string]string{
+			Key:    model.LabelsKey(model.LabelsFromMap(labels), nil),
+			Labels: model.LabelsFromMap(labels),
+			Annotations: model.LabelsFromMap(map[string]string{
 				"summary":     fmt.Sprintf("Error rate above 5%% on %s", labels["instance"]),
 				"description": "The 5m error rate of the API has been above 5% for 10 minutes.",
 				"runbook_url": "https://runbooks.example/api/high-error-rate",
-			},
+			}),
 			State:        model.StateFiring,
 			StartsAt:     t0.Add(-time.Duration(i) * time.Second),
 			GeneratorURL: "http://prometheus.example:9090/graph?g0.expr=rate%28errors%5B5m%5D%29",
@@ -110,7 +110,7 @@ func BenchmarkIngestChurn1Percent(b *testing.B) {
 				round++
 				for j := 0; j < n/100; j++ {
 					a := &alerts[(round*(n/100)+j)%n]
-					a.Annotations = map[string]string{"summary": fmt.Sprint("round ", round), "runbook_url": a.Annotations["runbook_url"]}
+					a.Annotations = model.LabelsFromMap(map[string]string{"summary": fmt.Sprint("round ", round), "runbook_url": a.Annotations.Get("runbook_url")})
 				}
 				b.StartTimer()
 				res, err := c.Ingest("am", alerts, at(round))
@@ -185,7 +185,7 @@ func BenchmarkLoadAfterPollerChurn(b *testing.B) {
 				round++
 				for j := 0; j < n/100; j++ {
 					a := &alerts[(round*(n/100)+j)%n]
-					a.Annotations = map[string]string{"summary": fmt.Sprint("round ", round)}
+					a.Annotations = model.LabelsFromMap(map[string]string{"summary": fmt.Sprint("round ", round)})
 				}
 				_, err := poller.Ingest("am", alerts, at(round))
 				require.NoError(b, err)

@@ -231,6 +231,9 @@ type entry struct {
 	id   int64
 	row  *model.AlertRow
 	seen uint64 // generation of the last Ingest that returned it
+	// ann is the Hash of the row's full annotations: the row holds only
+	// model.ShownAnnotations, the file the rest.
+	ann uint64
 }
 
 // Open opens the cache file at path, creating it (mode 0600, parent

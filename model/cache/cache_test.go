@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -30,9 +31,9 @@ func alert(name string, extra ...string) model.Alert {
 		labels[extra[i]] = extra[i+1]
 	}
 	return model.Alert{
-		Key:         model.LabelsKey(labels, nil),
-		Labels:      labels,
-		Annotations: map[string]string{"summary": name + " is failing"},
+		Key:         model.LabelsKey(model.LabelsFromMap(labels), nil),
+		Labels:      model.LabelsFromMap(labels),
+		Annotations: model.LabelsFromMap(map[string]string{"summary": name + " is failing"}),
 		State:       model.StateFiring,
 		StartsAt:    t0.Add(-time.Hour),
 	}
@@ -67,7 +68,7 @@ func dataVersion(t *testing.T, db *sql.DB) int64 {
 func byName(rows []*model.AlertRow) map[string]*model.AlertRow {
 	m := map[string]*model.AlertRow{}
 	for _, r := range rows {
-		m[r.Source+"/"+r.Labels["alertname"]] = r
+		m[r.Source+"/"+r.Labels.Get("alertname")] = r
 	}
 	return m
 }
@@ -165,8 +166,8 @@ func TestReopenKeepsData(t *testing.T) {
 	a := rows["am/A"]
 	require.NotNil(t, a)
 	assert.Equal(t, alert("A").Key, a.Key)
-	assert.Equal(t, "A is failing", a.Annotations["summary"])
-	assert.Equal(t, "checkout", a.Labels["service"])
+	assert.Equal(t, "A is failing", a.Annotations.Get("summary"))
+	assert.Equal(t, "checkout", a.Labels.Get("service"))
 	assert.Equal(t, model.StateFiring, a.State)
 	assert.True(t, a.StartsAt.Equal(t0.Add(-time.Hour)))
 	assert.True(t, a.FirstSeen.Equal(t0))
@@ -198,7 +199,7 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 	assert.Equal(t, 30*time.Millisecond, sts["am"].Latency)
 
 	b := alert("B")
-	b.Annotations = map[string]string{"summary": "B is failing harder"}
+	b.Annotations = model.LabelsFromMap(map[string]string{"summary": "B is failing harder"})
 	b.State = model.StateSuppressed
 	b.SilencedBy = []string{"silence-1"}
 	res, err = c.Ingest("am", []model.Alert{alert("A"), b, alert("C")}, at(10))
@@ -208,7 +209,7 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 
 	rows, _ = load(t, c)
 	require.Len(t, rows, 3)
-	assert.Equal(t, "B is failing harder", rows["am/B"].Annotations["summary"])
+	assert.Equal(t, "B is failing harder", rows["am/B"].Annotations.Get("summary"))
 	assert.Equal(t, model.StateSuppressed, rows["am/B"].State)
 	assert.True(t, rows["am/B"].FirstSeen.Equal(t0), "an update keeps first_seen")
 	assert.True(t, rows["am/B"].LastSeen.Equal(t0.Add(10*time.Second)))
@@ -219,7 +220,7 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 	defer c2.Close()
 	rows2, _ := load(t, c2)
 	require.Len(t, rows2, 3)
-	assert.Equal(t, "B is failing harder", rows2["am/B"].Annotations["summary"])
+	assert.Equal(t, "B is failing harder", rows2["am/B"].Annotations.Get("summary"))
 	assert.Equal(t, []string{"silence-1"}, rows2["am/B"].SilencedBy)
 	assert.True(t, rows2["am/B"].FirstSeen.Equal(t0))
 }
@@ -235,7 +236,7 @@ func TestRowsHandedOutAreNeverModified(t *testing.T) {
 		snapshot[i] = *r
 	}
 	a := alert("A")
-	a.Annotations = map[string]string{"summary": "changed"}
+	a.Annotations = model.LabelsFromMap(map[string]string{"summary": "changed"})
 	_, err = c.Ingest("am", []model.Alert{a}, at(5))
 	require.NoError(t, err)
 	for i, r := range rows {
@@ -245,7 +246,7 @@ func TestRowsHandedOutAreNeverModified(t *testing.T) {
 	}
 	now, _ := load(t, c)
 	require.Contains(t, now, "am/B")
-	assert.Equal(t, "changed", now["am/A"].Annotations["summary"])
+	assert.Equal(t, "changed", now["am/A"].Annotations.Get("summary"))
 	assert.Equal(t, 1, now["am/B"].Missed)
 }
 
@@ -303,7 +304,7 @@ func TestResolveOnlyAfterTwoConsecutiveMisses(t *testing.T) {
 	hist, err := c.Resolved(t0)
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
-	assert.Equal(t, "B", hist[0].Labels["alertname"])
+	assert.Equal(t, "B", hist[0].Labels.Get("alertname"))
 	assert.True(t, hist[0].ResolvedAt.Equal(t0.Add(20*time.Second)))
 	assert.True(t, hist[0].FirstSeen.Equal(t0))
 	assert.True(t, hist[0].LastSeen.Equal(t0))
@@ -510,10 +511,10 @@ func TestCredentialsInGeneratorURLNotStored(t *testing.T) {
 func TestHostileTextRoundTrips(t *testing.T) {
 	c, path := openTemp(t)
 	a := alert("A")
-	a.Annotations = map[string]string{
+	a.Annotations = model.LabelsFromMap(map[string]string{
 		"summary":     "[red]boom[-] \x1b]8;;http://x\x1b\\ \u202e\x00 \"quoted\" 'single'; DROP TABLE alerts;--",
 		"description": strings.Repeat("x", 1<<20),
-	}
+	})
 	_, err := c.Ingest("am", []model.Alert{a}, at(0))
 	require.NoError(t, err)
 	c2, err := Open(path)
@@ -521,7 +522,62 @@ func TestHostileTextRoundTrips(t *testing.T) {
 	defer c2.Close()
 	rows := mustRows(t, c2)
 	require.Len(t, rows, 1)
-	assert.Equal(t, a.Annotations, rows[0].Annotations)
+	assert.True(t, model.LabelsFromPairs("summary", a.Annotations.Get("summary")).Equal(rows[0].Annotations),
+		"the mirror holds the summary the panels draw, byte for byte")
+	full, err := c2.AlertAnnotations(context.Background(), a.Key, []string{"am"})
+	require.NoError(t, err)
+	assert.True(t, a.Annotations.Equal(full), "the detail reads every annotation back from the file")
+}
+
+func TestAnnotationsOutOfTheMirror(t *testing.T) {
+	c, path := openTemp(t)
+	a := alert("A")
+	a.Annotations = model.LabelsFromMap(map[string]string{
+		"summary": "disk full", "description": "the long text", "runbook_url": "https://rb/disk",
+	})
+	_, err := c.Ingest("am", []model.Alert{a}, at(0))
+	require.NoError(t, err)
+	rows := mustRows(t, c)
+	require.Len(t, rows, 1)
+	assert.Equal(t, map[string]string{"summary": "disk full", "runbook_url": "https://rb/disk"}, rows[0].Annotations.Map(),
+		"the mirror keeps what the panels draw and the runbook key opens")
+
+	// A change of an annotation the mirror does not hold is still a change.
+	b := a
+	b.Annotations = a.Annotations.With("description", "another text")
+	res, err := c.Ingest("am", []model.Alert{b}, at(10))
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Updated)
+	res, err = c.Ingest("am", []model.Alert{b}, at(20))
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Updated, "and the same annotations again are not")
+
+	// Another process loading the file sees the same, and the same change
+	// detection: the annotations' hash survives a reload.
+	c2, err := Open(path)
+	require.NoError(t, err)
+	defer c2.Close()
+	rows = mustRows(t, c2)
+	assert.Equal(t, "disk full", rows[0].Annotations.Get("summary"))
+	assert.False(t, rows[0].Annotations.Has("description"))
+	res, err = c2.Ingest("am", []model.Alert{b}, at(30))
+	require.NoError(t, err)
+	assert.Equal(t, 0, res.Updated)
+	assert.Equal(t, 1, res.Unchanged)
+	full, err := c2.AlertAnnotations(context.Background(), a.Key, []string{"other", "am"})
+	require.NoError(t, err)
+	assert.Equal(t, "another text", full.Get("description"))
+
+	// A resolved alert's detail still reads its last annotations.
+	for i := range 2 {
+		_, err = c2.Ingest("am", nil, at(40+10*i))
+		require.NoError(t, err)
+	}
+	_, err = c2.Ingest("am", []model.Alert{alert("B")}, at(60))
+	require.NoError(t, err)
+	full, err = c2.AlertAnnotations(context.Background(), a.Key, []string{"am"})
+	require.NoError(t, err)
+	assert.Equal(t, "another text", full.Get("description"))
 }
 
 func TestTwoCachesOnOneFile(t *testing.T) {
@@ -537,12 +593,12 @@ func TestTwoCachesOnOneFile(t *testing.T) {
 	assert.Equal(t, 2, sts["am"].Items)
 
 	a := alert("A")
-	a.Annotations = map[string]string{"summary": "updated"}
+	a.Annotations = model.LabelsFromMap(map[string]string{"summary": "updated"})
 	_, err = c1.Ingest("am", []model.Alert{a}, at(10))
 	require.NoError(t, err)
 	rows, _ = load(t, c2)
 	require.Len(t, rows, 2)
-	assert.Equal(t, "updated", rows["am/A"].Annotations["summary"])
+	assert.Equal(t, "updated", rows["am/A"].Annotations.Get("summary"))
 	assert.Equal(t, 1, rows["am/B"].Missed)
 
 	_, err = c1.Ingest("am", []model.Alert{a}, at(20))
@@ -731,7 +787,7 @@ func TestConcurrentLoadAndIngest(t *testing.T) {
 					continue // churn: some go missing, some resolve, some come back
 				}
 				if i%10 == round%10 {
-					a.Annotations = map[string]string{"summary": fmt.Sprint("round ", round)}
+					a.Annotations = model.LabelsFromMap(map[string]string{"summary": fmt.Sprint("round ", round)})
 				}
 				poll = append(poll, a)
 			}
@@ -753,7 +809,7 @@ func TestConcurrentLoadAndIngest(t *testing.T) {
 				assert.False(t, r.Resolved())
 				assert.False(t, seen[r.Key], "an open key appears once per source")
 				seen[r.Key] = true
-				_ = r.Labels["alertname"] + r.Annotations["summary"]
+				_ = r.Labels.Get("alertname") + r.Annotations.Get("summary")
 			}
 			snap := model.BuildSnapshot(rows, sts, model.SnapshotOptions{Now: t0})
 			assert.LessOrEqual(t, len(snap.Signals), n)
@@ -792,7 +848,7 @@ func TestConcurrentLoadAndIngest(t *testing.T) {
 func keysOf(rows []*model.AlertRow) []string {
 	var ks []string
 	for _, r := range rows {
-		ks = append(ks, fmt.Sprintf("%s/%s/%d/%s", r.Source, r.Key, r.Missed, r.Annotations["summary"]))
+		ks = append(ks, fmt.Sprintf("%s/%s/%d/%s", r.Source, r.Key, r.Missed, r.Annotations.Get("summary")))
 	}
 	sort.Strings(ks)
 	return ks

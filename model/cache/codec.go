@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"sitroom/model"
 )
 
 // ns is t as unix nanoseconds; the zero time is 0.
@@ -66,6 +68,78 @@ func encodeMap(m map[string]string) string {
 	}
 	b = append(b, '}')
 	return unsafeString(b)
+}
+
+// encodeLabels writes l as encodeMap writes the same pairs as a map.
+func encodeLabels(l model.Labels) string {
+	if l.IsEmpty() {
+		return "{}"
+	}
+	n := 2
+	for k, v := range l.All() {
+		n += len(k) + len(v) + 6
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
+	first := true
+	for k, v := range l.All() {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendQuoted(b, k)
+		b = append(b, ':')
+		b = appendQuoted(b, v)
+	}
+	b = append(b, '}')
+	return unsafeString(b)
+}
+
+// decodeLabels reads what encodeLabels (or encodeMap) wrote into one
+// model.Labels, without a string per pair; other text goes through the
+// general decoder.
+func decodeLabels(b []byte) (model.Labels, error) {
+	if len(b) <= 2 { // "{}" or empty
+		return model.Labels{}, nil
+	}
+	if b[0] == '{' && b[len(b)-1] == '}' {
+		var small [32]string
+		pairs, ok := small[:0], true
+		sorted := true
+		for i := 1; ok; {
+			var k, v string
+			var j int
+			if k, j, ok = readString(b, i, viewStrings); !ok || j >= len(b) || b[j] != ':' {
+				ok = false
+				break
+			}
+			if v, j, ok = readString(b, j+1, viewStrings); !ok || j >= len(b) {
+				ok = false
+				break
+			}
+			if len(pairs) > 0 && pairs[len(pairs)-2] >= k {
+				sorted = false
+			}
+			pairs = append(pairs, k, v)
+			if b[j] == '}' {
+				ok = j == len(b)-1
+				break
+			}
+			if b[j] != ',' {
+				ok = false
+				break
+			}
+			i = j + 1
+		}
+		if ok {
+			if sorted {
+				return model.SortedLabels(pairs...), nil
+			}
+			return model.LabelsFromPairs(pairs...), nil
+		}
+	}
+	m, err := decodeMap(b)
+	return model.LabelsFromMap(m), err
 }
 
 func encodeList(l []string) string {
@@ -360,7 +434,13 @@ func clipError(s string) string {
 type interner struct {
 	seed  maphash.Seed
 	slots []string
+	// view hands out strings that alias the bytes read (no copy): for a
+	// decoder that copies them into a model.Labels before the bytes change.
+	view bool
 }
+
+// viewStrings is the interner of decodeLabels.
+var viewStrings = &interner{view: true}
 
 const (
 	internSlots  = 1 << 14 // a power of two
@@ -372,6 +452,9 @@ func newInterner() *interner {
 }
 
 func (in *interner) str(b []byte) string {
+	if in != nil && in.view {
+		return unsafeString(b)
+	}
 	if in == nil || len(b) > internMaxLen {
 		return string(b)
 	}

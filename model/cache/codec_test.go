@@ -9,6 +9,8 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"sitroom/model"
 )
 
 func TestCodecRoundTrip(t *testing.T) {
@@ -43,6 +45,24 @@ func TestCodecRoundTrip(t *testing.T) {
 	assert.Equal(t, []string{"A", "b"}, gotL)
 
 	_, err = decodeMap([]byte(`{"a":`))
+	assert.Error(t, err)
+
+	// Label sets: the same text as the map, read back into one value.
+	ls := model.LabelsFromMap(m)
+	assert.Equal(t, enc, encodeLabels(ls), "a label set is stored as its map was")
+	gotLs, err := decodeLabels([]byte(enc))
+	require.NoError(t, err)
+	assert.True(t, ls.Equal(gotLs), "%v", gotLs)
+	gotLs, err = decodeLabels([]byte(`{"b":"2","a":"\u00e9","b":"3"}`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"a": "é", "b": "3"}, gotLs.Map(), "unsorted, escaped, a repeated name: as a map reads it")
+	gotLs, err = decodeLabels([]byte(`{ "a" : "1" }`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"a": "1"}, gotLs.Map())
+	gotLs, err = decodeLabels([]byte(`{}`))
+	require.NoError(t, err)
+	assert.True(t, gotLs.IsEmpty())
+	_, err = decodeLabels([]byte(`{"a":`))
 	assert.Error(t, err)
 }
 

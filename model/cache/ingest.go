@@ -62,6 +62,7 @@ type change struct {
 	id   int64 // assigned by the insert
 
 	labels, annotations, silenced, inhibited string // encoded, for insert and update
+	ann                                      uint64 // hash of the full annotations, for insert and update
 }
 
 type plan struct {
@@ -195,7 +196,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 			fresh[key] = true
 			p.changes = append(p.changes, newChange(opInsert, nil, r))
 			p.res.Inserted++
-		case !sameContent(e.row, &alerts[i]):
+		case !sameContent(e, &alerts[i]):
 			e.seen = p.gen
 			fillRow(r, name, &alerts[i], key)
 			r.FirstSeen, r.FiredSeen, r.LastSeen = e.row.FirstSeen, e.row.FiredSeen, at
@@ -208,11 +209,12 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 			e.seen = p.gen
 			*r = *e.row
 			r.LastSeen = at
-			// Equal content: take the poll's maps and slices, so the next
-			// poll of a source that reuses its unchanged alerts compares
-			// by identity (see sameContent).
+			// Equal content: take the poll's labels and slices, so the
+			// next poll of a source that reuses its unchanged alerts
+			// compares by identity (see sameContent). The annotations
+			// stay the row's, the part of them it holds.
 			a := &alerts[i]
-			r.Labels, r.Annotations, r.SilencedBy, r.InhibitedBy = a.Labels, a.Annotations, a.SilencedBy, a.InhibitedBy
+			r.Labels, r.SilencedBy, r.InhibitedBy = a.Labels, a.SilencedBy, a.InhibitedBy
 			if r.Missed != 0 {
 				r.Missed = 0
 				p.changes = append(p.changes, change{kind: opTouch, e: e, row: r})
@@ -295,17 +297,19 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	return p
 }
 
-// sameContent reports whether a holds exactly what the cache stores for r:
-// everything model.Alert.ContentHash covers (the key is equal by lookup).
-// Comparing directly is exact and costs a fraction of hashing the alert;
-// maps and slices that are the very ones the row holds (a source that
+// sameContent reports whether a holds exactly what the cache stores for
+// e's row: everything model.Alert.ContentHash covers (the key is equal by
+// lookup). Comparing directly costs a fraction of hashing the alert; label
+// sets and slices that are the very ones the row holds (a source that
 // reuses its unchanged alerts from poll to poll hands them back) compare
-// in constant time.
-func sameContent(r *model.AlertRow, a *model.Alert) bool {
+// in constant time. The annotations, which the row holds only in part,
+// compare by their hash.
+func sameContent(e *entry, a *model.Alert) bool {
+	r := e.row
 	return r.State == a.State &&
 		ns(r.StartsAt) == ns(a.StartsAt) &&
-		sameMap(r.Labels, a.Labels) &&
-		sameMap(r.Annotations, a.Annotations) &&
+		r.Labels.Equal(a.Labels) &&
+		e.ann == a.Annotations.Hash() &&
 		sameList(r.SilencedBy, a.SilencedBy) &&
 		sameList(r.InhibitedBy, a.InhibitedBy) &&
 		(r.GeneratorURL == a.GeneratorURL || r.GeneratorURL == stripUserinfo(a.GeneratorURL))
@@ -334,14 +338,19 @@ func fillRow(r *model.AlertRow, src string, a *model.Alert, key string) {
 	r.GeneratorURL = stripUserinfo(a.GeneratorURL)
 }
 
+// newChange encodes r for an insert or update; r keeps only the shown
+// part of its annotations from then on.
 func newChange(kind int, e *entry, r *model.AlertRow) change {
-	return change{
+	ch := change{
 		kind: kind, e: e, row: r,
-		labels:      encodeMap(r.Labels),
-		annotations: encodeMap(r.Annotations),
+		labels:      encodeLabels(r.Labels),
+		annotations: encodeLabels(r.Annotations),
 		silenced:    encodeList(r.SilencedBy),
 		inhibited:   encodeList(r.InhibitedBy),
+		ann:         r.Annotations.Hash(),
 	}
+	r.Annotations = model.ShownAnnotations(r.Annotations)
+	return ch
 }
 
 // exec writes a plan inside the caller's write transaction.
@@ -362,14 +371,14 @@ func (c *Cache) exec(p *plan) error {
 			var res sql.Result
 			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), ns(r.StartsAt),
 				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.FirstSeen), ns(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels["severity"])), ns(r.FiredSeen))
+				int(model.ParseSeverity(r.Labels.Get("severity"))), ns(r.FiredSeen))
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
 			_, err = c.st.update.ExecContext(ctx, string(r.State), ns(r.StartsAt), r.GeneratorURL,
 				ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels["severity"])), ns(r.FiredSeen), ch.e.id)
+				int(model.ParseSeverity(r.Labels.Get("severity"))), ns(r.FiredSeen), ch.e.id)
 		case opTouch:
 			var resolved any
 			if r.Resolved() {
@@ -417,9 +426,12 @@ func (c *Cache) apply(p *plan) {
 		ch := &p.changes[i]
 		switch ch.kind {
 		case opInsert:
-			s.byKey[ch.row.Key] = &entry{id: ch.id, row: ch.row, seen: p.gen}
+			s.byKey[ch.row.Key] = &entry{id: ch.id, row: ch.row, seen: p.gen, ann: ch.ann}
 		default:
 			ch.e.row = ch.row
+			if ch.kind == opUpdate {
+				ch.e.ann = ch.ann
+			}
 			if ch.row.Resolved() {
 				delete(s.byKey, ch.row.Key)
 			}

@@ -177,7 +177,7 @@ func (c *Cache) syncDelta() error {
 		if err != nil {
 			return c.wrap("read cache", err)
 		}
-		err = c.scanRows(rs, func(id int64, r *model.AlertRow) {
+		err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64) {
 			s := c.source(r.Source)
 			touched[s] = true
 			e := s.byKey[r.Key]
@@ -190,7 +190,7 @@ func (c *Cache) syncDelta() error {
 			if e != nil && e.id == id && e.row.LastSeen.After(r.LastSeen) {
 				r.LastSeen = e.row.LastSeen // ours is fresher: last_seen on disk lags
 			}
-			s.byKey[r.Key] = &entry{id: id, row: r}
+			s.byKey[r.Key] = &entry{id: id, row: r, ann: ann}
 		})
 		if err != nil {
 			return err
@@ -230,8 +230,8 @@ func (c *Cache) fullReload() error {
 	if err != nil {
 		return c.wrap("read cache", err)
 	}
-	err = c.scanRows(rs, func(id int64, r *model.AlertRow) {
-		c.source(r.Source).byKey[r.Key] = &entry{id: id, row: r}
+	err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64) {
+		c.source(r.Source).byKey[r.Key] = &entry{id: id, row: r, ann: ann}
 	})
 	if err != nil {
 		return err
@@ -303,14 +303,16 @@ func (c *Cache) scanStatuses(rs *sql.Rows, fn func(model.SourceStatus)) error {
 	return nil
 }
 
-// scanRows decodes alert rows and hands each to fn; it closes rs.
-func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) error {
+// scanRows decodes alert rows and hands each to fn with the Hash of its
+// annotations, of which the row keeps model.ShownAnnotations; it closes rs.
+func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann uint64)) error {
 	defer rs.Close()
 	var (
 		id, startsAt, firstSeen, lastSeen   int64
 		firedSeen                           int64
 		missed                              int
-		src, key, state, genURL             string
+		src, key, state                     string
+		genURL                              sql.RawBytes
 		labels, annots, silenced, inhibited sql.RawBytes
 		resolved                            sql.NullInt64
 	)
@@ -324,13 +326,13 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) err
 		r.Key = key
 		r.State = model.State(c.internStr(state))
 		r.StartsAt = fromNS(startsAt)
-		r.GeneratorURL = genURL
+		r.GeneratorURL = c.strs.str(genURL) // one per rule, repeated by its alerts
 		if resolved.Valid {
 			r.ResolvedAt = fromNS(resolved.Int64)
 		}
 		var err error
-		if r.Labels, err = decodeMapWith(labels, c.strs); err == nil {
-			if r.Annotations, err = decodeMapWith(annots, c.strs); err == nil {
+		if r.Labels, err = decodeLabels(labels); err == nil {
+			if r.Annotations, err = decodeLabels(annots); err == nil {
 				if r.SilencedBy, err = decodeListWith(silenced, c.strs); err == nil {
 					r.InhibitedBy, err = decodeListWith(inhibited, c.strs)
 				}
@@ -339,7 +341,9 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow)) err
 		if err != nil {
 			return &rowError{path: c.path, row: fmt.Sprintf("alert row %d", id), err: err}
 		}
-		fn(id, r)
+		ann := r.Annotations.Hash()
+		r.Annotations = model.ShownAnnotations(r.Annotations)
+		fn(id, r, ann)
 	}
 	if err := rs.Err(); err != nil {
 		return c.wrap("read alerts", err)
@@ -375,6 +379,48 @@ func (c *Cache) Resolved(since time.Time) ([]*model.AlertRow, error) {
 	}
 	var out []*model.AlertRow
 	h := &Cache{path: c.path, busy: c.busy} // no intern table: this may run beside Ingest
-	err = h.scanRows(rs, func(_ int64, r *model.AlertRow) { out = append(out, r) })
+	err = h.scanRows(rs, func(_ int64, r *model.AlertRow, _ uint64) { out = append(out, r) })
 	return out, err
+}
+
+// AlertAnnotations reads the full annotations of the alert key as the
+// sources named hold it (the set with the most of them, as BuildSnapshot
+// picks), for the detail view: the mirror holds only the part the panels
+// draw (model.ShownAnnotations). An alert no longer open is read from its
+// last row. It reads the file on a pooled connection, so it never waits
+// for Ingest; safe for concurrent use.
+func (c *Cache) AlertAnnotations(ctx context.Context, key string, sources []string) (model.Labels, error) {
+	db, done := c.pool()
+	defer done()
+	var best model.Labels
+	found := false
+	read := func(q string) error {
+		for _, src := range sources {
+			var raw []byte
+			err := db.QueryRowContext(ctx, q, src, key).Scan(&raw)
+			if err == sql.ErrNoRows {
+				continue
+			}
+			if err != nil {
+				return c.wrap("read alert", err)
+			}
+			l, err := decodeLabels(raw)
+			if err != nil {
+				return &rowError{path: c.path, row: "alert " + key + " of " + src, err: err}
+			}
+			if !found || l.Len() > best.Len() {
+				best, found = l, true
+			}
+		}
+		return nil
+	}
+	if err := read(`SELECT annotations FROM alerts WHERE source = ? AND key = ? AND resolved_at IS NULL`); err != nil {
+		return model.Labels{}, err
+	}
+	if !found {
+		if err := read(`SELECT annotations FROM alerts WHERE source = ? AND key = ? ORDER BY id DESC LIMIT 1`); err != nil {
+			return model.Labels{}, err
+		}
+	}
+	return best, nil
 }

@@ -55,10 +55,10 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, p.Rows, len(spellings))
 	sort.SliceStable(alerts, func(i, j int) bool {
-		return model.ParseSeverity(alerts[i].Labels["severity"]) > model.ParseSeverity(alerts[j].Labels["severity"])
+		return model.ParseSeverity(alerts[i].Labels.Get("severity")) > model.ParseSeverity(alerts[j].Labels.Get("severity"))
 	})
 	for i, r := range p.Rows {
-		assert.Equal(t, alerts[i].Labels["alertname"], r.Labels["alertname"], "row %d (severity %q)", i, r.Labels["severity"])
+		assert.Equal(t, alerts[i].Labels.Get("alertname"), r.Labels.Get("alertname"), "row %d (severity %q)", i, r.Labels.Get("severity"))
 	}
 }
 
@@ -95,7 +95,7 @@ func TestPreviewMostSevereOpenRows(t *testing.T) {
 	want := append([]model.Alert(nil), rest...)
 	want = append(want, p2)
 	sort.SliceStable(want, func(i, j int) bool {
-		si, sj := model.ParseSeverity(want[i].Labels["severity"]), model.ParseSeverity(want[j].Labels["severity"])
+		si, sj := model.ParseSeverity(want[i].Labels.Get("severity")), model.ParseSeverity(want[j].Labels.Get("severity"))
 		if si != sj {
 			return si > sj
 		}
@@ -111,9 +111,9 @@ func TestPreviewMostSevereOpenRows(t *testing.T) {
 	require.Len(t, p.Rows, 15)
 	loaded, _ := load(t, other) // last_seen as on disk, where it may lag
 	for i, r := range p.Rows {
-		assert.Equal(t, want[i].Labels["alertname"], r.Labels["alertname"], "row %d", i)
-		assert.NotEqual(t, gone.Labels["alertname"], r.Labels["alertname"], "a resolved row is not open")
-		assert.Equal(t, loaded[r.Source+"/"+r.Labels["alertname"]], r, "decoded as Load decodes it")
+		assert.Equal(t, want[i].Labels.Get("alertname"), r.Labels.Get("alertname"), "row %d", i)
+		assert.NotEqual(t, gone.Labels.Get("alertname"), r.Labels.Get("alertname"), "a resolved row is not open")
+		assert.Equal(t, loaded[r.Source+"/"+r.Labels.Get("alertname")], r, "decoded as Load decodes it")
 	}
 	require.Len(t, p.Statuses, 2)
 	assert.Equal(t, "am", p.Statuses[0].Name)

@@ -82,7 +82,7 @@ func TestLoadRecoversACacheDamagedDeep(t *testing.T) {
 	rows, _, err = c.Load()
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
-	assert.Equal(t, "Back", rows[0].Labels["alertname"])
+	assert.Equal(t, "Back", rows[0].Labels.Get("alertname"))
 	assert.Same(t, rec, c.Recovered(), "the fresh file is used as it is")
 
 	// Another process opening the path now gets the fresh file.

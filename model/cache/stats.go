@@ -147,12 +147,12 @@ type keyEpisodes struct {
 }
 
 // alertIdent is an alert row's name and service, as stats show them.
-func alertIdent(l map[string]string) (name, service string) {
-	service = l["service"]
+func alertIdent(l model.Labels) (name, service string) {
+	service = l.Get("service")
 	if service == "" {
-		service = l["job"]
+		service = l.Get("job")
 	}
-	return l["alertname"], service
+	return l.Get("alertname"), service
 }
 
 // rollupOf is what the plan's changes add to the rollups: each row that

@@ -319,7 +319,7 @@ func (c *Cache) writeTickets(source string, changes []tkChange, at time.Time) (i
 				source, t.ID, t.Number, t.URL, int(t.Tier), t.Queue, int(t.Priority), t.PriorityRaw, t.Status, t.Subject,
 				t.Requester, t.Owner, ns(t.Created), ns(t.Updated), b2i(t.SLA.Known), t.SLA.Name, ns(t.SLA.Due),
 				b2i(t.SLA.Breached), b2i(t.SLA.Paused), int64(t.SLA.Remaining), ns(t.SLA.AsOf), t.Service,
-				encodeMap(t.Fields), int64(ch.hash), t.PriorityName, ns(at), ns(at), seq)
+				encodeLabels(t.Fields), int64(ch.hash), t.PriorityName, ns(at), ns(at), seq)
 		}
 		if err != nil {
 			return 0, c.wrap("write tickets", err)
@@ -483,11 +483,8 @@ func (c *Cache) scanTickets(rs *sql.Rows, fn func(e *tkEntry, closedAt int64)) e
 		t.SLA.Known, t.SLA.Breached, t.SLA.Paused = known != 0, breached != 0, paused != 0
 		t.SLA.Due, t.SLA.Remaining, t.SLA.AsOf = fromNS(due), time.Duration(remaining), fromNS(asOf)
 		var err error
-		if t.Fields, err = decodeMap(fields); err != nil {
+		if t.Fields, err = decodeLabels(fields); err != nil {
 			return &rowError{path: c.path, row: fmt.Sprintf("ticket %q of %q", t.ID, t.Source), err: err}
-		}
-		if len(t.Fields) == 0 {
-			t.Fields = nil
 		}
 		fn(&tkEntry{hash: uint64(hash), t: t}, closedAt)
 	}

@@ -21,7 +21,7 @@ func benchTickets(n int) []model.Ticket {
 			Status: "open", Subject: subject, Requester: fmt.Sprintf("user%d@example.com", i%5000),
 			Created: t0.Add(-time.Duration(i) * time.Minute), Updated: t0.Add(-time.Duration(i%600) * time.Second),
 			URL:    fmt.Sprintf("https://rt.example/Ticket/Display.html?id=%d", 100000+i),
-			Fields: map[string]string{"queue": []string{"NOC", "NOC-T2"}[i%2], "subject": subject, "status": "open"}}
+			Fields: model.LabelsFromMap(map[string]string{"queue": []string{"NOC", "NOC-T2"}[i%2], "subject": subject, "status": "open"})}
 		if i%3 != 0 {
 			t.Owner = fmt.Sprintf("op%d", i%40)
 		}

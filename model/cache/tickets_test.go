@@ -22,7 +22,7 @@ func ticket(id, subject string, tier model.Tier) model.Ticket {
 		Tier: tier, Queue: "NOC", Priority: model.PriorityHigh, PriorityRaw: "60", Status: "open",
 		Subject: subject, Requester: "ops@example.com", Created: t0.Add(-time.Hour), Updated: t0.Add(-time.Minute),
 		SLA:    model.TicketSLA{Known: true, Name: "target", Due: t0.Add(30 * time.Minute)},
-		Fields: map[string]string{"queue": "NOC", "subject": subject},
+		Fields: model.LabelsFromMap(map[string]string{"queue": "NOC", "subject": subject}),
 	}
 }
 

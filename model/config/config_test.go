@@ -104,10 +104,10 @@ func TestFullFixture(t *testing.T) {
 	assert.Equal(t, 15*time.Minute, time.Duration(c.Escalation[1].After))
 
 	cat := c.Catalog()
-	name, mapped := cat.ServiceFor(map[string]string{"job": "postgres", "cluster": "main"})
+	name, mapped := cat.ServiceFor(model.LabelsFromMap(map[string]string{"job": "postgres", "cluster": "main"}))
 	assert.Equal(t, "db-main", name, "the second match alternative claims the alert")
 	assert.True(t, mapped)
-	name, _ = cat.ServiceFor(map[string]string{"service": "cart"})
+	name, _ = cat.ServiceFor(model.LabelsFromMap(map[string]string{"service": "cart"}))
 	assert.Equal(t, "checkout", name)
 	assert.Equal(t, filepath.Join(dir, "runbooks", "db-main.md"), cat.Lookup("db-main").Runbook)
 	assert.Equal(t, "https://runbooks.example.com/payments", cat.Lookup("payments").Runbook)

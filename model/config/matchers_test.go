@@ -67,11 +67,11 @@ views:
 			require.NoError(t, err)
 			var claimed, kept []int
 			for i, labels := range alerts {
-				if name, mapped := cat.ServiceFor(labels); mapped && name == "target" {
+				if name, mapped := cat.ServiceFor(model.LabelsFromMap(labels)); mapped && name == "target" {
 					claimed = append(claimed, i)
 				}
 				sig := &model.Signal{Name: labels["alertname"], Service: labels["service"],
-					Severity: model.ParseSeverity(labels["severity"]), Labels: labels}
+					Severity: model.ParseSeverity(labels["severity"]), Labels: model.LabelsFromMap(labels)}
 				if filter.MatchSignal(sig, model.FilterEnv{}) {
 					kept = append(kept, i)
 				}

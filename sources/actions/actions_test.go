@@ -123,7 +123,7 @@ func TestAckSilenceUnackExpiresIt(t *testing.T) {
 	s := sils[0]
 	assert.Equal(t, "alice", s.CreatedBy)
 	assert.True(t, strings.HasPrefix(s.Comment, "db failover in progress [sitroom action "), s.Comment)
-	assert.Contains(t, s.Comment, model.Marker(log[0].UID, model.LabelsKey(alertLabels, nil)))
+	assert.Contains(t, s.Comment, model.Marker(log[0].UID, model.LabelsKey(model.LabelsFromMap(alertLabels), nil)))
 	assert.WithinDuration(t, before.Add(90*time.Minute), s.EndsAt, 10*time.Second)
 	got := map[string]string{}
 	for _, m := range s.Matchers {
@@ -357,7 +357,7 @@ func TestAckInOneProcessShowsInAnotherWithinOneRefresh(t *testing.T) {
 	c1 := openCache(t, path)
 	c2 := openCache(t, path)
 	labels := map[string]string{"alertname": "X", "service": "checkout", "severity": "critical"}
-	_, err := c1.Ingest("am", []model.Alert{{Key: model.LabelsKey(labels, nil), Labels: labels, State: model.StateFiring}},
+	_, err := c1.Ingest("am", []model.Alert{{Key: model.LabelsKey(model.LabelsFromMap(labels), nil), Labels: model.LabelsFromMap(labels), State: model.StateFiring}},
 		cache.PollMeta{At: time.Now(), Type: "alertmanager"})
 	require.NoError(t, err)
 	d1 := actions.New(c1, actions.Options{Operator: tier1()})

@@ -70,7 +70,7 @@ func do(t *testing.T, d *actions.Dispatcher, req model.ActionRequest) model.Acti
 // one an extension got included.
 func TestSilenceActionsReachAClusteredPairOnce(t *testing.T) {
 	d, c, a, b := pairDispatcher(t, tier1())
-	key := model.LabelsKey(alertLabels, nil)
+	key := model.LabelsKey(model.LabelsFromMap(alertLabels), nil)
 
 	// Create, from the alert's labels narrowed to two.
 	res := do(t, d, model.ActionRequest{Verb: model.VerbCreateSilence, Service: "checkout", AlertKeys: []string{key},
@@ -214,7 +214,7 @@ func TestNewSilenceOnTwoIndependentAlertmanagers(t *testing.T) {
 	poll(t, c, "am-b", b.URL)
 	d := actions.New(c, actions.Options{Operator: tier1(), Silencers: map[string]actions.Silencer{
 		"am-a": alertmanager.NewSilencer(a.URL, nil), "am-b": alertmanager.NewSilencer(b.URL, nil)}})
-	key := model.LabelsKey(alertLabels, nil)
+	key := model.LabelsKey(model.LabelsFromMap(alertLabels), nil)
 	res := do(t, d, model.ActionRequest{Verb: model.VerbCreateSilence, Service: "checkout", AlertKeys: []string{key},
 		Comment: "x", Expiry: time.Hour, Silence: model.SilenceTarget{Matchers: `alertname="CheckoutDown"`}})
 	require.Equal(t, model.ActionPending, res.State, res.Message)

@@ -116,7 +116,7 @@ func TestTicketEscalationThroughOutboxRealRT(t *testing.T) {
 		{Name: "payments", DependsOn: []string{"db-main"}}})
 	now := time.Now()
 	snap := model.BuildSnapshot([]*model.AlertRow{{Source: "am", Alert: model.Alert{Key: "k", State: model.StateFiring, StartsAt: now.Add(-10 * time.Minute),
-		Labels: map[string]string{"alertname": "DBDown", "service": "db-main", "severity": "critical"}}}},
+		Labels: model.LabelsFromMap(map[string]string{"alertname": "DBDown", "service": "db-main", "severity": "critical"})}}},
 		[]model.SourceStatus{{Name: "am", LastSuccess: now}}, model.SnapshotOptions{Now: now, Catalog: cat})
 	d.Observe(snap)
 

@@ -166,7 +166,7 @@ func (d *decoder) decodeMember() (err error) {
 	case tagLabels:
 		d.A.Labels, d.A.Key, err = sc.Labels("labels", d.ignore)
 	case tagAnnotations:
-		d.A.Annotations, err = sc.StringMap("annotations")
+		d.A.Annotations, err = sc.StringLabels("annotations")
 	case tagStartsAt:
 		d.A.StartsAt, err = sc.Time("startsAt")
 	case tagGeneratorURL:

@@ -69,8 +69,8 @@ func TestDecodeStates(t *testing.T) {
 	assert.Equal(t, model.StateSuppressed, c.State)
 	assert.Equal(t, []string{"s1", "s2"}, c.SilencedBy)
 	assert.Equal(t, []string{"f1"}, c.InhibitedBy)
-	assert.Equal(t, map[string]string{"alertname": "C", "cluster": "eu"}, c.Labels)
-	assert.Equal(t, model.LabelsKey(map[string]string{"alertname": "C"}, nil), c.Key, "ignored labels are left out of the key")
+	assert.Equal(t, map[string]string{"alertname": "C", "cluster": "eu"}, c.Labels.Map())
+	assert.Equal(t, model.LabelsKey(model.LabelsFromMap(map[string]string{"alertname": "C"}), nil), c.Key, "ignored labels are left out of the key")
 }
 
 func TestDecodeErrors(t *testing.T) {

@@ -76,15 +76,15 @@ func TestIntegrationPostedAlertsAndSilence(t *testing.T) {
 	for _, p := range posted[:3] {
 		a := m[p.Labels["alertname"]]
 		assert.Equal(t, model.StateFiring, a.State, a.Name())
-		assert.Equal(t, p.Labels, a.Labels, a.Name())
+		assert.Equal(t, p.Labels, a.Labels.Map(), a.Name())
 		if p.Annotations == nil {
 			assert.Empty(t, a.Annotations, a.Name())
 		} else {
-			assert.Equal(t, p.Annotations, a.Annotations, a.Name())
+			assert.Equal(t, p.Annotations, a.Annotations.Map(), a.Name())
 		}
 		assert.True(t, p.StartsAt.Equal(a.StartsAt), "%s starts %s, posted %s", a.Name(), a.StartsAt, p.StartsAt)
 		assert.Equal(t, p.GeneratorURL, a.GeneratorURL, a.Name())
-		assert.Equal(t, model.LabelsKey(p.Labels, nil), a.Key, a.Name())
+		assert.Equal(t, model.LabelsKey(model.LabelsFromMap(p.Labels), nil), a.Key, a.Name())
 		assert.Empty(t, a.SilencedBy, a.Name())
 		assert.Empty(t, a.InhibitedBy, a.Name())
 	}
@@ -213,7 +213,7 @@ func TestIntegrationPrometheusFeedingAlertmanager(t *testing.T) {
 
 	p, a, ai := sourcetest.ByName(promAlerts)["HighErrorRate"], sourcetest.ByName(amAlerts)["HighErrorRate"], sourcetest.ByName(amIgn)["HighErrorRate"]
 	for k, v := range ext {
-		assert.Equal(t, v, p.Labels[k], "the Prometheus source learns external label %s from the server's config", k)
+		assert.Equal(t, v, p.Labels.Get(k), "the Prometheus source learns external label %s from the server's config", k)
 	}
 	assert.Equal(t, p.Labels, a.Labels, "the Prometheus source labels the alert as the Alertmanager received it")
 	assert.Equal(t, p.Key, a.Key, "untuned, both sources give the same key")

@@ -310,7 +310,7 @@ func (s *Source) addTags(ctx context.Context, client *cw.Client, alerts []model.
 	now := s.opt.Now()
 	for i := range alerts {
 		a := &alerts[i]
-		arn := a.Annotations["alarm_arn"]
+		arn := a.Annotations.Get("alarm_arn")
 		if arn == "" {
 			continue
 		}
@@ -331,16 +331,18 @@ func (s *Source) addTags(ctx context.Context, client *cw.Client, alerts []model.
 			s.mu.Unlock()
 		}
 		changed := false
+		labels := a.Labels.Map()
 		for _, k := range s.cfg.TagLabels {
 			if v, ok := e.tags[k]; ok {
-				a.Labels["tag_"+labelName(k)] = v
+				labels["tag_"+labelName(k)] = v
 				changed = true
 			}
 		}
 		if changed {
 			// Severity rules may match tags.
-			a.Labels["severity"] = s.severityOf(a.Labels).Name()
-			a.Key = sources.LabelsKey(a.Labels, s.opt.IgnoreLabels, &m.scratch)
+			labels["severity"] = s.severityOf(labels).Name()
+			a.Labels = model.LabelsFromMap(labels)
+			a.Key = sources.LabelsKey(a.Labels, s.opt.IgnoreLabels)
 		}
 	}
 	// Forget the tags of alarms gone for good.
@@ -354,7 +356,8 @@ func (s *Source) addTags(ctx context.Context, client *cw.Client, alerts []model.
 	return nil
 }
 
-func (s *Source) severityOf(labels map[string]string) model.Severity {
+func (s *Source) severityOf(m map[string]string) model.Severity {
+	labels := model.LabelsFromMap(m)
 	for _, r := range s.severity {
 		if model.MatchAll(r.match, labels) {
 			return r.sev
@@ -365,8 +368,7 @@ func (s *Source) severityOf(labels map[string]string) model.Severity {
 
 // mapper turns SDK alarm shapes into alerts.
 type mapper struct {
-	s       *Source
-	scratch []string
+	s *Source
 }
 
 func newMapper(s *Source) *mapper { return &mapper{s: s} }
@@ -381,7 +383,7 @@ func arnParts(arn string) (partition, region, account string) {
 	return p[1], p[3], p[4]
 }
 
-func (m *mapper) common(kind, name, arn, desc, reason string, state types.StateValue, updated, transitioned *time.Time) model.Alert {
+func (m *mapper) common(kind, name, arn, desc, reason string, state types.StateValue, updated, transitioned *time.Time) draft {
 	s := m.s
 	partition, region, account := arnParts(arn)
 	if region == "" {
@@ -411,7 +413,8 @@ func (m *mapper) common(kind, name, arn, desc, reason string, state types.StateV
 	if updated != nil {
 		put("state_updated", updated.UTC().Format(time.RFC3339))
 	}
-	a := model.Alert{Labels: labels, Annotations: ann, State: model.StateFiring}
+	a := draft{labels: labels, ann: ann}
+	a.State = model.StateFiring
 	if state == types.StateValueInsufficientData {
 		a.State = model.StatePending
 	}
@@ -425,10 +428,17 @@ func (m *mapper) common(kind, name, arn, desc, reason string, state types.StateV
 	return a
 }
 
-func (m *mapper) finish(a *model.Alert) model.Alert {
-	a.Labels["severity"] = m.s.severityOf(a.Labels).Name()
-	a.Key = sources.LabelsKey(a.Labels, m.s.opt.IgnoreLabels, &m.scratch)
-	return *a
+// draft is an alert being mapped, its labels and annotations still maps.
+type draft struct {
+	model.Alert
+	labels, ann map[string]string
+}
+
+func (m *mapper) finish(a *draft) model.Alert {
+	a.labels["severity"] = m.s.severityOf(a.labels).Name()
+	a.Labels, a.Annotations = model.LabelsFromMap(a.labels), model.LabelsFromMap(a.ann)
+	a.Key = sources.LabelsKey(a.Labels, m.s.opt.IgnoreLabels)
+	return a.Alert
 }
 
 func (m *mapper) metric(x *types.MetricAlarm) model.Alert {
@@ -460,30 +470,30 @@ func (m *mapper) metric(x *types.MetricAlarm) model.Alert {
 		}
 		for _, q := range x.Metrics {
 			if aws.ToBool(q.ReturnData) && q.Expression != nil {
-				a.Annotations["expression"] = sources.Sanitize(aws.ToString(q.Expression), 512)
+				a.ann["expression"] = sources.Sanitize(aws.ToString(q.Expression), 512)
 			}
 		}
 	}
 	if ns != "" {
-		a.Labels["namespace"] = ns
+		a.labels["namespace"] = ns
 	}
 	if metric != "" {
-		a.Labels["metric_name"] = metric
+		a.labels["metric_name"] = metric
 	}
 	var dimText []string
 	for _, d := range dims {
 		n, v := aws.ToString(d.Name), aws.ToString(d.Value)
-		a.Labels["dimension_"+labelName(n)] = v
+		a.labels["dimension_"+labelName(n)] = v
 		dimText = append(dimText, n+"="+v)
 	}
 	if len(dimText) > 0 {
-		a.Annotations["dimensions"] = strings.Join(dimText, ", ")
+		a.ann["dimensions"] = strings.Join(dimText, ", ")
 	}
 	if th := thresholdText(x, stat); th != "" {
-		a.Annotations["threshold"] = th
+		a.ann["threshold"] = th
 	}
 	if x.EvaluationState != "" {
-		a.Annotations["evaluation_state"] = string(x.EvaluationState)
+		a.ann["evaluation_state"] = string(x.EvaluationState)
 	}
 	return m.finish(&a)
 }
@@ -536,15 +546,15 @@ func (m *mapper) composite(x *types.CompositeAlarm) model.Alert {
 	a := m.common("composite", aws.ToString(x.AlarmName), aws.ToString(x.AlarmArn), aws.ToString(x.AlarmDescription),
 		aws.ToString(x.StateReason), x.StateValue, x.StateUpdatedTimestamp, x.StateTransitionedTimestamp)
 	if r := aws.ToString(x.AlarmRule); r != "" {
-		a.Annotations["alarm_rule"] = sources.Sanitize(r, 1024)
+		a.ann["alarm_rule"] = sources.Sanitize(r, 1024)
 	}
 	if x.ActionsSuppressedBy != "" {
 		// Its actions are held back (by a suppressor alarm or its wait or
 		// extension period): shown like a silenced alert.
 		a.State = model.StateSuppressed
-		a.Annotations["actions_suppressed_by"] = string(x.ActionsSuppressedBy)
+		a.ann["actions_suppressed_by"] = string(x.ActionsSuppressedBy)
 		if r := aws.ToString(x.ActionsSuppressedReason); r != "" {
-			a.Annotations["actions_suppressed_reason"] = r
+			a.ann["actions_suppressed_reason"] = r
 		}
 	}
 	return m.finish(&a)

@@ -122,7 +122,7 @@ func (e *env) source(t *testing.T, mod func(*config.Source), opt Options) *Sourc
 func byName(alerts []model.Alert) map[string]model.Alert {
 	m := map[string]model.Alert{}
 	for _, a := range alerts {
-		m[a.Labels["alarm_name"]] = a
+		m[a.Labels.Get("alarm_name")] = a
 	}
 	return m
 }
@@ -149,38 +149,38 @@ func TestFetchMapsMetricAndCompositeAlarms(t *testing.T) {
 		"alertname": "db-main-cpu-high", "alarm_name": "db-main-cpu-high", "alarm_type": "metric",
 		"namespace": "AWS/RDS", "metric_name": "CPUUtilization", "dimension_DBInstanceIdentifier": "db-main",
 		"region": "eu-west-1", "account": prodAccount, "severity": "critical",
-	}, db.Labels)
+	}, db.Labels.Map())
 	assert.Equal(t, model.StateFiring, db.State)
 	assert.Equal(t, time.Date(2025, 11, 3, 9, 15, 4, 112e6, time.UTC), db.StartsAt)
-	assert.Equal(t, "db-main CPU above 90% for 5 minutes", db.Annotations["summary"])
-	assert.Contains(t, db.Annotations["description"], "Runbook: https://runbooks.example.com/db-main")
-	assert.Contains(t, db.Annotations["state_reason"], "were greater than the threshold (90.0)")
-	assert.Equal(t, "> 90 (Average over 60s, 5 of 5 periods) Percent", db.Annotations["threshold"])
-	assert.Equal(t, "DBInstanceIdentifier=db-main", db.Annotations["dimensions"])
-	assert.Equal(t, "2025-11-03T09:15:04Z", db.Annotations["state_updated"])
+	assert.Equal(t, "db-main CPU above 90% for 5 minutes", db.Annotations.Get("summary"))
+	assert.Contains(t, db.Annotations.Get("description"), "Runbook: https://runbooks.example.com/db-main")
+	assert.Contains(t, db.Annotations.Get("state_reason"), "were greater than the threshold (90.0)")
+	assert.Equal(t, "> 90 (Average over 60s, 5 of 5 periods) Percent", db.Annotations.Get("threshold"))
+	assert.Equal(t, "DBInstanceIdentifier=db-main", db.Annotations.Get("dimensions"))
+	assert.Equal(t, "2025-11-03T09:15:04Z", db.Annotations.Get("state_updated"))
 	assert.Equal(t, "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/db-main-cpu-high", db.GeneratorURL)
 	assert.Equal(t, model.LabelsKey(db.Labels, nil), db.Key)
 
 	edge := got["edge-2-cpu-high"]
-	assert.Equal(t, "warning", edge.Labels["severity"], "no rule matches: the default severity")
+	assert.Equal(t, "warning", edge.Labels.Get("severity"), "no rule matches: the default severity")
 	assert.Equal(t, time.Date(2025, 11, 3, 9, 12, 4, 90e6, time.UTC), edge.StartsAt, "in ALARM since the transition, not the last update")
-	assert.Equal(t, "Threshold Crossed: 3 datapoints were greater than the threshold (80.0).", edge.Annotations["summary"],
+	assert.Equal(t, "Threshold Crossed: 3 datapoints were greater than the threshold (80.0).", edge.Annotations.Get("summary"),
 		"without a description the state reason is the summary")
 
 	math := got["payments-5xx-ratio"]
-	assert.Equal(t, "AWS/ApplicationELB", math.Labels["namespace"], "metric math: the metric comes from the queries")
-	assert.Equal(t, "app/payments/50dc6c495c0c9188", math.Labels["dimension_LoadBalancer"])
-	assert.Equal(t, "errors / requests", math.Annotations["expression"])
+	assert.Equal(t, "AWS/ApplicationELB", math.Labels.Get("namespace"), "metric math: the metric comes from the queries")
+	assert.Equal(t, "app/payments/50dc6c495c0c9188", math.Labels.Get("dimension_LoadBalancer"))
+	assert.Equal(t, "errors / requests", math.Annotations.Get("expression"))
 
 	comp := got["edge-2-down"]
-	assert.Equal(t, "composite", comp.Labels["alarm_type"])
-	assert.Equal(t, `ALARM("edge-2-bgp") AND NOT OK("edge-2-ping")`, comp.Annotations["alarm_rule"])
+	assert.Equal(t, "composite", comp.Labels.Get("alarm_type"))
+	assert.Equal(t, `ALARM("edge-2-bgp") AND NOT OK("edge-2-ping")`, comp.Annotations.Get("alarm_rule"))
 	assert.Equal(t, model.StateFiring, comp.State)
-	assert.NotContains(t, comp.Labels, "namespace")
+	assert.False(t, comp.Labels.Has("namespace"))
 
 	sup := got["checkout-degraded"]
 	assert.Equal(t, model.StateSuppressed, sup.State, "a composite whose actions a suppressor holds back shows as suppressed")
-	assert.Equal(t, "Alarm", sup.Annotations["actions_suppressed_by"])
+	assert.Equal(t, "Alarm", sup.Annotations.Get("actions_suppressed_by"))
 }
 
 func TestPaginationAcrossPages(t *testing.T) {
@@ -221,7 +221,7 @@ func TestPaginationAcrossPages(t *testing.T) {
 	assert.Empty(t, pages[0].NextToken)
 	assert.NotEmpty(t, pages[1].NextToken)
 	assert.NotEmpty(t, pages[2].NextToken)
-	assert.Equal(t, "composite", byName(alerts)["zone-4-down"].Labels["alarm_type"])
+	assert.Equal(t, "composite", byName(alerts)["zone-4-down"].Labels.Get("alarm_type"))
 }
 
 func TestStateFilterIsServerSide(t *testing.T) {
@@ -329,14 +329,14 @@ func TestRegionsAndAccountsSideBySide(t *testing.T) {
 		require.NoError(t, err, c.name)
 		require.Len(t, alerts, 5, c.name)
 		for _, a := range alerts {
-			assert.Equal(t, c.region, a.Labels["region"], c.name)
+			assert.Equal(t, c.region, a.Labels.Get("region"), c.name)
 		}
 		all = append(all, alerts...)
 	}
 	seen := map[string]string{}
 	for _, a := range all {
-		k := a.Labels["account"] + "/" + a.Labels["region"]
-		seen[k] = a.Labels["account"]
+		k := a.Labels.Get("account") + "/" + a.Labels.Get("region")
+		seen[k] = a.Labels.Get("account")
 	}
 	assert.Equal(t, map[string]string{
 		prodAccount + "/eu-west-1": prodAccount, prodAccount + "/us-east-1": prodAccount, stagingAcct + "/eu-central-1": stagingAcct,
@@ -385,7 +385,7 @@ func TestAssumeRoleWithExternalID(t *testing.T) {
 	alerts, err := s.Fetch(context.Background())
 	require.NoError(t, err)
 	require.NotEmpty(t, alerts)
-	assert.Equal(t, "555566667777", alerts[0].Labels["account"], "the role's account's alarms")
+	assert.Equal(t, "555566667777", alerts[0].Labels.Get("account"), "the role's account's alarms")
 
 	s = e.source(t, func(sc *config.Source) { sc.RoleARN, sc.ExternalID = role, "wrong-id" }, Options{})
 	_, err = s.Fetch(context.Background())
@@ -487,10 +487,10 @@ func TestTagsBecomeLabelsAndMapSeverity(t *testing.T) {
 	alerts, err := s.Fetch(context.Background())
 	require.NoError(t, err)
 	db := byName(alerts)["db-main-cpu-high"]
-	assert.Equal(t, "db-main", db.Labels["tag_service"])
-	assert.Equal(t, "db", db.Labels["tag_aws_cloudformation_stack_name"])
-	assert.NotContains(t, db.Labels, "tag_cost", "only the tags named in tag_labels")
-	assert.Equal(t, "critical", db.Labels["severity"])
+	assert.Equal(t, "db-main", db.Labels.Get("tag_service"))
+	assert.Equal(t, "db", db.Labels.Get("tag_aws_cloudformation_stack_name"))
+	assert.False(t, db.Labels.Has("tag_cost"), "only the tags named in tag_labels")
+	assert.Equal(t, "critical", db.Labels.Get("severity"))
 	assert.Equal(t, model.LabelsKey(db.Labels, nil), db.Key)
 	cat := model.NewCatalog([]*model.Service{{Name: "db-main", Match: [][]*model.Matcher{mustMatch(t, `tag_service="db-main"`)}}})
 	svc, _ := cat.ServiceFor(db.Labels)

@@ -38,21 +38,21 @@ func TestCloudWatchAlarmsFollowTheCascade(t *testing.T) {
 	require.NoError(t, err)
 	got := map[string]model.Alert{}
 	for _, a := range alerts {
-		got[a.Labels["alarm_name"]] = a
+		got[a.Labels.Get("alarm_name")] = a
 	}
 	require.Len(t, got, 2)
 	db := got["db-main-cpu-high"]
 	svc, mapped := cat.ServiceFor(db.Labels)
 	assert.True(t, mapped)
 	assert.Equal(t, "db-main", svc)
-	assert.Equal(t, "critical", db.Labels["severity"])
-	assert.Equal(t, "123456789012", db.Labels["account"])
+	assert.Equal(t, "critical", db.Labels.Get("severity"))
+	assert.Equal(t, "123456789012", db.Labels.Get("account"))
 	assert.Equal(t, d.simTime(clock.Now()).Add(-35*time.Second).Truncate(time.Second), db.StartsAt.Truncate(time.Second),
 		"in ALARM since 65s into the cycle")
 	pay := got["payments-alb-5xx"]
 	svc, _ = cat.ServiceFor(pay.Labels)
 	assert.Equal(t, "payments", svc)
-	assert.Equal(t, "warning", pay.Labels["severity"])
+	assert.Equal(t, "warning", pay.Labels.Get("severity"))
 
 	id, err := src.Identity(t.Context())
 	require.NoError(t, err)

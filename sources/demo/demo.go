@@ -403,7 +403,7 @@ func (d *Demo) amHandler() http.Handler {
 					continue
 				}
 			}
-			if !model.MatchAll(filter, a.Labels) {
+			if !model.MatchAll(filter, model.LabelsFromMap(a.Labels)) {
 				continue
 			}
 			out = append(out, a)

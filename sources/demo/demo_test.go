@@ -330,7 +330,7 @@ func TestConfigValidatesAndDescribesTheDemo(t *testing.T) {
 	}
 	// Every alert the scenario raises maps to a catalog service.
 	for _, r := range rules {
-		name, mapped := cat.ServiceFor(r.labels())
+		name, mapped := cat.ServiceFor(model.LabelsFromMap(r.labels()))
 		assert.True(t, mapped, r.name)
 		assert.Equal(t, r.service, name)
 	}

@@ -91,7 +91,7 @@ func BenchmarkFetch10kExternalLabels(b *testing.B) {
 	b.Cleanup(srv.Close)
 	sourcetest.BenchFetch(b, payload, 10_000, func(string, *http.Client) sourcetest.Fetcher {
 		src := New("bench", srv.URL, srv.Client(), nil)
-		if alerts, err := src.Fetch(b.Context()); err != nil || alerts[0].Labels["region"] != "eu1" {
+		if alerts, err := src.Fetch(b.Context()); err != nil || alerts[0].Labels.Get("region") != "eu1" {
 			b.Fatalf("not labelled: %v", err)
 		}
 		return src

@@ -30,7 +30,7 @@ func TestDecodeCapturedPayload(t *testing.T) {
 		states[a.Name()] = a.State
 		assert.Equal(t, model.LabelsKey(a.Labels, nil), a.Key)
 		assert.False(t, a.StartsAt.IsZero())
-		assert.NotEmpty(t, a.Annotations["summary"])
+		assert.NotEmpty(t, a.Annotations.Get("summary"))
 	}
 	assert.Equal(t, model.StateFiring, states["HighErrorRate"])
 	assert.Equal(t, model.StatePending, states["CertExpiringSoon"])
@@ -43,13 +43,13 @@ func TestDecodeOddPayload(t *testing.T) {
 	a := alerts[0]
 	assert.Equal(t, "Odd\x1b[31m", a.Name(), "text is kept as sent; rendering it inert is the UI's job")
 	assert.Equal(t, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), a.StartsAt.UTC())
-	assert.Nil(t, a.Annotations)
+	assert.True(t, a.Annotations.IsEmpty())
 	assert.Equal(t, model.LabelsKey(a.Labels, []string{"service"}), a.Key)
 	assert.NotEqual(t, model.LabelsKey(a.Labels, nil), a.Key, "ignored labels change the key")
 	b := alerts[1]
 	assert.Equal(t, model.StatePending, b.State)
-	assert.Equal(t, map[string]string{}, b.Labels)
-	assert.Equal(t, model.LabelsKey(nil, nil), b.Key)
+	assert.True(t, b.Labels.IsEmpty())
+	assert.Equal(t, model.LabelsKey(model.Labels{}, nil), b.Key)
 	assert.True(t, b.StartsAt.IsZero())
 }
 
@@ -70,7 +70,7 @@ func FuzzDecodePrometheus(f *testing.F) {
 	decoding.AddPayloads(f)
 	f.Add([]byte(`{"status":"success","data":{"alerts":[{"labels":{"a":"\ud800"},"state":"firing"}]}}`))
 	decoding.Fuzz(f, []string{"cluster"}, []model.State{model.StateFiring, model.StatePending}, func(t *testing.T, a model.Alert) {
-		for k, v := range a.Labels {
+		for k, v := range a.Labels.All() {
 			assert.True(t, strings.ToValidUTF8(k, "") == k && strings.ToValidUTF8(v, "") == v, "invalid UTF-8 in %q=%q", k, v)
 		}
 	})

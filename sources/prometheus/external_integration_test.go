@@ -38,7 +38,7 @@ func TestIntegrationLabelledAsTheAlertmanagerReceives(t *testing.T) {
 		out := map[string]map[string]string{}
 		for _, a := range alerts {
 			if a.State == model.StateFiring {
-				out[a.Key] = a.Labels
+				out[a.Key] = a.Labels.Map()
 			}
 		}
 		return out
@@ -58,7 +58,7 @@ func TestIntegrationLabelledAsTheAlertmanagerReceives(t *testing.T) {
 		}
 		fromAM = map[string]map[string]string{}
 		for _, r := range received {
-			fromAM[model.LabelsKey(r.Labels, nil)] = r.Labels
+			fromAM[model.LabelsKey(model.LabelsFromMap(r.Labels), nil)] = r.Labels
 		}
 		if len(fromProm) != 3 || len(fromAM) != 3 {
 			return fmt.Errorf("%d firing in Prometheus, %d in the Alertmanager", len(fromProm), len(fromAM))

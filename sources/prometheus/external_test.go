@@ -167,7 +167,7 @@ func labelsOf(t *testing.T, alerts []model.Alert, ignore []string) map[string]ma
 	out := map[string]map[string]string{}
 	for _, a := range alerts {
 		assert.Equal(t, model.LabelsKey(a.Labels, ignore), a.Key, a.Name())
-		out[a.Name()] = a.Labels
+		out[a.Name()] = a.Labels.Map()
 	}
 	return out
 }

@@ -72,8 +72,8 @@ func TestIntegrationFetchRules(t *testing.T) {
 			continue
 		}
 		assert.Equal(t, w.state, a.State, name)
-		assert.Equal(t, map[string]string{"alertname": name, "severity": w.severity, "service": w.service}, a.Labels, name)
-		assert.Equal(t, map[string]string{"summary": w.summary, "runbook_url": w.runbook}, a.Annotations, name)
+		assert.Equal(t, map[string]string{"alertname": name, "severity": w.severity, "service": w.service}, a.Labels.Map(), name)
+		assert.Equal(t, map[string]string{"summary": w.summary, "runbook_url": w.runbook}, a.Annotations.Map(), name)
 		assert.Equal(t, model.LabelsKey(a.Labels, nil), a.Key, name)
 		assert.Empty(t, a.GeneratorURL, "the v1 alerts API has no generator URL")
 		assert.False(t, a.StartsAt.Before(began.Add(-time.Second)), "%s activeAt %s is before the server started", name, a.StartsAt)

@@ -271,11 +271,18 @@ func (d *alertsDecoder) decodeMember() (err error) {
 	switch d.Cur {
 	case tagLabels:
 		d.A.Labels, d.A.Key, err = sc.Labels("labels", d.ignore)
-		if err == nil && d.ext != nil && d.A.Labels != nil && d.ext.apply(d.A.Labels) {
-			d.A.Key = sources.LabelsKey(d.A.Labels, d.ignore, &d.scratch)
+		if err == nil && d.ext != nil {
+			m := d.A.Labels.Map()
+			if m == nil {
+				m = map[string]string{}
+			}
+			if d.ext.apply(m) {
+				d.A.Labels = model.LabelsFromMap(m)
+				d.A.Key = sources.LabelsKey(d.A.Labels, d.ignore)
+			}
 		}
 	case tagAnnotations:
-		d.A.Annotations, err = sc.StringMap("annotations")
+		d.A.Annotations, err = sc.StringLabels("annotations")
 	case tagState:
 		d.State, err = sc.String("state")
 	case tagActiveAt:

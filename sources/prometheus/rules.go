@@ -139,13 +139,13 @@ func (r *rules) apply(alerts []model.Alert, only []int) (unknown []int) {
 // pendFor is the `for` of the rule the alert with these labels comes from:
 // the rule of its alertname whose static labels it carries (the one with
 // the most of them when several do).
-func (r *rules) pendFor(labels map[string]string) (time.Duration, bool) {
+func (r *rules) pendFor(labels model.Labels) (time.Duration, bool) {
 	best, found := -1, false
 	var pend time.Duration
-	for _, ru := range r.byName[labels["alertname"]] {
+	for _, ru := range r.byName[labels.Get("alertname")] {
 		n := 0
 		for k, v := range ru.labels {
-			if labels[k] != v {
+			if labels.Get(k) != v {
 				n = -1
 				break
 			}

@@ -34,7 +34,7 @@ func TestRulesReadAgainForAnUnknownFiringRule(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
 	activeAt := t0.Add(-time.Minute)
 	firing := func() []model.Alert {
-		return []model.Alert{{Labels: map[string]string{"alertname": "SlowBurn", "severity": "critical"}, State: model.StateFiring, StartsAt: activeAt}}
+		return []model.Alert{{Labels: model.LabelsFromMap(map[string]string{"alertname": "SlowBurn", "severity": "critical"}), State: model.StateFiring, StartsAt: activeAt}}
 	}
 
 	r.startFiring(t.Context(), nil, t0) // the first read: no rules loaded yet

@@ -78,7 +78,7 @@ func TestPollOnceFillsTheCache(t *testing.T) {
 	rows, statuses, err := c.Load()
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
-	assert.Equal(t, "DiskFull", rows[0].Labels["alertname"])
+	assert.Equal(t, "DiskFull", rows[0].Labels.Get("alertname"))
 	require.Len(t, statuses, 1)
 	assert.Empty(t, statuses[0].LastError)
 }

@@ -70,7 +70,7 @@ func walStamp(path string) string {
 }
 
 // generations reads the cache and returns how many open rows carry each
-// value of the "gen" annotation.
+// generation, their summary (what the cache holds of their annotations).
 func generations(t *testing.T, db string) map[string]int {
 	t.Helper()
 	c, err := cache.Open(db)
@@ -80,7 +80,7 @@ func generations(t *testing.T, db string) map[string]int {
 	require.NoError(t, err)
 	gens := map[string]int{}
 	for _, r := range rows {
-		gens[r.Annotations["gen"]]++
+		gens[r.Annotations.Get("summary")]++
 	}
 	return gens
 }
@@ -97,7 +97,7 @@ func TestKillDuringIngestLosesNothingCommitted(t *testing.T) {
 		for i := range alerts {
 			alerts[i] = sourcetest.PostableAlert{
 				Labels:      map[string]string{"alertname": fmt.Sprintf("Big%04d", i), "severity": "warning", "service": "bulk"},
-				Annotations: map[string]string{"gen": fmt.Sprint(gen), "description": pad},
+				Annotations: map[string]string{"summary": fmt.Sprint(gen), "description": pad},
 			}
 		}
 		am.PostAlerts(t, alerts...)

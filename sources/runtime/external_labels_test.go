@@ -82,7 +82,7 @@ sources:
 		"CertExpiringSoon": {{"prom"}},
 	}, m)
 	for _, sig := range snap.Signals {
-		assert.Equal(t, "r1", sig.Labels["replica"], "%s carries the external label", sig.Name)
+		assert.Equal(t, "r1", sig.Labels.Get("replica"), "%s carries the external label", sig.Name)
 	}
 }
 

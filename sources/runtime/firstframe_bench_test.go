@@ -91,13 +91,13 @@ func warmFirstFrameCache(b *testing.B, n int) (string, []sources.Job) {
 				"pod":       fmt.Sprintf("api-%d-7f9c", i),
 			}
 			alerts = append(alerts, model.Alert{
-				Key:    model.LabelsKey(labels, nil),
-				Labels: labels,
-				Annotations: map[string]string{
+				Key:    model.LabelsKey(model.LabelsFromMap(labels), nil),
+				Labels: model.LabelsFromMap(labels),
+				Annotations: model.LabelsFromMap(map[string]string{
 					"summary":     fmt.Sprintf("Error rate above 5%% on %s", labels["instance"]),
 					"description": "The 5m error rate of the API has been above 5% for 10 minutes.",
 					"runbook_url": "https://runbooks.example/api/high-error-rate",
-				},
+				}),
 				State:    model.StateFiring,
 				StartsAt: now.Add(-time.Duration(i) * time.Second),
 			})

@@ -98,11 +98,11 @@ services:
 		}
 	}
 	require.NotNil(t, frozen, "the frozen alert is still shown")
-	assert.False(t, frozen.RuleFailing.IsZero(), "marked: its rule fails")
-	assert.Contains(t, frozen.RuleError, "duplicate series")
+	assert.False(t, frozen.RuleFailingSince().IsZero(), "marked: its rule fails")
+	assert.Contains(t, frozen.RuleFailing.Error, "duplicate series")
 	for _, s := range snap.Signals {
 		if s.Name == "AlwaysFiring" {
-			assert.True(t, s.RuleFailing.IsZero(), "an alert of a working rule is not marked")
+			assert.True(t, s.RuleFailingSince().IsZero(), "an alert of a working rule is not marked")
 		}
 	}
 	require.Len(t, snap.Sources, 1)

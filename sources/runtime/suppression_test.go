@@ -172,7 +172,7 @@ func TestSilencedOnOneOfTwoAlertmanagersStillPages(t *testing.T) {
 	snap := pollUntil(t, cfg, "every silence seen", func(s *model.Snapshot) error {
 		n := 0
 		for _, sig := range s.Signals {
-			n += sig.SilencedIn
+			n += int(sig.SilencedIn)
 		}
 		if len(s.Signals) != 3 || n != 4 {
 			return fmt.Errorf("%d alerts, %d silenced rows", len(s.Signals), n)

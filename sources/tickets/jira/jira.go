@@ -421,13 +421,14 @@ func (s *Source) ticket(is *Issue, tier model.Tier, now time.Time) model.Ticket 
 		dec(s.o.SLAField, &v)
 		t.SLA = slaOf(&v, now)
 	}
-	t.Fields = map[string]string{"queue": t.Queue, "subject": t.Subject, "status": t.Status, "key": t.Number}
+	fields := []string{"queue", t.Queue, "subject", t.Subject, "status", t.Status, "key", t.Number}
 	if s.o.ServiceField != "" {
 		if v := fieldText(f[s.o.ServiceField]); v != "" {
 			t.Service = v
-			t.Fields["service"] = v
+			fields = append(fields, "service", v)
 		}
 	}
+	t.Fields = model.LabelsFromPairs(fields...)
 	return t
 }
 

@@ -88,7 +88,7 @@ func TestRealRT(t *testing.T) {
 		assert.Equal(t, m[t3].Created.Add(4*time.Hour), m[t3].SLA.Due)
 		assert.Equal(t, "Low", m[t2].PriorityName, "30")
 		assert.Equal(t, "db-main", m[t3].Service, "service hint from the custom field")
-		assert.Equal(t, "db-main", m[t3].Fields["service"])
+		assert.Equal(t, "db-main", m[t3].Fields.Get("service"))
 		assert.Empty(t, a.Service)
 		assert.False(t, m[t2].SLA.Known, "Low has no target and RT no due date")
 	})

@@ -350,17 +350,18 @@ func (s *Source) ticket(it *Item, now time.Time) model.Ticket {
 		t.SLA = model.TicketSLA{Known: true, Name: "due", Due: due, Breached: due.Before(now)}
 	}
 	s.o.TargetSLA(&t, now)
-	t.Fields = map[string]string{"queue": t.Queue, "subject": t.Subject, "status": t.Status}
+	fields := []string{"queue", t.Queue, "subject", t.Subject, "status", t.Status}
 	for _, cf := range it.CustomField {
 		if len(cf.Values) == 0 {
 			continue
 		}
 		if s.o.ServiceField != "" && cf.Name == s.o.ServiceField {
 			t.Service = cf.Values[0]
-			t.Fields["service"] = cf.Values[0]
+			fields = append(fields, "service", cf.Values[0])
 		}
-		t.Fields["cf_"+cf.Name] = strings.Join(cf.Values, ",")
+		fields = append(fields, "cf_"+cf.Name, strings.Join(cf.Values, ","))
 	}
+	t.Fields = model.LabelsFromPairs(fields...)
 	return t
 }
 

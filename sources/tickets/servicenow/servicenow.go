@@ -351,7 +351,7 @@ func (s *Source) ticket(r map[string]Value) model.Ticket {
 	case slices.Contains(s.o.Tier2, t.Queue):
 		t.Tier = model.Tier2
 	}
-	t.Fields = map[string]string{"queue": t.Queue, "subject": t.Subject, "status": t.Status, "number": t.Number}
+	fields := []string{"queue", t.Queue, "subject", t.Subject, "status", t.Status, "number", t.Number}
 	if f := s.o.ServiceField; f != "" {
 		v := string(r[f+".name"])
 		if v == "" {
@@ -359,9 +359,10 @@ func (s *Source) ticket(r map[string]Value) model.Ticket {
 		}
 		if v != "" {
 			t.Service = v
-			t.Fields["service"] = v
+			fields = append(fields, "service", v)
 		}
 	}
+	t.Fields = model.LabelsFromPairs(fields...)
 	return t
 }
 

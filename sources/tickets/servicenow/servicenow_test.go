@@ -256,6 +256,6 @@ func TestIncidentStateShownByName(t *testing.T) {
 	for num, want := range map[string]string{"INC0041207": "In Progress", "INC0041208": "New", "INC006000": "On Hold", "INC006001": "Resolved",
 		"INC006002": "Closed", "INC006003": "Canceled", "INC006004": "state 12", "INC006005": ""} {
 		assert.Equal(t, want, m[num].Status, num)
-		assert.Equal(t, want, m[num].Fields["status"], "catalog matchers see the same name: %s", num)
+		assert.Equal(t, want, m[num].Fields.Get("status"), "catalog matchers see the same name: %s", num)
 	}
 }

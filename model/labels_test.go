@@ -1,0 +1,133 @@
+package model
+
+import (
+	"encoding/json"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	pmodel "github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLabelsReadLikeAMap(t *testing.T) {
+	long := strings.Repeat("v", 300) // a length that takes two bytes to write
+	m := map[string]string{"severity": "critical", "alertname": "DiskFull", "": "empty name", "z": "", "desc": long}
+	l := LabelsFromMap(m)
+	assert.Equal(t, 5, l.Len())
+	assert.Equal(t, m, l.Map())
+	for k, v := range m {
+		assert.Equal(t, v, l.Get(k), k)
+		assert.True(t, l.Has(k), k)
+	}
+	assert.Equal(t, "", l.Get("missing"))
+	assert.False(t, l.Has("missing"))
+	v, ok := l.Lookup("z")
+	assert.True(t, ok, "a label with an empty value is there")
+	assert.Equal(t, "", v)
+	assert.Equal(t, []string{"", "alertname", "desc", "severity", "z"}, l.Names(), "sorted by name")
+	var seen []string
+	l.Range(func(k, _ string) bool { seen = append(seen, k); return k != "alertname" })
+	assert.Equal(t, []string{"", "alertname"}, seen, "Range stops when told")
+
+	var zero Labels
+	assert.True(t, zero.IsEmpty())
+	assert.Equal(t, 0, zero.Len())
+	assert.Nil(t, zero.Map())
+	assert.True(t, LabelsFromMap(nil).Equal(zero))
+	assert.True(t, LabelsFromMap(map[string]string{}).Equal(zero))
+}
+
+func TestLabelsConstructorsAgree(t *testing.T) {
+	m := map[string]string{"b": "2", "a": "1", "c": "3"}
+	l := LabelsFromMap(m)
+	assert.True(t, l.Equal(LabelsFromPairs("c", "3", "a", "1", "b", "2")))
+	assert.True(t, l.Equal(SortedLabels("a", "1", "b", "2", "c", "3")))
+	assert.True(t, l.Equal(LabelsFromPairs("a", "0", "b", "2", "c", "3", "a", "1")), "the last value of a name wins")
+	assert.False(t, l.Equal(l.With("d", "4")))
+	assert.Equal(t, "4", l.With("d", "4").Get("d"))
+	assert.Equal(t, "9", l.With("a", "9").Get("a"))
+	assert.Equal(t, map[string]string{"b": "2"}, l.Without("a", "c", "x").Map())
+	assert.Equal(t, `{a="1", b="2", c="3"}`, l.String())
+	assert.Equal(t, l.Hash(), LabelsFromPairs("c", "3", "b", "2", "a", "1").Hash())
+	assert.NotEqual(t, l.Hash(), l.With("a", "2").Hash())
+}
+
+func TestLabelsJSONIsAnObject(t *testing.T) {
+	type doc struct {
+		Labels Labels `json:"labels"`
+	}
+	m := map[string]string{"b": "x\"y", "a": "é"}
+	got, err := json.Marshal(doc{Labels: LabelsFromMap(m)})
+	require.NoError(t, err)
+	want, err := json.Marshal(map[string]map[string]string{"labels": m})
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got))
+	assert.Equal(t, string(want), string(got), "the same bytes as the map it replaces")
+	var back doc
+	require.NoError(t, json.Unmarshal(got, &back))
+	assert.True(t, back.Labels.Equal(LabelsFromMap(m)))
+	got, err = json.Marshal(doc{})
+	require.NoError(t, err)
+	assert.Equal(t, `{"labels":{}}`, string(got))
+}
+
+// The cache's stored keys and content hashes stay valid: LabelsKey is
+// the Prometheus fingerprint and ContentHash hashes the pairs in the
+// order the map-based version did.
+func TestLabelsKeyAndContentHashUnchanged(t *testing.T) {
+	m := map[string]string{"alertname": "HighErrorRate", "service": "checkout", "replica": "r1", "zone": ""}
+	ls := pmodel.LabelSet{}
+	for k, v := range m {
+		if k != "replica" {
+			ls[pmodel.LabelName(k)] = pmodel.LabelValue(v)
+		}
+	}
+	assert.Equal(t, ls.Fingerprint().String(), LabelsKey(LabelsFromMap(m), []string{"replica"}))
+
+	ann := map[string]string{"summary": "5xx above 5%", "runbook_url": "https://rb/x"}
+	a := Alert{Key: "k", Labels: LabelsFromMap(m), Annotations: LabelsFromMap(ann), State: StateFiring,
+		StartsAt: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC), GeneratorURL: "http://prom/graph", SilencedBy: []string{"s1"}}
+	// The map-based ContentHash, as it was written.
+	h := fnv.New64a()
+	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0xff}) }
+	writeSorted := func(m map[string]string) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			w(k)
+			w(m[k])
+		}
+	}
+	w("k")
+	w("firing")
+	w(a.StartsAt.UTC().Format(time.RFC3339Nano))
+	w("http://prom/graph")
+	writeSorted(m)
+	w("\x00annotations")
+	writeSorted(ann)
+	w("\x00silenced")
+	w("s1")
+	w("\x00inhibited")
+	assert.Equal(t, h.Sum64(), a.ContentHash())
+}
+
+func TestShownAnnotationsKeepWhatPanelsRead(t *testing.T) {
+	full := LabelsFromMap(map[string]string{"description": "long", "message": "msg", "runbook": "rb2", "runbook_url": "rb1", "x": "y"})
+	shown := ShownAnnotations(full)
+	assert.Equal(t, map[string]string{"message": "msg", "runbook_url": "rb1"}, shown.Map(),
+		"the summary falls back to message before description; runbook_url before runbook")
+	sig := &Signal{Annotations: shown}
+	full2 := &Signal{Annotations: full}
+	assert.Equal(t, full2.Summary(), sig.Summary())
+	assert.Equal(t, full2.RunbookURL(), sig.RunbookURL())
+	only := LabelsFromPairs("summary", "s")
+	assert.Equal(t, only, ShownAnnotations(only), "nothing to drop: the same set")
+	assert.True(t, ShownAnnotations(LabelsFromPairs("other", "x")).IsEmpty())
+}
