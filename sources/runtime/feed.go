@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"log/slog"
+	"runtime/debug"
 	"sync"
 
 	"sitroom/model"
@@ -35,11 +36,21 @@ func NewFeed(p *sources.Poller, d Observer) *Feed {
 	f := &Feed{p: p, out: make(chan *model.Snapshot, 1)}
 	go func() {
 		defer close(f.out)
+		freed := false
 		for s := range p.Snapshots() {
 			if !s.Built.IsZero() { // not one that holds only why none could be built
 				d.Observe(s)
 			}
 			f.send(s, false)
+			if !freed && !s.Built.IsZero() && s.Loading == 0 {
+				// The first complete snapshot follows the cache's load of
+				// every open alert, whose garbage (the rows' text as
+				// read, the annotations the mirror does not keep) is
+				// several times what stays: collected and handed back
+				// to the OS once, so a console idles at its live size.
+				freed = true
+				debug.FreeOSMemory()
+			}
 		}
 	}()
 	return f
