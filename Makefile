@@ -3,7 +3,7 @@ PKGS      ?= ./...
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1s
 
-.PHONY: all build test deps vet lint bench bench-budgets poll-vs-curl team-load fuzz soak clean
+.PHONY: all build test deps vet lint bench bench-budgets bench-stats poll-vs-curl team-load fuzz soak clean
 
 all: build
 
@@ -32,6 +32,14 @@ bench:
 BUDGET_BENCH ?= PollCycle|DecoderSteady|FirstSnapshotWarm|FirstFrameWarm|FirstFrameFresh|MemoryIdle|MemoryPolling
 bench-budgets:
 	$(GO) test -run '^$$' -bench '$(BUDGET_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./sources/alertmanager ./model/cache ./sources/runtime
+
+# The budgets of NOC statistics (docs/stats.md) on a generated year of a busy
+# NOC (kept in the temp dir for later runs): the store's read, `sitroom stats
+# --since 365d` in each format (≤ 200 ms) and the Stats view's first frame
+# (≤ 100 ms), 5 runs each.
+STATS_BENCH ?= StatsFacts|Stats365d|StatsCommand365d|StatsViewFirstFrame365d
+bench-stats:
+	$(GO) test -run '^$$' -bench '$(STATS_BENCH)' -benchmem -count 5 -benchtime $(BENCHTIME) ./model/cache ./sources/runtime
 
 # The cold-poll budget: the built binary's `poll --once` (warm and fresh
 # cache) against curl fetching the same reply from a real Alertmanager
