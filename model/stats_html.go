@@ -21,7 +21,7 @@ func (s *Stats) HTML() ([]byte, error) {
 	if s.Bucket == BucketWeek {
 		unit, head = "week", "Week of"
 	}
-	d := statsHTMLData{Span: s.spanWords(), Zone: inertText(s.Zone), Unit: unit, Filters: s.filterWords(inertText),
+	d := statsHTMLData{Span: s.spanWords(), Zone: inertText(s.zoneWords()), Unit: unit, Filters: s.filterWords(inertText),
 		History: s.historyWords(), Totals: s.totalsWords(inertText), Shift: inertText(s.Shift),
 		Bars: s.barChart(), Lines: s.lineChart()}
 	heads := s.periodHeads()
@@ -272,8 +272,8 @@ svg line { stroke: #e3e3e3; stroke-width: 1; }
 <h2>Outages per {{.Unit}}</h2>
 {{template "chart" .Bars}}
 <h2>Time to acknowledge and resolve per {{.Unit}}</h2>
-{{template "chart" .Lines}}
-<h2>Per {{.Unit}}</h2>
+{{if .Lines.Dots}}{{template "chart" .Lines}}{{else}}<p>Nothing to measure: no outage acknowledged or resolved.</p>
+{{end}}<h2>Per {{.Unit}}</h2>
 {{template "table" .BucketTable}}
 <h2>Per shift</h2>
 {{if .Shift}}<p>Only the {{.Shift}} shift.</p>

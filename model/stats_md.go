@@ -74,6 +74,15 @@ func (s *Stats) spanWords() string {
 	return s.From.In(loc).Format("Mon 02 Jan 2006 15:04") + " – " + s.To.In(loc).Format("Mon 02 Jan 2006 15:04")
 }
 
+// zoneWords names the zone for a title: Zone, or the host's zone by its
+// abbreviation ("CET") when the shifts name none (Zone "Local").
+func (s *Stats) zoneWords() string {
+	if s.Zone == "" || s.Zone == "Local" {
+		return s.From.In(s.Location()).Format("MST")
+	}
+	return s.Zone
+}
+
 // historyWords says whose history the statistics read, in the handoff's
 // words.
 func (s *Stats) historyWords() string {
@@ -101,7 +110,7 @@ func (s *Stats) Markdown() string {
 	}
 	line("# NOC statistics")
 	line()
-	line("Span: ", s.spanWords(), " (", mdText(s.Zone), "), by ", unit, "  ")
+	line("Span: ", s.spanWords(), " (", mdText(s.zoneWords()), "), by ", unit, "  ")
 	if f := s.filterWords(mdStrong); f != "" {
 		line("Filters: ", f, "  ")
 	}

@@ -278,7 +278,7 @@ func (l *statsLayout) whose() {
 	s := l.s
 	whose := "this host's history"
 	if s.Whose == "team" {
-		whose = "the team's history (team store)"
+		whose = "the team's history (every host's view)"
 	}
 	if s.WhoseDetail != "" || s.WhoseError != "" {
 		d := cellText(s.WhoseDetail)
