@@ -401,7 +401,7 @@ func (c *Cache) StatsFacts(q model.StatsQuery) (*model.StatsFacts, error) {
 	if facts.Flapping, err = c.flapping(ctx, conn, fromHour, toHour, q.Services); err != nil {
 		return nil, err
 	}
-	if facts.TicketHours, err = c.ticketHours(ctx, conn, fromHour, toHour, q.Services); err != nil {
+	if facts.TicketHours, err = c.ticketHours(ctx, conn, fromHour, toHour, t, q.Services); err != nil {
 		return nil, err
 	}
 	err = c.query(ctx, conn, "read sources", `SELECT EXISTS (SELECT 1 FROM sources WHERE type IN ('rt', 'jira', 'servicenow'))
@@ -605,7 +605,9 @@ func (c *Cache) flapping(ctx context.Context, conn *sql.Conn, from, to int64, se
 // still open) per UTC hour, source and tier, over the hours beginning in
 // [f, t): from the ticket_hours rollup and the open tickets, or, narrowed
 // to services, from those services' tickets.
-func (c *Cache) ticketHours(ctx context.Context, conn *sql.Conn, f, t int64, services []string) ([]model.TicketHour, error) {
+// An open ticket is past its SLA once its due time has passed: until,
+// the span's real end, bounds it (t is the end of that hour).
+func (c *Cache) ticketHours(ctx context.Context, conn *sql.Conn, f, t, until int64, services []string) ([]model.TicketHour, error) {
 	type key struct {
 		hour   int64
 		source string
@@ -650,7 +652,7 @@ func (c *Cache) ticketHours(ctx context.Context, conn *sql.Conn, f, t int64, ser
 			return nil, err
 		}
 		queries = []string{`SELECT sla_due - sla_due % 3600000000000, source, tier, 0, 0, 1 FROM tickets INDEXED BY tickets_open_due
-			WHERE closed_at = 0 AND sla_known != 0 AND sla_due != 0 AND sla_due >= ?2 AND sla_due < ?1`}
+			WHERE closed_at = 0 AND sla_known != 0 AND sla_due != 0 AND sla_due >= ?2 AND sla_due < ?1 AND sla_due < ` + strconv.FormatInt(until, 10)}
 	} else {
 		queries = []string{
 			`SELECT created - created % 3600000000000, source, tier, 1, 0, 0 FROM tickets WHERE created >= ?2 AND created < ?1` + svc,
@@ -658,7 +660,7 @@ func (c *Cache) ticketHours(ctx context.Context, conn *sql.Conn, f, t int64, ser
 				WHERE closed_at != 0 AND closed_at >= ?2 AND closed_at < ?1` + svc,
 			`SELECT sla_due - sla_due % 3600000000000, source, tier, 0, 0, 1 FROM tickets INDEXED BY tickets_service
 				WHERE sla_known != 0 AND sla_due != 0 AND sla_due >= ?2 AND sla_due < ?1
-				AND (closed_at = 0 OR sla_breached != 0 OR closed_at > sla_due)` + svc,
+				AND (sla_breached != 0 OR closed_at > sla_due OR closed_at = 0 AND sla_due < ` + strconv.FormatInt(until, 10) + `)` + svc,
 		}
 	}
 	for _, q := range queries {

@@ -159,6 +159,16 @@ func TestStatsTicketReopened(t *testing.T) {
 		{Hour: hr(0), Source: "rt", Tier: 2, Opened: 1, Breached: 1},
 		// its close at 1h taken back: nothing left in that hour
 	}, f.TicketHours)
+	// An open ticket is past its SLA once its due time has passed, not
+	// from the start of that hour: at 0h20 the one due at 0h30 is not.
+	early, err := c.StatsFacts(model.StatsQuery{From: hr(-2), To: hr(0).Add(20 * time.Minute)})
+	require.NoError(t, err)
+	for _, h := range early.TicketHours {
+		assert.Zero(t, h.Breached, "%+v", h)
+	}
+	later, err := c.StatsFacts(model.StatsQuery{From: hr(-2), To: hr(0).Add(40 * time.Minute)})
+	require.NoError(t, err)
+	assert.Contains(t, later.TicketHours, model.TicketHour{Hour: hr(0), Source: "rt", Tier: 1, Breached: 1})
 }
 
 func rollupRows(t *testing.T, db *sql.DB) (n int) {
