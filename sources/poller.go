@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,6 +169,18 @@ type Poller struct {
 	// while the cache still holds that state, instead of building it twice.
 	recorded     *model.Snapshot
 	recordedSeal uint64
+
+	// planOn makes Run publish the snapshot of each write before it
+	// commits (ShowPlanned); planned signals one (cache.OnPlanned).
+	planOn  atomic.Bool
+	planned chan struct{}
+	// unstored are the published snapshots built from rows a write had
+	// not committed, not yet asked about by Unstored (mu).
+	unstored map[*model.Snapshot]bool
+	// writeErr[i] is why job i's last poll could not be written into
+	// the cache ("cache: …"), "" once one is (mu): shown as the source's
+	// error on the screen, never recorded as the source being down.
+	writeErr []string
 }
 
 // NewPoller prepares a poller; nothing runs until Run or PollOnce.
@@ -193,9 +206,11 @@ func NewPoller(c *cache.Cache, jobs []Job, opt PollerOptions) *Poller {
 	p := &Poller{
 		cache: c, jobs: jobs, opt: opt, quiet: make([]atomic.Bool, len(jobs)),
 		fails: make([]atomic.Int64, len(jobs)), healthAt: make([]atomic.Int64, len(jobs)),
-		names: make(map[string]string, len(jobs)),
-		out:   make(chan *model.Snapshot, 1),
-		dirty: make(chan struct{}, 1),
+		names:    make(map[string]string, len(jobs)),
+		out:      make(chan *model.Snapshot, 1),
+		dirty:    make(chan struct{}, 1),
+		planned:  make(chan struct{}, 1),
+		writeErr: make([]string, len(jobs)),
 		// A file OpenRecover replaced was reported by whoever opened it;
 		// the snapshots still say so (CacheNote).
 		seenRec: c.Recovered(),
@@ -227,6 +242,28 @@ func (p *Poller) Refresh() {
 	}
 }
 
+// ShowPlanned makes Run publish, before each write of a poll commits, a
+// snapshot of what the write will store (cache.LoadPlanned), so the
+// screen need not wait for the commit; call it before Run. Such a
+// snapshot is for the screen only: Unstored reports it, and nothing may
+// act on or record it (the write may fail; then the stored rows are
+// published again, with the source's error). The history recorder never
+// sees it.
+func (p *Poller) ShowPlanned() { p.planOn.Store(true) }
+
+// Unstored reports whether s, received from Snapshots, was built from
+// rows of a write that had not committed (see ShowPlanned). It answers
+// once per snapshot.
+func (p *Poller) Unstored(s *model.Snapshot) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.unstored[s] {
+		return false
+	}
+	delete(p.unstored, s)
+	return true
+}
+
 // Polling reports whether this process holds the polling lease.
 func (p *Poller) Polling() bool {
 	p.mu.Lock()
@@ -238,6 +275,15 @@ func (p *Poller) Polling() bool {
 // started and closes the snapshot channel.
 func (p *Poller) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	if p.planOn.Load() {
+		p.cache.OnPlanned(func() {
+			select {
+			case p.planned <- struct{}{}:
+			default:
+			}
+		})
+		defer p.cache.OnPlanned(nil)
+	}
 	p.renewLease()
 	wg.Go(p.cache.Preload) // while the first requests are in flight
 	wg.Go(func() { p.guard(func() { p.leaseLoop(ctx) }) })
@@ -465,6 +511,7 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	}
 	if job.Tickets != nil {
 		res, err := p.cache.IngestTickets(name, tickets, meta)
+		p.setWriteErr(i, err)
 		if err != nil {
 			p.opt.Logger.Error("writing a poll to the cache", "source", name, "err", err)
 			return fmt.Errorf("%s: cache: %w", name, err)
@@ -493,6 +540,7 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 		}
 	}
 	res, err := p.cache.Ingest(name, alerts, meta)
+	p.setWriteErr(i, err)
 	if err != nil {
 		health(false)
 		p.opt.Logger.Error("writing a poll to the cache", "source", name, "err", err)
@@ -598,37 +646,127 @@ func (p *Poller) markDirty() {
 
 // snapshotLoop rebuilds the snapshot after each poll and, to follow writes
 // by other processes sharing the cache, every WatchEvery; it publishes only
-// when the content changed.
+// when the content changed. With ShowPlanned it also publishes the
+// snapshot of a write in progress, builds none of what is stored until
+// that write is over, and then publishes the stored one whatever its
+// content, so a write that failed is taken back.
 func (p *Poller) snapshotLoop(ctx context.Context) {
 	t := time.NewTicker(p.opt.WatchEvery)
 	defer t.Stop()
 	first, recording := true, false
-	failing := "" // why the last build failed
+	failing := ""   // why the last build failed
+	writeErrs := "" // the write errors the last published snapshot shows
 	for {
-		snap, seal, err := p.build()
-		if err != nil {
-			if msg := err.Error(); msg != failing {
-				// Logged and shown once per reason, not every WatchEvery.
-				p.opt.Logger.Error("building a snapshot", "err", err)
-				failing = msg
-				p.publish(p.failed(msg))
+		if !p.planOn.Load() || !p.writing() {
+			snap, seal, err := p.build()
+			if err != nil {
+				if msg := err.Error(); msg != failing {
+					// Logged and shown once per reason, not every WatchEvery.
+					p.opt.Logger.Error("building a snapshot", "err", err)
+					failing = msg
+					p.publish(p.failed(msg))
+				}
+			} else if shown, errs := p.withWriteErrors(snap); first || seal != p.lastSeal || failing != "" || errs != writeErrs {
+				first, failing, writeErrs = false, "", errs
+				p.keepRecordedStarts(shown)
+				p.lastSeal, p.last = seal, shown
+				p.publish(shown)
 			}
-		} else if first || seal != p.lastSeal || failing != "" {
-			first, failing = false, ""
-			p.keepRecordedStarts(snap)
-			p.lastSeal, p.last = seal, snap
-			p.publish(snap)
-		}
-		if err == nil {
-			recording = p.record(snap, recording)
+			if err == nil {
+				recording = p.record(snap, recording)
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-p.dirty:
 		case <-t.C:
+		case <-p.planned:
+			if p.publishPlanned() {
+				// The stored snapshot that follows is published,
+				// changed or not: it replaces this one.
+				first = true
+			}
 		}
 	}
+}
+
+// writing reports whether a write of the cache is in progress, its rows
+// planned (cache.LoadPlanned).
+func (p *Poller) writing() bool {
+	_, _, ok := p.cache.LoadPlanned()
+	return ok
+}
+
+// publishPlanned publishes the snapshot of the write in progress, if one
+// still is, for the screen only (Unstored), and reports whether it did.
+// Snapshot goroutine only.
+func (p *Poller) publishPlanned() bool {
+	rows, statuses, ok := p.cache.LoadPlanned()
+	if !ok {
+		return false // committed or failed already: the stored one follows
+	}
+	tickets, err := p.cache.Tickets()
+	if err != nil {
+		return false
+	}
+	snap, _ := p.snapshotOf(rows, statuses, tickets)
+	snap, _ = p.withWriteErrors(snap)
+	p.mu.Lock()
+	if p.unstored == nil {
+		p.unstored = map[*model.Snapshot]bool{}
+	}
+	p.unstored[snap] = true
+	p.mu.Unlock()
+	p.publish(snap)
+	return true
+}
+
+// setWriteErr records whether job i's poll was written into the cache.
+func (p *Poller) setWriteErr(i int, err error) {
+	msg := ""
+	if err != nil {
+		msg = "cache: " + err.Error()
+	}
+	p.mu.Lock()
+	changed := p.writeErr[i] != msg
+	p.writeErr[i] = msg
+	p.mu.Unlock()
+	if changed {
+		p.markDirty()
+	}
+}
+
+// withWriteErrors returns snap with the error of each source whose last
+// poll could not be written into the cache as that source's error (a
+// copy; snap itself is what the history recorder sees: the source is not
+// down), and those errors as one string.
+func (p *Poller) withWriteErrors(snap *model.Snapshot) (*model.Snapshot, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var all strings.Builder
+	var shown *model.Snapshot
+	for i, msg := range p.writeErr {
+		if msg == "" {
+			continue
+		}
+		name := p.jobs[i].Name()
+		fmt.Fprintf(&all, "%s\x00%s\x00", name, msg)
+		if shown == nil {
+			c := *snap
+			c.Sources = slices.Clone(snap.Sources)
+			shown = &c
+		}
+		for j := range shown.Sources {
+			if st := &shown.Sources[j]; st.Name == name {
+				st.LastError = msg
+			}
+		}
+	}
+	if shown == nil {
+		return snap, ""
+	}
+	return shown, all.String()
 }
 
 // record shows the snapshot to the history recorder while this process
@@ -665,7 +803,8 @@ func (p *Poller) publish(s *model.Snapshot) {
 		default:
 		}
 		select { // drop the unread older snapshot: latest wins
-		case <-p.out:
+		case old := <-p.out:
+			p.Unstored(old)
 		default:
 		}
 	}

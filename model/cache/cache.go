@@ -206,6 +206,10 @@ type Cache struct {
 	mu       sync.RWMutex
 	rows     []*model.AlertRow
 	statuses []model.SourceStatus
+	// planned is the view of a write in progress, published before it
+	// commits for the screen only (LoadPlanned, OnPlanned; load.go).
+	planned   *view
+	onPlanned func()
 
 	tk ticketMirror // open tickets (tickets.go): mirror under connMu, published list under mu
 

@@ -126,8 +126,7 @@ func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (Inge
 // ingestLocked is Ingest's work under connMu, run once more after
 // recoverFrom replaced a corrupt file.
 func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string, meta PollMeta) (IngestResult, error) {
-	synced, err := c.syncIfChanged()
-	if err != nil {
+	if _, err := c.syncIfChanged(); err != nil {
 		return IngestResult{}, err
 	}
 	p := c.plan(source, alerts, keys, meta)
@@ -136,7 +135,10 @@ func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string,
 		c.publish()
 		return p.res, nil
 	}
-	err = c.inWriteTx(func() error {
+	// What the write will store is on screen while it is written
+	// (OnPlanned); Load and the mirror wait for the commit.
+	c.publishPlanned(p)
+	err := c.inWriteTx(func() error {
 		// Another process may have committed between the check above and
 		// taking the write lock; now nobody else can, so check again.
 		again, err := c.syncIfChanged()
@@ -144,15 +146,14 @@ func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string,
 			return err
 		}
 		if again {
-			synced = true
 			p = c.plan(source, alerts, keys, meta)
 		}
 		return c.exec(p)
 	})
 	if err != nil {
-		if synced {
-			c.publish()
-		}
+		// The planned view is dropped: the screen goes back to what
+		// is stored.
+		c.publish()
 		return IngestResult{}, err
 	}
 	c.apply(p)

@@ -67,28 +67,102 @@ func (c *Cache) lockToRead() bool {
 	return true
 }
 
-// publish swaps a new view of the mirror in for Load. connMu must be held.
+// publish swaps a new view of the mirror in for Load, and drops the
+// planned view of a write (LoadPlanned): the write has committed or
+// failed. connMu must be held.
 func (c *Cache) publish() {
-	names := make([]string, 0, len(c.srcs))
+	v := c.viewOf(nil)
+	c.mu.Lock()
+	c.rows, c.statuses = v.rows, v.statuses
+	c.planned = nil
+	c.mu.Unlock()
+	c.publishTickets()
+}
+
+// view is what Load (or LoadPlanned) hands out: the open rows grouped by
+// source, sorted by name, and the statuses.
+type view struct {
+	rows     []*model.AlertRow
+	statuses []model.SourceStatus
+}
+
+// viewOf builds a view of the mirror; with a plan, its source's rows and
+// status are the plan's, as they will be once the plan is written, and
+// the mirror is not touched. connMu must be held.
+func (c *Cache) viewOf(p *plan) view {
+	names := make([]string, 0, len(c.srcs)+1)
 	n := 0
 	for name, s := range c.srcs {
 		names = append(names, name)
 		n += len(s.rows)
 	}
+	if p != nil && p.newSrc {
+		names = append(names, p.src.name)
+	}
 	sort.Strings(names)
+	if p != nil {
+		n += len(p.rows)
+	}
 	rows := make([]*model.AlertRow, 0, n)
 	sts := make([]model.SourceStatus, 0, len(names))
 	for _, name := range names {
+		if p != nil && name == p.src.name {
+			rows = append(rows, p.rows...)
+			sts = append(sts, p.status)
+			continue
+		}
 		s := c.srcs[name]
 		rows = append(rows, s.rows...)
 		if s.stored || !s.status.LastAttempt.IsZero() {
 			sts = append(sts, s.status)
 		}
 	}
+	return view{rows: rows[:len(rows):len(rows)], statuses: sts}
+}
+
+// OnPlanned sets fn to be called each time Ingest is about to write a
+// poll, once the rows it will write are published as the planned view
+// (LoadPlanned) and before the write commits; nil stops it. fn is called
+// with the cache locked: it must return at once and not call the Cache
+// (a poller signals its snapshot goroutine).
+func (c *Cache) OnPlanned(fn func()) {
 	c.mu.Lock()
-	c.rows, c.statuses = rows[:len(rows):len(rows)], sts
+	c.onPlanned = fn
 	c.mu.Unlock()
-	c.publishTickets()
+}
+
+// publishPlanned publishes the view p will make once written, for
+// LoadPlanned, and tells the OnPlanned function. The mirror and what Load
+// returns are not changed: what may not be stored is for the screen only.
+// connMu must be held.
+func (c *Cache) publishPlanned(p *plan) {
+	c.mu.RLock()
+	fn := c.onPlanned
+	c.mu.RUnlock()
+	if fn == nil {
+		return
+	}
+	v := c.viewOf(p)
+	c.mu.Lock()
+	c.planned = &v
+	c.mu.Unlock()
+	fn()
+}
+
+// LoadPlanned returns the open rows and statuses as they will be once the
+// write in progress commits (the rows of the source being written as the
+// poll planned them, every other source's as Load has them), or false
+// when no write is in progress. It never waits for the write. Its rows
+// may never be stored: the write may fail, and then the next Load is the
+// truth. For the screen only: nothing may act on or record them. The
+// slice and rows are shared and read-only, as Load's.
+func (c *Cache) LoadPlanned() ([]*model.AlertRow, []model.SourceStatus, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.planned == nil {
+		return nil, nil, false
+	}
+	return c.planned.rows, append([]model.SourceStatus(nil), c.planned.statuses...), true
 }
 
 // syncIfChanged brings the mirror up to date with what other connections

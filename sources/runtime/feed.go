@@ -13,7 +13,8 @@ import (
 // each shown to an observer (the action dispatcher: which alerts each
 // Alertmanager holds, which outages resolved) before it is passed on,
 // latest wins. Before the poller's first snapshot it may pass one preview
-// (see Preview), which is passed on only.
+// (see Preview), which is passed on only; so is the snapshot of a poll
+// being written, before the write commits (sources.Poller.ShowPlanned).
 type Feed struct {
 	p   *sources.Poller
 	out chan *model.Snapshot
@@ -27,17 +28,30 @@ type Feed struct {
 // them on: the action dispatcher.
 type Observer interface{ Observe(*model.Snapshot) }
 
-// Feed starts passing the poller's snapshots on, each shown to d first;
-// the feed's channel closes when the poller's does.
+// Feed starts passing the poller's snapshots on, each shown to d first
+// (but the snapshot of a write not yet committed, passed on only); the
+// feed's channel closes when the poller's does. Call it before Run.
 func (r *Runtime) Feed(d Observer) *Feed { return NewFeed(r.Poller, d) }
 
 // NewFeed is Runtime.Feed for a poller built elsewhere (tests, benchmarks).
-func NewFeed(p *sources.Poller, d Observer) *Feed {
+func NewFeed(p *sources.Poller, d Observer) *Feed { return newFeed(p, d, true) }
+
+// newFeed is NewFeed; planned says whether to pass on the snapshot of a
+// write before it commits (a feed that no screen reads does not).
+func newFeed(p *sources.Poller, d Observer, planned bool) *Feed {
 	f := &Feed{p: p, out: make(chan *model.Snapshot, 1)}
+	if planned {
+		p.ShowPlanned()
+	}
 	go func() {
 		defer close(f.out)
 		freed := false
 		for s := range p.Snapshots() {
+			if p.Unstored(s) {
+				// Rows that may never be stored: the screen's only.
+				f.send(s, false)
+				continue
+			}
 			if !s.Built.IsZero() { // not one that holds only why none could be built
 				d.Observe(s)
 			}

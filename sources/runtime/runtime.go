@@ -374,7 +374,7 @@ func (r *Runtime) Serve(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	feed := r.Feed(disp)
+	feed := newFeed(r.Poller, disp, false) // no screen
 	said := ""
 	if rec := r.Cache.Recovered(); rec != nil {
 		said = rec.Note() // said at start already
