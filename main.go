@@ -293,6 +293,9 @@ func runDashboard(g globalFlags) (err error) {
 
 // runPoll is `sitroom poll`: headless, until a signal, or once.
 func runPoll(g globalFlags, stdout io.Writer) error {
+	if g.once {
+		oneShotGC()
+	}
 	s, err := open(g)
 	if err != nil {
 		return err
@@ -302,6 +305,18 @@ func runPoll(g globalFlags, stdout io.Writer) error {
 		return s.rt.PollOnce(s.ctx, stdout)
 	}
 	return s.err(s.rt.Serve(s.ctx, stdout))
+}
+
+// oneShotGC tunes the collector for a process that polls once and exits:
+// it lets the heap grow to five times what is live (GOGC 400) instead of
+// two, below a soft limit of 256 MiB, unless GOGC or GOMEMLIMIT says
+// otherwise. A poll of 10k alerts then collects a few times instead of a
+// dozen, for about 15 MiB more at its peak.
+func oneShotGC() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(400)
+		debug.SetMemoryLimit(256 << 20)
+	}
 }
 
 // runTeam is `sitroom team init`: the team store's schema, roles, grants

@@ -323,22 +323,77 @@ func (p *Poller) guard(f func()) {
 func (p *Poller) PollOnce(ctx context.Context) error {
 	errs := make([]error, len(p.jobs))
 	var wg sync.WaitGroup
-	// The mirror loads while the requests are in flight, not before.
+	// The mirror loads, and the lease the history is recorded under is
+	// taken if free, while the requests are in flight, not before.
 	wg.Go(p.cache.Preload)
+	if p.opt.History != nil {
+		wg.Go(p.renewLease)
+	}
+	var ahead func() (*model.Snapshot, uint64)
+	if p.opt.History != nil {
+		ahead = p.buildAhead()
+	}
 	for i := range p.jobs {
 		wg.Go(func() { errs[i] = p.pollOne(ctx, i) })
 	}
 	wg.Wait()
 	if p.opt.History != nil {
-		errs = append(errs, p.recordOnce())
+		errs = append(errs, p.recordOnce(ahead))
 	}
 	return errors.Join(errs...)
 }
 
-// recordOnce takes the lease if it is free, shows the cache's snapshot to
-// the history recorder and gives the lease back.
-func (p *Poller) recordOnce() error {
-	p.renewLease()
+// buildAhead builds, while each write of PollOnce commits, the snapshot
+// of what it writes (cache.LoadPlanned), on a goroutine of its own. The
+// function it returns stops it and returns the last one built with its
+// seal (nil if none): recordOnce shows it to the history recorder only
+// if the cache, once written, holds exactly that (the same seal), so the
+// recorder never sees rows that were not stored.
+func (p *Poller) buildAhead() func() (*model.Snapshot, uint64) {
+	planned := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	var snap *model.Snapshot
+	var sl uint64
+	done := make(chan struct{})
+	p.cache.OnPlanned(func() {
+		select {
+		case planned <- struct{}{}:
+		default:
+		}
+	})
+	go p.guard(func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-planned:
+			}
+			rows, statuses, ok := p.cache.LoadPlanned()
+			if !ok {
+				continue
+			}
+			tickets, err := p.cache.Tickets()
+			if err != nil {
+				continue
+			}
+			s, configured := p.snapshotOf(rows, statuses, tickets)
+			snap, sl = s, seal(rows, configured)^sealTickets(tickets)
+		}
+	})
+	return func() (*model.Snapshot, uint64) {
+		p.cache.OnPlanned(nil)
+		close(stop)
+		<-done
+		return snap, sl
+	}
+}
+
+// recordOnce, when PollOnce took the lease, shows the cache's snapshot
+// to the history recorder and gives the lease back: the one built ahead
+// (buildAhead) if the cache holds what it was built of.
+func (p *Poller) recordOnce(ahead func() (*model.Snapshot, uint64)) error {
+	pre, preSeal := ahead()
 	if !p.Polling() {
 		return nil
 	}
@@ -350,7 +405,7 @@ func (p *Poller) recordOnce() error {
 		p.leaseOK = false
 		p.mu.Unlock()
 	}()
-	snap, sl, err := p.build()
+	snap, sl, err := p.stored(pre, preSeal)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
@@ -368,22 +423,32 @@ func (p *Poller) Snapshot() (*model.Snapshot, error) {
 	prev, prevSeal := p.recorded, p.recordedSeal
 	p.recorded = nil
 	p.mu.Unlock()
-	if prev != nil {
-		rows, statuses, err := p.cache.Load()
-		if err != nil {
-			return nil, err
-		}
-		tickets, err := p.cache.Tickets()
-		if err != nil {
-			return nil, err
-		}
-		configured, _ := p.configuredOf(statuses)
-		if seal(rows, configured)^sealTickets(tickets) == prevSeal {
-			return prev, nil
-		}
-	}
-	snap, _, err := p.build()
+	snap, _, err := p.stored(prev, prevSeal)
 	return snap, err
+}
+
+// stored returns the snapshot of what the cache holds now with its seal:
+// prev if it was built of exactly that (its seal is prevSeal), else a
+// new one.
+func (p *Poller) stored(prev *model.Snapshot, prevSeal uint64) (*model.Snapshot, uint64, error) {
+	if prev == nil {
+		return p.build()
+	}
+	rows, statuses, err := p.cache.Load()
+	if err != nil {
+		return nil, 0, err
+	}
+	tickets, err := p.cache.Tickets()
+	if err != nil {
+		return nil, 0, err
+	}
+	configured, _ := p.configuredOf(statuses)
+	sl := seal(rows, configured) ^ sealTickets(tickets)
+	if sl == prevSeal {
+		return prev, sl, nil
+	}
+	snap, _ := p.snapshotOf(rows, statuses, tickets)
+	return snap, sl, nil
 }
 
 func (p *Poller) leaseLoop(ctx context.Context) {

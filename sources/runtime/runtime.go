@@ -400,6 +400,17 @@ func (r *Runtime) Serve(ctx context.Context, stdout io.Writer) error {
 // left undelivered goes out now (exactly once: see sources/actions).
 func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
 	opened := r.Cache.Recovered()
+	// The dispatcher (clients, the operator from the OS user database)
+	// is built while the poll's requests are in flight.
+	type built struct {
+		d   *actions.Dispatcher
+		err error
+	}
+	dispatcher := make(chan built, 1)
+	go func() {
+		d, err := r.Dispatcher(true)
+		dispatcher <- built{d, err}
+	}()
 	err := r.Poller.PollOnce(ctx)
 	snap, serr := r.Poller.Snapshot()
 	if rec := r.Cache.Recovered(); rec != opened {
@@ -412,7 +423,8 @@ func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
 			model.Plural(len(r.Config.Sources), "source", "sources"), model.Plural(snap.Counts.Outages, "outage", "outages"),
 			snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
 	}
-	disp, derr := r.Dispatcher(true)
+	b := <-dispatcher
+	disp, derr := b.d, b.err
 	if derr == nil {
 		if snap != nil {
 			disp.Observe(snap)
