@@ -495,7 +495,6 @@ func wrapErr(path string, busy time.Duration, op string, err error) error {
 // stmts are the statements prepared once on the dedicated connection.
 type stmts struct {
 	insert, update, touch, status, bumpSeq *sql.Stmt
-	hour, svcHour, keyCount                *sql.Stmt // the alert rollups (stats.go)
 }
 
 func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
@@ -521,17 +520,11 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		last_success = excluded.last_success, last_error = excluded.last_error,
 		latency_ns = excluded.latency_ns, items = excluded.items, note = excluded.note`)
 	s.bumpSeq = p(`UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v`)
-	s.hour = p(`INSERT INTO alert_hours(hour, source, fired) VALUES (?, ?, ?)
-		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`)
-	s.svcHour = p(`INSERT INTO alert_svc_hours(service, hour, source, fired) VALUES (?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`)
-	s.keyCount = p(`INSERT INTO alert_key_counts(width, period, key_id, fired) VALUES (?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`)
 	return err
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.insert, s.update, s.touch, s.status, s.bumpSeq, s.hour, s.svcHour, s.keyCount} {
+	for _, st := range []*sql.Stmt{s.insert, s.update, s.touch, s.status, s.bumpSeq} {
 		if st != nil {
 			st.Close()
 		}

@@ -200,102 +200,100 @@ func (c *Cache) firingElsewhere(src, key string) bool {
 }
 
 // writeRollup adds ru to the rollup tables inside the caller's write
-// transaction.
+// transaction: four statements whatever the poll's size, each taking its
+// rows as one JSON array (json_each) rather than a statement per row or a
+// VALUES list of thousands of parameters, which SQLite would parse anew
+// on every poll. A key's episode is one row per width, its id looked up
+// in alert_keys by SQL, the upsert summing the episodes of a period.
 func (c *Cache) writeRollup(ru *rollup) error {
 	if ru == nil {
 		return nil
 	}
 	ctx := context.Background()
-	src := map[[2]any]int{}
-	var svcRows, hourRows [][]any
+	b := make([]byte, 0, 64*len(ru.hours)+2)
+	b = append(b, '[')
 	for k, n := range ru.hours {
-		src[[2]any{k.hour, k.source}] += n
-		svcRows = append(svcRows, []any{k.service, k.hour, k.source, n})
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = appendQuoted(b, k.service)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, k.hour, 10)
+		b = append(b, ',')
+		b = appendQuoted(b, k.source)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, ']')
 	}
-	for k, n := range src {
-		hourRows = append(hourRows, []any{k[0], k[1], n})
+	hours := string(append(b, ']'))
+	if _, err := c.conn.ExecContext(ctx, `INSERT INTO alert_svc_hours(service, hour, source, fired)
+		SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?) WHERE true ORDER BY 1, 2, 3
+		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`, hours); err != nil {
+		return c.wrap("write alert rollup", err)
 	}
-	if err := c.upsert(ctx, c.st.svcHour, `INSERT INTO alert_svc_hours(service, hour, source, fired)`,
-		`ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`, svcRows); err != nil {
-		return err
+	if _, err := c.conn.ExecContext(ctx, `INSERT INTO alert_hours(hour, source, fired)
+		SELECT value->>1, value->>2, sum(value->>3) FROM json_each(?) WHERE true GROUP BY 1, 2
+		ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`, hours); err != nil {
+		return c.wrap("write alert rollup", err)
 	}
-	if err := c.upsert(ctx, c.st.hour, `INSERT INTO alert_hours(hour, source, fired)`,
-		`ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`, hourRows); err != nil {
-		return err
+	if len(ru.keys) == 0 {
+		return nil
 	}
 	keys := make([]string, 0, len(ru.keys))
 	for k := range ru.keys {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	ids := make(map[string]int64, len(keys))
-	for start := 0; start < len(keys); start += 200 {
-		batch := keys[start:min(len(keys), start+200)]
-		args := make([]any, 0, 3*len(batch))
-		for _, k := range batch {
-			args = append(args, k, ru.keys[k].name, ru.keys[k].service)
+	b = make([]byte, 0, 64*len(keys)+2)
+	b = append(b, '[')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		err := c.query(ctx, c.conn, "write alert rollup", `INSERT INTO alert_keys(key, name, service) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(batch)), ", ")+`
-			ON CONFLICT(key) DO UPDATE SET name = excluded.name, service = excluded.service RETURNING key, id`,
-			func(r *sql.Rows) error {
-				var k string
-				var id int64
-				if err := r.Scan(&k, &id); err != nil {
-					return err
-				}
-				ids[k] = id
-				return nil
-			}, args...)
-		if err != nil {
-			return err
-		}
+		b = append(b, '[')
+		b = appendQuoted(b, k)
+		b = append(b, ',')
+		b = appendQuoted(b, ru.keys[k].name)
+		b = append(b, ',')
+		b = appendQuoted(b, ru.keys[k].service)
+		b = append(b, ']')
 	}
-	counts := map[[3]int64]int{}
-	for key, k := range ru.keys {
-		for _, b := range k.began {
-			for _, w := range keyWidths {
-				p := w * int64(time.Second)
-				counts[[3]int64{w, b - b%p, ids[key]}]++
+	if _, err := c.conn.ExecContext(ctx, `INSERT INTO alert_keys(key, name, service)
+		SELECT value->>0, value->>1, value->>2 FROM json_each(?) WHERE true
+		ON CONFLICT(key) DO UPDATE SET name = excluded.name, service = excluded.service`, string(append(b, ']'))); err != nil {
+		return c.wrap("write alert rollup", err)
+	}
+	b = b[:1]
+	for _, k := range keys {
+		for _, began := range ru.keys[k].began {
+			if len(b) > 1 {
+				b = append(b, ',')
 			}
+			b = append(b, '[')
+			b = appendQuoted(b, k)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, began, 10)
+			b = append(b, ']')
 		}
 	}
-	countRows := make([][]any, 0, len(counts))
-	for k, n := range counts {
-		countRows = append(countRows, []any{k[0], k[1], k[2], n})
-	}
-	return c.upsert(ctx, c.st.keyCount, `INSERT INTO alert_key_counts(width, period, key_id, fired)`,
-		`ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`, countRows)
-}
-
-// upsert writes rows with the prepared one-row statement st when they are
-// few, else many rows per statement (head VALUES (…), (…) tail): a first
-// poll of 50,000 alerts writes its episodes in a few hundred statements.
-func (c *Cache) upsert(ctx context.Context, st *sql.Stmt, head, tail string, rows [][]any) error {
-	if len(rows) <= 4 {
-		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, r...); err != nil {
-				return c.wrap("write alert rollup", err)
-			}
-		}
-		return nil
-	}
-	cols := len(rows[0])
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
-	per := 900 / cols
-	for start := 0; start < len(rows); start += per {
-		batch := rows[start:min(len(rows), start+per)]
-		args := make([]any, 0, cols*len(batch))
-		for _, r := range batch {
-			args = append(args, r...)
-		}
-		q := head + ` VALUES ` + strings.TrimSuffix(strings.Repeat(one+", ", len(batch)), ", ") + ` ` + tail
-		if _, err := c.conn.ExecContext(ctx, q, args...); err != nil {
-			return c.wrap("write alert rollup", err)
-		}
+	if _, err := c.conn.ExecContext(ctx, `INSERT INTO alert_key_counts(width, period, key_id, fired)
+		SELECT w.s, (j.value->>1) - (j.value->>1) % (w.s * 1000000000), k.id, 1
+		FROM json_each(?) j CROSS JOIN alert_keys k ON k.key = j.value->>0 CROSS JOIN (`+keyWidthsSQL+`) w
+		WHERE true ON CONFLICT DO UPDATE SET fired = fired + excluded.fired`, string(append(b, ']'))); err != nil {
+		return c.wrap("write alert rollup", err)
 	}
 	return nil
 }
+
+// keyWidthsSQL is keyWidths as a table of one column, s.
+var keyWidthsSQL = func() string {
+	parts := make([]string, len(keyWidths))
+	for i, w := range keyWidths {
+		parts[i] = strconv.FormatInt(w, 10)
+	}
+	return "SELECT value AS s FROM json_each('[" + strings.Join(parts, ",") + "]')"
+}()
 
 // StatsFacts reads what the history holds about [q.From, q.To) for
 // `sitroom stats` and the console's Stats view (see model.StatsFacts), in

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"database/sql"
+	"fmt"
+	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -314,3 +316,75 @@ func TestPruneKeepsRollupsLongerThanAlertRows(t *testing.T) {
 var dropStatsSchema = []string{"DROP TABLE alert_hours", "DROP TABLE alert_svc_hours", "DROP TABLE alert_keys",
 	"DROP TABLE alert_key_counts", "DROP TABLE ticket_hours", "DROP INDEX audit_acks", "DROP INDEX escalations_stats",
 	"DROP INDEX acks_stats", "DROP INDEX outage_history_stats", "DROP INDEX tickets_service", "DROP INDEX tickets_open_due"}
+
+// rollupTables is what the alert rollups hold, keys by their text.
+func rollupTables(t *testing.T, db *sql.DB) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for name, q := range map[string]string{
+		"hours":  `SELECT hour, source, fired FROM alert_hours`,
+		"svc":    `SELECT service, hour, source, fired FROM alert_svc_hours`,
+		"keys":   `SELECT key, name, service FROM alert_keys`,
+		"counts": `SELECT width, period, k.key, fired FROM alert_key_counts JOIN alert_keys k ON k.id = key_id`,
+	} {
+		rows, err := db.Query(q)
+		require.NoError(t, err)
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			v := make([]any, len(cols))
+			p := make([]any, len(cols))
+			for i := range v {
+				p[i] = &v[i]
+			}
+			require.NoError(t, rows.Scan(p...))
+			out[name] = append(out[name], fmt.Sprintf("%v", v))
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+		sort.Strings(out[name])
+	}
+	return out
+}
+
+// A big first poll's rollups, written in bulk, are what the migration
+// counts from the same rows: names and services whatever their text,
+// hours, days and 30-day periods, a key another source already holds
+// firing counted once.
+func TestStatsRollupWriteMatchesBackfill(t *testing.T) {
+	c, path := openTemp(t)
+	var polls [2][]model.Alert
+	for i := range 600 {
+		name := fmt.Sprintf(`Disk "%d" \ full ✓`, i%40)
+		extra := []string{"instance", fmt.Sprint(i)}
+		if i%3 == 0 {
+			extra = append(extra, "service", "", "job", "node\texporter")
+		}
+		a := alert(name, extra...)
+		a.StartsAt = hr(-float64(i) * 2.5)
+		polls[0] = append(polls[0], a)
+		if i%4 == 0 {
+			polls[1] = append(polls[1], a) // the same key on a second source
+		}
+	}
+	_, err := c.Ingest("am-a", polls[0], pollAt(hr(0)))
+	require.NoError(t, err)
+	_, err = c.Ingest("am-b", polls[1], pollAt(hr(0).Add(time.Minute)))
+	require.NoError(t, err)
+	_, err = c.Ingest("am-b", append(polls[1], firing("Late", hr(1))), pollAt(hr(1)))
+	require.NoError(t, err)
+	require.NoError(t, c.Close())
+
+	db := rawDB(t, path)
+	written := rollupTables(t, db)
+	assert.Len(t, written["keys"], 601)
+	assert.Len(t, written["counts"], 3*601, "each key once per width")
+	for _, s := range append(dropStatsSchema, "PRAGMA user_version = 13") {
+		_, err := db.Exec(s)
+		require.NoError(t, err, s)
+	}
+	require.NoError(t, db.Close())
+	c2, err := Open(path)
+	require.NoError(t, err)
+	require.NoError(t, c2.Close())
+	assert.Equal(t, written, rollupTables(t, rawDB(t, path)))
+}
