@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"sort"
@@ -61,16 +60,9 @@ func badStats(format string, a ...any) error {
 // host's history alone, saying so, when it cannot be read). Without a
 // config file the shifts are the default ones in the host's time zone.
 func NocStats(o Options, req StatsRequest, now time.Time) (*model.Stats, error) {
-	cfg := config.Default()
-	if !o.Demo {
-		c, err := config.Load(o.configPath())
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-		case err != nil:
-			return nil, err
-		default:
-			cfg = c
-		}
+	cfg, err := reportConfig(o)
+	if err != nil {
+		return nil, err
 	}
 	q, opt, err := statsQuery(cfg, req, now)
 	if err != nil {
@@ -280,26 +272,15 @@ func nocStats(ctx context.Context, c *cache.Cache, cfg *config.Config, q model.S
 	return model.BuildStats(team, opt), nil
 }
 
-// teamStatsReader is what the team store answers statistics with.
-// teamStatsFacts reads the team's facts of q from the store cfg names, on
-// a connection of its own, after pushing what this host's history holds
-// that the store does not yet (as teamHistory does for the handoff).
+// teamStatsFacts reads the team's facts of q from the store cfg names
+// (teamReport).
 func teamStatsFacts(ctx context.Context, c *cache.Cache, cfg *config.Config, q model.StatsQuery, skip string) (*model.StatsFacts, error) {
-	if skip != "" {
-		return nil, errors.New(skip)
-	}
-	ctx, cancel := context.WithTimeout(ctx, teamReportTimeout)
-	defer cancel()
-	host, _ := os.Hostname()
-	s, err := teamstore.Open(ctx, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host})
-	if err != nil {
-		return nil, err
-	}
-	defer s.Close()
-	if _, err := NewTeamHistory(c, nil).PushTeamHistory(ctx, s); err != nil {
-		return nil, err
-	}
-	return s.StatsFacts(ctx, q)
+	var f *model.StatsFacts
+	err := teamReport(ctx, c, cfg, skip, func(s *teamstore.Store) (err error) {
+		f, err = s.StatsFacts(ctx, q)
+		return err
+	})
+	return f, err
 }
 
 // TerminalWidth is the width `sitroom stats` lays its text out for:

@@ -452,23 +452,29 @@ func (r *Runtime) Handoff(ctx context.Context) (*model.Handoff, error) {
 	return handoff(ctx, r.Cache, r.Config, r.Config.HandoffOptions(model.HandoffSpan{Shift: "current"}, time.Now()), skip)
 }
 
+// reportConfig is the config a report reads: the file o names, the
+// default (default shifts in the host's time zone) when there is none
+// or for the demo.
+func reportConfig(o Options) (*config.Config, error) {
+	if o.Demo {
+		return config.Default(), nil
+	}
+	c, err := config.Load(o.configPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return config.Default(), nil
+	}
+	return c, err
+}
+
 // Report is `sitroom handoff`: the report of span at now from the cache
 // o names; in team mode, with the team's history read from the team store
 // (this host's alone, saying so, when the store cannot be reached).
 // Without a config file the shifts are the default ones in the host's
 // time zone; the cache must exist.
 func Report(o Options, span model.HandoffSpan, now time.Time) (*model.Handoff, error) {
-	cfg := config.Default()
-	if !o.Demo {
-		c, err := config.Load(o.configPath())
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			// no config: default shifts
-		case err != nil:
-			return nil, err
-		default:
-			cfg = c
-		}
+	cfg, err := reportConfig(o)
+	if err != nil {
+		return nil, err
 	}
 	db := o.dbPath()
 	if _, err := os.Stat(db); err != nil {

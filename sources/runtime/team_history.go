@@ -181,23 +181,35 @@ func handoff(ctx context.Context, c *cache.Cache, cfg *config.Config, opt model.
 }
 
 // teamHistory reads the team's history of [from, to) from the store cfg
-// names, on a connection of its own, after pushing what this host's
-// history holds that the store does not yet (what the team sync does
-// every TeamHistoryEvery; a report is never behind its own host).
+// names (teamReport).
 func teamHistory(ctx context.Context, c *cache.Cache, cfg *config.Config, from, to time.Time, skip string) (*model.History, error) {
+	var h *model.History
+	err := teamReport(ctx, c, cfg, skip, func(s *teamstore.Store) (err error) {
+		h, err = s.History(ctx, from, to)
+		return err
+	})
+	return h, err
+}
+
+// teamReport opens the store cfg names for a report, on a connection of
+// its own, pushes what this host's history holds that the store does not
+// yet (what the team sync does every TeamHistoryEvery; a report is never
+// behind its own host), and reads it with read. skip, when set, is why
+// the store is not to be asked (the console's sync finds it down).
+func teamReport(ctx context.Context, c *cache.Cache, cfg *config.Config, skip string, read func(*teamstore.Store) error) error {
 	if skip != "" {
-		return nil, errors.New(skip)
+		return errors.New(skip)
 	}
 	ctx, cancel := context.WithTimeout(ctx, teamReportTimeout)
 	defer cancel()
 	host, _ := os.Hostname()
 	s, err := teamstore.Open(ctx, teamstore.Options{URL: cfg.Team.Postgres, PasswordFile: cfg.TeamPasswordFile(), Host: host})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer s.Close()
 	if _, err := NewTeamHistory(c, nil).PushTeamHistory(ctx, s); err != nil {
-		return nil, err
+		return err
 	}
-	return s.History(ctx, from, to)
+	return read(s)
 }
