@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Markdown renders the report as Markdown that reads cleanly as plain text
@@ -365,29 +363,7 @@ func mdStrong(s string) string {
 // literal asterisks); a leading "-", "+", "1." or "1)" is escaped, as it
 // would start a list inside the list item the text begins.
 func mdText(s string) string {
-	const max = 300
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if n++; n > max {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteRune('\uFFFD')
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
-			b.WriteByte(' ')
-		case strings.ContainsRune("\\`*_[]<>|#~&", r):
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	t := strings.TrimSpace(b.String())
+	t := strings.TrimSpace(inertRunes(s, "\\`*_[]<>|#~&"))
 	// Where the text starts a list item's content, a leading "-", "+" or
 	// "1." / "1)" would start a list inside it.
 	if t != "" && (t[0] == '-' || t[0] == '+') {

@@ -212,9 +212,15 @@ func (s *Stats) lineChart() svgChart {
 }
 
 // inertText makes untrusted text inert for HTML before html/template
-// escapes it: control and bidi characters become spaces, invalid UTF-8
-// U+FFFD, and very long text is cut.
+// escapes it (inertRunes, nothing escaped).
 func inertText(s string) string {
+	return strings.TrimSpace(inertRunes(s, ""))
+}
+
+// inertRunes is s with control and bidi characters as spaces, invalid
+// UTF-8 as U+FFFD, each rune of escape backslash-escaped, and text past
+// 300 runes cut with "…": what the report formats share.
+func inertRunes(s, escape string) string {
 	const max = 300
 	var b strings.Builder
 	n := 0
@@ -230,11 +236,14 @@ func inertText(s string) string {
 			b.WriteRune('\uFFFD')
 		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
+		case strings.ContainsRune(escape, r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
 		default:
 			b.WriteRune(r)
 		}
 	}
-	return strings.TrimSpace(b.String())
+	return b.String()
 }
 
 var statsHTMLTemplate = template.Must(template.New("stats").Parse(`<!DOCTYPE html>
