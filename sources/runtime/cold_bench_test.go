@@ -154,14 +154,7 @@ func BenchmarkFirstFrameFresh10k(b *testing.B) {
 		ui.DrawPanel(screen, ui.PanelScreen, snap, ui.DrawOptions{Now: time.Now()})
 		return time.Since(t0)
 	}
-	amtoolOnce := func() time.Duration {
-		t0 := time.Now()
-		out, err := exec.Command(amtool, "--alertmanager.url="+am.URL, "alert", "query").Output()
-		if err != nil || len(out) < n*10 {
-			b.Fatalf("amtool: %v (%d bytes)", err, len(out))
-		}
-		return time.Since(t0)
-	}
+	amtoolOnce := func() time.Duration { return amtoolQuery(b, amtool, am.URL, n) }
 	coldOnce() // the server's caches, not ours: every iteration starts cold
 	amtoolOnce()
 	var ours, theirs []time.Duration
