@@ -76,7 +76,11 @@ func (s *JSONSource) Fetch(ctx context.Context) ([]model.Alert, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var alerts []model.Alert
+	replied, _ := ctx.Value(replyStartedKey{}).(func())
 	err := GetJSON(ctx, s.client, s.url, s.maxBytes, func(r io.Reader) error {
+		if replied != nil {
+			replied()
+		}
 		var err error
 		if s.stream != nil {
 			alerts, err = s.stream(r, &s.buf)
@@ -96,3 +100,22 @@ func (s *JSONSource) Fetch(ctx context.Context) ([]model.Alert, error) {
 	}
 	return alerts, nil
 }
+
+// replyStartedKey keys the function withReplyStarted puts in a context.
+type replyStartedKey struct{}
+
+// withReplyStarted returns ctx carrying f, which a JSONSource's Fetch
+// under it calls once its reply's headers have arrived with a 2xx status,
+// before reading the body. The poller starts a source's health read then:
+// not while the upstream is still building the alerts reply (an
+// Alertmanager builds all of it before its first byte), nor only after
+// the body is decoded, so the read overlaps the decoding and the write.
+func withReplyStarted(ctx context.Context, f func()) context.Context {
+	return context.WithValue(ctx, replyStartedKey{}, f)
+}
+
+// replyNotifier is implemented by sources whose Fetch calls the function
+// of withReplyStarted: JSONSource and the sources built on it.
+type replyNotifier interface{ notifiesReply() }
+
+func (s *JSONSource) notifiesReply() {}

@@ -169,6 +169,11 @@ type Poller struct {
 	// while the cache still holds that state, instead of building it twice.
 	recorded     *model.Snapshot
 	recordedSeal uint64
+	// ingested, while PollOnce builds ahead (buildAhead), signals its
+	// builder that a poll was ingested without a write (a poll with no
+	// change), so the snapshot is built while the rest of the poll (its
+	// health) finishes; nil otherwise.
+	ingested atomic.Pointer[func()]
 
 	// planOn makes Run publish the snapshot of each write before it
 	// commits (ShowPlanned); planned signals one (cache.OnPlanned).
@@ -355,12 +360,14 @@ func (p *Poller) buildAhead() func() (*model.Snapshot, uint64) {
 	var snap *model.Snapshot
 	var sl uint64
 	done := make(chan struct{})
-	p.cache.OnPlanned(func() {
+	signal := func() {
 		select {
 		case planned <- struct{}{}:
 		default:
 		}
-	})
+	}
+	p.cache.OnPlanned(signal)
+	p.ingested.Store(&signal)
 	go p.guard(func() {
 		defer close(done)
 		for {
@@ -371,7 +378,12 @@ func (p *Poller) buildAhead() func() (*model.Snapshot, uint64) {
 			}
 			rows, statuses, ok := p.cache.LoadPlanned()
 			if !ok {
-				continue
+				// The write committed, or there was none: what Load
+				// has is what it stored.
+				var err error
+				if rows, statuses, err = p.cache.Load(); err != nil {
+					continue
+				}
 			}
 			tickets, err := p.cache.Tickets()
 			if err != nil {
@@ -383,6 +395,7 @@ func (p *Poller) buildAhead() func() (*model.Snapshot, uint64) {
 	})
 	return func() (*model.Snapshot, uint64) {
 		p.cache.OnPlanned(nil)
+		p.ingested.Store(nil)
 		close(stop)
 		<-done
 		return snap, sl
@@ -538,8 +551,17 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	fctx, cancel := context.WithTimeout(ctx, bound)
 	fctx = WithRequestTimeout(fctx, job.Timeout)
 	start := time.Now()
-	// The health is read beside the alerts, not after them.
-	health := p.startHealth(ctx, i)
+	// The silences are read beside the alerts, and so is the health, not
+	// after them: once the alerts reply has begun to arrive when the
+	// source can say so (replyNotifier), at once otherwise. An
+	// Alertmanager's /metrics walks every alert, and asked at once it
+	// slows the alerts reply it competes with by more than it saves.
+	gate := make(chan struct{})
+	open := sync.OnceFunc(func() { close(gate) })
+	if _, ok := job.Source.(replyNotifier); !ok || job.Tickets != nil {
+		open()
+	}
+	health := p.startHealth(ctx, i, gate)
 	var alerts []model.Alert
 	var tickets []model.Ticket
 	var sils []model.Silence
@@ -551,7 +573,12 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 		if job.Silences != nil {
 			wg.Go(func() { sils, silErr = job.Silences.Silences(fctx, name) })
 		}
-		alerts, err = job.Source.Fetch(fctx)
+		alerts, err = job.Source.Fetch(withReplyStarted(fctx, open))
+		if err != nil {
+			cancel() // neither silences nor health are stored without the alerts
+		} else {
+			open()
+		}
 		wg.Wait()
 	}
 	cancel()
@@ -611,6 +638,9 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 		p.opt.Logger.Error("writing a poll to the cache", "source", name, "err", err)
 		return fmt.Errorf("%s: cache: %w", name, err)
 	}
+	if f := p.ingested.Load(); f != nil && !res.Wrote {
+		(*f)()
+	}
 	p.quiet[i].Store(len(alerts) == 0 && !res.Held && res.Missed == 0)
 	p.opt.Logger.Debug("polled", "source", name, "alerts", len(alerts), "latency", meta.Latency,
 		"inserted", res.Inserted, "updated", res.Updated, "resolved", res.Resolved)
@@ -620,11 +650,12 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 
 // startHealth starts reading job i's pipeline health, beside its poll,
 // when it is a HealthReader and HealthEvery has passed since the last read
-// (at once, the first time). The poll calls the function it returns once:
+// (at once, the first time); the read begins once gate is closed. The
+// poll calls the function it returns once:
 // with true after the poll is stored, to wait for the read and store the
 // findings (a failed read is stored as a note); with false after the poll
 // failed, to drop the read, so the next poll reads the health again.
-func (p *Poller) startHealth(ctx context.Context, i int) func(store bool) {
+func (p *Poller) startHealth(ctx context.Context, i int, gate <-chan struct{}) func(store bool) {
 	job := p.jobs[i]
 	h, ok := job.Source.(HealthReader)
 	if !ok {
@@ -645,6 +676,16 @@ func (p *Poller) startHealth(ctx context.Context, i int) func(store bool) {
 	done := make(chan struct{})
 	go p.guard(func() {
 		defer close(done)
+		select {
+		case <-gate: // open at once, or once the alerts reply began
+		default:
+			select {
+			case <-gate:
+			case <-hctx.Done(): // the poll failed before its reply began
+				err = hctx.Err()
+				return
+			}
+		}
 		findings, err = h.Health(hctx)
 	})
 	return func(store bool) {
