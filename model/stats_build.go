@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -246,38 +247,10 @@ func BuildStats(f *StatsFacts, opt StatsOptions) *Stats {
 	for name, a := range services {
 		loads = append(loads, ServiceLoad{Service: name, Outages: a.outages, Seconds: a.seconds, TTAP50: percentile(a.tta, 50)})
 	}
-	byOutages := append([]ServiceLoad(nil), loads...)
-	sort.Slice(byOutages, func(i, j int) bool {
-		x, y := byOutages[i], byOutages[j]
-		if x.Outages != y.Outages {
-			return x.Outages > y.Outages
-		}
-		if x.Seconds != y.Seconds {
-			return x.Seconds > y.Seconds
-		}
-		return x.Service < y.Service
-	})
-	for _, l := range byOutages {
-		if l.Outages > 0 && len(s.TopByOutages) < top {
-			s.TopByOutages = append(s.TopByOutages, l)
-		}
-	}
-	byTime := loads
-	sort.Slice(byTime, func(i, j int) bool {
-		x, y := byTime[i], byTime[j]
-		if x.Seconds != y.Seconds {
-			return x.Seconds > y.Seconds
-		}
-		if x.Outages != y.Outages {
-			return x.Outages > y.Outages
-		}
-		return x.Service < y.Service
-	})
-	for _, l := range byTime {
-		if l.Seconds > 0 && len(s.TopByTime) < top {
-			s.TopByTime = append(s.TopByTime, l)
-		}
-	}
+	outages := func(l ServiceLoad) int64 { return int64(l.Outages) }
+	seconds := func(l ServiceLoad) int64 { return l.Seconds }
+	s.TopByOutages = topLoads(loads, top, outages, seconds)
+	s.TopByTime = topLoads(loads, top, seconds, outages)
 	flap := append([]FlappingAlert(nil), f.Flapping...)
 	sort.SliceStable(flap, func(i, j int) bool {
 		if flap[i].Cycles != flap[j].Cycles {
@@ -452,4 +425,27 @@ func (c *statsCutter) shiftOf(t time.Time) int {
 	}
 	from, _ := c.sched.ShiftAt(t)
 	return c.label(from)
+}
+
+// topLoads is the top services of loads by first, most first (ties: more
+// by then, then name), those with first above zero, at most top.
+func topLoads(loads []ServiceLoad, top int, first, then func(ServiceLoad) int64) []ServiceLoad {
+	sorted := slices.Clone(loads)
+	sort.Slice(sorted, func(i, j int) bool {
+		x, y := sorted[i], sorted[j]
+		if a, b := first(x), first(y); a != b {
+			return a > b
+		}
+		if a, b := then(x), then(y); a != b {
+			return a > b
+		}
+		return x.Service < y.Service
+	})
+	var out []ServiceLoad
+	for _, l := range sorted {
+		if first(l) > 0 && len(out) < top {
+			out = append(out, l)
+		}
+	}
+	return out
 }
