@@ -2,7 +2,6 @@ package runtime_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,14 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdamore/tcell/v2"
-
 	"sitroom/model/cache"
-	"sitroom/sources"
 	"sitroom/sources/alertmanager"
 	"sitroom/sources/runtime/bintest"
 	"sitroom/sources/sourcetest"
-	"sitroom/ui"
 )
 
 // BenchmarkMemoryPolling10k is the memory budget while polling (RSS ≤
@@ -127,11 +122,7 @@ func BenchmarkFirstFrameFresh10k(b *testing.B) {
 	amtool := sourcetest.RequireBinary(b, "amtool")
 	const n = 10_000
 	am := startAlertmanager10k(b, n)
-	screen := tcell.NewSimulationScreen("UTF-8")
-	if err := screen.Init(); err != nil {
-		b.Fatal(err)
-	}
-	screen.SetSize(200, 60)
+	screen := benchScreen(b)
 	coldOnce := func() time.Duration {
 		dir := b.TempDir()
 		t0 := time.Now()
@@ -143,15 +134,7 @@ func BenchmarkFirstFrameFresh10k(b *testing.B) {
 		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		defer client.CloseIdleConnections()
 		src := alertmanager.New("am", am.URL, client, nil)
-		p := sources.NewPoller(c, []sources.Job{{Source: src, Interval: time.Minute}}, sources.PollerOptions{})
-		if err := p.PollOnce(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		snap, err := p.Snapshot()
-		if err != nil || len(snap.Signals) != n {
-			b.Fatalf("snapshot holds %d signals (want %d), err %v", len(snap.Signals), n, err)
-		}
-		ui.DrawPanel(screen, ui.PanelScreen, snap, ui.DrawOptions{Now: time.Now()})
+		pollOnceAndDraw(b, screen, c, src, n)
 		return time.Since(t0)
 	}
 	amtoolOnce := func() time.Duration { return amtoolQuery(b, amtool, am.URL, n) }

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdamore/tcell/v2"
-
 	"sitroom/model"
 	"sitroom/model/cache"
 	"sitroom/sources"
@@ -24,11 +22,7 @@ import (
 // open alerts (sources.Poller.Preview); "full" is the first complete
 // snapshot, every open alert loaded, which replaces it.
 func BenchmarkFirstFrameWarm(b *testing.B) {
-	screen := tcell.NewSimulationScreen("UTF-8")
-	if err := screen.Init(); err != nil {
-		b.Fatal(err)
-	}
-	screen.SetSize(200, 60)
+	screen := benchScreen(b)
 	for _, n := range []int{10_000, 100_000} {
 		path, jobs := warmFirstFrameCache(b, n)
 		for _, mode := range []string{"preview", "full"} {

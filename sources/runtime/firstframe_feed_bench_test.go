@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gdamore/tcell/v2"
-
 	"sitroom/model"
 	"sitroom/model/cache"
 	"sitroom/sources"
@@ -35,11 +33,7 @@ func (nopObserver) Observe(*model.Snapshot) {}
 func BenchmarkFirstFrameFreshFeed10k(b *testing.B) {
 	const n = 10_000
 	am := startAlertmanager10k(b, n)
-	screen := tcell.NewSimulationScreen("UTF-8")
-	if err := screen.Init(); err != nil {
-		b.Fatal(err)
-	}
-	screen.SetSize(200, 60)
+	screen := benchScreen(b)
 	coldOnce := func(planned bool) time.Duration {
 		dir := b.TempDir()
 		t0 := time.Now()
