@@ -36,7 +36,7 @@ func ackBenchSnapshot() (*Snapshot, *Board) {
 	per := map[string][]string{}
 	for i := range n {
 		svc := fmt.Sprintf("svc-%d", i%outages)
-		sig := &Signal{Key: fmt.Sprintf("k%d", i), Service: svc, State: StateFiring}
+		sig := &Signal{AlertRow: &AlertRow{Alert: Alert{Key: fmt.Sprintf("k%d", i)}}, Service: svc, State: StateFiring}
 		if i%10 == 0 {
 			sig.State, sig.SilencedBy = StateSuppressed, []string{"x"}
 		}

@@ -15,8 +15,8 @@ func ackFixture(k2 State, silences ...string) (*Snapshot, *Outage) {
 	o := &Outage{Service: "db-main", Keys: []string{"k1", "k2"}, Alerts: 2}
 	s := &Snapshot{
 		Signals: []*Signal{
-			{Key: "k1", Service: "db-main", State: StateSuppressed, SilencedBy: silences},
-			{Key: "k2", Service: "db-main", State: k2, SilencedBy: silences},
+			{AlertRow: silencedRow("k1", silences...), Service: "db-main", State: StateSuppressed},
+			{AlertRow: silencedRow("k2", silences...), Service: "db-main", State: k2},
 		},
 		Outages:  []*Outage{o},
 		Services: map[string]*ServiceState{"db-main": {Outage: o}},
@@ -78,9 +78,9 @@ func TestDisputedSilenceIsNotAcknowledged(t *testing.T) {
 // Without an outage, a service is acknowledged by an ack in force or when
 // every one of its firing alerts is silenced.
 func TestServiceWithoutOutage(t *testing.T) {
-	s := &Snapshot{Signals: []*Signal{{Key: "w1", Service: "web", State: StateSuppressed, SilencedBy: []string{"x"}}}}
+	s := &Snapshot{Signals: []*Signal{{AlertRow: silencedRow("w1", "x"), Service: "web", State: StateSuppressed}}}
 	assert.True(t, NewAckView(s, nil).Service("web"))
-	s.Signals = append(s.Signals, &Signal{Key: "w2", Service: "web", State: StateFiring})
+	s.Signals = append(s.Signals, &Signal{AlertRow: silencedRow("w2"), Service: "web", State: StateFiring})
 	assert.False(t, NewAckView(s, nil).Service("web"))
 	b := &Board{Acks: map[string]*Ack{"web": {Service: "web"}}}
 	assert.True(t, NewAckView(s, b).Service("web"))
@@ -139,4 +139,9 @@ func outageOf(t *testing.T, r *Handoff, svc string) HandoffOutage {
 	}
 	t.Fatalf("no outage %s in the report", svc)
 	return HandoffOutage{}
+}
+
+// silencedRow is an alert row of the given key silenced by the given silences.
+func silencedRow(key string, silencedBy ...string) *AlertRow {
+	return &AlertRow{Alert: Alert{Key: key, SilencedBy: silencedBy}}
 }

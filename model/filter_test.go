@@ -140,8 +140,10 @@ func TestParseFilterInvalid(t *testing.T) {
 func TestFilterMatchSignal(t *testing.T) {
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	sig := &Signal{Name: "HighLatency", Service: "payments", Severity: SevCritical, State: StateFiring,
-		Labels:   LabelsFromMap(map[string]string{"alertname": "HighLatency", "team": "core", "severity": "page"}),
-		StartsAt: now.Add(-15 * time.Minute), Sources: []string{"am-eu", "prom"}}
+		AlertRow: &AlertRow{Alert: Alert{
+			Labels:   LabelsFromMap(map[string]string{"alertname": "HighLatency", "team": "core", "severity": "page"}),
+			StartsAt: now.Add(-15 * time.Minute)}},
+		Sources: []string{"am-eu", "prom"}}
 	acked := func(svc string) bool { return svc == "payments" }
 	cases := map[string]bool{
 		"severity=critical":                  true,
@@ -280,7 +282,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	sig := &Signal{Name: "A", Service: "s", Labels: LabelsFromMap(map[string]string{"a": "b"}), Sources: []string{"am"}, StartsAt: now}
+	sig := &Signal{Name: "A", Service: "s", AlertRow: &AlertRow{Alert: Alert{Labels: LabelsFromMap(map[string]string{"a": "b"}), StartsAt: now}}, Sources: []string{"am"}}
 	it := &TicketItem{Ticket: &Ticket{Source: "rt", Tier: Tier1}}
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := ParseFilter(s)

@@ -123,8 +123,8 @@ func TestShownAnnotationsKeepWhatPanelsRead(t *testing.T) {
 	shown := ShownAnnotations(full)
 	assert.Equal(t, map[string]string{"message": "msg", "runbook_url": "rb1"}, shown.Map(),
 		"the summary falls back to message before description; runbook_url before runbook")
-	sig := &Signal{Annotations: shown}
-	full2 := &Signal{Annotations: full}
+	sig := &Signal{AlertRow: &AlertRow{Alert: Alert{Annotations: shown}}}
+	full2 := &Signal{AlertRow: &AlertRow{Alert: Alert{Annotations: full}}}
 	assert.Equal(t, full2.Summary(), sig.Summary())
 	assert.Equal(t, full2.RunbookURL(), sig.RunbookURL())
 	only := LabelsFromPairs("summary", "s")

@@ -224,21 +224,27 @@ func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Si
 				labels["severity"] = sev
 			}
 			sig := &Signal{
-				Key:      key,
-				Name:     PipelineAlertName,
-				Service:  service,
-				Severity: ParseSeverity(labels["severity"]),
-				State:    StateFiring,
-				Labels:   LabelsFromMap(labels),
-				Annotations: LabelsFromPairs(
-					"summary", "rule "+rule+" failing: "+clipText(f.Text, pipelineSummaryMax),
-					"description", "Rule "+rule+" of group "+group+" on "+st.Name+
-						" fails at evaluation: "+watched+" is not watched by it while it fails.",
-				),
-				StartsAt:   f.Since,
-				FirstSeen:  f.Since,
-				FiredSeen:  f.Since,
-				LastSeen:   st.LastSuccess,
+				AlertRow: &AlertRow{
+					Source: st.Name,
+					Alert: Alert{
+						Key:    key,
+						Labels: LabelsFromMap(labels),
+						Annotations: LabelsFromPairs(
+							"summary", "rule "+rule+" failing: "+clipText(f.Text, pipelineSummaryMax),
+							"description", "Rule "+rule+" of group "+group+" on "+st.Name+
+								" fails at evaluation: "+watched+" is not watched by it while it fails.",
+						),
+						State:    StateFiring,
+						StartsAt: f.Since,
+					},
+					FirstSeen: f.Since,
+					FiredSeen: f.Since,
+					LastSeen:  st.LastSuccess,
+				},
+				Name:       PipelineAlertName,
+				Service:    service,
+				Severity:   ParseSeverity(labels["severity"]),
+				State:      StateFiring,
 				Sources:    []string{st.Name},
 				Stale:      st.LastError != "",
 				StaleSince: st.LastSuccess,

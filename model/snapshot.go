@@ -9,21 +9,23 @@ import (
 
 // Signal is one alert merged across every source that holds it.
 type Signal struct {
-	Key          string
-	Name         string
-	Service      string
-	Severity     Severity
-	State        State // suppressed if any source suppresses it, else firing if any fires, else pending
-	Labels       Labels
-	Annotations  Labels
-	StartsAt     time.Time // earliest across the sources that fire it (across all while only pending)
-	FirstSeen    time.Time
-	FiredSeen    time.Time // first seen firing or suppressed by any source; zero while only pending
-	LastSeen     time.Time
-	Sources      []string // sorted source names that hold it
-	GeneratorURL string
-	SilencedBy   []string // silence ids, across its sources
-	InhibitedBy  []string // fingerprints of the alerts inhibiting it, across its sources
+	// AlertRow is the alert as its sources hold it: Key, Labels,
+	// Annotations, StartsAt, FirstSeen, FiredSeen, LastSeen,
+	// GeneratorURL, SilencedBy and InhibitedBy are read through it. For
+	// an alert held by one source it is that source's row in the cache,
+	// shared and never modified (there is a signal per open alert, 100k of
+	// them: a copy would double the memory of the console); for one held
+	// by several it is a row of its own merging theirs: StartsAt the
+	// earliest across the sources that fire it (across all while only
+	// pending), FirstSeen and FiredSeen the earliest, LastSeen the latest,
+	// SilencedBy and InhibitedBy across its sources. Its Source, Missed
+	// and ResolvedAt are the first source's and mean nothing here.
+	*AlertRow
+	Name     string
+	Service  string
+	Severity Severity
+	State    State    // suppressed if any source suppresses it, else firing if any fires, else pending
+	Sources  []string // sorted source names that hold it
 	// Stale is set when no source holding the signal polled successfully
 	// last time: the row is shown from the cache. StaleSince is the last
 	// poll of any of its sources that returned it: the age of the data
@@ -56,8 +58,10 @@ type Signal struct {
 	// startPending is set while StartsAt came from a pending row: a
 	// firing row's start replaces it.
 	startPending bool
-	Mapped       bool // Service came from the catalog
-	Stale        bool // see StaleSince
+	// merged is set once AlertRow is the signal's own merged row.
+	merged bool
+	Mapped bool // Service came from the catalog
+	Stale  bool // see StaleSince
 }
 
 // RuleFailure is how the rule behind a signal fails upstream: since when
@@ -423,6 +427,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 	}
 	snap := &Snapshot{Built: opt.Now, Sources: statuses}
 	byKey := make(map[string]*Signal, len(rows))
+	sourceNames := sourceList{}
 	inhibited := false // some row is inhibited
 	// Visit rows in source order so the merged labels are deterministic.
 	order := make([]int, 0, len(rows))
@@ -446,17 +451,11 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		sig := byKey[r.Key]
 		if sig == nil {
 			sig = &Signal{
-				Key:          r.Key,
+				AlertRow:     r,
 				Name:         r.Labels.Get("alertname"),
 				Severity:     ParseSeverity(r.Labels.Get("severity")),
 				State:        state,
-				Labels:       r.Labels,
-				Annotations:  r.Annotations,
-				StartsAt:     r.StartsAt,
-				FirstSeen:    r.FirstSeen,
-				FiredSeen:    r.FiredSeen,
-				LastSeen:     r.LastSeen,
-				GeneratorURL: r.GeneratorURL,
+				Sources:      sourceNames.of(r.Source),
 				Stale:        true,
 				startPending: r.State == StatePending,
 			}
@@ -464,6 +463,10 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			byKey[r.Key] = sig
 			snap.Signals = append(snap.Signals, sig)
 		} else {
+			sig.mergeRow()
+			sig.Sources = append(sig.Sources, r.Source)
+			sig.SilencedBy = appendUnique(sig.SilencedBy, r.SilencedBy...)
+			sig.InhibitedBy = appendUnique(sig.InhibitedBy, r.InhibitedBy...)
 			if mergeRank(state) > mergeRank(sig.State) {
 				sig.State = state
 			}
@@ -506,11 +509,8 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			}
 		} else if st.Type == sourceTypeAlertmanager {
 			sig.Voters++
-			sig.paging |= 1 << min(len(sig.Sources), 63)
+			sig.paging |= 1 << min(len(sig.Sources)-1, 63)
 		}
-		sig.Sources = append(sig.Sources, r.Source)
-		sig.SilencedBy = appendUnique(sig.SilencedBy, r.SilencedBy...)
-		sig.InhibitedBy = appendUnique(sig.InhibitedBy, r.InhibitedBy...)
 		if fresh {
 			sig.Stale = false
 		}
@@ -833,6 +833,32 @@ func signalLess(a, b *Signal) bool {
 		return a.Name < b.Name
 	}
 	return a.Key < b.Key
+}
+
+// mergeRow gives the signal a row of its own before a second source's
+// row is merged into it: the first is the cache's, shared. Its slices are
+// clipped so that appending to them copies.
+func (s *Signal) mergeRow() {
+	if s.merged {
+		return
+	}
+	m := *s.AlertRow
+	m.SilencedBy, m.InhibitedBy = slices.Clip(m.SilencedBy), slices.Clip(m.InhibitedBy)
+	s.AlertRow, s.merged = &m, true
+}
+
+// sourceList hands out one shared slice per source name for the Sources
+// of signals held by one source (most of them), instead of one each.
+// Appending to it copies (its capacity is its length).
+type sourceList map[string][]string
+
+func (l sourceList) of(name string) []string {
+	if s, ok := l[name]; ok {
+		return s
+	}
+	s := []string{name}
+	l[name] = s
+	return s
 }
 
 func appendUnique(dst []string, src ...string) []string {

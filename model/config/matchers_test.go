@@ -71,7 +71,8 @@ views:
 					claimed = append(claimed, i)
 				}
 				sig := &model.Signal{Name: labels["alertname"], Service: labels["service"],
-					Severity: model.ParseSeverity(labels["severity"]), Labels: model.LabelsFromMap(labels)}
+					Severity: model.ParseSeverity(labels["severity"]),
+					AlertRow: &model.AlertRow{Alert: model.Alert{Labels: model.LabelsFromMap(labels)}}}
 				if filter.MatchSignal(sig, model.FilterEnv{}) {
 					kept = append(kept, i)
 				}
