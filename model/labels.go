@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"hash/maphash"
 	"iter"
@@ -12,11 +11,13 @@ import (
 
 // Labels is an immutable set of name/value pairs sorted by name: an
 // alert's labels, or its annotations. It holds the whole set in one
-// string (each name and value preceded by its length as a uvarint), so a
-// set costs one allocation and no per-pair headers, and copying a Labels
-// copies one string header: a signal shares its row's set. The zero value
-// is the empty set. Names are unique; the constructors keep the last value
-// given for a name.
+// string, so a set costs one allocation and no per-pair headers, and
+// copying a Labels copies one string header: a signal shares its row's
+// set. Each name and value in it is a reference into the process's
+// symbol table (see symbols) or, for a string the table does not hold,
+// its length and bytes: names and the values that repeat across sets
+// cost a byte or two each. The zero value is the empty set. Names are
+// unique; the constructors keep the last value given for a name.
 type Labels struct {
 	data string
 }
@@ -28,17 +29,25 @@ func LabelsFromMap(m map[string]string) Labels {
 	}
 	var small [16]string
 	names := small[:0]
-	n := 0
-	for k, v := range m {
+	for k := range m {
 		names = append(names, k)
-		n += len(k) + len(v) + 2*binary.MaxVarintLen16
 	}
 	slices.Sort(names)
-	b := make([]byte, 0, n)
+	var spairs [32]string
+	pairs := spairs[:0]
 	for _, k := range names {
-		b = appendPair(b, k, m[k])
+		pairs = append(pairs, k, m[k])
 	}
-	return Labels{data: string(b)}
+	return encodeLabels(pairs)
+}
+
+// encodeLabels builds a set from pairs sorted by name without repeats.
+func encodeLabels(pairs []string) Labels {
+	if len(pairs) < 2 {
+		return Labels{}
+	}
+	var buf [256]byte
+	return Labels{data: string(symbols.encode(buf[:0], pairs))}
 }
 
 // LabelsFromPairs builds a set from name, value, name, value…; a name
@@ -50,58 +59,49 @@ func LabelsFromPairs(pairs ...string) Labels {
 	}
 	var small [16]int
 	idx := small[:0]
-	n := 0
 	for i := range np {
 		idx = append(idx, i)
-		n += len(pairs[2*i]) + len(pairs[2*i+1]) + 2*binary.MaxVarintLen16
 	}
 	// Stable: of equal names, the last given sorts last and wins below.
 	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(pairs[2*a], pairs[2*b]) })
-	b := make([]byte, 0, n)
+	var spairs [32]string
+	sorted := spairs[:0]
 	for j, i := range idx {
 		if j+1 < len(idx) && pairs[2*idx[j+1]] == pairs[2*i] {
 			continue
 		}
-		b = appendPair(b, pairs[2*i], pairs[2*i+1])
+		sorted = append(sorted, pairs[2*i], pairs[2*i+1])
 	}
-	return Labels{data: string(b)}
+	return encodeLabels(sorted)
 }
 
 // SortedLabels builds a set from pairs (name, value, …) already sorted
 // by name without repeats, as a stored set is: the caller vouches for the
 // order (LabelsFromPairs sorts).
 func SortedLabels(pairs ...string) Labels {
-	n := 0
-	for _, s := range pairs {
-		n += len(s) + binary.MaxVarintLen16
-	}
-	if n == 0 {
-		return Labels{}
-	}
-	b := make([]byte, 0, n)
-	for i := 0; i+1 < len(pairs); i += 2 {
-		b = appendPair(b, pairs[i], pairs[i+1])
-	}
-	return Labels{data: string(b)}
+	return encodeLabels(pairs)
 }
 
-func appendPair(b []byte, name, value string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(name)))
-	b = append(b, name...)
-	b = binary.AppendUvarint(b, uint64(len(value)))
-	return append(b, value...)
+// str reads the name or value referred to at i with the symbol table
+// tab, and returns it and the index after it.
+func (l Labels) str(tab []string, i int) (string, int) {
+	r, w := int(l.data[i]), 1
+	if r >= 0x80 {
+		r, w = uvarint(l.data, i)
+	}
+	i += w
+	if r&1 == 0 {
+		return tab[r>>1], i
+	}
+	n := r >> 1
+	return l.data[i : i+n], i + n
 }
 
 // next reads the pair at i and returns it and the index after it.
-func (l Labels) next(i int) (name, value string, j int) {
-	n, w := uvarint(l.data, i)
-	i += w
-	name = l.data[i : i+n]
-	i += n
-	n, w = uvarint(l.data, i)
-	i += w
-	value = l.data[i : i+n]
-	return name, value, i + n
+func (l Labels) next(tab []string, i int) (name, value string, j int) {
+	name, i = l.str(tab, i)
+	value, i = l.str(tab, i)
+	return name, value, i
 }
 
 func uvarint(s string, i int) (int, int) {
@@ -125,28 +125,29 @@ func (l Labels) Get(name string) string {
 
 // Lookup returns the value of name and whether the set has it.
 func (l Labels) Lookup(name string) (string, bool) {
-	s := l.data
-	for i := 0; i < len(s); {
-		// Lengths under 128 (nearly all) take one byte: read inline.
-		n, w := int(s[i]), 1
-		if n >= 0x80 {
-			n, w = uvarint(s, i)
-		}
-		i += w
-		k := s[i : i+n]
-		i += n
-		n, w = int(s[i]), 1
-		if n >= 0x80 {
-			n, w = uvarint(s, i)
-		}
-		i += w
+	if l.data == "" {
+		return "", false
+	}
+	tab := symbols.table()
+	var k string
+	for i := 0; i < len(l.data); {
+		k, i = l.str(tab, i)
 		if k == name {
-			return s[i : i+n], true
+			v, _ := l.str(tab, i)
+			return v, true
 		}
 		if k > name {
 			break
 		}
-		i += n
+		// Skip the value.
+		r, w := int(l.data[i]), 1
+		if r >= 0x80 {
+			r, w = uvarint(l.data, i)
+		}
+		i += w
+		if r&1 == 1 {
+			i += r >> 1
+		}
 	}
 	return "", false
 }
@@ -160,8 +161,9 @@ func (l Labels) Has(name string) bool {
 // Len is the number of pairs.
 func (l Labels) Len() int {
 	n := 0
+	tab := symbols.table()
 	for i := 0; i < len(l.data); n++ {
-		_, _, i = l.next(i)
+		_, _, i = l.next(tab, i)
 	}
 	return n
 }
@@ -178,8 +180,9 @@ func (l Labels) All() iter.Seq2[string, string] {
 
 // Range calls fn for each pair in name order until it returns false.
 func (l Labels) Range(fn func(name, value string) bool) {
+	tab := symbols.table()
 	for i := 0; i < len(l.data); {
-		k, v, j := l.next(i)
+		k, v, j := l.next(tab, i)
 		if !fn(k, v) {
 			return
 		}

@@ -2,9 +2,11 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +132,59 @@ func TestShownAnnotationsKeepWhatPanelsRead(t *testing.T) {
 	only := LabelsFromPairs("summary", "s")
 	assert.Equal(t, only, ShownAnnotations(only), "nothing to drop: the same set")
 	assert.True(t, ShownAnnotations(LabelsFromPairs("other", "x")).IsEmpty())
+}
+
+func TestLabelsRepeatedValuesCostReferences(t *testing.T) {
+	set := func(i int) Labels {
+		return LabelsFromMap(map[string]string{
+			"alertname": "SymbolsHighErrorRate", "severity": "critical", "job": "api",
+			"cluster": "eu-west-1", "namespace": "team-web", "prometheus": "monitoring/k8s",
+			"instance": fmt.Sprintf("10.9.%d.%d:9100", i/250, i%250),
+		})
+	}
+	for i := range 5000 {
+		l := set(i)
+		require.Equal(t, fmt.Sprintf("10.9.%d.%d:9100", i/250, i%250), l.Get("instance"))
+	}
+	// The instance values beyond the per-name budget are written out;
+	// the six repeated pairs cost a reference each.
+	l := set(4999)
+	assert.LessOrEqual(t, len(l.data), 48, "six repeated pairs and one unique value (written out: 120 bytes)")
+	assert.Equal(t, "critical", l.Get("severity"))
+	assert.Equal(t, "monitoring/k8s", l.Get("prometheus"))
+}
+
+func TestLabelsOneEncodingWhateverTheOrder(t *testing.T) {
+	// A value first met once its name took its share of the table is
+	// always written out; one met before is always a reference: equal
+	// sets are equal strings whenever each was built.
+	name := fmt.Sprintf("symbols_order_%d", time.Now().UnixNano())
+	early := LabelsFromPairs(name, "v-0", "x", "y")
+	for i := range symbols.maxPerName + 10 {
+		LabelsFromPairs(name, fmt.Sprintf("v-%d", i))
+	}
+	late := LabelsFromPairs(name, fmt.Sprintf("v-%d", symbols.maxPerName+5), "x", "y")
+	assert.True(t, early.Equal(LabelsFromPairs("x", "y", name, "v-0")))
+	assert.Equal(t, early.Hash(), LabelsFromMap(map[string]string{name: "v-0", "x": "y"}).Hash())
+	assert.True(t, late.Equal(LabelsFromPairs("x", "y", name, fmt.Sprintf("v-%d", symbols.maxPerName+5))))
+	assert.Equal(t, fmt.Sprintf("v-%d", symbols.maxPerName+5), late.Get(name))
+	long := strings.Repeat("l", maxSymbolLen+1)
+	assert.Equal(t, long, LabelsFromPairs(name, long).Get(name), "a long value is written out")
+}
+
+func TestLabelsBuiltAndReadConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				v := fmt.Sprintf("c-%d-%d", g, i)
+				l := LabelsFromPairs("symbols_concurrent", v, "n", fmt.Sprint(i%7))
+				if l.Get("symbols_concurrent") != v || l.Get("n") != fmt.Sprint(i%7) {
+					t.Errorf("read back %v", l)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
