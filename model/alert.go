@@ -101,11 +101,11 @@ func writeMap(w func(string), l Labels) {
 type AlertRow struct {
 	Source string
 	Alert
-	FirstSeen  time.Time // first poll that returned it
-	FiredSeen  time.Time // first poll that returned it firing or suppressed; zero while only pending
-	LastSeen   time.Time // last poll that returned it
-	Missed     int       // consecutive successful polls without it
-	ResolvedAt time.Time // zero while open; set after two consecutive misses
+	FirstSeen  Stamp // first poll that returned it
+	FiredSeen  Stamp // first poll that returned it firing or suppressed; zero while only pending
+	LastSeen   Stamp // last poll that returned it
+	Missed     int   // consecutive successful polls without it
+	ResolvedAt Stamp // zero while open; set after two consecutive misses
 }
 
 // Resolved reports whether the row has been resolved.

@@ -237,9 +237,9 @@ func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Si
 						State:    StateFiring,
 						StartsAt: f.Since,
 					},
-					FirstSeen: f.Since,
-					FiredSeen: f.Since,
-					LastSeen:  st.LastSuccess,
+					FirstSeen: StampOf(f.Since),
+					FiredSeen: StampOf(f.Since),
+					LastSeen:  StampOf(st.LastSuccess),
 				},
 				Name:       PipelineAlertName,
 				Service:    service,
@@ -247,7 +247,7 @@ func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Si
 				State:      StateFiring,
 				Sources:    []string{st.Name},
 				Stale:      st.LastError != "",
-				StaleSince: st.LastSuccess,
+				StaleSince: StampOf(st.LastSuccess),
 			}
 			taken[key] = sig
 			out = append(out, sig)

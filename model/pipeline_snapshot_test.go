@@ -23,7 +23,7 @@ func failingRule(group, name string, since time.Time, labels map[string]string) 
 // promRow is a firing alert of a prometheus-like source with labels.
 func promRow(source string, labels map[string]string) *AlertRow {
 	return &AlertRow{Source: source, Alert: Alert{Key: LabelsKey(LabelsFromMap(labels), nil), Labels: LabelsFromMap(labels), State: StateFiring,
-		StartsAt: t0.Add(-time.Hour)}, FirstSeen: t0.Add(-time.Hour), FiredSeen: t0.Add(-time.Hour), LastSeen: t0}
+		StartsAt: t0.Add(-time.Hour)}, FirstSeen: StampOf(t0.Add(-time.Hour)), FiredSeen: StampOf(t0.Add(-time.Hour)), LastSeen: StampOf(t0)}
 }
 
 func signalByKey(s *Snapshot, key string) *Signal {
@@ -129,7 +129,7 @@ func TestFailingRuleGroupIsAPipelineOutage(t *testing.T) {
 		assert.Equal(t, "rule PaymentsErrors failing: "+crit.Text, sig.Summary())
 		assert.Contains(t, sig.Annotations.Get("description"), "payments is not watched")
 		assert.Equal(t, StateFiring, sig.State)
-		assert.Equal(t, t0, sig.LastSeen)
+		assert.Equal(t, t0, sig.LastSeen.Time())
 		assert.False(t, sig.Stale)
 
 		real := signalByKey(snap, LabelsKey(LabelsFromMap(alert), nil))
@@ -185,7 +185,7 @@ func TestFailingRuleGroupIsAPipelineOutage(t *testing.T) {
 		sig := signalByKey(snap, "pipeline/prom/api/v2/PaymentsErrors")
 		require.NotNil(t, sig)
 		assert.True(t, sig.Stale)
-		assert.Equal(t, t0.Add(-3*time.Minute), sig.LastSeen)
+		assert.Equal(t, t0.Add(-3*time.Minute), sig.LastSeen.Time())
 		assert.True(t, snap.Outage("prom/api/v2 rules").Stale)
 	})
 

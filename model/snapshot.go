@@ -30,7 +30,7 @@ type Signal struct {
 	// last time: the row is shown from the cache. StaleSince is the last
 	// poll of any of its sources that returned it: the age of the data
 	// shown.
-	StaleSince time.Time
+	StaleSince Stamp
 	// RuleFailing is set when the rule behind the alert fails at
 	// evaluation upstream (a FindingRule of one of its sources whose
 	// labels the alert carries). Such an alert is frozen in whatever
@@ -141,9 +141,9 @@ func BeganAt(start, seen time.Time) time.Time {
 // first saw it at all when it has only been pending.
 func (s *Signal) Seen() time.Time {
 	if !s.FiredSeen.IsZero() {
-		return s.FiredSeen
+		return s.FiredSeen.Time()
 	}
-	return s.FirstSeen
+	return s.FirstSeen.Time()
 }
 
 // The annotations a summary and a runbook are read from, first set first.
@@ -609,8 +609,8 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if !sig.Stale {
 			o.Stale = false
 		}
-		if sig.StaleSince.After(o.StaleSince) {
-			o.StaleSince = sig.StaleSince
+		if t := sig.StaleSince.Time(); t.After(o.StaleSince) {
+			o.StaleSince = t
 		}
 	}
 	snap.Services = make(map[string]*ServiceState, len(outages)+16)

@@ -21,11 +21,11 @@ func TestSignalBeganWhenFiredNotWhenPending(t *testing.T) {
 		for _, src := range order {
 			if src == "prom" {
 				r := row(src, "DBDown", "critical", "db", StatePending, activeAt)
-				r.FirstSeen = activeAt.Add(10 * time.Second) // seen pending
+				r.FirstSeen = StampOf(activeAt.Add(10 * time.Second)) // seen pending
 				rows = append(rows, r)
 			} else {
 				r := row(src, "DBDown", "critical", "db", StateFiring, fired.Add(map[string]time.Duration{"am-a": time.Second, "am-b": 0}[src]))
-				r.FirstSeen = fired.Add(2 * time.Second) // seen firing
+				r.FirstSeen = StampOf(fired.Add(2 * time.Second)) // seen firing
 				r.FiredSeen = r.FirstSeen
 				rows = append(rows, r)
 			}

@@ -21,7 +21,7 @@ func row(source, name, sev, service string, state State, started time.Time) *Ale
 			Key: LabelsKey(LabelsFromMap(labels), nil), Labels: LabelsFromMap(labels), State: state, StartsAt: started,
 			Annotations: LabelsFromMap(map[string]string{"summary": name + " on " + service}),
 		},
-		FirstSeen: started, LastSeen: t0,
+		FirstSeen: StampOf(started), LastSeen: StampOf(t0),
 	}
 }
 
@@ -60,7 +60,7 @@ func TestBuildSnapshotStaleness(t *testing.T) {
 		row("am-b", "HighErrorRate", "critical", "checkout", StateFiring, t0),
 	}
 	only := row("am-b", "DiskFull", "critical", "storage", StateFiring, t0)
-	only.LastSeen = t0.Add(-4 * time.Minute) // its last good poll
+	only.LastSeen = StampOf(t0.Add(-4 * time.Minute)) // its last good poll
 	snap := BuildSnapshot(append(shared, only), []SourceStatus{okStatus("am-a"), down}, SnapshotOptions{Now: t0})
 	bySvc := map[string]*Outage{}
 	for _, o := range snap.Outages {
@@ -77,13 +77,13 @@ func TestBuildSnapshotStaleness(t *testing.T) {
 	promDown := SourceStatus{Name: "prom", LastAttempt: t0, LastSuccess: t0.Add(-16 * time.Second), LastError: "connection refused"}
 	amEmpty := SourceStatus{Name: "am", LastAttempt: t0.Add(-time.Second), LastSuccess: t0.Add(-time.Second), Note: EmptyReplyNote + "; had 1 alert"}
 	fromProm := row("prom", "DiskFull", "critical", "storage", StateFiring, t0.Add(-time.Hour))
-	fromProm.LastSeen = t0.Add(-16 * time.Second)
+	fromProm.LastSeen = StampOf(t0.Add(-16 * time.Second))
 	fromAM := row("am", "DiskFull", "critical", "storage", StateFiring, t0.Add(-time.Hour))
-	fromAM.LastSeen = t0.Add(-20 * time.Second) // its last reply that had it
+	fromAM.LastSeen = StampOf(t0.Add(-20 * time.Second)) // its last reply that had it
 	snap = BuildSnapshot([]*AlertRow{fromProm, fromAM}, []SourceStatus{promDown, amEmpty}, SnapshotOptions{Now: t0})
 	require.Len(t, snap.Signals, 1)
 	assert.True(t, snap.Signals[0].Stale)
-	assert.Equal(t, t0.Add(-16*time.Second), snap.Signals[0].StaleSince, "STALE 16s: the age of the data shown")
+	assert.Equal(t, t0.Add(-16*time.Second), snap.Signals[0].StaleSince.Time(), "STALE 16s: the age of the data shown")
 }
 
 func TestBuildSnapshotOutagesAndThreshold(t *testing.T) {
@@ -97,7 +97,7 @@ func TestBuildSnapshotOutagesAndThreshold(t *testing.T) {
 		row("p", "Info", "info", "edge", StateFiring, t0),
 	}
 	resolved := row("p", "Gone", "critical", "web", StateFiring, t0)
-	resolved.ResolvedAt = t0
+	resolved.ResolvedAt = StampOf(t0)
 	rows = append(rows, resolved, row("removed-source", "Orphan", "critical", "web", StateFiring, t0))
 
 	snap := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0, Catalog: cat})
@@ -228,11 +228,11 @@ func TestSilencedOutageStays(t *testing.T) {
 func TestOutageSinceIsWhenItsAlertsBegan(t *testing.T) {
 	seen := t0.Add(-time.Minute)
 	late := row("am", "DiskFull", "critical", "db", StateFiring, t0.Add(-time.Hour))
-	late.FirstSeen = seen
+	late.FirstSeen = StampOf(seen)
 	other := row("prom", "DiskFull", "critical", "db", StateFiring, t0.Add(-2*time.Hour)) // same alert, earlier in this source
-	other.FirstSeen = seen
+	other.FirstSeen = StampOf(seen)
 	ahead := row("am", "CPU", "critical", "web", StateFiring, t0.Add(time.Hour)) // the upstream's clock is an hour ahead
-	ahead.FirstSeen = seen
+	ahead.FirstSeen = StampOf(seen)
 	snap := BuildSnapshot([]*AlertRow{late, other, ahead}, []SourceStatus{okStatus("am"), okStatus("prom")}, SnapshotOptions{Now: t0})
 	db, web := snap.Outage("db"), snap.Outage("web")
 	require.NotNil(t, db)

@@ -33,9 +33,9 @@ func benchSuppressionRows(n int, inhibit bool) ([]*AlertRow, []SourceStatus) {
 			am.State, am.InhibitedBy = StateSuppressed, []string{keys[i-1]}
 		}
 		for _, src := range []string{"am-a", "am-b"} {
-			rows = append(rows, &AlertRow{Source: src, Alert: am, FirstSeen: at, FiredSeen: at, LastSeen: at})
+			rows = append(rows, &AlertRow{Source: src, Alert: am, FirstSeen: StampOf(at), FiredSeen: StampOf(at), LastSeen: StampOf(at)})
 		}
-		rows = append(rows, &AlertRow{Source: "prom", Alert: a, FirstSeen: at, FiredSeen: at, LastSeen: at})
+		rows = append(rows, &AlertRow{Source: "prom", Alert: a, FirstSeen: StampOf(at), FiredSeen: StampOf(at), LastSeen: StampOf(at)})
 	}
 	sts := []SourceStatus{
 		{Name: "am-a", Type: "alertmanager", LastAttempt: at, LastSuccess: at},

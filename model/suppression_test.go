@@ -15,7 +15,7 @@ func suppressionSnapshot(t *testing.T, rows ...*AlertRow) *Snapshot {
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, r := range rows {
 		r.Key = LabelsKey(r.Labels, nil)
-		r.FirstSeen, r.FiredSeen, r.LastSeen = at, at, at
+		r.FirstSeen, r.FiredSeen, r.LastSeen = StampOf(at), StampOf(at), StampOf(at)
 	}
 	sts := []SourceStatus{
 		{Name: "am-a", Type: "alertmanager", LastAttempt: at, LastSuccess: at},
@@ -109,7 +109,7 @@ func TestInhibitorFoundWithIgnoredLabels(t *testing.T) {
 	rows := []*AlertRow{amRow("am-a", node, nil, nil), amRow("am-a", db, nil, []string{fp})}
 	for _, r := range rows {
 		r.Key = LabelsKey(r.Labels, []string{"replica"})
-		r.LastSeen = at
+		r.LastSeen = StampOf(at)
 	}
 	snap := BuildSnapshot(rows, []SourceStatus{{Name: "am-a", Type: "alertmanager", LastAttempt: at, LastSuccess: at}}, SnapshotOptions{Now: at})
 	for _, s := range snap.Signals {

@@ -385,11 +385,11 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	}
 	field("Service", svc, th.Base)
 	field("Starts at", utc(s.StartsAt)+ago(now, s.StartsAt), th.Base)
-	field("First seen", utc(s.FirstSeen)+ago(now, s.FirstSeen), th.Base)
-	field("Last seen", utc(s.LastSeen)+ago(now, s.LastSeen), th.Base)
+	field("First seen", utc(s.FirstSeen.Time())+ago(now, s.FirstSeen.Time()), th.Base)
+	field("Last seen", utc(s.LastSeen.Time())+ago(now, s.LastSeen.Time()), th.Base)
 	field("Sources", inertJoin(s.Sources), th.Base)
 	if s.Stale {
-		field("Stale", staleText(now, true, s.StaleSince)+": no source holding it polled successfully; shown from the cache", th.Warn)
+		field("Stale", staleText(now, true, s.StaleSince.Time())+": no source holding it polled successfully; shown from the cache", th.Warn)
 	}
 	st.suppressionLines(d, s)
 	field("Runbook", orDash(Inert(s.RunbookURL())), th.Base)

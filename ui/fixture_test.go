@@ -40,8 +40,8 @@ func row(source string, state model.State, started time.Duration, labels, annota
 			GeneratorURL: "http://prom.example:9090/graph?g0.expr=up",
 			SilencedBy:   silencedBy,
 		},
-		FirstSeen: ago(started - 30*time.Second),
-		LastSeen:  ago(5 * time.Second),
+		FirstSeen: model.StampOf(ago(started - 30*time.Second)),
+		LastSeen:  model.StampOf(ago(5 * time.Second)),
 	}
 }
 
@@ -95,7 +95,7 @@ func buildFixture(edit func([]model.SourceStatus), extra ...*model.AlertRow) *mo
 	}
 	for _, r := range rows {
 		if r.Source == "prom" {
-			r.LastSeen = ago(4 * time.Minute) // its last good poll: it is down since
+			r.LastSeen = model.StampOf(ago(4 * time.Minute)) // its last good poll: it is down since
 		}
 	}
 	if edit != nil {

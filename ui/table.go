@@ -144,7 +144,7 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 	case 5:
 		return listText(s.Sources), base
 	case 6:
-		return staleText(now, s.Stale, s.StaleSince), th.Warn
+		return staleText(now, s.Stale, s.StaleSince.Time()), th.Warn
 	case 7:
 		if ruleInDoubt(s) { // why the state is in doubt comes first
 			return "rule failing since " + s.RuleFailing.Since.UTC().Format("15:04") + " · " + cellText(s.Summary()), base

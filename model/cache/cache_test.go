@@ -170,7 +170,7 @@ func TestReopenKeepsData(t *testing.T) {
 	assert.Equal(t, "checkout", a.Labels.Get("service"))
 	assert.Equal(t, model.StateFiring, a.State)
 	assert.True(t, a.StartsAt.Equal(t0.Add(-time.Hour)))
-	assert.True(t, a.FirstSeen.Equal(t0))
+	assert.True(t, a.FirstSeen.Time().Equal(t0))
 	assert.Equal(t, model.HealthOK, ptr(sts["am"]).Health())
 	assert.Equal(t, 2, sts["am"].Items)
 	assert.Equal(t, "alertmanager", sts["am"].Type)
@@ -194,7 +194,7 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 	assert.Equal(t, IngestResult{Unchanged: 3}, res)
 	assert.Equal(t, before, dataVersion(t, other), "a poll with no changes must not commit anything")
 	rows, sts := load(t, c)
-	assert.True(t, rows["am/A"].LastSeen.Equal(t0.Add(5*time.Second)), "last_seen is kept in memory")
+	assert.True(t, rows["am/A"].LastSeen.Time().Equal(t0.Add(5*time.Second)), "last_seen is kept in memory")
 	assert.True(t, sts["am"].LastSuccess.Equal(t0.Add(5*time.Second)))
 	assert.Equal(t, 30*time.Millisecond, sts["am"].Latency)
 
@@ -211,8 +211,8 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 	require.Len(t, rows, 3)
 	assert.Equal(t, "B is failing harder", rows["am/B"].Annotations.Get("summary"))
 	assert.Equal(t, model.StateSuppressed, rows["am/B"].State)
-	assert.True(t, rows["am/B"].FirstSeen.Equal(t0), "an update keeps first_seen")
-	assert.True(t, rows["am/B"].LastSeen.Equal(t0.Add(10*time.Second)))
+	assert.True(t, rows["am/B"].FirstSeen.Time().Equal(t0), "an update keeps first_seen")
+	assert.True(t, rows["am/B"].LastSeen.Time().Equal(t0.Add(10*time.Second)))
 
 	// What another process reads agrees.
 	c2, err := Open(path)
@@ -222,7 +222,7 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 	require.Len(t, rows2, 3)
 	assert.Equal(t, "B is failing harder", rows2["am/B"].Annotations.Get("summary"))
 	assert.Equal(t, []string{"silence-1"}, rows2["am/B"].SilencedBy)
-	assert.True(t, rows2["am/B"].FirstSeen.Equal(t0))
+	assert.True(t, rows2["am/B"].FirstSeen.Time().Equal(t0))
 }
 
 func TestRowsHandedOutAreNeverModified(t *testing.T) {
@@ -240,7 +240,7 @@ func TestRowsHandedOutAreNeverModified(t *testing.T) {
 	_, err = c.Ingest("am", []model.Alert{a}, at(5))
 	require.NoError(t, err)
 	for i, r := range rows {
-		assert.Equal(t, snapshot[i].LastSeen, r.LastSeen)
+		assert.Equal(t, snapshot[i].LastSeen.Time(), r.LastSeen.Time())
 		assert.Equal(t, snapshot[i].Missed, r.Missed)
 		assert.Equal(t, snapshot[i].Annotations, r.Annotations)
 	}
@@ -292,7 +292,7 @@ func TestResolveOnlyAfterTwoConsecutiveMisses(t *testing.T) {
 	rows, _ := load(t, c)
 	require.Contains(t, rows, "am/B", "one miss does not resolve")
 	assert.Equal(t, 1, rows["am/B"].Missed)
-	assert.True(t, rows["am/B"].LastSeen.Equal(t0), "a missed row keeps its last_seen")
+	assert.True(t, rows["am/B"].LastSeen.Time().Equal(t0), "a missed row keeps its last_seen")
 
 	res, err = c.Ingest("am", []model.Alert{alert("A")}, at(20))
 	require.NoError(t, err)
@@ -305,9 +305,9 @@ func TestResolveOnlyAfterTwoConsecutiveMisses(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
 	assert.Equal(t, "B", hist[0].Labels.Get("alertname"))
-	assert.True(t, hist[0].ResolvedAt.Equal(t0.Add(20*time.Second)))
-	assert.True(t, hist[0].FirstSeen.Equal(t0))
-	assert.True(t, hist[0].LastSeen.Equal(t0))
+	assert.True(t, hist[0].ResolvedAt.Time().Equal(t0.Add(20*time.Second)))
+	assert.True(t, hist[0].FirstSeen.Time().Equal(t0))
+	assert.True(t, hist[0].LastSeen.Time().Equal(t0))
 	assert.Equal(t, 2, hist[0].Missed)
 
 	later, err := c.Resolved(t0.Add(21 * time.Second))
@@ -336,7 +336,7 @@ func TestReappearanceResetsMissed(t *testing.T) {
 	assert.Equal(t, 0, res.Resolved)
 	rows, _ = load(t, c)
 	assert.Contains(t, rows, "am/B")
-	assert.True(t, rows["am/B"].LastSeen.Equal(t0.Add(20*time.Second)))
+	assert.True(t, rows["am/B"].LastSeen.Time().Equal(t0.Add(20*time.Second)))
 }
 
 func TestResolvedKeyComesBackAsNewRow(t *testing.T) {
@@ -355,13 +355,13 @@ func TestResolvedKeyComesBackAsNewRow(t *testing.T) {
 	assert.Equal(t, 1, res.Inserted)
 	rows, _ = load(t, c)
 	require.Contains(t, rows, "am/A")
-	assert.True(t, rows["am/A"].FirstSeen.Equal(t0.Add(30*time.Second)), "a new open row")
+	assert.True(t, rows["am/A"].FirstSeen.Time().Equal(t0.Add(30*time.Second)), "a new open row")
 
 	hist, err := c.Resolved(time.Time{})
 	require.NoError(t, err)
 	require.Len(t, hist, 1)
-	assert.True(t, hist[0].FirstSeen.Equal(t0))
-	assert.True(t, hist[0].ResolvedAt.Equal(t0.Add(20*time.Second)))
+	assert.True(t, hist[0].FirstSeen.Time().Equal(t0))
+	assert.True(t, hist[0].ResolvedAt.Time().Equal(t0.Add(20*time.Second)))
 
 	var n int
 	require.NoError(t, rawDB(t, path).QueryRow("SELECT count(*) FROM alerts WHERE key = ?", alert("A").Key).Scan(&n))
@@ -636,14 +636,14 @@ func TestLastSeenOnDiskLagsUntilTheRowIsWritten(t *testing.T) {
 	require.NoError(t, err)
 
 	rows, _ := load(t, c1)
-	assert.True(t, rows["am/A"].LastSeen.Equal(t0.Add(10*time.Second)))
+	assert.True(t, rows["am/A"].LastSeen.Time().Equal(t0.Add(10*time.Second)))
 	rows, _ = load(t, c2)
-	assert.True(t, rows["am/A"].LastSeen.Equal(t0), "documented lag: nothing was written at 10s")
+	assert.True(t, rows["am/A"].LastSeen.Time().Equal(t0), "documented lag: nothing was written at 10s")
 
 	_, err = c1.Ingest("am", []model.Alert{alert("B")}, at(20)) // A missed: the row is written with the last_seen held in memory
 	require.NoError(t, err)
 	rows, _ = load(t, c2)
-	assert.True(t, rows["am/A"].LastSeen.Equal(t0.Add(10*time.Second)))
+	assert.True(t, rows["am/A"].LastSeen.Time().Equal(t0.Add(10*time.Second)))
 }
 
 func TestLeaseTakeoverOnlyAfterExpiry(t *testing.T) {
@@ -929,6 +929,6 @@ func TestFiredSeenIsWhenItWasFirstSeenFiring(t *testing.T) {
 	defer c2.Close()
 	rows = mustRows(t, c2)
 	require.Len(t, rows, 1)
-	assert.Equal(t, t0, rows[0].FirstSeen)
-	assert.Equal(t, t0.Add(60*time.Second), rows[0].FiredSeen)
+	assert.Equal(t, t0, rows[0].FirstSeen.Time())
+	assert.Equal(t, t0.Add(60*time.Second), rows[0].FiredSeen.Time())
 }

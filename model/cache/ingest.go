@@ -184,12 +184,13 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 			continue // repeated within this poll
 		}
 		r := &slab[len(p.rows)]
+		atStamp := model.StampOf(at)
 		switch {
 		case e == nil:
 			fillRow(r, name, &alerts[i], key)
-			r.FirstSeen, r.LastSeen = at, at
+			r.FirstSeen, r.LastSeen = atStamp, atStamp
 			if r.State != model.StatePending {
-				r.FiredSeen = at
+				r.FiredSeen = atStamp
 			}
 			if fresh == nil {
 				fresh = map[string]bool{}
@@ -200,16 +201,16 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 		case !sameContent(e, &alerts[i]):
 			e.seen = p.gen
 			fillRow(r, name, &alerts[i], key)
-			r.FirstSeen, r.FiredSeen, r.LastSeen = e.row.FirstSeen, e.row.FiredSeen, at
+			r.FirstSeen, r.FiredSeen, r.LastSeen = e.row.FirstSeen, e.row.FiredSeen, atStamp
 			if r.FiredSeen.IsZero() && r.State != model.StatePending {
-				r.FiredSeen = at // it fired: a change of content, so written now
+				r.FiredSeen = atStamp // it fired: a change of content, so written now
 			}
 			p.changes = append(p.changes, newChange(opUpdate, e, r))
 			p.res.Updated++
 		default:
 			e.seen = p.gen
 			*r = *e.row
-			r.LastSeen = at
+			r.LastSeen = atStamp
 			// Equal content: take the poll's labels and slices, so the
 			// next poll of a source that reuses its unchanged alerts
 			// compares by identity (see sameContent). The annotations
@@ -232,14 +233,14 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	holding, suspect, restarted := false, false, false
 	if len(alerts) == 0 && openBefore > 0 {
 		// The last poll that had them: the latest last_seen of the rows.
-		var lastHad time.Time
+		var lastHad model.Stamp
 		for _, e := range s.byKey {
 			if e.row.LastSeen.After(lastHad) {
 				lastHad = e.row.LastSeen
 			}
 		}
 		// The Date header has whole seconds: a second's margin.
-		restarted = meta.UptimeKnown && meta.Uptime <= at.Sub(lastHad)+time.Second
+		restarted = meta.UptimeKnown && meta.Uptime <= at.Sub(lastHad.Time())+time.Second
 		suspect = !meta.UptimeKnown || restarted
 	}
 	if suspect {
@@ -265,7 +266,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 		*r = *e.row
 		r.Missed++
 		if r.Missed >= ResolveAfter {
-			r.ResolvedAt = at
+			r.ResolvedAt = model.StampOf(at)
 			p.res.Resolved++
 		} else {
 			p.rows = append(p.rows, r)
@@ -371,21 +372,21 @@ func (c *Cache) exec(p *plan) error {
 		case opInsert:
 			var res sql.Result
 			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), ns(r.StartsAt),
-				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.FirstSeen), ns(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels.Get("severity"))), ns(r.FiredSeen))
+				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.FirstSeen), int64(r.LastSeen), seq,
+				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen))
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
 			_, err = c.st.update.ExecContext(ctx, string(r.State), ns(r.StartsAt), r.GeneratorURL,
-				ch.labels, ch.annotations, ch.silenced, ch.inhibited, ns(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels.Get("severity"))), ns(r.FiredSeen), ch.e.id)
+				ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.LastSeen), seq,
+				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen), ch.e.id)
 		case opTouch:
 			var resolved any
 			if r.Resolved() {
-				resolved = ns(r.ResolvedAt)
+				resolved = int64(r.ResolvedAt)
 			}
-			_, err = c.st.touch.ExecContext(ctx, ns(r.LastSeen), r.Missed, resolved, seq, ch.e.id)
+			_, err = c.st.touch.ExecContext(ctx, int64(r.LastSeen), r.Missed, resolved, seq, ch.e.id)
 		}
 		if err != nil {
 			return c.wrap("write alerts", err)

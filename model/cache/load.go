@@ -395,14 +395,14 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved, &firedSeen); err != nil {
 			return c.wrap("read alerts", err)
 		}
-		r := &model.AlertRow{Source: c.internStr(src), FirstSeen: fromNS(firstSeen), FiredSeen: fromNS(firedSeen),
-			LastSeen: fromNS(lastSeen), Missed: missed}
+		r := &model.AlertRow{Source: c.internStr(src), FirstSeen: model.Stamp(firstSeen), FiredSeen: model.Stamp(firedSeen),
+			LastSeen: model.Stamp(lastSeen), Missed: missed}
 		r.Key = key
 		r.State = model.State(c.internStr(state))
 		r.StartsAt = fromNS(startsAt)
 		r.GeneratorURL = c.strs.str(genURL) // one per rule, repeated by its alerts
 		if resolved.Valid {
-			r.ResolvedAt = fromNS(resolved.Int64)
+			r.ResolvedAt = model.Stamp(resolved.Int64)
 		}
 		var err error
 		if r.Labels, err = decodeLabels(labels); err == nil {

@@ -162,7 +162,7 @@ func TestIntegrationHAPairIsOneSignal(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, alerts, 1)
 		for _, a := range alerts {
-			rows = append(rows, &model.AlertRow{Source: src.Name(), Alert: a, FirstSeen: now, LastSeen: now})
+			rows = append(rows, &model.AlertRow{Source: src.Name(), Alert: a, FirstSeen: model.StampOf(now), LastSeen: model.StampOf(now)})
 		}
 		statuses = append(statuses, model.SourceStatus{Name: src.Name(), Type: src.Type(), LastAttempt: now, LastSuccess: now, Items: len(alerts)})
 	}
@@ -225,8 +225,8 @@ func TestIntegrationPrometheusFeedingAlertmanager(t *testing.T) {
 	// Merged, the alert is one signal held by both sources.
 	now := time.Now()
 	rows := []*model.AlertRow{
-		{Source: "prom", Alert: p, FirstSeen: now, LastSeen: now},
-		{Source: "am", Alert: a, FirstSeen: now, LastSeen: now},
+		{Source: "prom", Alert: p, FirstSeen: model.StampOf(now), LastSeen: model.StampOf(now)},
+		{Source: "am", Alert: a, FirstSeen: model.StampOf(now), LastSeen: model.StampOf(now)},
 	}
 	statuses := []model.SourceStatus{
 		{Name: "prom", Type: "prometheus", LastAttempt: now, LastSuccess: now},
