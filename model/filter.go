@@ -531,6 +531,9 @@ type FilterEnv struct {
 	// one meaning (Acknowledge: a sitroom ack in force or upstream
 	// silences cover every alert; AckView.Service). Nil: nothing is.
 	Acked func(service string) bool
+	// Texts keeps the text of each signal a free-text filter searched,
+	// for the next filter of the same snapshot (nil: none kept).
+	Texts SignalTexts
 }
 
 func (e FilterEnv) acked(service string) bool { return e.Acked != nil && e.Acked(service) }
@@ -570,7 +573,7 @@ func stateNames(s *Signal) []string {
 // reads as "". @state is firing, pending or suppressed, and a suppressed
 // signal is also silenced or inhibited (or both); @age is measured
 // from StartsAt. Ticket fields (@tier, @sla) never match a signal. Free
-// text is matched with MatchesText, so the same goroutine rule applies.
+// text is matched with MatchesText, keeping its texts in env.Texts.
 func (f *Filter) MatchSignal(s *Signal, env FilterEnv) bool {
 	for i := range f.Terms {
 		t := &f.Terms[i]
@@ -598,7 +601,7 @@ func (f *Filter) MatchSignal(s *Signal, env FilterEnv) bool {
 		}
 	}
 	for _, w := range f.Words {
-		if !s.MatchesText(w) {
+		if !s.MatchesText(w, env.Texts) {
 			return false
 		}
 	}

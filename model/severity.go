@@ -3,7 +3,7 @@ package model
 import "strings"
 
 // Severity orders how bad a signal is. The zero value is SevNone.
-type Severity int
+type Severity int8
 
 const (
 	SevNone Severity = iota

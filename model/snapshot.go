@@ -21,11 +21,10 @@ type Signal struct {
 	// SilencedBy and InhibitedBy across its sources. Its Source, Missed
 	// and ResolvedAt are the first source's and mean nothing here.
 	*AlertRow
-	Name     string
-	Service  string
-	Severity Severity
-	State    State    // suppressed if any source suppresses it, else firing if any fires, else pending
-	Sources  []string // sorted source names that hold it
+	Name    string
+	Service string
+	State   State    // suppressed if any source suppresses it, else firing if any fires, else pending
+	Sources []string // sorted source names that hold it
 	// Stale is set when no source holding the signal polled successfully
 	// last time: the row is shown from the cache. StaleSince is the last
 	// poll of any of its sources that returned it: the age of the data
@@ -38,11 +37,10 @@ type Signal struct {
 	// ("FIRING?"). Few alerts have one: nil for the others.
 	RuleFailing *RuleFailure
 
-	haystack *string // built on the first text filter: most signals never need it
 	// paging has bit i set when Sources[i] is a voter on which it is
 	// active (no bit: every voter suppresses it); it is read once every
 	// row is merged, to settle State and Paging.
-	paging uint64
+	paging uint32
 	// Voters are how many of its sources can say it is silenced or
 	// inhibited (its Alertmanagers, and any source reporting it
 	// suppressed); SilencedIn and InhibitedIn how many of those silence
@@ -50,11 +48,12 @@ type Signal struct {
 	// every voter suppresses it: an alert silenced on one Alertmanager of
 	// two that do not share their silences still pages from the other,
 	// which Paging names. The alerts inhibiting it are the snapshot's
-	// InhibitorsOf. (int32, packed with the flags below: there is a signal
+	// InhibitorsOf. (int16, packed with the flags below: there is a signal
 	// per open alert, 100k of them, each a size class smaller.)
-	Voters      int32
-	SilencedIn  int32
-	InhibitedIn int32
+	Voters      int16
+	SilencedIn  int16
+	InhibitedIn int16
+	Severity    Severity
 	// startPending is set while StartsAt came from a pending row: a
 	// firing row's start replaces it.
 	startPending bool
@@ -103,7 +102,7 @@ func (s *Signal) Paging() []string {
 	}
 	var out []string
 	for i, src := range s.Sources {
-		if s.paging&(1<<min(i, 63)) != 0 {
+		if s.paging&(1<<min(i, 31)) != 0 {
 			out = append(out, src)
 		}
 	}
@@ -202,15 +201,21 @@ func ShownAnnotations(a Labels) Labels {
 	return LabelsFromPairs(p...)
 }
 
+// SignalTexts keeps, per signal of one snapshot, the text a free-text
+// filter searches (see MatchesText), built on first use: most signals
+// never need it, and a signal does not carry it. It is not safe for
+// concurrent use: the UI keeps one per snapshot on its goroutine.
+type SignalTexts map[*Signal]string
+
 // MatchesText reports whether q (already lower-case) occurs in the signal's
 // name, service, state, severity, sources, summary, runbook or any label
-// name or value. The text searched is built on first use and kept, so only
-// one goroutine (the UI's) may call it on a published snapshot.
-func (s *Signal) MatchesText(q string) bool {
+// name or value. The text searched is kept in texts when it is not nil.
+func (s *Signal) MatchesText(q string, texts SignalTexts) bool {
 	if q == "" {
 		return true
 	}
-	if s.haystack == nil {
+	h, ok := texts[s]
+	if !ok {
 		var b strings.Builder
 		for _, p := range []string{s.Name, s.Service, string(s.State), s.Severity.String(), s.Summary()} {
 			b.WriteString(p)
@@ -223,10 +228,12 @@ func (s *Signal) MatchesText(q string) bool {
 		for _, v := range s.Annotations.All() {
 			b.WriteString(v + "\x00")
 		}
-		h := strings.ToLower(b.String())
-		s.haystack = &h
+		h = strings.ToLower(b.String())
+		if texts != nil {
+			texts[s] = h
+		}
 	}
-	return strings.Contains(*s.haystack, q)
+	return strings.Contains(h, q)
 }
 
 // Outage is a service with at least one firing signal at or above the
@@ -509,7 +516,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			}
 		} else if st.Type == sourceTypeAlertmanager {
 			sig.Voters++
-			sig.paging |= 1 << min(len(sig.Sources)-1, 63)
+			sig.paging |= 1 << min(len(sig.Sources)-1, 31)
 		}
 		if fresh {
 			sig.Stale = false

@@ -149,8 +149,8 @@ func TestSignalOrderingAndText(t *testing.T) {
 		names = append(names, s.Name)
 	}
 	assert.Equal(t, []string{"D", "C", "A", "B"}, names)
-	assert.True(t, snap.Signals[0].MatchesText("d on x"))
-	assert.False(t, snap.Signals[0].MatchesText("payments"))
+	assert.True(t, snap.Signals[0].MatchesText("d on x", nil))
+	assert.False(t, snap.Signals[0].MatchesText("payments", nil))
 }
 
 func TestLabelsKeyIgnores(t *testing.T) {

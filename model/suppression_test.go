@@ -45,8 +45,8 @@ func TestSilencedOnlyWhereEverySourceSaysSo(t *testing.T) {
 	}
 	assert.Equal(t, StateFiring, onA.State, "am-b still pages")
 	assert.True(t, onA.Disputed())
-	assert.Equal(t, int32(2), onA.Voters, "the Prometheus has no say in silences")
-	assert.Equal(t, int32(1), onA.SilencedIn)
+	assert.Equal(t, int16(2), onA.Voters, "the Prometheus has no say in silences")
+	assert.Equal(t, int16(1), onA.SilencedIn)
 	assert.Equal(t, []string{"am-b"}, onA.Paging())
 	assert.Equal(t, Counts{Outages: 1, Firing: 1, Critical: 1, Suppressed: 1, Silenced: 1}, snap.Counts)
 	o := snap.Outage("pay")

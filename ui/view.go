@@ -51,11 +51,13 @@ func filterEnv(snap *model.Snapshot, board *model.Board) model.FilterEnv {
 }
 
 // view is a snapshot filtered for display. It is rebuilt when the snapshot
-// or the filter changes, never per frame, on the UI goroutine (Signal's
-// MatchesText caches its text in the signal, so filtering stays on one
-// goroutine).
+// or the filter changes, never per frame, on the UI goroutine (texts is
+// not safe for concurrent use).
 type view struct {
-	snap   *model.Snapshot
+	snap *model.Snapshot
+	// texts are the signals' texts a free-text filter searched, kept for
+	// the next view of the same snapshot.
+	texts  model.SignalTexts
 	filter filterSpec   // what the view was built with
 	board  *model.Board // the acks it was built with
 	flat   bool
@@ -84,10 +86,17 @@ func buildView(snap *model.Snapshot, f filterSpec, flat bool, prev *view, board 
 		v.outNat = naturalWidths(outageCols, 0, nil)
 		return v
 	}
+	if prev != nil && prev.snap == snap {
+		v.texts = prev.texts
+	}
 	if !f.active() {
 		v.sigs, v.outs = snap.Signals, snap.Outages
 	} else {
 		env := filterEnv(snap, board)
+		if v.texts == nil && len(f.f.Words) > 0 {
+			v.texts = model.SignalTexts{}
+		}
+		env.Texts = v.texts
 		matchedSvc := map[string]bool{}
 		v.sigs = make([]*model.Signal, 0, 64)
 		from := snap.Signals
