@@ -49,7 +49,7 @@ func NewAckView(s *Snapshot, b *Board) *AckView {
 	}
 	for _, sig := range s.Signals {
 		if silencedUpstream(sig) {
-			v.silenced[sig.Key] = sig.SilencedBy
+			v.silenced[sig.Key] = sig.SilencedBy()
 		}
 	}
 	return v
@@ -152,7 +152,7 @@ func (v *AckView) Signal(s *Signal) bool {
 // inhibited. A signal one source silences while another still fires it
 // is firing, and not covered.
 func silencedUpstream(s *Signal) bool {
-	return s.State == StateSuppressed && len(s.SilencedBy) > 0
+	return s.State == StateSuppressed && len(s.SilencedBy()) > 0
 }
 
 // SilencesOf lists the silences the board knows among ids (those it does

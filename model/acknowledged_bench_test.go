@@ -38,7 +38,7 @@ func ackBenchSnapshot() (*Snapshot, *Board) {
 		svc := fmt.Sprintf("svc-%d", i%outages)
 		sig := &Signal{AlertRow: &AlertRow{Alert: Alert{Key: fmt.Sprintf("k%d", i)}}, Service: svc, State: StateFiring}
 		if i%10 == 0 {
-			sig.State, sig.SilencedBy = StateSuppressed, []string{"x"}
+			sig.State, sig.Suppressed = StateSuppressed, Suppress([]string{"x"}, nil)
 		}
 		s.Signals = append(s.Signals, sig)
 		per[svc] = append(per[svc], sig.Key)

@@ -143,5 +143,5 @@ func outageOf(t *testing.T, r *Handoff, svc string) HandoffOutage {
 
 // silencedRow is an alert row of the given key silenced by the given silences.
 func silencedRow(key string, silencedBy ...string) *AlertRow {
-	return &AlertRow{Alert: Alert{Key: key, SilencedBy: silencedBy}}
+	return &AlertRow{Alert: Alert{Key: key, Suppressed: Suppress(silencedBy, nil)}}
 }

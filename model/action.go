@@ -432,7 +432,7 @@ func (b *Board) SilenceAuthor(sig *Signal) string {
 	if sig == nil {
 		return ""
 	}
-	return b.SilencedByAuthor(sig.SilencedBy)
+	return b.SilencedByAuthor(sig.SilencedBy())
 }
 
 // SilencedByAuthor is the author of the first known silence among ids, or

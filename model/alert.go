@@ -41,10 +41,45 @@ type Alert struct {
 	Labels       Labels
 	Annotations  Labels
 	State        State
-	StartsAt     time.Time
+	StartsAt     Stamp // when it began upstream; zero when unknown
 	GeneratorURL string
-	SilencedBy   []string
-	InhibitedBy  []string
+	// Suppressed says why the source suppresses it; nil when it names no
+	// silence and no inhibiting alert (nearly every alert: one pointer
+	// instead of two slices in a row per open alert). Read it through
+	// SilencedBy and InhibitedBy; never modify one in place, replace it.
+	Suppressed *Suppression
+}
+
+// Suppression is why a source suppresses an alert.
+type Suppression struct {
+	SilencedBy  []string // silence ids
+	InhibitedBy []string // fingerprints of the alerts inhibiting it
+}
+
+// Suppress returns a Suppression of the given ids, or nil when both are
+// empty.
+func Suppress(silencedBy, inhibitedBy []string) *Suppression {
+	if len(silencedBy) == 0 && len(inhibitedBy) == 0 {
+		return nil
+	}
+	return &Suppression{SilencedBy: silencedBy, InhibitedBy: inhibitedBy}
+}
+
+// SilencedBy are the ids of the silences the source says silence it.
+func (a *Alert) SilencedBy() []string {
+	if a.Suppressed == nil {
+		return nil
+	}
+	return a.Suppressed.SilencedBy
+}
+
+// InhibitedBy are the fingerprints of the alerts the source says inhibit
+// it.
+func (a *Alert) InhibitedBy() []string {
+	if a.Suppressed == nil {
+		return nil
+	}
+	return a.Suppressed.InhibitedBy
 }
 
 // Name is the alertname label.
@@ -72,17 +107,17 @@ func (a *Alert) ContentHash() uint64 {
 	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0xff}) }
 	w(a.Key)
 	w(string(a.State))
-	w(a.StartsAt.UTC().Format(time.RFC3339Nano))
+	w(a.StartsAt.Time().Format(time.RFC3339Nano))
 	w(a.GeneratorURL)
 	writeMap(w, a.Labels)
 	w("\x00annotations")
 	writeMap(w, a.Annotations)
 	w("\x00silenced")
-	for _, s := range a.SilencedBy {
+	for _, s := range a.SilencedBy() {
 		w(s)
 	}
 	w("\x00inhibited")
-	for _, s := range a.InhibitedBy {
+	for _, s := range a.InhibitedBy() {
 		w(s)
 	}
 	return h.Sum64()

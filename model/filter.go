@@ -584,7 +584,7 @@ func (f *Filter) MatchSignal(s *Signal, env FilterEnv) bool {
 		case FieldState:
 			ok = t.matchAny(stateNames(s))
 		case FieldAge:
-			ok = !s.StartsAt.IsZero() && t.matchDur(env.Now.Sub(s.StartsAt))
+			ok = !s.StartsAt.IsZero() && t.matchDur(env.Now.Sub(s.StartsAt.Time()))
 		case FieldAcked:
 			ok = t.matchFlag(env.acked(s.Service))
 		case FieldTier, FieldSLA:

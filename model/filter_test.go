@@ -142,7 +142,7 @@ func TestFilterMatchSignal(t *testing.T) {
 	sig := &Signal{Name: "HighLatency", Service: "payments", Severity: SevCritical, State: StateFiring,
 		AlertRow: &AlertRow{Alert: Alert{
 			Labels:   LabelsFromMap(map[string]string{"alertname": "HighLatency", "team": "core", "severity": "page"}),
-			StartsAt: now.Add(-15 * time.Minute)}},
+			StartsAt: StampOf(now.Add(-15 * time.Minute))}},
 		Sources: []string{"am-eu", "prom"}}
 	acked := func(svc string) bool { return svc == "payments" }
 	cases := map[string]bool{
@@ -282,7 +282,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	sig := &Signal{Name: "A", Service: "s", AlertRow: &AlertRow{Alert: Alert{Labels: LabelsFromMap(map[string]string{"a": "b"}), StartsAt: now}}, Sources: []string{"am"}}
+	sig := &Signal{Name: "A", Service: "s", AlertRow: &AlertRow{Alert: Alert{Labels: LabelsFromMap(map[string]string{"a": "b"}), StartsAt: StampOf(now)}}, Sources: []string{"am"}}
 	it := &TicketItem{Ticket: &Ticket{Source: "rt", Tier: Tier1}}
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := ParseFilter(s)

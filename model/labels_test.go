@@ -92,7 +92,7 @@ func TestLabelsKeyAndContentHashUnchanged(t *testing.T) {
 
 	ann := map[string]string{"summary": "5xx above 5%", "runbook_url": "https://rb/x"}
 	a := Alert{Key: "k", Labels: LabelsFromMap(m), Annotations: LabelsFromMap(ann), State: StateFiring,
-		StartsAt: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC), GeneratorURL: "http://prom/graph", SilencedBy: []string{"s1"}}
+		StartsAt: StampOf(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)), GeneratorURL: "http://prom/graph", Suppressed: Suppress([]string{"s1"}, nil)}
 	// The map-based ContentHash, as it was written.
 	h := fnv.New64a()
 	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0xff}) }
@@ -109,7 +109,7 @@ func TestLabelsKeyAndContentHashUnchanged(t *testing.T) {
 	}
 	w("k")
 	w("firing")
-	w(a.StartsAt.UTC().Format(time.RFC3339Nano))
+	w(a.StartsAt.Time().Format(time.RFC3339Nano))
 	w("http://prom/graph")
 	writeSorted(m)
 	w("\x00annotations")

@@ -235,7 +235,7 @@ func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Si
 								" fails at evaluation: "+watched+" is not watched by it while it fails.",
 						),
 						State:    StateFiring,
-						StartsAt: f.Since,
+						StartsAt: StampOf(f.Since),
 					},
 					FirstSeen: StampOf(f.Since),
 					FiredSeen: StampOf(f.Since),

@@ -23,7 +23,7 @@ func failingRule(group, name string, since time.Time, labels map[string]string) 
 // promRow is a firing alert of a prometheus-like source with labels.
 func promRow(source string, labels map[string]string) *AlertRow {
 	return &AlertRow{Source: source, Alert: Alert{Key: LabelsKey(LabelsFromMap(labels), nil), Labels: LabelsFromMap(labels), State: StateFiring,
-		StartsAt: t0.Add(-time.Hour)}, FirstSeen: StampOf(t0.Add(-time.Hour)), FiredSeen: StampOf(t0.Add(-time.Hour)), LastSeen: StampOf(t0)}
+		StartsAt: StampOf(t0.Add(-time.Hour))}, FirstSeen: StampOf(t0.Add(-time.Hour)), FiredSeen: StampOf(t0.Add(-time.Hour)), LastSeen: StampOf(t0)}
 }
 
 func signalByKey(s *Snapshot, key string) *Signal {

@@ -122,7 +122,7 @@ func (s *Signal) Disputed() bool {
 // is unknown, or later than sitroom first saw the signal firing (an
 // upstream clock ahead of ours, a start in the future), counts as first
 // seen firing.
-func (s *Signal) Began() time.Time { return BeganAt(s.StartsAt, s.Seen()) }
+func (s *Signal) Began() time.Time { return BeganAt(s.StartsAt.Time(), s.Seen()) }
 
 // BeganAt is when something began firing upstream given the upstream's
 // start and when sitroom first saw it firing: the start, unless it is
@@ -472,8 +472,10 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		} else {
 			sig.mergeRow()
 			sig.Sources = append(sig.Sources, r.Source)
-			sig.SilencedBy = appendUnique(sig.SilencedBy, r.SilencedBy...)
-			sig.InhibitedBy = appendUnique(sig.InhibitedBy, r.InhibitedBy...)
+			if r.Suppressed != nil {
+				sig.Suppressed = Suppress(appendUnique(slices.Clip(sig.SilencedBy()), r.SilencedBy()...),
+					appendUnique(slices.Clip(sig.InhibitedBy()), r.InhibitedBy()...))
+			}
 			if mergeRank(state) > mergeRank(sig.State) {
 				sig.State = state
 			}
@@ -507,11 +509,11 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		}
 		if r.State == StateSuppressed {
 			sig.Voters++
-			if len(r.InhibitedBy) > 0 {
+			if len(r.InhibitedBy()) > 0 {
 				sig.InhibitedIn++
 				inhibited = true
 			}
-			if len(r.SilencedBy) > 0 || len(r.InhibitedBy) == 0 {
+			if len(r.SilencedBy()) > 0 || len(r.InhibitedBy()) == 0 {
 				sig.SilencedIn++
 			}
 		} else if st.Type == sourceTypeAlertmanager {
@@ -604,7 +606,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			o.Silenced, o.Inhibited = false, false
 		case sig.SilencedIn > 0:
 			o.SilencedAlerts++
-			o.SilencedBy = appendUnique(o.SilencedBy, sig.SilencedBy...)
+			o.SilencedBy = appendUnique(o.SilencedBy, sig.SilencedBy()...)
 			if sig.InhibitedIn == 0 {
 				o.Inhibited = false
 			}
@@ -692,7 +694,7 @@ func resolveInhibitors(signals []*Signal, byKey map[string]*Signal, rows []*Aler
 	var byFP map[string]*Signal
 	out := map[string][]*Signal{}
 	for _, sig := range signals {
-		for _, fp := range sig.InhibitedBy {
+		for _, fp := range sig.InhibitedBy() {
 			by := byKey[fp]
 			if by == nil {
 				if byFP == nil {
@@ -833,7 +835,7 @@ func signalLess(a, b *Signal) bool {
 	if a.State.Rank() != b.State.Rank() {
 		return a.State.Rank() > b.State.Rank()
 	}
-	if !a.StartsAt.Equal(b.StartsAt) {
+	if a.StartsAt != b.StartsAt {
 		return a.StartsAt.Before(b.StartsAt)
 	}
 	if a.Name != b.Name {
@@ -843,14 +845,14 @@ func signalLess(a, b *Signal) bool {
 }
 
 // mergeRow gives the signal a row of its own before a second source's
-// row is merged into it: the first is the cache's, shared. Its slices are
-// clipped so that appending to them copies.
+// row is merged into it: the first is the cache's, shared (its
+// Suppressed is replaced, not modified, and its slices clipped so that
+// appending to them copies).
 func (s *Signal) mergeRow() {
 	if s.merged {
 		return
 	}
 	m := *s.AlertRow
-	m.SilencedBy, m.InhibitedBy = slices.Clip(m.SilencedBy), slices.Clip(m.InhibitedBy)
 	s.AlertRow, s.merged = &m, true
 }
 

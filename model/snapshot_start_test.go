@@ -32,7 +32,7 @@ func TestSignalBeganWhenFiredNotWhenPending(t *testing.T) {
 		}
 		snap := BuildSnapshot(rows, statuses, SnapshotOptions{Now: t0})
 		require.Len(t, snap.Signals, 1, "%v", order)
-		assert.Equal(t, fired, snap.Signals[0].StartsAt, "%v: the earliest firing start, not activeAt", order)
+		assert.Equal(t, fired, snap.Signals[0].StartsAt.Time(), "%v: the earliest firing start, not activeAt", order)
 		require.Len(t, snap.Outages, 1, "%v", order)
 		assert.Equal(t, fired, snap.Outages[0].Since, "%v", order)
 	}
@@ -40,5 +40,5 @@ func TestSignalBeganWhenFiredNotWhenPending(t *testing.T) {
 	// Only pending: the start shown is when it began waiting.
 	only := BuildSnapshot([]*AlertRow{row("prom", "DBDown", "critical", "db", StatePending, activeAt)}, statuses[:1], SnapshotOptions{Now: t0})
 	require.Len(t, only.Signals, 1)
-	assert.Equal(t, activeAt, only.Signals[0].StartsAt)
+	assert.Equal(t, activeAt, only.Signals[0].StartsAt.Time())
 }

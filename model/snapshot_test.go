@@ -18,7 +18,7 @@ func row(source, name, sev, service string, state State, started time.Time) *Ale
 	return &AlertRow{
 		Source: source,
 		Alert: Alert{
-			Key: LabelsKey(LabelsFromMap(labels), nil), Labels: LabelsFromMap(labels), State: state, StartsAt: started,
+			Key: LabelsKey(LabelsFromMap(labels), nil), Labels: LabelsFromMap(labels), State: state, StartsAt: StampOf(started),
 			Annotations: LabelsFromMap(map[string]string{"summary": name + " on " + service}),
 		},
 		FirstSeen: StampOf(started), LastSeen: StampOf(t0),
@@ -46,7 +46,7 @@ func TestBuildSnapshotMergesHAPair(t *testing.T) {
 	require.Len(t, snap.Signals, 1)
 	sig := snap.Signals[0]
 	assert.Equal(t, []string{"am-a", "am-b"}, sig.Sources)
-	assert.Equal(t, t0.Add(-10*time.Minute), sig.StartsAt, "earliest start wins")
+	assert.Equal(t, t0.Add(-10*time.Minute), sig.StartsAt.Time(), "earliest start wins")
 	assert.False(t, sig.Stale)
 	require.Len(t, snap.Outages, 1)
 	assert.Equal(t, 1, snap.Outages[0].Alerts)
@@ -177,7 +177,7 @@ func TestContentHashIgnoresMapOrderButSeesChanges(t *testing.T) {
 func TestMergedStateSilenceWins(t *testing.T) {
 	prom := row("prom", "AuthSlow", "critical", "auth", StateFiring, t0)
 	am := row("am", "AuthSlow", "critical", "auth", StateSuppressed, t0)
-	am.SilencedBy = []string{"s-1"}
+	am.Suppressed = Suppress([]string{"s-1"}, nil)
 	pend := row("prom", "Later", "critical", "auth", StatePending, t0)
 	amFiring := row("am", "Later", "critical", "auth", StateFiring, t0)
 	snap := BuildSnapshot([]*AlertRow{prom, am, pend, amFiring}, []SourceStatus{okStatus("prom"), okStatus("am")}, SnapshotOptions{Now: t0})
@@ -187,7 +187,7 @@ func TestMergedStateSilenceWins(t *testing.T) {
 		byName[s.Name] = s
 	}
 	assert.Equal(t, StateSuppressed, byName["AuthSlow"].State)
-	assert.Equal(t, []string{"s-1"}, byName["AuthSlow"].SilencedBy)
+	assert.Equal(t, []string{"s-1"}, byName["AuthSlow"].SilencedBy())
 	assert.Equal(t, StateFiring, byName["Later"].State)
 	assert.Equal(t, 1, snap.Counts.Suppressed)
 	assert.Equal(t, 1, snap.Counts.Firing)
@@ -210,7 +210,7 @@ func TestHealthThrottled(t *testing.T) {
 // silenced, so acking it never hides it.
 func TestSilencedOutageStays(t *testing.T) {
 	a := row("am", "DBDown", "critical", "db", StateSuppressed, t0.Add(-time.Hour))
-	a.SilencedBy = []string{"s-1"}
+	a.Suppressed = Suppress([]string{"s-1"}, nil)
 	snap := BuildSnapshot([]*AlertRow{a}, []SourceStatus{okStatus("am")}, SnapshotOptions{Now: t0})
 	require.Len(t, snap.Outages, 1)
 	o := snap.Outages[0]

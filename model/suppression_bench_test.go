@@ -23,14 +23,14 @@ func benchSuppressionRows(n int, inhibit bool) ([]*AlertRow, []SourceStatus) {
 			"pod":       fmt.Sprintf("api-%d-7f9c", i),
 		}
 		keys[i] = LabelsKey(LabelsFromMap(labels), nil)
-		a := Alert{Key: keys[i], Labels: LabelsFromMap(labels), State: StateFiring, StartsAt: at.Add(-time.Duration(i) * time.Second),
+		a := Alert{Key: keys[i], Labels: LabelsFromMap(labels), State: StateFiring, StartsAt: StampOf(at.Add(-time.Duration(i) * time.Second)),
 			Annotations: LabelsFromMap(map[string]string{"summary": "error rate above 5%"})}
 		am := a
 		switch {
 		case i%10 == 3:
-			am.State, am.SilencedBy = StateSuppressed, []string{fmt.Sprintf("sil-%d", i)}
+			am.State, am.Suppressed = StateSuppressed, Suppress([]string{fmt.Sprintf("sil-%d", i)}, nil)
 		case inhibit && i%10 == 7:
-			am.State, am.InhibitedBy = StateSuppressed, []string{keys[i-1]}
+			am.State, am.Suppressed = StateSuppressed, Suppress(nil, []string{keys[i-1]})
 		}
 		for _, src := range []string{"am-a", "am-b"} {
 			rows = append(rows, &AlertRow{Source: src, Alert: am, FirstSeen: StampOf(at), FiredSeen: StampOf(at), LastSeen: StampOf(at)})

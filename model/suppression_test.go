@@ -30,7 +30,7 @@ func amRow(src string, labels map[string]string, silencedBy, inhibitedBy []strin
 	if len(silencedBy)+len(inhibitedBy) > 0 {
 		st = StateSuppressed
 	}
-	return &AlertRow{Source: src, Alert: Alert{Labels: LabelsFromMap(labels), State: st, SilencedBy: silencedBy, InhibitedBy: inhibitedBy}}
+	return &AlertRow{Source: src, Alert: Alert{Labels: LabelsFromMap(labels), State: st, Suppressed: Suppress(silencedBy, inhibitedBy)}}
 }
 
 func TestSilencedOnlyWhereEverySourceSaysSo(t *testing.T) {

@@ -891,27 +891,28 @@ func (s *JSONScanner) String(what string) (string, error) {
 	return s.str(b), nil
 }
 
-// Time reads an RFC 3339 time string; null and "" read as the zero time.
-func (s *JSONScanner) Time(what string) (time.Time, error) {
+// Stamp reads an RFC 3339 time string; null and "" read as no instant,
+// and so does a time a model.Stamp cannot hold (see model.StampOf).
+func (s *JSONScanner) Stamp(what string) (model.Stamp, error) {
 	switch s.Peek() {
 	case '"':
 	case 'n':
 		_, err := s.null()
-		return time.Time{}, err
+		return 0, err
 	default:
-		return time.Time{}, s.errAt(what, "expected a time, found "+s.found())
+		return 0, s.errAt(what, "expected a time, found "+s.found())
 	}
 	at := s.pos
 	b, err := s.rawString(&s.strBuf)
 	if err != nil || len(b) == 0 {
-		return time.Time{}, err
+		return 0, err
 	}
 	t, err := time.Parse(time.RFC3339Nano, string(b))
 	if err != nil {
 		s.pos = at
-		return time.Time{}, s.errAt(what, fmt.Sprintf("bad time %q", Sanitize(b, 40)))
+		return 0, s.errAt(what, fmt.Sprintf("bad time %q", Sanitize(b, 40)))
 	}
-	return t, nil
+	return model.StampOf(t), nil
 }
 
 // StringMap reads an object of strings (annotations) into a map sized

@@ -30,7 +30,7 @@ func (h *healthy) Name() string { return "prom" }
 func (h *healthy) Type() string { return "prometheus" }
 func (h *healthy) Fetch(context.Context) ([]model.Alert, error) {
 	labels := map[string]string{"alertname": "A", "severity": "critical"}
-	return []model.Alert{{Key: model.LabelsKey(model.LabelsFromMap(labels), nil), Labels: model.LabelsFromMap(labels), State: model.StateFiring, StartsAt: time.Unix(1e9, 0)}}, nil
+	return []model.Alert{{Key: model.LabelsKey(model.LabelsFromMap(labels), nil), Labels: model.LabelsFromMap(labels), State: model.StateFiring, StartsAt: model.StampOf(time.Unix(1e9, 0))}}, nil
 }
 func (h *healthy) Health(context.Context) ([]model.Finding, error) {
 	h.reads.Add(1)

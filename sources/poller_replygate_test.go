@@ -67,7 +67,7 @@ func TestHealthIsReadOnceTheAlertsReplyBegins(t *testing.T) {
 	t.Cleanup(srv.Close)
 	decode := func(b []byte) ([]model.Alert, error) {
 		labels := model.LabelsFromMap(map[string]string{"alertname": "CheckoutDown", "severity": "critical"})
-		return []model.Alert{{Key: model.LabelsKey(labels, nil), Labels: labels, State: model.StateFiring, StartsAt: time.Unix(1e9, 0)}}, nil
+		return []model.Alert{{Key: model.LabelsKey(labels, nil), Labels: labels, State: model.StateFiring, StartsAt: model.StampOf(time.Unix(1e9, 0))}}, nil
 	}
 	src := &replySource{JSONSource: sources.NewJSONSource("am", "alertmanager", srv.URL+"/alerts", nil, decode, nil), base: srv.URL}
 	c := openCache(t, filepath.Join(t.TempDir(), "cache.db"))

@@ -626,7 +626,7 @@ func (st *state) appendActions(d *document, sig *model.Signal) {
 	} else {
 		ack.Ack = st.board.AckOf(svc)
 		if st.acks().Signal(sig) && ack.Ack == nil {
-			ack.Silences = sig.SilencedBy
+			ack.Silences = sig.SilencedBy()
 		}
 	}
 	if a := ack.Ack; a != nil {

@@ -384,7 +384,7 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 		svc += "  (not in the catalog: from the alert's labels)"
 	}
 	field("Service", svc, th.Base)
-	field("Starts at", utc(s.StartsAt)+ago(now, s.StartsAt), th.Base)
+	field("Starts at", utc(s.StartsAt.Time())+ago(now, s.StartsAt.Time()), th.Base)
 	field("First seen", utc(s.FirstSeen.Time())+ago(now, s.FirstSeen.Time()), th.Base)
 	field("Last seen", utc(s.LastSeen.Time())+ago(now, s.LastSeen.Time()), th.Base)
 	field("Sources", inertJoin(s.Sources), th.Base)

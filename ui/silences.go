@@ -87,7 +87,7 @@ func (st *state) silenceRows() []silenceRow {
 	covers := map[string]int{}
 	if st.snap != nil {
 		for _, sig := range st.snap.Signals {
-			for _, id := range sig.SilencedBy {
+			for _, id := range sig.SilencedBy() {
 				covers[id]++
 			}
 		}

@@ -33,14 +33,14 @@ func (st *state) suppressionLines(d *document, s *model.Signal) {
 		field("Still paging", "from "+inertJoin(s.Paging())+": "+what+" on "+strconv.Itoa(int(n))+" of its "+
 			model.Plural(int(s.Voters), "Alertmanager", "Alertmanagers")+" only, so it counts as firing", th.Warn)
 	}
-	if len(s.SilencedBy) == 0 {
+	if len(s.SilencedBy()) == 0 {
 		field("Silenced by", "—", th.Base)
 	}
 	// The same silence made on each Alertmanager of a pair that does not
 	// share them reads as one line with its ids.
 	var texts []string
 	where := map[string][]string{}
-	for _, id := range s.SilencedBy {
+	for _, id := range s.SilencedBy() {
 		t, at := st.silenceText(id)
 		if _, ok := where[t]; !ok {
 			texts = append(texts, t)
@@ -54,7 +54,7 @@ func (st *state) suppressionLines(d *document, s *model.Signal) {
 		}
 		field(label, t+" · "+strings.Join(where[t], ", "), th.Base)
 	}
-	if len(s.InhibitedBy) == 0 {
+	if len(s.InhibitedBy()) == 0 {
 		field("Inhibited by", "—", th.Base)
 		return
 	}
@@ -77,8 +77,8 @@ func (st *state) suppressionLines(d *document, s *model.Signal) {
 		field(label, text, th.Base)
 	}
 	if len(inhibitors) == 0 {
-		field("Inhibited by", model.Plural(len(s.InhibitedBy), "alert", "alerts")+" no longer open here (fingerprint "+
-			inertJoin(s.InhibitedBy)+")", th.Dim)
+		field("Inhibited by", model.Plural(len(s.InhibitedBy()), "alert", "alerts")+" no longer open here (fingerprint "+
+			inertJoin(s.InhibitedBy())+")", th.Dim)
 	}
 }
 

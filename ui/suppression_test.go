@@ -44,7 +44,7 @@ func suppressionFixture() (*model.Snapshot, *model.Board) {
 		}
 	}
 	inhibited := func(_ string, r *model.AlertRow) {
-		r.State, r.InhibitedBy = model.StateSuppressed, []string{nodeFP}
+		r.State, r.Suppressed = model.StateSuppressed, model.Suppress(nil, []string{nodeFP})
 	}
 	both(node, map[string]string{"summary": "n1 unreachable for 2m"}, 9*time.Minute, nil)
 	both(map[string]string{"alertname": "DBDown", "instance": "n1", "severity": "critical", "service": "db"},
@@ -54,15 +54,15 @@ func suppressionFixture() (*model.Snapshot, *model.Board) {
 	both(map[string]string{"alertname": "PaymentsErrors", "severity": "critical", "service": "payments"},
 		map[string]string{"summary": "payments 5xx ratio 12%"}, 20*time.Minute, func(src string, r *model.AlertRow) {
 			if src == "am-a" {
-				r.State, r.SilencedBy = model.StateSuppressed, []string{"a1f3c2d4-0001"}
+				r.State, r.Suppressed = model.StateSuppressed, model.Suppress([]string{"a1f3c2d4-0001"}, nil)
 			}
 		})
 	both(map[string]string{"alertname": "CheckoutLatency", "severity": "warning", "service": "checkout"},
 		map[string]string{"summary": "checkout p99 3.2s"}, 40*time.Minute, func(src string, r *model.AlertRow) {
-			r.State, r.SilencedBy = model.StateSuppressed, []string{map[string]string{"am-a": "a1f3c2d4-0002", "am-b": "b7e9d0c1-0002"}[src]}
+			r.State, r.Suppressed = model.StateSuppressed, model.Suppress([]string{map[string]string{"am-a": "a1f3c2d4-0002", "am-b": "b7e9d0c1-0002"}[src]}, nil)
 		})
 	both(search, map[string]string{"summary": "search index 25m behind"}, time.Hour, func(src string, r *model.AlertRow) {
-		r.State, r.SilencedBy = model.StateSuppressed, []string{map[string]string{"am-a": "a1f3c2d4-0003", "am-b": "b7e9d0c1-0003"}[src]}
+		r.State, r.Suppressed = model.StateSuppressed, model.Suppress([]string{map[string]string{"am-a": "a1f3c2d4-0003", "am-b": "b7e9d0c1-0003"}[src]}, nil)
 	})
 	snap := model.BuildSnapshot(rows, statuses, model.SnapshotOptions{Now: fixedNow})
 	sil := func(src, id, by, comment string, ends time.Duration) model.Silence {

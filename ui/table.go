@@ -136,7 +136,7 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 		}
 		return signalState(s), st
 	case 2:
-		return since(now, s.StartsAt), base
+		return since(now, s.StartsAt.Time()), base
 	case 3:
 		return cellText(s.Name), base
 	case 4:

@@ -17,7 +17,7 @@ func TestViewNarrowingEqualsFullFilter(t *testing.T) {
 		labels := map[string]string{"alertname": fmt.Sprintf("Alert%d", i%17), "severity": []string{"critical", "warning"}[i%2],
 			"service": []string{"checkout", "check-in", "edge", "payments"}[i%4], "instance": fmt.Sprintf("host-%d", i)}
 		rows = append(rows, &model.AlertRow{Source: "am", Alert: model.Alert{Key: model.LabelsKey(model.LabelsFromMap(labels), nil), Labels: model.LabelsFromMap(labels),
-			State: model.StateFiring, StartsAt: now.Add(-time.Duration(i) * time.Minute)}})
+			State: model.StateFiring, StartsAt: model.StampOf(now.Add(-time.Duration(i) * time.Minute))}})
 	}
 	snap := model.BuildSnapshot(rows, []model.SourceStatus{{Name: "am", LastAttempt: now, LastSuccess: now}}, model.SnapshotOptions{Now: now})
 	steps := []string{"c", "ch", "che", "check", "checkout", "chec", "host-1", "host-12", "e", "edge", "service=checkout", "alert1", "",

@@ -232,7 +232,7 @@ func TestSilencesStoredPerSource(t *testing.T) {
 	b, _ := c.Board(t0, 0)
 	assert.NotContains(t, b.Silences, "s1")
 	assert.Equal(t, "erin", b.Silences["s2"].CreatedBy)
-	assert.Equal(t, "erin", b.SilenceAuthor(&model.Signal{AlertRow: &model.AlertRow{Alert: model.Alert{SilencedBy: []string{"s2"}}}}))
+	assert.Equal(t, "erin", b.SilenceAuthor(&model.Signal{AlertRow: &model.AlertRow{Alert: model.Alert{Suppressed: model.Suppress([]string{"s2"}, nil)}}}))
 }
 
 // An outage acked alert by alert: a second ack naming alerts the first does

@@ -37,7 +37,7 @@ func benchAlerts(n int) []model.Alert {
 				"runbook_url": "https://runbooks.example/api/high-error-rate",
 			}),
 			State:        model.StateFiring,
-			StartsAt:     t0.Add(-time.Duration(i) * time.Second),
+			StartsAt:     model.StampOf(t0.Add(-time.Duration(i) * time.Second)),
 			GeneratorURL: "http://prometheus.example:9090/graph?g0.expr=rate%28errors%5B5m%5D%29",
 		}
 	}

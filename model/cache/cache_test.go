@@ -35,7 +35,7 @@ func alert(name string, extra ...string) model.Alert {
 		Labels:      model.LabelsFromMap(labels),
 		Annotations: model.LabelsFromMap(map[string]string{"summary": name + " is failing"}),
 		State:       model.StateFiring,
-		StartsAt:    t0.Add(-time.Hour),
+		StartsAt:    model.StampOf(t0.Add(-time.Hour)),
 	}
 }
 
@@ -169,7 +169,7 @@ func TestReopenKeepsData(t *testing.T) {
 	assert.Equal(t, "A is failing", a.Annotations.Get("summary"))
 	assert.Equal(t, "checkout", a.Labels.Get("service"))
 	assert.Equal(t, model.StateFiring, a.State)
-	assert.True(t, a.StartsAt.Equal(t0.Add(-time.Hour)))
+	assert.True(t, a.StartsAt.Time().Equal(t0.Add(-time.Hour)))
 	assert.True(t, a.FirstSeen.Time().Equal(t0))
 	assert.Equal(t, model.HealthOK, ptr(sts["am"]).Health())
 	assert.Equal(t, 2, sts["am"].Items)
@@ -201,7 +201,7 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 	b := alert("B")
 	b.Annotations = model.LabelsFromMap(map[string]string{"summary": "B is failing harder"})
 	b.State = model.StateSuppressed
-	b.SilencedBy = []string{"silence-1"}
+	b.Suppressed = model.Suppress([]string{"silence-1"}, nil)
 	res, err = c.Ingest("am", []model.Alert{alert("A"), b, alert("C")}, at(10))
 	require.NoError(t, err)
 	assert.Equal(t, IngestResult{Updated: 1, Unchanged: 2, Wrote: true}, res)
@@ -221,7 +221,7 @@ func TestIngestInsertUpdateUnchanged(t *testing.T) {
 	rows2, _ := load(t, c2)
 	require.Len(t, rows2, 3)
 	assert.Equal(t, "B is failing harder", rows2["am/B"].Annotations.Get("summary"))
-	assert.Equal(t, []string{"silence-1"}, rows2["am/B"].SilencedBy)
+	assert.Equal(t, []string{"silence-1"}, rows2["am/B"].SilencedBy())
 	assert.True(t, rows2["am/B"].FirstSeen.Time().Equal(t0))
 }
 

@@ -211,12 +211,12 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 			e.seen = p.gen
 			*r = *e.row
 			r.LastSeen = atStamp
-			// Equal content: take the poll's labels and slices, so the
+			// Equal content: take the poll's labels and suppression, so the
 			// next poll of a source that reuses its unchanged alerts
 			// compares by identity (see sameContent). The annotations
 			// stay the row's, the part of them it holds.
 			a := &alerts[i]
-			r.Labels, r.SilencedBy, r.InhibitedBy = a.Labels, a.SilencedBy, a.InhibitedBy
+			r.Labels, r.Suppressed = a.Labels, a.Suppressed
 			if r.Missed != 0 {
 				r.Missed = 0
 				p.changes = append(p.changes, change{kind: opTouch, e: e, row: r})
@@ -309,11 +309,11 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 func sameContent(e *entry, a *model.Alert) bool {
 	r := e.row
 	return r.State == a.State &&
-		ns(r.StartsAt) == ns(a.StartsAt) &&
+		int64(r.StartsAt) == int64(a.StartsAt) &&
 		r.Labels.Equal(a.Labels) &&
 		e.ann == a.Annotations.Hash() &&
-		sameList(r.SilencedBy, a.SilencedBy) &&
-		sameList(r.InhibitedBy, a.InhibitedBy) &&
+		sameList(r.SilencedBy(), a.SilencedBy()) &&
+		sameList(r.InhibitedBy(), a.InhibitedBy()) &&
 		(r.GeneratorURL == a.GeneratorURL || r.GeneratorURL == stripUserinfo(a.GeneratorURL))
 }
 
@@ -336,7 +336,6 @@ func fillRow(r *model.AlertRow, src string, a *model.Alert, key string) {
 	r.Source = src
 	r.Alert = *a
 	r.Key = key
-	r.StartsAt = norm(a.StartsAt)
 	r.GeneratorURL = stripUserinfo(a.GeneratorURL)
 }
 
@@ -347,8 +346,8 @@ func newChange(kind int, e *entry, r *model.AlertRow) change {
 		kind: kind, e: e, row: r,
 		labels:      encodeLabels(r.Labels),
 		annotations: encodeLabels(r.Annotations),
-		silenced:    encodeList(r.SilencedBy),
-		inhibited:   encodeList(r.InhibitedBy),
+		silenced:    encodeList(r.SilencedBy()),
+		inhibited:   encodeList(r.InhibitedBy()),
 		ann:         r.Annotations.Hash(),
 	}
 	r.Annotations = model.ShownAnnotations(r.Annotations)
@@ -371,14 +370,14 @@ func (c *Cache) exec(p *plan) error {
 		switch ch.kind {
 		case opInsert:
 			var res sql.Result
-			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), ns(r.StartsAt),
+			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), int64(r.StartsAt),
 				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.FirstSeen), int64(r.LastSeen), seq,
 				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen))
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
-			_, err = c.st.update.ExecContext(ctx, string(r.State), ns(r.StartsAt), r.GeneratorURL,
+			_, err = c.st.update.ExecContext(ctx, string(r.State), int64(r.StartsAt), r.GeneratorURL,
 				ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.LastSeen), seq,
 				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen), ch.e.id)
 		case opTouch:

@@ -399,7 +399,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 			LastSeen: model.Stamp(lastSeen), Missed: missed}
 		r.Key = key
 		r.State = model.State(c.internStr(state))
-		r.StartsAt = fromNS(startsAt)
+		r.StartsAt = model.StampOf(fromNS(startsAt))
 		r.GeneratorURL = c.strs.str(genURL) // one per rule, repeated by its alerts
 		if resolved.Valid {
 			r.ResolvedAt = model.Stamp(resolved.Int64)
@@ -407,9 +407,11 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 		var err error
 		if r.Labels, err = decodeLabels(labels); err == nil {
 			if r.Annotations, err = decodeLabels(annots); err == nil {
-				if r.SilencedBy, err = decodeListWith(silenced, c.strs); err == nil {
-					r.InhibitedBy, err = decodeListWith(inhibited, c.strs)
+				var sil, inh []string
+				if sil, err = decodeListWith(silenced, c.strs); err == nil {
+					inh, err = decodeListWith(inhibited, c.strs)
 				}
+				r.Suppressed = model.Suppress(sil, inh)
 			}
 		}
 		if err != nil {

@@ -26,7 +26,7 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 	var alerts []model.Alert
 	for i, s := range spellings {
 		a := alert(fmt.Sprintf("S%02d", i), "severity", s)
-		a.StartsAt = t0.Add(time.Duration(i) * time.Minute)
+		a.StartsAt = model.StampOf(t0.Add(time.Duration(i) * time.Minute))
 		alerts = append(alerts, a)
 	}
 	_, err := c.Ingest("am", alerts, at(0))
@@ -70,7 +70,7 @@ func TestPreviewMostSevereOpenRows(t *testing.T) {
 	var alerts []model.Alert
 	for i := range 60 {
 		a := alert(fmt.Sprintf("A%02d", i), "severity", sevs[i%len(sevs)])
-		a.StartsAt = t0.Add(-time.Duration((i*37)%60) * time.Minute)
+		a.StartsAt = model.StampOf(t0.Add(-time.Duration((i*37)%60) * time.Minute))
 		alerts = append(alerts, a)
 	}
 	_, err := c.Ingest("am", alerts, at(0))

@@ -229,7 +229,7 @@ func TestMigrationTo8KeepsSilencesAndAcks(t *testing.T) {
 func TestHistoryListsUpstreamSilencesOnOpenAlerts(t *testing.T) {
 	c, _ := openTemp(t)
 	db := alert("DBDown", "service", "db-main", "severity", "critical")
-	db.State, db.SilencedBy = model.StateSuppressed, []string{"x1", "mine"}
+	db.State, db.Suppressed = model.StateSuppressed, model.Suppress([]string{"x1", "mine"}, nil)
 	_, err := c.Ingest("am-a", []model.Alert{db, alert("Other", "service", "web")}, at(0))
 	require.NoError(t, err)
 	ext := model.Silence{ID: "x1", CreatedBy: "change-mgmt", Comment: "CHG-4711", StartsAt: t0, EndsAt: t0.Add(2 * time.Hour),

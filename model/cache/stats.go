@@ -169,7 +169,7 @@ func (c *Cache) rollupOf(p *plan) *rollup {
 		if ru == nil {
 			ru = &rollup{hours: map[alertHourKey]int{}, keys: map[string]*keyEpisodes{}}
 		}
-		began := ns(model.BeganAt(r.StartsAt, r.FiredSeen.Time()))
+		began := ns(model.BeganAt(r.StartsAt.Time(), r.FiredSeen.Time()))
 		name, service := alertIdent(r.Labels)
 		ru.hours[alertHourKey{began - began%hourNS, r.Source, service}]++
 		if c.firingElsewhere(r.Source, r.Key) {

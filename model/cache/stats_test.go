@@ -22,7 +22,7 @@ func pollAt(t time.Time) PollMeta {
 
 func firing(name string, start time.Time) model.Alert {
 	a := alert(name)
-	a.StartsAt = start
+	a.StartsAt = model.StampOf(start)
 	return a
 }
 
@@ -360,7 +360,7 @@ func TestStatsRollupWriteMatchesBackfill(t *testing.T) {
 			extra = append(extra, "service", "", "job", "node\texporter")
 		}
 		a := alert(name, extra...)
-		a.StartsAt = hr(-float64(i) * 2.5)
+		a.StartsAt = model.StampOf(hr(-float64(i) * 2.5))
 		polls[0] = append(polls[0], a)
 		if i%4 == 0 {
 			polls[1] = append(polls[1], a) // the same key on a second source

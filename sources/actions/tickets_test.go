@@ -115,7 +115,7 @@ func TestTicketEscalationThroughOutboxRealRT(t *testing.T) {
 	cat := model.NewCatalog([]*model.Service{{Name: "db-main", Match: [][]*model.Matcher{ms}, Runbook: "https://runbooks.example/db-main"},
 		{Name: "payments", DependsOn: []string{"db-main"}}})
 	now := time.Now()
-	snap := model.BuildSnapshot([]*model.AlertRow{{Source: "am", Alert: model.Alert{Key: "k", State: model.StateFiring, StartsAt: now.Add(-10 * time.Minute),
+	snap := model.BuildSnapshot([]*model.AlertRow{{Source: "am", Alert: model.Alert{Key: "k", State: model.StateFiring, StartsAt: model.StampOf(now.Add(-10 * time.Minute)),
 		Labels: model.LabelsFromMap(map[string]string{"alertname": "DBDown", "service": "db-main", "severity": "critical"})}}},
 		[]model.SourceStatus{{Name: "am", LastSuccess: now}}, model.SnapshotOptions{Now: now, Catalog: cat})
 	d.Observe(snap)

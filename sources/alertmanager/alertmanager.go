@@ -168,7 +168,7 @@ func (d *decoder) decodeMember() (err error) {
 	case tagAnnotations:
 		d.A.Annotations, err = sc.StringLabels("annotations")
 	case tagStartsAt:
-		d.A.StartsAt, err = sc.Time("startsAt")
+		d.A.StartsAt, err = sc.Stamp("startsAt")
 	case tagGeneratorURL:
 		d.A.GeneratorURL, err = sc.String("generatorURL")
 	case tagStatus:
@@ -186,9 +186,13 @@ func (d *decoder) statusMember(name []byte) error {
 	case "state":
 		d.State, err = d.sc.String("status.state")
 	case "silencedBy":
-		d.A.SilencedBy, err = d.sc.StringSlice("status.silencedBy")
+		var ids []string
+		ids, err = d.sc.StringSlice("status.silencedBy")
+		d.A.Suppressed = model.Suppress(ids, d.A.InhibitedBy())
 	case "inhibitedBy":
-		d.A.InhibitedBy, err = d.sc.StringSlice("status.inhibitedBy")
+		var ids []string
+		ids, err = d.sc.StringSlice("status.inhibitedBy")
+		d.A.Suppressed = model.Suppress(d.A.SilencedBy(), ids)
 	default:
 		err = d.sc.Skip()
 	}

@@ -62,13 +62,13 @@ func TestDecodeStates(t *testing.T) {
 	require.Len(t, alerts, 3, "alerts in unknown states are skipped")
 	assert.Equal(t, model.StateFiring, alerts[0].State)
 	assert.Equal(t, "http://p/graph", alerts[0].GeneratorURL)
-	assert.Equal(t, 500_000_000, alerts[0].StartsAt.Nanosecond())
-	assert.Nil(t, alerts[0].SilencedBy)
+	assert.Equal(t, 500_000_000, alerts[0].StartsAt.Time().Nanosecond())
+	assert.Nil(t, alerts[0].SilencedBy())
 	assert.Equal(t, model.StateFiring, alerts[1].State, "unprocessed alerts are new, not yet routed: firing")
 	c := alerts[2]
 	assert.Equal(t, model.StateSuppressed, c.State)
-	assert.Equal(t, []string{"s1", "s2"}, c.SilencedBy)
-	assert.Equal(t, []string{"f1"}, c.InhibitedBy)
+	assert.Equal(t, []string{"s1", "s2"}, c.SilencedBy())
+	assert.Equal(t, []string{"f1"}, c.InhibitedBy())
 	assert.Equal(t, map[string]string{"alertname": "C", "cluster": "eu"}, c.Labels.Map())
 	assert.Equal(t, model.LabelsKey(model.LabelsFromMap(map[string]string{"alertname": "C"}), nil), c.Key, "ignored labels are left out of the key")
 }
@@ -86,7 +86,7 @@ func FuzzDecodeAlertmanager(f *testing.F) {
 	decoding.AddPayloads(f)
 	f.Add([]byte(`[{"labels":{"a":"\u00e9"},"status":{"state":"suppressed","silencedBy":null}}]`))
 	decoding.Fuzz(f, []string{"replica"}, []model.State{model.StateFiring, model.StateSuppressed}, func(t *testing.T, a model.Alert) {
-		for _, s := range append(append([]string{a.GeneratorURL}, a.SilencedBy...), a.InhibitedBy...) {
+		for _, s := range append(append([]string{a.GeneratorURL}, a.SilencedBy()...), a.InhibitedBy()...) {
 			assert.Equal(t, strings.ToValidUTF8(s, ""), s)
 		}
 	})

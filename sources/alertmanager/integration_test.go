@@ -82,11 +82,11 @@ func TestIntegrationPostedAlertsAndSilence(t *testing.T) {
 		} else {
 			assert.Equal(t, p.Annotations, a.Annotations.Map(), a.Name())
 		}
-		assert.True(t, p.StartsAt.Equal(a.StartsAt), "%s starts %s, posted %s", a.Name(), a.StartsAt, p.StartsAt)
+		assert.True(t, p.StartsAt.Equal(a.StartsAt.Time()), "%s starts %s, posted %s", a.Name(), a.StartsAt, p.StartsAt)
 		assert.Equal(t, p.GeneratorURL, a.GeneratorURL, a.Name())
 		assert.Equal(t, model.LabelsKey(model.LabelsFromMap(p.Labels), nil), a.Key, a.Name())
-		assert.Empty(t, a.SilencedBy, a.Name())
-		assert.Empty(t, a.InhibitedBy, a.Name())
+		assert.Empty(t, a.SilencedBy(), a.Name())
+		assert.Empty(t, a.InhibitedBy(), a.Name())
 	}
 	if *updatePayloads {
 		sourcetest.WritePayload(t, "alertmanager", "alerts.json", am.Get(t, alertmanager.AlertsPath))
@@ -104,7 +104,8 @@ func TestIntegrationPostedAlertsAndSilence(t *testing.T) {
 		return nil
 	})
 	m = sourcetest.ByName(alerts)
-	assert.Equal(t, []string{id}, m["DiskAlmostFull"].SilencedBy)
+	disk := m["DiskAlmostFull"]
+	assert.Equal(t, []string{id}, disk.SilencedBy())
 	assert.Equal(t, model.StateFiring, m["HighErrorRate"].State, "only the silenced alert is suppressed")
 	assert.Equal(t, model.StateFiring, m["CertExpiringSoon"].State)
 	if *updatePayloads {
@@ -138,8 +139,9 @@ inhibit_rules:
 	m := sourcetest.ByName(alerts)
 	assert.Equal(t, model.StateFiring, m["ServiceDown"].State)
 	// InhibitedBy holds the fingerprints of the inhibiting alerts.
-	assert.Equal(t, []string{model.LabelsKey(m["ServiceDown"].Labels, nil)}, m["HighLatency"].InhibitedBy)
-	assert.Empty(t, m["HighLatency"].SilencedBy)
+	latency := m["HighLatency"]
+	assert.Equal(t, []string{model.LabelsKey(m["ServiceDown"].Labels, nil)}, latency.InhibitedBy())
+	assert.Empty(t, latency.SilencedBy())
 	if *updatePayloads {
 		sourcetest.WritePayload(t, "alertmanager", "alerts-inhibited.json", am.Get(t, alertmanager.AlertsPath))
 	}

@@ -420,9 +420,9 @@ func (m *mapper) common(kind, name, arn, desc, reason string, state types.StateV
 	}
 	switch {
 	case transitioned != nil:
-		a.StartsAt = transitioned.UTC()
+		a.StartsAt = model.StampOf(transitioned.UTC())
 	case updated != nil:
-		a.StartsAt = updated.UTC()
+		a.StartsAt = model.StampOf(updated.UTC())
 	}
 	a.GeneratorURL = consoleURL(partition, region, name)
 	return a

@@ -151,7 +151,7 @@ func TestFetchMapsMetricAndCompositeAlarms(t *testing.T) {
 		"region": "eu-west-1", "account": prodAccount, "severity": "critical",
 	}, db.Labels.Map())
 	assert.Equal(t, model.StateFiring, db.State)
-	assert.Equal(t, time.Date(2025, 11, 3, 9, 15, 4, 112e6, time.UTC), db.StartsAt)
+	assert.Equal(t, time.Date(2025, 11, 3, 9, 15, 4, 112e6, time.UTC), db.StartsAt.Time())
 	assert.Equal(t, "db-main CPU above 90% for 5 minutes", db.Annotations.Get("summary"))
 	assert.Contains(t, db.Annotations.Get("description"), "Runbook: https://runbooks.example.com/db-main")
 	assert.Contains(t, db.Annotations.Get("state_reason"), "were greater than the threshold (90.0)")
@@ -163,7 +163,7 @@ func TestFetchMapsMetricAndCompositeAlarms(t *testing.T) {
 
 	edge := got["edge-2-cpu-high"]
 	assert.Equal(t, "warning", edge.Labels.Get("severity"), "no rule matches: the default severity")
-	assert.Equal(t, time.Date(2025, 11, 3, 9, 12, 4, 90e6, time.UTC), edge.StartsAt, "in ALARM since the transition, not the last update")
+	assert.Equal(t, time.Date(2025, 11, 3, 9, 12, 4, 90e6, time.UTC), edge.StartsAt.Time(), "in ALARM since the transition, not the last update")
 	assert.Equal(t, "Threshold Crossed: 3 datapoints were greater than the threshold (80.0).", edge.Annotations.Get("summary"),
 		"without a description the state reason is the summary")
 

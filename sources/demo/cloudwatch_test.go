@@ -47,7 +47,7 @@ func TestCloudWatchAlarmsFollowTheCascade(t *testing.T) {
 	assert.Equal(t, "db-main", svc)
 	assert.Equal(t, "critical", db.Labels.Get("severity"))
 	assert.Equal(t, "123456789012", db.Labels.Get("account"))
-	assert.Equal(t, d.simTime(clock.Now()).Add(-35*time.Second).Truncate(time.Second), db.StartsAt.Truncate(time.Second),
+	assert.Equal(t, d.simTime(clock.Now()).Add(-35*time.Second).Truncate(time.Second), db.StartsAt.Time().Truncate(time.Second),
 		"in ALARM since 65s into the cycle")
 	pay := got["payments-alb-5xx"]
 	svc, _ = cat.ServiceFor(pay.Labels)

@@ -42,7 +42,7 @@ func TestDecodeOddPayload(t *testing.T) {
 	require.Len(t, alerts, 2, "the inactive alert is skipped")
 	a := alerts[0]
 	assert.Equal(t, "Odd\x1b[31m", a.Name(), "text is kept as sent; rendering it inert is the UI's job")
-	assert.Equal(t, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), a.StartsAt.UTC())
+	assert.Equal(t, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), a.StartsAt.Time())
 	assert.True(t, a.Annotations.IsEmpty())
 	assert.Equal(t, model.LabelsKey(a.Labels, []string{"service"}), a.Key)
 	assert.NotEqual(t, model.LabelsKey(a.Labels, nil), a.Key, "ignored labels change the key")

@@ -76,16 +76,16 @@ func TestIntegrationFetchRules(t *testing.T) {
 		assert.Equal(t, map[string]string{"summary": w.summary, "runbook_url": w.runbook}, a.Annotations.Map(), name)
 		assert.Equal(t, model.LabelsKey(a.Labels, nil), a.Key, name)
 		assert.Empty(t, a.GeneratorURL, "the v1 alerts API has no generator URL")
-		assert.False(t, a.StartsAt.Before(began.Add(-time.Second)), "%s activeAt %s is before the server started", name, a.StartsAt)
-		assert.False(t, a.StartsAt.After(time.Now()), "%s activeAt %s is in the future", name, a.StartsAt)
+		assert.False(t, a.StartsAt.Before(model.StampOf(began.Add(-time.Second))), "%s activeAt %s is before the server started", name, a.StartsAt)
+		assert.False(t, a.StartsAt.After(model.StampOf(time.Now())), "%s activeAt %s is in the future", name, a.StartsAt)
 	}
 
 	// A firing alert starts when it fired, not when it began pending:
 	// the server's activeAt plus the rule's for (from /api/v1/rules).
 	raw := sourcetest.ByName(decodeRaw(t, srv.Get(t, prometheus.AlertsPath)))
-	assert.Equal(t, raw["SlowBurn"].StartsAt.Add(3*time.Second), m["SlowBurn"].StartsAt, "SlowBurn (for: 3s) fired 3s after it began pending")
-	assert.Equal(t, raw["HighErrorRate"].StartsAt, m["HighErrorRate"].StartsAt, "no for: fired when active")
-	assert.Equal(t, raw["CertExpiringSoon"].StartsAt, m["CertExpiringSoon"].StartsAt, "a pending alert keeps its activeAt")
+	assert.Equal(t, raw["SlowBurn"].StartsAt.Time().Add(3*time.Second), m["SlowBurn"].StartsAt.Time(), "SlowBurn (for: 3s) fired 3s after it began pending")
+	assert.Equal(t, raw["HighErrorRate"].StartsAt.Time(), m["HighErrorRate"].StartsAt.Time(), "no for: fired when active")
+	assert.Equal(t, raw["CertExpiringSoon"].StartsAt.Time(), m["CertExpiringSoon"].StartsAt.Time(), "a pending alert keeps its activeAt")
 
 	// How long the server has run, by its own clock.
 	up, err := src.Uptime(t.Context())

@@ -286,7 +286,7 @@ func (d *alertsDecoder) decodeMember() (err error) {
 	case tagState:
 		d.State, err = sc.String("state")
 	case tagActiveAt:
-		d.A.StartsAt, err = sc.Time("activeAt")
+		d.A.StartsAt, err = sc.Stamp("activeAt")
 	}
 	return err
 }

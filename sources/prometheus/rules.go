@@ -122,7 +122,7 @@ func (r *rules) apply(alerts []model.Alert, only []int) (unknown []int) {
 			unknown = append(unknown, i)
 			return
 		}
-		a.StartsAt = a.StartsAt.Add(pend)
+		a.StartsAt = model.StampOf(a.StartsAt.Time().Add(pend))
 	}
 	if only == nil {
 		for i := range alerts {

@@ -34,7 +34,7 @@ func TestRulesReadAgainForAnUnknownFiringRule(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
 	activeAt := t0.Add(-time.Minute)
 	firing := func() []model.Alert {
-		return []model.Alert{{Labels: model.LabelsFromMap(map[string]string{"alertname": "SlowBurn", "severity": "critical"}), State: model.StateFiring, StartsAt: activeAt}}
+		return []model.Alert{{Labels: model.LabelsFromMap(map[string]string{"alertname": "SlowBurn", "severity": "critical"}), State: model.StateFiring, StartsAt: model.StampOf(activeAt)}}
 	}
 
 	r.startFiring(t.Context(), nil, t0) // the first read: no rules loaded yet
@@ -42,12 +42,12 @@ func TestRulesReadAgainForAnUnknownFiringRule(t *testing.T) {
 	loaded.Store(true)
 	a := firing()
 	r.startFiring(t.Context(), a, t0.Add(5*time.Second))
-	assert.Equal(t, activeAt, a[0].StartsAt, "within 10s of the last read: not read again")
+	assert.Equal(t, activeAt, a[0].StartsAt.Time(), "within 10s of the last read: not read again")
 	assert.EqualValues(t, 1, reads.Load())
 	a = firing()
 	r.startFiring(t.Context(), a, t0.Add(20*time.Second))
 	assert.EqualValues(t, 2, reads.Load(), "an unknown firing rule has the rules read again")
-	assert.Equal(t, activeAt.Add(20*time.Second), a[0].StartsAt, "fired for: 20s after it began pending")
+	assert.Equal(t, activeAt.Add(20*time.Second), a[0].StartsAt.Time(), "fired for: 20s after it began pending")
 
 	// A rule that stays unknown: read again 10s after the first read, then
 	// 10s, 20s and 40s later.

@@ -93,7 +93,7 @@ func warmFirstFrameCache(b *testing.B, n int) (string, []sources.Job) {
 					"runbook_url": "https://runbooks.example/api/high-error-rate",
 				}),
 				State:    model.StateFiring,
-				StartsAt: now.Add(-time.Duration(i) * time.Second),
+				StartsAt: model.StampOf(now.Add(-time.Duration(i) * time.Second)),
 			})
 		}
 		if _, err := c.Ingest(name, alerts, cache.PollMeta{At: now, Latency: time.Millisecond, Type: "alertmanager"}); err != nil {

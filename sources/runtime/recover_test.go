@@ -69,7 +69,7 @@ func damagedCache(t *testing.T, path string) string {
 		labels := map[string]string{"alertname": fmt.Sprintf("Old%05d", i), "severity": sev,
 			"service": fmt.Sprintf("svc-%d", i%50), "pad": strings.Repeat("x", 200)}
 		alerts = append(alerts, model.Alert{Key: model.LabelsKey(model.LabelsFromMap(labels), nil), Labels: model.LabelsFromMap(labels),
-			State: model.StateFiring, StartsAt: now.Add(-time.Hour)})
+			State: model.StateFiring, StartsAt: model.StampOf(now.Add(-time.Hour))})
 	}
 	_, err = c.Ingest("am", alerts, cache.PollMeta{At: now, Type: "alertmanager"})
 	require.NoError(t, err)

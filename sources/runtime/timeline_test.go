@@ -92,7 +92,7 @@ sources:
 	require.Equal(t, []string{model.EventAlertFired}, kinds("FiresAfterFor"), "%v", events["FiresAfterFor"])
 	raw, err := prometheus.NewDecoder(nil).Decode(prom.Get(t, prometheus.AlertsPath))
 	require.NoError(t, err)
-	activeAt := sourcetest.ByName(raw)["FiresAfterFor"].StartsAt
+	activeAt := sourcetest.ByName(raw)["FiresAfterFor"].StartsAt.Time()
 	// (The Alertmanager's startsAt has whole milliseconds.)
 	assert.False(t, events["FiresAfterFor"][0].At.Before(activeAt.Add(4*time.Second-time.Millisecond)),
 		"fired at %s, before activeAt %s + for 4s", events["FiresAfterFor"][0].At, activeAt)
