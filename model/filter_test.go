@@ -139,7 +139,7 @@ func TestParseFilterInvalid(t *testing.T) {
 
 func TestFilterMatchSignal(t *testing.T) {
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	sig := &Signal{Name: "HighLatency", Service: "payments", Severity: SevCritical, State: StateFiring,
+	sig := &Signal{Service: "payments", Severity: SevCritical, State: StateFiring,
 		AlertRow: &AlertRow{Alert: Alert{
 			Labels:   LabelsFromMap(map[string]string{"alertname": "HighLatency", "team": "core", "severity": "page"}),
 			StartsAt: StampOf(now.Add(-15 * time.Minute))}},
@@ -282,7 +282,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(s)
 	}
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	sig := &Signal{Name: "A", Service: "s", AlertRow: &AlertRow{Alert: Alert{Labels: LabelsFromMap(map[string]string{"a": "b"}), StartsAt: StampOf(now)}}, Sources: []string{"am"}}
+	sig := &Signal{Service: "s", AlertRow: &AlertRow{Alert: Alert{Labels: LabelsFromMap(map[string]string{"alertname": "A", "a": "b"}), StartsAt: StampOf(now)}}, Sources: []string{"am"}}
 	it := &TicketItem{Ticket: &Ticket{Source: "rt", Tier: Tier1}}
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := ParseFilter(s)

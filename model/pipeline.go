@@ -147,7 +147,7 @@ func ruleFailures(statuses []SourceStatus) map[string][]ruleFailure {
 // the upstream last evaluated, only in doubt.
 func markRuleFailing(signals []*Signal, idx map[string][]ruleFailure) {
 	for _, sig := range signals {
-		cands := idx[sig.Name]
+		cands := idx[sig.Name()]
 		if len(cands) == 0 {
 			continue
 		}
@@ -241,7 +241,6 @@ func pipelineSignals(statuses []SourceStatus, cat *Catalog, taken map[string]*Si
 					FiredSeen: StampOf(f.Since),
 					LastSeen:  StampOf(st.LastSuccess),
 				},
-				Name:       PipelineAlertName,
 				Service:    service,
 				Severity:   ParseSeverity(labels["severity"]),
 				State:      StateFiring,

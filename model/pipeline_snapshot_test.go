@@ -77,7 +77,7 @@ func TestFailingRuleMarksItsAlerts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			snap := BuildSnapshot(tc.rows, tc.statuses, SnapshotOptions{Now: t0})
 			for _, sig := range snap.Signals {
-				if tc.marked[sig.Labels.Get("team")] && sig.Name == "HighErrorRate" {
+				if tc.marked[sig.Labels.Get("team")] && sig.Name() == "HighErrorRate" {
 					require.NotNil(t, sig.RuleFailing, "%v", sig.Labels)
 					assert.Equal(t, since, sig.RuleFailing.Since, "%v", sig.Labels)
 					assert.Equal(t, finding.Text, sig.RuleFailing.Error)

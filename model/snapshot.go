@@ -19,9 +19,9 @@ type Signal struct {
 	// earliest across the sources that fire it (across all while only
 	// pending), FirstSeen and FiredSeen the earliest, LastSeen the latest,
 	// SilencedBy and InhibitedBy across its sources. Its Source, Missed
-	// and ResolvedAt are the first source's and mean nothing here.
+	// and ResolvedAt are the first source's and mean nothing here. Its
+	// Name() is the alertname label.
 	*AlertRow
-	Name    string
 	Service string
 	State   State    // suppressed if any source suppresses it, else firing if any fires, else pending
 	Sources []string // sorted source names that hold it
@@ -217,7 +217,7 @@ func (s *Signal) MatchesText(q string, texts SignalTexts) bool {
 	h, ok := texts[s]
 	if !ok {
 		var b strings.Builder
-		for _, p := range []string{s.Name, s.Service, string(s.State), s.Severity.String(), s.Summary()} {
+		for _, p := range []string{s.Name(), s.Service, string(s.State), s.Severity.String(), s.Summary()} {
 			b.WriteString(p)
 			b.WriteByte(0)
 		}
@@ -459,7 +459,6 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		if sig == nil {
 			sig = &Signal{
 				AlertRow:     r,
-				Name:         r.Labels.Get("alertname"),
 				Severity:     ParseSeverity(r.Labels.Get("severity")),
 				State:        state,
 				Sources:      sourceNames.of(r.Source),
@@ -838,8 +837,8 @@ func signalLess(a, b *Signal) bool {
 	if a.StartsAt != b.StartsAt {
 		return a.StartsAt.Before(b.StartsAt)
 	}
-	if a.Name != b.Name {
-		return a.Name < b.Name
+	if an, bn := a.Name(), b.Name(); an != bn {
+		return an < bn
 	}
 	return a.Key < b.Key
 }

@@ -146,7 +146,7 @@ func TestSignalOrderingAndText(t *testing.T) {
 	snap := BuildSnapshot(rows, []SourceStatus{okStatus("p")}, SnapshotOptions{Now: t0})
 	var names []string
 	for _, s := range snap.Signals {
-		names = append(names, s.Name)
+		names = append(names, s.Name())
 	}
 	assert.Equal(t, []string{"D", "C", "A", "B"}, names)
 	assert.True(t, snap.Signals[0].MatchesText("d on x", nil))
@@ -184,7 +184,7 @@ func TestMergedStateSilenceWins(t *testing.T) {
 	require.Len(t, snap.Signals, 2)
 	byName := map[string]*Signal{}
 	for _, s := range snap.Signals {
-		byName[s.Name] = s
+		byName[s.Name()] = s
 	}
 	assert.Equal(t, StateSuppressed, byName["AuthSlow"].State)
 	assert.Equal(t, []string{"s-1"}, byName["AuthSlow"].SilencedBy())

@@ -40,7 +40,7 @@ func TestSilencedOnlyWhereEverySourceSaysSo(t *testing.T) {
 		amRow("am-a", a, []string{"s1"}, nil), amRow("am-b", a, nil, nil), amRow("prom", a, nil, nil),
 		amRow("am-a", both, []string{"s2"}, nil), amRow("am-b", both, []string{"s3"}, nil), amRow("prom", both, nil, nil))
 	onA := snap.Signals[0]
-	if onA.Name != "SilOnA" {
+	if onA.Name() != "SilOnA" {
 		onA = snap.Signals[1]
 	}
 	assert.Equal(t, StateFiring, onA.State, "am-b still pages")
@@ -74,7 +74,7 @@ func TestInhibitedIsNotSilenced(t *testing.T) {
 	assert.Equal(t, Counts{Outages: 3, Firing: 2, Critical: 2, Suppressed: 1, Inhibited: 1}, snap.Counts)
 	var dbSig, halfSig *Signal
 	for _, s := range snap.Signals {
-		switch s.Name {
+		switch s.Name() {
 		case "DBDown":
 			dbSig = s
 		case "DiskFull":
@@ -84,7 +84,7 @@ func TestInhibitedIsNotSilenced(t *testing.T) {
 	assert.True(t, dbSig.Inhibited())
 	assert.False(t, dbSig.Silenced())
 	require.Len(t, snap.InhibitorsOf(dbSig), 1)
-	assert.Equal(t, "NodeDown", snap.InhibitorsOf(dbSig)[0].Name)
+	assert.Equal(t, "NodeDown", snap.InhibitorsOf(dbSig)[0].Name())
 	assert.True(t, halfSig.Disputed(), "inhibited on am-a only: am-b pages")
 	assert.Equal(t, []string{"am-b"}, halfSig.Paging())
 
@@ -113,9 +113,9 @@ func TestInhibitorFoundWithIgnoredLabels(t *testing.T) {
 	}
 	snap := BuildSnapshot(rows, []SourceStatus{{Name: "am-a", Type: "alertmanager", LastAttempt: at, LastSuccess: at}}, SnapshotOptions{Now: at})
 	for _, s := range snap.Signals {
-		if s.Name == "DBDown" {
+		if s.Name() == "DBDown" {
 			require.Len(t, snap.InhibitorsOf(s), 1)
-			assert.Equal(t, "NodeDown", snap.InhibitorsOf(s)[0].Name)
+			assert.Equal(t, "NodeDown", snap.InhibitorsOf(s)[0].Name())
 			return
 		}
 	}

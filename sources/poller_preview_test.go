@@ -42,10 +42,10 @@ func TestPollerPreviewMostSevereFirst(t *testing.T) {
 	assert.Equal(t, 30, pre.Loading, "the preview says how many alerts are open")
 	require.Len(t, pre.Signals, 12)
 	for _, s := range pre.Signals[:10] {
-		assert.Equal(t, model.SevCritical, s.Severity, "%s: every critical alert first", s.Name)
+		assert.Equal(t, model.SevCritical, s.Severity, "%s: every critical alert first", s.Name())
 	}
 	for _, s := range pre.Signals[10:] {
-		assert.Equal(t, model.SevWarning, s.Severity, "%s: then warnings", s.Name)
+		assert.Equal(t, model.SevWarning, s.Severity, "%s: then warnings", s.Name())
 	}
 	require.Len(t, pre.Sources, 1)
 	assert.Equal(t, model.HealthOK, pre.Sources[0].Health(), "the source's status is read too")

@@ -84,7 +84,7 @@ func amSource(t *testing.T, name string, am *sourcetest.Server) sources.Source {
 
 func signalNamed(s *model.Snapshot, name string) *model.Signal {
 	for _, sig := range s.Signals {
-		if sig.Name == name {
+		if sig.Name() == name {
 			return sig
 		}
 	}

@@ -100,7 +100,7 @@ func (st *state) actionTarget() (service string, keys []string, what string) {
 		}
 	case PanelAlerts:
 		if s := st.selectedSignal(); s != nil {
-			return s.Service, []string{s.Key}, fmt.Sprintf("alert %s of %s", s.Name, s.Service)
+			return s.Service, []string{s.Key}, fmt.Sprintf("alert %s of %s", s.Name(), s.Service)
 		}
 	}
 	return "", nil, ""

@@ -359,7 +359,7 @@ const detailLabelW = 14
 func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 	th := &st.theme
 	now := st.now()
-	d := &document{title: "Alert " + cellText(s.Name), sig: s}
+	d := &document{title: "Alert " + cellText(s.Name()), sig: s}
 	field := func(label, text string, style tcell.Style) {
 		d.add(docLine{label: label, labelW: detailLabelW, text: text, lstyle: th.Title, style: style})
 	}
@@ -367,7 +367,7 @@ func (st *state) buildDetail(s *model.Signal, gone bool) *document {
 		d.add(docLine{text: "This alert is no longer in the feed (resolved or its source was removed); showing the last known state.", style: th.Warn})
 		d.blank()
 	}
-	field("Name", Inert(s.Name), th.Base.Bold(true))
+	field("Name", Inert(s.Name()), th.Base.Bold(true))
 	field("Severity", s.Severity.String()+" ("+s.Severity.Name()+")", th.severity(s.Severity))
 	field("State", wholeText(signalState(s)), th.Base)
 	if f := s.RuleFailing; f != nil {

@@ -107,7 +107,7 @@ func buildFixture(edit func([]model.SourceStatus), extra ...*model.AlertRow) *mo
 
 func signalKey(s *model.Snapshot, name string) string {
 	for _, sig := range s.Signals {
-		if sig.Name == name {
+		if sig.Name() == name {
 			return sig.Key
 		}
 	}

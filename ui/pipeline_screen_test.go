@@ -45,7 +45,7 @@ func pipelineScreenFixture(ruleErr string) *model.Snapshot {
 		}
 	}
 	for _, s := range snap.Signals {
-		if s.Name == "HighErrorRate" {
+		if s.Name() == "HighErrorRate" {
 			s.RuleFailing = &model.RuleFailure{Since: fixedNow.Add(-40 * time.Minute), Error: ruleErr}
 		}
 	}

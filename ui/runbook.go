@@ -137,7 +137,7 @@ func (st *state) runbookTarget() (ref, what string, trusted bool) {
 		}
 		for _, k := range o.Keys {
 			if s := st.v.signalByKey(k); s != nil && s.RunbookURL() != "" {
-				return s.RunbookURL(), s.Name, false
+				return s.RunbookURL(), s.Name(), false
 			}
 		}
 		return "", o.Service, false
@@ -146,14 +146,14 @@ func (st *state) runbookTarget() (ref, what string, trusted bool) {
 		return "", "", false
 	}
 	if r := sig.RunbookURL(); r != "" {
-		return r, sig.Name, false
+		return r, sig.Name(), false
 	}
 	if st.snap != nil {
 		if o := st.snap.Outage(sig.Service); o != nil && o.Runbook != "" {
 			return o.Runbook, sig.Service, true
 		}
 	}
-	return "", sig.Name, false
+	return "", sig.Name(), false
 }
 
 func (st *state) runbookDisabled() string {

@@ -426,7 +426,7 @@ func (st *state) startCreateSilence() {
 		return
 	}
 	req.Comment = ""
-	f := &form{req: req, title: "New silence from " + cellText(sig.Name) + " of " + cellText(sig.Service), direct: true, send: "create the silence",
+	f := &form{req: req, title: "New silence from " + cellText(sig.Name()) + " of " + cellText(sig.Service), direct: true, send: "create the silence",
 		fields: []formField{{label: "Comment"}, {label: "Matchers", value: ms}, {label: "Duration", value: defaultSilenceFor}}}
 	var lastText string
 	var lastLine string

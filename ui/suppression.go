@@ -129,7 +129,7 @@ func inhibitorName(s, by *model.Signal) string {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	parts := []string{Inert(by.Name)}
+	parts := []string{Inert(by.Name())}
 	for _, k := range names {
 		if len(parts) > 3 {
 			break

@@ -83,7 +83,7 @@ func alertNatural(s *model.Signal, col int) int {
 			return len("INHIBITED")
 		}
 	case 3:
-		return len(s.Name)
+		return len(s.Name())
 	case 4:
 		return len(s.Service)
 	case 5:
@@ -138,7 +138,7 @@ func alertCell(th *Theme, now time.Time, s *model.Signal, col int) (string, tcel
 	case 2:
 		return since(now, s.StartsAt.Time()), base
 	case 3:
-		return cellText(s.Name), base
+		return cellText(s.Name()), base
 	case 4:
 		return cellText(s.Service), base
 	case 5:

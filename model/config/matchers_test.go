@@ -70,7 +70,7 @@ views:
 				if name, mapped := cat.ServiceFor(model.LabelsFromMap(labels)); mapped && name == "target" {
 					claimed = append(claimed, i)
 				}
-				sig := &model.Signal{Name: labels["alertname"], Service: labels["service"],
+				sig := &model.Signal{Service: labels["service"],
 					Severity: model.ParseSeverity(labels["severity"]),
 					AlertRow: &model.AlertRow{Alert: model.Alert{Labels: model.LabelsFromMap(labels)}}}
 				if filter.MatchSignal(sig, model.FilterEnv{}) {

@@ -172,7 +172,7 @@ func TestIntegrationHAPairIsOneSignal(t *testing.T) {
 	require.Len(t, snap.Signals, 1)
 	sig := snap.Signals[0]
 	assert.Equal(t, []string{"am-a", "am-b"}, sig.Sources)
-	assert.Equal(t, "HighErrorRate", sig.Name)
+	assert.Equal(t, "HighErrorRate", sig.Name())
 	assert.Equal(t, model.StateFiring, sig.State)
 	assert.False(t, sig.Stale)
 	require.Len(t, snap.Outages, 1, "a critical firing alert is an outage")

@@ -46,7 +46,7 @@ sources:
 	rows := func(s *model.Snapshot) map[string][][]string {
 		m := map[string][][]string{}
 		for _, sig := range s.Signals {
-			m[sig.Name] = append(m[sig.Name], sig.Sources)
+			m[sig.Name()] = append(m[sig.Name()], sig.Sources)
 		}
 		return m
 	}
@@ -82,7 +82,7 @@ sources:
 		"CertExpiringSoon": {{"prom"}},
 	}, m)
 	for _, sig := range snap.Signals {
-		assert.Equal(t, "r1", sig.Labels.Get("replica"), "%s carries the external label", sig.Name)
+		assert.Equal(t, "r1", sig.Labels.Get("replica"), "%s carries the external label", sig.Name())
 	}
 }
 

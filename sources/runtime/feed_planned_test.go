@@ -48,7 +48,7 @@ func (s *seen) any(f func(*model.Snapshot) bool) bool {
 
 func holds(snap *model.Snapshot, alertname string) bool {
 	for _, sig := range snap.Signals {
-		if sig.Name == alertname {
+		if sig.Name() == alertname {
 			return true
 		}
 	}

@@ -66,7 +66,7 @@ func TestFeedPreviewThenFullSnapshot(t *testing.T) {
 	assert.Equal(t, 30, first.Loading, "the first snapshot is the preview")
 	assert.Len(t, first.Signals, 10)
 	for _, s := range first.Signals {
-		assert.Equal(t, model.SevCritical, s.Severity, "%s: the most severe alerts", s.Name)
+		assert.Equal(t, model.SevCritical, s.Severity, "%s: the most severe alerts", s.Name())
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -93,7 +93,7 @@ services:
 	assert.Equal(t, model.SevCritical, po.Severity, "a rule watching for critical alerts is blind")
 	var frozen *model.Signal
 	for _, s := range snap.Signals {
-		if s.Name == "JoinBroken" {
+		if s.Name() == "JoinBroken" {
 			frozen = s
 		}
 	}
@@ -101,7 +101,7 @@ services:
 	assert.False(t, frozen.RuleFailingSince().IsZero(), "marked: its rule fails")
 	assert.Contains(t, frozen.RuleFailing.Error, "duplicate series")
 	for _, s := range snap.Signals {
-		if s.Name == "AlwaysFiring" {
+		if s.Name() == "AlwaysFiring" {
 			assert.True(t, s.RuleFailingSince().IsZero(), "an alert of a working rule is not marked")
 		}
 	}

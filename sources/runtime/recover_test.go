@@ -122,7 +122,7 @@ func TestDashboardRecoversACacheDamagedDeep(t *testing.T) {
 	}
 	assert.Empty(t, last.CacheError)
 	require.Len(t, last.Signals, 1, "the alerts of the damaged file are gone; the poll's is there")
-	assert.Equal(t, "DiskFull", last.Signals[0].Name)
+	assert.Equal(t, "DiskFull", last.Signals[0].Name())
 
 	moved, err := filepath.Glob(path + ".corrupt-*")
 	require.NoError(t, err)

@@ -56,7 +56,7 @@ func pollUntil(t *testing.T, cfg, what string, ok func(*model.Snapshot) error) *
 
 func signalNamed(snap *model.Snapshot, name string) *model.Signal {
 	for _, s := range snap.Signals {
-		if s.Name == name {
+		if s.Name() == name {
 			return s
 		}
 	}
@@ -91,7 +91,7 @@ func TestInhibitedAlertsAreNotSilenced(t *testing.T) {
 		assert.True(t, sig.Inhibited(), name)
 		assert.False(t, sig.Silenced(), name)
 		require.Len(t, snap.InhibitorsOf(sig), 1, "%s: the fingerprint resolves to the inhibiting alert", name)
-		assert.Equal(t, "NodeDown", snap.InhibitorsOf(sig)[0].Name)
+		assert.Equal(t, "NodeDown", snap.InhibitorsOf(sig)[0].Name())
 	}
 	node, db := snap.Outage("node"), snap.Outage("db")
 	require.NotNil(t, node)

@@ -128,7 +128,7 @@ sources:
 	require.NotNil(t, last)
 	var frozen *model.Signal
 	for _, s := range last.Signals {
-		if s.Name == "Freezes" {
+		if s.Name() == "Freezes" {
 			frozen = s
 		}
 	}
