@@ -219,7 +219,7 @@ type Cache struct {
 // source is the mirror of one source: its open rows and status.
 type source struct {
 	name   string
-	byKey  map[string]*entry
+	byKey  entryIndex
 	rows   []*model.AlertRow // open rows as published
 	status model.SourceStatus
 	disk   model.SourceStatus // the status as last written to or read from disk

@@ -168,18 +168,18 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	c.gen++
 	p := &plan{gen: c.gen, src: c.srcs[name]}
 	if p.src == nil {
-		p.src = &source{name: name, byKey: map[string]*entry{}}
+		p.src = &source{name: name}
 		p.newSrc = true
 	}
 	s := p.src
-	openBefore := len(s.byKey)
+	openBefore := s.byKey.len()
 	slab := make([]model.AlertRow, len(alerts))
 	p.rows = make([]*model.AlertRow, 0, len(alerts)+8)
 	p.kept = make([]*entry, 0, len(alerts)+8)
 	var fresh map[string]bool // keys inserted by this poll, to drop repeats
 	for i := range alerts {
 		key := keys[i]
-		e := s.byKey[key]
+		e := s.byKey.get(key)
 		if e != nil && e.seen == p.gen || fresh[key] {
 			continue // repeated within this poll
 		}
@@ -234,7 +234,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	if len(alerts) == 0 && openBefore > 0 {
 		// The last poll that had them: the latest last_seen of the rows.
 		var lastHad model.Stamp
-		for _, e := range s.byKey {
+		for e := range s.byKey.all() {
 			if e.row.LastSeen.After(lastHad) {
 				lastHad = e.row.LastSeen
 			}
@@ -253,7 +253,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	}
 	p.res.Held = holding
 	for _, old := range s.rows {
-		e := s.byKey[old.Key]
+		e := s.byKey.get(old.Key)
 		if e == nil || e.seen == p.gen {
 			continue
 		}
@@ -427,14 +427,14 @@ func (c *Cache) apply(p *plan) {
 		ch := &p.changes[i]
 		switch ch.kind {
 		case opInsert:
-			s.byKey[ch.row.Key] = &entry{id: ch.id, row: ch.row, seen: p.gen, ann: ch.ann}
+			s.byKey.set(&entry{id: ch.id, row: ch.row, seen: p.gen, ann: ch.ann})
 		default:
 			ch.e.row = ch.row
 			if ch.kind == opUpdate {
 				ch.e.ann = ch.ann
 			}
 			if ch.row.Resolved() {
-				delete(s.byKey, ch.row.Key)
+				s.byKey.del(ch.row.Key)
 			}
 		}
 	}
@@ -504,7 +504,7 @@ func (c *Cache) recordFailureLocked(name, msg string, meta PollMeta) error {
 	}
 	s := c.srcs[name]
 	if s == nil {
-		s = &source{name: name, byKey: map[string]*entry{}}
+		s = &source{name: name}
 		c.srcs[name] = s
 	}
 	s.status, s.disk, s.stored = st, st, true

@@ -254,17 +254,17 @@ func (c *Cache) syncDelta() error {
 		err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64) {
 			s := c.source(r.Source)
 			touched[s] = true
-			e := s.byKey[r.Key]
+			e := s.byKey.get(r.Key)
 			if r.Resolved() {
 				if e != nil && e.id == id {
-					delete(s.byKey, r.Key)
+					s.byKey.del(r.Key)
 				}
 				return
 			}
 			if e != nil && e.id == id && e.row.LastSeen.After(r.LastSeen) {
 				r.LastSeen = e.row.LastSeen // ours is fresher: last_seen on disk lags
 			}
-			s.byKey[r.Key] = &entry{id: id, row: r, ann: ann}
+			s.byKey.set(&entry{id: id, row: r, ann: ann})
 		})
 		if err != nil {
 			return err
@@ -276,7 +276,7 @@ func (c *Cache) syncDelta() error {
 	}
 	mirrored := 0
 	for _, s := range c.srcs {
-		mirrored += len(s.byKey)
+		mirrored += s.byKey.len()
 	}
 	if open != mirrored {
 		return c.fullReload()
@@ -298,14 +298,14 @@ func (c *Cache) fullReload() error {
 		return err
 	}
 	for _, s := range c.srcs {
-		s.byKey = map[string]*entry{}
+		s.byKey = entryIndex{}
 	}
 	rs, err := c.conn.QueryContext(context.Background(), `SELECT `+rowCols+` FROM alerts WHERE resolved_at IS NULL`)
 	if err != nil {
 		return c.wrap("read cache", err)
 	}
 	err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64) {
-		c.source(r.Source).byKey[r.Key] = &entry{id: id, row: r, ann: ann}
+		c.source(r.Source).byKey.set(&entry{id: id, row: r, ann: ann})
 	})
 	if err != nil {
 		return err
@@ -323,15 +323,15 @@ func (c *Cache) fullReload() error {
 func (c *Cache) source(name string) *source {
 	s := c.srcs[name]
 	if s == nil {
-		s = &source{name: name, byKey: map[string]*entry{}}
+		s = &source{name: name}
 		c.srcs[name] = s
 	}
 	return s
 }
 
 func (s *source) rebuildRows() {
-	s.rows = make([]*model.AlertRow, 0, len(s.byKey))
-	for _, e := range s.byKey {
+	s.rows = make([]*model.AlertRow, 0, s.byKey.len())
+	for e := range s.byKey.all() {
 		s.rows = append(s.rows, e.row)
 	}
 }

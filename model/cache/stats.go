@@ -192,7 +192,7 @@ func (c *Cache) firingElsewhere(src, key string) bool {
 		if name == src {
 			continue
 		}
-		if e := s.byKey[key]; e != nil && !e.row.FiredSeen.IsZero() {
+		if e := s.byKey.get(key); e != nil && !e.row.FiredSeen.IsZero() {
 			return true
 		}
 	}
