@@ -88,7 +88,8 @@ type view struct {
 
 // viewOf builds a view of the mirror; with a plan, its source's rows and
 // status are the plan's, as they will be once the plan is written, and
-// the mirror is not touched. connMu must be held.
+// the mirror is not touched. Without one, each source's rows are
+// re-pointed into the view. connMu must be held.
 func (c *Cache) viewOf(p *plan) view {
 	names := make([]string, 0, len(c.srcs)+1)
 	n := 0
@@ -112,7 +113,13 @@ func (c *Cache) viewOf(p *plan) view {
 			continue
 		}
 		s := c.srcs[name]
+		start := len(rows)
 		rows = append(rows, s.rows...)
+		if p == nil {
+			// The source's rows become its part of the view: the
+			// mirror holds one slice of its rows, not two.
+			s.rows = rows[start:len(rows):len(rows)]
+		}
 		if s.stored || !s.status.LastAttempt.IsZero() {
 			sts = append(sts, s.status)
 		}
