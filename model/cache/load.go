@@ -396,13 +396,23 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 		genURL                              sql.RawBytes
 		labels, annots, silenced, inhibited sql.RawBytes
 		resolved                            sql.NullInt64
+		// Rows are carved from slabs, as Ingest's are: one allocation
+		// per chunk instead of one per row, at their exact size. The
+		// chunks grow, so a sync of a few rows takes a small one.
+		slab  []model.AlertRow
+		chunk = 16
 	)
 	for rs.Next() {
 		if err := rs.Scan(&id, &src, &key, &state, &startsAt, &genURL, &labels, &annots,
 			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved, &firedSeen); err != nil {
 			return c.wrap("read alerts", err)
 		}
-		r := &model.AlertRow{Source: c.internStr(src), FirstSeen: model.Stamp(firstSeen), FiredSeen: model.Stamp(firedSeen),
+		if len(slab) == 0 {
+			slab, chunk = make([]model.AlertRow, chunk), min(2*chunk, 4096)
+		}
+		r := &slab[0]
+		slab = slab[1:]
+		*r = model.AlertRow{Source: c.internStr(src), FirstSeen: model.Stamp(firstSeen), FiredSeen: model.Stamp(firedSeen),
 			LastSeen: model.Stamp(lastSeen), Missed: missed}
 		r.Key = key
 		r.State = model.State(c.internStr(state))
