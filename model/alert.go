@@ -4,21 +4,60 @@
 package model
 
 import (
+	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 
 	pmodel "github.com/prometheus/common/model"
 )
 
-// State is the state of an alert as its source reports it.
-type State string
+// State is the state of an alert as its source reports it. It is one
+// byte (there is one in every row and every signal, 100k of each); it
+// reads and writes itself as its name (String, MarshalText, ParseState),
+// as the cache stores it.
+type State uint8
 
 const (
-	StateFiring     State = "firing"     // active in Prometheus, active in Alertmanager
-	StatePending    State = "pending"    // Prometheus rule waiting for its `for:` duration
-	StateSuppressed State = "suppressed" // Alertmanager: silenced or inhibited
+	StateNone       State = iota // no state: the zero value
+	StateFiring                  // active in Prometheus, active in Alertmanager
+	StatePending                 // Prometheus rule waiting for its `for:` duration
+	StateSuppressed              // Alertmanager: silenced or inhibited
 )
+
+var stateNameOf = [...]string{StateNone: "", StateFiring: "firing", StatePending: "pending", StateSuppressed: "suppressed"}
+
+// String is the state's name: firing, pending, suppressed ("" for none).
+func (s State) String() string {
+	if int(s) < len(stateNameOf) {
+		return stateNameOf[s]
+	}
+	return "state(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ParseState reads a state's name; ok is false for any other text.
+func ParseState(name string) (State, bool) {
+	for i, n := range stateNameOf {
+		if n == name {
+			return State(i), true
+		}
+	}
+	return StateNone, false
+}
+
+// MarshalText writes the state's name.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a state's name.
+func (s *State) UnmarshalText(b []byte) error {
+	st, ok := ParseState(string(b))
+	if !ok {
+		return fmt.Errorf("unknown alert state %q", b)
+	}
+	*s = st
+	return nil
+}
 
 // Rank orders states for display: firing before suppressed before pending.
 func (s State) Rank() int {
@@ -106,7 +145,7 @@ func (a *Alert) ContentHash() uint64 {
 	h := fnv.New64a()
 	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0xff}) }
 	w(a.Key)
-	w(string(a.State))
+	w(a.State.String())
 	w(a.StartsAt.Time().Format(time.RFC3339Nano))
 	w(a.GeneratorURL)
 	writeMap(w, a.Labels)

@@ -541,11 +541,11 @@ func (e FilterEnv) acked(service string) bool { return e.Acked != nil && e.Acked
 // The names @state knows a suppressed signal by: suppressed, and silenced
 // or inhibited (or both) as it is upstream.
 var (
-	stateFiring         = []string{string(StateFiring)}
-	statePending        = []string{string(StatePending)}
-	suppressedSilenced  = []string{string(StateSuppressed), "silenced"}
-	suppressedInhibited = []string{string(StateSuppressed), "inhibited"}
-	suppressedBoth      = []string{string(StateSuppressed), "silenced", "inhibited"}
+	stateFiring         = []string{StateFiring.String()}
+	statePending        = []string{StatePending.String()}
+	suppressedSilenced  = []string{StateSuppressed.String(), "silenced"}
+	suppressedInhibited = []string{StateSuppressed.String(), "inhibited"}
+	suppressedBoth      = []string{StateSuppressed.String(), "silenced", "inhibited"}
 )
 
 // stateNames are the names @state matches a signal by: its state, and for
@@ -558,7 +558,7 @@ func stateNames(s *Signal) []string {
 	case s.State == StatePending:
 		return statePending
 	case s.State != StateSuppressed:
-		return []string{string(s.State)}
+		return []string{s.State.String()}
 	case s.SilencedIn > 0 && s.InhibitedIn > 0:
 		return suppressedBoth
 	case s.InhibitedIn > 0:

@@ -217,7 +217,7 @@ func (s *Signal) MatchesText(q string, texts SignalTexts) bool {
 	h, ok := texts[s]
 	if !ok {
 		var b strings.Builder
-		for _, p := range []string{s.Name(), s.Service, string(s.State), s.Severity.String(), s.Summary()} {
+		for _, p := range []string{s.Name(), s.Service, s.State.String(), s.Severity.String(), s.Summary()} {
 			b.WriteString(p)
 			b.WriteByte(0)
 		}

@@ -43,10 +43,10 @@ func stateText(s model.State) string {
 	case model.StateSuppressed:
 		return "SILENCED"
 	}
-	if s == "" {
+	if s == model.StateNone {
 		return "—"
 	}
-	return strings.ToUpper(cellText(string(s)))
+	return strings.ToUpper(cellText(s.String()))
 }
 
 // staleText is the stale marker of a row, or "".

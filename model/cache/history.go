@@ -465,7 +465,7 @@ func (c *Cache) readSilenced(ctx context.Context, conn *sql.Conn, h *model.Histo
 			}
 			services[id][svc] = true
 		}
-		if open[svc] && (model.State(state) == model.StateFiring || len(ids) > 0) {
+		if open[svc] && (state == model.StateFiring.String() || len(ids) > 0) {
 			h.OpenAlerts = append(h.OpenAlerts, model.OpenAlert{Service: svc, Key: key,
 				Severity: model.ParseSeverity(l["severity"]), SilencedBy: ids})
 		}

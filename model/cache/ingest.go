@@ -370,14 +370,14 @@ func (c *Cache) exec(p *plan) error {
 		switch ch.kind {
 		case opInsert:
 			var res sql.Result
-			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, string(r.State), int64(r.StartsAt),
+			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, r.State.String(), int64(r.StartsAt),
 				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.FirstSeen), int64(r.LastSeen), seq,
 				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen))
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
-			_, err = c.st.update.ExecContext(ctx, string(r.State), int64(r.StartsAt), r.GeneratorURL,
+			_, err = c.st.update.ExecContext(ctx, r.State.String(), int64(r.StartsAt), r.GeneratorURL,
 				ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.LastSeen), seq,
 				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen), ch.e.id)
 		case opTouch:

@@ -415,7 +415,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 		*r = model.AlertRow{Source: c.internStr(src), FirstSeen: model.Stamp(firstSeen), FiredSeen: model.Stamp(firedSeen),
 			LastSeen: model.Stamp(lastSeen), Missed: missed}
 		r.Key = key
-		r.State = model.State(c.internStr(state))
+		r.State, _ = model.ParseState(state)
 		r.StartsAt = model.StampOf(fromNS(startsAt))
 		r.GeneratorURL = c.strs.str(genURL) // one per rule, repeated by its alerts
 		if resolved.Valid {

@@ -112,7 +112,7 @@ func state(s string) (model.State, bool) {
 	case "suppressed":
 		return model.StateSuppressed, true
 	}
-	return "", false
+	return model.StateNone, false
 }
 
 // decoder is the state of one decode.

@@ -245,7 +245,7 @@ func state(s string) (model.State, bool) {
 	case "pending":
 		return model.StatePending, true
 	}
-	return "", false
+	return model.StateNone, false
 }
 
 // alertsDecoder is the state of one decode of the alerts array.
