@@ -406,3 +406,33 @@ func benchOutages(cat *Catalog, k int) ([]*Outage, map[string]*Outage) {
 	}
 	return list, by
 }
+
+func TestReissueSharesSignalsAndCopiesWhatIsAdjusted(t *testing.T) {
+	cat := graphCatalog(t, "db:", "pay: db", "checkout: pay")
+	base := outageSnap(cat, "db", "pay", "checkout")
+	later := t0.Add(time.Minute)
+	re := base.Reissue(later, base.Sources)
+	assert.Equal(t, later, re.Built)
+	assert.Equal(t, t0, base.Built)
+	require.Len(t, re.Signals, len(base.Signals))
+	for i := range re.Signals {
+		assert.Same(t, base.Signals[i], re.Signals[i], "signals are shared")
+	}
+	assert.Equal(t, nesting(base), nesting(re))
+	for i, o := range re.Outages {
+		assert.NotSame(t, base.Outages[i], o)
+		assert.Same(t, o, re.Outage(o.Service), "a service state points at the copy")
+		for _, x := range o.Symptoms {
+			assert.Same(t, x, re.Outage(x.Service), "symptoms are the copies")
+		}
+	}
+	// What is done to a snapshot about to be published leaves the
+	// one it was reissued from as it was.
+	since := base.Outage("db").Since
+	KeepStarts(re, map[string]time.Time{"db": since.Add(-time.Hour)})
+	AttachTickets(re, []*Ticket{{Source: "desk", ID: "1", Tier: Tier1, Service: "db"}}, []string{"desk"}, cat)
+	assert.Equal(t, since.Add(-time.Hour), re.Outage("db").Since)
+	assert.Equal(t, since, base.Outage("db").Since)
+	assert.Empty(t, base.Tickets)
+	assert.Equal(t, 0, base.Service("db").Tickets)
+}
