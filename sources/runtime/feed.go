@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"sitroom/model"
 	"sitroom/sources"
@@ -45,29 +46,56 @@ func newFeed(p *sources.Poller, d Observer, planned bool) *Feed {
 	}
 	go func() {
 		defer close(f.out)
-		freed := false
-		for s := range p.Snapshots() {
-			if p.Unstored(s) {
-				// Rows that may never be stored: the screen's only.
-				f.send(s, false)
-				continue
-			}
-			if !s.Built.IsZero() { // not one that holds only why none could be built
-				d.Observe(s)
-			}
-			f.send(s, false)
-			if !freed && !s.Built.IsZero() && s.Loading == 0 {
-				// The first complete snapshot follows the cache's load of
-				// every open alert, whose garbage (the rows' text as
-				// read, the annotations the mirror does not keep) is
-				// several times what stays: collected and handed back
-				// to the OS once, so a console idles at its live size.
-				freed = true
+		var (
+			settle <-chan time.Time
+			built  *model.Signal // the first signal of the last snapshot passed
+		)
+		snaps := p.Snapshots()
+		for {
+			select {
+			case s, ok := <-snaps:
+				if !ok {
+					return
+				}
+				if p.Unstored(s) {
+					// Rows that may never be stored: the screen's only.
+					f.send(s, false)
+				} else {
+					if !s.Built.IsZero() { // not one that holds only why none could be built
+						d.Observe(s)
+					}
+					f.send(s, false)
+				}
+				if first := firstSignal(s); first != built && !s.Built.IsZero() && s.Loading == 0 {
+					// Signals built anew (a reissued snapshot shares
+					// them): the garbage of building them, and of the
+					// cache's load before the first, is collected and
+					// handed back to the OS once the console has been
+					// quiet a while, so it idles at its live size
+					// rather than at twice it.
+					built, settle = first, time.After(releaseAfter)
+				}
+			case <-settle:
+				settle = nil
 				debug.FreeOSMemory()
 			}
 		}
 	}()
 	return f
+}
+
+// releaseAfter is how long the feed waits after new signals before it
+// returns the garbage to the OS: long enough for the screen to have
+// drawn them, short of the next poll of a source polled every 10s.
+const releaseAfter = 3 * time.Second
+
+// firstSignal is the first signal of s, which tells signals built anew
+// from reissued ones; nil when s has none.
+func firstSignal(s *model.Snapshot) *model.Signal {
+	if len(s.Signals) == 0 {
+		return nil
+	}
+	return s.Signals[0]
 }
 
 // send passes s on, dropping an unread older snapshot (latest wins). A
