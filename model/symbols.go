@@ -16,7 +16,7 @@ import (
 var symbols = &symbolTable{
 	names:      map[string]*nameSymbols{},
 	maxSyms:    1 << 16,
-	maxPerName: 2048,
+	maxPerName: 1024,
 }
 
 // maxSymbolLen bounds the strings worth interning: longer ones
@@ -72,15 +72,23 @@ func (t *symbolTable) encode(b []byte, pairs []string) []byte {
 	}
 	missing := false
 	t.mu.RLock()
+	full := t.n >= t.maxSyms
 	for i := 0; i+1 < len(pairs); i += 2 {
 		name, value := noSymbol, noSymbol
-		if ns := t.names[pairs[i]]; ns != nil {
+		ns := t.names[pairs[i]]
+		if ns != nil {
 			name = ns.id
 			if v, ok := ns.values[pairs[i+1]]; ok {
 				value = v
 			}
 		}
-		missing = missing || value == noSymbol
+		// Only a string the table could still take needs the write
+		// lock: most values of a name that took its share (instance,
+		// pod) are written out, and so is a long one.
+		if value == noSymbol && !full && len(pairs[i+1]) <= maxSymbolLen &&
+			(ns == nil && len(pairs[i]) <= maxSymbolLen || ns != nil && len(ns.values) < t.maxPerName) {
+			missing = true
+		}
 		ids = append(ids, name, value)
 	}
 	t.mu.RUnlock()
