@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"sitroom/model"
@@ -19,6 +20,9 @@ import (
 type Feed struct {
 	p   *sources.Poller
 	out chan *model.Snapshot
+	// settledGC is the GOGC to collect with once the first snapshot has
+	// settled (see SettleGC); 0 leaves the collector as it is.
+	settledGC atomic.Int32
 
 	mu    sync.Mutex
 	full  bool            // a poller snapshot was passed: a preview would be older
@@ -78,11 +82,22 @@ func newFeed(p *sources.Poller, d Observer, planned bool) *Feed {
 			case <-settle:
 				settle = nil
 				debug.FreeOSMemory()
+				if pct := f.settledGC.Swap(0); pct != 0 {
+					debug.SetGCPercent(int(pct))
+				}
 			}
 		}
 	}()
 	return f
 }
+
+// SettleGC makes the process collect with GOGC percent once the first
+// complete snapshot has settled and its garbage is returned: the cache's
+// load runs at the default (it makes several times what stays), the idle
+// console at percent, so what it allocates while idle (the clock, retried
+// sources) does not let it grow to twice its live heap before the next
+// collection. The dashboard calls it (with 25) unless GOGC is set.
+func (f *Feed) SettleGC(percent int) { f.settledGC.Store(int32(percent)) }
 
 // releaseAfter is how long the feed waits after new signals before it
 // returns the garbage to the OS: long enough for the screen to have
