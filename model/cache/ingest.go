@@ -309,7 +309,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 func sameContent(e *entry, a *model.Alert) bool {
 	r := e.row
 	return r.State == a.State &&
-		int64(r.StartsAt) == int64(a.StartsAt) &&
+		r.StartsAt == a.StartsAt &&
 		r.Labels.Equal(a.Labels) &&
 		e.ann == a.Annotations.Hash() &&
 		sameList(r.SilencedBy(), a.SilencedBy()) &&

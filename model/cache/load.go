@@ -416,7 +416,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 			LastSeen: model.Stamp(lastSeen), Missed: missed}
 		r.Key = key
 		r.State, _ = model.ParseState(state)
-		r.StartsAt = model.StampOf(fromNS(startsAt))
+		r.StartsAt = model.Stamp(startsAt)
 		r.GeneratorURL = c.strs.str(genURL) // one per rule, repeated by its alerts
 		if resolved.Valid {
 			r.ResolvedAt = model.Stamp(resolved.Int64)
