@@ -932,3 +932,39 @@ func TestFiredSeenIsWhenItWasFirstSeenFiring(t *testing.T) {
 	assert.Equal(t, t0, rows[0].FirstSeen.Time())
 	assert.Equal(t, t0.Add(60*time.Second), rows[0].FiredSeen.Time())
 }
+
+// An ack may be made on an outage the screen shows from a poll still
+// being written (LoadPlanned): the rows it silences must be that poll's.
+func TestLoadCommittedWaitsForTheWriteTheScreenShows(t *testing.T) {
+	c, _ := openTemp(t)
+	_, _, err := c.Load() // the mirror is loaded: Load no longer waits
+	require.NoError(t, err)
+	planned, release := make(chan struct{}), make(chan struct{})
+	c.OnPlanned(func() {
+		close(planned)
+		<-release
+	})
+	written := make(chan error, 1)
+	go func() {
+		_, err := c.Ingest("am", benchAlerts(3), at(0))
+		written <- err
+	}()
+	<-planned
+	rows, _, err := c.Load()
+	require.NoError(t, err)
+	assert.Empty(t, rows, "Load does not wait for the write")
+	got := make(chan []*model.AlertRow, 1)
+	go func() {
+		rows, _, err := c.LoadCommitted()
+		assert.NoError(t, err)
+		got <- rows
+	}()
+	select {
+	case rows := <-got:
+		t.Fatalf("LoadCommitted returned %d rows before the write committed", len(rows))
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-written)
+	assert.Len(t, <-got, 3, "the rows of the write the screen showed")
+}

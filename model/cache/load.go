@@ -46,6 +46,17 @@ func (c *Cache) Load() ([]*model.AlertRow, []model.SourceStatus, error) {
 	return rows, append([]model.SourceStatus(nil), sts...), err
 }
 
+// LoadCommitted is Load once a write in progress has committed or
+// failed: for an action about to act on rows the screen may already show
+// from that write (LoadPlanned), such as an ack silencing the alerts of
+// an outage that a first poll is still writing. It waits for the write;
+// Load does not.
+func (c *Cache) LoadCommitted() ([]*model.AlertRow, []model.SourceStatus, error) {
+	c.connMu.Lock()
+	c.connMu.Unlock() //nolint:staticcheck // waiting for the write is the point
+	return c.Load()
+}
+
 // Preload fills the mirror now if it is not filled yet, so that the
 // first Load or Ingest does not wait for it: a poller calls it on a
 // goroutine of its own while its first requests are in flight. A failure

@@ -339,7 +339,9 @@ func (d *Dispatcher) silences(keys []string, until time.Time) ([]model.Delivery,
 	for _, k := range keys {
 		want[k] = true
 	}
-	rows, _, _ := d.cache.Load()
+	// The outage may be on screen from a poll still being written: its
+	// rows are the ones to silence.
+	rows, _, _ := d.cache.LoadCommitted()
 	var out []model.Delivery
 	amSet := map[string]bool{}
 	for _, r := range rows {
