@@ -68,11 +68,7 @@ func NocStats(o Options, req StatsRequest, now time.Time) (*model.Stats, error) 
 	if err != nil {
 		return nil, err
 	}
-	db := o.dbPath()
-	if _, err := os.Stat(db); err != nil {
-		return nil, fmt.Errorf("no cache at %s (pass --db FILE, or run the dashboard or sitroom poll first)", db)
-	}
-	c, err := cache.Open(db)
+	c, err := openReportCache(o)
 	if err != nil {
 		return nil, err
 	}

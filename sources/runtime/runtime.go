@@ -476,14 +476,20 @@ func Report(o Options, span model.HandoffSpan, now time.Time) (*model.Handoff, e
 	if err != nil {
 		return nil, err
 	}
-	db := o.dbPath()
-	if _, err := os.Stat(db); err != nil {
-		return nil, fmt.Errorf("no cache at %s (pass --db FILE, or run the dashboard or sitroom poll first)", db)
-	}
-	c, err := cache.Open(db)
+	c, err := openReportCache(o)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
 	return handoff(context.Background(), c, cfg, cfg.HandoffOptions(span, now), "")
+}
+
+// openReportCache opens the cache a report (handoff, stats) reads, which
+// must exist: a report never creates one.
+func openReportCache(o Options) (*cache.Cache, error) {
+	db := o.dbPath()
+	if _, err := os.Stat(db); err != nil {
+		return nil, fmt.Errorf("no cache at %s (pass --db FILE, or run the dashboard or sitroom poll first)", db)
+	}
+	return cache.Open(db)
 }
