@@ -656,58 +656,48 @@ func (l *statsLayout) tops() {
 	s := l.s
 	if len(s.TopByOutages) > 0 {
 		l.heading("Top services by outages")
-		var names, vals []string
-		var ws []float64
-		for _, t := range s.TopByOutages {
-			names = append(names, cellText(t.Service))
+		barsOf(l, s.TopByOutages, scCrit, func(t model.ServiceLoad) (string, string, float64) {
 			v := model.Plural(t.Outages, "outage", "outages")
 			if t.TTAP50 != nil {
 				v += " · MTTA " + model.FormatSeconds(*t.TTAP50)
 			}
-			vals = append(vals, v)
-			ws = append(ws, float64(t.Outages))
-		}
-		l.barRows(names, vals, ws, scCrit)
+			return cellText(t.Service), v, float64(t.Outages)
+		})
 	}
 	if len(s.TopByTime) > 0 {
 		l.heading("Top services by time in outage")
-		var names, vals []string
-		var ws []float64
-		for _, t := range s.TopByTime {
-			names = append(names, cellText(t.Service))
-			vals = append(vals, model.FormatSeconds(t.Seconds))
-			ws = append(ws, float64(t.Seconds))
-		}
-		l.barRows(names, vals, ws, scWarn)
+		barsOf(l, s.TopByTime, scWarn, func(t model.ServiceLoad) (string, string, float64) {
+			return cellText(t.Service), model.FormatSeconds(t.Seconds), float64(t.Seconds)
+		})
 	}
 	l.heading("Flapping alerts")
 	if len(s.Flapping) == 0 {
 		l.add(sp("no alert fired twice", scOK))
 	} else {
-		var names, vals []string
-		var ws []float64
-		for _, f := range s.Flapping {
+		barsOf(l, s.Flapping, scWarn, func(f model.FlappingAlert) (string, string, float64) {
 			n := cellText(f.Name)
 			if f.Service != "" {
 				n += " · " + cellText(f.Service)
 			}
-			names = append(names, n)
-			vals = append(vals, model.Plural(f.Cycles, "cycle", "cycles"))
-			ws = append(ws, float64(f.Cycles))
-		}
-		l.barRows(names, vals, ws, scWarn)
+			return n, model.Plural(f.Cycles, "cycle", "cycles"), float64(f.Cycles)
+		})
 	}
 	if len(s.Sources) > 0 {
 		l.heading("Noisiest sources")
-		var names, vals []string
-		var ws []float64
-		for _, v := range s.Sources {
-			names = append(names, cellText(v.Source))
-			vals = append(vals, groupDigits(v.Alerts)+" "+pluralWord(v.Alerts, "alert", "alerts"))
-			ws = append(ws, float64(v.Alerts))
-		}
-		l.barRows(names, vals, ws, scBar)
+		barsOf(l, s.Sources, scBar, func(v model.SourceVolume) (string, string, float64) {
+			return cellText(v.Source), groupDigits(v.Alerts) + " " + pluralWord(v.Alerts, "alert", "alerts"), float64(v.Alerts)
+		})
 	}
+}
+
+// barsOf draws one bar row per item of a top list: its name, the value
+// written beside the bar, and the bar's weight.
+func barsOf[T any](l *statsLayout, items []T, cls statsClass, row func(T) (name, value string, weight float64)) {
+	names, vals, ws := make([]string, len(items)), make([]string, len(items)), make([]float64, len(items))
+	for i, it := range items {
+		names[i], vals[i], ws[i] = row(it)
+	}
+	l.barRows(names, vals, ws, cls)
 }
 
 func pluralWord(n int, one, many string) string {
