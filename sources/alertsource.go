@@ -40,6 +40,7 @@ func (api *AlertAPI) NewSource(name, baseURL string, client *http.Client, ignore
 	base := strings.TrimRight(baseURL, "/")
 	dec := api.NewDecoder(ignoreLabels)
 	src := NewJSONSource(name, api.Type, base+api.Path, client, dec.Decode, api.MapErr)
+	src.forget = dec.Forget
 	if dec.Streams() {
 		src.stream = dec.DecodeStream
 	}

@@ -30,6 +30,7 @@ type JSONSource struct {
 	mapErr         func(error) error
 	statusURL      string                          // see AlertAPI.StatusPath; "" for none
 	started        func([]byte) (time.Time, error) // reads the start time from the status
+	forget         func()                          // drops the decoder's memo; nil if none
 
 	mu  sync.Mutex // held for a whole Fetch; guards buf and the decoder
 	buf []byte
@@ -69,6 +70,16 @@ func (s *JSONSource) Uptime(ctx context.Context) (time.Duration, error) {
 		return 0, ErrNoUptime
 	}
 	return Uptime(ctx, s.client, s.statusURL, s.started)
+}
+
+// OneShot tells the source that its next reply is its last: its decoder
+// keeps no memo of it (see Poller.OneShot).
+func (s *JSONSource) OneShot() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.forget != nil {
+		s.forget()
+	}
 }
 
 // Fetch polls the URL once. Errors are *FetchError.

@@ -45,12 +45,28 @@ func (d *MemoDecoder) Streams() bool { return d.start != nil }
 // successful one left it.
 func (d *MemoDecoder) Decode(data []byte) ([]model.Alert, error) {
 	alerts, err := d.decode(d.sc, d.memo, data, d.ignore)
+	d.settle(err)
 	if err != nil {
-		d.memo.Discard()
 		return nil, err
 	}
-	d.memo.Commit()
 	return alerts, nil
+}
+
+// Forget drops the memo for good: the decoder decodes every alert of
+// every reply and keeps nothing of it, which costs less for a reply that
+// is the last (a process that polls once and exits).
+func (d *MemoDecoder) Forget() { d.memo = nil }
+
+// settle commits the memo after a decode, or discards what the failed
+// one kept.
+func (d *MemoDecoder) settle(err error) {
+	switch {
+	case d.memo == nil:
+	case err != nil:
+		d.memo.Discard()
+	default:
+		d.memo.Commit()
+	}
 }
 
 // AlertFormat is what an AlertReader needs to know of one upstream's
@@ -193,11 +209,10 @@ func (d *MemoDecoder) DecodeStream(r io.Reader, buf *[]byte) ([]model.Alert, err
 	alerts, err := d.decodeStream(st)
 	*buf = st.buf[:0]
 	d.sc.Reset(nil)
+	d.settle(err)
 	if err != nil {
-		d.memo.Discard()
 		return nil, err
 	}
-	d.memo.Commit()
 	return alerts, nil
 }
 

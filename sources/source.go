@@ -21,3 +21,8 @@ type Source interface {
 	Type() string
 	Fetch(ctx context.Context) ([]model.Alert, error)
 }
+
+// OneShot is implemented by sources that keep something of each reply
+// for the next poll (a decoder's memo of the alerts it decoded) and can
+// do without: told that the next poll is the last, they keep nothing.
+type OneShot interface{ OneShot() }

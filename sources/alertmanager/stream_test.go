@@ -31,6 +31,15 @@ func checkStreamEqualsDecode(t *testing.T, name string, in []byte) {
 	for rname, reader := range readers {
 		var buf []byte
 		got, err := NewDecoder([]string{"cluster"}).DecodeStream(reader(in), &buf)
+		// A decoder told to keep no memo (a process that polls once)
+		// decodes the same, reply after reply.
+		forgetful := NewDecoder([]string{"cluster"})
+		forgetful.Forget()
+		for range 2 {
+			fgot, ferr := forgetful.DecodeStream(reader(in), new([]byte))
+			assert.Equal(t, err == nil, ferr == nil, "%s, %s reader, no memo: %v", name, rname, ferr)
+			assert.Equal(t, got, fgot, "%s, %s reader, no memo", name, rname)
+		}
 		if wantErr != nil {
 			require.Error(t, err, "%s, %s reader", name, rname)
 			var wfe, gfe *sources.FetchError

@@ -411,6 +411,7 @@ func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
 		d, err := r.Dispatcher(true)
 		dispatcher <- built{d, err}
 	}()
+	r.Poller.OneShot()
 	err := r.Poller.PollOnce(ctx)
 	snap, serr := r.Poller.Snapshot()
 	if rec := r.Cache.Recovered(); rec != opened {
