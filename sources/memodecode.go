@@ -53,8 +53,9 @@ func (d *MemoDecoder) Decode(data []byte) ([]model.Alert, error) {
 }
 
 // Forget drops the memo for good: the decoder decodes every alert of
-// every reply and keeps nothing of it, which costs less for a reply that
-// is the last (a process that polls once and exits).
+// every reply, each member as it meets it (one pass instead of a check,
+// a hash and a decode), and keeps nothing of it, which costs less for a
+// reply that is the last (a process that polls once and exits).
 func (d *MemoDecoder) Forget() { d.memo = nil }
 
 // settle commits the memo after a decode, or discards what the failed
@@ -92,7 +93,8 @@ type memoSpan struct {
 // only checking and hashing the members the source keeps, then, unless the
 // memo holds an alert decoded from the same bytes, decoding them one by
 // one with the source's decodeMember, positioned at the member tagged Cur,
-// into A and State.
+// into A and State. Without a memo it reads them in one pass, decoding
+// each member as it is met.
 //
 // A source's decoder embeds one, calls Start once per decode and passes
 // Read to JSONScanner.Array; the method values it calls per alert are made
@@ -112,6 +114,8 @@ type AlertReader struct {
 	format *AlertFormat
 	spans  []memoSpan
 	hash   RawHash
+	// onePass: member decodes each member as it is met
+	onePass bool
 
 	// method values, made once per decode
 	memberFn func([]byte) error
@@ -138,21 +142,37 @@ func (r *AlertReader) Read() error {
 	}
 	r.spans = r.spans[:0]
 	r.hash = RawHash{}
-	if _, err := sc.Object("alert", r.memberFn); err != nil {
-		return err
-	}
-	if r.memo != nil {
-		if a, ok := r.memo.Lookup(r.hash); ok {
-			r.Alerts = append(r.Alerts, a)
-			r.memo.Keep(r.hash, &a)
-			return nil
+	err := errNotRead
+	if r.memo == nil {
+		// Nothing to look up: each member is decoded as it is met. An
+		// object that fails so is read again in two passes, whose first
+		// error (a syntax error past a member of the wrong kind, say) is
+		// the one to report.
+		at, depth := sc.pos, sc.depth
+		r.A, r.State, r.onePass = model.Alert{}, "", true
+		_, err = sc.Object("alert", r.memberFn)
+		r.onePass = false
+		if err != nil {
+			sc.pos, sc.depth = at, depth
 		}
 	}
-	r.A, r.State = model.Alert{}, ""
-	for _, sp := range r.spans {
-		r.Cur = sp.tag
-		if err := sc.At(sp.off, r.decodeFn); err != nil {
+	if err != nil {
+		if _, err := sc.Object("alert", r.memberFn); err != nil {
 			return err
+		}
+		if r.memo != nil {
+			if a, ok := r.memo.Lookup(r.hash); ok {
+				r.Alerts = append(r.Alerts, a)
+				r.memo.Keep(r.hash, &a)
+				return nil
+			}
+		}
+		r.A, r.State = model.Alert{}, ""
+		for _, sp := range r.spans {
+			r.Cur = sp.tag
+			if err := sc.At(sp.off, r.decodeFn); err != nil {
+				return err
+			}
 		}
 	}
 	a := &r.A
@@ -176,6 +196,10 @@ func (r *AlertReader) member(name []byte) error {
 	if tag == 0 {
 		return r.sc.Skip()
 	}
+	if r.onePass {
+		r.Cur = tag
+		return r.decodeFn()
+	}
 	off, raw, err := r.sc.Raw()
 	if err != nil {
 		return err
@@ -186,6 +210,9 @@ func (r *AlertReader) member(name []byte) error {
 	}
 	return nil
 }
+
+// errNotRead marks an alert object not read yet.
+var errNotRead = errors.New("not read")
 
 // streamChunk is how much of a reply DecodeStream reads at a time (more
 // for an alert object larger than that).
