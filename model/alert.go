@@ -222,6 +222,10 @@ type SourceStatus struct {
 	// pipeline (failing rules, a failed reload, a split cluster), read on
 	// a slower clock than its alerts; a severe one makes it degraded.
 	Findings []Finding
+	// HealthRead is when a poller last began reading those findings
+	// (zero: never). Stored with the status, it lets a poller started
+	// since, in this process or another, keep to the same clock.
+	HealthRead time.Time
 }
 
 // Health derives the chip state from the status.

@@ -577,7 +577,7 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	if _, ok := job.Source.(replyNotifier); !ok || job.Tickets != nil {
 		open()
 	}
-	health := p.startHealth(ctx, i, gate)
+	health, healthRead := p.startHealth(ctx, i, gate)
 	var alerts []model.Alert
 	var tickets []model.Ticket
 	var sils []model.Silence
@@ -647,6 +647,7 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 			}
 		}
 	}
+	meta.HealthRead = healthRead()
 	res, err := p.cache.Ingest(name, alerts, meta)
 	p.setWriteErr(i, err)
 	if err != nil {
@@ -665,24 +666,35 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 }
 
 // startHealth starts reading job i's pipeline health, beside its poll,
-// when it is a HealthReader and HealthEvery has passed since the last read
-// (at once, the first time); the read begins once gate is closed. The
-// poll calls the function it returns once:
+// when it is a HealthReader and HealthEvery has passed since the last read;
+// the read begins once gate is closed. The poller's first read is due
+// unless the cache says another poller of it (an earlier process: say,
+// the last `poll --once` of a timer) began one less than HealthEvery ago.
+// The poll calls health once:
 // with true after the poll is stored, to wait for the read and store the
 // findings (a failed read is stored as a note); with false after the poll
 // failed, to drop the read, so the next poll reads the health again.
-func (p *Poller) startHealth(ctx context.Context, i int, gate <-chan struct{}) func(store bool) {
+// Before storing a successful poll it calls readAt, which waits for the
+// read to begin and returns when it began (zero when none is made), to
+// store with the source's status.
+func (p *Poller) startHealth(ctx context.Context, i int, gate <-chan struct{}) (health func(store bool), readAt func() time.Time) {
 	job := p.jobs[i]
+	none, noRead := func(bool) {}, func() time.Time { return time.Time{} }
 	h, ok := job.Source.(HealthReader)
 	if !ok {
-		return func(bool) {}
+		return none, noRead
 	}
 	now := p.opt.Now()
 	last := p.healthAt[i].Load()
 	if last != 0 && now.Sub(time.Unix(0, last)) < HealthEvery {
-		return func(bool) {}
+		return none, noRead
 	}
 	p.healthAt[i].Store(now.UnixNano())
+	// decided is closed once the read begins, or is found not due after
+	// all, or the poll failed first.
+	decided := make(chan struct{})
+	decide := sync.OnceFunc(func() { close(decided) })
+	var notDue bool
 	// As a poll: each request bounded by the timeout, the read by the
 	// interval.
 	hctx, cancel := context.WithTimeout(ctx, job.Interval)
@@ -692,6 +704,7 @@ func (p *Poller) startHealth(ctx context.Context, i int, gate <-chan struct{}) f
 	done := make(chan struct{})
 	go p.guard(func() {
 		defer close(done)
+		defer decide()
 		select {
 		case <-gate: // open at once, or once the alerts reply began
 		default:
@@ -702,9 +715,17 @@ func (p *Poller) startHealth(ctx context.Context, i int, gate <-chan struct{}) f
 				return
 			}
 		}
+		if last == 0 {
+			if at := p.storedHealthRead(job.Name()); !at.After(now) && now.Sub(at) < HealthEvery {
+				notDue = true
+				p.healthAt[i].CompareAndSwap(now.UnixNano(), at.UnixNano())
+				return
+			}
+		}
+		decide()
 		findings, err = h.Health(hctx)
 	})
-	return func(store bool) {
+	health = func(store bool) {
 		if !store {
 			cancel()
 			<-done
@@ -713,8 +734,33 @@ func (p *Poller) startHealth(ctx context.Context, i int, gate <-chan struct{}) f
 		}
 		<-done
 		cancel()
-		p.storeHealth(ctx, job, findings, err, now)
+		if !notDue {
+			p.storeHealth(ctx, job, findings, err, now)
+		}
 	}
+	readAt = func() time.Time {
+		<-decided
+		if notDue {
+			return time.Time{}
+		}
+		return now
+	}
+	return health, readAt
+}
+
+// storedHealthRead is when the cache says the health of the source called
+// name was last read (zero if never, or if the cache cannot say).
+func (p *Poller) storedHealthRead(name string) time.Time {
+	_, statuses, err := p.cache.Load()
+	if err != nil {
+		return time.Time{}
+	}
+	for _, st := range statuses {
+		if st.Name == name {
+			return st.HealthRead
+		}
+	}
+	return time.Time{}
 }
 
 // storeHealth stores the findings of a health read, or the note of a

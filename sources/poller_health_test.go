@@ -94,3 +94,39 @@ func TestPollerReadsHealthOnItsOwnClock(t *testing.T) {
 	assert.Equal(t, model.FindingNote, st.Findings[0].Kind)
 	assert.Equal(t, "HTTP 502 Bad Gateway", st.Findings[0].Text)
 }
+
+// The health keeps its clock from one process to the next: a poller that
+// starts on the cache (the next `poll --once` of a timer, a restarted
+// console) within HealthEvery of the last read does not read it again,
+// and keeps the findings shown; one that starts later does.
+func TestHealthClockOutlivesThePoller(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cache.db")
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	src := &healthy{}
+	src.set([]model.Finding{{Kind: model.FindingReload, Subject: "config reload failed", Severe: true}}, nil)
+	ctx := context.Background()
+	pollOnce := func() *model.Snapshot {
+		t.Helper()
+		c := openCache(t, path)
+		defer c.Close()
+		p := sources.NewPoller(c, []sources.Job{{Source: src, Interval: 5 * time.Second}}, sources.PollerOptions{Now: func() time.Time { return now }})
+		p.OneShot()
+		require.NoError(t, p.PollOnce(ctx))
+		snap, err := p.Snapshot()
+		require.NoError(t, err)
+		return snap
+	}
+
+	snap := pollOnce()
+	assert.EqualValues(t, 1, src.reads.Load(), "the first poller on the cache reads the health")
+	assert.Equal(t, now, snap.Sources[0].HealthRead)
+
+	now = now.Add(sources.HealthEvery - time.Second)
+	snap = pollOnce()
+	assert.EqualValues(t, 1, src.reads.Load(), "not read again by the next process within HealthEvery")
+	assert.Equal(t, "config reload failed 29s ago", snap.Sources[0].PipelineReason(now), "the findings stored are still shown")
+
+	now = now.Add(2 * time.Second)
+	pollOnce()
+	assert.EqualValues(t, 2, src.reads.Load(), "read again once HealthEvery has passed since the last read")
+}

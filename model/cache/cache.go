@@ -2,10 +2,10 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 14, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 15, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, versions 4, 6, 7 and
 // 13 in history.go, version 5's index in preview.go, version 8's columns
-// in actions.go, version 9's in tickets.go, versions 10 and 11 in
+// in actions.go, version 9's in tickets.go, versions 10, 11 and 15 in
 // findings.go, version 12's columns in team.go, version 14's rollups in
 // stats.go)
 //
@@ -23,7 +23,8 @@
 //	         reloads, and of the open rows on severity for Preview.
 //	sources  one row per source: type, last_attempt, last_success,
 //	         last_error, latency_ns, items, note, findings (version 10:
-//	         what its upstream reports of its alerting pipeline, JSON).
+//	         what its upstream reports of its alerting pipeline, JSON),
+//	         health_read (version 15: when that was last read).
 //	pipeline_history  (version 11) each episode of a severe finding:
 //	         source, kind, subject, text, began, ended (0 while open).
 //	lease    the poller heartbeat: holder, expires_at.
@@ -99,7 +100,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 14
+const SchemaVersion = 15
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -167,6 +168,7 @@ var migrations = []string{
 	schemaTeam,         // 12: what a console of a team has to push, deliveries of others, the team cursor (team.go)
 	schemaTeamHistory,  // 13: history records not yet in the team store, cut-offs from it (history.go)
 	schemaStats,        // 14: alert episode rollups and the indexes stats read a year through (stats.go)
+	schemaHealthRead,   // 15: when each source's pipeline health was last read (findings.go)
 }
 
 // Cache is an open cache file. See the package documentation for the
@@ -514,11 +516,12 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		annotations = ?, silenced_by = ?, inhibited_by = ?, last_seen = ?, missed = 0, seq = ?,
 		severity = ?, fired_seen = ? WHERE id = ?`)
 	s.touch = p(`UPDATE alerts SET last_seen = ?, missed = ?, resolved_at = ?, seq = ? WHERE id = ?`)
-	s.status = p(`INSERT INTO sources(name, type, last_attempt, last_success, last_error, latency_ns, items, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	s.status = p(`INSERT INTO sources(name, type, last_attempt, last_success, last_error, latency_ns, items, note, health_read)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(name) DO UPDATE SET type = excluded.type, last_attempt = excluded.last_attempt,
 		last_success = excluded.last_success, last_error = excluded.last_error,
-		latency_ns = excluded.latency_ns, items = excluded.items, note = excluded.note`)
+		latency_ns = excluded.latency_ns, items = excluded.items, note = excluded.note,
+		health_read = max(health_read, excluded.health_read)`)
 	s.bumpSeq = p(`UPDATE meta SET v = v + 1 WHERE k = 'seq' RETURNING v`)
 	return err
 }

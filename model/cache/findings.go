@@ -48,6 +48,13 @@ const schemaPipeline = `CREATE TABLE pipeline_history (
 		FROM sources, json_each(CASE WHEN json_valid(sources.findings) THEN sources.findings ELSE '[]' END) AS f
 		WHERE json_extract(f.value, '$.severe') = 1;`
 
+// schemaHealthRead (version 15) adds to each source's status when its
+// pipeline health was last read (unix ns, 0 for never), so that a poller
+// started since, a `poll --once` run on a timer say, reads it on the
+// same clock as the one before it instead of at its every start. The
+// status write of a poll that read the health carries it.
+const schemaHealthRead = `ALTER TABLE sources ADD COLUMN health_read INTEGER NOT NULL DEFAULT 0;`
+
 // storedFinding is a model.Finding as the findings column holds it.
 type storedFinding struct {
 	Kind    string            `json:"kind"`

@@ -34,6 +34,10 @@ type PollMeta struct {
 	// Ingest.
 	Uptime      time.Duration
 	UptimeKnown bool
+	// HealthRead, when not zero, is when the poller began the read of
+	// the source's pipeline health that went with this poll: a later
+	// one than the stored one is written with the status.
+	HealthRead time.Time
 }
 
 // IngestResult counts what one Ingest did to the open rows of the source.
@@ -285,6 +289,9 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	st.Latency = meta.Latency
 	st.Items = len(alerts)
 	st.Note = ""
+	if hr := norm(meta.HealthRead); hr.After(st.HealthRead) {
+		st.HealthRead = hr
+	}
 	if suspect {
 		st.Note = fmt.Sprintf("%s; had %s", model.EmptyReplyNote, model.Plural(openBefore, "alert", "alerts"))
 		if restarted {
@@ -294,7 +301,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	p.status = st
 	d := s.disk
 	p.writeSt = len(p.changes) > 0 || !s.stored || d.LastError != "" || d.Items != st.Items ||
-		d.Note != st.Note || d.Type != st.Type || at.Sub(d.LastAttempt) > StatusRefresh
+		d.Note != st.Note || d.Type != st.Type || at.Sub(d.LastAttempt) > StatusRefresh || st.HealthRead.After(d.HealthRead)
 	p.res.Wrote = len(p.changes) > 0 || p.writeSt
 	return p
 }
@@ -407,7 +414,7 @@ func (c *Cache) exec(p *plan) error {
 
 func (c *Cache) writeStatus(st model.SourceStatus) error {
 	_, err := c.st.status.ExecContext(context.Background(), st.Name, st.Type, ns(st.LastAttempt), ns(st.LastSuccess),
-		st.LastError, int64(st.Latency), st.Items, st.Note)
+		st.LastError, int64(st.Latency), st.Items, st.Note, ns(st.HealthRead))
 	if err != nil {
 		return c.wrap("write source status", err)
 	}

@@ -368,25 +368,30 @@ func (c *Cache) loadStatuses() error {
 			s.status = d
 		}
 		// Findings are written on their own (StoreFindings), without
-		// moving last_attempt: the file's are the latest.
+		// moving last_attempt: the file's are the latest. So may be
+		// the health's last read (another process's).
 		s.status.Findings = d.Findings
+		if d.HealthRead.After(s.status.HealthRead) {
+			s.status.HealthRead = d.HealthRead
+		}
 	})
 }
 
-const statusCols = `name, type, last_attempt, last_success, last_error, latency_ns, items, note, findings`
+const statusCols = `name, type, last_attempt, last_success, last_error, latency_ns, items, note, findings, health_read`
 
 // scanStatuses decodes source status rows and hands each to fn; it closes rs.
 func (c *Cache) scanStatuses(rs *sql.Rows, fn func(model.SourceStatus)) error {
 	defer rs.Close()
 	for rs.Next() {
 		var d model.SourceStatus
-		var attempt, success, latency int64
+		var attempt, success, latency, healthRead int64
 		var findings string
-		if err := rs.Scan(&d.Name, &d.Type, &attempt, &success, &d.LastError, &latency, &d.Items, &d.Note, &findings); err != nil {
+		if err := rs.Scan(&d.Name, &d.Type, &attempt, &success, &d.LastError, &latency, &d.Items, &d.Note, &findings, &healthRead); err != nil {
 			return c.wrap("read source status", err)
 		}
 		d.Findings = decodeFindings(findings)
 		d.LastAttempt, d.LastSuccess, d.Latency = fromNS(attempt), fromNS(success), time.Duration(latency)
+		d.HealthRead = fromNS(healthRead)
 		fn(d)
 	}
 	if err := rs.Err(); err != nil {

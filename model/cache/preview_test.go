@@ -33,7 +33,7 @@ func TestSeverityBackfillIsParseSeverity(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	db := rawDB(t, path)
-	for _, q := range append(dropStatsSchema, []string{`DROP INDEX alerts_open_severity`, `ALTER TABLE alerts DROP COLUMN severity`,
+	for _, q := range append(dropSince13, []string{`DROP INDEX alerts_open_severity`, `ALTER TABLE alerts DROP COLUMN severity`,
 		`ALTER TABLE outage_history DROP COLUMN first_seen`, `ALTER TABLE outage_history DROP COLUMN provisional`,
 		`ALTER TABLE alerts DROP COLUMN fired_seen`, `DROP INDEX acks_ended`, `ALTER TABLE acks DROP COLUMN ended_at`,
 		`ALTER TABLE acks DROP COLUMN ended`, `ALTER TABLE silences DROP COLUMN starts_at`,

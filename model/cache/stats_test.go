@@ -221,7 +221,7 @@ func TestStatsMigrationBackfillsRollups(t *testing.T) {
 	require.NoError(t, c.Close())
 
 	db := rawDB(t, path)
-	for _, s := range append(dropStatsSchema, "PRAGMA user_version = 13") {
+	for _, s := range append(dropSince13, "PRAGMA user_version = 13") {
 		_, err := db.Exec(s)
 		require.NoError(t, err, s)
 	}
@@ -311,9 +311,10 @@ func TestPruneKeepsRollupsLongerThanAlertRows(t *testing.T) {
 		"the open ticket stays, past its SLA")
 }
 
-// dropStatsSchema takes a file back from schema 14 (for the tests that
-// start from an older version).
-var dropStatsSchema = []string{"DROP TABLE alert_hours", "DROP TABLE alert_svc_hours", "DROP TABLE alert_keys",
+// dropSince13 takes a file back from the current schema to what version
+// 13 had (the stats schema of 14, the health_read column of 15), for the
+// tests that migrate from an older one.
+var dropSince13 = []string{"ALTER TABLE sources DROP COLUMN health_read", "DROP TABLE alert_hours", "DROP TABLE alert_svc_hours", "DROP TABLE alert_keys",
 	"DROP TABLE alert_key_counts", "DROP TABLE ticket_hours", "DROP INDEX audit_acks", "DROP INDEX escalations_stats",
 	"DROP INDEX acks_stats", "DROP INDEX outage_history_stats", "DROP INDEX tickets_service", "DROP INDEX tickets_open_due"}
 
@@ -378,7 +379,7 @@ func TestStatsRollupWriteMatchesBackfill(t *testing.T) {
 	written := rollupTables(t, db)
 	assert.Len(t, written["keys"], 601)
 	assert.Len(t, written["counts"], 3*601, "each key once per width")
-	for _, s := range append(dropStatsSchema, "PRAGMA user_version = 13") {
+	for _, s := range append(dropSince13, "PRAGMA user_version = 13") {
 		_, err := db.Exec(s)
 		require.NoError(t, err, s)
 	}

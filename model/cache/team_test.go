@@ -393,7 +393,7 @@ func TestTeamMigrationFromVersion11(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Close())
 	db := rawDB(t, path)
-	for _, q := range append(dropStatsSchema, []string{`DROP INDEX audit_team`, `ALTER TABLE audit DROP COLUMN team`,
+	for _, q := range append(dropSince13, []string{`DROP INDEX audit_team`, `ALTER TABLE audit DROP COLUMN team`,
 		`ALTER TABLE outbox DROP COLUMN remote`, `DROP INDEX outage_history_team`, `DROP INDEX source_history_team`,
 		`ALTER TABLE outage_history DROP COLUMN team`, `ALTER TABLE source_history DROP COLUMN team`, `DROP TABLE team_cutoff`,
 		`PRAGMA user_version = 11`}...) {
