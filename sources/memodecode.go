@@ -229,6 +229,11 @@ const streamChunk = 64 << 10
 // Decode. A read error of r is returned as it is. A failed decode leaves
 // the memo as the last successful one left it.
 func (d *MemoDecoder) DecodeStream(r io.Reader, buf *[]byte) ([]model.Alert, error) {
+	if d.memo == nil && d.start != nil {
+		alerts, err := d.decodeParallel(r)
+		d.sc.Reset(nil)
+		return alerts, err
+	}
 	if cap(*buf) < streamChunk {
 		*buf = make([]byte, 0, streamChunk)
 	}

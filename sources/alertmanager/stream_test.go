@@ -64,7 +64,21 @@ func TestDecodeStreamEqualsDecode(t *testing.T) {
 	for _, name := range decoding.Payloads {
 		checkStreamEqualsDecode(t, name, decoding.Payload(t, name))
 	}
-	checkStreamEqualsDecode(t, "synthetic 2k", synthPayload(2000))
+	long := synthPayload(2000)
+	checkStreamEqualsDecode(t, "synthetic 2k", long)
+	// Faults deep in a reply long enough for a decoder without a memo to
+	// cut it into segments decoded side by side.
+	at := bytes.Index(long[len(long)*3/4:], []byte(`"startsAt":"`)) + len(long)*3/4
+	for name, in := range map[string][]byte{
+		"long, bad time deep in":    append(append(append([]byte{}, long[:at]...), `"startsAt":"yesterday","x":"`...), long[at+len(`"startsAt":"`):]...),
+		"long, truncated":           long[:len(long)*7/10],
+		"long, data after":          append(append([]byte{}, long...), " x"...),
+		"long, trailing comma":      append(append([]byte{}, long[:len(long)-1]...), ",]"...),
+		"long, bad literal deep in": append(append([]byte{}, long[:at]...), bytes.Replace(long[at:], []byte(`"inhibitedBy":[]`), []byte(`"inhibitedBy":nul`), 1)...),
+		"long, brackets crossed":    append(append([]byte{}, long[:len(long)-1]...), "}"...),
+	} {
+		checkStreamEqualsDecode(t, name, in)
+	}
 	big := `[{"labels":{"alertname":"Big"},"annotations":{"description":"` + strings.Repeat("x", 300<<10) + `"},"status":{"state":"active"}},` +
 		`{"labels":{"alertname":"After"},"status":{"state":"active"}}]`
 	checkStreamEqualsDecode(t, "an alert larger than a read", []byte(big))
@@ -88,6 +102,7 @@ func TestDecodeStreamEqualsDecode(t *testing.T) {
 		"escapes":                     `[{"labels":{"alertname":"A\u00e9\"\\"},"annotations":{"s":"\ud83d\ude00"},"status":{"state":"active"}}]`,
 		"invalid utf-8":               "[{\"labels\":{\"alertname\":\"A\xff\"},\"status\":{\"state\":\"active\"}}]",
 		"a kind, then a syntax error": `[{"annotations":00`,
+		"brackets crossed":            `[}`,
 	} {
 		checkStreamEqualsDecode(t, name, []byte(in))
 	}
