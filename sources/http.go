@@ -579,15 +579,19 @@ func (s *JSONScanner) Reset(data []byte) {
 	s.data, s.pos, s.base, s.depth = data, 0, 0, 0
 }
 
-func (s *JSONScanner) ws() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
+func (s *JSONScanner) ws() { s.pos = skipSpace(s.data, s.pos) }
+
+// skipSpace returns the index of the first byte of b at or after i that
+// is not JSON whitespace, len(b) if none.
+func skipSpace(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		switch b[i] {
 		case ' ', '\n', '\r', '\t':
-			s.pos++
 		default:
-			return
+			return i
 		}
 	}
+	return i
 }
 
 // Peek returns the first byte of the next value (after whitespace), or 0

@@ -264,19 +264,6 @@ func (d *MemoDecoder) decodeSegment(sc *JSONScanner, seg *segment) ([]model.Aler
 // decoder will say why.
 var errSplit = errors.New("segment does not split at elements")
 
-// skipSpace returns the index of the first byte of b at or after i that
-// is not JSON whitespace, len(b) if none.
-func skipSpace(b []byte, i int) int {
-	for ; i < len(b); i++ {
-		switch b[i] {
-		case ' ', '\n', '\r', '\t':
-		default:
-			return i
-		}
-	}
-	return i
-}
-
 // eofReader returns err, or io.EOF when err is nil or io.EOF: the end of
 // a reply already read.
 type eofReader struct{ err error }
