@@ -142,21 +142,7 @@ func (r *AlertReader) Read() error {
 	}
 	r.spans = r.spans[:0]
 	r.hash = RawHash{}
-	err := errNotRead
-	if r.memo == nil {
-		// Nothing to look up: each member is decoded as it is met. An
-		// object that fails so is read again in two passes, whose first
-		// error (a syntax error past a member of the wrong kind, say) is
-		// the one to report.
-		at, depth := sc.pos, sc.depth
-		r.A, r.State, r.onePass = model.Alert{}, "", true
-		_, err = sc.Object("alert", r.memberFn)
-		r.onePass = false
-		if err != nil {
-			sc.pos, sc.depth = at, depth
-		}
-	}
-	if err != nil {
+	if r.memo != nil || !r.readOnePass() {
 		if _, err := sc.Object("alert", r.memberFn); err != nil {
 			return err
 		}
@@ -191,6 +177,23 @@ func (r *AlertReader) Read() error {
 	return nil
 }
 
+// readOnePass decodes the object at the scanner's position into A and
+// State, each member as it is met (nothing to look up without a memo),
+// and reports whether it could. If not, it puts the scanner back: the
+// object is read again in two passes, whose first error (a syntax error
+// past a member of the wrong kind, say) is the one to report.
+func (r *AlertReader) readOnePass() bool {
+	sc := r.sc
+	at, depth := sc.pos, sc.depth
+	r.A, r.State, r.onePass = model.Alert{}, "", true
+	_, err := sc.Object("alert", r.memberFn)
+	r.onePass = false
+	if err != nil {
+		sc.pos, sc.depth = at, depth
+	}
+	return err == nil
+}
+
 func (r *AlertReader) member(name []byte) error {
 	tag := r.format.MemberTag(name)
 	if tag == 0 {
@@ -210,9 +213,6 @@ func (r *AlertReader) member(name []byte) error {
 	}
 	return nil
 }
-
-// errNotRead marks an alert object not read yet.
-var errNotRead = errors.New("not read")
 
 // streamChunk is how much of a reply DecodeStream reads at a time (more
 // for an alert object larger than that).

@@ -217,7 +217,7 @@ func (d *MemoDecoder) decodeParallel(r io.Reader) ([]model.Alert, error) {
 	// The sequential decoder, on what was read and the rest, says what
 	// is wrong.
 	if readErr != nil {
-		r = eofReader{readErr}
+		r = errReader{readErr}
 	}
 	whole := make([]byte, 0, len(body)+len(done)*readBlock)
 	for _, b := range done {
@@ -264,13 +264,8 @@ func (d *MemoDecoder) decodeSegment(sc *JSONScanner, seg *segment) ([]model.Aler
 // decoder will say why.
 var errSplit = errors.New("segment does not split at elements")
 
-// eofReader returns err, or io.EOF when err is nil or io.EOF: the end of
-// a reply already read.
-type eofReader struct{ err error }
+// errReader is the end of a reply already read: its read error, or
+// io.EOF.
+type errReader struct{ err error }
 
-func (e eofReader) Read([]byte) (int, error) {
-	if e.err == nil {
-		return 0, io.EOF
-	}
-	return 0, e.err
-}
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
