@@ -61,15 +61,13 @@ func newFeed(p *sources.Poller, d Observer, planned bool) *Feed {
 				if !ok {
 					return
 				}
-				if p.Unstored(s) {
-					// Rows that may never be stored: the screen's only.
-					f.send(s, false)
-				} else {
-					if !s.Built.IsZero() { // not one that holds only why none could be built
-						d.Observe(s)
-					}
-					f.send(s, false)
+				// The dispatcher observes what is stored, not rows that
+				// may never be (the screen's only), nor a snapshot that
+				// holds only why none could be built.
+				if !p.Unstored(s) && !s.Built.IsZero() {
+					d.Observe(s)
 				}
+				f.send(s, false)
 				if first := firstSignal(s); first != built && !s.Built.IsZero() && s.Loading == 0 {
 					// Signals built anew (a reissued snapshot shares
 					// them): the garbage of building them, and of the
