@@ -493,8 +493,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 		order = append(order, i)
 	}
 	sort.SliceStable(order, func(a, b int) bool { return rows[order[a]].Source < rows[order[b]].Source })
-	var slab []Signal
-	chunk := 64
+	slab := Slab[Signal]{Next: 64}
 	for _, i := range order {
 		r := rows[i]
 		st := status[r.Source]
@@ -510,11 +509,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 			// Signals are carved from slabs: a snapshot's live and
 			// die together. The slabs grow up to 4096 signals, so an
 			// HA pair (two rows a signal) wastes at most one's tail.
-			if len(slab) == 0 {
-				slab, chunk = make([]Signal, min(chunk, len(order)-len(snap.Signals))), min(2*chunk, 4096)
-			}
-			sig = &slab[0]
-			slab = slab[1:]
+			sig = slab.New(len(order) - len(snap.Signals))
 			*sig = Signal{
 				AlertRow:     r,
 				Severity:     ParseSeverity(r.Labels.Get("severity")),

@@ -413,21 +413,16 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 		labels, annots, silenced, inhibited sql.RawBytes
 		resolved                            sql.NullInt64
 		// Rows are carved from slabs, as Ingest's are: one allocation
-		// per chunk instead of one per row, at their exact size. The
-		// chunks grow, so a sync of a few rows takes a small one.
-		slab  []model.AlertRow
-		chunk = 16
+		// per chunk instead of one per row. The chunks grow, so a sync
+		// of a few rows takes a small one.
+		slab model.Slab[model.AlertRow]
 	)
 	for rs.Next() {
 		if err := rs.Scan(&id, &src, &key, &state, &startsAt, &genURL, &labels, &annots,
 			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved, &firedSeen); err != nil {
 			return c.wrap("read alerts", err)
 		}
-		if len(slab) == 0 {
-			slab, chunk = make([]model.AlertRow, chunk), min(2*chunk, 4096)
-		}
-		r := &slab[0]
-		slab = slab[1:]
+		r := slab.New(0)
 		*r = model.AlertRow{Source: c.internStr(src), FirstSeen: model.Stamp(firstSeen), FiredSeen: model.Stamp(firedSeen),
 			LastSeen: model.Stamp(lastSeen), Missed: missed}
 		r.Key = key
