@@ -420,9 +420,11 @@ func (r *Runtime) PollOnce(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprintln(r.stderr, "sitroom: warning:", rec)
 	}
 	if serr == nil {
-		fmt.Fprintf(stdout, "polled %s: %s, %d firing, %d pending, %d silenced\n",
+		// The header's counts: silenced and inhibited apart, as the
+		// Alertmanager says them.
+		fmt.Fprintf(stdout, "polled %s: %s, %d firing, %d pending, %d silenced, %d inhibited\n",
 			model.Plural(len(r.Config.Sources), "source", "sources"), model.Plural(snap.Counts.Outages, "outage", "outages"),
-			snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Suppressed)
+			snap.Counts.Firing, snap.Counts.Pending, snap.Counts.Silenced, snap.Counts.Inhibited)
 	}
 	b := <-dispatcher
 	disp, derr := b.d, b.err

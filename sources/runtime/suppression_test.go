@@ -102,6 +102,13 @@ func TestInhibitedAlertsAreNotSilenced(t *testing.T) {
 	assert.True(t, db.CauseInhibits)
 	assert.Equal(t, []*model.Outage{db}, node.Symptoms)
 
+	// sitroom poll --once says what the header says.
+	var out strings.Builder
+	dir := t.TempDir()
+	rt := openRuntime(t, context.Background(), cfg, filepath.Join(dir, "cache.db"), filepath.Join(dir, "log"))
+	require.NoError(t, rt.PollOnce(context.Background(), &out))
+	assert.Contains(t, out.String(), "1 firing, 0 pending, 0 silenced, 3 inhibited")
+
 	h := uitest.Start(t, ui.Options{Operator: "noc1"}, 160, 48)
 	h.Push(snap)
 	text := strings.Join(h.Text(), "\n")
