@@ -1109,10 +1109,17 @@ func (s *JSONScanner) number() error {
 
 // End checks that nothing but whitespace follows the top-level value.
 func (s *JSONScanner) End() error {
-	if s.Peek() != 0 {
+	if !s.atEnd() {
 		return s.errAt("", "data after the end of the reply")
 	}
 	return nil
+}
+
+// atEnd skips whitespace and reports whether the data ends there (Peek
+// returns 0 there, and for a NUL byte too).
+func (s *JSONScanner) atEnd() bool {
+	s.ws()
+	return s.pos >= len(s.data)
 }
 
 // str turns b into a string, sharing a cached copy of short strings and

@@ -388,7 +388,7 @@ func (st *replyStream) element(sc *JSONScanner, read func() error) error {
 // end checks that nothing but whitespace follows the array.
 func (st *replyStream) end(sc *JSONScanner) error {
 	for {
-		if c := sc.Peek(); c != 0 {
+		if !sc.atEnd() {
 			return sc.End()
 		}
 		if !st.more(sc, streamChunk) {

@@ -231,29 +231,28 @@ func (d *MemoDecoder) decodeSegment(sc *JSONScanner, seg *segment) ([]model.Aler
 	sc.Reset(seg.data)
 	defer sc.Reset(nil)
 	rd := d.start(sc, nil, d.ignore)
-	c := sc.Peek()
-	if !seg.first && c != 0 {
-		if c != ',' {
+	if !seg.first && !sc.atEnd() {
+		if sc.Peek() != ',' {
 			return nil, errSplit
 		}
 		sc.pos++
-		if c = sc.Peek(); c == 0 {
+		if sc.atEnd() {
 			return nil, errSplit
 		}
 	}
-	for c != 0 {
+	for !sc.atEnd() {
 		sc.depth = 1
 		if err := rd.Read(); err != nil {
 			return nil, err
 		}
-		switch c = sc.Peek(); c {
-		case 0:
-		case ',':
-			sc.pos++
-			if c = sc.Peek(); c == 0 {
-				return nil, errSplit
-			}
-		default:
+		if sc.atEnd() {
+			break
+		}
+		if sc.Peek() != ',' {
+			return nil, errSplit
+		}
+		sc.pos++
+		if sc.atEnd() {
 			return nil, errSplit
 		}
 	}

@@ -79,6 +79,7 @@ func TestDecodeErrors(t *testing.T) {
 		"empty":     {In: ``, Kind: sources.KindMalformed, Msg: "malformed reply: empty body"},
 		"truncated": {In: `[{"labels":{"alertname":"A"},"status":{"state":"act`, Kind: sources.KindTruncated, Msg: "truncated reply"},
 		"wrong":     {In: `[{"status":{"silencedBy":"x"}}]`, Kind: sources.KindMalformed, Msg: `malformed reply: status.silencedBy: expected '[', found string at byte 25`},
+		"NUL after": {In: "[]\x00", Kind: sources.KindMalformed, Msg: "malformed reply: data after the end of the reply at byte 2"},
 	})
 }
 

@@ -103,6 +103,9 @@ func TestDecodeStreamEqualsDecode(t *testing.T) {
 		"invalid utf-8":               "[{\"labels\":{\"alertname\":\"A\xff\"},\"status\":{\"state\":\"active\"}}]",
 		"a kind, then a syntax error": `[{"annotations":00`,
 		"brackets crossed":            `[}`,
+		"a NUL for an alert":          "[ \x00]",
+		"a NUL after an alert":        "[{\"labels\":{\"alertname\":\"A\"},\"status\":{\"state\":\"active\"}}\x00]",
+		"a NUL after the array":       "[]\x00",
 	} {
 		checkStreamEqualsDecode(t, name, []byte(in))
 	}
