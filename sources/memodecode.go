@@ -116,6 +116,11 @@ type AlertReader struct {
 	hash   RawHash
 	// onePass: member decodes each member as it is met
 	onePass bool
+	// Hashes, when not nil, collects the memo hash of each alert read,
+	// in the order of Alerts, instead of keeping the alert in the memo:
+	// readers decoding segments of one reply side by side never write
+	// the memo; the caller keeps their alerts once all are read.
+	Hashes []RawHash
 
 	// method values, made once per decode
 	memberFn func([]byte) error
@@ -149,7 +154,7 @@ func (r *AlertReader) Read() error {
 		if r.memo != nil {
 			if a, ok := r.memo.Lookup(r.hash); ok {
 				r.Alerts = append(r.Alerts, a)
-				r.memo.Keep(r.hash, &a)
+				r.keep(&a)
 				return nil
 			}
 		}
@@ -172,9 +177,18 @@ func (r *AlertReader) Read() error {
 	}
 	r.Alerts = append(r.Alerts, *a)
 	if r.memo != nil {
-		r.memo.Keep(r.hash, a)
+		r.keep(a)
 	}
 	return nil
+}
+
+// keep records a, just read, for the memo.
+func (r *AlertReader) keep(a *model.Alert) {
+	if r.Hashes != nil {
+		r.Hashes = append(r.Hashes, r.hash)
+		return
+	}
+	r.memo.Keep(r.hash, a)
 }
 
 // readOnePass decodes the object at the scanner's position into A and
@@ -228,11 +242,20 @@ const streamChunk = 64 << 10
 // reply that does not start as an array is read whole and handed to
 // Decode. A read error of r is returned as it is. A failed decode leaves
 // the memo as the last successful one left it.
+//
+// A reply with nothing to look up, because the memo is empty (the first
+// of a process) or there is none (Forget), is every alert to decode: it
+// is cut as it arrives and decoded on every core instead (see
+// decodeParallel), held whole until then, and *buf is left alone.
 func (d *MemoDecoder) DecodeStream(r io.Reader, buf *[]byte) ([]model.Alert, error) {
-	if d.memo == nil && d.start != nil {
+	if d.start != nil && (d.memo == nil || d.memo.Len() == 0) {
 		alerts, err := d.decodeParallel(r)
 		d.sc.Reset(nil)
-		return alerts, err
+		d.settle(err)
+		if err != nil {
+			return nil, err
+		}
+		return alerts, nil
 	}
 	if cap(*buf) < streamChunk {
 		*buf = make([]byte, 0, streamChunk)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,7 +32,8 @@ func checkStreamEqualsDecode(t *testing.T, name string, in []byte) {
 	want, wantErr := NewDecoder([]string{"cluster"}).Decode(in)
 	for rname, reader := range readers {
 		var buf []byte
-		got, err := NewDecoder([]string{"cluster"}).DecodeStream(reader(in), &buf)
+		d := NewDecoder([]string{"cluster"})
+		got, err := d.DecodeStream(reader(in), &buf)
 		// A decoder told to keep no memo (a process that polls once)
 		// decodes the same, reply after reply.
 		forgetful := NewDecoder([]string{"cluster"})
@@ -51,8 +53,21 @@ func checkStreamEqualsDecode(t *testing.T, name string, in []byte) {
 		}
 		require.NoError(t, err, "%s, %s reader", name, rname)
 		assert.Equal(t, want, got, "%s, %s reader", name, rname)
+		// The first reply of a decoder with a memo, decoded on every
+		// core when long, fills its memo as the sequential decoder
+		// would: the next reply streams through the buffer and reuses
+		// every alert (the same key string, not one computed again from
+		// a copy of the reply).
+		again, err := d.DecodeStream(reader(bytes.Clone(in)), &buf)
+		require.NoError(t, err, "%s, %s reader, second reply", name, rname)
+		assert.Equal(t, want, again, "%s, %s reader, second reply", name, rname)
 		if len(in) > 256<<10 && bytes.Count(in, []byte(`"labels"`)) > 1000 {
 			assert.LessOrEqual(t, cap(buf), 64<<10, "%s, %s reader: the buffer holds a few alerts at a time, not the reply", name, rname)
+			for i := range again {
+				if unsafe.StringData(again[i].Key) != unsafe.StringData(got[i].Key) {
+					t.Fatalf("%s, %s reader: alert %d of the second reply decoded again, not reused from the memo", name, rname, i)
+				}
+			}
 		}
 	}
 }
