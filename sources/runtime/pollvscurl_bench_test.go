@@ -56,6 +56,18 @@ func medianDuration(ds []time.Duration) time.Duration {
 	return (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
 }
 
+// curlFetch fetches url with curl, the reply thrown away, and returns
+// its wall time.
+func curlFetch(b *testing.B, curl, url string) time.Duration {
+	t0 := time.Now()
+	out, err := exec.Command(curl, "-sS", "-o", os.DevNull, "-w", "%{size_download}", url).Output()
+	d := time.Since(t0)
+	if err != nil || len(out) == 0 || out[0] == '0' {
+		b.Fatalf("curl: %v (%s)", err, out)
+	}
+	return d
+}
+
 // BenchmarkPollVersusCurl10k is the cold-poll budget: on one real
 // Alertmanager holding 10k alerts, the built binary's `sitroom poll
 // --once` against `curl` fetching the same /api/v2/alerts reply (the
@@ -83,15 +95,7 @@ func BenchmarkPollVersusCurl10k(b *testing.B) {
 	url := am.URL + "/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true"
 	want := fmt.Sprintf("%d firing", n)
 
-	curlOnce := func() time.Duration {
-		t0 := time.Now()
-		out, err := exec.Command(curl, "-sS", "-o", os.DevNull, "-w", "%{size_download}", url).Output()
-		d := time.Since(t0)
-		if err != nil || len(out) == 0 || out[0] == '0' {
-			b.Fatalf("curl: %v (%s)", err, out)
-		}
-		return d
-	}
+	curlOnce := func() time.Duration { return curlFetch(b, curl, url) }
 	baseline := os.Getenv("SITROOM_POLL_BASELINE")
 	cpu := map[string][]time.Duration{} // CPU time (user+sys) of each binary's polls
 	pollWith := func(bin, db string) time.Duration {
