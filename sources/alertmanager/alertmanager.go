@@ -132,7 +132,7 @@ func decode(sc *sources.JSONScanner, memo *sources.AlertMemo, data []byte, ignor
 		if c == '{' {
 			return nil, sources.MalformedError("expected a JSON array of alerts, found an object (is this an Alertmanager v2 API?)")
 		}
-		if c == 0 {
+		if c == 0 && sc.End() == nil { // 0 is also a NUL byte
 			return nil, sources.MalformedError("empty body")
 		}
 		return nil, sources.MalformedError("expected a JSON array of alerts")

@@ -80,6 +80,8 @@ func TestDecodeErrors(t *testing.T) {
 		"truncated": {In: `[{"labels":{"alertname":"A"},"status":{"state":"act`, Kind: sources.KindTruncated, Msg: "truncated reply"},
 		"wrong":     {In: `[{"status":{"silencedBy":"x"}}]`, Kind: sources.KindMalformed, Msg: `malformed reply: status.silencedBy: expected '[', found string at byte 25`},
 		"NUL after": {In: "[]\x00", Kind: sources.KindMalformed, Msg: "malformed reply: data after the end of the reply at byte 2"},
+		"NUL":       {In: " \x00", Kind: sources.KindMalformed, Msg: "malformed reply: expected a JSON array of alerts"},
+		"spaces":    {In: " \n ", Kind: sources.KindMalformed, Msg: "malformed reply: empty body"},
 	})
 }
 
