@@ -485,14 +485,7 @@ func BuildSnapshot(rows []*AlertRow, statuses []SourceStatus, opt SnapshotOption
 	sourceNames := sourceList{}
 	inhibited := false // some row is inhibited
 	// Visit rows in source order so the merged labels are deterministic.
-	order := make([]int, 0, len(rows))
-	for i := range rows {
-		if rows[i].Resolved() || status[rows[i].Source] == nil {
-			continue
-		}
-		order = append(order, i)
-	}
-	sort.SliceStable(order, func(a, b int) bool { return rows[order[a]].Source < rows[order[b]].Source })
+	order := sourceOrder(rows, status)
 	slab := Slab[Signal]{Next: 64}
 	for _, i := range order {
 		r := rows[i]
@@ -878,6 +871,61 @@ func mergeRank(s State) int {
 		return 1
 	}
 	return 0
+}
+
+// sourceOrder returns the indexes of the open rows of the sources in
+// status, ordered by source name and, within a source, as in rows: a
+// counting sort over the few names (sorting 10k rows by name took an
+// eighth of a snapshot's build).
+func sourceOrder(rows []*AlertRow, status map[string]*SourceStatus) []int {
+	var names []string // the configured sources met, in order met
+	var counts []int   // their open rows
+	// Every source met and its index in names (-1: not configured), so
+	// that rows alternating between sources (an HA pair's) cost no map
+	// lookup each.
+	var met []string
+	var index []int32
+	of := make([]int32, len(rows)) // index in names of each row's source; -1: left out
+	last, at := "", int32(-2)      // the source of the row before (-2: none yet) and its index
+	for i, r := range rows {
+		if at == -2 || r.Source != last {
+			last = r.Source
+			k := slices.Index(met, last)
+			if k < 0 {
+				k, at = len(met), -1
+				if status[last] != nil {
+					at = int32(len(names))
+					names, counts = append(names, last), append(counts, 0)
+				}
+				met, index = append(met, last), append(index, at)
+			}
+			at = index[k]
+		}
+		if at < 0 || r.Resolved() {
+			of[i] = -1
+			continue
+		}
+		of[i] = at
+		counts[at]++
+	}
+	// Where each source's rows begin, in name order.
+	byName := make([]int, len(names))
+	for i := range byName {
+		byName[i] = i
+	}
+	slices.SortFunc(byName, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+	start, n := make([]int, len(names)), 0
+	for _, k := range byName {
+		start[k], n = n, n+counts[k]
+	}
+	order := make([]int, n)
+	for i, k := range of {
+		if k >= 0 {
+			order[start[k]] = i
+			start[k]++
+		}
+	}
+	return order
 }
 
 // sortSignals orders signals worst first: by severity, state, start

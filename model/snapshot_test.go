@@ -254,3 +254,25 @@ func TestKeepStartsKeepsTheRecordedAge(t *testing.T) {
 	assert.Equal(t, t0.Add(-30*time.Minute), snap.Outage("db").Since, "no younger than its record")
 	assert.Equal(t, t0.Add(-time.Hour), snap.Outage("web").Since)
 }
+
+// Rows are merged in source-name order, each source's in the order the
+// cache has them, whatever the order of the slice: the merged labels
+// and annotations do not depend on it. Rows resolved or of a source
+// not configured are left out.
+func TestSourceOrder(t *testing.T) {
+	row := func(src string, resolved bool) *AlertRow {
+		r := &AlertRow{Source: src}
+		if resolved {
+			r.ResolvedAt = StampOf(time.Unix(1, 0))
+		}
+		return r
+	}
+	rows := []*AlertRow{
+		row("prom-b", false), row("am", false), row("prom-b", false), row("gone", false),
+		row("am", true), row("am", false), row("prom-a", false), row("prom-b", false),
+	}
+	status := map[string]*SourceStatus{"am": {}, "prom-a": {}, "prom-b": {}}
+	assert.Equal(t, []int{1, 5, 6, 0, 2, 7}, sourceOrder(rows, status))
+	assert.Empty(t, sourceOrder(rows, map[string]*SourceStatus{}))
+	assert.Empty(t, sourceOrder(nil, status))
+}
