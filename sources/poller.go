@@ -148,6 +148,9 @@ type Poller struct {
 	baseMu  sync.Mutex
 	base    *model.Snapshot // see alertsSnapshot; guarded by baseMu
 	baseKey uint64          // the seal of base's rows and statuses
+	// oneShot: OneShot was called; PollOnce builds the signals of the
+	// rows stored while its requests are in flight.
+	oneShot bool
 	refresh []chan struct{}
 
 	// quiet[i] is set while job i's last poll was empty and the cache
@@ -324,10 +327,16 @@ func (p *Poller) guard(f func()) {
 }
 
 // OneShot readies the poller for a process that polls once (PollOnce)
-// and exits: its sources keep nothing of the replies for a next poll.
-// A memo of 10k alerts costs a poll about a third more than decoding
-// them and keeping nothing. Call it before PollOnce.
+// and exits: its sources keep nothing of the replies for a next poll (a
+// memo of 10k alerts costs a poll about a third more than decoding them
+// and keeping nothing), and the cache keeps the rows the poll finds
+// unchanged as they are (cache.PollsOnce), so the signals PollOnce builds
+// of the stored rows while its requests are in flight are those of the
+// rows after a poll that changed none: not built again once it is in.
+// Call it before PollOnce.
 func (p *Poller) OneShot() {
+	p.oneShot = true
+	p.cache.PollsOnce()
 	for _, job := range p.jobs {
 		if s, ok := job.Source.(OneShot); ok {
 			s.OneShot()
@@ -345,8 +354,14 @@ func (p *Poller) PollOnce(ctx context.Context) error {
 	errs := make([]error, len(p.jobs))
 	var wg sync.WaitGroup
 	// The mirror loads, and the lease the history is recorded under is
-	// taken if free, while the requests are in flight, not before.
-	wg.Go(p.cache.Preload)
+	// taken if free, while the requests are in flight, not before; so
+	// are the signals of the stored rows, in a process that polls once.
+	wg.Go(func() {
+		p.cache.Preload()
+		if p.oneShot {
+			p.guard(p.signalsAhead)
+		}
+	})
 	if p.opt.History != nil {
 		wg.Go(p.renewLease)
 	}
@@ -1020,6 +1035,19 @@ func (p *Poller) snapshotOf(rows []*model.AlertRow, statuses []model.SourceStatu
 	return snap, configured
 }
 
+// signalsAhead builds the signals of the rows stored before PollOnce's
+// poll (alertsSnapshot), for a process that polls once: its cache keeps
+// the rows a poll finds unchanged, so after a poll that changed none the
+// snapshot is these signals reissued, not built again.
+func (p *Poller) signalsAhead() {
+	rows, statuses, err := p.cache.Load()
+	if err != nil {
+		return // for the poll to meet and report
+	}
+	configured, _ := p.configuredOf(statuses)
+	p.alertsSnapshot(rows, configured)
+}
+
 // alertsSnapshot returns the snapshot of rows and configured statuses
 // without tickets: the last one built when the rows and what the signals
 // read of the statuses have not changed since (rows are replaced, never
@@ -1127,8 +1155,10 @@ func sealTickets(ts []*model.Ticket) uint64 {
 }
 
 // seal fingerprints a cache state cheaply: rows are immutable and replaced
-// on change, so their addresses identify their content. It covers all
-// that BuildSnapshot reads of the statuses (see alertsSnapshot).
+// on change, so their addresses identify their content. It covers the set
+// of rows, not their order (a snapshot does not depend on it, and a poll
+// that keeps its rows, Cache.PollsOnce, lists them in the reply's order),
+// and all that BuildSnapshot reads of the statuses (see alertsSnapshot).
 func seal(rows []*model.AlertRow, statuses []model.SourceStatus) uint64 {
 	h := fnv.New64a()
 	var b [8]byte
@@ -1138,10 +1168,12 @@ func seal(rows []*model.AlertRow, statuses []model.SourceStatus) uint64 {
 		}
 		h.Write(b[:])
 	}
-	put(uint64(len(rows)))
+	var set uint64 // the sum of the rows' mixed addresses
 	for _, r := range rows {
-		put(uint64(uintptr(unsafe.Pointer(r))))
+		set += mixAddress(uint64(uintptr(unsafe.Pointer(r))))
 	}
+	put(uint64(len(rows)))
+	put(set)
 	for _, st := range statuses {
 		fmt.Fprintf(h, "%s|%s|%d|%d|%s|%d|%s|%d\x00", st.Name, st.Type, st.LastAttempt.UnixNano(), st.LastSuccess.UnixNano(),
 			st.LastError, st.Items, st.Note, st.Latency)
@@ -1152,12 +1184,27 @@ func seal(rows []*model.AlertRow, statuses []model.SourceStatus) uint64 {
 	return h.Sum64()
 }
 
+// mixAddress scatters the bits of a row's address (splitmix64's
+// finalizer), so that a sum of them tells sets apart.
+func mixAddress(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
 // signalsSeal is seal without what signals do not depend on: when a
-// source was last attempted, how long that took, how many items it had.
+// source was last attempted, how long that took, how many items it had,
+// and, but for a source reporting findings (its failing rules are
+// signals seen at its last success), when it last succeeded.
 func signalsSeal(rows []*model.AlertRow, statuses []model.SourceStatus) uint64 {
 	trimmed := make([]model.SourceStatus, len(statuses))
 	for i, st := range statuses {
 		st.LastAttempt, st.Latency, st.Items = time.Time{}, 0, 0
+		if len(st.Findings) == 0 {
+			st.LastSuccess = time.Time{}
+		}
 		trimmed[i] = st
 	}
 	return seal(rows, trimmed)

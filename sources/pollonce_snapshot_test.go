@@ -92,3 +92,57 @@ func TestFailedPollDropsTheHealthRead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "1 rule failing", snap.Sources[0].PipelineReason(time.Now()))
 }
+
+// Processes that poll once each (a timer's `poll --once`) on one cache:
+// a poll that finds nothing changed shows the signals built of the stored
+// rows while its request was in flight, with the source's status of this
+// poll; a change upstream since (an alert silenced, another's summary
+// edited) shows at the next.
+func TestOneShotPollsShowTheUpstreamAsItIs(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	checkout := map[string]string{"alertname": "CheckoutDown", "severity": "critical", "service": "checkout"}
+	billing := map[string]string{"alertname": "QueueBacklog", "severity": "warning", "service": "billing"}
+	am.PostAlerts(t,
+		sourcetest.PostableAlert{Labels: checkout, Annotations: map[string]string{"summary": "checkout answers 503"}},
+		sourcetest.PostableAlert{Labels: billing})
+	path := filepath.Join(t.TempDir(), "cache.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	oneShot := func() *model.Snapshot {
+		t.Helper()
+		c, err := cache.Open(path)
+		require.NoError(t, err)
+		defer c.Close()
+		p := sources.NewPoller(c, []sources.Job{{Source: amSource(t, "am", am), Interval: time.Minute}},
+			sources.PollerOptions{History: sources.NewHistoryRecorder(c, sources.HistoryOptions{})})
+		p.OneShot()
+		require.NoError(t, p.PollOnce(ctx))
+		snap, err := p.Snapshot()
+		require.NoError(t, err)
+		require.Len(t, snap.Sources, 1)
+		return snap
+	}
+	states := func(s *model.Snapshot) map[string]string {
+		m := map[string]string{}
+		for _, sig := range s.Signals {
+			m[sig.Name()] = sig.State.String() + " " + sig.Annotations.Get("summary")
+		}
+		return m
+	}
+
+	first := oneShot()
+	again := oneShot()
+	want := map[string]string{"CheckoutDown": "firing checkout answers 503", "QueueBacklog": "firing "}
+	assert.Equal(t, want, states(first))
+	assert.Equal(t, want, states(again), "nothing changed upstream")
+	assert.Equal(t, first.Counts, again.Counts)
+	assert.True(t, again.Sources[0].LastSuccess.After(first.Sources[0].LastSuccess), "the status is this poll's")
+
+	am.CreateSilence(t, map[string]string{"alertname": "QueueBacklog"}, time.Hour, "noc-lead", "known, CHG-7")
+	am.PostAlerts(t, sourcetest.PostableAlert{Labels: checkout, Annotations: map[string]string{"summary": "checkout answers 502"}})
+	changed := oneShot()
+	want = map[string]string{"CheckoutDown": "firing checkout answers 502", "QueueBacklog": "suppressed "}
+	assert.Equal(t, want, states(changed))
+	assert.Equal(t, 1, changed.Counts.Silenced)
+	assert.Equal(t, want, states(oneShot()), "and stays so")
+}

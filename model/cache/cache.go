@@ -201,8 +201,11 @@ type Cache struct {
 	seq    int64 // meta seq the mirror reflects
 	srcs   map[string]*source
 	gen    uint64 // poll generation, marks the rows seen by one Ingest
-	intern map[string]string
-	strs   *interner // shares repeated label and annotation text among loaded rows
+	// oncePoll: the process polls once (PollsOnce), so a poll keeps the
+	// rows it finds unchanged as they are.
+	oncePoll bool
+	intern   map[string]string
+	strs     *interner // shares repeated label and annotation text among loaded rows
 
 	// mu guards the published view.
 	mu       sync.RWMutex

@@ -968,3 +968,54 @@ func TestLoadCommittedWaitsForTheWriteTheScreenShows(t *testing.T) {
 	require.NoError(t, <-written)
 	assert.Len(t, <-got, 3, "the rows of the write the screen showed")
 }
+
+// In a process that polls once, a poll keeps the rows it finds unchanged
+// as they are (the very rows, so a snapshot built of them before the poll
+// stays valid) and writes nothing for them; a changed row is replaced and
+// written, and a row back after a missed poll is written with its miss
+// count reset, as in any process.
+func TestPollsOnceKeepsUnchangedRows(t *testing.T) {
+	_, path := openTemp(t)
+	first, err := Open(path)
+	require.NoError(t, err)
+	_, err = first.Ingest("am", []model.Alert{alert("A"), alert("B"), alert("C")}, at(0))
+	require.NoError(t, err)
+	_, err = first.Ingest("am", []model.Alert{alert("A"), alert("B")}, at(15)) // C missed once
+	require.NoError(t, err)
+	require.NoError(t, first.Close())
+
+	c, err := Open(path)
+	require.NoError(t, err)
+	defer c.Close()
+	c.PollsOnce()
+	c.Preload()
+	before, _, err := c.Load()
+	require.NoError(t, err)
+	byName := func(rows []*model.AlertRow) map[string]*model.AlertRow {
+		m := map[string]*model.AlertRow{}
+		for _, r := range rows {
+			m[r.Name()] = r
+		}
+		return m
+	}
+	b := alert("B")
+	b.Annotations = model.LabelsFromMap(map[string]string{"summary": "B is failing harder"})
+	res, err := c.Ingest("am", []model.Alert{alert("A"), b, alert("C")}, at(30))
+	require.NoError(t, err)
+	assert.Equal(t, IngestResult{Updated: 1, Unchanged: 2, Wrote: true}, res)
+	after, _, err := c.Load()
+	require.NoError(t, err)
+	was, now := byName(before), byName(after)
+	assert.Same(t, was["A"], now["A"], "an unchanged row is kept as it is")
+	assert.NotSame(t, was["B"], now["B"], "a changed row is replaced")
+	assert.Equal(t, "B is failing harder", now["B"].Annotations.Get("summary"))
+	assert.NotSame(t, was["C"], now["C"], "a row back after a miss is replaced")
+	assert.Zero(t, now["C"].Missed)
+	var missed int
+	require.NoError(t, rawDB(t, path).QueryRow(`SELECT missed FROM alerts WHERE key = ?`, alert("C").Key).Scan(&missed))
+	assert.Zero(t, missed, "the reset miss count is written")
+
+	res, err = c.Ingest("am", []model.Alert{alert("A"), b, alert("C")}, at(45))
+	require.NoError(t, err)
+	assert.Equal(t, IngestResult{Unchanged: 3}, res, "nothing changed: nothing written")
+}

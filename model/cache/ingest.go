@@ -169,6 +169,19 @@ func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string,
 	return p.res, nil
 }
 
+// PollsOnce tells the cache that its process polls once and exits (`poll
+// --once`): a poll then keeps each row it finds unchanged as it is, not
+// replaced by a copy seen at this poll. Nothing in such a process reads a
+// row's last sighting after its poll, and on file an unchanged row keeps
+// the last_seen of its last write anyway; a snapshot built of the rows
+// before the poll (while its request was in flight) then stays the one
+// of the rows after it, not built again. Call it before the first Ingest.
+func (c *Cache) PollsOnce() {
+	c.connMu.Lock()
+	defer c.connMu.Unlock()
+	c.oncePoll = true
+}
+
 // plan diffs one poll against the mirror without changing it (beyond the
 // seen marks) and lists what must be written (exec encodes it).
 func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta PollMeta) *plan {
@@ -181,7 +194,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	}
 	s := p.src
 	openBefore := s.byKey.len()
-	slab := make([]model.AlertRow, len(alerts))
+	var slab model.Slab[model.AlertRow]
 	p.rows = make([]*model.AlertRow, 0, len(alerts)+8)
 	p.kept = make([]*entry, 0, len(alerts)+8)
 	var fresh map[string]bool // keys inserted by this poll, to drop repeats
@@ -191,7 +204,15 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 		if e != nil && e.seen == p.gen || fresh[key] {
 			continue // repeated within this poll
 		}
-		r := &slab[len(p.rows)]
+		if c.oncePoll && e != nil && e.row.Missed == 0 && sameContent(e, &alerts[i]) {
+			// Kept as it is (see PollsOnce).
+			e.seen = p.gen
+			p.rows = append(p.rows, e.row)
+			p.kept = append(p.kept, e)
+			p.res.Unchanged++
+			continue
+		}
+		r := slab.New(len(alerts) - i)
 		atStamp := model.StampOf(at)
 		switch {
 		case e == nil:
