@@ -248,21 +248,18 @@ const streamChunk = 64 << 10
 // is cut as it arrives and decoded on every core instead (see
 // decodeParallel), held whole until then, and *buf is left alone.
 func (d *MemoDecoder) DecodeStream(r io.Reader, buf *[]byte) ([]model.Alert, error) {
+	var alerts []model.Alert
+	var err error
 	if d.start != nil && (d.memo == nil || d.memo.Len() == 0) {
-		alerts, err := d.decodeParallel(r)
-		d.sc.Reset(nil)
-		d.settle(err)
-		if err != nil {
-			return nil, err
+		alerts, err = d.decodeParallel(r)
+	} else {
+		if cap(*buf) < streamChunk {
+			*buf = make([]byte, 0, streamChunk)
 		}
-		return alerts, nil
+		st := &replyStream{r: r, buf: (*buf)[:0]}
+		alerts, err = d.decodeStream(st)
+		*buf = st.buf[:0]
 	}
-	if cap(*buf) < streamChunk {
-		*buf = make([]byte, 0, streamChunk)
-	}
-	st := &replyStream{r: r, buf: (*buf)[:0]}
-	alerts, err := d.decodeStream(st)
-	*buf = st.buf[:0]
 	d.sc.Reset(nil)
 	d.settle(err)
 	if err != nil {
