@@ -100,7 +100,7 @@ import (
 )
 
 // SchemaVersion is the schema version this build writes and understands.
-const SchemaVersion = 15
+const SchemaVersion = 16
 
 // BusyTimeout is how long a statement waits for another process's write
 // lock before failing with a "locked" error.
@@ -169,6 +169,7 @@ var migrations = []string{
 	schemaTeamHistory,  // 13: history records not yet in the team store, cut-offs from it (history.go)
 	schemaStats,        // 14: alert episode rollups and the indexes stats read a year through (stats.go)
 	schemaHealthRead,   // 15: when each source's pipeline health was last read (findings.go)
+	schemaAlertDigest,  // 16: the digest of the alert object each row was last written from (digest.go)
 }
 
 // Cache is an open cache file. See the package documentation for the
@@ -204,8 +205,11 @@ type Cache struct {
 	// oncePoll: the process polls once (PollsOnce), so a poll keeps the
 	// rows it finds unchanged as they are.
 	oncePoll bool
-	intern   map[string]string
-	strs     *interner // shares repeated label and annotation text among loaded rows
+	// digestsStale: a write of this process changed rows since the
+	// digests were loaded
+	digestsStale bool
+	intern       map[string]string
+	strs         *interner // shares repeated label and annotation text among loaded rows
 
 	// mu guards the published view.
 	mu       sync.RWMutex
@@ -229,6 +233,10 @@ type source struct {
 	status model.SourceStatus
 	disk   model.SourceStatus // the status as last written to or read from disk
 	stored bool               // a status row exists on disk
+	// digests maps the digests of the open rows to their keys, in a
+	// process that polls once (see AlertDigests); replaced, not
+	// modified.
+	digests map[Digest]string
 	// emptySince is when the source began answering with no alerts (or
 	// tickets) while the cache held open ones (zero otherwise); see
 	// EmptyHold.
@@ -499,7 +507,7 @@ func wrapErr(path string, busy time.Duration, op string, err error) error {
 
 // stmts are the statements prepared once on the dedicated connection.
 type stmts struct {
-	insert, update, touch, status, bumpSeq *sql.Stmt
+	insert, update, touch, digest, status, bumpSeq *sql.Stmt
 }
 
 func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
@@ -513,11 +521,12 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 		return st
 	}
 	s.insert = p(`INSERT INTO alerts(source, key, state, starts_at, generator_url, labels, annotations,
-		silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, seq, severity, fired_seen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?)`)
+		silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, seq, severity, fired_seen, digest)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, ?, ?)`)
 	s.update = p(`UPDATE alerts SET state = ?, starts_at = ?, generator_url = ?, labels = ?,
 		annotations = ?, silenced_by = ?, inhibited_by = ?, last_seen = ?, missed = 0, seq = ?,
-		severity = ?, fired_seen = ? WHERE id = ?`)
+		severity = ?, fired_seen = ?, digest = ? WHERE id = ?`)
+	s.digest = p(`UPDATE alerts SET digest = ? WHERE id = ?`)
 	s.touch = p(`UPDATE alerts SET last_seen = ?, missed = ?, resolved_at = ?, seq = ? WHERE id = ?`)
 	s.status = p(`INSERT INTO sources(name, type, last_attempt, last_success, last_error, latency_ns, items, note, health_read)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -530,7 +539,7 @@ func (s *stmts) prepare(ctx context.Context, conn *sql.Conn) error {
 }
 
 func (s *stmts) close() {
-	for _, st := range []*sql.Stmt{s.insert, s.update, s.touch, s.status, s.bumpSeq} {
+	for _, st := range []*sql.Stmt{s.insert, s.update, s.touch, s.digest, s.status, s.bumpSeq} {
 		if st != nil {
 			st.Close()
 		}

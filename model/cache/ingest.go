@@ -38,6 +38,15 @@ type PollMeta struct {
 	// the source's pipeline health that went with this poll: a later
 	// one than the stored one is written with the status.
 	HealthRead time.Time
+	// Digests, when not nil, holds the digest of each alert's object
+	// (DigestSize bytes each, in the order of the alerts), written
+	// with its row; a row written without one has none.
+	Digests []byte
+	// Kept are the keys of open rows that the reply repeats unchanged,
+	// found by their digests (KeptDigests, DigestSize bytes each) in
+	// AlertDigests and not decoded: each is seen again as it is.
+	Kept        []string
+	KeptDigests []byte
 }
 
 // IngestResult counts what one Ingest did to the open rows of the source.
@@ -56,7 +65,8 @@ type IngestResult struct {
 const (
 	opInsert = iota
 	opUpdate
-	opTouch // last_seen / missed / resolved_at only
+	opTouch  // last_seen / missed / resolved_at only
+	opDigest // the digest only: an alert decoded again unchanged
 )
 
 type change struct {
@@ -71,6 +81,9 @@ type change struct {
 	// encoded by exec, for insert and update
 	labels, annotations, silenced, inhibited string
 	ann                                      uint64 // hash of full
+	// digest of the alert object written (nil: none), for insert and
+	// update, and opDigest
+	digest []byte
 }
 
 type plan struct {
@@ -99,7 +112,8 @@ type plan struct {
 // ago, waiting for re-sends" when it did) and the rows are counted as
 // missed only once the source has stayed empty for EmptyHold. Alerts with
 // an empty Key get the key of their labels; a key repeated within one poll
-// is taken once.
+// is taken once. The rows meta.Kept names count as alerts of the poll,
+// returned unchanged (see AlertDigests), ahead of the alerts given.
 //
 // Ingest may be called from any goroutine; calls are serialized.
 func (c *Cache) Ingest(source string, alerts []model.Alert, meta PollMeta) (IngestResult, error) {
@@ -137,7 +151,15 @@ func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string,
 	if _, err := c.syncIfChanged(); err != nil {
 		return IngestResult{}, err
 	}
-	p := c.plan(source, alerts, keys, meta)
+	if len(meta.Kept) > 0 {
+		if err := c.freshDigests(); err != nil {
+			return IngestResult{}, err
+		}
+	}
+	p, err := c.plan(source, alerts, keys, meta)
+	if err != nil {
+		return IngestResult{}, err
+	}
 	if len(p.changes) == 0 && !p.writeSt {
 		c.apply(p)
 		c.publish()
@@ -146,7 +168,7 @@ func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string,
 	// What the write will store is on screen while it is written
 	// (OnPlanned); Load and the mirror wait for the commit.
 	c.publishPlanned(p)
-	err := c.inWriteTx(func() error {
+	err = c.inWriteTx(func() error {
 		// Another process may have committed between the check above and
 		// taking the write lock; now nobody else can, so check again.
 		again, err := c.syncIfChanged()
@@ -154,7 +176,9 @@ func (c *Cache) ingestLocked(source string, alerts []model.Alert, keys []string,
 			return err
 		}
 		if again {
-			p = c.plan(source, alerts, keys, meta)
+			if p, err = c.plan(source, alerts, keys, meta); err != nil {
+				return err
+			}
 		}
 		return c.exec(p)
 	})
@@ -183,20 +207,50 @@ func (c *Cache) PollsOnce() {
 }
 
 // plan diffs one poll against the mirror without changing it (beyond the
-// seen marks) and lists what must be written (exec encodes it).
-func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta PollMeta) *plan {
+// seen marks) and lists what must be written (exec encodes it). It fails
+// with ErrReplyChanged when a row meta.Kept names is not open with its
+// digest.
+func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta PollMeta) (*plan, error) {
 	at := meta.At
+	s := c.srcs[name]
+	items := len(alerts) + len(meta.Kept)
+	for i, key := range meta.Kept {
+		var d Digest
+		copy(d[:], meta.KeptDigests[i*DigestSize:])
+		if s == nil || s.digests[d] != key || s.byKey.get(key) == nil {
+			return nil, ErrReplyChanged
+		}
+	}
 	c.gen++
-	p := &plan{gen: c.gen, src: c.srcs[name]}
+	p := &plan{gen: c.gen, src: s}
 	if p.src == nil {
 		p.src = &source{name: name}
 		p.newSrc = true
 	}
-	s := p.src
+	s = p.src
 	openBefore := s.byKey.len()
 	var slab model.Slab[model.AlertRow]
 	p.rows = make([]*model.AlertRow, 0, len(alerts)+8)
 	p.kept = make([]*entry, 0, len(alerts)+8)
+	for _, key := range meta.Kept {
+		// Repeated unchanged by the reply (its digest): seen again,
+		// kept as it is (see PollsOnce) unless it was missed before.
+		e := s.byKey.get(key)
+		if e.seen == p.gen {
+			continue
+		}
+		e.seen = p.gen
+		r := e.row
+		if r.Missed != 0 {
+			r = new(model.AlertRow)
+			*r = *e.row
+			r.Missed, r.LastSeen = 0, model.StampOf(at)
+			p.changes = append(p.changes, change{kind: opTouch, e: e, row: r})
+		}
+		p.rows = append(p.rows, r)
+		p.kept = append(p.kept, e)
+		p.res.Unchanged++
+	}
 	var fresh map[string]bool // keys inserted by this poll, to drop repeats
 	for i := range alerts {
 		key := keys[i]
@@ -204,12 +258,20 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 		if e != nil && e.seen == p.gen || fresh[key] {
 			continue // repeated within this poll
 		}
+		var digest []byte
+		if meta.Digests != nil {
+			digest = meta.Digests[i*DigestSize : (i+1)*DigestSize]
+		}
 		if c.oncePoll && e != nil && e.row.Missed == 0 && sameContent(e, &alerts[i]) {
-			// Kept as it is (see PollsOnce).
+			// Kept as it is (see PollsOnce). Decoded, so its
+			// digest was not the row's: the row takes it.
 			e.seen = p.gen
 			p.rows = append(p.rows, e.row)
 			p.kept = append(p.kept, e)
 			p.res.Unchanged++
+			if digest != nil {
+				p.changes = append(p.changes, change{kind: opDigest, e: e, row: e.row, digest: digest})
+			}
 			continue
 		}
 		r := slab.New(len(alerts) - i)
@@ -225,7 +287,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 				fresh = map[string]bool{}
 			}
 			fresh[key] = true
-			p.changes = append(p.changes, newChange(opInsert, nil, r))
+			p.changes = append(p.changes, newChange(opInsert, nil, r, digest))
 			p.res.Inserted++
 		case !sameContent(e, &alerts[i]):
 			e.seen = p.gen
@@ -234,7 +296,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 			if r.FiredSeen.IsZero() && r.State != model.StatePending {
 				r.FiredSeen = atStamp // it fired: a change of content, so written now
 			}
-			p.changes = append(p.changes, newChange(opUpdate, e, r))
+			p.changes = append(p.changes, newChange(opUpdate, e, r, digest))
 			p.res.Updated++
 		default:
 			e.seen = p.gen
@@ -250,6 +312,9 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 				r.Missed = 0
 				p.changes = append(p.changes, change{kind: opTouch, e: e, row: r})
 			}
+			if digest != nil {
+				p.changes = append(p.changes, change{kind: opDigest, e: e, row: r, digest: digest})
+			}
 			p.res.Unchanged++
 		}
 		p.rows = append(p.rows, r)
@@ -260,7 +325,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	// its rows are not counted as missed until it has stayed empty for
 	// EmptyHold.
 	holding, suspect, restarted := false, false, false
-	if len(alerts) == 0 && openBefore > 0 {
+	if items == 0 && openBefore > 0 {
 		// The last poll that had them: the latest last_seen of the rows.
 		var lastHad model.Stamp
 		for e := range s.byKey.all() {
@@ -312,7 +377,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	}
 	st.LastAttempt, st.LastSuccess, st.LastError = at, at, ""
 	st.Latency = meta.Latency
-	st.Items = len(alerts)
+	st.Items = items
 	st.Note = ""
 	if hr := norm(meta.HealthRead); hr.After(st.HealthRead) {
 		st.HealthRead = hr
@@ -328,7 +393,7 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	p.writeSt = len(p.changes) > 0 || !s.stored || d.LastError != "" || d.Items != st.Items ||
 		d.Note != st.Note || d.Type != st.Type || at.Sub(d.LastAttempt) > StatusRefresh || st.HealthRead.After(d.HealthRead)
 	p.res.Wrote = len(p.changes) > 0 || p.writeSt
-	return p
+	return p, nil
 }
 
 // sameContent reports whether a holds exactly what the cache stores for
@@ -375,8 +440,8 @@ func fillRow(r *model.AlertRow, src string, a *model.Alert, key string) {
 // its annotations from then on. It is encoded by exec, once the plan is
 // published (publishPlanned): a poll of 10k new alerts is on screen
 // about 11 ms sooner.
-func newChange(kind int, e *entry, r *model.AlertRow) change {
-	ch := change{kind: kind, e: e, row: r, full: r.Annotations}
+func newChange(kind int, e *entry, r *model.AlertRow, digest []byte) change {
+	ch := change{kind: kind, e: e, row: r, full: r.Annotations, digest: digest}
 	r.Annotations = model.ShownAnnotations(r.Annotations)
 	return ch
 }
@@ -402,28 +467,34 @@ func (c *Cache) exec(p *plan) error {
 		ch := &p.changes[i]
 		r := ch.row
 		var err error
-		if ch.kind != opTouch {
+		if ch.kind == opInsert || ch.kind == opUpdate {
 			ch.encode()
+		}
+		var digest any // NULL: a row written without one has none
+		if ch.digest != nil {
+			digest = ch.digest
 		}
 		switch ch.kind {
 		case opInsert:
 			var res sql.Result
 			res, err = c.st.insert.ExecContext(ctx, r.Source, r.Key, r.State.String(), int64(r.StartsAt),
 				r.GeneratorURL, ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.FirstSeen), int64(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen))
+				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen), digest)
 			if err == nil {
 				ch.id, err = res.LastInsertId()
 			}
 		case opUpdate:
 			_, err = c.st.update.ExecContext(ctx, r.State.String(), int64(r.StartsAt), r.GeneratorURL,
 				ch.labels, ch.annotations, ch.silenced, ch.inhibited, int64(r.LastSeen), seq,
-				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen), ch.e.id)
+				int(model.ParseSeverity(r.Labels.Get("severity"))), int64(r.FiredSeen), digest, ch.e.id)
 		case opTouch:
 			var resolved any
 			if r.Resolved() {
 				resolved = int64(r.ResolvedAt)
 			}
 			_, err = c.st.touch.ExecContext(ctx, int64(r.LastSeen), r.Missed, resolved, seq, ch.e.id)
+		case opDigest:
+			_, err = c.st.digest.ExecContext(ctx, digest, ch.e.id)
 		}
 		if err != nil {
 			return c.wrap("write alerts", err)
@@ -483,6 +554,9 @@ func (c *Cache) apply(p *plan) {
 	}
 	s.rows = p.rows
 	s.status = p.status
+	if c.oncePoll && len(p.changes) > 0 {
+		c.digestsStale = true
+	}
 	if p.writeSt {
 		s.disk, s.stored = p.status, true
 	}

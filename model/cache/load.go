@@ -11,7 +11,7 @@ import (
 )
 
 const rowCols = `id, source, key, state, starts_at, generator_url, labels, annotations,
-	silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, fired_seen`
+	silenced_by, inhibited_by, first_seen, last_seen, missed, resolved_at, fired_seen, digest`
 
 // Load returns the open rows of every source and the source statuses.
 //
@@ -269,7 +269,7 @@ func (c *Cache) syncDelta() error {
 		if err != nil {
 			return c.wrap("read cache", err)
 		}
-		err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64) {
+		err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64, _ []byte) {
 			s := c.source(r.Source)
 			touched[s] = true
 			e := s.byKey.get(r.Key)
@@ -302,6 +302,9 @@ func (c *Cache) syncDelta() error {
 	for s := range touched {
 		s.rebuildRows()
 	}
+	if len(touched) > 0 && c.oncePoll {
+		c.digestsStale = true // read again when asked
+	}
 	c.seq = seq
 	if err := c.syncTickets(); err != nil {
 		return err
@@ -316,14 +319,22 @@ func (c *Cache) fullReload() error {
 		return err
 	}
 	for _, s := range c.srcs {
-		s.byKey = entryIndex{}
+		s.byKey, s.digests = entryIndex{}, nil
 	}
+	c.digestsStale = false
 	rs, err := c.conn.QueryContext(context.Background(), `SELECT `+rowCols+` FROM alerts WHERE resolved_at IS NULL`)
 	if err != nil {
 		return c.wrap("read cache", err)
 	}
-	err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64) {
-		c.source(r.Source).byKey.set(&entry{id: id, row: r, ann: ann})
+	err = c.scanRows(rs, func(id int64, r *model.AlertRow, ann uint64, digest []byte) {
+		s := c.source(r.Source)
+		s.byKey.set(&entry{id: id, row: r, ann: ann})
+		if c.oncePoll && len(digest) == DigestSize {
+			if s.digests == nil {
+				s.digests = map[Digest]string{}
+			}
+			s.digests[Digest(digest)] = r.Key
+		}
 	})
 	if err != nil {
 		return err
@@ -402,7 +413,7 @@ func (c *Cache) scanStatuses(rs *sql.Rows, fn func(model.SourceStatus)) error {
 
 // scanRows decodes alert rows and hands each to fn with the Hash of its
 // annotations, of which the row keeps model.ShownAnnotations; it closes rs.
-func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann uint64)) error {
+func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann uint64, digest []byte)) error {
 	defer rs.Close()
 	var (
 		id, startsAt, firstSeen, lastSeen   int64
@@ -411,6 +422,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 		src, key, state                     string
 		genURL                              sql.RawBytes
 		labels, annots, silenced, inhibited sql.RawBytes
+		digest                              sql.RawBytes
 		resolved                            sql.NullInt64
 		// Rows are carved from slabs, as Ingest's are: one allocation
 		// per chunk instead of one per row. The chunks grow, so a sync
@@ -419,7 +431,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 	)
 	for rs.Next() {
 		if err := rs.Scan(&id, &src, &key, &state, &startsAt, &genURL, &labels, &annots,
-			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved, &firedSeen); err != nil {
+			&silenced, &inhibited, &firstSeen, &lastSeen, &missed, &resolved, &firedSeen, &digest); err != nil {
 			return c.wrap("read alerts", err)
 		}
 		r := slab.New(0)
@@ -447,7 +459,7 @@ func (c *Cache) scanRows(rs *sql.Rows, fn func(id int64, r *model.AlertRow, ann 
 		}
 		ann := r.Annotations.Hash()
 		r.Annotations = model.ShownAnnotations(r.Annotations)
-		fn(id, r, ann)
+		fn(id, r, ann, digest)
 	}
 	if err := rs.Err(); err != nil {
 		return c.wrap("read alerts", err)
@@ -483,7 +495,7 @@ func (c *Cache) Resolved(since time.Time) ([]*model.AlertRow, error) {
 	}
 	var out []*model.AlertRow
 	h := &Cache{path: c.path, busy: c.busy} // no intern table: this may run beside Ingest
-	err = h.scanRows(rs, func(_ int64, r *model.AlertRow, _ uint64) { out = append(out, r) })
+	err = h.scanRows(rs, func(_ int64, r *model.AlertRow, _ uint64, _ []byte) { out = append(out, r) })
 	return out, err
 }
 

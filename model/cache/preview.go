@@ -69,7 +69,7 @@ func (c *Cache) Preview(limit int) (*Preview, error) {
 		return nil, c.wrap("read cache", err)
 	}
 	p.Rows = make([]*model.AlertRow, 0, limit)
-	if err := h.scanRows(rs, func(_ int64, r *model.AlertRow, _ uint64) { p.Rows = append(p.Rows, r) }); err != nil {
+	if err := h.scanRows(rs, func(_ int64, r *model.AlertRow, _ uint64, _ []byte) { p.Rows = append(p.Rows, r) }); err != nil {
 		return nil, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE resolved_at IS NULL`).Scan(&p.Open); err != nil {

@@ -163,7 +163,7 @@ func (c *Cache) rollupOf(p *plan) *rollup {
 	for i := range p.changes {
 		ch := &p.changes[i]
 		r := ch.row
-		if r.FiredSeen.IsZero() || ch.kind == opTouch || (ch.kind == opUpdate && !ch.e.row.FiredSeen.IsZero()) {
+		if r.FiredSeen.IsZero() || ch.kind == opTouch || ch.kind == opDigest || (ch.kind == opUpdate && !ch.e.row.FiredSeen.IsZero()) {
 			continue
 		}
 		if ru == nil {

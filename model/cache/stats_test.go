@@ -312,9 +312,10 @@ func TestPruneKeepsRollupsLongerThanAlertRows(t *testing.T) {
 }
 
 // dropSince13 takes a file back from the current schema to what version
-// 13 had (the stats schema of 14, the health_read column of 15), for the
-// tests that migrate from an older one.
-var dropSince13 = []string{"ALTER TABLE sources DROP COLUMN health_read", "DROP TABLE alert_hours", "DROP TABLE alert_svc_hours", "DROP TABLE alert_keys",
+// 13 had (the stats schema of 14, the health_read column of 15, the
+// alerts' digest column of 16), for the tests that migrate from an older
+// one.
+var dropSince13 = []string{"ALTER TABLE alerts DROP COLUMN digest", "ALTER TABLE sources DROP COLUMN health_read", "DROP TABLE alert_hours", "DROP TABLE alert_svc_hours", "DROP TABLE alert_keys",
 	"DROP TABLE alert_key_counts", "DROP TABLE ticket_hours", "DROP INDEX audit_acks", "DROP INDEX escalations_stats",
 	"DROP INDEX acks_stats", "DROP INDEX outage_history_stats", "DROP INDEX tickets_service", "DROP INDEX tickets_open_due"}
 
