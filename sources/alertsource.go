@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"sitroom/model/cache"
 )
 
 // AlertAPI is one upstream's alerts API as a JSONSource polls it: the
@@ -43,6 +45,8 @@ func (api *AlertAPI) NewSource(name, baseURL string, client *http.Client, ignore
 	src.forget = dec.Forget
 	if dec.Streams() {
 		src.stream = dec.DecodeStream
+		src.checkReplies = func(stored func() map[cache.Digest]string) { dec.CheckReplies(api.Type, stored) }
+		src.replyDigests = dec.ReplyDigests
 	}
 	if api.StatusPath != "" && api.Started != nil {
 		src.statusURL, src.started = base+api.StatusPath, api.Started

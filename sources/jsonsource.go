@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"sitroom/model"
+	"sitroom/model/cache"
 )
 
 // JSONSource is a Source that GETs one URL returning a JSON document and
@@ -28,9 +29,11 @@ type JSONSource struct {
 	decode         func([]byte) ([]model.Alert, error)
 	stream         func(io.Reader, *[]byte) ([]model.Alert, error) // nil: decode the whole reply
 	mapErr         func(error) error
-	statusURL      string                          // see AlertAPI.StatusPath; "" for none
-	started        func([]byte) (time.Time, error) // reads the start time from the status
-	forget         func()                          // drops the decoder's memo; nil if none
+	statusURL      string                               // see AlertAPI.StatusPath; "" for none
+	started        func([]byte) (time.Time, error)      // reads the start time from the status
+	forget         func()                               // drops the decoder's memo; nil if none
+	checkReplies   func(func() map[cache.Digest]string) // see ReplyChecker; nil if the decoder cannot
+	replyDigests   func() ([]byte, []string, []byte)
 
 	mu  sync.Mutex // held for a whole Fetch; guards buf and the decoder
 	buf []byte
@@ -80,6 +83,31 @@ func (s *JSONSource) OneShot() {
 	if s.forget != nil {
 		s.forget()
 	}
+}
+
+var _ ReplyChecker = (*JSONSource)(nil)
+
+// CheckReplies makes each Fetch digest the alerts of its reply and decode
+// only those whose digest is not in the map stored returns (see
+// ReplyChecker), for a source whose decoder can (an API read element by
+// element, after OneShot); a no-op for the others. Call it before the
+// first Fetch.
+func (s *JSONSource) CheckReplies(stored func() map[cache.Digest]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.checkReplies != nil {
+		s.checkReplies(stored)
+	}
+}
+
+// ReplyDigests is what the last Fetch found (see ReplyChecker).
+func (s *JSONSource) ReplyDigests() (digests []byte, kept []string, keptDigests []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.replyDigests == nil {
+		return nil, nil, nil
+	}
+	return s.replyDigests()
 }
 
 // Fetch polls the URL once. Errors are *FetchError.

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"errors"
+	"hash"
 	"io"
 
 	"sitroom/model"
@@ -20,6 +21,8 @@ type MemoDecoder struct {
 	ignore []string
 	decode MemoDecodeFunc
 	start  MemoStartFunc // nil: the replies are not one array of alerts
+	// digests: see CheckReplies; nil unless called
+	digests *replyDigests
 }
 
 // MemoStartFunc readies one decode of a reply that is a JSON array of
@@ -121,6 +124,8 @@ type AlertReader struct {
 	// readers decoding segments of one reply side by side never write
 	// the memo; the caller keeps their alerts once all are read.
 	Hashes []RawHash
+	// digest, while readDigest reads an alert, takes its kept members.
+	digest hash.Hash
 
 	// method values, made once per decode
 	memberFn func([]byte) error
@@ -222,6 +227,9 @@ func (r *AlertReader) member(name []byte) error {
 		return err
 	}
 	r.spans = append(r.spans, memoSpan{tag, off})
+	if r.digest != nil {
+		r.digestMember(tag, raw)
+	}
 	if r.memo != nil {
 		r.hash = r.memo.Mix(r.hash, tag, raw)
 	}
@@ -250,6 +258,9 @@ const streamChunk = 64 << 10
 func (d *MemoDecoder) DecodeStream(r io.Reader, buf *[]byte) ([]model.Alert, error) {
 	var alerts []model.Alert
 	var err error
+	if d.digests != nil {
+		d.digests.reset()
+	}
 	if d.start != nil && (d.memo == nil || d.memo.Len() == 0) {
 		alerts, err = d.decodeParallel(r)
 	} else {

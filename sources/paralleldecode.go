@@ -1,12 +1,15 @@
 package sources
 
 import (
+	"crypto/sha256"
 	"errors"
+	"hash"
 	"io"
 	"runtime"
 	"sync"
 
 	"sitroom/model"
+	"sitroom/model/cache"
 )
 
 // A decoder with nothing to look up in a memo (it keeps none, in a
@@ -102,7 +105,11 @@ type segment struct {
 	first  bool
 	alerts []model.Alert
 	hashes []RawHash // with a memo: each alert's
-	err    error
+	// with CheckReplies: the digest of each alert decoded, and the
+	// rows repeated unchanged with their digests
+	sums, keptSums []byte
+	kept           []string
+	err            error
 }
 
 // decodeParallel is DecodeStream for a decoder without a memo whose
@@ -118,26 +125,45 @@ func (d *MemoDecoder) decodeParallel(r io.Reader) ([]model.Alert, error) {
 	var sp splitter
 	var segs []*segment
 	// The workers start with the second segment: a reply of one is
-	// decoded here, as it would be without them.
+	// decoded here, as it would be without them (with CheckReplies,
+	// they start with the first, to digest it).
 	var jobs chan *segment
 	var wg sync.WaitGroup
 	start, opened := 0, false // start: where the next segment begins (before: the first byte not space)
+	// With CheckReplies, the workers digest each alert and decode only
+	// those whose digest no row has (see ReplyChecker).
+	var known map[cache.Digest]string
+	startWorkers := func() {
+		jobs = make(chan *segment, 64)
+		for range min(runtime.GOMAXPROCS(0), 4) {
+			wg.Go(func() {
+				sc := NewJSONScanner()
+				var h hash.Hash
+				if d.digests != nil {
+					h = sha256.New()
+				}
+				for seg := range jobs {
+					if h != nil {
+						seg.alerts, seg.err = d.decodeDigested(sc, h, seg, known)
+					} else {
+						seg.alerts, seg.err = d.decodeSegment(sc, seg)
+					}
+				}
+			})
+		}
+	}
 	cut := func(end int) {
 		if end <= start {
 			return
 		}
 		segs = append(segs, &segment{data: body[start:end], first: len(segs) == 0})
 		start = end
-		if jobs == nil && len(segs) == 2 {
-			jobs = make(chan *segment, 64)
-			for range min(runtime.GOMAXPROCS(0), 4) {
-				wg.Go(func() {
-					sc := NewJSONScanner()
-					for seg := range jobs {
-						seg.alerts, seg.err = d.decodeSegment(sc, seg)
-					}
-				})
-			}
+		switch {
+		case jobs == nil && d.digests != nil:
+			known = d.digests.stored()
+			startWorkers()
+		case jobs == nil && len(segs) == 2:
+			startWorkers()
 			jobs <- segs[0]
 		}
 		if jobs != nil {
@@ -208,6 +234,9 @@ func (d *MemoDecoder) decodeParallel(r io.Reader) ([]model.Alert, error) {
 				n += len(seg.alerts)
 			}
 			if ok {
+				if d.digests != nil {
+					d.digests.join(segs)
+				}
 				if n == 0 {
 					return nil, nil
 				}
@@ -244,39 +273,47 @@ func (d *MemoDecoder) decodeParallel(r io.Reader) ([]model.Alert, error) {
 // decodeSegment decodes the elements of seg with sc (with a memo, into
 // seg.hashes too).
 func (d *MemoDecoder) decodeSegment(sc *JSONScanner, seg *segment) ([]model.Alert, error) {
-	sc.Reset(seg.data)
-	defer sc.Reset(nil)
 	rd := d.start(sc, d.memo, d.ignore)
 	if d.memo != nil {
 		rd.Hashes = make([]RawHash, 0, 64)
 	}
 	defer func() { seg.hashes = rd.Hashes }()
+	if err := eachElement(sc, seg, rd.Read); err != nil {
+		return nil, err
+	}
+	return rd.Alerts, nil
+}
+
+// eachElement runs read, with sc, on each element of seg.
+func eachElement(sc *JSONScanner, seg *segment, read func() error) error {
+	sc.Reset(seg.data)
+	defer sc.Reset(nil)
 	if !seg.first && !sc.atEnd() {
 		if sc.Peek() != ',' {
-			return nil, errSplit
+			return errSplit
 		}
 		sc.pos++
 		if sc.atEnd() {
-			return nil, errSplit
+			return errSplit
 		}
 	}
 	for !sc.atEnd() {
 		sc.depth = 1
-		if err := rd.Read(); err != nil {
-			return nil, err
+		if err := read(); err != nil {
+			return err
 		}
 		if sc.atEnd() {
 			break
 		}
 		if sc.Peek() != ',' {
-			return nil, errSplit
+			return errSplit
 		}
 		sc.pos++
 		if sc.atEnd() {
-			return nil, errSplit
+			return errSplit
 		}
 	}
-	return rd.Alerts, nil
+	return nil
 }
 
 // errSplit is a segment that is not elements and commas: the sequential

@@ -341,6 +341,12 @@ func (p *Poller) OneShot() {
 		if s, ok := job.Source.(OneShot); ok {
 			s.OneShot()
 		}
+		// Alerts the cache's rows hold are not decoded again (see
+		// ReplyChecker).
+		if s, ok := job.Source.(ReplyChecker); ok && job.Tickets == nil {
+			name := job.Name()
+			s.CheckReplies(func() map[cache.Digest]string { return p.cache.AlertDigests(name) })
+		}
 	}
 }
 
@@ -646,7 +652,11 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	if job.Silences != nil {
 		p.storeSilences(name, sils, silErr, meta.At)
 	}
-	if len(alerts) == 0 && !p.quiet[i].Load() {
+	if rc, ok := job.Source.(ReplyChecker); ok && p.oneShot {
+		meta.Digests, meta.Kept, meta.KeptDigests = rc.ReplyDigests()
+	}
+	empty := len(alerts) == 0 && len(meta.Kept) == 0
+	if empty && !p.quiet[i].Load() {
 		// Empty: believed unless the upstream restarted since it last
 		// had alerts (see cache.Ingest), so ask how long it has run.
 		if u, ok := job.Source.(Uptimer); ok {
@@ -664,6 +674,12 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	}
 	meta.HealthRead = healthRead()
 	res, err := p.cache.Ingest(name, alerts, meta)
+	if errors.Is(err, cache.ErrReplyChanged) {
+		// Another process wrote the rows since their digests were
+		// read: the reply is fetched again, and decoded.
+		health(false)
+		return p.pollOne(ctx, i)
+	}
 	p.setWriteErr(i, err)
 	if err != nil {
 		health(false)
@@ -673,7 +689,7 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	if f := p.ingested.Load(); f != nil && !res.Wrote {
 		(*f)()
 	}
-	p.quiet[i].Store(len(alerts) == 0 && !res.Held && res.Missed == 0)
+	p.quiet[i].Store(empty && !res.Held && res.Missed == 0)
 	p.opt.Logger.Debug("polled", "source", name, "alerts", len(alerts), "latency", meta.Latency,
 		"inserted", res.Inserted, "updated", res.Updated, "resolved", res.Resolved)
 	health(true)

@@ -145,4 +145,10 @@ func TestOneShotPollsShowTheUpstreamAsItIs(t *testing.T) {
 	assert.Equal(t, want, states(changed))
 	assert.Equal(t, 1, changed.Counts.Silenced)
 	assert.Equal(t, want, states(oneShot()), "and stays so")
+
+	// Resolved upstream: missed by one poll, resolved by the next,
+	// whose reply is the very one the cache's rows stand for.
+	am.PostAlerts(t, sourcetest.PostableAlert{Labels: billing, EndsAt: time.Now().Add(-time.Second)})
+	assert.Equal(t, want, states(oneShot()), "missed once, still open")
+	assert.Equal(t, map[string]string{"CheckoutDown": "firing checkout answers 502"}, states(oneShot()), "missed twice, resolved")
 }

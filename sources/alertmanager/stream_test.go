@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -13,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"sitroom/model"
+	"sitroom/model/cache"
 	"sitroom/sources"
 )
 
@@ -42,6 +45,21 @@ func checkStreamEqualsDecode(t *testing.T, name string, in []byte) {
 			fgot, ferr := forgetful.DecodeStream(reader(in), new([]byte))
 			assert.Equal(t, fmt.Sprint(err), fmt.Sprint(ferr), "%s, %s reader, no memo", name, rname)
 			assert.Equal(t, got, fgot, "%s, %s reader, no memo", name, rname)
+		}
+		// So does one digesting its alerts (a process that polls
+		// once), when the cache holds none of their digests.
+		for _, stored := range []map[cache.Digest]string{nil, {{7}: "x"}} {
+			digesting := NewDecoder([]string{"cluster"})
+			digesting.Forget()
+			digesting.CheckReplies(Type, func() map[cache.Digest]string { return stored })
+			dgot, derr := digesting.DecodeStream(reader(in), new([]byte))
+			assert.Equal(t, fmt.Sprint(err), fmt.Sprint(derr), "%s, %s reader, digesting (%d stored)", name, rname, len(stored))
+			assert.Equal(t, got, dgot, "%s, %s reader, digesting (%d stored)", name, rname, len(stored))
+			sums, kept, _ := digesting.ReplyDigests()
+			assert.Empty(t, kept)
+			if derr == nil {
+				assert.Len(t, sums, len(dgot)*cache.DigestSize, "%s, %s reader: a digest per alert", name, rname)
+			}
 		}
 		if wantErr != nil {
 			require.Error(t, err, "%s, %s reader", name, rname)
@@ -149,4 +167,71 @@ func FuzzDecodeStreamEqualsDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		checkStreamEqualsDecode(t, "fuzz", in)
 	})
+}
+
+// A decoder of a process that polls once digests each alert: one whose
+// digest a row has is not decoded, the row's key is passed instead; an
+// alert that differs only in what Alertmanager moves on every resend
+// (updatedAt, endsAt) has the same digest; any change the row would
+// show, or keying alerts otherwise, gives another.
+func TestDecodeStreamAlertDigests(t *testing.T) {
+	in := synthPayload(3000)
+	type found struct {
+		alerts         []model.Alert
+		sums, keptSums []byte
+		kept           []string
+	}
+	decode := func(ignore []string, reply []byte, known map[cache.Digest]string) found {
+		t.Helper()
+		d := NewDecoder(ignore)
+		d.Forget()
+		d.CheckReplies(Type, func() map[cache.Digest]string { return known })
+		alerts, err := d.DecodeStream(bytes.NewReader(reply), new([]byte))
+		require.NoError(t, err)
+		var f found
+		f.alerts = alerts
+		f.sums, f.kept, f.keptSums = d.ReplyDigests()
+		return f
+	}
+	first := decode(nil, in, nil)
+	require.Len(t, first.alerts, 3000)
+	require.Len(t, first.sums, 3000*cache.DigestSize)
+	known := map[cache.Digest]string{}
+	for i, a := range first.alerts {
+		known[cache.Digest(first.sums[i*cache.DigestSize:])] = a.Key
+	}
+	require.Len(t, known, 3000, "a digest per alert")
+	keys := func(as []model.Alert) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.Key)
+		}
+		return out
+	}
+
+	again := decode(nil, bytes.Clone(in), known)
+	assert.Empty(t, again.alerts, "the stored alerts are not decoded")
+	assert.Equal(t, keys(first.alerts), again.kept, "their rows, in the reply's order")
+	assert.Equal(t, first.sums, again.keptSums)
+
+	resent := regexp.MustCompile(`"updatedAt":"[^"]*"`).ReplaceAll(in, []byte(`"updatedAt":"2026-12-07T09:05:17.123Z"`))
+	resent = regexp.MustCompile(`"endsAt":"[^"]*"`).ReplaceAll(resent, []byte(`"endsAt":"2026-12-07T10:05:17.12Z"`))
+	require.NotEqual(t, in, resent)
+	got := decode(nil, resent, known)
+	assert.Empty(t, got.alerts, "resent alerts are the same alerts")
+	assert.Len(t, got.kept, 3000)
+
+	at := bytes.Index(in, []byte(`"state":"active"`))
+	silenced := append(append(append([]byte{}, in[:at]...), `"state":"suppressed"`...), in[at+len(`"state":"active"`):]...)
+	got = decode(nil, silenced, known)
+	require.Len(t, got.alerts, 1, "only the changed alert is decoded")
+	assert.Equal(t, model.StateSuppressed, got.alerts[0].State)
+	assert.Len(t, got.kept, 2999)
+	assert.NotContains(t, got.kept, got.alerts[0].Key)
+	_, stale := known[cache.Digest(got.sums)]
+	assert.False(t, stale, "its digest is a new one")
+
+	got = decode([]string{"cluster"}, in, known)
+	assert.Len(t, got.alerts, 3000, "alerts keyed otherwise are decoded")
+	assert.Empty(t, got.kept)
 }
