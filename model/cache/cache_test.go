@@ -991,13 +991,6 @@ func TestPollsOnceKeepsUnchangedRows(t *testing.T) {
 	c.Preload()
 	before, _, err := c.Load()
 	require.NoError(t, err)
-	byName := func(rows []*model.AlertRow) map[string]*model.AlertRow {
-		m := map[string]*model.AlertRow{}
-		for _, r := range rows {
-			m[r.Name()] = r
-		}
-		return m
-	}
 	b := alert("B")
 	b.Annotations = model.LabelsFromMap(map[string]string{"summary": "B is failing harder"})
 	res, err := c.Ingest("am", []model.Alert{alert("A"), b, alert("C")}, at(30))
@@ -1006,11 +999,11 @@ func TestPollsOnceKeepsUnchangedRows(t *testing.T) {
 	after, _, err := c.Load()
 	require.NoError(t, err)
 	was, now := byName(before), byName(after)
-	assert.Same(t, was["A"], now["A"], "an unchanged row is kept as it is")
-	assert.NotSame(t, was["B"], now["B"], "a changed row is replaced")
-	assert.Equal(t, "B is failing harder", now["B"].Annotations.Get("summary"))
-	assert.NotSame(t, was["C"], now["C"], "a row back after a miss is replaced")
-	assert.Zero(t, now["C"].Missed)
+	assert.Same(t, was["am/A"], now["am/A"], "an unchanged row is kept as it is")
+	assert.NotSame(t, was["am/B"], now["am/B"], "a changed row is replaced")
+	assert.Equal(t, "B is failing harder", now["am/B"].Annotations.Get("summary"))
+	assert.NotSame(t, was["am/C"], now["am/C"], "a row back after a miss is replaced")
+	assert.Zero(t, now["am/C"].Missed)
 	var missed int
 	require.NoError(t, rawDB(t, path).QueryRow(`SELECT missed FROM alerts WHERE key = ?`, alert("C").Key).Scan(&missed))
 	assert.Zero(t, missed, "the reset miss count is written")
