@@ -151,7 +151,11 @@ type Poller struct {
 	// oneShot: OneShot was called; PollOnce builds the signals of the
 	// rows stored while its requests are in flight.
 	oneShot bool
-	refresh []chan struct{}
+	// decodeAll[i] is set once job i's rows changed between reading
+	// their digests and the write (cache.ErrReplyChanged): its reply is
+	// fetched again and every alert decoded.
+	decodeAll []atomic.Bool
+	refresh   []chan struct{}
 
 	// quiet[i] is set while job i's last poll was empty and the cache
 	// held nothing of it: an empty reply then needs no uptime read.
@@ -337,7 +341,8 @@ func (p *Poller) guard(f func()) {
 func (p *Poller) OneShot() {
 	p.oneShot = true
 	p.cache.PollsOnce()
-	for _, job := range p.jobs {
+	p.decodeAll = make([]atomic.Bool, len(p.jobs))
+	for i, job := range p.jobs {
 		if s, ok := job.Source.(OneShot); ok {
 			s.OneShot()
 		}
@@ -345,7 +350,12 @@ func (p *Poller) OneShot() {
 		// ReplyChecker).
 		if s, ok := job.Source.(ReplyChecker); ok && job.Tickets == nil {
 			name := job.Name()
-			s.CheckReplies(func() map[cache.Digest]string { return p.cache.AlertDigests(name) })
+			s.CheckReplies(func() map[cache.Digest]string {
+				if p.decodeAll[i].Load() {
+					return nil
+				}
+				return p.cache.AlertDigests(name)
+			})
 		}
 	}
 }
@@ -674,9 +684,9 @@ func (p *Poller) pollOne(ctx context.Context, i int) error {
 	}
 	meta.HealthRead = healthRead()
 	res, err := p.cache.Ingest(name, alerts, meta)
-	if errors.Is(err, cache.ErrReplyChanged) {
+	if errors.Is(err, cache.ErrReplyChanged) && !p.decodeAll[i].Swap(true) {
 		// Another process wrote the rows since their digests were
-		// read: the reply is fetched again, and decoded.
+		// read: the reply is fetched again, every alert decoded.
 		health(false)
 		return p.pollOne(ctx, i)
 	}

@@ -2,7 +2,9 @@ package sources_test
 
 import (
 	"context"
+	"net/http"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"sitroom/model"
 	"sitroom/model/cache"
 	"sitroom/sources"
+	"sitroom/sources/alertmanager"
 	"sitroom/sources/sourcetest"
 )
 
@@ -151,4 +154,71 @@ func TestOneShotPollsShowTheUpstreamAsItIs(t *testing.T) {
 	am.PostAlerts(t, sourcetest.PostableAlert{Labels: billing, EndsAt: time.Now().Add(-time.Second)})
 	assert.Equal(t, want, states(oneShot()), "missed once, still open")
 	assert.Equal(t, map[string]string{"CheckoutDown": "firing checkout answers 502"}, states(oneShot()), "missed twice, resolved")
+}
+
+// meddling is an Alertmanager source whose first Fetch lets another
+// process write the cache (meddle) once the reply is in, between the read
+// of the rows' digests and the poll's write.
+type meddling struct {
+	*alertmanager.Source
+	once   sync.Once
+	meddle func()
+}
+
+func (m *meddling) Fetch(ctx context.Context) ([]model.Alert, error) {
+	alerts, err := m.Source.Fetch(ctx)
+	m.once.Do(m.meddle)
+	return alerts, err
+}
+
+// A one-shot poll that finds the rows it meant to keep rewritten by
+// another process meanwhile fetches its reply again and decodes every
+// alert: the rows are the upstream's, not the other process's.
+func TestOneShotDecodesAgainWhenRowsChangeUnderIt(t *testing.T) {
+	am := sourcetest.StartAlertmanager(t)
+	checkout := map[string]string{"alertname": "CheckoutDown", "severity": "critical", "service": "checkout"}
+	billing := map[string]string{"alertname": "QueueBacklog", "severity": "warning", "service": "billing"}
+	am.PostAlerts(t,
+		sourcetest.PostableAlert{Labels: checkout, Annotations: map[string]string{"summary": "checkout answers 503"}},
+		sourcetest.PostableAlert{Labels: billing})
+	path := filepath.Join(t.TempDir(), "cache.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	oneShot := func(src sources.Source) *model.Snapshot {
+		t.Helper()
+		c, err := cache.Open(path)
+		require.NoError(t, err)
+		defer c.Close()
+		p := sources.NewPoller(c, []sources.Job{{Source: src, Interval: time.Minute}}, sources.PollerOptions{})
+		p.OneShot()
+		require.NoError(t, p.PollOnce(ctx))
+		snap, err := p.Snapshot()
+		require.NoError(t, err)
+		return snap
+	}
+	summaries := func(s *model.Snapshot) map[string]string {
+		m := map[string]string{}
+		for _, sig := range s.Signals {
+			m[sig.Name()] = sig.Annotations.Get("summary")
+		}
+		return m
+	}
+	want := map[string]string{"CheckoutDown": "checkout answers 503", "QueueBacklog": ""}
+	require.Equal(t, want, summaries(oneShot(amSource(t, "am", am))))
+
+	meddled := false
+	src := &meddling{Source: alertmanager.New("am", am.URL, &http.Client{}, nil), meddle: func() {
+		other, err := cache.Open(path)
+		require.NoError(t, err)
+		defer other.Close()
+		_, err = other.Ingest("am", []model.Alert{{
+			Labels:      model.LabelsFromMap(checkout),
+			Annotations: model.LabelsFromMap(map[string]string{"summary": "written by another console"}),
+			State:       model.StateFiring,
+		}}, cache.PollMeta{Type: "alertmanager"})
+		require.NoError(t, err)
+		meddled = true
+	}}
+	assert.Equal(t, want, summaries(oneShot(src)))
+	assert.True(t, meddled)
 }
