@@ -220,7 +220,18 @@ func (r *AlertReader) member(name []byte) error {
 	}
 	if r.onePass {
 		r.Cur = tag
-		return r.decodeFn()
+		if r.digest == nil {
+			return r.decodeFn()
+		}
+		// The bytes Raw would return: from the value's first byte to
+		// its last.
+		r.sc.ws()
+		off := r.sc.pos
+		if err := r.decodeFn(); err != nil {
+			return err
+		}
+		r.digestMember(tag, r.sc.data[off:r.sc.pos])
+		return nil
 	}
 	off, raw, err := r.sc.Raw()
 	if err != nil {

@@ -121,10 +121,24 @@ var buildIdentity = sync.OnceValue(func() string {
 // decodeDigested reads the alert objects of seg with sc, digesting each
 // with h: one whose digest is in known is not decoded, its row's key
 // goes to seg.kept; the others are decoded, their digests to seg.sums.
+// With nothing known (a new cache), each alert is digested as it is
+// decoded, in one pass.
 func (d *MemoDecoder) decodeDigested(sc *JSONScanner, h hash.Hash, seg *segment, known map[cache.Digest]string) ([]model.Alert, error) {
 	rd := d.start(sc, nil, d.ignore)
 	var sum cache.Digest
 	err := eachElement(sc, seg, func() error {
+		if len(known) == 0 {
+			h.Reset()
+			h.Write(d.digests.salt)
+			rd.digest = h
+			n := len(rd.Alerts)
+			err := rd.Read()
+			rd.digest = nil
+			if err == nil && len(rd.Alerts) > n {
+				seg.sums = h.Sum(seg.sums)
+			}
+			return err
+		}
 		at := sc.pos
 		if err := rd.readDigest(h, d.digests.salt, sum[:0]); err != nil {
 			return err
