@@ -230,8 +230,8 @@ func (c *Cache) plan(name string, alerts []model.Alert, keys []string, meta Poll
 	s = p.src
 	openBefore := s.byKey.len()
 	var slab model.Slab[model.AlertRow]
-	p.rows = make([]*model.AlertRow, 0, len(alerts)+8)
-	p.kept = make([]*entry, 0, len(alerts)+8)
+	p.rows = make([]*model.AlertRow, 0, items+8)
+	p.kept = make([]*entry, 0, items+8)
 	for _, key := range meta.Kept {
 		// Repeated unchanged by the reply (its digest): seen again,
 		// kept as it is (see PollsOnce) unless it was missed before.
