@@ -124,7 +124,8 @@ type AlertReader struct {
 	// readers decoding segments of one reply side by side never write
 	// the memo; the caller keeps their alerts once all are read.
 	Hashes []RawHash
-	// digest, while readDigest reads an alert, takes its kept members.
+	// digest, when not nil, takes the kept members of the alert being
+	// read (by readDigest, or by a one-pass Read).
 	digest hash.Hash
 
 	// method values, made once per decode
