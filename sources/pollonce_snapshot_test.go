@@ -102,28 +102,11 @@ func TestFailedPollDropsTheHealthRead(t *testing.T) {
 // poll; a change upstream since (an alert silenced, another's summary
 // edited) shows at the next.
 func TestOneShotPollsShowTheUpstreamAsItIs(t *testing.T) {
-	am := sourcetest.StartAlertmanager(t)
-	checkout := map[string]string{"alertname": "CheckoutDown", "severity": "critical", "service": "checkout"}
-	billing := map[string]string{"alertname": "QueueBacklog", "severity": "warning", "service": "billing"}
-	am.PostAlerts(t,
-		sourcetest.PostableAlert{Labels: checkout, Annotations: map[string]string{"summary": "checkout answers 503"}},
-		sourcetest.PostableAlert{Labels: billing})
+	am, checkout, billing := checkoutAndBilling(t)
 	path := filepath.Join(t.TempDir(), "cache.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
 	oneShot := func() *model.Snapshot {
 		t.Helper()
-		c, err := cache.Open(path)
-		require.NoError(t, err)
-		defer c.Close()
-		p := sources.NewPoller(c, []sources.Job{{Source: amSource(t, "am", am), Interval: time.Minute}},
-			sources.PollerOptions{History: sources.NewHistoryRecorder(c, sources.HistoryOptions{})})
-		p.OneShot()
-		require.NoError(t, p.PollOnce(ctx))
-		snap, err := p.Snapshot()
-		require.NoError(t, err)
-		require.Len(t, snap.Sources, 1)
-		return snap
+		return pollOnceInto(t, path, amSource(t, "am", am))
 	}
 	states := func(s *model.Snapshot) map[string]string {
 		m := map[string]string{}
@@ -156,6 +139,38 @@ func TestOneShotPollsShowTheUpstreamAsItIs(t *testing.T) {
 	assert.Equal(t, map[string]string{"CheckoutDown": "firing checkout answers 502"}, states(oneShot()), "missed twice, resolved")
 }
 
+// checkoutAndBilling starts an Alertmanager holding two alerts: checkout
+// down (critical, with a summary) and a billing backlog (warning).
+func checkoutAndBilling(t *testing.T) (am *sourcetest.Server, checkout, billing map[string]string) {
+	am = sourcetest.StartAlertmanager(t)
+	checkout = map[string]string{"alertname": "CheckoutDown", "severity": "critical", "service": "checkout"}
+	billing = map[string]string{"alertname": "QueueBacklog", "severity": "warning", "service": "billing"}
+	am.PostAlerts(t,
+		sourcetest.PostableAlert{Labels: checkout, Annotations: map[string]string{"summary": "checkout answers 503"}},
+		sourcetest.PostableAlert{Labels: billing})
+	return am, checkout, billing
+}
+
+// pollOnceInto polls src once into the cache file at path as `poll
+// --once` does (OneShot, with a history recorder) and returns the
+// snapshot it shows.
+func pollOnceInto(t *testing.T, path string, src sources.Source) *model.Snapshot {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := cache.Open(path)
+	require.NoError(t, err)
+	defer c.Close()
+	p := sources.NewPoller(c, []sources.Job{{Source: src, Interval: time.Minute}},
+		sources.PollerOptions{History: sources.NewHistoryRecorder(c, sources.HistoryOptions{})})
+	p.OneShot()
+	require.NoError(t, p.PollOnce(ctx))
+	snap, err := p.Snapshot()
+	require.NoError(t, err)
+	require.Len(t, snap.Sources, 1)
+	return snap
+}
+
 // meddling is an Alertmanager source whose first Fetch lets another
 // process write the cache (meddle) once the reply is in, between the read
 // of the rows' digests and the poll's write.
@@ -175,27 +190,8 @@ func (m *meddling) Fetch(ctx context.Context) ([]model.Alert, error) {
 // another process meanwhile fetches its reply again and decodes every
 // alert: the rows are the upstream's, not the other process's.
 func TestOneShotDecodesAgainWhenRowsChangeUnderIt(t *testing.T) {
-	am := sourcetest.StartAlertmanager(t)
-	checkout := map[string]string{"alertname": "CheckoutDown", "severity": "critical", "service": "checkout"}
-	billing := map[string]string{"alertname": "QueueBacklog", "severity": "warning", "service": "billing"}
-	am.PostAlerts(t,
-		sourcetest.PostableAlert{Labels: checkout, Annotations: map[string]string{"summary": "checkout answers 503"}},
-		sourcetest.PostableAlert{Labels: billing})
+	am, checkout, _ := checkoutAndBilling(t)
 	path := filepath.Join(t.TempDir(), "cache.db")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	oneShot := func(src sources.Source) *model.Snapshot {
-		t.Helper()
-		c, err := cache.Open(path)
-		require.NoError(t, err)
-		defer c.Close()
-		p := sources.NewPoller(c, []sources.Job{{Source: src, Interval: time.Minute}}, sources.PollerOptions{})
-		p.OneShot()
-		require.NoError(t, p.PollOnce(ctx))
-		snap, err := p.Snapshot()
-		require.NoError(t, err)
-		return snap
-	}
 	summaries := func(s *model.Snapshot) map[string]string {
 		m := map[string]string{}
 		for _, sig := range s.Signals {
@@ -204,7 +200,7 @@ func TestOneShotDecodesAgainWhenRowsChangeUnderIt(t *testing.T) {
 		return m
 	}
 	want := map[string]string{"CheckoutDown": "checkout answers 503", "QueueBacklog": ""}
-	require.Equal(t, want, summaries(oneShot(amSource(t, "am", am))))
+	require.Equal(t, want, summaries(pollOnceInto(t, path, amSource(t, "am", am))))
 
 	meddled := false
 	src := &meddling{Source: alertmanager.New("am", am.URL, &http.Client{}, nil), meddle: func() {
@@ -219,6 +215,6 @@ func TestOneShotDecodesAgainWhenRowsChangeUnderIt(t *testing.T) {
 		require.NoError(t, err)
 		meddled = true
 	}}
-	assert.Equal(t, want, summaries(oneShot(src)))
+	assert.Equal(t, want, summaries(pollOnceInto(t, path, src)))
 	assert.True(t, meddled)
 }
