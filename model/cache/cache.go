@@ -276,7 +276,13 @@ func open(path string, busy time.Duration) (*Cache, error) {
 		return nil, fmt.Errorf("cache %s: %w", path, err)
 	}
 	u := url.URL{Scheme: "file", Path: abs}
-	dsn := u.String() + fmt.Sprintf("?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=1",
+	// _mutex=no opens each connection in SQLite's multi-thread mode:
+	// without the lock SQLite otherwise takes and releases around every
+	// call (three per column of each row read), a fifth of the time of
+	// reading the open rows. database/sql never uses one connection from
+	// two goroutines at once, which is what that mode asks; the driver's
+	// interrupt of a cancelled query is safe from any thread in any mode.
+	dsn := u.String() + fmt.Sprintf("?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=%d&_foreign_keys=1&_mutex=no",
 		busy.Milliseconds())
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
