@@ -2,12 +2,12 @@
 // returned, the polling status of each source, the history of resolved
 // alerts and the poller lease, shared by every sitroom process on the host.
 //
-// # Schema (version 15, kept in PRAGMA user_version; version 2's tables are
+// # Schema (version 16, kept in PRAGMA user_version; version 2's tables are
 // described in actions.go, version 3's in tickets.go, versions 4, 6, 7 and
 // 13 in history.go, version 5's index in preview.go, version 8's columns
 // in actions.go, version 9's in tickets.go, versions 10, 11 and 15 in
 // findings.go, version 12's columns in team.go, version 14's rollups in
-// stats.go)
+// stats.go, version 16's column in digest.go)
 //
 //	alerts   one row per alert per source while it is open, kept after it
 //	         resolves (history):
@@ -16,7 +16,9 @@
 //	         (JSON arrays), first_seen, last_seen, missed, resolved_at,
 //	         fired_seen (version 7: first seen firing or suppressed)
 //	         (NULL while open), seq (the write that last changed the row),
-//	         severity (model.Severity of the severity label; version 5).
+//	         severity (model.Severity of the severity label; version 5),
+//	         digest (version 16: of the alert object the row was last
+//	         written from, by a process that polls once; else NULL).
 //	         Unique (source, key) WHERE resolved_at IS NULL, so a key that
 //	         resolves and comes back is a new row and history keeps the old;
 //	         index on resolved_at for history, on seq for incremental
