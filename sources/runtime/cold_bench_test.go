@@ -144,7 +144,7 @@ func BenchmarkFirstFrameFresh10k(b *testing.B) {
 		}
 		i++
 	}
-	mo, mt, mc := medianDuration(ours), medianDuration(theirs), medianDuration(floor)
+	mo, mt, mc := median(ours), median(theirs), median(floor)
 	b.Logf("median: sitroom %.1f ms, amtool %.1f ms, curl %.1f ms", ms(mo), ms(mt), ms(mc))
 	b.ReportMetric(ms(mo), "sitroom-ms")
 	b.ReportMetric(ms(mt), "amtool-ms")

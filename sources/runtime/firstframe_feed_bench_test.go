@@ -43,7 +43,7 @@ func BenchmarkFirstFrameFreshFeed10k(b *testing.B) {
 		planned = append(planned, freshFirstFrame(b, screen, am.URL, n, true))
 		stored = append(stored, freshFirstFrame(b, screen, am.URL, n, false))
 	}
-	mp, ms0 := medianDuration(planned), medianDuration(stored)
+	mp, ms0 := median(planned), median(stored)
 	b.Logf("median first frame: planned %.1f ms, stored %.1f ms", ms(mp), ms(ms0))
 	b.ReportMetric(ms(mp), "planned-ms")
 	b.ReportMetric(ms(ms0), "stored-ms")

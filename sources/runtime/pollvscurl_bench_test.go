@@ -44,16 +44,18 @@ func startAlertmanager10k(b *testing.B, n int) *sourcetest.Server {
 	return am
 }
 
-// medianDuration of ds (which it sorts).
-func medianDuration(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+// median of xs (a sorted copy's middle, or the mean of its two middles);
+// 0 for none.
+func median[T ~int64 | ~uint64 | ~float64](xs []T) T {
+	if len(xs) == 0 {
 		return 0
 	}
-	slices.Sort(ds)
-	if len(ds)%2 == 1 {
-		return ds[len(ds)/2]
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
 	}
-	return (ds[len(ds)/2-1] + ds[len(ds)/2]) / 2
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // curlFetch fetches url with curl, the reply thrown away, and returns
@@ -76,7 +78,11 @@ func curlFetch(b *testing.B, curl, url string) time.Duration {
 // the same cache) and one into a fresh cache, in an order that turns
 // from one iteration to the next. It logs every wall time and
 // reports the medians and their ratios to curl's; the budget is ratio ≤
-// 1.3. `make poll-vs-curl` runs it (-benchtime Nx for N alternations).
+// 1.3. It also reports the median of each iteration's own ratio (paired):
+// a machine whose speed drifts during the run (curl's time here has
+// ranged from 164 to 277 ms within one run) moves the medians of the
+// runs with it, but not the ratio of two commands run a second apart.
+// `make poll-vs-curl` runs it (-benchtime Nx for N alternations).
 // SITROOM_POLL_BASELINE names another sitroom binary (say, one built from
 // the last release) run the same way in the same alternation, so two
 // builds compare on one machine however busy it is.
@@ -121,6 +127,7 @@ func BenchmarkPollVersusCurl10k(b *testing.B) {
 	}
 
 	var curls, warms, freshes, baseWarms, baseFreshes []time.Duration
+	var warmRatios, baseRatios []float64 // each iteration's, to its curl
 	// An upstream answers a request faster or slower by what it served
 	// just before (here, curl after a poll: 144 ms; curl after curl: 153
 	// ms), so the commands take turns at each place in the order: each
@@ -144,23 +151,26 @@ func BenchmarkPollVersusCurl10k(b *testing.B) {
 		}
 		b.Logf("run %2d: curl %6.1f ms  poll --once warm %6.1f ms  fresh %6.1f ms", i, ms(c), ms(w), ms(f))
 		curls, warms, freshes = append(curls, c), append(warms, w), append(freshes, f)
+		warmRatios = append(warmRatios, float64(w)/float64(c))
 		if baseline != "" {
 			b.Logf("        baseline: poll --once warm %6.1f ms  fresh %6.1f ms", ms(bw), ms(bf))
 			baseWarms, baseFreshes = append(baseWarms, bw), append(baseFreshes, bf)
+			baseRatios = append(baseRatios, float64(bw)/float64(c))
 		}
 	}
-	mc, mw, mf := medianDuration(curls), medianDuration(warms), medianDuration(freshes)
-	b.Logf("median: curl %.1f ms  poll --once warm %.1f ms (%.2f×)  fresh %.1f ms (%.2f×)  cpu/poll %.1f ms",
-		ms(mc), ms(mw), float64(mw)/float64(mc), ms(mf), float64(mf)/float64(mc), ms(medianDuration(cpu[bin])))
+	mc, mw, mf := median(curls), median(warms), median(freshes)
+	b.Logf("median: curl %.1f ms  poll --once warm %.1f ms (%.2f×, paired %.2f×)  fresh %.1f ms (%.2f×)  cpu/poll %.1f ms",
+		ms(mc), ms(mw), float64(mw)/float64(mc), median(warmRatios), ms(mf), float64(mf)/float64(mc), ms(median(cpu[bin])))
 	if baseline != "" {
-		bw, bf := medianDuration(baseWarms), medianDuration(baseFreshes)
-		b.Logf("baseline median: poll --once warm %.1f ms (%.2f×)  fresh %.1f ms (%.2f×)  cpu/poll %.1f ms",
-			ms(bw), float64(bw)/float64(mc), ms(bf), float64(bf)/float64(mc), ms(medianDuration(cpu[baseline])))
+		bw, bf := median(baseWarms), median(baseFreshes)
+		b.Logf("baseline median: poll --once warm %.1f ms (%.2f×, paired %.2f×)  fresh %.1f ms (%.2f×)  cpu/poll %.1f ms",
+			ms(bw), float64(bw)/float64(mc), median(baseRatios), ms(bf), float64(bf)/float64(mc), ms(median(cpu[baseline])))
 	}
 	b.ReportMetric(ms(mc), "curl-ms")
 	b.ReportMetric(ms(mw), "warm-ms")
 	b.ReportMetric(ms(mf), "fresh-ms")
 	b.ReportMetric(float64(mw)/float64(mc), "warm-ratio")
+	b.ReportMetric(median(warmRatios), "warm-ratio-paired")
 	b.ReportMetric(float64(mf)/float64(mc), "fresh-ratio")
 	b.ReportMetric(0, "ns/op")
 }

@@ -301,12 +301,6 @@ loop:
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
-func median(v []uint64) uint64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 // tail keeps the last max bytes written to it and counts them all.
 type tail struct {
 	mu  sync.Mutex
