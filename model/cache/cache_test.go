@@ -984,11 +984,7 @@ func TestPollsOnceKeepsUnchangedRows(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, first.Close())
 
-	c, err := Open(path)
-	require.NoError(t, err)
-	defer c.Close()
-	c.PollsOnce()
-	c.Preload()
+	c := openPollingOnce(t, path)
 	before, _, err := c.Load()
 	require.NoError(t, err)
 	b := alert("B")

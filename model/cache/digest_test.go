@@ -23,6 +23,18 @@ func digestsOf(names ...string) []byte {
 	return out
 }
 
+// openPollingOnce opens the cache at path as a process that polls once
+// does (PollsOnce), with its mirror loaded; the test closes it at the end.
+func openPollingOnce(t *testing.T, path string) *Cache {
+	t.Helper()
+	c, err := Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	c.PollsOnce()
+	c.Preload()
+	return c
+}
+
 // Each row keeps the digest of the alert object it was written from, and
 // a process that polls once finds rows by it: a poll that names a row as
 // repeated (Kept) sees it again as it is, unchanged, while the alerts it
@@ -41,10 +53,7 @@ func TestAlertDigestsFindTheRowsAReplyRepeats(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, first.Close())
 
-	c, err := Open(path)
-	require.NoError(t, err)
-	c.PollsOnce()
-	c.Preload()
+	c := openPollingOnce(t, path)
 	known := c.AlertDigests("am")
 	require.Len(t, known, 3, "every open row's digest is read back")
 	assert.Equal(t, alert("A").Key, known[Digest(digestOf("a"))])
@@ -93,11 +102,7 @@ func TestAlertDigestsFindTheRowsAReplyRepeats(t *testing.T) {
 	_, err = dash.Ingest("am", []model.Alert{alert("A"), b, alert("C"), alert("D")}, at(75))
 	require.NoError(t, err)
 	require.NoError(t, dash.Close())
-	again, err := Open(path)
-	require.NoError(t, err)
-	defer again.Close()
-	again.PollsOnce()
-	again.Preload()
+	again := openPollingOnce(t, path)
 	known = again.AlertDigests("am")
 	assert.Len(t, known, 3)
 	_, hasB := known[Digest(digestOf("B"))]
